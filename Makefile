@@ -1,0 +1,49 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+KNOWLEDGE_SOURCE ?= ../shared/knowledge-source
+DEMO_KB := knowledge/demo
+DEMO_CONFIG ?= var/demo.toml
+
+.PHONY: install demo test lint typecheck unit bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: install
+	@mkdir -p var
+	@test -f $(DEMO_CONFIG) || sed -e 's|^url = .*|url = "sqlite+aiosqlite:///var/motcua.db"|' config.example.toml > $(DEMO_CONFIG)
+	$(BIN)/motcua --config $(DEMO_CONFIG) db upgrade
+	@if [ -d "$(KNOWLEDGE_SOURCE)" ]; then \
+		echo "Nạp danh mục thủ tục thật từ $(KNOWLEDGE_SOURCE)"; \
+		$(BIN)/motcua --config $(DEMO_CONFIG) kb import $(KNOWLEDGE_SOURCE); \
+	else \
+		echo "Không thấy $(KNOWLEDGE_SOURCE): nạp bộ dữ liệu MẪU (demo) đi kèm dự án"; \
+		$(BIN)/motcua --config $(DEMO_CONFIG) kb import $(DEMO_KB); \
+	fi
+	$(BIN)/motcua --config $(DEMO_CONFIG) chat
+
+lint: install
+	$(BIN)/ruff check bot handlers knowledge jobs tests bench
+	$(BIN)/ruff format --check bot handlers knowledge jobs tests bench
+
+typecheck: install
+	$(BIN)/mypy --strict -p bot -p handlers -p knowledge -p jobs
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python bench/search.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""motcua: a one-stop public-service assistant for Telegram, Zalo and the terminal."""

@@ -1,0 +1,170 @@
+"""Configuration: a TOML file read into frozen dataclasses, with environment overrides for secrets."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/motcua.db"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message names the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    """Where durable state lives."""
+
+    url: str = DEFAULT_DATABASE_URL
+    echo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CentreConfig:
+    """The one-stop centre the bot speaks for (shown in "I don't know" answers)."""
+
+    name: str = "Bộ phận Một cửa"
+    phone: str = ""
+    address: str = ""
+    portal_url: str = "https://dichvucong.gov.vn"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """The bot's own aiohttp server (webhooks, health)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """Telegram Bot API settings; the channel is enabled when ``token`` is set."""
+
+    token: str = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    webhook_url: str = ""
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: str = ""
+    rate_limiter_retries: int = 3
+
+    @property
+    def enabled(self) -> bool:
+        """True when a token is configured."""
+        return bool(self.token)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchConfig:
+    """Procedure search tuning."""
+
+    max_choices: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration."""
+
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    centre: CentreConfig = field(default_factory=CentreConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: str = "INFO"
+
+
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "MOTCUA_DATABASE_URL": ("database", "url"),
+    "MOTCUA_TELEGRAM_TOKEN": ("telegram", "token"),
+    "MOTCUA_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+}
+
+
+def load(path: Path | str | None, env: Mapping[str, str] | None = None) -> Config:
+    """Read ``path`` (or defaults when None) and apply environment overrides."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"không tìm thấy tệp cấu hình {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: TOML không hợp lệ: {exc}") from exc
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if env.get(var):
+            raw.setdefault(section, {})
+            if not isinstance(raw[section], dict):
+                raise ConfigError(f"[{section}] phải là một bảng")
+            raw[section][key] = env[var]
+    return parse(raw)
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "database": DatabaseConfig,
+    "centre": CentreConfig,
+    "http": HttpConfig,
+    "telegram": TelegramConfig,
+    "search": SearchConfig,
+}
+_TOP_LEVEL = {"timezone": str, "log_level": str}
+
+
+def parse(raw: Mapping[str, Any]) -> Config:
+    """Build a :class:`Config` from parsed TOML, naming the key of any wrong value."""
+    sections: dict[str, Any] = {}
+    top: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"[{key}] phải là một bảng")
+            sections[key] = _section(key, _SECTIONS[key], value)
+        elif key in _TOP_LEVEL:
+            if not isinstance(value, str):
+                raise ConfigError(f"{key}: cần một chuỗi")
+            top[key] = value
+        else:
+            raise ConfigError(f"{key}: khóa không được hỗ trợ")
+    config = Config(**sections, **top)
+    _validate(config)
+    return config
+
+
+def _section(name: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
+    defaults = cls()
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if not hasattr(defaults, key) or key.startswith("_") or key == "enabled":
+            raise ConfigError(f"{name}.{key}: khóa không được hỗ trợ")
+        expected = type(getattr(defaults, key))
+        if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"{name}.{key}: cần một số nguyên")
+        if expected is not int and not isinstance(value, expected):
+            raise ConfigError(f"{name}.{key}: cần kiểu {expected.__name__}")
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def _validate(config: Config) -> None:
+    tg = config.telegram
+    if tg.mode not in ("polling", "webhook"):
+        raise ConfigError('telegram.mode: phải là "polling" hoặc "webhook"')
+    if tg.enabled and tg.mode == "webhook":
+        if not tg.webhook_url:
+            raise ConfigError("telegram.webhook_url: bắt buộc khi mode = \"webhook\"")
+        if len(tg.webhook_secret) < 16:
+            raise ConfigError("telegram.webhook_secret: cần ít nhất 16 ký tự khi mode = \"webhook\"")
+    if not 1 <= config.http.port <= 65535:
+        raise ConfigError("http.port: phải trong khoảng 1-65535")
+    if not 1 <= config.search.max_choices <= 10:
+        raise ConfigError("search.max_choices: phải trong khoảng 1-10")
+    if not config.database.url:
+        raise ConfigError("database.url: không được để trống")

@@ -1,0 +1,1 @@
+"""The procedure catalogue: model, import, Vietnamese folding, search and cards."""
