@@ -1,0 +1,16 @@
+"""Services: one concept each, no knowledge of chat platforms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Config
+from bot.services.procedures import ProcedureService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything handlers may use, built once by the composition root."""
+
+    config: Config
+    procedures: ProcedureService

@@ -1,0 +1,22 @@
+"""Shared fixtures: the real catalogue folder, and its absence handled honestly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE_SOURCE = Path(os.environ.get("MOTCUA_KNOWLEDGE_SOURCE", ROOT.parent / "shared" / "knowledge-source"))
+
+
+@pytest.fixture(scope="session")
+def knowledge_source() -> Path:
+    """The national catalogue beside the project; missing is a failure in CI and a skip elsewhere."""
+    if not (KNOWLEDGE_SOURCE / "dichvucong").is_dir():
+        message = f"knowledge source not found at {KNOWLEDGE_SOURCE}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return KNOWLEDGE_SOURCE
