@@ -1,0 +1,1 @@
+"""Scheduled work (outbox delivery, directive schedules, reminders, dossier sync)."""
