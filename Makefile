@@ -7,7 +7,7 @@ KNOWLEDGE_SOURCE ?= ../shared/knowledge-source
 DEMO_KB := knowledge/demo
 DEMO_CONFIG ?= var/demo.toml
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install postgres demo test lint typecheck unit bench clean
 
 install: $(STAMP)
 
@@ -37,7 +37,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy --strict -p bot -p handlers -p knowledge -p jobs
 
-unit: install
+# The PostgreSQL tests start a private server from the distribution's binaries; install them if missing.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		echo "Installing the PostgreSQL server for the tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+unit: install postgres
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

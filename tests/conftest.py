@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,16 @@ def knowledge_source() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return KNOWLEDGE_SOURCE
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session; missing binaries fail in CI and skip elsewhere."""
+    from tests.postgres import find_pg_bin, postgres_server
+
+    if find_pg_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; `make test` installs it (see Makefile: postgres)")
+        pytest.skip("PostgreSQL is not installed (run `make postgres`)")
+    with postgres_server() as url:
+        yield url
