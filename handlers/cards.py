@@ -1,0 +1,271 @@
+"""Procedure cards and search answers as reply markup.
+
+Every line of a card keeps its tags balanced and sections are separated by blank lines, so
+:func:`bot.markup.split` can cut a long card at any platform limit without breaking a tag. Field
+lengths are capped so that no single line comes near the smallest limit (Zalo's 2000).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from bot import texts
+from bot.config import CentreConfig
+from bot.markup import bold, esc, link
+from bot.messages import Button, Reply
+from knowledge.model import Channel, Document, Procedure
+from knowledge.results import SearchResult
+
+CHOICE_PREFIX = "p"
+"""Button payloads ``p:<code>`` open the card of a procedure."""
+
+# Caps in characters of raw text, chosen so a typical card fits one Telegram message and the
+# longest records (44k-character conditions) still give a readable card of a few messages.
+NAME_MAX = 400
+FIELD_MAX = 300
+DOCUMENT_MAX = 220
+DOCUMENTS_SHOWN = 8
+RAW_MAX = 700
+FEE_MAX = 250
+NOTE_MAX = 150
+STEP_MAX = 240
+STEPS_SHOWN = 6
+STEPS_BUDGET = 1200
+CONDITIONS_MAX = 500
+RESULT_MAX = 300
+LABEL_MAX = 60
+LEVEL_LABEL_MAX = 40
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_STEP_START = re.compile(r"(?<=\S)\s*(?=Bước \d+\s*[:.])")
+_BULLET = re.compile(r"^[-–+*•·]+\s*")
+_PROCEDURE_PREFIX = re.compile(r"^thủ tục\s+", re.IGNORECASE)
+_GLUED_ITEM = re.compile(r"(?<=\S)(?=[-*] \S)")
+
+
+def tidy(text: str) -> str:
+    """Drop control and invisible characters, fold runs of spaces and blank lines."""
+    text = _CONTROL.sub(" ", text.replace("\r\n", "\n"))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def shorten(text: str, limit: int) -> tuple[str, bool]:
+    """Cut tidied text to at most ``limit`` characters at a word boundary, ending with "…"."""
+    text = tidy(text)
+    if len(text) <= limit:
+        return text, False
+    cut = text[: limit - 1]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-\n") + "…", True
+
+
+def one_line(text: str, limit: int) -> str:
+    """Shorten text and join its lines, for fields shown on a single line."""
+    return shorten(text.replace("\n", " "), limit)[0]
+
+
+def render_card(proc: Procedure, *, portal_url: str = "") -> str:
+    """Render a procedure as a card; ``portal_url`` is the link used when the record has none."""
+    trimmed = False
+    sections: list[list[str]] = []
+    if proc.demo:
+        sections.append([texts.DEMO_NOTICE])
+    sections.append(_header(proc))
+    for build in (_documents, _channels, _steps, _conditions, _result):
+        lines, cut = build(proc)
+        trimmed = trimmed or cut
+        if lines:
+            sections.append(lines)
+    footer: list[str] = []
+    url = proc.url or portal_url
+    if trimmed and url:
+        footer.append(f"<i>{esc(texts.CARD_SEE_PORTAL)}</i>")
+    if url:
+        footer.append("🔗 " + link(url, texts.CARD_PORTAL_LINK))
+    if footer:
+        sections.append(footer)
+    return "\n\n".join("\n".join(lines) for lines in sections)
+
+
+def _header(proc: Procedure) -> list[str]:
+    lines = [bold(one_line(proc.name, NAME_MAX) or proc.code)]
+    lines.append(f"{esc(texts.CARD_CODE)}: <code>{esc(one_line(proc.code, FIELD_MAX))}</code>")
+    for label, value in (
+        (texts.CARD_LEVEL, proc.level),
+        (texts.CARD_AGENCY, proc.agency),
+        (texts.CARD_FIELD, proc.field),
+        (texts.CARD_AUDIENCE, proc.audience),
+    ):
+        value = one_line(value, FIELD_MAX)
+        if value:
+            lines.append(f"{esc(label)}: {esc(value)}")
+    return lines
+
+
+def _section(title: str, body: Iterable[str]) -> list[str]:
+    body = list(body)
+    return [bold(title), *body] if body else []
+
+
+def _raw(proc: Procedure, key: str, limit: int = RAW_MAX) -> tuple[list[str], bool]:
+    """Lines of trimmed raw text for a field the importer could not structure."""
+    # Flattened portal tables glue list items together ("...bản chính- Giấy..."): one item per line.
+    raw, cut = shorten(_GLUED_ITEM.sub("\n", proc.unparsed.get(key, "")), limit)
+    if not raw:
+        return [], False
+    return [*(esc(line) for line in raw.split("\n")), f"<i>{esc(texts.CARD_RAW_NOTE)}</i>"], cut
+
+
+def _document_line(doc: Document) -> str:
+    name = one_line(doc.name, DOCUMENT_MAX) or "?"
+    counts = []
+    if doc.originals:
+        counts.append(f"{doc.originals} {texts.CARD_ORIGINALS}")
+    if doc.copies:
+        counts.append(f"{doc.copies} {texts.CARD_COPIES}")
+    line = f"• {esc(name)}"
+    if counts:
+        line += f" ({esc(', '.join(counts))})"
+    template = one_line(doc.template, FIELD_MAX)
+    if template.startswith(("http://", "https://")) and " " not in template:
+        line += f"; {link(template, texts.CARD_TEMPLATE)}"
+    elif template:
+        line += f"; {esc(texts.CARD_TEMPLATE)}: {esc(template)}"
+    return line
+
+
+def _document_list(docs: Sequence[Document]) -> tuple[list[str], bool]:
+    lines = [_document_line(doc) for doc in docs[:DOCUMENTS_SHOWN]]
+    hidden = len(docs) - DOCUMENTS_SHOWN
+    if hidden > 0:
+        lines.append(esc(texts.card_more_documents(hidden)))
+    cut = hidden > 0 or any(len(tidy(d.name)) > DOCUMENT_MAX for d in docs[:DOCUMENTS_SHOWN])
+    return lines, cut
+
+
+def _documents(proc: Procedure) -> tuple[list[str], bool]:
+    handed_in = [d for d in proc.documents if not d.must_show]
+    shown_only = [d for d in proc.documents if d.must_show]
+    if not proc.documents:
+        raw, cut = _raw(proc, "documents")
+        return _section(texts.CARD_DOCUMENTS, raw), cut
+    lines, cut = _document_list(handed_in)
+    out = _section(texts.CARD_DOCUMENTS, lines)
+    if shown_only:
+        more, more_cut = _document_list(shown_only)
+        # A blank line between the two lists lets the splitter cut there if it must.
+        out += ([""] if out else []) + _section(texts.CARD_MUST_SHOW, more)
+        cut = cut or more_cut
+    return out, cut
+
+
+def _channel_line(channel: Channel) -> tuple[str, bool]:
+    kind = one_line(channel.kind, FIELD_MAX) or "?"
+    details = []
+    time_limit = one_line(channel.time_limit, FIELD_MAX)
+    if time_limit:
+        details.append(f"{texts.CARD_TIME_LIMIT} {time_limit}")
+    fee, cut = shorten(channel.fee.replace("\n", " "), FEE_MAX)
+    if fee:
+        details.append(f"{texts.CARD_FEE}: {fee}")
+    note, note_cut = shorten(channel.note.replace("\n", " "), NOTE_MAX)
+    if note:
+        details.append(note)
+    line = f"• {bold(kind)}"
+    if details:
+        line += ": " + esc("; ".join(details))
+    return line, cut or note_cut
+
+
+def _channels(proc: Procedure) -> tuple[list[str], bool]:
+    if not proc.channels:
+        raw, cut = _raw(proc, "channels")
+        return _section(texts.CARD_CHANNELS, raw), cut
+    rendered = [_channel_line(channel) for channel in proc.channels]
+    return _section(texts.CARD_CHANNELS, (line for line, _ in rendered)), any(c for _, c in rendered)
+
+
+def split_steps(steps: Iterable[str]) -> list[str]:
+    """Tidy steps into one item per line, splitting run-on text at "Bước N:" markers."""
+    out: list[str] = []
+    for step in steps:
+        for line in tidy(step).split("\n"):
+            out.extend(part.strip() for part in _STEP_START.split(line) if part.strip())
+    return out
+
+
+def _steps(proc: Procedure) -> tuple[list[str], bool]:
+    steps = split_steps(proc.steps)
+    lines: list[str] = []
+    budget = STEPS_BUDGET
+    cut = False
+    for index, step in enumerate(steps):
+        if index >= STEPS_SHOWN or budget <= 0:
+            lines.append(esc(texts.card_more_steps(len(steps) - index)))
+            cut = True
+            break
+        text, step_cut = shorten(_BULLET.sub("", step), min(STEP_MAX, max(budget, 40)))
+        if not text:
+            continue
+        budget -= len(text)
+        cut = cut or step_cut
+        lines.append(f"• {esc(text)}")
+    return _section(texts.CARD_STEPS, lines), cut
+
+
+def _paragraph(title: str, text: str, limit: int) -> tuple[list[str], bool]:
+    body, cut = shorten(text, limit)
+    return _section(title, (esc(line) for line in body.split("\n") if line)), cut
+
+
+def _conditions(proc: Procedure) -> tuple[list[str], bool]:
+    return _paragraph(texts.CARD_CONDITIONS, proc.conditions, CONDITIONS_MAX)
+
+
+def _result(proc: Procedure) -> tuple[list[str], bool]:
+    return _paragraph(texts.CARD_RESULT, proc.result, RESULT_MAX)
+
+
+# ---------------------------------------------------------------------------
+# Search answers other than a card
+# ---------------------------------------------------------------------------
+
+
+def choice_label(proc: Procedure) -> str:
+    """A short plain-text button label: the name without "Thủ tục", and the level."""
+    name = _PROCEDURE_PREFIX.sub("", tidy(proc.name).replace("\n", " ")) or proc.code
+    name = one_line(name[:1].upper() + name[1:], LABEL_MAX)
+    level = one_line(proc.level, LEVEL_LABEL_MAX)
+    return f"{name} ({level})" if level else name
+
+
+def render_choices(procs: Sequence[Procedure]) -> Reply:
+    """The choices answer: a prompt and one button per procedure, opening its card."""
+    labels = [choice_label(proc) for proc in procs]
+    buttons = []
+    for proc, label in zip(procs, labels, strict=True):
+        if labels.count(label) > 1:
+            label = f"{label} · {proc.code}"
+        buttons.append(Button(label=label, payload=f"{CHOICE_PREFIX}:{proc.code}"))
+    return Reply(text=texts.CHOICES_PROMPT, buttons=tuple(buttons))
+
+
+QUERY_ECHO_MAX = 120
+QUERY_MAX = 1000
+"""Longer messages are not searched: a pasted page is not a question, and ranking it would be slow."""
+
+
+def render_none(result: SearchResult, centre: CentreConfig) -> Reply:
+    """The honest answer when nothing matched, chosen by the reason the search gives."""
+    if result.reason == "chitchat":
+        return Reply(text=texts.CHITCHAT)
+    if result.reason == "empty":
+        return Reply(text=texts.ASK_WHAT_TO_SEARCH)
+    if result.reason == "too_long":
+        return Reply(text=texts.too_long(QUERY_MAX))
+    return Reply(text=texts.no_match(one_line(result.query, QUERY_ECHO_MAX), centre))
