@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Config
+from bot.services.conversations import ConversationMemory
 from bot.services.procedures import ProcedureService
 
 
@@ -14,3 +15,4 @@ class Services:
 
     config: Config
     procedures: ProcedureService
+    conversations: ConversationMemory

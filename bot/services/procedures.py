@@ -1,12 +1,25 @@
-"""Answer procedure questions from the in-memory index of the catalogue."""
+"""Answer procedure questions from the in-memory index of the catalogue; import and load it from storage."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import select
+
+from bot.storage import ProcedureRow, SessionFactory
+from bot.storage.columns import utcnow
 from knowledge.index import ProcedureIndex
 from knowledge.model import Procedure
 from knowledge.results import SearchResult
+
+# Keeps the IN (...) list of one lookup well under SQLite's and asyncpg's parameter limits.
+_LOOKUP_CHUNK = 500
 
 
 class ProcedureService:
@@ -31,3 +44,111 @@ class ProcedureService:
     def replace_index(self, index: ProcedureIndex) -> None:
         """Swap in a rebuilt index (after an import)."""
         self._index = index
+
+    async def reload(self, sessions: SessionFactory) -> None:
+        """Rebuild the index from the database and swap it in."""
+        self.replace_index(await load_index(sessions))
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What one import changed in the database."""
+
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every procedure the import looked at."""
+        return self.imported + self.updated + self.unchanged
+
+
+def content_hash(procedure: Procedure) -> str:
+    """Return a stable hash of a procedure's stored form (key order and escaping do not matter)."""
+    canonical = json.dumps(procedure.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+async def import_procedures(sessions: SessionFactory, procedures: Iterable[Procedure]) -> ImportSummary:
+    """Upsert procedures by code in one transaction; unchanged records are not touched (idempotent)."""
+    batch = {p.code: p for p in procedures}
+    imported = updated = unchanged = 0
+    now = utcnow()
+    async with sessions.begin() as session:
+        existing: dict[str, ProcedureRow] = {}
+        codes = list(batch)
+        for start in range(0, len(codes), _LOOKUP_CHUNK):
+            chunk = codes[start : start + _LOOKUP_CHUNK]
+            rows = await session.scalars(select(ProcedureRow).where(ProcedureRow.code.in_(chunk)))
+            existing.update((row.code, row) for row in rows)
+        for code, proc in batch.items():
+            digest = content_hash(proc)
+            row = existing.get(code)
+            if row is None:
+                session.add(_new_row(proc, digest, now))
+                imported += 1
+            elif row.content_hash == digest:
+                unchanged += 1
+            else:
+                _fill(row, proc, digest)
+                row.updated_at = now
+                updated += 1
+    return ImportSummary(imported=imported, updated=updated, unchanged=unchanged)
+
+
+def _new_row(proc: Procedure, digest: str, now: datetime) -> ProcedureRow:
+    row = ProcedureRow(code=proc.code, imported_at=now, updated_at=now)
+    _fill(row, proc, digest)
+    return row
+
+
+def _fill(row: ProcedureRow, proc: Procedure, digest: str) -> None:
+    row.name = proc.name
+    row.level = proc.level
+    row.field = proc.field
+    row.source = proc.source
+    row.demo = proc.demo
+    row.data = proc.to_dict()
+    row.content_hash = digest
+
+
+async def load_procedures(sessions: SessionFactory) -> list[Procedure]:
+    """Read every stored procedure, ordered by code."""
+    async with sessions() as session:
+        data = await session.scalars(select(ProcedureRow.data).order_by(ProcedureRow.code))
+        return [Procedure.from_dict(d) for d in data]
+
+
+async def load_index(sessions: SessionFactory) -> ProcedureIndex:
+    """Build the search index from the database (off the event loop: it can take a while)."""
+    return await asyncio.to_thread(ProcedureIndex, await load_procedures(sessions))
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeStats:
+    """What the knowledge base holds."""
+
+    total: int
+    demo: int
+    by_source: dict[str, int]
+    by_level: dict[str, int]
+    by_field: dict[str, int]
+    with_documents: int
+    with_channels: int
+    with_fees: int
+
+
+def knowledge_stats(procedures: Iterable[Procedure]) -> KnowledgeStats:
+    """Count procedures by source, level and field, and how many have documents, channels and fees."""
+    procs = list(procedures)
+    return KnowledgeStats(
+        total=len(procs),
+        demo=sum(p.demo for p in procs),
+        by_source=dict(Counter(p.source for p in procs).most_common()),
+        by_level=dict(Counter(p.level for p in procs).most_common()),
+        by_field=dict(Counter(p.field for p in procs).most_common()),
+        with_documents=sum(bool(p.documents) for p in procs),
+        with_channels=sum(bool(p.channels) for p in procs),
+        with_fees=sum(any(c.fee for c in p.channels) for p in procs),
+    )

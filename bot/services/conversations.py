@@ -1,0 +1,64 @@
+"""Conversation state in the database, so a restart between a list of choices and "2" loses nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+
+from bot.storage import ConversationState, SessionFactory
+from bot.storage.columns import utcnow
+
+DEFAULT_CHOICE_TTL = timedelta(minutes=30)
+
+
+class ConversationMemory:
+    """The numbered choices last shown per chat, kept in ``conversation_state`` until they expire.
+
+    Implements :class:`bot.routing.ChoiceMemory`.
+    """
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        ttl: timedelta = DEFAULT_CHOICE_TTL,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        self._sessions = sessions
+        self._ttl = ttl
+        self._clock = clock
+
+    async def remember(self, chat_key: str, payloads: list[str]) -> None:
+        """Store the payloads shown (an empty list forgets)."""
+        async with self._sessions.begin() as session:
+            row = await session.get(ConversationState, chat_key)
+            if not payloads:
+                if row is not None:
+                    await session.delete(row)
+                return
+            expires_at = self._clock() + self._ttl
+            if row is None:
+                row = ConversationState(chat_key=chat_key, choices=list(payloads), expires_at=expires_at)
+                session.add(row)
+            else:
+                row.choices = list(payloads)
+                row.expires_at = expires_at
+
+    async def recall(self, chat_key: str) -> list[str]:
+        """Return the payloads last shown, or [] if none or expired."""
+        async with self._sessions() as session:
+            row = await session.get(ConversationState, chat_key)
+        if row is None or row.expires_at <= self._clock():
+            return []
+        return [str(p) for p in row.choices]
+
+    async def purge_expired(self) -> int:
+        """Delete expired rows; return how many went."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ConversationState).where(ConversationState.expires_at <= self._clock())
+            )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,78 @@
+"""Numbered choices kept in the database: they survive a restart and expire."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.services.conversations import ConversationMemory
+from bot.storage import SessionFactory, create_engine, session_factory
+
+
+class Clock:
+    """A settable clock."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_choices_survive_a_new_engine(sessions: SessionFactory, db_url: str) -> None:
+    await ConversationMemory(sessions).remember("telegram:1", ["proc:1.001193", "proc:1.000656"])
+    restarted = create_engine(db_url)
+    try:
+        memory = ConversationMemory(session_factory(restarted))
+        assert await memory.recall("telegram:1") == ["proc:1.001193", "proc:1.000656"]
+        assert await memory.recall("telegram:2") == []
+    finally:
+        await restarted.dispose()
+
+
+async def test_choices_expire_after_the_ttl(sessions: SessionFactory) -> None:
+    clock = Clock()
+    memory = ConversationMemory(sessions, ttl=timedelta(minutes=30), clock=clock)
+    await memory.remember("zalo:a", ["x", "y"])
+    clock.now += timedelta(minutes=29)
+    assert await memory.recall("zalo:a") == ["x", "y"]
+    clock.now += timedelta(minutes=1)
+    assert await memory.recall("zalo:a") == []
+
+
+async def test_remembering_again_replaces_and_extends(sessions: SessionFactory) -> None:
+    clock = Clock()
+    memory = ConversationMemory(sessions, ttl=timedelta(minutes=30), clock=clock)
+    await memory.remember("c", ["a"])
+    clock.now += timedelta(minutes=20)
+    await memory.remember("c", ["b", "c"])
+    clock.now += timedelta(minutes=20)
+    assert await memory.recall("c") == ["b", "c"]
+
+
+async def test_an_empty_list_forgets(sessions: SessionFactory) -> None:
+    memory = ConversationMemory(sessions)
+    await memory.remember("c", ["a"])
+    await memory.remember("c", [])
+    assert await memory.recall("c") == []
+    await memory.remember("never-seen", [])
+    assert await memory.recall("never-seen") == []
+
+
+async def test_purge_deletes_only_expired_rows(sessions: SessionFactory) -> None:
+    clock = Clock()
+    memory = ConversationMemory(sessions, ttl=timedelta(minutes=30), clock=clock)
+    await memory.remember("old", ["a"])
+    clock.now += timedelta(minutes=20)
+    await memory.remember("new", ["b"])
+    clock.now += timedelta(minutes=15)
+    assert await memory.purge_expired() == 1
+    clock.now -= timedelta(minutes=35)
+    assert await memory.recall("old") == []
+    assert await memory.recall("new") == ["b"]
+
+
+def test_ttl_must_be_positive(sessions: SessionFactory) -> None:
+    with pytest.raises(ValueError, match="ttl"):
+        ConversationMemory(sessions, ttl=timedelta(0))

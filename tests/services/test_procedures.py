@@ -1,0 +1,102 @@
+"""Importing procedures into the database, idempotently, and loading the search index back."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.services.procedures import (
+    ImportSummary,
+    content_hash,
+    import_procedures,
+    knowledge_stats,
+    load_index,
+    load_procedures,
+)
+from bot.storage import ProcedureRow, SessionFactory
+from knowledge.model import Channel, Document, Procedure
+
+BIRTH = Procedure(
+    code="1.001193",
+    name="Đăng ký khai sinh",
+    level="Cấp Xã",
+    field="Hộ tịch",
+    source="dichvucong",
+    documents=(Document(name="Tờ khai đăng ký khai sinh", originals=1),),
+    channels=(Channel(kind="Trực tiếp", time_limit="Ngay trong ngày", fee="Miễn lệ phí"),),
+    unparsed={"legal_basis": "Luật Hộ tịch 2014"},
+)
+DEATH = Procedure(code="1.000656", name="Đăng ký khai tử", level="Cấp Xã", field="Hộ tịch", source="bqp")
+MARRIAGE = Procedure(code="1.000894", name="Đăng ký kết hôn", field="Hộ tịch", source="demo", demo=True)
+
+
+async def test_first_import_inserts_and_second_changes_nothing(sessions: SessionFactory) -> None:
+    assert await import_procedures(sessions, [BIRTH, DEATH]) == ImportSummary(imported=2)
+    again = await import_procedures(sessions, [BIRTH, DEATH])
+    assert again == ImportSummary(imported=0, updated=0, unchanged=2)
+
+
+async def test_a_changed_record_is_updated_in_place(sessions: SessionFactory) -> None:
+    await import_procedures(sessions, [BIRTH, DEATH])
+    async with sessions() as session:
+        before = await session.get(ProcedureRow, BIRTH.code)
+    assert before is not None
+    changed = replace(BIRTH, name="Đăng ký khai sinh (mới)")
+    summary = await import_procedures(sessions, [changed, DEATH, MARRIAGE])
+    assert summary == ImportSummary(imported=1, updated=1, unchanged=1)
+    async with sessions() as session:
+        row = await session.get(ProcedureRow, BIRTH.code)
+    assert row is not None
+    assert row.name == "Đăng ký khai sinh (mới)"
+    assert row.content_hash == content_hash(changed) != before.content_hash
+    assert row.imported_at == before.imported_at
+    assert row.updated_at > before.updated_at
+
+
+async def test_stored_record_round_trips_to_the_same_procedure(sessions: SessionFactory) -> None:
+    await import_procedures(sessions, [BIRTH, MARRIAGE])
+    assert await load_procedures(sessions) == [MARRIAGE, BIRTH]  # ordered by code
+    async with sessions() as session:
+        row = (await session.scalars(select(ProcedureRow).where(ProcedureRow.code == MARRIAGE.code))).one()
+    assert (row.source, row.demo, row.field) == ("demo", True, "Hộ tịch")
+
+
+async def test_duplicate_codes_in_one_batch_keep_the_last(sessions: SessionFactory) -> None:
+    newer = replace(DEATH, name="Đăng ký khai tử lần hai")
+    assert await import_procedures(sessions, [DEATH, newer]) == ImportSummary(imported=1)
+    [stored] = await load_procedures(sessions)
+    assert stored.name == "Đăng ký khai tử lần hai"
+
+
+async def test_import_is_one_transaction(sessions: SessionFactory, tmp_path: Path) -> None:
+    await import_procedures(sessions, [DEATH])
+    broken = Procedure(code="9.999999", name=None)  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError):
+        await import_procedures(sessions, [replace(DEATH, name="khác"), BIRTH, broken])
+    with sqlite3.connect(tmp_path / "motcua.db") as conn:
+        assert conn.execute("select code, name from procedures").fetchall() == [(DEATH.code, DEATH.name)]
+
+
+async def test_index_is_loaded_from_the_database(sessions: SessionFactory) -> None:
+    await import_procedures(sessions, [BIRTH, DEATH, MARRIAGE])
+    index = await load_index(sessions)
+    assert len(index) == 3
+    assert index.get(BIRTH.code) == BIRTH
+    result = index.search("khai sinh", limit=3)
+    assert result.hits
+    assert result.hits[0].code == BIRTH.code
+
+
+def test_stats_count_sources_levels_fields_and_details() -> None:
+    stats = knowledge_stats([BIRTH, DEATH, MARRIAGE])
+    assert stats.total == 3
+    assert stats.demo == 1
+    assert stats.by_source == {"dichvucong": 1, "bqp": 1, "demo": 1}
+    assert stats.by_level == {"Cấp Xã": 2, "": 1}
+    assert stats.by_field == {"Hộ tịch": 3}
+    assert (stats.with_documents, stats.with_channels, stats.with_fees) == (1, 1, 1)
