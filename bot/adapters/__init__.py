@@ -1,0 +1,1 @@
+"""Platform adapters: the only modules that import chat platform libraries or the HTTP server."""

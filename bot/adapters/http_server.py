@@ -1,0 +1,134 @@
+"""The bot's own aiohttp server: health check and platform webhooks (Telegram now, Zalo later)."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+WebhookHandler = Callable[[dict[str, Any]], Awaitable[None]]
+DedupKey = Callable[[dict[str, Any]], str | None]
+
+TELEGRAM_AUTH_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class RecentKeys:
+    """A bounded set of recently seen keys (oldest forgotten first)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+
+    def add(self, key: str) -> bool:
+        """Remember ``key``; False if it was already there."""
+        if key in self._keys:
+            self._keys.move_to_end(key)
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self._capacity:
+            self._keys.popitem(last=False)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class HttpServer:
+    """Health check plus webhook routes; add every route before :meth:`start`."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self._requested_port = port
+        self.port = port
+        self.app = web.Application(client_max_size=MAX_BODY_BYTES)
+        self.app.router.add_get("/healthz", self._healthz)
+        self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def add_webhook(
+        self,
+        path: str,
+        *,
+        secret_header: str,
+        secret: str,
+        handle: WebhookHandler,
+        dedup_key: DedupKey,
+        name: str,
+        dedup_capacity: int = 10_000,
+    ) -> None:
+        """Serve a platform webhook: check the secret, parse, de-duplicate, answer 200, process in background.
+
+        ``dedup_key`` returns the event's unique id, or None when the body is not an event of that platform.
+        """
+        seen = RecentKeys(dedup_capacity)
+        expected = secret.encode("utf-8")
+
+        async def webhook(request: web.Request) -> web.Response:
+            given = request.headers.get(secret_header, "").encode("utf-8")
+            # Checked before the body is read, in constant time; an empty secret never matches.
+            if not expected or not hmac.compare_digest(given, expected):
+                log.warning("%s webhook: wrong or missing secret from %s", name, request.remote)
+                return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
+            try:
+                body = json.loads(await request.read())
+            except (ValueError, UnicodeDecodeError):
+                return web.json_response({"ok": False, "error": "malformed JSON"}, status=400)
+            key = dedup_key(body) if isinstance(body, dict) else None
+            if key is None:
+                return web.json_response({"ok": False, "error": "not an event"}, status=400)
+            if not seen.add(key):
+                log.info("%s webhook: duplicate event %s ignored", name, key)
+                return web.json_response({"ok": True, "duplicate": True})
+            self._spawn(self._process(name, key, handle, body))
+            return web.json_response({"ok": True})
+
+        self.app.router.add_post(path, webhook)
+
+    async def start(self) -> None:
+        """Bind and serve (port 0 picks a free port, see :attr:`port`)."""
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self._requested_port)
+        await site.start()
+        for address in self._runner.addresses:
+            if isinstance(address, tuple):
+                self.port = int(address[1])
+                break
+        log.info("http server listening on %s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        """Stop accepting requests, let accepted events finish, close."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, name: str, key: str, handle: WebhookHandler, body: dict[str, Any]) -> None:
+        try:
+            await handle(body)
+        except Exception as exc:  # the event is already acknowledged; one bad event must not kill the server
+            log.error("%s webhook: event %s failed with %s", name, key, type(exc).__name__)
+
+
+def telegram_update_id(body: dict[str, Any]) -> str | None:
+    """The de-duplication key of a Telegram update."""
+    update_id = body.get("update_id")
+    return str(update_id) if isinstance(update_id, int) and not isinstance(update_id, bool) else None

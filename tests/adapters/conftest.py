@@ -1,0 +1,131 @@
+"""Fixtures for the Telegram adapter tests: the fake Bot API, a small real router, a running channel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+
+import pytest
+
+from bot.adapters.telegram import TelegramChannel
+from bot.config import TelegramConfig
+from bot.markup import esc
+from bot.messages import Button, Incoming, Reply
+from bot.routing import Dispatcher, Router
+from tests.fakes.telegram_api import FakeTelegram
+
+LONG_PARAGRAPH = "Giấy tờ cần nộp: bản sao giấy khai sinh, sổ hộ khẩu & ảnh 4x6. " * 12
+LONG_TEXT = "\n\n".join(f"<b>Mục {i}</b>\n{esc(LONG_PARAGRAPH)}" for i in range(1, 16))
+
+
+class MemoryChoices:
+    """ChoiceMemory kept in a dict, as a test double for the database-backed one."""
+
+    def __init__(self) -> None:
+        self.shown: dict[str, list[str]] = {}
+
+    async def remember(self, chat_key: str, payloads: list[str]) -> None:
+        """Store the payloads shown."""
+        self.shown[chat_key] = payloads
+
+    async def recall(self, chat_key: str) -> list[str]:
+        """Return the payloads last shown."""
+        return self.shown.get(chat_key, [])
+
+
+class Services:
+    """What the test handlers may use: a list of what they were asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[Incoming] = []
+
+
+router: Router[Services] = Router()
+
+
+@router.command("start")
+async def start(msg: Incoming, svc: Services) -> list[Reply]:
+    """Greet."""
+    svc.asked.append(msg)
+    return [Reply("Xin chào! Hãy hỏi về một thủ tục.")]
+
+
+@router.command("dai")
+async def long_answer(msg: Incoming, svc: Services) -> list[Reply]:
+    """A card far longer than one Telegram message."""
+    svc.asked.append(msg)
+    return [Reply(LONG_TEXT, buttons=(Button("Nộp trực tuyến", "p:1.000110"),))]
+
+
+@router.command("hong")
+async def broken_markup(msg: Incoming, svc: Services) -> list[Reply]:
+    """A reply whose markup Telegram cannot parse (a bug the channel must survive)."""
+    svc.asked.append(msg)
+    return [Reply("<b>Thủ tục chưa đóng thẻ")]
+
+
+@router.payload("p")
+async def card(msg: Incoming, svc: Services) -> list[Reply]:
+    """The card of a procedure."""
+    svc.asked.append(msg)
+    return [Reply(f"<b>Thẻ thủ tục</b> {esc(msg.payload or '')}")]
+
+
+@router.text()
+async def search(msg: Incoming, svc: Services) -> list[Reply]:
+    """Echo the question with two choices."""
+    svc.asked.append(msg)
+    choices = (Button("Cấp lại CCCD", "p:1.000110"), Button("Cấp đổi CCCD", "p:2.000111"))
+    return [Reply(f"Bạn hỏi: <b>{esc(msg.text)}</b>", buttons=choices)]
+
+
+def fallback(msg: Incoming) -> list[Reply]:
+    """Anything no handler serves."""
+    return [Reply("Xin lỗi, tôi chưa hiểu.")]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API, listening on a loopback port."""
+    async with FakeTelegram() as tg:
+        yield tg
+
+
+@pytest.fixture
+def services() -> Services:
+    """Fresh services for each test."""
+    return Services()
+
+
+@pytest.fixture
+def answer(services: Services) -> Callable[[Incoming], Awaitable[list[Reply]]]:
+    """A real Dispatcher over the test router."""
+    return Dispatcher(router, services, MemoryChoices(), fallback).dispatch
+
+
+def telegram_config(fake: FakeTelegram, **overrides: object) -> TelegramConfig:
+    """Settings pointing the real PTB Application at the fake."""
+    config = TelegramConfig(
+        token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, rate_limiter_retries=3
+    )
+    return replace(config, **overrides)  # type: ignore[arg-type]
+
+
+def make_channel(
+    fake: FakeTelegram, answer: Callable[[Incoming], Awaitable[list[Reply]]], **overrides: object
+) -> TelegramChannel:
+    """A channel with test-sized timings."""
+    return TelegramChannel(telegram_config(fake, **overrides), answer, poll_timeout=5, retry_delay=0.05)
+
+
+@pytest.fixture
+async def channel(
+    fake: FakeTelegram, answer: Callable[[Incoming], Awaitable[list[Reply]]]
+) -> AsyncIterator[TelegramChannel]:
+    """A polling channel, started and stopped around the test."""
+    tg = make_channel(fake, answer)
+    await tg.start()
+    try:
+        yield tg
+    finally:
+        await tg.stop()
