@@ -1,0 +1,462 @@
+"""The ``motcua`` command: database, knowledge base, terminal chat and the bot itself."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import inspect
+import json
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TextIO
+
+from bot import config as config_module
+from bot.config import Config, ConfigError
+from bot.markup import to_plain
+from bot.services.procedures import (
+    ImportSummary,
+    import_procedures,
+    knowledge_stats,
+    load_index,
+    load_procedures,
+)
+from bot.storage import ProcedureRow, SessionFactory, create_engine, session_factory
+from bot.storage.migrate import SchemaNotCurrent, check_schema, current, head_revision, upgrade
+from knowledge.importers import ImportError_, ImportResult, load_paths
+from knowledge.model import Procedure
+from knowledge.results import SearchResult
+
+if TYPE_CHECKING:
+    from bot.app import Core
+
+# Exit codes: 1 = the thing asked for does not exist; 2 = the operator must fix something first.
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1
+EXIT_SETUP = 2
+EXIT_INTERRUPTED = 130
+
+# Operator messages (Vietnamese, plain text; what residents read lives in bot/texts.py).
+MSG_CONFIG_ERROR = "lỗi cấu hình: {error}"
+MSG_SCHEMA = (
+    "cơ sở dữ liệu chưa ở phiên bản mới nhất (hiện tại: {current}, cần: {head}).\n"
+    "Hãy chạy: motcua{config} db upgrade"
+)
+MSG_SCHEMA_EMPTY = "trống"
+MSG_UP_TO_DATE = "Cơ sở dữ liệu đã ở phiên bản mới nhất ({head})."
+MSG_UPGRADED = "Đã nâng cấp cơ sở dữ liệu: {before} -> {head}."
+MSG_CURRENT_HEAD = "{current} (head)"
+MSG_CURRENT_BEHIND = "{current} (chưa mới nhất: cần {head}; chạy motcua db upgrade)"
+MSG_IMPORT_ERROR = "lỗi nhập dữ liệu: {error}\nKhông có gì được ghi vào cơ sở dữ liệu."
+MSG_READING = "Đang đọc {paths}…"
+MSG_WRITING = "Đang ghi {count} thủ tục vào cơ sở dữ liệu…"
+MSG_PROGRESS = "  {percent:3d}% ({done}/{total} tệp)"
+MSG_SUMMARY = (
+    "Tệp đã đọc: {files}\n"
+    "Thủ tục đọc được: {read}\n"
+    "Thêm mới: {imported} | Cập nhật: {updated} | Không đổi: {unchanged}"
+)
+MSG_UNPARSED = "Trường chưa phân tích được (số thủ tục giữ nguyên văn): {counts}"
+MSG_UNPARSED_NONE = "Mọi trường đều đã được phân tích."
+MSG_PROBLEMS = "Ghi chú khi đọc ({count}):"
+MSG_UNKNOWN_CODE = "không có thủ tục mã {code} trong cơ sở tri thức"
+MSG_EMPTY_KB = "Cơ sở tri thức đang trống: hãy chạy motcua kb import ĐƯỜNG_DẪN trước."
+MSG_NO_RUNNER = "kênh Telegram chưa sẵn sàng trong bản này (thiếu bot.runner)"
+MSG_SEARCH_ANSWER = {
+    "confident": "Chắc chắn",
+    "choices": "Có vài lựa chọn gần nhau",
+    "none": "Không tìm thấy",
+}
+UNKNOWN_VALUE = "(không rõ)"
+PROBLEMS_SHOWN = 20
+FIELDS_SHOWN = 15
+
+log = logging.getLogger("motcua")
+
+
+class SetupError(Exception):
+    """Something the operator must fix first; the message says what."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``motcua`` command and return its exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_SETUP
+    try:
+        config = config_module.load(args.config)
+    except ConfigError as exc:
+        print(MSG_CONFIG_ERROR.format(error=exc), file=sys.stderr)
+        return EXIT_SETUP
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Alembic narrates every connection at INFO; the db commands print what matters themselves.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    handler: Callable[[argparse.Namespace, Config], int] = args.handler
+    try:
+        return handler(args, config)
+    except SchemaNotCurrent as exc:
+        print(_schema_message(exc, args.config), file=sys.stderr)
+        return EXIT_SETUP
+    except SetupError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_SETUP
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; point stdout at nothing so the exit flush is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="motcua", description="Trợ lý tra cứu thủ tục hành chính một cửa.")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=os.environ.get("MOTCUA_CONFIG") or None,
+        help="configuration file (TOML); default: $MOTCUA_CONFIG, else built-in defaults",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(title="db commands", metavar="COMMAND")
+    db.add_parser("upgrade", help="create or migrate the schema to the latest version").set_defaults(
+        handler=cmd_db_upgrade
+    )
+    db.add_parser("current", help="print the schema version").set_defaults(handler=cmd_db_current)
+
+    kb = sub.add_parser("kb", help="knowledge base").add_subparsers(title="kb commands", metavar="COMMAND")
+    imp = kb.add_parser("import", help="import procedure files or folders (JSON, XLSX)")
+    imp.add_argument("paths", nargs="+", metavar="PATH", type=Path)
+    imp.set_defaults(handler=cmd_kb_import)
+    search = kb.add_parser("search", help="search; without QUERY, one query per stdin line -> JSON lines")
+    search.add_argument("query", nargs="*", metavar="QUERY")
+    search.add_argument("--limit", type=_positive, default=None, help="at most N results")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(handler=cmd_kb_search)
+    show = kb.add_parser("show", help="print a procedure card")
+    show.add_argument("code", metavar="CODE")
+    show.set_defaults(handler=cmd_kb_show)
+    kb.add_parser("stats", help="what the knowledge base holds").set_defaults(handler=cmd_kb_stats)
+
+    sub.add_parser("chat", help="chat with the bot in this terminal").set_defaults(handler=cmd_chat)
+    sub.add_parser("run", help="serve every configured channel").set_defaults(handler=cmd_run)
+    return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _schema_message(exc: SchemaNotCurrent, config_path: str | None) -> str:
+    option = f" --config {config_path}" if config_path else ""
+    return MSG_SCHEMA.format(current=exc.current or MSG_SCHEMA_EMPTY, head=exc.head, config=option)
+
+
+@contextlib.asynccontextmanager
+async def _store(config: Config) -> AsyncIterator[SessionFactory]:
+    """Open the database, refusing to go on unless the schema is current."""
+    engine = create_engine(config.database.url, echo=config.database.echo)
+    try:
+        await check_schema(engine)
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+# --- db ---------------------------------------------------------------------------------------------
+
+
+def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
+    """Migrate the database to the latest schema."""
+    before = current(config.database.url)
+    upgrade(config.database.url)
+    head = head_revision()
+    if before == head:
+        print(MSG_UP_TO_DATE.format(head=head))
+    else:
+        print(MSG_UPGRADED.format(before=before or MSG_SCHEMA_EMPTY, head=head))
+    return EXIT_OK
+
+
+def cmd_db_current(args: argparse.Namespace, config: Config) -> int:
+    """Print the schema version and whether it is the latest."""
+    revision = current(config.database.url)
+    head = head_revision()
+    shown = revision or MSG_SCHEMA_EMPTY
+    if revision == head:
+        print(MSG_CURRENT_HEAD.format(current=shown))
+        return EXIT_OK
+    print(MSG_CURRENT_BEHIND.format(current=shown, head=head))
+    return EXIT_SETUP
+
+
+# --- kb import --------------------------------------------------------------------------------------
+
+
+def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
+    """Read procedure files, then write them in one transaction and print a summary."""
+    return asyncio.run(_kb_import(config, args.paths))
+
+
+async def _kb_import(config: Config, paths: list[Path]) -> int:
+    async with _store(config) as sessions:
+        print(MSG_READING.format(paths=", ".join(str(p) for p in paths)), file=sys.stderr)
+        progress = Progress(sys.stderr)
+        try:
+            result = await asyncio.to_thread(_read, paths, progress)
+        except ImportError_ as exc:
+            progress.finish()
+            print(MSG_IMPORT_ERROR.format(error=exc), file=sys.stderr)
+            return EXIT_SETUP
+        progress.finish()
+        print(MSG_WRITING.format(count=len(result.procedures)), file=sys.stderr)
+        summary = await import_procedures(sessions, result.procedures.values())
+    _print_summary(result, summary)
+    return EXIT_OK
+
+
+def _read(paths: list[Path], progress: Progress) -> ImportResult:
+    # The importer gains a progress callback in a parallel change; use it only where it exists.
+    loader: Callable[..., ImportResult] = load_paths
+    if "progress" in inspect.signature(loader).parameters:
+        return loader(paths, progress=progress)
+    return loader(paths)
+
+
+class Progress:
+    """File progress on stderr: a redrawn bar on a terminal, a line per tenth otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._shown = -1
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        """Report ``done`` of ``total`` files read."""
+        percent = 100 if total <= 0 else min(100, done * 100 // total)
+        if self._tty:
+            filled = percent * self.WIDTH // 100
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            self._stream.write(f"\r[{bar}] {percent:3d}% {done}/{total}")
+            self._drawn = True
+        elif percent // 10 > self._shown // 10 or (percent == 100 and self._shown < 100):
+            self._stream.write(MSG_PROGRESS.format(percent=percent, done=done, total=total) + "\n")
+        else:
+            return
+        self._shown = percent
+        self._stream.flush()
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._drawn = False
+
+
+def _print_summary(result: ImportResult, summary: ImportSummary) -> None:
+    print(
+        MSG_SUMMARY.format(
+            files=result.files,
+            read=len(result.procedures),
+            imported=summary.imported,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+        )
+    )
+    counts = result.unparsed_counts()
+    if counts:
+        print(MSG_UNPARSED.format(counts=", ".join(f"{name} {n}" for name, n in counts.items())))
+    else:
+        print(MSG_UNPARSED_NONE)
+    if result.problems:
+        print(MSG_PROBLEMS.format(count=len(result.problems)), file=sys.stderr)
+        for problem in result.problems[:PROBLEMS_SHOWN]:
+            print(f"  - {problem}", file=sys.stderr)
+        if len(result.problems) > PROBLEMS_SHOWN:
+            print(f"  … (+{len(result.problems) - PROBLEMS_SHOWN})", file=sys.stderr)
+
+
+# --- kb search / show / stats -----------------------------------------------------------------------
+
+
+def cmd_kb_search(args: argparse.Namespace, config: Config) -> int:
+    """Search one query, or every stdin line as JSON lines."""
+    limit: int = args.limit or config.search.max_choices
+    query = " ".join(args.query).strip()
+    return asyncio.run(_kb_search(config, query, limit, as_json=args.json))
+
+
+async def _kb_search(config: Config, query: str, limit: int, *, as_json: bool) -> int:
+    async with _store(config) as sessions:
+        index = await load_index(sessions)
+    if not query:
+        for line in sys.stdin:
+            if line.strip():
+                print(
+                    json.dumps(search_json(index.search(line.strip(), limit)), ensure_ascii=False), flush=True
+                )
+        return EXIT_OK
+    result = index.search(query, limit)
+    if as_json:
+        print(json.dumps(search_json(result), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(
+        f"{MSG_SEARCH_ANSWER.get(result.answer, result.answer)}"
+        + (f" ({result.reason})" if result.reason else "")
+    )
+    for number, hit in enumerate(result.hits, 1):
+        print(f"{number}. [{hit.score:5.1f}] {hit.code}  {hit.name}")
+    return EXIT_OK
+
+
+def search_json(result: SearchResult) -> dict[str, Any]:
+    """The JSON form of a search result (one line of ``kb search`` stdin mode)."""
+    return {
+        "query": result.query,
+        "answer": result.answer,
+        "results": [{"code": h.code, "name": h.name, "score": round(h.score, 2)} for h in result.hits],
+    }
+
+
+def cmd_kb_show(args: argparse.Namespace, config: Config) -> int:
+    """Print one procedure's card as plain text."""
+    proc = asyncio.run(_kb_get(config, args.code.strip()))
+    if proc is None:
+        print(MSG_UNKNOWN_CODE.format(code=args.code), file=sys.stderr)
+        return EXIT_NOT_FOUND
+    from handlers.cards import render_card
+
+    print(to_plain(render_card(proc, portal_url=config.centre.portal_url)))
+    return EXIT_OK
+
+
+async def _kb_get(config: Config, code: str) -> Procedure | None:
+    async with _store(config) as sessions, sessions() as session:
+        row = await session.get(ProcedureRow, code)
+    return None if row is None else Procedure.from_dict(row.data)
+
+
+def cmd_kb_stats(args: argparse.Namespace, config: Config) -> int:
+    """Print what the knowledge base holds."""
+    procedures = asyncio.run(_kb_all(config))
+    stats = knowledge_stats(procedures)
+    total = stats.total
+    if not total:
+        print(MSG_EMPTY_KB)
+        return EXIT_OK
+    real = total - stats.demo
+    kind = "dữ liệu MẪU (demo)" if real == 0 else "dữ liệu thật" if stats.demo == 0 else "lẫn mẫu và thật"
+    print(f"Tổng số thủ tục: {total} ({kind}: {real} thật, {stats.demo} mẫu)")
+    _print_counts("Theo nguồn", stats.by_source.items(), total)
+    _print_counts("Theo cấp thực hiện", stats.by_level.items(), total)
+    fields = list(stats.by_field.items())
+    title = (
+        f"Theo lĩnh vực ({FIELDS_SHOWN} nhiều nhất / {len(fields)})" if len(fields) > FIELDS_SHOWN else None
+    )
+    _print_counts(title or "Theo lĩnh vực", fields[:FIELDS_SHOWN], total)
+    print("Có thông tin chi tiết:")
+    for label, count in (
+        ("thành phần hồ sơ", stats.with_documents),
+        ("cách nộp và thời hạn", stats.with_channels),
+        ("phí, lệ phí", stats.with_fees),
+    ):
+        print(f"  {label}: {count} ({_share(count, total)})")
+    return EXIT_OK
+
+
+async def _kb_all(config: Config) -> list[Procedure]:
+    async with _store(config) as sessions:
+        return await load_procedures(sessions)
+
+
+def _print_counts(title: str, counts: Iterable[tuple[str, int]], total: int) -> None:
+    print(f"{title}:")
+    for name, count in counts:
+        print(f"  {name or UNKNOWN_VALUE}: {count} ({_share(count, total)})")
+
+
+def _share(count: int, total: int) -> str:
+    return f"{100 * count / total:.1f}%" if total else "-"
+
+
+# --- chat / run -------------------------------------------------------------------------------------
+
+
+def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    """Chat in the terminal; with a Telegram token, serve Telegram in the same process too."""
+    try:
+        asyncio.run(_chat(config))
+    except KeyboardInterrupt:
+        print(file=sys.stdout)
+    return EXIT_OK
+
+
+async def _chat(config: Config) -> None:
+    from bot.adapters.console import run_console
+    from bot.app import build_core
+
+    async with build_core(config) as core:
+        if core.services.procedures.count == 0:
+            print(MSG_EMPTY_KB, file=sys.stderr)
+        stop = asyncio.Event()
+        channels: list[asyncio.Task[None]] = []
+        if config.telegram.enabled:
+            channels.append(asyncio.create_task(_run_other_channels(core, stop)))
+        try:
+            await run_console(core.dispatcher.dispatch, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+        finally:
+            stop.set()
+            for task in channels:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+async def _run_other_channels(core: Core, stop: asyncio.Event) -> None:
+    runner = _runner()
+    if runner is None:
+        log.warning(MSG_NO_RUNNER)
+        return
+    await runner.run_channels(core, stop)
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """Serve every configured channel until stopped."""
+    runner = _runner()
+    if runner is None:
+        raise SetupError(MSG_NO_RUNNER)
+    outcome: Any = runner.run(config)
+    if inspect.isawaitable(outcome):
+        outcome = asyncio.run(_await(outcome))
+    return outcome if isinstance(outcome, int) else EXIT_OK
+
+
+def _runner() -> ModuleType | None:
+    # Imported lazily: it pulls in the platform libraries, which db and kb commands never need.
+    try:
+        return importlib.import_module("bot.runner")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.runner":
+            raise
+        return None
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
