@@ -143,6 +143,7 @@ CARD_MUST_SHOW = "Giấy tờ phải xuất trình"
 CARD_CHANNELS = "Cách nộp, thời hạn và lệ phí"
 CARD_TIME_LIMIT = "thời hạn"
 CARD_FEE = "phí, lệ phí"
+CARD_FEE_ALL = "Phí, lệ phí (mọi cách nộp)"
 CARD_STEPS = "Các bước thực hiện"
 CARD_CONDITIONS = "Điều kiện"
 CARD_RESULT = "Kết quả"
@@ -157,6 +158,11 @@ CARD_SEE_PORTAL = "Nội dung đã rút gọn, bạn xem đầy đủ theo đư�
 def card_more_documents(count: int) -> str:
     """The line closing a document list that was cut short."""
     return f"… và {count} giấy tờ khác"
+
+
+def card_more_channels(count: int) -> str:
+    """The line closing a list of ways to submit that was cut short."""
+    return f"… và {count} cách nộp khác"
 
 
 def card_more_steps(count: int) -> str:

@@ -27,7 +27,8 @@ FIELD_MAX = 300
 DOCUMENT_MAX = 220
 DOCUMENTS_SHOWN = 8
 RAW_MAX = 700
-FEE_MAX = 250
+FEE_MAX = 200
+CHANNELS_SHOWN = 6
 NOTE_MAX = 150
 STEP_MAX = 240
 STEPS_SHOWN = 6
@@ -54,9 +55,13 @@ def tidy(text: str) -> str:
 
 def shorten(text: str, limit: int) -> tuple[str, bool]:
     """Cut tidied text to at most ``limit`` characters at a word boundary, ending with "…"."""
-    text = tidy(text)
-    if len(text) <= limit:
+    # Tidying only shrinks text, so a generous prefix is enough; records reach 50k characters.
+    prefix = limit * 3
+    text, longer = tidy(text[:prefix]), len(text) > prefix
+    if len(text) <= limit and not longer:
         return text, False
+    if len(text) <= limit:
+        return text.rstrip(" ,;:.-\n") + "…", True
     cut = text[: limit - 1]
     space = max(cut.rfind(" "), cut.rfind("\n"))
     if space > limit // 2:
@@ -121,8 +126,9 @@ def _raw(proc: Procedure, key: str, limit: int = RAW_MAX) -> tuple[list[str], bo
     return [*(esc(line) for line in raw.split("\n")), f"<i>{esc(texts.CARD_RAW_NOTE)}</i>"], cut
 
 
-def _document_line(doc: Document) -> str:
-    name = one_line(doc.name, DOCUMENT_MAX) or "?"
+def _document_line(doc: Document) -> tuple[str, bool]:
+    name, cut = shorten(doc.name.replace("\n", " "), DOCUMENT_MAX)
+    name = name or "?"
     counts = []
     if doc.originals:
         counts.append(f"{doc.originals} {texts.CARD_ORIGINALS}")
@@ -136,16 +142,16 @@ def _document_line(doc: Document) -> str:
         line += f"; {link(template, texts.CARD_TEMPLATE)}"
     elif template:
         line += f"; {esc(texts.CARD_TEMPLATE)}: {esc(template)}"
-    return line
+    return line, cut
 
 
 def _document_list(docs: Sequence[Document]) -> tuple[list[str], bool]:
-    lines = [_document_line(doc) for doc in docs[:DOCUMENTS_SHOWN]]
-    hidden = len(docs) - DOCUMENTS_SHOWN
+    rendered = _unique(_document_line(doc) for doc in docs)
+    lines = [line for line, _ in rendered[:DOCUMENTS_SHOWN]]
+    hidden = len(rendered) - DOCUMENTS_SHOWN
     if hidden > 0:
         lines.append(esc(texts.card_more_documents(hidden)))
-    cut = hidden > 0 or any(len(tidy(d.name)) > DOCUMENT_MAX for d in docs[:DOCUMENTS_SHOWN])
-    return lines, cut
+    return lines, hidden > 0 or any(cut for _, cut in rendered[:DOCUMENTS_SHOWN])
 
 
 def _documents(proc: Procedure) -> tuple[list[str], bool]:
@@ -164,13 +170,16 @@ def _documents(proc: Procedure) -> tuple[list[str], bool]:
     return out, cut
 
 
-def _channel_line(channel: Channel) -> tuple[str, bool]:
+_CHANNEL_ORDER = {"trực tiếp": 0, "trực tuyến": 1, "dịch vụ bưu chính": 2}
+
+
+def _channel_line(channel: Channel, *, with_fee: bool) -> tuple[str, bool]:
     kind = one_line(channel.kind, FIELD_MAX) or "?"
     details = []
     time_limit = one_line(channel.time_limit, FIELD_MAX)
     if time_limit:
         details.append(f"{texts.CARD_TIME_LIMIT} {time_limit}")
-    fee, cut = shorten(channel.fee.replace("\n", " "), FEE_MAX)
+    fee, cut = shorten(channel.fee.replace("\n", " "), FEE_MAX) if with_fee else ("", False)
     if fee:
         details.append(f"{texts.CARD_FEE}: {fee}")
     note, note_cut = shorten(channel.note.replace("\n", " "), NOTE_MAX)
@@ -186,16 +195,41 @@ def _channels(proc: Procedure) -> tuple[list[str], bool]:
     if not proc.channels:
         raw, cut = _raw(proc, "channels")
         return _section(texts.CARD_CHANNELS, raw), cut
-    rendered = [_channel_line(channel) for channel in proc.channels]
-    return _section(texts.CARD_CHANNELS, (line for line, _ in rendered)), any(c for _, c in rendered)
+    channels = sorted(proc.channels, key=lambda c: _CHANNEL_ORDER.get(tidy(c.kind).lower(), 3))
+    # The portal repeats one long fee text on every channel; say it once when it is the same.
+    fees = {tidy(c.fee) for c in channels}
+    shared_fee = fees.pop() if len(fees) == 1 else ""
+    rendered = _unique(_channel_line(c, with_fee=not shared_fee) for c in channels)
+    lines = [line for line, _ in rendered[:CHANNELS_SHOWN]]
+    cut = any(c for _, c in rendered[:CHANNELS_SHOWN])
+    if len(rendered) > CHANNELS_SHOWN:
+        lines.append(esc(texts.card_more_channels(len(rendered) - CHANNELS_SHOWN)))
+        cut = True
+    if shared_fee:
+        fee, fee_cut = shorten(shared_fee.replace("\n", " "), FEE_MAX)
+        lines.append(f"{esc(texts.CARD_FEE_ALL)}: {esc(fee)}")
+        cut = cut or fee_cut
+    return _section(texts.CARD_CHANNELS, lines), cut
+
+
+def _unique(rendered: Iterable[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Drop repeated lines (the portal lists some rows twice), keeping the first."""
+    seen: set[str] = set()
+    out = []
+    for line, cut in rendered:
+        if line not in seen:
+            seen.add(line)
+            out.append((line, cut))
+    return out
 
 
 def split_steps(steps: Iterable[str]) -> list[str]:
-    """Tidy steps into one item per line, splitting run-on text at "Bước N:" markers."""
+    """One item per line, run-on text split at "Bước N:" markers; items are tidied when shown."""
     out: list[str] = []
     for step in steps:
-        for line in tidy(step).split("\n"):
-            out.extend(part.strip() for part in _STEP_START.split(line) if part.strip())
+        for line in step.split("\n"):
+            parts = _STEP_START.split(line) if "Bước" in line else [line]
+            out.extend(part.strip() for part in parts if part.strip())
     return out
 
 
