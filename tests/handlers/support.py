@@ -53,7 +53,9 @@ def lines_balanced(text: str) -> bool:
     return all(markup_problem(line) is None for line in text.split("\n"))
 
 
-def incoming(text: str = "", payload: str | None = None, chat: str = "42", addressed: bool = True) -> Incoming:
+def incoming(
+    text: str = "", payload: str | None = None, chat: str = "42", addressed: bool = True
+) -> Incoming:
     """A message from one resident in a private chat."""
     return Incoming(
         chat=ChatRef(Platform.TELEGRAM, chat),

@@ -91,13 +91,17 @@ def test_empty_record_renders_header_only() -> None:
 
 
 def test_raw_text_is_shown_trimmed_when_the_importer_could_not_structure_it() -> None:
-    raw = "* Giấy tờ phải nộp:Tên giấy tờSố lượng- Tờ khai1 bản chính- Giấy chứng sinh1 bản chính " + "x" * 2000
+    raw = "* Giấy tờ phải nộp:Tên giấy tờSố lượng- Tờ khai1 bản chính- Giấy chứng sinh1 bản chính "
+    raw += "x" * 2000
     proc = Procedure(
         code="1.000001", name="Đăng ký khai sinh", unparsed={"documents": raw, "channels": "Trực tiếp5 Ngày"}
     )
     card = render_card(proc, portal_url=CENTRE.portal_url)
     plain = to_plain(card)
-    assert "Hồ sơ cần nộp\n* Giấy tờ phải nộp:Tên giấy tờSố lượng\n- Tờ khai1 bản chính\n- Giấy chứng sinh" in plain
+    expected = (
+        "Hồ sơ cần nộp\n* Giấy tờ phải nộp:Tên giấy tờSố lượng\n- Tờ khai1 bản chính\n- Giấy chứng sinh"
+    )
+    assert expected in plain
     assert "Cách nộp, thời hạn và lệ phí\nTrực tiếp5 Ngày" in plain
     assert "x" * 2000 not in plain
     assert "…" in plain
