@@ -8,7 +8,9 @@ from bot.config import CentreConfig, Config
 from bot.messages import ChatRef, Incoming, Platform, Reply
 from bot.routing import Dispatcher
 from bot.services import Services
+from bot.services.conversations import ConversationMemory
 from bot.services.procedures import ProcedureService
+from bot.storage import create_engine, session_factory
 from handlers import build_router, fallback
 from knowledge.index import ProcedureIndex
 from knowledge.model import Procedure
@@ -69,7 +71,10 @@ def incoming(
 def services(procedures: list[Procedure] | ProcedureIndex, config: Config = CONFIG) -> Services:
     """Real services over a list of procedures or a ready index."""
     index = procedures if isinstance(procedures, ProcedureIndex) else ProcedureIndex(procedures)
-    return Services(config=config, procedures=ProcedureService(index))
+    # Handlers never touch the conversation table (the dispatcher's memory does), so the engine
+    # behind it is never connected; tests give the dispatcher a MemoryChoices instead.
+    unused = ConversationMemory(session_factory(create_engine("sqlite+aiosqlite:///:memory:")))
+    return Services(config=config, procedures=ProcedureService(index), conversations=unused)
 
 
 class MemoryChoices:

@@ -1,0 +1,49 @@
+"""/start (with optional deep link to a procedure) and /help."""
+
+from __future__ import annotations
+
+import re
+
+from bot import texts
+from bot.messages import Incoming, Reply
+from bot.routing import Router, parse_command
+from bot.services import Services
+from handlers.cards import one_line
+from handlers.procedures import CODE_ECHO_MAX, card_reply
+
+router: Router[Services] = Router()
+
+# Telegram deep links allow only [A-Za-z0-9_-] and 64 characters, so the dots of a code become "_".
+_DEEP_LINK = re.compile(r"^p_([0-9A-Za-z_-]{1,62})$")
+
+
+def start_payload(code: str) -> str:
+    """The ``/start`` payload that opens a procedure's card, e.g. ``p_1_000110`` for ``1.000110``."""
+    return "p_" + code.replace(".", "_")
+
+
+def code_from_start_payload(payload: str) -> str | None:
+    """The procedure code inside a ``/start`` payload, or None if it is not a procedure link."""
+    match = _DEEP_LINK.match(payload.strip())
+    return match.group(1).replace("_", ".") if match else None
+
+
+@router.command("start", "batdau")
+async def start(msg: Incoming, svc: Services) -> list[Reply]:
+    """Welcome the user, or open the procedure a deep link points to."""
+    command = parse_command(msg.text)
+    payload = command.args if command is not None else ""
+    welcome = Reply(text=texts.welcome(svc.config.centre.name))
+    code = code_from_start_payload(payload) if payload else None
+    if code is None:
+        return [welcome]
+    proc = svc.procedures.get(code)
+    if proc is None:
+        return [Reply(text=texts.unknown_code(one_line(code, CODE_ECHO_MAX))), welcome]
+    return [card_reply(proc, svc)]
+
+
+@router.command("help", "trogiup", "huongdan")
+async def help_(msg: Incoming, svc: Services) -> list[Reply]:
+    """List what the bot can do and where to reach a person."""
+    return [Reply(text=texts.HELP + "\n\n" + texts.contact(svc.config.centre))]
