@@ -44,6 +44,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.adapters import ChannelError
 from bot.config import TelegramConfig
 from bot.markup import split, to_plain
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
@@ -114,7 +115,7 @@ def _from_message(update_id: int, message: Message, username: str, bot_id: int) 
         entities = message.parse_entities() if message.text else message.parse_caption_entities()
         addressed = _is_addressed(message, entities, username, bot_id)
         if username:
-            text = re.sub(rf"(?<![\w/])@{re.escape(username)}\b", "", text, flags=re.IGNORECASE).strip()
+            text = re.sub(rf"(?<![\w/])@{re.escape(username)}\b ?", "", text, flags=re.IGNORECASE).strip()
     return Incoming(
         chat=ChatRef(Platform.TELEGRAM, str(chat.id), is_group),
         user_id=str(user.id),
@@ -254,7 +255,18 @@ class TelegramChannel:
         return bot
 
     async def start(self) -> None:
-        """Initialise (getMe), start processing, then poll or register the webhook."""
+        """Initialise (getMe), start processing, then poll or register the webhook.
+
+        Raises :class:`bot.adapters.ChannelError` when Telegram refuses or cannot be reached.
+        """
+        try:
+            await self._start()
+        except TelegramError as exc:
+            # PTB quotes the token in InvalidToken's message.
+            reason = str(exc).replace(self.config.token, "<token>")
+            raise ChannelError(f"telegram: {type(exc).__name__}: {reason}") from None
+
+    async def _start(self) -> None:
         app = self.application
         await app.initialize()
         await app.start()
