@@ -17,6 +17,8 @@ class Document:
     template: str = ""
     must_show: bool = False
     """True for papers only shown at the counter (giấy tờ phải xuất trình), not handed in."""
+    section: str = ""
+    """The case or group the row belongs to ("Trường hợp ủy quyền", ...); '' for the main list."""
 
 
 @dataclass(frozen=True, slots=True)

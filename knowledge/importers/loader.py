@@ -12,7 +12,7 @@ from knowledge.importers import bqp_json, portal_json, xlsx_list
 from knowledge.model import Procedure
 
 
-class ImportError_(Exception):  # noqa: N818 - "ImportError" is a builtin
+class ImportError_(Exception):  # noqa: N801, N818 - "ImportError" is a builtin
     """A file is not one of the known shapes; the message names the file."""
 
 

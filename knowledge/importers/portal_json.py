@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from knowledge.importers import portal_tables
 from knowledge.importers.text import clean, informative
 from knowledge.model import Procedure
 
@@ -14,27 +15,41 @@ def matches(record: dict[str, Any]) -> bool:
 
 
 def parse(record: dict[str, Any]) -> Procedure:
-    """Turn one portal detail record into a procedure (structure parsing: see the table parsers)."""
+    """Turn one portal detail record into a procedure, structuring the flattened tables."""
     unparsed: dict[str, str] = {}
-    for key, name in (
-        ("thanh_phan_ho_so", "documents"),
-        ("cach_thuc_thuc_hien", "channels"),
-        ("can_cu_phap_ly", "legal_basis"),
-    ):
-        text = informative(record.get(key))
-        if text:
-            unparsed[name] = text
     steps_text = informative(record.get("trinh_tu_thuc_hien"))
+    context = "\n".join(informative(record.get(key)) for key in ("trinh_tu_thuc_hien", "yeu_cau_dieu_kien"))
+
+    channels_text = informative(record.get("cach_thuc_thuc_hien"))
+    parsed_channels = portal_tables.parse_channels(channels_text, context) if channels_text else None
+    channels = parsed_channels[0] if parsed_channels else ()
+    if channels_text and (parsed_channels is None or not parsed_channels[1]):
+        unparsed["channels"] = channels_text
+
+    documents_text = informative(record.get("thanh_phan_ho_so"))
+    documents = portal_tables.parse_documents(documents_text) if documents_text else None
+    if documents_text and documents is None and informative(documents_text.strip("-")):
+        unparsed["documents"] = documents_text
+
+    legal_text = informative(record.get("can_cu_phap_ly"))
+    legal_basis = portal_tables.parse_legal_basis(legal_text) if legal_text else None
+    if legal_text and legal_basis is None:
+        unparsed["legal_basis"] = legal_text
+
     return Procedure(
         code=clean(record["ma_thu_tuc"]),
         name=clean(record["ten_thu_tuc"]),
         level=informative(record.get("cap_thuc_hien")),
         field=informative(record.get("linh_vuc")),
-        agency=informative(record.get("co_quan_thuc_hien")) or informative(record.get("co_quan_co_tham_quyen")),
+        agency=informative(record.get("co_quan_thuc_hien"))
+        or informative(record.get("co_quan_co_tham_quyen")),
         audience=informative(record.get("doi_tuong_thuc_hien")),
-        steps=tuple(s for s in steps_text.split("\n") if s) if steps_text else (),
+        steps=portal_tables.parse_steps(steps_text),
+        documents=documents or (),
+        channels=channels,
         conditions=informative(record.get("yeu_cau_dieu_kien")),
-        result=informative(record.get("ket_qua_xu_ly")),
+        result=portal_tables.clean_result(informative(record.get("ket_qua_xu_ly"))),
+        legal_basis=legal_basis or (),
         url=clean(record.get("detail_url")),
         source="dichvucong",
         unparsed=unparsed,
