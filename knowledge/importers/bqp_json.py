@@ -64,7 +64,7 @@ def parse(record: dict[str, Any]) -> Procedure:
         field=informative(meta.get("lĩnh_vực")),
         agency=informative(content.get("cơ_quan_thực_hiện"))
         or informative(content.get("cơ_quan_có_thẩm_quyền")),
-        issuer=informative(meta.get("cơ_quan_ban_hành")),
+        issuer=informative(meta.get("cơ_quan_ban_hành")) or _issuer(meta),
         audience=informative(content.get("đối_tượng_thực_hiện")),
         steps=parse_steps(informative(content.get("trình_tự_thực_hiện"))),
         channels=channels,
@@ -109,6 +109,11 @@ def _fee(value: object) -> str:
             lines.append(f"{label}: {text}" if label and text != "Miễn phí" else text)
     unique = list(dict.fromkeys(lines))
     return "Miễn phí" if unique == ["Miễn phí"] else "\n".join(unique)
+
+
+def _issuer(meta: dict[str, Any]) -> str:
+    """The export has no issuer field; the deciding act says it ("Quyết định số 6376/QĐ-BQP")."""
+    return "Bộ Quốc phòng" if clean(meta.get("số_quyết_định")).endswith("BQP") else ""
 
 
 def _number(row: dict[str, Any]) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from openpyxl.utils.exceptions import InvalidFileException
 
 from knowledge.importers import bqp_json, portal_json, xlsx_list
 from knowledge.model import Procedure
@@ -34,12 +37,18 @@ class ImportResult:
         return dict(sorted(counts.items()))
 
 
+Progress = Callable[[int, int], None]
+"""Called with (files done, files in total) once before the first file and after each file."""
+
+
 def iter_files(paths: Iterable[Path]) -> list[Path]:
     """Expand folders into the JSON and XLSX files below them, in a stable order."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*")) if p.suffix.lower() in {".json", ".xlsx"})
+            files.extend(
+                p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in {".json", ".xlsx"}
+            )
         elif path.exists():
             files.append(path)
         else:
@@ -50,28 +59,45 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
 def read_file(path: Path) -> list[Procedure]:
     """Read one file of any known shape; raise :class:`ImportError_` naming the file otherwise."""
     suffix = path.suffix.lower()
+    if suffix not in {".json", ".xlsx"}:
+        raise ImportError_(f"{path}: định dạng không hỗ trợ (cần .json hoặc .xlsx)")
     try:
+        if path.stat().st_size == 0:
+            raise ImportError_(f"{path}: tệp rỗng")
         if suffix == ".xlsx":
             return xlsx_list.read(path)
-        if suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return _read_json(path, data)
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        return _read_json(path, data)
     except ImportError_:
         raise
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
+    except (
+        OSError,
+        UnicodeDecodeError,
+        json.JSONDecodeError,
+        zipfile.BadZipFile,
+        InvalidFileException,
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+    ) as exc:
         raise ImportError_(f"{path}: không đọc được ({exc.__class__.__name__}: {exc})") from exc
-    raise ImportError_(f"{path}: định dạng không hỗ trợ (cần .json hoặc .xlsx)")
 
 
 def _read_json(path: Path, data: Any) -> list[Procedure]:
     records = data if isinstance(data, list) else [data]
+    if not records:
+        raise ImportError_(f"{path}: danh sách JSON rỗng, không có bản ghi thủ tục")
     out: list[Procedure] = []
     for index, record in enumerate(records):
+        where = f"{path}" if len(records) == 1 else f"{path} [bản ghi {index}]"
         reader = _json_reader(record)
         if reader is None:
-            where = f"{path}" if len(records) == 1 else f"{path} [bản ghi {index}]"
             raise ImportError_(f"{where}: không phải bản ghi thủ tục (JSON cổng DVC hoặc JSON có cấu trúc)")
-        out.append(reader(record))
+        proc = reader(record)
+        if not proc.code or not proc.name:
+            raise ImportError_(f"{where}: bản ghi thiếu mã hoặc tên thủ tục")
+        out.append(proc)
     return out
 
 
@@ -85,24 +111,47 @@ def _json_reader(record: Any) -> Callable[[dict[str, Any]], Procedure] | None:
     return None
 
 
-def load_paths(paths: Iterable[Path | str]) -> ImportResult:
+def load_paths(paths: Iterable[Path | str], progress: Progress | None = None) -> ImportResult:
     """Read every file under ``paths``; XLSX list rows fill in details records lack, merged by code.
 
     A file that cannot be read raises :class:`ImportError_` before anything is returned, so a
-    caller writing in one transaction never half-writes.
+    caller writing in one transaction never half-writes. A real record wins over a demo record
+    with the same code, whatever the order of the files.
     """
+    files = iter_files(Path(p) for p in paths)
     result = ImportResult()
     listed: dict[str, Procedure] = {}
-    for path in iter_files(Path(p) for p in paths):
+    origin: dict[str, Path] = {}
+    if progress is not None:
+        progress(0, len(files))
+    for done, path in enumerate(files, start=1):
         result.files += 1
         for proc in read_file(path):
             if proc.source == "xlsx":
                 listed[proc.code] = proc
-            else:
-                result.procedures[proc.code] = proc
+                continue
+            previous = result.procedures.get(proc.code)
+            if previous is not None:
+                if proc.demo and not previous.demo:
+                    continue
+                if previous.demo == proc.demo:
+                    result.problems.append(
+                        f"{path}: mã {proc.code} đã có trong {origin[proc.code]}; dùng bản ghi đọc sau"
+                    )
+            result.procedures[proc.code] = proc
+            origin[proc.code] = path
+        if progress is not None:
+            progress(done, len(files))
+    list_only = 0
     for code, row in listed.items():
         detail = result.procedures.get(code)
-        result.procedures[code] = row if detail is None else merge_list_row(detail, row)
+        if detail is None:
+            list_only += 1
+            result.procedures[code] = row
+        else:
+            result.procedures[code] = merge_list_row(detail, row)
+    if list_only:
+        result.problems.append(f"{list_only} thủ tục chỉ có trong danh sách XLSX (không có trang chi tiết)")
     return result
 
 
