@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot import texts
 from bot.messages import Incoming, Reply
@@ -47,6 +48,11 @@ async def answer(query: str, svc: Services) -> list[Reply]:
     return [render_choices(procs)]
 
 
+def _fold(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _args(msg: Incoming) -> str:
     command = parse_command(msg.text)
     return command.args if command is not None else ""
@@ -60,6 +66,19 @@ async def free_text(msg: Incoming, svc: Services) -> list[Reply]:
     if _BARE_NUMBER.match(msg.text):
         # The dispatcher turns a number into a choice when one is remembered; here none was.
         return [Reply(text=texts.CHOICE_EXPIRED)]
+    text = msg.text.strip()
+    if text.startswith("/"):
+        # Phones add diacritics ("/tìm", "/thủ tục"): commands only parse without them.
+        name, _, rest = text[1:].partition(" ")
+        folded = _fold(name)
+        second, _, after = rest.partition(" ")
+        if folded in {"thu", "tim"} and _fold(second) in {"tuc", "kiem"}:
+            folded, rest = folded + _fold(second), after
+        if folded in {"tim", "timkiem"} or not name:
+            return await answer(rest, svc)
+        if folded == "thutuc":
+            return await card_by_code(rest, svc)
+        return [Reply(text=texts.unknown_command(one_line(name, CODE_ECHO_MAX)))]
     return await answer(msg.text, svc)
 
 
@@ -72,7 +91,12 @@ async def find(msg: Incoming, svc: Services) -> list[Reply]:
 @router.command("thutuc", "ma")
 async def by_code(msg: Incoming, svc: Services) -> list[Reply]:
     """Show the card of the procedure whose code follows /thutuc."""
-    words = tidy(_args(msg)).split()
+    return await card_by_code(_args(msg), svc)
+
+
+async def card_by_code(args: str, svc: Services) -> list[Reply]:
+    """The card of the procedure whose code starts ``args``, or a clear "not found"."""
+    words = tidy(args).split()
     if not words:
         return [Reply(text=texts.ASK_FOR_CODE)]
     code = words[0].strip(".,;:()[]<>\"'")

@@ -88,6 +88,15 @@ async def test_thutuc_shows_a_card_or_a_clear_not_found(svc: Services) -> None:
     assert "/thutuc 1.000110" in ask.text
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["/tìm đăng ký khai sinh", "/tìm kiếm đăng ký khai sinh", "/thủtục 1.001193", "/Thủ tục 1.001193"],
+)
+async def test_commands_typed_with_diacritics_still_work(svc: Services, text: str) -> None:
+    [card] = await dispatcher(svc).dispatch(incoming(text))
+    assert "<code>1.001193</code>" in card.text
+
+
 async def test_a_too_long_message_is_not_searched(svc: Services) -> None:
     [reply] = await dispatcher(svc).dispatch(incoming("đăng ký khai sinh " * (QUERY_MAX // 10)))
     assert "ngắn gọn" in reply.text
