@@ -1,0 +1,173 @@
+"""Serve every configured channel until asked to stop: the body of ``motcua run``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Iterable
+from typing import Protocol
+
+from bot.adapters import ChannelError
+from bot.adapters.http_server import TELEGRAM_AUTH_HEADER, HttpServer, telegram_update_id
+from bot.adapters.telegram import TelegramChannel
+from bot.app import Core, build_core
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_SETUP = 2
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MSG_NO_CHANNEL = (
+    "Chưa cấu hình kênh nào để phục vụ: đặt [telegram] token trong tệp cấu hình "
+    "hoặc biến môi trường MOTCUA_TELEGRAM_TOKEN."
+)
+
+
+class Channel(Protocol):
+    """A platform channel the runner starts and stops."""
+
+    async def start(self) -> None:
+        """Begin receiving and answering."""
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what is in flight, release resources."""
+
+
+def enabled_channels(config: Config) -> list[str]:
+    """Names of the channels the configuration turns on."""
+    return ["telegram"] if config.telegram.enabled else []
+
+
+async def run_channels(core: Core, stop: asyncio.Event) -> None:
+    """Start every configured channel (and the HTTP server for webhooks), serve until ``stop``, stop cleanly.
+
+    Raises :class:`bot.adapters.ChannelError` when a channel cannot start; what had started is stopped.
+    """
+    config = core.config
+    protect_logs(config)
+    channels: list[Channel] = []
+    server: HttpServer | None = None
+    if config.telegram.enabled:
+        telegram = TelegramChannel(config.telegram, core.dispatcher.dispatch, timezone=config.timezone)
+        channels.append(telegram)
+        if config.telegram.mode == "webhook":
+            server = HttpServer(config.http.host, config.http.port)
+            server.add_webhook(
+                config.telegram.webhook_path,
+                secret_header=TELEGRAM_AUTH_HEADER,
+                secret=config.telegram.webhook_secret,
+                handle=telegram.feed,
+                dedup_key=telegram_update_id,
+                name="telegram",
+            )
+    if not channels:
+        log.warning("no channel configured; nothing to serve")
+    started: list[Channel] = []
+    try:
+        # The server listens before any webhook is registered, so the first delivery finds it.
+        if server is not None:
+            await server.start()
+        for channel in channels:
+            started.append(channel)
+            await channel.start()
+        log.info("serving %s", ", ".join(enabled_channels(config)) or "nothing")
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        # Stop accepting webhooks first, so every update answered 200 is still processed.
+        if server is not None:
+            await _quietly("http server", server.stop())
+        for channel in reversed(started):
+            await _quietly(type(channel).__name__, channel.stop())
+        log.info("stopped")
+
+
+async def _quietly(name: str, stopping: Awaitable[None]) -> None:
+    try:
+        await stopping
+    except Exception as exc:  # one channel failing to stop must not keep the others running
+        log.error("%s did not stop cleanly: %s", name, type(exc).__name__)
+
+
+def run(config: Config) -> int:
+    """Serve until SIGTERM or SIGINT; return the process exit code (2 when no channel is configured)."""
+    if not enabled_channels(config):
+        print(MSG_NO_CHANNEL, file=sys.stderr)
+        return EXIT_SETUP
+    configure_logging(config)
+    return asyncio.run(_serve(config))
+
+
+async def _serve(config: Config) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for signum in signals:
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):
+            log.debug("signal %s cannot be handled on this platform", signum)
+    try:
+        async with build_core(config) as core:
+            if core.services.procedures.count == 0:
+                log.warning("the knowledge base is empty: run `motcua kb import` first")
+            await run_channels(core, stop)
+    except ChannelError as exc:
+        log.error("%s", exc)
+        return EXIT_FAILED
+    finally:
+        for signum in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
+    return EXIT_OK
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats with another formatter, then blanks out secrets (the bot token sits in API URLs)."""
+
+    def __init__(self, inner: logging.Formatter | None, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter(LOG_FORMAT)
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format the record, then redact."""
+        text = self.inner.format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+
+def configure_logging(config: Config) -> None:
+    """Log at ``config.log_level`` to stderr, without secrets or message bodies."""
+    level = logging.getLevelName(config.log_level.upper())
+    level = level if isinstance(level, int) else logging.INFO
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, stream=sys.stderr, format=LOG_FORMAT)
+    root.setLevel(level)
+    protect_logs(config)
+
+
+def protect_logs(config: Config) -> None:
+    """Redact secrets on every root handler and quiet the libraries that log bodies or URLs."""
+    secrets = (config.telegram.token, config.telegram.webhook_secret)
+    for handler in logging.getLogger().handlers:
+        current = handler.formatter
+        inner = current.inner if isinstance(current, RedactingFormatter) else current
+        handler.setFormatter(RedactingFormatter(inner, secrets))
+    # httpx logs every request URL (with the token) at INFO; PTB logs whole updates and request
+    # parameters at DEBUG; aiohttp's access log adds nothing the webhook route does not log itself.
+    for name, floor in (
+        ("httpx", logging.WARNING),
+        ("httpcore", logging.WARNING),
+        ("telegram", logging.INFO),
+        ("aiohttp.access", logging.WARNING),
+    ):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(floor, logger.getEffectiveLevel()))

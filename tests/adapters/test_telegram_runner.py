@@ -1,0 +1,138 @@
+"""The runner with the real core (SQLite, migrations, handlers) serving Telegram against the fake."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+
+from bot import runner
+from bot.adapters import ChannelError
+from bot.adapters.http_server import TELEGRAM_AUTH_HEADER
+from bot.app import build_core
+from bot.config import Config, DatabaseConfig, HttpConfig, TelegramConfig
+from bot.services.procedures import import_procedures
+from bot.storage import create_engine, session_factory
+from bot.storage.migrate import upgrade_engine
+from knowledge.model import Procedure
+from tests.fakes.telegram_api import FakeTelegram
+
+PROCEDURES = [
+    Procedure(code="1.001193", name="Đăng ký khai sinh", level="Cấp xã", field="Hộ tịch"),
+    Procedure(code="1.000110", name="Cấp lại thẻ Căn cước", level="Cấp xã", field="Căn cước"),
+    Procedure(code="1.004227", name="Đăng ký kết hôn", level="Cấp xã", field="Hộ tịch"),
+]
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[DatabaseConfig]:
+    """A migrated SQLite database holding a few procedures."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}"
+    engine = create_engine(url)
+    try:
+        await upgrade_engine(engine)
+        await import_procedures(session_factory(engine), PROCEDURES)
+    finally:
+        await engine.dispose()
+    yield DatabaseConfig(url=url)
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def config_for(fake: FakeTelegram, database: DatabaseConfig, port: int = 0, **telegram: object) -> Config:
+    """Configuration pointing at the fake Bot API and the test database."""
+    settings: dict[str, object] = {
+        "token": fake.token,
+        "base_url": fake.base_url,
+        "base_file_url": fake.base_file_url,
+    }
+    return Config(
+        database=database,
+        telegram=TelegramConfig(**{**settings, **telegram}),  # type: ignore[arg-type]
+        http=HttpConfig(host="127.0.0.1", port=port or free_port()),
+    )
+
+
+async def test_polling_with_the_real_core_answers_and_stops_cleanly(
+    fake: FakeTelegram, database: DatabaseConfig
+) -> None:
+    stop = asyncio.Event()
+    async with build_core(config_for(fake, database)) as core:
+        task = asyncio.create_task(runner.run_channels(core, stop))
+        fake.push_text(111, "đăng ký khai sinh")
+        [sent] = await fake.wait_messages(111, 1)
+        assert "khai sinh" in sent.text.lower()
+        stop.set()
+        await asyncio.wait_for(task, 3)
+    assert not fake.pending
+
+
+async def test_webhook_mode_serves_our_http_server_until_stopped(
+    fake: FakeTelegram, database: DatabaseConfig
+) -> None:
+    secret = "runner-secret-0123456789"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    config = config_for(fake, database, port, mode="webhook", webhook_url=url, webhook_secret=secret)
+    stop = asyncio.Event()
+    async with build_core(config) as core:
+        task = asyncio.create_task(runner.run_channels(core, stop))
+        await fake.wait_for(lambda: fake.webhook_url == url)
+        fake.push_text(111, "cấp lại căn cước")
+        [sent] = await fake.wait_messages(111, 1)
+        assert "căn cước" in sent.text.lower()
+        assert fake.webhook_deliveries[-1][1] == 200
+        async with (
+            ClientSession() as http,
+            http.post(url, json={"update_id": 1}, headers={TELEGRAM_AUTH_HEADER: "nope"}) as response,
+        ):
+            assert response.status == 401
+        stop.set()
+        await asyncio.wait_for(task, 3)
+    # Stopping must not delete the webhook: Telegram keeps what residents send meanwhile.
+    assert fake.webhook_url == url and not fake.calls_of("deleteWebhook")
+
+
+async def test_a_rejected_token_fails_start_without_leaking_it(
+    fake: FakeTelegram, database: DatabaseConfig
+) -> None:
+    config = config_for(fake, database, token="654321:WRONG-secret-token")
+    async with build_core(config) as core:
+        with pytest.raises(ChannelError) as failure:
+            await asyncio.wait_for(runner.run_channels(core, asyncio.Event()), 3)
+    assert "WRONG-secret-token" not in str(failure.value)
+    assert "InvalidToken" in str(failure.value)
+
+
+def test_run_without_any_channel_exits_2_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert runner.run(Config()) == 2
+    assert "MOTCUA_TELEGRAM_TOKEN" in capsys.readouterr().err
+
+
+def test_logs_never_show_the_token_or_the_secret() -> None:
+    token, secret = "123456:TOP-secret", "webhook-secret-0123456789"
+    config = Config(telegram=TelegramConfig(token=token, webhook_secret=secret))
+    root = logging.getLogger()
+    handler = logging.StreamHandler()
+    root.addHandler(handler)
+    try:
+        runner.protect_logs(config)
+        record = logging.LogRecord(
+            "httpx", logging.INFO, __file__, 1, "POST /bot%s/getMe %s", (token, secret), None
+        )
+        text = handler.format(record)
+        assert token not in text and secret not in text and "<redacted>" in text
+        assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+        assert logging.getLogger("telegram").getEffectiveLevel() >= logging.INFO
+    finally:
+        root.removeHandler(handler)
