@@ -29,6 +29,7 @@ DOCUMENTS_SHOWN = 8
 RAW_MAX = 700
 FEE_MAX = 200
 CHANNELS_SHOWN = 6
+SECTION_MAX = 150
 NOTE_MAX = 150
 STEP_MAX = 240
 STEPS_SHOWN = 6
@@ -43,6 +44,8 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _STEP_START = re.compile(r"(?<=\S)\s*(?=Bước \d+\s*[:.])")
 _BULLET = re.compile(r"^[-–+*•·]+\s*")
 _PROCEDURE_PREFIX = re.compile(r"^thủ tục\s+", re.IGNORECASE)
+# Section names that only repeat the card's own titles get no sub-heading.
+_PLAIN_SECTIONS = {"giấy tờ phải nộp", "giấy tờ phải xuất trình", "thành phần hồ sơ", "a) thành phần hồ sơ"}
 _GLUED_ITEM = re.compile(r"(?<=\S)(?=[-*] \S)")
 
 
@@ -145,13 +148,35 @@ def _document_line(doc: Document) -> tuple[str, bool]:
     return line, cut
 
 
+def _heading(section: str) -> str:
+    """A sub-heading for a group of documents ("Trường hợp ủy quyền…:"), '' for the main list."""
+    text = one_line(section, SECTION_MAX).rstrip(":")
+    if text.lower() in _PLAIN_SECTIONS:
+        return ""
+    return f"<i>{esc(text)}:</i>" if text else ""
+
+
 def _document_list(docs: Sequence[Document]) -> tuple[list[str], bool]:
-    rendered = _unique(_document_line(doc) for doc in docs)
-    lines = [line for line, _ in rendered[:DOCUMENTS_SHOWN]]
+    rendered: list[tuple[str, str, bool]] = []
+    seen: set[tuple[str, str]] = set()
+    for doc in docs:
+        line, cut = _document_line(doc)
+        heading = _heading(doc.section)
+        # The portal lists some rows twice; the same paper under two cases is kept for each.
+        if (heading, line) not in seen:
+            seen.add((heading, line))
+            rendered.append((heading, line, cut))
+    lines: list[str] = []
+    current = ""
+    for heading, line, _ in rendered[:DOCUMENTS_SHOWN]:
+        if heading != current and heading:
+            lines.append(heading)
+        current = heading
+        lines.append(line)
     hidden = len(rendered) - DOCUMENTS_SHOWN
     if hidden > 0:
         lines.append(esc(texts.card_more_documents(hidden)))
-    return lines, hidden > 0 or any(cut for _, cut in rendered[:DOCUMENTS_SHOWN])
+    return lines, hidden > 0 or any(cut for _, _, cut in rendered[:DOCUMENTS_SHOWN])
 
 
 def _documents(proc: Procedure) -> tuple[list[str], bool]:

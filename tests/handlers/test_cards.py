@@ -77,6 +77,21 @@ def test_documents_to_show_are_listed_apart_from_those_handed_in() -> None:
     assert "Giấy chứng sinh" in handed_in
 
 
+def test_documents_are_grouped_under_their_case_once_each() -> None:
+    docs = (
+        Document(name="Tờ khai", originals=1, section="Giấy tờ phải nộp"),
+        Document(name="Tờ khai", originals=1, section="Giấy tờ phải nộp"),
+        Document(name="Văn bản ủy quyền", originals=1, section="Trường hợp ủy quyền"),
+        Document(name="Tờ khai", originals=1, section="Trường hợp ủy quyền"),
+    )
+    card = render_card(Procedure(code="1.4", name="Z", documents=docs))
+    assert (
+        "Hồ sơ cần nộp</b>\n• Tờ khai (1 bản chính)\n<i>Trường hợp ủy quyền:</i>\n• Văn bản ủy quyền" in card
+    )
+    assert card.count("• Tờ khai (1 bản chính)") == 2
+    assert "Giấy tờ phải nộp" not in card
+
+
 def test_link_falls_back_to_the_centre_portal_and_demo_is_flagged() -> None:
     demo = Procedure(code="DEMO.1", name="Đăng ký tạm trú", demo=True)
     card = render_card(demo, portal_url=CENTRE.portal_url)
