@@ -61,7 +61,10 @@ def contact(centre: CentreConfig) -> str:
 # Search answers
 # ---------------------------------------------------------------------------
 
-ASK_WHAT_TO_SEARCH = "Bạn muốn tìm thủ tục gì? Bạn gõ vài từ chính sau lệnh, ví dụ: /tim đăng ký khai sinh"
+ASK_WHAT_TO_SEARCH = (
+    "Bạn muốn tìm thủ tục gì? Bạn gõ tên thủ tục hoặc vài từ chính, "
+    "ví dụ: <i>đăng ký khai sinh</i> hoặc /tim đăng ký khai sinh"
+)
 
 CHOICES_PROMPT = (
     "Tôi thấy có vài thủ tục gần với câu hỏi của bạn. "
@@ -90,9 +93,10 @@ def no_match(query: str, centre: CentreConfig) -> str:
 
 def too_long(limit: int) -> str:
     """The reply to a message too long to search."""
+    count = f"{limit:,}".replace(",", ".")  # Vietnamese groups thousands with dots.
     return (
-        "Tin nhắn của bạn hơi dài nên tôi chưa tìm được. "
-        f"Bạn vui lòng hỏi ngắn gọn trong một câu (dưới {limit} ký tự), "
+        "Tin nhắn của bạn dài quá, tôi chưa tìm được thủ tục phù hợp. "
+        f"Bạn vui lòng hỏi ngắn gọn trong một câu (dưới {count} ký tự), "
         "ví dụ: <i>đăng ký tạm trú</i>."
     )
 
