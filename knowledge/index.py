@@ -1,40 +1,392 @@
-"""Procedure search. PLACEHOLDER ranking (rapidfuzz over folded names) until the real index lands."""
+"""Procedure search: folded syllables, synonyms and typo repair, a cheap candidate stage, then a re-rank.
+
+Stage 1 (candidates): an inverted index from canonical folded syllables to procedures; every informative
+question syllable adds its IDF to the procedures that contain it, and the best few dozen go on.
+Stage 2 (re-rank): each candidate is scored on how much of the question it covers (concept by concept, a
+synonym's alternatives counting once), how much of its own name the question explains (so the general
+procedure beats its special cases), a rapidfuzz similarity of the folded texts, agreement of the accented
+syllables, the level (commune first) and special-case marks in its name the question did not ask for.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+import itertools
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
+from knowledge.aliases import Aliases, Marked, Phrase, Word, load_aliases, words_of
 from knowledge.model import Procedure
-from knowledge.normalize import fold
+from knowledge.normalize import canonical, fold, syllables
 from knowledge.results import Hit, SearchResult
+
+MAX_QUERY_CHARS = 2000
+"""Longer input is not a question: answer ``none``/``too_long`` without looking at it."""
+MAX_QUERY_SYLLABLES = 40
+CANDIDATES = 60
+
+# When to answer at all. The best procedure must explain the question (coverage) or the question must
+# explain the procedure's name (head coverage), or both in good part. Out-of-scope questions match a few
+# words of long names by accident and fail all three.
+_ACCEPT_HEAD = 0.64
+_ACCEPT_COVERAGE = 0.78
+_ACCEPT_BOTH = (0.55, 0.35)
+_CONFIDENT_GAP = 0.05
+_CHOICE_WINDOW = 0.10
+
+_W_COVERAGE = 0.62
+_W_NAME = 0.22
+_W_FUZZ = 0.10
+_W_ACCENT = 0.03
+_SPECIAL_PENALTY = 0.05
+_COMMUNE_BONUS = 0.03
+_CITIZEN_BONUS = 0.02
+_WEAK_FIELD = 0.5
+_BIGRAM_CONCEPT_WEIGHT = 0.6
+_ACCENT_MISMATCH = 0.75
+_SOFT_STOP_WEIGHT = 0.3
+_FIRST_ISSUE_BONUS = 0.02
+_LEAD_SYLLABLES = 4
+_CANDIDATE_MIN_IDF = 0.6
+_PARENTHESES = re.compile(r"\([^)]*\)?")
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    code: str
+    name: str
+    strong: frozenset[str]
+    weak: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
+    head_words: frozenset[str]
+    accents: frozenset[str]
+    text: str
+    specials: tuple[Phrase, ...]
+    level_bonus: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Concept:
+    alternatives: tuple[Phrase, ...]
+    weight: float
+    phrase_only: bool = False
+    accent: str | None = None
+    """The accent key the resident typed, for a single syllable written with accents."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    concepts: tuple[_Concept, ...]
+    tokens: frozenset[str]
+    sequences: tuple[Phrase, ...]
+    text: str
+    accents: frozenset[str]
+
+
+def _occurrences(keys: Sequence[str], phrases: Sequence[Marked]) -> list[tuple[Marked, int]]:
+    """Non-overlapping occurrences of the phrases (longest listed first), compared with their accents."""
+    taken: set[int] = set()
+    found: list[tuple[Marked, int]] = []
+    for part in phrases:
+        n = len(part.keys)
+        for start in range(len(keys) - n + 1):
+            span = range(start, start + n)
+            if tuple(keys[start : start + n]) == part.keys and not taken.intersection(span):
+                taken.update(span)
+                found.append((part, start))
+    return found
+
+
+def _level_bonus(level: str) -> float:
+    """Residents are served at the commune first, then the province; ministries are rarely their door."""
+    folded = fold(level)
+    if "xa" in folded:
+        return _COMMUNE_BONUS
+    if "tinh" in folded:
+        return _COMMUNE_BONUS / 2
+    return 0.0
+
+
+def _audience_bonus(audience: str) -> float:
+    return _CITIZEN_BONUS if "cong dan viet nam" in fold(audience) else 0.0
+
+
+def _answers(coverage: float, head: float) -> bool:
+    """Whether the best candidate is good enough to offer at all."""
+    return (
+        head >= _ACCEPT_HEAD
+        or coverage >= _ACCEPT_COVERAGE
+        or (coverage >= _ACCEPT_BOTH[0] and head >= _ACCEPT_BOTH[1])
+    )
 
 
 class ProcedureIndex:
-    """An in-memory search index over procedures."""
+    """An in-memory search index over procedures; immutable after construction, safe across threads."""
 
-    def __init__(self, procedures: Iterable[Procedure]) -> None:
-        self._procedures = {p.code: p for p in procedures}
-        self._codes = list(self._procedures)
-        self._names = [fold(self._procedures[c].name) for c in self._codes]
+    def __init__(self, procedures: Iterable[Procedure], aliases: Aliases | None = None) -> None:
+        self._aliases = aliases if aliases is not None else load_aliases()
+        by_code = {p.code: p for p in procedures}
+        self._procedures: Mapping[str, Procedure] = MappingProxyType(by_code)
+        self._docs = tuple(self._make_doc(p) for p in by_code.values())
+        df: Counter[str] = Counter()
+        postings: defaultdict[str, list[int]] = defaultdict(list)
+        for i, doc in enumerate(self._docs):
+            for token in doc.strong | doc.weak:
+                df[token] += 1
+                postings[token].append(i)
+        n = max(len(self._docs), 1)
+        self._df: Mapping[str, int] = MappingProxyType(dict(df))
+        self._idf: Mapping[str, float] = MappingProxyType(
+            {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        )
+        self._unseen_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        self._postings: Mapping[str, tuple[int, ...]] = MappingProxyType(
+            {t: tuple(ids) for t, ids in postings.items()}
+        )
+        self._catalogue_words = frozenset(df)
+        self._known = self._catalogue_words | self._aliases.vocabulary()
+        self._vocabulary = tuple(sorted(self._known))
+
+    def _make_doc(self, procedure: Procedure) -> _Doc:
+        typed = self._aliases.expand_words(words_of(procedure.name))
+        name = [w.folded for w in typed]
+        keys = [w.key for w in typed]
+        specials = {p.folded for p, _ in _occurrences(keys, self._aliases.special_cases)}
+        # A later step is the name's leading verb ("Cấp lại ...", "Thủ tục đăng ký thay đổi ..."), not a
+        # sub-case further on ("Giải thể doanh nghiệp, giải thể trong trường hợp bị thu hồi ...").
+        lead = keys[: _LEAD_SYLLABLES + (2 if name[:2] == ["thu", "tuc"] else 0)]
+        specials.update(p.folded for p, _ in _occurrences(lead, self._aliases.later_steps))
+        first_issue = bool(_occurrences(keys, self._aliases.first_issue))
+        noisy = {
+            i for p, at in _occurrences(keys, self._aliases.name_noise) for i in range(at, at + len(p.keys))
+        }
+        core = [w for i, w in enumerate(name) if i not in noisy]
+        head_typed = self._aliases.expand_words(words_of(_PARENTHESES.sub(" ", procedure.name)))
+        head_keys = [w.key for w in head_typed]
+        head_noise = {
+            i
+            for p, at in _occurrences(head_keys, self._aliases.name_noise)
+            for i in range(at, at + len(p.keys))
+        }
+        head_words = frozenset(w.folded for i, w in enumerate(head_typed) if i not in head_noise)
+        keyword_lists = [
+            self._aliases.expand_abbreviations(canonical(s) for s in syllables(k)) for k in procedure.keywords
+        ]
+        field = self._aliases.expand_abbreviations(canonical(s) for s in syllables(procedure.field))
+        strong = set(core)
+        bigrams = set(itertools.pairwise(core))
+        for words in keyword_lists:
+            strong.update(words)
+            bigrams.update(itertools.pairwise(words))
+        weak = (set(field) | {name[i] for i in noisy}) - strong
+        return _Doc(
+            code=procedure.code,
+            name=procedure.name.strip(),
+            strong=frozenset(strong),
+            weak=frozenset(weak),
+            bigrams=frozenset(bigrams),
+            head_words=head_words or frozenset(core),
+            accents=frozenset(keys),
+            text=" ".join(core),
+            specials=tuple(sorted(specials)),
+            level_bonus=_level_bonus(procedure.level)
+            + _audience_bonus(procedure.audience)
+            + (_FIRST_ISSUE_BONUS if first_issue else 0.0),
+        )
 
     def __len__(self) -> int:
-        return len(self._codes)
+        return len(self._docs)
 
     def get(self, code: str) -> Procedure | None:
         """Return the procedure with this code, if any."""
         return self._procedures.get(code)
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
-        """Rank procedures for a free-text question."""
-        folded = fold(query).strip()
-        if not folded:
-            return SearchResult(query=query, answer="none", reason="empty")
-        matches = process.extract(folded, self._names, scorer=fuzz.WRatio, limit=limit)
-        hits = tuple(Hit(self._codes[i], self._procedures[self._codes[i]].name, float(s)) for _, s, i in matches)
-        if not hits or hits[0].score < 60:
+        """Rank procedures for a free-text question: confident, choices, or none with a reason."""
+        if len(query) > MAX_QUERY_CHARS:
+            return SearchResult(query=query, answer="none", reason="too_long")
+        analysed = self._analyse(query)
+        if isinstance(analysed, str):
+            return SearchResult(query=query, answer="none", reason=analysed)
+        scored = self._rank(analysed)
+        if not scored:
             return SearchResult(query=query, answer="none", reason="no_match")
-        if len(hits) == 1 or hits[0].score - hits[1].score > 10:
-            return SearchResult(query=query, answer="confident", hits=hits[:1])
-        return SearchResult(query=query, answer="choices", hits=hits)
+        if not _answers(scored[0][1], scored[0][2]):
+            return SearchResult(query=query, answer="none", reason="no_match")
+        best_score = scored[0][0]
+        hits = [self._hit(i, s) for s, _, _, i in scored[: max(limit, 1)]]
+        if len(scored) == 1 or best_score - scored[1][0] >= _CONFIDENT_GAP or limit <= 1:
+            return SearchResult(query=query, answer="confident", hits=(hits[0],))
+        close = tuple(h for r, h in zip(scored, hits, strict=False) if r[0] >= best_score - _CHOICE_WINDOW)
+        return SearchResult(query=query, answer="choices", hits=close)
+
+    def _hit(self, i: int, score: float) -> Hit:
+        doc = self._docs[i]
+        return Hit(code=doc.code, name=doc.name, score=round(max(0.0, min(score, 1.0)) * 100, 1))
+
+    # Question analysis -------------------------------------------------------------------------------
+
+    def _analyse(self, query: str) -> _Query | str:
+        words = words_of(query)
+        if not words:
+            return "empty"
+        small_talk = self._aliases.scan(words, frozenset({"chitchat", "stop"}))
+        if sum(m.end - m.start for m in small_talk) == len(words):
+            return "chitchat" if any(m.action == "chitchat" for m in small_talk) else "no_match"
+        accents = frozenset(w.accent for w in words if w.accent is not None)
+        repaired: list[Word] = []
+        for word in words[: MAX_QUERY_SYLLABLES * 2]:
+            pieces = self._repair(word.folded)
+            fixed = [word] if pieces == [word.folded] else [Word(p) for p in pieces]
+            repaired.extend(self._aliases.expand_words(fixed))
+        repaired = repaired[:MAX_QUERY_SYLLABLES]
+        concepts: list[_Concept] = []
+        run: list[str] = []
+
+        def flush() -> None:
+            for a, b in itertools.pairwise(run):
+                concepts.append(_Concept(((a, b),), _BIGRAM_CONCEPT_WEIGHT, phrase_only=True))
+            run.clear()
+
+        position = 0
+        for match in [*self._aliases.scan(repaired, frozenset({"synonym", "stop"})), None]:
+            end = match.start if match is not None else len(repaired)
+            for word in repaired[position:end]:
+                concepts.append(_Concept(((word.folded,),), 1.0, accent=word.accent))
+                run.append(word.folded)
+            if match is None:
+                break
+            flush()
+            if match.rule is not None:
+                concepts.append(_Concept(match.rule.means, match.rule.weight))
+            elif match.soft:
+                # Typed without accents, a stop word may be a real word ("dang ky" is "đăng ký", not "đang").
+                concepts.extend(
+                    _Concept(((w.folded,),), _SOFT_STOP_WEIGHT) for w in repaired[match.start : match.end]
+                )
+            position = match.end
+        flush()
+        if not concepts:
+            return "no_match"
+        tokens = frozenset(t for c in concepts for alt in c.alternatives for t in alt)
+        sequences = (tuple(w.folded for w in repaired), *(a for c in concepts for a in c.alternatives))
+        text = " ".join(" ".join(c.alternatives[0]) for c in concepts if not c.phrase_only)
+        return _Query(tuple(concepts), tokens, sequences, text, accents)
+
+    def _repair(self, word: str) -> list[str]:
+        """Fix a syllable the catalogue does not know: split run-together syllables, else nearest spelling."""
+        if word in self._known or word.isdigit() or len(word) > 40:
+            return [word]
+        split = self._split(word)
+        if split is not None:
+            return split
+        limit = 1 if len(word) <= 4 else 2
+        found = process.extract(word, self._vocabulary, scorer=OSA.distance, score_cutoff=limit, limit=20)
+        if not found:
+            return [word]
+        best = min(found, key=lambda f: (f[1], -self._df.get(f[0], 0), f[0]))
+        return [best[0]]
+
+    def _split(self, word: str) -> list[str] | None:
+        """Segment ``khaisinh`` into ``khai sinh`` with the fewest catalogue syllables (2+ letters each)."""
+        n = len(word)
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[0] = []
+        for end in range(2, n + 1):
+            for start in range(max(0, end - 7), end - 1):
+                head = best[start]
+                piece = word[start:end]
+                if head is not None and piece in self._catalogue_words:
+                    candidate = [*head, piece]
+                    current = best[end]
+                    if current is None or len(candidate) < len(current):
+                        best[end] = candidate
+        result = best[n]
+        return result if result is not None and len(result) >= 2 else None
+
+    # Ranking -----------------------------------------------------------------------------------------
+
+    def _idf_of(self, token: str) -> float:
+        return self._idf.get(token, self._unseen_idf)
+
+    def _rank(self, query: _Query) -> list[tuple[float, float, float, int]]:
+        scores: defaultdict[int, float] = defaultdict(float)
+        for token in query.tokens:
+            idf = self._idf.get(token)
+            if idf is None or idf < _CANDIDATE_MIN_IDF:
+                continue
+            for i in self._postings[token]:
+                scores[i] += idf
+        if not scores:
+            return []
+        candidates = heapq.nlargest(CANDIDATES, scores, key=scores.__getitem__)
+        importance = [c.weight * self._importance(c) for c in query.concepts]
+        total = sum(importance) or 1.0
+        ranked: list[tuple[float, float, float, int]] = []
+        for i in candidates:
+            doc = self._docs[i]
+            covered = sum(
+                w * self._concept_match(c, doc) for c, w in zip(query.concepts, importance, strict=True)
+            )
+            coverage = covered / total
+            head = self._head_coverage(doc, query.tokens)
+            unasked = sum(1 for p in doc.specials if not self._mentioned(p, query.sequences))
+            score = (
+                _W_COVERAGE * coverage
+                + _W_NAME * head
+                + _W_FUZZ * fuzz.token_set_ratio(query.text, doc.text) / 100.0
+                + _W_ACCENT
+                * (len(query.accents & doc.accents) / len(query.accents) if query.accents else 0.0)
+                + doc.level_bonus
+                - _SPECIAL_PENALTY * min(unasked, 2)
+            )
+            ranked.append((score, coverage, head, i))
+        ranked.sort(key=lambda r: (-r[0], self._docs[r[3]].code))
+        return ranked
+
+    def _importance(self, concept: _Concept) -> float:
+        return max(sum(self._idf_of(t) for t in alt) / math.sqrt(len(alt)) for alt in concept.alternatives)
+
+    def _concept_match(self, concept: _Concept, doc: _Doc) -> float:
+        if concept.phrase_only:
+            return 1.0 if concept.alternatives[0] in doc.bigrams else 0.0
+        best = max(self._alternative_match(alt, doc) for alt in concept.alternatives)
+        if concept.accent is not None and best > 0 and concept.accent not in doc.accents:
+            return best * _ACCENT_MISMATCH
+        return best
+
+    def _alternative_match(self, alt: Phrase, doc: _Doc) -> float:
+        total = got = 0.0
+        for token in alt:
+            idf = self._idf_of(token)
+            total += idf
+            if token in doc.strong:
+                got += idf
+            elif token in doc.weak:
+                got += _WEAK_FIELD * idf
+        share = got / total if total else 0.0
+        if len(alt) > 1:
+            pairs = list(itertools.pairwise(alt))
+            share *= 0.7 + 0.3 * sum(1 for p in pairs if p in doc.bigrams) / len(pairs)
+        return share
+
+    def _head_coverage(self, doc: _Doc, tokens: frozenset[str]) -> float:
+        total = got = 0.0
+        for token in doc.head_words:
+            idf = self._idf_of(token)
+            total += idf
+            if token in tokens:
+                got += idf
+        return got / total if total else 0.0
+
+    @staticmethod
+    def _mentioned(special: Phrase, sequences: tuple[Phrase, ...]) -> bool:
+        n = len(special)
+        return any(tuple(seq[i : i + n]) == special for seq in sequences for i in range(len(seq) - n + 1))

@@ -1,0 +1,216 @@
+"""The abbreviation, synonym, stop-word and small-talk tables of ``synonyms.toml``, compiled for matching.
+
+Phrases match on folded syllables, but a syllable the resident typed with accents must agree with the
+accents of the table's phrase: "bạn" (you) is small talk, "bản sao" (copy) is not, though both fold to "ban".
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, Literal
+
+from knowledge.normalize import accent_key, accented_syllables, canonical, syllables
+
+Phrase = tuple[str, ...]
+Action = Literal["synonym", "stop", "chitchat"]
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One syllable of a question: canonical folded form, and its accent key when typed with accents."""
+
+    folded: str
+    accent: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The accent key, also for an unmarked syllable (``khai|``)."""
+        return self.accent if self.accent is not None else self.folded + "|"
+
+
+@dataclass(frozen=True, slots=True)
+class Marked:
+    """A table phrase in both forms: folded syllables, and accent keys for matching accented text."""
+
+    folded: Phrase
+    keys: tuple[str, ...]
+
+
+def phrase(text: str) -> Phrase:
+    """Fold a phrase into canonical syllables (accents, case and i/y spelling ignored)."""
+    return tuple(canonical(s) for s in syllables(text))
+
+
+def words_of(text: str) -> list[Word]:
+    """Split text into :class:`Word` items; accent keys only for syllables that carry marks."""
+    out: list[Word] = []
+    for raw in accented_syllables(text):
+        key = accent_key(raw)
+        marked = not key.endswith("|")
+        out.extend(Word(canonical(piece), key if marked else None) for piece in syllables(raw))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What a matched phrase means: alternatives in catalogue wording, and whether its own words stay."""
+
+    means: tuple[Phrase, ...]
+    keep: bool
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    accents: tuple[str, ...]
+    action: Action
+    rule: Rule | None
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One phrase found in a question: where it is and what it is."""
+
+    start: int
+    end: int
+    action: Action
+    rule: Rule | None = None
+    soft: bool = False
+    """Matched only after folding: the table wrote accents the question did not ("đang" for "dang")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Aliases:
+    """Compiled tables; immutable, so one instance is shared by every search thread."""
+
+    abbreviations: Mapping[str, tuple[Word, ...]]
+    entries: Mapping[Phrase, tuple[_Entry, ...]]
+    special_cases: tuple[Marked, ...]
+    later_steps: tuple[Marked, ...]
+    first_issue: tuple[Marked, ...]
+    name_noise: tuple[Marked, ...]
+    longest: int
+
+    def expand_abbreviations(self, words: Iterable[str]) -> list[str]:
+        """Replace abbreviations by their syllables (``gpxd`` -> ``giay phep xay dung``)."""
+        out: list[str] = []
+        for word in words:
+            expansion = self.abbreviations.get(word)
+            out.extend((w.folded for w in expansion) if expansion is not None else (word,))
+        return out
+
+    def expand_words(self, words: Iterable[Word]) -> list[Word]:
+        """Replace abbreviations by the accented syllables they stand for."""
+        out: list[Word] = []
+        for word in words:
+            out.extend(self.abbreviations.get(word.folded, (word,)))
+        return out
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every syllable the tables know, so that typo correction leaves them alone."""
+        known: set[str] = set(self.abbreviations)
+        for key, entries in self.entries.items():
+            known.update(key)
+            for entry in entries:
+                if entry.rule is not None:
+                    for alternative in entry.rule.means:
+                        known.update(alternative)
+        return frozenset(known)
+
+    def scan(self, words: Sequence[Word], actions: frozenset[Action]) -> list[Match]:
+        """Find phrases left to right, longest first; at equal length a synonym beats a stop word."""
+        found: list[Match] = []
+        i = 0
+        while i < len(words):
+            match = self._match_at(words, i, actions)
+            if match is None:
+                i += 1
+                continue
+            found.append(match)
+            i = match.end
+        return found
+
+    def _match_at(self, words: Sequence[Word], start: int, actions: frozenset[Action]) -> Match | None:
+        for size in range(min(self.longest, len(words) - start), 0, -1):
+            span = words[start : start + size]
+            entries = self.entries.get(tuple(w.folded for w in span), ())
+            for entry in entries:
+                if entry.action in actions and all(
+                    w.accent is None or w.accent == a for w, a in zip(span, entry.accents, strict=True)
+                ):
+                    soft = any(
+                        w.accent is None and not a.endswith("|")
+                        for w, a in zip(span, entry.accents, strict=False)
+                    )
+                    return Match(start, start + size, entry.action, entry.rule, soft)
+        return None
+
+
+def _strings(values: Any, where: str) -> list[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"synonyms.toml: {where} must be a list of strings")
+    return list(values)
+
+
+def _marked(text: str) -> Marked:
+    words = words_of(text)
+    return Marked(tuple(w.folded for w in words), tuple(w.key for w in words))
+
+
+_PRIORITY: dict[Action, int] = {"synonym": 0, "chitchat": 1, "stop": 2}
+
+
+def compile_tables(data: Mapping[str, Any]) -> Aliases:
+    """Build :class:`Aliases` from parsed TOML; errors name the offending key."""
+    abbreviations: dict[str, tuple[Word, ...]] = {}
+    for key, value in dict(data.get("abbreviations", {})).items():
+        if not isinstance(value, str):
+            raise ValueError(f"synonyms.toml: abbreviations.{key} must be a string")
+        abbreviations[canonical("".join(syllables(key)))] = tuple(words_of(value))
+    entries: dict[Phrase, list[_Entry]] = {}
+
+    def add(text: str, action: Action, rule: Rule | None) -> None:
+        folded = phrase(text)
+        if folded:
+            keys = tuple(accent_key(raw) for raw in accented_syllables(text) for _ in syllables(raw))
+            entries.setdefault(folded, []).append(_Entry(keys, action, rule))
+
+    for n, item in enumerate(data.get("synonym", [])):
+        means = tuple(p for p in (phrase(m) for m in _strings(item.get("means"), f"synonym[{n}].means")) if p)
+        keep = bool(item.get("keep", False))
+        weight = float(item.get("weight", 1.0))
+        for say in _strings(item.get("say"), f"synonym[{n}].say"):
+            own = phrase(say)
+            alternatives = means + ((own,) if keep and own not in means else ())
+            add(say, "synonym", Rule(means=alternatives, keep=keep, weight=weight))
+    for text in _strings(data.get("stopwords", {}).get("phrases", []), "stopwords.phrases"):
+        add(text, "stop", None)
+    for text in _strings(data.get("chitchat", {}).get("phrases", []), "chitchat.phrases"):
+        add(text, "chitchat", None)
+
+    def marked(section: str) -> tuple[Marked, ...]:
+        texts = _strings(data.get(section, {}).get("phrases", []), f"{section}.phrases")
+        return tuple(sorted((m for m in map(_marked, texts) if m.keys), key=lambda m: -len(m.keys)))
+
+    return Aliases(
+        abbreviations=MappingProxyType(abbreviations),
+        entries=MappingProxyType(
+            {k: tuple(sorted(v, key=lambda e: _PRIORITY[e.action])) for k, v in entries.items()}
+        ),
+        special_cases=marked("special_cases"),
+        later_steps=marked("later_steps"),
+        first_issue=marked("first_issue"),
+        name_noise=marked("name_noise"),
+        longest=max((len(k) for k in entries), default=1),
+    )
+
+
+def load_aliases(text: str | None = None) -> Aliases:
+    """Load the packaged ``synonyms.toml`` (or the given TOML text)."""
+    if text is None:
+        text = resources.files("knowledge").joinpath("synonyms.toml").read_text(encoding="utf-8")
+    return compile_tables(tomllib.loads(text))
