@@ -15,6 +15,7 @@ from bot.routing import Dispatcher, Router
 from tests.fakes.telegram_api import FakeTelegram
 
 LONG_PARAGRAPH = "Giấy tờ cần nộp: bản sao giấy khai sinh, sổ hộ khẩu & ảnh 4x6. " * 12
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 LONG_TEXT = "\n\n".join(f"<b>Mục {i}</b>\n{esc(LONG_PARAGRAPH)}" for i in range(1, 16))
 
 
@@ -62,6 +63,22 @@ async def broken_markup(msg: Incoming, svc: Services) -> list[Reply]:
     """A reply whose markup Telegram cannot parse (a bug the channel must survive)."""
     svc.asked.append(msg)
     return [Reply("<b>Thủ tục chưa đóng thẻ")]
+
+
+@router.command("anh")
+async def picture(msg: Incoming, svc: Services) -> list[Reply]:
+    """A QR image with a short caption and a button, then one with a text too long for a caption."""
+    svc.asked.append(msg)
+    return [
+        Reply("<b>Mã QR</b> nộp hồ sơ", buttons=(Button("Mở", "p:1.000110"),), image=PNG),
+        Reply(LONG_TEXT[:1500], image=PNG),
+    ]
+
+
+@router.command("loi")
+async def failing(msg: Incoming, svc: Services) -> list[Reply]:
+    """A handler with a bug; its message quotes what the user wrote."""
+    raise ValueError(f"bug while reading {msg.text!r}")
 
 
 @router.payload("p")

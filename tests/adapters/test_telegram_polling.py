@@ -159,3 +159,49 @@ async def test_stop_finishes_replies_in_flight_and_confirms_fetched_updates(
     assert [m.text for m in fake.messages_to(111)] == ["Bạn hỏi: trả lời trước khi dừng"]
     fake.push_text(111, "sau khi dừng")
     assert len(fake.pending) == 1
+
+
+async def test_images_go_out_with_their_caption_or_followed_by_the_text(
+    fake: FakeTelegram, channel: TelegramChannel
+) -> None:
+    fake.push_text(111, "/anh")
+    first, second, third = await fake.wait_messages(111, 3)
+    assert first.photo and first.text == "Mã QR nộp hồ sơ" and first.buttons == [("Mở", "p:1.000110")]
+    assert second.photo and second.text == ""
+    assert not third.photo and len(third.raw) == 1500
+
+
+async def test_a_group_that_became_a_supergroup_gets_the_reply_at_its_new_id(
+    fake: FakeTelegram, channel: TelegramChannel
+) -> None:
+    fake.add_chat(-1009, "supergroup")
+    fake.inject("sendMessage", Fault.migrated(-1009), chat_id=-9)
+    fake.push_text(-9, "/start", chat_type="group")
+    [sent] = await fake.wait_messages(-1009, 1)
+    assert sent.text.startswith("Xin chào")
+    assert fake.messages_to(-9) == []
+
+
+async def test_one_slow_chat_does_not_hold_up_another_and_each_chat_keeps_its_order(
+    fake: FakeTelegram, channel: TelegramChannel
+) -> None:
+    fake.inject("sendMessage", Fault.slow(0.8), chat_id=222)
+    fake.push_text(222, "chậm")
+    for n in range(5):
+        fake.push_text(333, f"câu {n}")
+    sent = await fake.wait_messages(333, 5)
+    assert [m.text for m in sent] == [f"Bạn hỏi: câu {n}" for n in range(5)]
+    assert fake.messages_to(222) == []
+    await fake.wait_messages(222, 1)
+
+
+async def test_a_handler_bug_is_logged_without_user_text_and_the_bot_keeps_going(
+    fake: FakeTelegram, channel: TelegramChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    update_id = fake.push_text(111, "/loi số CCCD 012345678901")
+    fake.push_text(111, "sau lỗi")
+    [sent] = await fake.wait_messages(111, 1)
+    assert sent.text == "Bạn hỏi: sau lỗi"
+    [record] = [r for r in caplog.records if "failed with" in r.getMessage()]
+    assert "ValueError" in record.getMessage() and str(update_id) in record.getMessage()
+    assert "012345678901" not in caplog.text

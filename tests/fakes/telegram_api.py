@@ -81,13 +81,22 @@ class Fault:
 
     status: int = 0
     description: str = ""
-    retry_after: int | None = None
+    parameters: tuple[tuple[str, int], ...] = ()
     delay: float = 0.0
 
     @classmethod
     def too_many_requests(cls, retry_after: int = 1) -> Fault:
         """429 with ``parameters.retry_after``."""
-        return cls(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+        return cls(429, f"Too Many Requests: retry after {retry_after}", (("retry_after", retry_after),))
+
+    @classmethod
+    def migrated(cls, new_chat_id: int) -> Fault:
+        """400 for a group that became a supergroup, with ``parameters.migrate_to_chat_id``."""
+        return cls(
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            (("migrate_to_chat_id", new_chat_id),),
+        )
 
     @classmethod
     def blocked(cls) -> Fault:
@@ -239,6 +248,7 @@ class FakeTelegram:
         self.webhook_secret = ""
         self.webhook_deliveries: list[tuple[int, int]] = []
         self.blocked_chats: set[int] = set()
+        self.waiting_polls = 0
         self._updates: list[JSON] = []
         self._chats: dict[int, JSON] = {}
         self._callbacks: set[str] = set()
@@ -451,10 +461,8 @@ class FakeTelegram:
             if injection.delay:
                 await asyncio.sleep(injection.delay)
             if injection.status:
-                parameters = {"retry_after": injection.retry_after} if injection.retry_after else None
-                return self._record(
-                    method, params, ApiError(injection.status, injection.description, parameters)
-                )
+                error = ApiError(injection.status, injection.description, dict(injection.parameters))
+                return self._record(method, params, error)
         implementation = self._methods.get(method.lower())
         if implementation is None:
             return self._record(method, params, ApiError(404, "Not Found"))
@@ -530,15 +538,24 @@ class FakeTelegram:
             # An offset confirms, and so forgets, every update with a lower id.
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         deadline = time.monotonic() + timeout
+        announced = False
         while True:
-            changed = self._changed
             self._updates = [u for u in self._updates if _allowed(u, allowed)]
             if self._updates or self._closing or time.monotonic() >= deadline:
                 return self._updates[:limit]
+            self.waiting_polls += 1
+            if not announced:
+                # Only once per poll: two polls re-announcing would wake each other for ever.
+                announced = True
+                self._pulse()
+            # Captured after the pulse (and with no await since the check), so only news wakes us.
+            changed = self._changed
             try:
                 await asyncio.wait_for(changed.wait(), deadline - time.monotonic())
             except TimeoutError:
                 continue
+            finally:
+                self.waiting_polls -= 1
 
     def _chat_for_send(self, params: JSON) -> tuple[int, JSON]:
         chat_id = _opt_int(params, "chat_id")
