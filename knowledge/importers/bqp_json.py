@@ -84,7 +84,7 @@ def parse(record: dict[str, Any]) -> Procedure:
 
 
 # One fee line of this export: "Phí : 2.000.000 Đồng (what for)"; the unit is appended even to text.
-_FEE_LINE = re.compile(r"^(Lệ phí|Phí)?\s*:?\s*(.*?)\s*(Đồng|đồng|USD)?\s*(\(.*\))?$", re.DOTALL)
+_FEE_LINE = re.compile(r"^(?:(Lệ phí|Phí)\s*:)?\s*(.*?)\s*(Đồng|đồng|USD)?\s*(\(.*\))?$", re.DOTALL)
 
 
 def _fee(value: object) -> str:
