@@ -44,6 +44,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot import texts
 from bot.adapters import ChannelError
 from bot.config import TelegramConfig
 from bot.markup import split, to_plain
@@ -107,7 +108,9 @@ def _from_message(update_id: int, message: Message, username: str, bot_id: int) 
     if user is None or user.is_bot or chat.type == Chat.CHANNEL:
         return None
     text = message.text or message.caption or ""
-    if not text.strip():
+    # Media without a caption still reaches the core (it says it reads text only); service messages
+    # (members joining, pins...) carry neither text nor an attachment and are ignored.
+    if not text.strip() and (text or message.effective_attachment is None):
         return None
     is_group = chat.type in _GROUP_TYPES
     addressed = True
@@ -317,7 +320,12 @@ class TelegramChannel:
         async with self._chat_lock(msg.chat.key):
             if update.callback_query is not None:
                 await self._acknowledge(update.callback_query)
-            replies = await self._answer(msg)
+            try:
+                replies = await self._answer(msg)
+            except Exception:
+                # The resident hears that something went wrong; the error handler logs the bug.
+                await self.deliver(int(msg.chat.chat_id), [Reply(texts.ERROR)], reply_to=reply_to)
+                raise
             await self.deliver(int(msg.chat.chat_id), replies, reply_to=reply_to)
 
     async def _acknowledge(self, query: CallbackQuery) -> None:

@@ -130,15 +130,7 @@ def test_a_button_press_becomes_a_payload() -> None:
                 "from": USER,
                 "chat": PRIVATE,
                 "date": 1,
-                "sticker": {
-                    "file_id": "f",
-                    "file_unique_id": "u",
-                    "width": 1,
-                    "height": 1,
-                    "is_animated": False,
-                    "is_video": False,
-                    "type": "regular",
-                },
+                "new_chat_members": [USER],
             }
         },
         {"message": {"message_id": 5, "from": USER, "chat": PRIVATE, "date": 1, "text": "   "}},
@@ -194,3 +186,18 @@ def test_buttons_are_one_per_row_and_oversized_payloads_are_left_out() -> None:
     assert markup is not None
     assert [[b.callback_data for b in row] for row in markup.inline_keyboard] == [["p:1"], ["p:2"]]
     assert keyboard(()) is None
+
+
+def test_a_sticker_reaches_the_core_as_a_message_without_text() -> None:
+    sticker = {
+        "file_id": "f",
+        "file_unique_id": "u",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
+    body = {"message_id": 5, "from": USER, "chat": PRIVATE, "date": 1, "sticker": sticker}
+    msg = to_incoming(Update.de_json({"update_id": 81, "message": body}, None), **BOT)  # type: ignore[arg-type]
+    assert msg is not None and msg.text == "" and msg.payload is None and msg.addressed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import texts
 from bot.adapters.telegram import TelegramChannel
 from bot.markup import split
 from tests.adapters.conftest import LONG_TEXT, Services, make_channel
@@ -110,6 +111,17 @@ async def test_malformed_updates_do_not_stop_the_bot(fake: FakeTelegram, channel
     fake.push_raw({"brand_new_update_kind": {"x": 1}})
     fake.push_raw({"callback_query": {"id": "q1", "from": fake.user(111), "chat_instance": "c"}})
     fake.push_callback(111, "\x00garbage:::")
+    fake.push_raw(
+        {
+            "message": {
+                "message_id": 2,
+                "date": 0,
+                "chat": fake.add_chat(111),
+                "from": fake.user(111),
+                "new_chat_title": "dịch vụ, không phải câu hỏi",
+            }
+        }
+    )
     fake.push_text(111, "vẫn trả lời chứ?")
     sent = await fake.wait_messages(111, 2)
     assert sent[0].text == "Xin lỗi, tôi chưa hiểu."
@@ -200,7 +212,8 @@ async def test_a_handler_bug_is_logged_without_user_text_and_the_bot_keeps_going
 ) -> None:
     update_id = fake.push_text(111, "/loi số CCCD 012345678901")
     fake.push_text(111, "sau lỗi")
-    [sent] = await fake.wait_messages(111, 1)
+    sorry, sent = await fake.wait_messages(111, 2)
+    assert sorry.raw == texts.ERROR
     assert sent.text == "Bạn hỏi: sau lỗi"
     [record] = [r for r in caplog.records if "failed with" in r.getMessage()]
     assert "ValueError" in record.getMessage() and str(update_id) in record.getMessage()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession
 
-from bot import runner
+from bot import runner, texts
 from bot.adapters import ChannelError
 from bot.adapters.http_server import TELEGRAM_AUTH_HEADER
 from bot.app import build_core
@@ -72,6 +72,39 @@ async def test_polling_with_the_real_core_answers_and_stops_cleanly(
         fake.push_text(111, "đăng ký khai sinh")
         [sent] = await fake.wait_messages(111, 1)
         assert "khai sinh" in sent.text.lower()
+        # Close choices come back as buttons; a press and a typed number both open a card.
+        fake.push_text(111, "khai sinh kết hôn")
+        choices = (await fake.wait_messages(111, 2))[1]
+        assert len(choices.buttons) >= 2
+        (_, first), (_, second) = choices.buttons[:2]
+        query_id = fake.push_callback(111, second)
+        card = (await fake.wait_messages(111, 3))[2]
+        assert second.split(":", 1)[1] in card.text
+        await fake.wait_for(lambda: query_id in fake.answered_callbacks)
+        fake.push_text(111, "1")
+        card = (await fake.wait_messages(111, 4))[3]
+        assert first.split(":", 1)[1] in card.text
+        sticker = {
+            "file_id": "f",
+            "file_unique_id": "u",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
+        fake.push_raw(
+            {
+                "message": {
+                    "message_id": 9,
+                    "from": fake.user(111),
+                    "chat": fake.add_chat(111),
+                    "date": 1,
+                    "sticker": sticker,
+                }
+            }
+        )
+        assert (await fake.wait_messages(111, 5))[4].raw == texts.TEXT_ONLY
         stop.set()
         await asyncio.wait_for(task, 3)
     assert not fake.pending
