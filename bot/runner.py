@@ -120,6 +120,10 @@ async def _serve(config: Config) -> int:
     except ChannelError as exc:
         log.error("%s", exc)
         return EXIT_FAILED
+    except OSError as exc:
+        # Typically the HTTP port is taken or not ours to bind.
+        log.error("cannot start: %s", exc)
+        return EXIT_FAILED
     finally:
         for signum in signals:
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -349,15 +349,20 @@ class TelegramChannel:
             else:
                 self._locks[key] = (lock, users - 1)
 
-    async def deliver(self, chat_id: int, replies: list[Reply], *, reply_to: int | None = None) -> None:
+    async def deliver(
+        self, chat_id: int, replies: list[Reply], *, reply_to: int | None = None, migrated: bool = False
+    ) -> None:
         """Send replies to one chat; a chat that blocked the bot or vanished is logged and skipped."""
+        sent = 0
         try:
             for reply in replies:
                 await self._send_reply(chat_id, reply, reply_to)
                 reply_to = None
+                sent += 1
         except ChatMigrated as exc:
             log.info("telegram: chat %s became %s; replying there", chat_id, exc.new_chat_id)
-            await self.deliver(int(exc.new_chat_id), replies)
+            if not migrated:
+                await self.deliver(int(exc.new_chat_id), replies[sent:], migrated=True)
         except Forbidden as exc:
             log.warning("telegram: chat %s refuses messages (%s); skipped", chat_id, _reason(exc))
         except BadRequest as exc:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import socket
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -33,12 +36,7 @@ PROCEDURES = [
 async def database(tmp_path: Path) -> AsyncIterator[DatabaseConfig]:
     """A migrated SQLite database holding a few procedures."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}"
-    engine = create_engine(url)
-    try:
-        await upgrade_engine(engine)
-        await import_procedures(session_factory(engine), PROCEDURES)
-    finally:
-        await engine.dispose()
+    await _prepare(url)
     yield DatabaseConfig(url=url)
 
 
@@ -169,3 +167,47 @@ def test_logs_never_show_the_token_or_the_secret() -> None:
         assert logging.getLogger("telegram").getEffectiveLevel() >= logging.INFO
     finally:
         root.removeHandler(handler)
+
+
+def test_motcua_run_serves_until_sigterm_and_exits_0(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}"
+    asyncio.run(_prepare(url))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = FakeTelegram()
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(5)
+    root = logging.getLogger()
+    level, formatters = root.level, [(h, h.formatter) for h in root.handlers]
+
+    def resident_then_sigterm() -> None:
+        loop.call_soon_threadsafe(fake.push_text, 111, "cấp lại căn cước")
+        try:
+            asyncio.run_coroutine_threadsafe(fake.wait_messages(111, 1, within=10), loop).result(12)
+        finally:
+            # Sent only once run() answered, i.e. once its signal handlers are installed.
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    killer = threading.Thread(target=resident_then_sigterm)
+    try:
+        killer.start()
+        assert runner.run(config_for(fake, DatabaseConfig(url=url))) == 0
+        killer.join(5)
+        assert "căn cước" in fake.messages_to(111)[0].text.lower()
+    finally:
+        root.setLevel(level)
+        for handler, formatter in formatters:
+            handler.setFormatter(formatter)
+        asyncio.run_coroutine_threadsafe(fake.close(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+async def _prepare(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade_engine(engine)
+        await import_procedures(session_factory(engine), PROCEDURES)
+    finally:
+        await engine.dispose()
