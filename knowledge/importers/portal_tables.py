@@ -305,10 +305,11 @@ def parse_documents(text: str) -> tuple[Document, ...] | None:
 
 
 def _counts(match: re.Match[str]) -> tuple[int | None, int | None]:
+    # The count cell is all the table says: a kind it does not mention means none of that kind.
     values: dict[str, int] = {match.group(2): int(match.group(1))}
     if match.group(3):
         values[match.group(4)] = int(match.group(3))
-    return values.get("chính"), values.get("sao")
+    return values.get("chính", 0), values.get("sao", 0)
 
 
 # --- legal basis (can_cu_phap_ly) ---------------------------------------------------------------
