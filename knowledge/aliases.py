@@ -45,13 +45,18 @@ def phrase(text: str) -> Phrase:
     return tuple(canonical(s) for s in syllables(text))
 
 
-def words_of(text: str) -> list[Word]:
+def words_of(text: str, memo: dict[str, tuple[Word, ...]] | None = None) -> list[Word]:
     """Split text into :class:`Word` items; accent keys only for syllables that carry marks."""
     out: list[Word] = []
     for raw in accented_syllables(text):
-        key = accent_key(raw)
-        marked = not key.endswith("|")
-        out.extend(Word(canonical(piece), key if marked else None) for piece in syllables(raw))
+        known = memo.get(raw) if memo is not None else None
+        if known is None:
+            key = accent_key(raw)
+            marked = not key.endswith("|")
+            known = tuple(Word(canonical(piece), key if marked else None) for piece in syllables(raw))
+            if memo is not None:
+                memo[raw] = known
+        out.extend(known)
     return out
 
 

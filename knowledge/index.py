@@ -36,6 +36,7 @@ CANDIDATES = 60
 # explain the procedure's name (head coverage), or both in good part. Out-of-scope questions match a few
 # words of long names by accident and fail all three.
 _ACCEPT_HEAD = 0.64
+_ACCEPT_HEAD_MIN_COVERAGE = 0.25
 _ACCEPT_COVERAGE = 0.78
 _ACCEPT_BOTH = (0.55, 0.35)
 _CONFIDENT_GAP = 0.05
@@ -45,15 +46,18 @@ _W_COVERAGE = 0.62
 _W_NAME = 0.22
 _W_FUZZ = 0.10
 _W_ACCENT = 0.03
-_SPECIAL_PENALTY = 0.05
-_COMMUNE_BONUS = 0.03
-_CITIZEN_BONUS = 0.02
+_SPECIAL_PENALTY = 0.08
+_COMMUNE_BONUS = 0.05
+_CITIZEN_BONUS = 0.03
 _WEAK_FIELD = 0.5
 _BIGRAM_CONCEPT_WEIGHT = 0.6
 _ACCENT_MISMATCH = 0.75
 _SOFT_STOP_WEIGHT = 0.3
 _FIRST_ISSUE_BONUS = 0.02
 _LEAD_SYLLABLES = 4
+_BEST_SCORE = (
+    _W_COVERAGE + _W_NAME + _W_FUZZ + _W_ACCENT + _COMMUNE_BONUS + _CITIZEN_BONUS + _FIRST_ISSUE_BONUS
+)
 _CANDIDATE_MIN_IDF = 0.6
 _PARENTHESES = re.compile(r"\([^)]*\)?")
 
@@ -92,9 +96,12 @@ class _Query:
 
 def _occurrences(keys: Sequence[str], phrases: Sequence[Marked]) -> list[tuple[Marked, int]]:
     """Non-overlapping occurrences of the phrases (longest listed first), compared with their accents."""
+    present = set(keys)
     taken: set[int] = set()
     found: list[tuple[Marked, int]] = []
     for part in phrases:
+        if part.keys[0] not in present:
+            continue
         n = len(part.keys)
         for start in range(len(keys) - n + 1):
             span = range(start, start + n)
@@ -121,7 +128,7 @@ def _audience_bonus(audience: str) -> float:
 def _answers(coverage: float, head: float) -> bool:
     """Whether the best candidate is good enough to offer at all."""
     return (
-        head >= _ACCEPT_HEAD
+        (head >= _ACCEPT_HEAD and coverage >= _ACCEPT_HEAD_MIN_COVERAGE)
         or coverage >= _ACCEPT_COVERAGE
         or (coverage >= _ACCEPT_BOTH[0] and head >= _ACCEPT_BOTH[1])
     )
@@ -134,7 +141,8 @@ class ProcedureIndex:
         self._aliases = aliases if aliases is not None else load_aliases()
         by_code = {p.code: p for p in procedures}
         self._procedures: Mapping[str, Procedure] = MappingProxyType(by_code)
-        self._docs = tuple(self._make_doc(p) for p in by_code.values())
+        memo: dict[str, tuple[Word, ...]] = {}
+        self._docs = tuple(self._make_doc(p, memo) for p in by_code.values())
         df: Counter[str] = Counter()
         postings: defaultdict[str, list[int]] = defaultdict(list)
         for i, doc in enumerate(self._docs):
@@ -154,8 +162,8 @@ class ProcedureIndex:
         self._known = self._catalogue_words | self._aliases.vocabulary()
         self._vocabulary = tuple(sorted(self._known))
 
-    def _make_doc(self, procedure: Procedure) -> _Doc:
-        typed = self._aliases.expand_words(words_of(procedure.name))
+    def _make_doc(self, procedure: Procedure, memo: dict[str, tuple[Word, ...]]) -> _Doc:
+        typed = self._aliases.expand_words(words_of(procedure.name, memo))
         name = [w.folded for w in typed]
         keys = [w.key for w in typed]
         specials = {p.folded for p, _ in _occurrences(keys, self._aliases.special_cases)}
@@ -168,7 +176,7 @@ class ProcedureIndex:
             i for p, at in _occurrences(keys, self._aliases.name_noise) for i in range(at, at + len(p.keys))
         }
         core = [w for i, w in enumerate(name) if i not in noisy]
-        head_typed = self._aliases.expand_words(words_of(_PARENTHESES.sub(" ", procedure.name)))
+        head_typed = self._aliases.expand_words(words_of(_PARENTHESES.sub(" ", procedure.name), memo))
         head_keys = [w.key for w in head_typed]
         head_noise = {
             i
@@ -229,7 +237,9 @@ class ProcedureIndex:
 
     def _hit(self, i: int, score: float) -> Hit:
         doc = self._docs[i]
-        return Hit(code=doc.code, name=doc.name, score=round(max(0.0, min(score, 1.0)) * 100, 1))
+        return Hit(
+            code=doc.code, name=doc.name, score=round(max(0.0, min(score / _BEST_SCORE, 1.0)) * 100, 1)
+        )
 
     # Question analysis -------------------------------------------------------------------------------
 
@@ -282,7 +292,7 @@ class ProcedureIndex:
 
     def _repair(self, word: str) -> list[str]:
         """Fix a syllable the catalogue does not know: split run-together syllables, else nearest spelling."""
-        if word in self._known or word.isdigit() or len(word) > 40:
+        if word in self._known or len(word) < 3 or len(word) > 40 or not word.isalpha() or not word.isascii():
             return [word]
         split = self._split(word)
         if split is not None:
@@ -318,12 +328,16 @@ class ProcedureIndex:
 
     def _rank(self, query: _Query) -> list[tuple[float, float, float, int]]:
         scores: defaultdict[int, float] = defaultdict(float)
-        for token in query.tokens:
-            idf = self._idf.get(token)
-            if idf is None or idf < _CANDIDATE_MIN_IDF:
-                continue
-            for i in self._postings[token]:
-                scores[i] += idf
+        for min_idf in (_CANDIDATE_MIN_IDF, 0.0):
+            # Very common syllables ("cap", "dang ky") would pull in half the catalogue; a small index
+            # (the demo set) may have nothing else, so the second pass takes every syllable.
+            for token in query.tokens:
+                idf = self._idf.get(token)
+                if idf is not None and idf >= min_idf:
+                    for i in self._postings[token]:
+                        scores[i] += idf
+            if scores:
+                break
         if not scores:
             return []
         candidates = heapq.nlargest(CANDIDATES, scores, key=scores.__getitem__)

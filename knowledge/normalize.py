@@ -23,9 +23,11 @@ def _strip_marks(text: str) -> str:
 def fold(text: str) -> str:
     """Strip diacritics: ``"Đăng ký khai sinh"`` -> ``"dang ky khai sinh"``."""
     # Lower-casing and stripping can each expose characters the other changes (e.g. "İ", "ǅ"), so the
-    # pair is applied until stable; two rounds suffice for every code point we know of.
+    # pair is applied until stable; two rounds suffice for every code point we know of. ASCII is stable.
     folded = text
     for _ in range(3):
+        if folded.isascii():
+            return folded.lower()
         previous = folded
         folded = unicodedata.normalize("NFC", _strip_marks(nfc_lower(folded)))
         if folded == previous:
