@@ -1,0 +1,224 @@
+"""Procedure search over the real catalogue (dev set figures) and targeted behaviour on small indexes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+import knowledge.index as index_module
+from knowledge.evaluation import Case, load_cases
+from knowledge.evaluation import evaluate as evaluate_cases
+from knowledge.importers import load_paths
+from knowledge.index import MAX_QUERY_CHARS, ProcedureIndex
+from knowledge.model import Procedure
+from knowledge.results import SearchResult
+
+ROOT = Path(__file__).resolve().parents[2]
+DEVSET = ROOT / "tests" / "data" / "devset.tsv"
+DEMO_KB = ROOT / "knowledge" / "demo"
+
+
+@pytest.fixture(scope="module")
+def catalogue(knowledge_source: Path) -> ProcedureIndex:
+    """The full national catalogue, indexed once for this module."""
+    return ProcedureIndex(load_paths([knowledge_source]).procedures.values())
+
+
+@pytest.fixture(scope="module")
+def devset() -> list[Case]:
+    return load_cases(DEVSET)
+
+
+def offered(result: SearchResult) -> list[str]:
+    """The codes a resident would see, best first; none offered when the bot abstains."""
+    return [] if result.answer == "none" else [h.code for h in result.hits]
+
+
+def first_code(index: ProcedureIndex, query: str) -> str | None:
+    result = index.search(query)
+    return result.hits[0].code if result.answer != "none" and result.hits else None
+
+
+# The dev set -----------------------------------------------------------------------------------------
+
+
+def test_devset_is_large_mixed_and_well_formed(devset: list[Case]) -> None:
+    kinds = {c.kind for c in devset}
+    assert len(devset) >= 150
+    assert {"formal", "colloquial", "no_diacritics", "typo", "abbreviation", "out_of_scope"} <= kinds
+    assert sum(1 for c in devset if c.kind == "out_of_scope") >= 25
+    assert all(c.in_scope == (c.kind != "out_of_scope") for c in devset)
+    assert len({c.query for c in devset}) == len(devset)
+
+
+def test_devset_codes_exist_in_the_catalogue(catalogue: ProcedureIndex, devset: list[Case]) -> None:
+    unknown = sorted(code for c in devset for code in c.expected if catalogue.get(code) is None)
+    assert unknown == []
+
+
+def test_devset_quality_on_the_real_catalogue(catalogue: ProcedureIndex, devset: list[Case]) -> None:
+    scores = evaluate_cases(lambda q: offered(catalogue.search(q)), devset)
+    report = f"misses: {scores.misses}; answered out of scope: {scores.answered_out_of_scope}"
+    assert scores.hit_at_1 >= 0.85, report
+    assert scores.hit_at_3 >= 0.95, report
+    assert scores.abstention >= 0.8, report
+
+
+# Targeted behaviour on the real catalogue ------------------------------------------------------------
+
+
+def test_colloquial_birth_registration_finds_the_commune_procedure(catalogue: ProcedureIndex) -> None:
+    result = catalogue.search("lam giay khai sinh cho con")
+    assert result.answer == "confident"
+    assert result.hits[0].code == "1.001193"
+    assert catalogue.get("1.001193") is not None
+    assert "Cấp xã" in catalogue.get("1.001193").level  # type: ignore[union-attr]
+
+
+def test_lost_id_card_is_a_reissue_at_the_commune_first(catalogue: ProcedureIndex) -> None:
+    result = catalogue.search("làm lại cccd bị mất")
+    assert result.answer in ("confident", "choices")
+    assert result.hits[0].code == "1.014064"
+
+
+def test_abbreviated_building_permit_for_a_house(catalogue: ProcedureIndex) -> None:
+    assert first_code(catalogue, "xin gpxd nha o") == "1.013225"
+
+
+def test_commune_and_province_versions_are_offered_as_choices_commune_first(
+    catalogue: ProcedureIndex,
+) -> None:
+    result = catalogue.search("cấp đổi thẻ căn cước")
+    codes = [h.code for h in result.hits]
+    assert result.answer == "choices"
+    assert codes[0] == "1.014063"
+    assert "2.001195" in codes
+    assert codes.index("2.001195") > 0
+
+
+def test_foreign_element_version_only_when_asked(catalogue: ProcedureIndex) -> None:
+    assert first_code(catalogue, "đăng ký kết hôn") == "1.000894"
+    assert first_code(catalogue, "đăng ký kết hôn với người nước ngoài") == "2.000806"
+
+
+def test_first_issue_before_reissue_unless_asked(catalogue: ProcedureIndex) -> None:
+    assert first_code(catalogue, "làm bằng lái xe") == "3.000346"
+    assert first_code(catalogue, "làm lại bằng lái xe bị mất") == "3.000348"
+
+
+def test_run_together_syllables_and_typos_are_repaired(catalogue: ProcedureIndex) -> None:
+    assert first_code(catalogue, "dang ky khaisinh") == "1.001193"
+    assert first_code(catalogue, "dang kyk ket hon") == "1.000894"
+
+
+def test_conversational_filler_does_not_dominate(catalogue: ProcedureIndex) -> None:
+    plain = first_code(catalogue, "đăng ký tạm trú")
+    chatty = first_code(catalogue, "cho em hỏi muốn đăng ký tạm trú thì cần những giấy tờ gì ở đâu ạ")
+    assert plain == chatty == "1.004194"
+
+
+@pytest.mark.parametrize(
+    "greeting", ["xin chào", "Chào bạn!", "cảm ơn ạ", "cam on ban nhieu", "bạn là ai", "ok"]
+)
+def test_greetings_and_small_talk_are_chitchat(catalogue: ProcedureIndex, greeting: str) -> None:
+    result = catalogue.search(greeting)
+    assert (result.answer, result.reason, result.hits) == ("none", "chitchat", ())
+
+
+@pytest.mark.parametrize(
+    "question", ["thời tiết hôm nay thế nào", "giá vàng hôm nay", "đăng ký tuyển sinh lớp 1"]
+)
+def test_out_of_scope_questions_get_an_honest_none(catalogue: ProcedureIndex, question: str) -> None:
+    result = catalogue.search(question)
+    assert (result.answer, result.reason) == ("none", "no_match")
+
+
+@pytest.mark.parametrize("empty", ["", "   ", "???", "\n\t"])
+def test_empty_questions(catalogue: ProcedureIndex, empty: str) -> None:
+    assert (catalogue.search(empty).answer, catalogue.search(empty).reason) == ("none", "empty")
+
+
+def test_garbage_does_not_raise_and_abstains(catalogue: ProcedureIndex) -> None:
+    for garbage in [
+        "asdfgh qwerty zxcv",
+        "\x00\x01\x02",
+        "👍👍👍",
+        "ﷺ ﷽ ꧁꧂",
+        "a" * 1900,
+        "đ" * 500 + " x" * 600,
+    ]:
+        result = catalogue.search(garbage)
+        assert result.answer == "none"
+
+
+def test_huge_input_is_refused_before_any_analysis(
+    catalogue: ProcedureIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_run(text: str) -> list[object]:
+        raise AssertionError("a 100 KB question must not be analysed")
+
+    monkeypatch.setattr(index_module, "words_of", must_not_run)
+    result = catalogue.search("đăng ký khai sinh " * 6000)
+    assert len(result.query) > 100_000 > MAX_QUERY_CHARS
+    assert (result.answer, result.reason) == ("none", "too_long")
+
+
+async def test_searches_from_worker_threads_agree(catalogue: ProcedureIndex) -> None:
+    questions = ["đăng ký kết hôn", "làm lại cccd bị mất", "xin gpxd nha o", "xin chào"] * 8
+    results = await asyncio.gather(*(asyncio.to_thread(catalogue.search, q) for q in questions))
+    assert [r.hits for r in results] == [catalogue.search(q).hits for q in questions]
+
+
+# Small hand-made indexes -----------------------------------------------------------------------------
+
+
+def test_an_exact_accented_match_ranks_above_a_folded_one() -> None:
+    index = ProcedureIndex(
+        [
+            Procedure(code="rent", name="Thủ tục thuê đất", level="Cấp xã"),
+            Procedure(code="tax", name="Thủ tục thuế đất", level="Cấp xã"),
+        ]
+    )
+    assert index.search("thuế đất").hits[0].code == "tax"
+    assert index.search("thuê đất").hits[0].code == "rent"
+    assert {h.code for h in index.search("thue dat").hits} == {"rent", "tax"}
+
+
+def test_index_basics() -> None:
+    procedures = [Procedure(code="1", name="Đăng ký khai sinh"), Procedure(code="2", name="Đăng ký khai tử")]
+    index = ProcedureIndex(procedures)
+    assert len(index) == 2
+    assert index.get("2") == procedures[1]
+    assert index.get("nope") is None
+    assert ProcedureIndex([]).search("đăng ký khai sinh").answer == "none"
+
+
+def test_keywords_of_a_procedure_are_searched() -> None:
+    index = ProcedureIndex(
+        [
+            Procedure(
+                code="a", name="Thủ tục đăng ký khai sinh", keywords=("giấy khai sinh", "làm khai sinh")
+            ),
+            Procedure(code="b", name="Cấp phiếu lý lịch tư pháp", keywords=("lý lịch tư pháp",)),
+        ]
+    )
+    assert index.search("phiếu lý lịch").hits[0].code == "b"
+
+
+@pytest.mark.skipif(not DEMO_KB.is_dir(), reason="demo knowledge base not present yet")
+def test_search_works_on_the_demo_knowledge_base() -> None:
+    procedures = load_paths([DEMO_KB]).procedures
+    index = ProcedureIndex(procedures.values())
+    assert len(index) >= 30
+    hits = 0
+    questions = ["lam giay khai sinh cho con", "đăng ký kết hôn", "làm lại cccd bị mất", "đăng ký thường trú"]
+    for question in questions:
+        result = index.search(question)
+        assert result.answer != "none", question
+        names = " ".join(h.name.lower() for h in result.hits[:3])
+        hits += any(word in names for word in ("khai sinh", "kết hôn", "căn cước", "thường trú"))
+    assert hits == len(questions)
+    assert index.search("xin chào").reason == "chitchat"
+    assert index.search("giá vàng hôm nay").answer == "none"
