@@ -1,0 +1,229 @@
+"""Search benchmark: build time, memory, latency, event-loop lag and quality against two baselines.
+
+Run: ``.venv/bin/python bench/search.py [--source PATH] [--repeat N]`` (``make bench``). Prints figures only.
+
+Baselines, measured on the same catalogue and the same dev set:
+- SQLite FTS5 (tokenize "unicode61 remove_diacritics 2") over procedure names, ranked by bm25; the question's
+  words are ANDed, falling back to OR when nothing matches. It abstains only when no name shares a word.
+- rapidfuzz WRatio over folded names (what the placeholder index did); it abstains below a fixed score
+  of 60, the placeholder's own threshold.
+Both always give their top-1 when they answer; abstention = share of out-of-scope questions answered with
+nothing. hit@3 counts the first three codes offered; our confident answers offer one code only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import re
+import resource
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from knowledge.evaluation import Case, Scores, evaluate, load_cases
+from knowledge.importers import load_paths
+from knowledge.index import ProcedureIndex
+from knowledge.model import Procedure
+from knowledge.normalize import fold
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVSET = ROOT / "tests" / "data" / "devset.tsv"
+HELDOUT = ROOT / "tests" / "data" / "devset.heldout.tsv"
+WRATIO_THRESHOLD = 60.0
+_FTS_WORD = re.compile(r"[^\W_]+")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return usage / 1024 if sys.platform != "darwin" else usage / (1024 * 1024)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+class Fts5Baseline:
+    """SQLite FTS5 over names with diacritics removed by the tokenizer, ranked by bm25."""
+
+    def __init__(self, procedures: Sequence[Procedure]) -> None:
+        self._db = sqlite3.connect(":memory:")
+        self._db.execute(
+            "CREATE VIRTUAL TABLE names USING fts5(code UNINDEXED, name, "
+            "tokenize = 'unicode61 remove_diacritics 2')"
+        )
+        self._db.executemany("INSERT INTO names VALUES (?, ?)", [(p.code, p.name) for p in procedures])
+
+    def rank(self, query: str) -> list[str]:
+        """Codes of the best names: all words first, any word if that finds nothing."""
+        words = ['"' + w.replace('"', '""') + '"' for w in _FTS_WORD.findall(query.lower())][:64]
+        if not words:
+            return []
+        for joiner in (" AND ", " OR "):
+            rows = self._db.execute(
+                "SELECT code FROM names WHERE names MATCH ? ORDER BY bm25(names) LIMIT 3",
+                (joiner.join(words),),
+            ).fetchall()
+            if rows:
+                return [str(r[0]) for r in rows]
+        return []
+
+
+class WRatioBaseline:
+    """rapidfuzz WRatio between the folded question and folded names."""
+
+    def __init__(self, procedures: Sequence[Procedure]) -> None:
+        self._codes = [p.code for p in procedures]
+        self._names = [fold(p.name) for p in procedures]
+
+    def rank(self, query: str) -> list[str]:
+        """Codes of the three most similar names, or nothing below the threshold."""
+        found = process.extract(fold(query), self._names, scorer=fuzz.WRatio, limit=3)
+        if not found or found[0][1] < WRATIO_THRESHOLD:
+            return []
+        return [self._codes[i] for _, _, i in found]
+
+
+def ours(index: ProcedureIndex) -> Callable[[str], list[str]]:
+    """Our index as a ranking function: offered codes, nothing when it abstains."""
+
+    def rank(query: str) -> list[str]:
+        result = index.search(query)
+        return [] if result.answer == "none" else [h.code for h in result.hits]
+
+    return rank
+
+
+def latency_ms(index: ProcedureIndex, queries: Sequence[str], repeat: int) -> list[float]:
+    """Per-query wall time over ``repeat`` passes of the dev set, one thread."""
+    for query in queries:
+        index.search(query)
+    times: list[float] = []
+    for _ in range(repeat):
+        for query in queries:
+            start = time.perf_counter()
+            index.search(query)
+            times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+async def loop_lag_ms(index: ProcedureIndex | None, queries: Sequence[str], passes: int) -> float:
+    """Longest event-loop stall seen by a 1 ms ticker while queries run through ``asyncio.to_thread``."""
+    worst = 0.0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal worst
+        loop = asyncio.get_running_loop()
+        while not done.is_set():
+            before = loop.time()
+            await asyncio.sleep(0.001)
+            worst = max(worst, (loop.time() - before - 0.001) * 1000)
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    if index is None:
+        await asyncio.sleep(0.5)
+    else:
+        for _ in range(passes):
+            for query in queries:
+                await asyncio.to_thread(index.search, query)
+    done.set()
+    await tick
+    return worst
+
+
+def line(label: str, scores: Scores) -> str:
+    """One row of the quality table."""
+    return (
+        f"  {label:<34} hit@1 {scores.hit_at_1:6.3f}   hit@3 {scores.hit_at_3:6.3f}   "
+        f"abstention {scores.abstention:6.3f}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "knowledge-source")
+    parser.add_argument("--repeat", type=int, default=20, help="passes over the dev set for latency")
+    parser.add_argument("--misses", action="store_true", help="list the dev-set questions we got wrong")
+    args = parser.parse_args(argv)
+    if not args.source.is_dir():
+        print(f"knowledge source not found: {args.source}", file=sys.stderr)
+        return 2
+
+    started = time.perf_counter()
+    procedures = list(load_paths([args.source]).procedures.values())
+    load_s = time.perf_counter() - started
+    rss_loaded = peak_rss_mb()
+    gc.collect()
+    started = time.perf_counter()
+    index = ProcedureIndex(procedures)
+    build_s = time.perf_counter() - started
+    rss_built = peak_rss_mb()
+
+    cases: list[Case] = load_cases(DEVSET)
+    heldout: list[Case] = load_cases(HELDOUT) if HELDOUT.exists() else []
+    queries = [c.query for c in cases]
+    times = latency_ms(index, queries, args.repeat)
+    idle_lag = asyncio.run(loop_lag_ms(None, queries, 0))
+    busy_lag = asyncio.run(loop_lag_ms(index, queries, 3))
+
+    kinds: dict[str, int] = {}
+    for case in cases:
+        kinds[case.kind] = kinds.get(case.kind, 0) + 1
+    print(f"catalogue: {len(procedures)} procedures from {args.source} (import {load_s:.2f} s, not counted)")
+    print(f"dev set: {len(cases)} questions " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    print()
+    print(f"index build            {build_s * 1000:8.0f} ms   (goal <= 3000)")
+    print(f"peak RSS after import  {rss_loaded:8.1f} MB")
+    print(f"peak RSS after build   {rss_built:8.1f} MB   (goal <= 300, whole process incl. importer)")
+    p50, p95, p99 = (percentile(times, share) for share in (0.50, 0.95, 0.99))
+    print(
+        f"latency per query      p50 {p50:.2f} ms   p95 {p95:.2f} ms   p99 {p99:.2f} ms   "
+        f"max {max(times):.2f} ms   ({len(times)} searches, one thread; goal p95 <= 10)"
+    )
+    print(
+        f"event-loop lag         max {busy_lag:.1f} ms with searches in asyncio.to_thread "
+        f"(idle loop: {idle_lag:.1f} ms; goal < 20)"
+    )
+    print()
+    fts = Fts5Baseline(procedures)
+    wratio = WRatioBaseline(procedures)
+    ranked = [
+        ("ours", ours(index)),
+        ("baseline SQLite FTS5 bm25", fts.rank),
+        (f"baseline rapidfuzz WRatio >= {WRATIO_THRESHOLD:.0f}", wratio.rank),
+    ]
+    print(f"quality on the dev set ({sum(c.in_scope for c in cases)} in scope, ", end="")
+    print(f"{sum(not c.in_scope for c in cases)} out of scope; goals 0.85 / 0.95 / 0.80)")
+    results = {label: evaluate(rank, cases) for label, rank in ranked}
+    for label, scores in results.items():
+        print(line(label, scores))
+    mine = results["ours"]
+    print("  ours, hit@1 by kind (abstention for out_of_scope): ", end="")
+    print(", ".join(f"{k} {v:.2f}" for k, v in sorted(mine.by_kind.items())))
+    if heldout:
+        print()
+        print(f"held-out check ({len(heldout)} questions written after the dev set, never tuned on)")
+        for label, rank in ranked:
+            print(line(label, evaluate(rank, heldout)))
+    if args.misses:
+        print()
+        print("dev-set misses:", *mine.misses, sep="\n  ")
+        print("answered out of scope:", *mine.answered_out_of_scope, sep="\n  ")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
