@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from knowledge.importers.portal_tables import parse_steps
+from knowledge.importers.portal_tables import is_shown_only, parse_steps
 from knowledge.importers.text import clean, informative, normalize_fee, normalize_time_limit
 from knowledge.model import Channel, Document, LegalBasis, Procedure
 
@@ -35,7 +35,7 @@ def _document(row: dict[str, Any]) -> Document | None:
         originals=counts.get("chính"),
         copies=counts.get("sao"),
         template="; ".join(templates),
-        must_show="xuất trình" in clean(row.get("nhom")).lower(),
+        must_show=is_shown_only(clean(row.get("nhom"))),
         section=informative(row.get("nhom")),
     )
 

@@ -259,6 +259,19 @@ def _split_templates(segment: str) -> tuple[str, str]:
     return name, "; ".join(t for t in templates if t)
 
 
+# "Giấy tờ phải xuất trình", "Người yêu cầu ... phải xuất trình các giấy tờ sau"; not "nộp bản sao và
+# xuất trình bản chính để đối chiếu", where copies are handed in.
+_SHOWN_ONLY = re.compile(
+    r"^(?:các |những )?giấy tờ (?:phải |cần )?xuất trình|xuất trình (?:một trong )?các giấy tờ sau",
+    re.IGNORECASE,
+)
+
+
+def is_shown_only(section: str) -> bool:
+    """Tell whether a section title lists papers that are shown at the counter, not handed in."""
+    return _SHOWN_ONLY.search(section) is not None
+
+
 def _clean_name(name: str) -> str:
     text = clean(name)
     text = re.sub(r"^[-+•*]\s*", "", text)
@@ -280,14 +293,14 @@ def parse_documents(text: str) -> tuple[Document, ...] | None:
     documents: list[Document] = []
     for piece in pieces[1:]:
         rows = list(_COUNT.finditer(piece))
-        must_show = "xuất trình" in section.lower()
+        must_show = is_shown_only(section)
         pos = 0
         for row in rows:
             name, template = _split_templates(piece[pos : row.start()])
             name = _clean_name(name)
             originals, copies = _counts(row)
             pos = row.end()
-            if not name:
+            if not any(char.isalnum() for char in name):
                 continue
             documents.append(
                 Document(

@@ -10,6 +10,7 @@ from knowledge.importers.portal_tables import (
     DOCUMENT_HEADER,
     LEGAL_HEADER,
     clean_result,
+    is_shown_only,
     parse_channels,
     parse_documents,
     parse_legal_basis,
@@ -126,6 +127,19 @@ def test_case_sections_name_their_documents() -> None:
         ("Đơn", "Trường hợp nộp trực tiếp"),
         ("Đơn có chữ ký", "Trường hợp nộp qua bưu chính"),
     ]
+
+
+def test_only_papers_to_show_are_marked_so() -> None:
+    assert is_shown_only("Giấy tờ phải xuất trình")
+    assert is_shown_only("Các giấy tờ phải xuất trình (bản chính), bao gồm")
+    assert is_shown_only("Người yêu cầu chứng thực phải xuất trình các giấy tờ sau")
+    assert not is_shown_only("Hồ sơ gồm bản sao và xuất trình bản chính để đối chiếu")
+    assert not is_shown_only("Giấy tờ phải nộp")
+
+
+def test_rows_without_a_name_are_dropped() -> None:
+    text = "--" + DOCUMENT_HEADER + "***1 bản chính,1 bản saoĐơn1 bản chính"
+    assert parse_documents(text) == (Document("Đơn", 1, 0),)
 
 
 def test_document_text_without_a_table_is_not_parsed() -> None:
