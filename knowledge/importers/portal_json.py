@@ -36,6 +36,7 @@ def parse(record: dict[str, Any]) -> Procedure:
     if legal_text and legal_basis is None:
         unparsed["legal_basis"] = legal_text
 
+    result_text = informative(record.get("ket_qua_xu_ly"))
     return Procedure(
         code=clean(record["ma_thu_tuc"]),
         name=clean(record["ten_thu_tuc"]),
@@ -48,7 +49,8 @@ def parse(record: dict[str, Any]) -> Procedure:
         documents=documents or (),
         channels=channels,
         conditions=informative(record.get("yeu_cau_dieu_kien")),
-        result=portal_tables.clean_result(informative(record.get("ket_qua_xu_ly"))),
+        result=portal_tables.clean_result(result_text),
+        keywords=portal_tables.result_keywords(result_text),
         legal_basis=legal_basis or (),
         url=clean(record.get("detail_url")),
         source="dichvucong",

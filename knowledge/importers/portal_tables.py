@@ -473,3 +473,23 @@ def clean_result(text: str) -> str:
         text = text[:cut]
     names = [clean(part) for part in _RESULT_CODE.split(text)]
     return "\n".join(name for name in names if informative(name))
+
+
+_KEYWORDS = re.compile(r"Từ khóa(.*?)(?:Mô tả|Chọn cơ quan thực hiện|$)", re.DOTALL)
+
+
+def result_keywords(text: str) -> tuple[str, ...]:
+    """The keywords some records carry in the result cell ("Từ khóa..."), one phrase each."""
+    match = _KEYWORDS.search(text)
+    cell = informative(match.group(1)) if match else ""
+    words: list[str] = []
+    for piece in re.split(r"[;\n]", cell):
+        # Breadcrumbs ("CSDL Quốc gia về TTHC»Bộ Công An»...") keep their last part.
+        piece = piece.rsplit("»", 1)[-1].strip()
+        parts = [part.strip() for part in piece.split(",")]
+        # Commas separate short keywords; inside a long phrase (often the name again) they are prose.
+        words.extend(parts if all(len(part.split()) <= _KEYWORD_WORDS for part in parts) else [piece])
+    return tuple(word for word in words if word)
+
+
+_KEYWORD_WORDS = 5

@@ -15,6 +15,7 @@ from knowledge.importers.portal_tables import (
     parse_documents,
     parse_legal_basis,
     parse_steps,
+    result_keywords,
 )
 from knowledge.importers.text import normalize_fee, normalize_time_limit
 from knowledge.model import Channel, Document, LegalBasis
@@ -181,6 +182,14 @@ def test_result_keeps_the_result_names_only() -> None:
         "Mô tảKhông có thông tinChọn cơ quan thực hiệnTỉnh/ Thành phốNộp hồ sơ"
     )
     assert clean_result(text) == "Giấy phép\nVăn bản từ chối"
+    assert result_keywords(text) == ()
+    assert result_keywords("Thẻ ngànhMã: KQ.1Từ khóaTuyển chọn, công an; nghĩa vụMô tả") == (
+        "Tuyển chọn",
+        "công an",
+        "nghĩa vụ",
+    )
+    long_phrase = "Cấp giấy thông hành cho cán bộ, công chức sang nước láng giềng tại Công an cấp tỉnh"
+    assert result_keywords(f"Giấy phépTừ khóaCSDL»Bộ Công An»{long_phrase}Mô tả") == (long_phrase,)
 
 
 def test_fee_and_time_limit_normalisation() -> None:
