@@ -46,14 +46,18 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in {".json", ".xlsx"}
-            )
+            files.extend(p for p in sorted(path.rglob("*")) if _is_data_file(p))
         elif path.exists():
             files.append(path)
         else:
             raise ImportError_(f"{path}: không tìm thấy tệp hoặc thư mục")
     return files
+
+
+def _is_data_file(path: Path) -> bool:
+    # Office lock files ("~$list.xlsx") and hidden files sit next to real exports while they are open.
+    hidden = path.name.startswith(("~$", "."))
+    return path.is_file() and not hidden and path.suffix.lower() in {".json", ".xlsx"}
 
 
 def read_file(path: Path) -> list[Procedure]:

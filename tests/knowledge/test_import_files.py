@@ -128,6 +128,8 @@ def test_one_bad_file_in_a_folder_fails_the_whole_import(tmp_path: Path) -> None
 def test_folders_skip_files_that_are_not_data(tmp_path: Path) -> None:
     shutil.copy(PORTAL, tmp_path / "a.json")
     (tmp_path / "README.md").write_text("# Ghi chú\n", encoding="utf-8")
+    (tmp_path / "~$list.xlsx").write_bytes(b"lock file of an open workbook")
+    (tmp_path / ".hidden.json").write_text("{", encoding="utf-8")
     (tmp_path / "sub").mkdir()
     shutil.copy(STRUCTURED, tmp_path / "sub" / "b.JSON")
     result = load_paths([tmp_path])
