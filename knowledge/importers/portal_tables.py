@@ -19,7 +19,7 @@ CHANNEL_HEADER = "Hình thức nộpThời gianPhí, lệ phíMô tả"
 KINDS = ("Trực tiếp", "Trực tuyến", "Dịch vụ bưu chính")
 # A row starts with a channel kind glued to its time cell: a digit, an upper-case letter or "(".
 # Inside descriptions the same words are followed by a space or a colon, so they do not match.
-_ROW_START = re.compile(r"(Trực tiếp|Trực tuyến|Dịch vụ bưu chính)(?=[\dA-ZĐÀ-Ỹ(])")
+_ROW_START = re.compile(rf"({'|'.join(KINDS)})(?=[\dA-ZĐÀ-Ỹ(])")
 _UNITS = r"Ngày làm việc|ngày làm việc|Ngày|ngày|Giờ|giờ|Tháng|tháng|Năm|năm|Phút|phút"
 _TIME = re.compile(rf"(\d+(?:[.,]\d+)?)\s?({_UNITS})")
 _MONEY_UNIT = r"Việt Nam Đồng|VNĐ|VND|USD|đồng|Đồng"
@@ -113,18 +113,43 @@ def _scale_thousands(fee: str) -> str:
     """Some records give "20 VNĐ" meaning thousands; trust that only when the note says 20.000."""
     match = re.match(r"(\d{1,3}) đồng\b", fee)
     if match and any(hit.group(1) == match.group(1) for hit in _THOUSANDS_HINT.finditer(fee)):
-        return f"{match.group(1)}.000{fee[match.end() - len(' đồng') :]}"
+        return f"{match.group(1)}.000 đồng{fee[match.end() :]}"
     return fee
 
 
-def _recover_unit(number: str, context: str) -> str:
-    """Find the unit for a bare number from the same number written out with a unit elsewhere."""
+_DEADLINE = re.compile(r"thời (?:hạn|gian) (?:giải quyết|xử lý|trả kết quả)|trả kết quả trong", re.IGNORECASE)
+_AMOUNT_OF_TIME = re.compile(rf"(?<![\d.,/])(\d+)\s?({_UNITS})")
+
+
+def _unit_for(number: str, text: str) -> str:
+    """The one unit ``number`` is written with in ``text``; '' when absent or when units disagree."""
     pattern = re.compile(rf"(?<![\d.,/])0*{re.escape(number.lstrip('0') or '0')}\s?({_UNITS})")
-    units = {m.group(1).lower() for m in pattern.finditer(context)}
+    units = {m.group(1).lower() for m in pattern.finditer(text)}
     return units.pop() if len(units) == 1 else ""
 
 
-def _parse_channel_row(kind: str, cell: str, context: str) -> tuple[Channel, bool]:
+def _recover_unit(number: str, table: str, context: str) -> str:
+    """Find the unit of a bare number in the table: only from evidence that it is the time limit.
+
+    Evidence is the same number with a unit elsewhere in the table, in a sentence about the time to
+    settle the case, or as the only amount of time the steps mention. A step's own duration that
+    happens to share the number is not enough.
+    """
+    unit = _unit_for(number, table)
+    if unit:
+        return unit
+    deadlines = "\n".join(s for s in re.split(r"[.;\n]", context) if _DEADLINE.search(s))
+    unit = _unit_for(number, deadlines)
+    if unit:
+        return unit
+    amounts = {(int(n), u.lower()) for n, u in _AMOUNT_OF_TIME.findall(context)}
+    if len(amounts) == 1:
+        [(only, only_unit)] = amounts
+        return only_unit if only == int(number) else ""
+    return ""
+
+
+def _parse_channel_row(kind: str, cell: str, table: str, context: str) -> tuple[Channel, bool]:
     """Parse "<time><fee><description>" of one row; the flag is False when part stayed ambiguous."""
     time_limit = ""
     pos = 0
@@ -142,8 +167,8 @@ def _parse_channel_row(kind: str, cell: str, context: str) -> tuple[Channel, boo
         digits = re.match(r"\d+(?:[.,]\d+)?", cell)
         if digits and _fee_at(cell, digits.end()) and not _MONEY.match(cell):
             number = digits.group(0)
-            unit = _recover_unit(number, context)
-            time_limit = f"{number.lstrip('0') or '0'} {unit}" if unit else ""
+            unit = _recover_unit(number, table, context)
+            time_limit = normalize_time_limit(f"{number} {unit}") if unit else ""
             certain = bool(unit)
             pos = digits.end()
         elif digits and _MONEY.match(cell):
@@ -151,8 +176,8 @@ def _parse_channel_row(kind: str, cell: str, context: str) -> tuple[Channel, boo
             if split is None:
                 return Channel(kind=kind), False
             number, fee, end = split
-            unit = _recover_unit(number, context) if number else ""
-            time_limit = f"{number} {unit}" if unit else ""
+            unit = _recover_unit(number, table, context) if number else ""
+            time_limit = normalize_time_limit(f"{number} {unit}") if unit else ""
             note = _description(cell[end:])
             return Channel(kind=kind, time_limit=time_limit, fee=_scale_thousands(fee), note=note), bool(unit)
         else:
@@ -193,10 +218,9 @@ def parse_channels(text: str, context: str = "") -> tuple[tuple[Channel, ...], b
         return None
     channels: list[Channel] = []
     certain = True
-    full_context = f"{text}\n{context}"
     for index, start in enumerate(starts):
         end = starts[index + 1].start() if index + 1 < len(starts) else len(body)
-        channel, ok = _parse_channel_row(start.group(1), body[start.end() : end], full_context)
+        channel, ok = _parse_channel_row(start.group(1), body[start.end() : end], body, context)
         channels.append(channel)
         certain = certain and ok
     return tuple(channels), certain

@@ -51,6 +51,12 @@ def test_time_without_unit_takes_the_unit_from_the_steps_or_stays_empty() -> Non
         True,
     )
     assert parse_channels(text, "") == ((Channel("Trực tuyến", "", "Miễn phí"),), False)
+    steps = "Bước 1: trong 01 ngày làm việc kiểm tra hồ sơ. Bước 2: trong 05 ngày làm việc thẩm định."
+    one = parse_channels(CHANNEL_HEADER + "Trực tuyến1Miễn phí", steps)
+    assert one == ((Channel("Trực tuyến", "", "Miễn phí"),), False)  # a step's duration is no evidence
+    other_row = parse_channels(CHANNEL_HEADER + "Trực tuyến1Miễn phíTrực tiếp1 Ngày làm việcMiễn phí")
+    assert other_row is not None
+    assert [c.time_limit for c in other_row[0]] == ["1 ngày làm việc", "1 ngày làm việc"]
 
 
 def test_time_glued_to_a_fee_is_split_only_when_one_cut_fits() -> None:
