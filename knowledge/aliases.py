@@ -67,6 +67,7 @@ class Rule:
     means: tuple[Phrase, ...]
     keep: bool
     weight: float = 1.0
+    first_issue: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,10 +189,11 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         means = tuple(p for p in (phrase(m) for m in _strings(item.get("means"), f"synonym[{n}].means")) if p)
         keep = bool(item.get("keep", False))
         weight = float(item.get("weight", 1.0))
+        first_issue = bool(item.get("first_issue", False))
         for say in _strings(item.get("say"), f"synonym[{n}].say"):
             own = phrase(say)
             alternatives = means + ((own,) if keep and own not in means else ())
-            add(say, "synonym", Rule(means=alternatives, keep=keep, weight=weight))
+            add(say, "synonym", Rule(alternatives, keep, weight, first_issue))
     for text in _strings(data.get("stopwords", {}).get("phrases", []), "stopwords.phrases"):
         add(text, "stop", None)
     for text in _strings(data.get("chitchat", {}).get("phrases", []), "chitchat.phrases"):

@@ -30,6 +30,8 @@ from knowledge.results import Hit, SearchResult
 MAX_QUERY_CHARS = 2000
 """Longer input is not a question: answer ``none``/``too_long`` without looking at it."""
 MAX_QUERY_SYLLABLES = 40
+MAX_CONCEPTS = 20
+"""Longer questions keep their first notions only: the time per question stays bounded."""
 CANDIDATES = 60
 
 # When to answer at all. The best procedure must explain the question (coverage) or the question must
@@ -53,6 +55,7 @@ _WEAK_FIELD = 0.5
 _BIGRAM_CONCEPT_WEIGHT = 0.6
 _ACCENT_MISMATCH = 0.75
 _SOFT_STOP_WEIGHT = 0.3
+_NUMBER_WEIGHT = 0.3
 _FIRST_ISSUE_BONUS = 0.02
 _LEAD_SYLLABLES = 4
 _BEST_SCORE = (
@@ -73,6 +76,7 @@ class _Doc:
     accents: frozenset[str]
     text: str
     specials: tuple[Phrase, ...]
+    first_issue: bool
     level_bonus: float
 
 
@@ -81,6 +85,7 @@ class _Concept:
     alternatives: tuple[Phrase, ...]
     weight: float
     phrase_only: bool = False
+    first_issue: bool = False
     accent: str | None = None
     """The accent key the resident typed, for a single syllable written with accents."""
 
@@ -170,7 +175,8 @@ class ProcedureIndex:
         # A later step is the name's leading verb ("Cấp lại ...", "Thủ tục đăng ký thay đổi ..."), not a
         # sub-case further on ("Giải thể doanh nghiệp, giải thể trong trường hợp bị thu hồi ...").
         lead = keys[: _LEAD_SYLLABLES + (2 if name[:2] == ["thu", "tuc"] else 0)]
-        specials.update(p.folded for p, _ in _occurrences(lead, self._aliases.later_steps))
+        later = {p.folded for p, _ in _occurrences(lead, self._aliases.later_steps)}
+        specials.update(later)
         first_issue = bool(_occurrences(keys, self._aliases.first_issue))
         noisy = {
             i for p, at in _occurrences(keys, self._aliases.name_noise) for i in range(at, at + len(p.keys))
@@ -204,6 +210,7 @@ class ProcedureIndex:
             accents=frozenset(keys),
             text=" ".join(core),
             specials=tuple(sorted(specials)),
+            first_issue=first_issue or not later,
             level_bonus=_level_bonus(procedure.level)
             + _audience_bonus(procedure.audience)
             + (_FIRST_ISSUE_BONUS if first_issue else 0.0),
@@ -252,37 +259,56 @@ class ProcedureIndex:
             return "chitchat" if any(m.action == "chitchat" for m in small_talk) else "no_match"
         accents = frozenset(w.accent for w in words if w.accent is not None)
         repaired: list[Word] = []
-        for word in words[: MAX_QUERY_SYLLABLES * 2]:
+        groups: list[int] = []  # which abbreviation a syllable was expanded from, -1 for none
+        for number, word in enumerate(words[: MAX_QUERY_SYLLABLES * 2]):
             pieces = self._repair(word.folded)
-            fixed = [word] if pieces == [word.folded] else [Word(p) for p in pieces]
-            repaired.extend(self._aliases.expand_words(fixed))
+            for piece in [word] if pieces == [word.folded] else [Word(p) for p in pieces]:
+                expansion = self._aliases.abbreviations.get(piece.folded)
+                repaired.extend(expansion if expansion is not None else (piece,))
+                groups.extend([number] * len(expansion) if expansion is not None else [-1])
         repaired = repaired[:MAX_QUERY_SYLLABLES]
         concepts: list[_Concept] = []
         run: list[str] = []
 
         def flush() -> None:
             for a, b in itertools.pairwise(run):
-                concepts.append(_Concept(((a, b),), _BIGRAM_CONCEPT_WEIGHT, phrase_only=True))
+                weight = _BIGRAM_CONCEPT_WEIGHT * (_NUMBER_WEIGHT if a.isdigit() or b.isdigit() else 1.0)
+                concepts.append(_Concept(((a, b),), weight, phrase_only=True))
             run.clear()
 
-        position = 0
-        for match in [*self._aliases.scan(repaired, frozenset({"synonym", "stop"})), None]:
-            end = match.start if match is not None else len(repaired)
-            for word in repaired[position:end]:
-                concepts.append(_Concept(((word.folded,),), 1.0, accent=word.accent))
+        def plain(start: int, end: int) -> None:
+            i = start
+            while i < end:
+                word = repaired[i]
+                if groups[i] >= 0:
+                    # An abbreviation stands for one notion: its syllables form a single phrase concept.
+                    j = i
+                    while j < end and groups[j] == groups[i]:
+                        j += 1
+                    flush()
+                    concepts.append(_Concept((tuple(w.folded for w in repaired[i:j]),), 1.0))
+                    i = j
+                    continue
+                weight = _NUMBER_WEIGHT if word.folded.isdigit() else 1.0
+                concepts.append(_Concept(((word.folded,),), weight, accent=word.accent))
                 run.append(word.folded)
-            if match is None:
-                break
+                i += 1
             flush()
+
+        position = 0
+        for match in self._aliases.scan(repaired, frozenset({"synonym", "stop"})):
+            plain(position, match.start)
             if match.rule is not None:
-                concepts.append(_Concept(match.rule.means, match.rule.weight))
+                rule = match.rule
+                concepts.append(_Concept(rule.means, rule.weight, first_issue=rule.first_issue))
             elif match.soft:
                 # Typed without accents, a stop word may be a real word ("dang ky" is "đăng ký", not "đang").
                 concepts.extend(
                     _Concept(((w.folded,),), _SOFT_STOP_WEIGHT) for w in repaired[match.start : match.end]
                 )
             position = match.end
-        flush()
+        plain(position, len(repaired))
+        del concepts[MAX_CONCEPTS:]
         if not concepts:
             return "no_match"
         tokens = frozenset(t for c in concepts for alt in c.alternatives for t in alt)
@@ -327,21 +353,33 @@ class ProcedureIndex:
         return self._idf.get(token, self._unseen_idf)
 
     def _rank(self, query: _Query) -> list[tuple[float, float, float, int]]:
+        importance = [c.weight * self._importance(c) for c in query.concepts]
         scores: defaultdict[int, float] = defaultdict(float)
         for min_idf in (_CANDIDATE_MIN_IDF, 0.0):
             # Very common syllables ("cap", "dang ky") would pull in half the catalogue; a small index
             # (the demo set) may have nothing else, so the second pass takes every syllable.
-            for token in query.tokens:
-                idf = self._idf.get(token)
-                if idf is not None and idf >= min_idf:
-                    for i in self._postings[token]:
-                        scores[i] += idf
+            for concept, weight in zip(query.concepts, importance, strict=True):
+                if concept.phrase_only:
+                    continue
+                best: dict[int, float] = {}
+                for alternative in concept.alternatives:
+                    total = sum(self._idf_of(t) for t in alternative)
+                    share: defaultdict[int, float] = defaultdict(float)
+                    for token in set(alternative):
+                        idf = self._idf.get(token)
+                        if idf is not None and idf >= min_idf:
+                            for i in self._postings[token]:
+                                share[i] += idf / total
+                    for i, value in share.items():
+                        if value > best.get(i, 0.0):
+                            best[i] = value
+                for i, value in best.items():
+                    scores[i] += weight * value
             if scores:
                 break
         if not scores:
             return []
         candidates = heapq.nlargest(CANDIDATES, scores, key=scores.__getitem__)
-        importance = [c.weight * self._importance(c) for c in query.concepts]
         total = sum(importance) or 1.0
         ranked: list[tuple[float, float, float, int]] = []
         for i in candidates:
@@ -371,6 +409,8 @@ class ProcedureIndex:
     def _concept_match(self, concept: _Concept, doc: _Doc) -> float:
         if concept.phrase_only:
             return 1.0 if concept.alternatives[0] in doc.bigrams else 0.0
+        if concept.first_issue and doc.first_issue:
+            return 1.0
         best = max(self._alternative_match(alt, doc) for alt in concept.alternatives)
         if concept.accent is not None and best > 0 and concept.accent not in doc.accents:
             return best * _ACCENT_MISMATCH
