@@ -357,7 +357,7 @@ LEGAL_HEADER = "Tên văn bản pháp lýMã văn bản"
 # the legislature digits of the previous number ("QH1354/2014/QH13").
 _NUMBER = re.compile(
     r"(?:(?<!\d)|(?<=(?:19|20)\d\d)|(?<=[A-Z]\d)|(?<=[A-Z]\d\d))"
-    r"\d{1,4}[a-z]?/(?:\d{4}/)?(?:TTg|[A-ZĐ]+)(?:[-_](?:TTg|[A-ZĐ]+))*(?:(?<=QH)\d{1,2})?"
+    r"\d{1,4}(?:\.\d{1,2})?[a-z]?/(?:\d{4}/)?(?:TTg|[A-ZĐ]+)(?:[-_](?:TTg|[A-ZĐ]+))*(?:(?<=QH)\d{1,2})?"
 )
 
 
@@ -453,7 +453,9 @@ def parse_legal_basis(text: str) -> tuple[LegalBasis, ...] | None:
     pos = 0
     for match in _NUMBER.finditer(body):
         number, end = _give_back_title_start(body, match)
-        if end < len(body) and not body[end].isalpha():
+        if end < len(body) and (not body[end].isalpha() or body.startswith("ngày", end)):
+            # Followed by a space, punctuation or "ngày" (a title missing a space): the number is cited
+            # inside the title; the row's own number comes later.
             continue
         title = clean(body[pos : match.start()])
         pos = end

@@ -168,6 +168,15 @@ def test_legal_basis_numbers_glued_to_titles_and_to_each_other() -> None:
     )
 
 
+def test_numbers_cited_inside_a_title_stay_in_it() -> None:
+    text = (
+        LEGAL_HEADER
+        + "Nghị quyết số 66.7/2025/NQ-CP về dữ liệu66.7/2025/NQ-CPThông tư số 53/2025/TT-BCAngày 01/7/2025"
+    )
+    text += " sửa đổi Thông tư số 55/2021/TT-BCA.53/2025/TT-BCA"
+    assert [b.number for b in parse_legal_basis(text) or ()] == ["66.7/2025/NQ-CP", "53/2025/TT-BCA"]
+
+
 def test_a_number_that_took_the_next_titles_capital_gives_it_back() -> None:
     text = LEGAL_HEADER + "Nghị định về phí10/2024/NĐ-CPLUẬT ĐẤT ĐAI31/2024/QH15"
     assert [b.number for b in parse_legal_basis(text) or ()] == ["10/2024/NĐ-CP", "31/2024/QH15"]
