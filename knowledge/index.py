@@ -61,7 +61,7 @@ _LEAD_SYLLABLES = 4
 _BEST_SCORE = (
     _W_COVERAGE + _W_NAME + _W_FUZZ + _W_ACCENT + _COMMUNE_BONUS + _CITIZEN_BONUS + _FIRST_ISSUE_BONUS
 )
-_CANDIDATE_MIN_IDF = 0.6
+_CANDIDATE_MAX_DF = 600
 _PARENTHESES = re.compile(r"\([^)]*\)?")
 
 
@@ -355,28 +355,27 @@ class ProcedureIndex:
     def _rank(self, query: _Query) -> list[tuple[float, float, float, int]]:
         importance = [c.weight * self._importance(c) for c in query.concepts]
         scores: defaultdict[int, float] = defaultdict(float)
-        for min_idf in (_CANDIDATE_MIN_IDF, 0.0):
-            # Very common syllables ("cap", "dang ky") would pull in half the catalogue; a small index
-            # (the demo set) may have nothing else, so the second pass takes every syllable.
-            for concept, weight in zip(query.concepts, importance, strict=True):
-                if concept.phrase_only:
-                    continue
-                best: dict[int, float] = {}
-                for alternative in concept.alternatives:
-                    total = sum(self._idf_of(t) for t in alternative)
-                    share: defaultdict[int, float] = defaultdict(float)
-                    for token in set(alternative):
-                        idf = self._idf.get(token)
-                        if idf is not None and idf >= min_idf:
-                            for i in self._postings[token]:
-                                share[i] += idf / total
-                    for i, value in share.items():
-                        if value > best.get(i, 0.0):
-                            best[i] = value
-                for i, value in best.items():
-                    scores[i] += weight * value
-            if scores:
-                break
+        # The candidate stage reads only the rarer syllables of each alternative (the rarest one if all are
+        # common): "cap" or "dang ky" alone would pull in half the catalogue for nothing.
+        common = max(_CANDIDATE_MAX_DF, len(self._docs) // 8)
+        for concept, weight in zip(query.concepts, importance, strict=True):
+            if concept.phrase_only:
+                continue
+            best: dict[int, float] = {}
+            for alternative in concept.alternatives:
+                known = sorted((t for t in set(alternative) if t in self._postings), key=self._df.__getitem__)
+                chosen = [t for t in known if self._df[t] <= common] or known[:1]
+                total = sum(self._idf_of(t) for t in alternative)
+                share: defaultdict[int, float] = defaultdict(float)
+                for token in chosen:
+                    value = self._idf[token] / total
+                    for i in self._postings[token]:
+                        share[i] += value
+                for i, value in share.items():
+                    if value > best.get(i, 0.0):
+                        best[i] = value
+            for i, value in best.items():
+                scores[i] += weight * value
         if not scores:
             return []
         candidates = heapq.nlargest(CANDIDATES, scores, key=scores.__getitem__)
