@@ -6,8 +6,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import knowledge.index as index_module
+from knowledge.aliases import load_aliases
 from knowledge.evaluation import Case, load_cases
 from knowledge.evaluation import evaluate as evaluate_cases
 from knowledge.importers import load_paths
@@ -172,6 +175,56 @@ async def test_searches_from_worker_threads_agree(catalogue: ProcedureIndex) -> 
 
 
 # Small hand-made indexes -----------------------------------------------------------------------------
+
+SMALL = ProcedureIndex(
+    [
+        Procedure(code="ks", name="Thủ tục đăng ký khai sinh", level="Cấp xã"),
+        Procedure(code="ks-nn", name="Thủ tục đăng ký khai sinh có yếu tố nước ngoài", level="Cấp xã"),
+        Procedure(code="cc", name="Cấp lại thẻ căn cước", level="Cấp xã", audience="Công dân Việt Nam"),
+        Procedure(code="cc-t", name="Cấp lại thẻ căn cước (thực hiện tại cấp tỉnh)", level="Cấp tỉnh"),
+        Procedure(
+            code="xd", name="Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ", field="Hoạt động xây dựng"
+        ),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_search_never_raises_and_keeps_its_promises(query: str) -> None:
+    result = SMALL.search(query, limit=3)
+    assert result.query == query
+    assert result.answer in ("confident", "choices", "none")
+    if result.answer == "none":
+        assert result.hits == ()
+        assert result.reason in ("empty", "chitchat", "too_long", "no_match")
+    else:
+        assert 1 <= len(result.hits) <= 3
+        assert all(0.0 <= h.score <= 100.0 for h in result.hits)
+        assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
+    if result.answer == "confident":
+        assert len(result.hits) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["đăng ký khai sinh", "cấp lại thẻ căn cước", "xin gpxd nhà ở"]), st.text(max_size=40))
+def test_noise_around_a_real_question_never_raises(question: str, noise: str) -> None:
+    SMALL.search(noise + " " + question + " " + noise)
+
+
+def test_synonym_table_loads_and_is_reviewable() -> None:
+    aliases = load_aliases()
+    assert aliases.abbreviations["cccd"][0].folded == "can"
+    assert {"cccd", "cmnd", "gplx", "gpxd", "hkd", "dkkd", "qsdd", "sdd"} <= set(aliases.abbreviations)
+    with pytest.raises(ValueError, match=r"synonym\[0\]\.say"):
+        load_aliases("[[synonym]]\nsay = 'not a list'\nmeans = ['x']\n")
+
+
+def test_the_small_index_prefers_the_everyday_version() -> None:
+    assert SMALL.search("làm giấy khai sinh").hits[0].code == "ks"
+    assert SMALL.search("khai sinh cho con lấy chồng nước ngoài").hits[0].code == "ks-nn"
+    assert SMALL.search("mất căn cước").hits[0].code == "cc"
+    assert SMALL.search("cấp lại căn cước ở tỉnh").answer != "none"
 
 
 def test_an_exact_accented_match_ranks_above_a_folded_one() -> None:
