@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/motcua.db"
 
@@ -116,6 +117,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "search": SearchConfig,
 }
 _TOP_LEVEL = {"timezone": str, "log_level": str}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def parse(raw: Mapping[str, Any]) -> Config:
@@ -159,12 +161,18 @@ def _validate(config: Config) -> None:
         raise ConfigError('telegram.mode: phải là "polling" hoặc "webhook"')
     if tg.enabled and tg.mode == "webhook":
         if not tg.webhook_url:
-            raise ConfigError("telegram.webhook_url: bắt buộc khi mode = \"webhook\"")
+            raise ConfigError('telegram.webhook_url: bắt buộc khi mode = "webhook"')
         if len(tg.webhook_secret) < 16:
-            raise ConfigError("telegram.webhook_secret: cần ít nhất 16 ký tự khi mode = \"webhook\"")
+            raise ConfigError('telegram.webhook_secret: cần ít nhất 16 ký tự khi mode = "webhook"')
     if not 1 <= config.http.port <= 65535:
         raise ConfigError("http.port: phải trong khoảng 1-65535")
     if not 1 <= config.search.max_choices <= 10:
         raise ConfigError("search.max_choices: phải trong khoảng 1-10")
     if not config.database.url:
         raise ConfigError("database.url: không được để trống")
+    if config.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level: phải là một trong {', '.join(LOG_LEVELS)}")
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"timezone: múi giờ không hợp lệ: {config.timezone!r}") from exc

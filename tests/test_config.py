@@ -48,6 +48,10 @@ def test_no_file_means_defaults() -> None:
     assert load(None, env={}) == Config()
 
 
+def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
+    assert load(_write(tmp_path, "log_level = 'debug'\n"), env={}).log_level == "debug"
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
@@ -67,6 +71,9 @@ def test_no_file_means_defaults() -> None:
         ),
         ("timezon = 'UTC'\n", "timezon"),
         ("log_level = 10\n", "log_level"),
+        ("log_level = 'LOUD'\n", "log_level"),
+        ("timezone = 'Mars/Olympus_Mons'\n", "timezone"),
+        ("timezone = ''\n", "timezone"),
         ("database = 'x'\n", "[database]"),
     ],
 )
