@@ -72,6 +72,18 @@ MSG_SEARCH_ANSWER = {
     "choices": "Có vài lựa chọn gần nhau",
     "none": "Không tìm thấy",
 }
+MSG_STATS_TOTAL = "Tổng số thủ tục: {total} ({kind})"
+MSG_STATS_REAL = "dữ liệu thật"
+MSG_STATS_DEMO = "dữ liệu MẪU (demo), không dùng để làm thủ tục thật"
+MSG_STATS_MIXED = "{real} thật, {demo} MẪU (demo)"
+MSG_STATS_BY_SOURCE = "Theo nguồn"
+MSG_STATS_BY_LEVEL = "Theo cấp thực hiện (một thủ tục có thể ở nhiều cấp)"
+MSG_STATS_BY_FIELD = "Theo lĩnh vực"
+MSG_STATS_TOP = " ({shown} nhiều nhất trong {total})"
+MSG_STATS_DETAILS = "Có thông tin chi tiết:"
+MSG_STATS_DOCUMENTS = "thành phần hồ sơ"
+MSG_STATS_CHANNELS = "cách nộp và thời hạn"
+MSG_STATS_FEES = "phí, lệ phí"
 UNKNOWN_VALUE = "(không rõ)"
 PROBLEMS_SHOWN = 20
 FIELDS_SHOWN = 15
@@ -245,7 +257,7 @@ class Progress:
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self._tty = stream.isatty()
-        self._shown = -1
+        self._shown = 0
         self._drawn = False
 
     def __call__(self, done: int, total: int) -> None:
@@ -256,7 +268,7 @@ class Progress:
             bar = "#" * filled + "." * (self.WIDTH - filled)
             self._stream.write(f"\r[{bar}] {percent:3d}% {done}/{total}")
             self._drawn = True
-        elif percent // 10 > self._shown // 10 or (percent == 100 and self._shown < 100):
+        elif percent // 10 > self._shown // 10:
             self._stream.write(MSG_PROGRESS.format(percent=percent, done=done, total=total) + "\n")
         else:
             return
@@ -362,21 +374,25 @@ def cmd_kb_stats(args: argparse.Namespace, config: Config) -> int:
     if not total:
         print(MSG_EMPTY_KB)
         return EXIT_OK
-    real = total - stats.demo
-    kind = "dữ liệu MẪU (demo)" if real == 0 else "dữ liệu thật" if stats.demo == 0 else "lẫn mẫu và thật"
-    print(f"Tổng số thủ tục: {total} ({kind}: {real} thật, {stats.demo} mẫu)")
-    _print_counts("Theo nguồn", stats.by_source.items(), total)
-    _print_counts("Theo cấp thực hiện", stats.by_level.items(), total)
+    if stats.demo == total:
+        kind = MSG_STATS_DEMO
+    elif stats.demo == 0:
+        kind = MSG_STATS_REAL
+    else:
+        kind = MSG_STATS_MIXED.format(real=total - stats.demo, demo=stats.demo)
+    print(MSG_STATS_TOTAL.format(total=total, kind=kind))
+    _print_counts(MSG_STATS_BY_SOURCE, stats.by_source.items(), total)
+    _print_counts(MSG_STATS_BY_LEVEL, stats.by_level.items(), total)
     fields = list(stats.by_field.items())
-    title = (
-        f"Theo lĩnh vực ({FIELDS_SHOWN} nhiều nhất / {len(fields)})" if len(fields) > FIELDS_SHOWN else None
-    )
-    _print_counts(title or "Theo lĩnh vực", fields[:FIELDS_SHOWN], total)
-    print("Có thông tin chi tiết:")
+    title = MSG_STATS_BY_FIELD
+    if len(fields) > FIELDS_SHOWN:
+        title += MSG_STATS_TOP.format(shown=FIELDS_SHOWN, total=len(fields))
+    _print_counts(title, fields[:FIELDS_SHOWN], total)
+    print(MSG_STATS_DETAILS)
     for label, count in (
-        ("thành phần hồ sơ", stats.with_documents),
-        ("cách nộp và thời hạn", stats.with_channels),
-        ("phí, lệ phí", stats.with_fees),
+        (MSG_STATS_DOCUMENTS, stats.with_documents),
+        (MSG_STATS_CHANNELS, stats.with_channels),
+        (MSG_STATS_FEES, stats.with_fees),
     ):
         print(f"  {label}: {count} ({_share(count, total)})")
     return EXIT_OK

@@ -133,6 +133,7 @@ class KnowledgeStats:
     demo: int
     by_source: dict[str, int]
     by_level: dict[str, int]
+    """A procedure done at several levels counts at each."""
     by_field: dict[str, int]
     with_documents: int
     with_channels: int
@@ -140,15 +141,24 @@ class KnowledgeStats:
 
 
 def knowledge_stats(procedures: Iterable[Procedure]) -> KnowledgeStats:
-    """Count procedures by source, level and field, and how many have documents, channels and fees."""
+    """Count procedures by source, level and field, and how many have documents, channels and fees.
+
+    A procedure done at several levels ("Cấp tỉnh, Cấp xã") counts once at each.
+    """
     procs = list(procedures)
     return KnowledgeStats(
         total=len(procs),
         demo=sum(p.demo for p in procs),
         by_source=dict(Counter(p.source for p in procs).most_common()),
-        by_level=dict(Counter(p.level for p in procs).most_common()),
+        by_level=dict(Counter(level for p in procs for level in _levels(p.level)).most_common()),
         by_field=dict(Counter(p.field for p in procs).most_common()),
         with_documents=sum(bool(p.documents) for p in procs),
         with_channels=sum(bool(p.channels) for p in procs),
         with_fees=sum(any(c.fee for c in p.channels) for p in procs),
     )
+
+
+def _levels(level: str) -> list[str]:
+    # The catalogue capitalises levels inconsistently ("Cấp Xã", "Cấp xã"); count them as one.
+    parts = [part.strip() for part in level.split(",")]
+    return [part[:1].upper() + part[1:].lower() for part in parts if part] or [""]

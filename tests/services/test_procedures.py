@@ -97,6 +97,8 @@ def test_stats_count_sources_levels_fields_and_details() -> None:
     assert stats.total == 3
     assert stats.demo == 1
     assert stats.by_source == {"dichvucong": 1, "bqp": 1, "demo": 1}
-    assert stats.by_level == {"Cấp Xã": 2, "": 1}
+    assert stats.by_level == {"Cấp xã": 2, "": 1}
+    several = knowledge_stats([replace(DEATH, level="Cấp tỉnh, Cấp Xã"), BIRTH])
+    assert several.by_level == {"Cấp xã": 2, "Cấp tỉnh": 1}
     assert stats.by_field == {"Hộ tịch": 3}
     assert (stats.with_documents, stats.with_channels, stats.with_fees) == (1, 1, 1)
