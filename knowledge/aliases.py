@@ -98,6 +98,7 @@ class Aliases:
     special_cases: tuple[Marked, ...]
     later_steps: tuple[Marked, ...]
     first_issue: tuple[Marked, ...]
+    actions: frozenset[Phrase]
     name_noise: tuple[Marked, ...]
     longest: int
 
@@ -211,6 +212,7 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         special_cases=marked("special_cases"),
         later_steps=marked("later_steps"),
         first_issue=marked("first_issue"),
+        actions=frozenset(m.folded for m in marked("actions")),
         name_noise=marked("name_noise"),
         longest=max((len(k) for k in entries), default=1),
     )

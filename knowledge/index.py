@@ -56,6 +56,9 @@ _BIGRAM_CONCEPT_WEIGHT = 0.6
 _ACCENT_MISMATCH = 0.75
 _SOFT_STOP_WEIGHT = 0.3
 _NUMBER_WEIGHT = 0.3
+# A question that names a paper but no action ("giấy phép lái xe") only orders the later steps after the
+# first issue, close enough that the resident is offered the choice.
+_NEUTRAL_SHARE = 0.3
 _FIRST_ISSUE_BONUS = 0.02
 _LEAD_SYLLABLES = 4
 _BEST_SCORE = (
@@ -95,6 +98,7 @@ class _Query:
     concepts: tuple[_Concept, ...]
     tokens: frozenset[str]
     sequences: tuple[Phrase, ...]
+    asks_action: bool
     text: str
     accents: frozenset[str]
 
@@ -166,6 +170,7 @@ class ProcedureIndex:
         self._catalogue_words = frozenset(df)
         self._known = self._catalogue_words | self._aliases.vocabulary()
         self._vocabulary = tuple(sorted(self._known))
+        self._later = frozenset(m.folded for m in self._aliases.later_steps)
 
     def _make_doc(self, procedure: Procedure, memo: dict[str, tuple[Word, ...]]) -> _Doc:
         typed = self._aliases.expand_words(words_of(procedure.name, memo))
@@ -312,9 +317,15 @@ class ProcedureIndex:
         if not concepts:
             return "no_match"
         tokens = frozenset(t for c in concepts for alt in c.alternatives for t in alt)
-        sequences = (tuple(w.folded for w in repaired), *(a for c in concepts for a in c.alternatives))
+        typed = tuple(w.folded for w in repaired)
+        sequences = (typed, *(a for c in concepts for a in c.alternatives))
+        asks_action = any(
+            typed[i : i + len(action)] == action
+            for action in self._aliases.actions
+            for i in range(len(typed))
+        )
         text = " ".join(" ".join(c.alternatives[0]) for c in concepts if not c.phrase_only)
-        return _Query(tuple(concepts), tokens, sequences, text, accents)
+        return _Query(tuple(concepts), tokens, sequences, asks_action, text, accents)
 
     def _repair(self, word: str) -> list[str]:
         """Fix a syllable the catalogue does not know: split run-together syllables, else nearest spelling."""
@@ -388,7 +399,11 @@ class ProcedureIndex:
             )
             coverage = covered / total
             head = self._head_coverage(doc, query.tokens)
-            unasked = sum(1 for p in doc.specials if not self._mentioned(p, query.sequences))
+            unasked = sum(
+                1 if query.asks_action or p not in self._later else _NEUTRAL_SHARE
+                for p in doc.specials
+                if not self._mentioned(p, query.sequences)
+            )
             score = (
                 _W_COVERAGE * coverage
                 + _W_NAME * head
@@ -396,7 +411,7 @@ class ProcedureIndex:
                 + _W_ACCENT
                 * (len(query.accents & doc.accents) / len(query.accents) if query.accents else 0.0)
                 + doc.level_bonus
-                - _SPECIAL_PENALTY * min(unasked, 2)
+                - _SPECIAL_PENALTY * min(unasked, 2.0)
             )
             ranked.append((score, coverage, head, i))
         ranked.sort(key=lambda r: (-r[0], self._docs[r[3]].code))
