@@ -111,6 +111,14 @@ def test_first_issue_before_reissue_unless_asked(catalogue: ProcedureIndex) -> N
     assert first_code(catalogue, "làm lại bằng lái xe bị mất") == "3.000348"
 
 
+def test_a_paper_named_without_an_action_offers_first_issue_and_later_steps(
+    catalogue: ProcedureIndex,
+) -> None:
+    result = catalogue.search("giấy phép lái xe")
+    assert result.answer == "choices"
+    assert {"3.000346", "3.000348"} <= {h.code for h in result.hits}
+
+
 def test_run_together_syllables_and_typos_are_repaired(catalogue: ProcedureIndex) -> None:
     assert first_code(catalogue, "dang ky khaisinh") == "1.001193"
     assert first_code(catalogue, "dang kyk ket hon") == "1.000894"
