@@ -215,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(", ".join(f"{k} {v:.2f}" for k, v in sorted(mine.by_kind.items())))
     if heldout:
         print()
-        print(f"held-out check ({len(heldout)} questions written after the dev set, never tuned on)")
+        print(f"held-out check ({len(heldout)} questions kept out of tuning; see the file's header)")
         for label, rank in ranked:
             print(line(label, evaluate(rank, heldout)))
     if args.misses:
