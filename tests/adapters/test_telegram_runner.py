@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,13 @@ PROCEDURES = [
     Procedure(code="1.001193", name="Đăng ký khai sinh", level="Cấp xã", field="Hộ tịch"),
     Procedure(code="1.000110", name="Cấp lại thẻ Căn cước", level="Cấp xã", field="Căn cước"),
     Procedure(code="1.004227", name="Đăng ký kết hôn", level="Cấp xã", field="Hộ tịch"),
+    # The same procedure at two levels: the textbook case for offering choices instead of guessing.
+    Procedure(
+        code="1.009972", name="Cấp giấy phép xây dựng nhà ở riêng lẻ", level="Cấp xã", field="Xây dựng"
+    ),
+    Procedure(
+        code="2.002184", name="Cấp giấy phép xây dựng nhà ở riêng lẻ", level="Cấp tỉnh", field="Xây dựng"
+    ),
 ]
 
 
@@ -61,17 +69,28 @@ def config_for(fake: FakeTelegram, database: DatabaseConfig, port: int = 0, **te
     )
 
 
+@asynccontextmanager
+async def serving(config: Config) -> AsyncIterator[None]:
+    """The real core and the runner's channels, stopped (and checked to stop quickly) on exit."""
+    stop = asyncio.Event()
+    async with build_core(config) as core:
+        task = asyncio.create_task(runner.run_channels(core, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 3)
+
+
 async def test_polling_with_the_real_core_answers_and_stops_cleanly(
     fake: FakeTelegram, database: DatabaseConfig
 ) -> None:
-    stop = asyncio.Event()
-    async with build_core(config_for(fake, database)) as core:
-        task = asyncio.create_task(runner.run_channels(core, stop))
+    async with serving(config_for(fake, database)):
         fake.push_text(111, "đăng ký khai sinh")
         [sent] = await fake.wait_messages(111, 1)
         assert "khai sinh" in sent.text.lower()
         # Close choices come back as buttons; a press and a typed number both open a card.
-        fake.push_text(111, "khai sinh kết hôn")
+        fake.push_text(111, "cấp giấy phép xây dựng nhà ở riêng lẻ")
         choices = (await fake.wait_messages(111, 2))[1]
         assert len(choices.buttons) >= 2
         (_, first), (_, second) = choices.buttons[:2]
@@ -103,8 +122,6 @@ async def test_polling_with_the_real_core_answers_and_stops_cleanly(
             }
         )
         assert (await fake.wait_messages(111, 5))[4].raw == texts.TEXT_ONLY
-        stop.set()
-        await asyncio.wait_for(task, 3)
     assert not fake.pending
 
 
@@ -115,9 +132,7 @@ async def test_webhook_mode_serves_our_http_server_until_stopped(
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/webhook"
     config = config_for(fake, database, port, mode="webhook", webhook_url=url, webhook_secret=secret)
-    stop = asyncio.Event()
-    async with build_core(config) as core:
-        task = asyncio.create_task(runner.run_channels(core, stop))
+    async with serving(config):
         await fake.wait_for(lambda: fake.webhook_url == url)
         fake.push_text(111, "cấp lại căn cước")
         [sent] = await fake.wait_messages(111, 1)
@@ -128,8 +143,6 @@ async def test_webhook_mode_serves_our_http_server_until_stopped(
             http.post(url, json={"update_id": 1}, headers={TELEGRAM_AUTH_HEADER: "nope"}) as response,
         ):
             assert response.status == 401
-        stop.set()
-        await asyncio.wait_for(task, 3)
     # Stopping must not delete the webhook: Telegram keeps what residents send meanwhile.
     assert fake.webhook_url == url and not fake.calls_of("deleteWebhook")
 
