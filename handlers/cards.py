@@ -39,7 +39,10 @@ RESULT_MAX = 300
 LABEL_MAX = 60
 LEVEL_LABEL_MAX = 40
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+# Lone surrogates are stripped too: they cannot be encoded when the reply is sent.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ud800-\udfff]"
+)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _STEP_START = re.compile(r"(?<=\S)\s*(?=Bước \d+\s*[:.])")
 _BULLET = re.compile(r"^[-–+*•·]+\s*")

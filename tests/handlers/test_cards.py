@@ -171,6 +171,7 @@ def test_many_documents_are_capped_with_a_count_of_the_rest() -> None:
         ("ngắn", 10, ("ngắn", False)),
         ("một hai ba bốn năm sáu", 12, ("một hai ba…", True)),
         ("a\x00b\u200bc  d\n\n\ne", 20, ("a b c d\ne", False)),
+        ("x\ud800y", 5, ("x y", False)),
     ],
 )
 def test_shorten(text: str, limit: int, expected: tuple[str, bool]) -> None:
