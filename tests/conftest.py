@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-KNOWLEDGE_SOURCE = Path(os.environ.get("MOTCUA_KNOWLEDGE_SOURCE", ROOT.parent / "shared" / "knowledge-source"))
+KNOWLEDGE_SOURCE = Path(
+    os.environ.get("MOTCUA_KNOWLEDGE_SOURCE", ROOT.parent / "shared" / "knowledge-source")
+)
 
 
 @pytest.fixture(scope="session")

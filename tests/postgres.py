@@ -29,11 +29,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _as_server_user(cmd: list[str]) -> list[str]:
+def _run(*cmd: str, check: bool = True) -> None:
     # PostgreSQL refuses to run as root; CI runs as root, so drop to the postgres system user.
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *cmd]
-    return cmd
+    argv = ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else list(cmd)
+    subprocess.run(argv, check=check, capture_output=True, timeout=120)
 
 
 @contextmanager
@@ -43,33 +42,16 @@ def postgres_server() -> Iterator[str]:
     if pg_bin is None:
         raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found")
     root = Path(tempfile.mkdtemp(prefix="motcua-pg-"))
-    data = root / "data"
-    port = _free_port()
+    data, port = root / "data", _free_port()
     if os.geteuid() == 0:
         shutil.chown(root, user="postgres")
-        root.chmod(0o700)
-    run = {"check": True, "capture_output": True, "timeout": 120}
     try:
-        subprocess.run(  # noqa: S603 - fixed arguments, test-only
-            _as_server_user([str(pg_bin / "initdb"), "-D", str(data), "-U", "motcua", "--auth=trust",
-                             "-E", "UTF8", "--locale=C.UTF-8"]),
-            **run,  # type: ignore[arg-type]
-        )
+        _run(str(pg_bin / "initdb"), "-D", str(data), "-U", "motcua", "--auth=trust", "-E", "UTF8")
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        subprocess.run(  # noqa: S603
-            _as_server_user([str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-t", "60",
-                             "-l", str(root / "server.log"), "start"]),
-            **run,  # type: ignore[arg-type]
-        )
-        subprocess.run(  # noqa: S603
-            _as_server_user([str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "motcua",
-                             "motcua"]),
-            **run,  # type: ignore[arg-type]
-        )
+        log = str(root / "server.log")
+        _run(str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-t", "60", "-l", log, "start")
+        _run(str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "motcua", "motcua")
         yield f"postgresql+asyncpg://motcua@127.0.0.1:{port}/motcua"
     finally:
-        subprocess.run(  # noqa: S603
-            _as_server_user([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True, timeout=60, check=False,
-        )
+        _run(str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop", check=False)
         shutil.rmtree(root, ignore_errors=True)

@@ -63,8 +63,17 @@ def _allowed(module: str) -> tuple[set[str], set[str]]:
     if module.startswith("knowledge"):
         return {"knowledge"}, {"rapidfuzz", "openpyxl"}
     if module.startswith("handlers"):
-        return {"handlers", "bot.messages", "bot.routing", "bot.services", "bot.texts", "bot.markup",
-                "bot.config", "knowledge.model", "knowledge.results"}, set()
+        return {
+            "handlers",
+            "bot.messages",
+            "bot.routing",
+            "bot.services",
+            "bot.texts",
+            "bot.markup",
+            "bot.config",
+            "knowledge.model",
+            "knowledge.results",
+        }, set()
     if module.startswith("jobs"):
         return {"jobs", "bot.services", "bot.messages", "bot.config", "bot.storage"}, {"apscheduler"}
     if module.startswith("bot.services"):
