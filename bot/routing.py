@@ -129,7 +129,8 @@ class Dispatcher(Generic[Svc]):
         handler = self._router.resolve(msg)
         replies = self._fallback(msg) if handler is None else await handler(msg, self._services)
         shown = [b.payload for r in replies for b in r.buttons]
-        if shown or msg.payload is None:
+        # Silence (e.g. group chatter not meant for the bot) must not wipe a list someone is answering.
+        if replies and (shown or msg.payload is None):
             await self._memory.remember(msg.chat.key, shown)
         return replies
 
