@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
-import inspect
 import json
 import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import config as config_module
@@ -66,7 +63,7 @@ MSG_UNPARSED_NONE = "Mọi trường đều đã được phân tích."
 MSG_PROBLEMS = "Ghi chú khi đọc ({count}):"
 MSG_UNKNOWN_CODE = "không có thủ tục mã {code} trong cơ sở tri thức"
 MSG_EMPTY_KB = "Cơ sở tri thức đang trống: hãy chạy motcua kb import ĐƯỜNG_DẪN trước."
-MSG_NO_RUNNER = "kênh Telegram chưa sẵn sàng trong bản này (thiếu bot.runner)"
+MSG_CHANNEL_FAILED = "kênh Telegram không khởi động được (trò chuyện trong cửa sổ này vẫn dùng được): %s"
 MSG_SEARCH_ANSWER = {
     "confident": "Chắc chắn",
     "choices": "Có vài lựa chọn gần nhau",
@@ -89,10 +86,6 @@ PROBLEMS_SHOWN = 20
 FIELDS_SHOWN = 15
 
 log = logging.getLogger("motcua")
-
-
-class SetupError(Exception):
-    """Something the operator must fix first; the message says what."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,9 +112,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, config)
     except SchemaNotCurrent as exc:
         print(_schema_message(exc, args.config), file=sys.stderr)
-        return EXIT_SETUP
-    except SetupError as exc:
-        print(exc, file=sys.stderr)
         return EXIT_SETUP
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -229,7 +219,7 @@ async def _kb_import(config: Config, paths: list[Path]) -> int:
         print(MSG_READING.format(paths=", ".join(str(p) for p in paths)), file=sys.stderr)
         progress = Progress(sys.stderr)
         try:
-            result = await asyncio.to_thread(_read, paths, progress)
+            result = await asyncio.to_thread(load_paths, paths, progress)
         except ImportError_ as exc:
             progress.finish()
             print(MSG_IMPORT_ERROR.format(error=exc), file=sys.stderr)
@@ -239,14 +229,6 @@ async def _kb_import(config: Config, paths: list[Path]) -> int:
         summary = await import_procedures(sessions, result.procedures.values())
     _print_summary(result, summary)
     return EXIT_OK
-
-
-def _read(paths: list[Path], progress: Progress) -> ImportResult:
-    # The importer gains a progress callback in a parallel change; use it only where it exists.
-    loader: Callable[..., ImportResult] = load_paths
-    if "progress" in inspect.signature(loader).parameters:
-        return loader(paths, progress=progress)
-    return loader(paths)
 
 
 class Progress:
@@ -446,33 +428,19 @@ async def _chat(config: Config) -> None:
 
 
 async def _run_other_channels(core: Core, stop: asyncio.Event) -> None:
-    runner = _runner()
-    if runner is None:
-        log.warning(MSG_NO_RUNNER)
-        return
-    await runner.run_channels(core, stop)
+    from bot.adapters import ChannelError
+    from bot.runner import run_channels
+
+    try:
+        await run_channels(core, stop)
+    except ChannelError as exc:
+        # The terminal keeps working when Telegram cannot start (bad token, no network).
+        log.error(MSG_CHANNEL_FAILED, exc)
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """Serve every configured channel until stopped."""
-    runner = _runner()
-    if runner is None:
-        raise SetupError(MSG_NO_RUNNER)
-    outcome: Any = runner.run(config)
-    if inspect.isawaitable(outcome):
-        outcome = asyncio.run(_await(outcome))
-    return outcome if isinstance(outcome, int) else EXIT_OK
+    # Imported here: it pulls in the platform libraries, which the db and kb commands never need.
+    from bot.runner import run
 
-
-def _runner() -> ModuleType | None:
-    # Imported lazily: it pulls in the platform libraries, which db and kb commands never need.
-    try:
-        return importlib.import_module("bot.runner")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.runner":
-            raise
-        return None
-
-
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
+    return run(config)

@@ -6,6 +6,8 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -200,3 +202,52 @@ def test_config_file_and_database_url_can_come_from_the_environment(loaded: Motc
     assert done.returncode == 0, done.stderr
     assert "Đăng ký kết hôn" in done.stdout
     assert not (tmp_path / "does").exists()
+
+
+def test_run_and_python_m_bot_refuse_to_start_without_a_channel(loaded: Motcua) -> None:
+    done = loaded("run")
+    assert done.returncode == 2
+    assert "MOTCUA_TELEGRAM_TOKEN" in done.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    module = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(loaded.config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=loaded.config.parent,
+        timeout=120,
+        check=False,
+    )
+    assert (module.returncode, module.stderr) == (done.returncode, done.stderr)
+
+
+def test_chat_keeps_answering_when_telegram_cannot_start(loaded: Motcua, tmp_path: Path) -> None:
+    config = tmp_path / "telegram.toml"
+    config.write_text(
+        loaded.config.read_text()
+        + '[telegram]\ntoken = "123:abc"\nbase_url = "http://127.0.0.1:9/bot"\n'
+        + 'base_file_url = "http://127.0.0.1:9/file/bot"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    with subprocess.Popen(
+        [str(MOTCUA), "--config", str(config), "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as proc:
+        assert proc.stderr is not None
+        watchdog = threading.Timer(60, proc.kill)
+        watchdog.start()
+        errors: list[str] = []
+        for line in proc.stderr:
+            errors.append(line)
+            if "Telegram không khởi động được" in line:
+                break
+        watchdog.cancel()
+        assert "Telegram không khởi động được" in errors[-1], errors
+        out, rest = proc.communicate("dang ky ket hon\n", timeout=120)
+    assert proc.returncode == 0, rest
+    assert "kết hôn" in out
+    assert "123:abc" not in "".join(errors) + rest
