@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
 from bot.storage import ConversationState, SessionFactory
 from bot.storage.columns import utcnow
@@ -33,6 +34,13 @@ class ConversationMemory:
 
     async def remember(self, chat_key: str, payloads: list[str]) -> None:
         """Store the payloads shown (an empty list forgets)."""
+        try:
+            await self._store(chat_key, payloads)
+        except IntegrityError:
+            # Two messages of one chat raced to create its row; the row exists now, so update it.
+            await self._store(chat_key, payloads)
+
+    async def _store(self, chat_key: str, payloads: list[str]) -> None:
         async with self._sessions.begin() as session:
             row = await session.get(ConversationState, chat_key)
             if not payloads:
@@ -41,8 +49,9 @@ class ConversationMemory:
                 return
             expires_at = self._clock() + self._ttl
             if row is None:
-                row = ConversationState(chat_key=chat_key, choices=list(payloads), expires_at=expires_at)
-                session.add(row)
+                session.add(
+                    ConversationState(chat_key=chat_key, choices=list(payloads), expires_at=expires_at)
+                )
             else:
                 row.choices = list(payloads)
                 row.expires_at = expires_at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -76,3 +77,11 @@ async def test_purge_deletes_only_expired_rows(sessions: SessionFactory) -> None
 def test_ttl_must_be_positive(sessions: SessionFactory) -> None:
     with pytest.raises(ValueError, match="ttl"):
         ConversationMemory(sessions, ttl=timedelta(0))
+
+
+async def test_concurrent_first_choices_for_one_chat_do_not_collide(sessions: SessionFactory) -> None:
+    memory = ConversationMemory(sessions)
+    for round_ in range(5):
+        chat = f"telegram:{round_}"
+        await asyncio.gather(*(memory.remember(chat, [f"p:{i}"]) for i in range(20)))
+        assert len(await memory.recall(chat)) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -161,3 +162,7 @@ async def test_postgresql_import_is_idempotent_and_choices_persist(postgres_engi
     assert (await load_index(sessions)).get(procs[7].code) == procs[7]
     await ConversationMemory(sessions).remember("telegram:9", ["a", "b"])
     assert await ConversationMemory(sessions).recall("telegram:9") == ["a", "b"]
+    memory = ConversationMemory(sessions)
+    for round_ in range(3):
+        await asyncio.gather(*(memory.remember(f"telegram:1{round_}", [f"p:{i}"]) for i in range(20)))
+        assert len(await memory.recall(f"telegram:1{round_}")) == 1
