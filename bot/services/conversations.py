@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.storage import ConversationState, SessionFactory
 from bot.storage.columns import utcnow
+from bot.storage.engine import begin_write
 
 DEFAULT_CHOICE_TTL = timedelta(minutes=30)
 
@@ -37,11 +38,12 @@ class ConversationMemory:
         try:
             await self._store(chat_key, payloads)
         except IntegrityError:
-            # Two messages of one chat raced to create its row; the row exists now, so update it.
+            # PostgreSQL: two messages of one chat raced to create its row; it exists now, so update it.
             await self._store(chat_key, payloads)
 
     async def _store(self, chat_key: str, payloads: list[str]) -> None:
         async with self._sessions.begin() as session:
+            await begin_write(session)
             row = await session.get(ConversationState, chat_key)
             if not payloads:
                 if row is not None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.storage import ProcedureRow, SessionFactory
 from bot.storage.columns import utcnow
+from bot.storage.engine import begin_write
 from knowledge.index import ProcedureIndex
 from knowledge.model import Procedure
 from knowledge.results import SearchResult
@@ -76,6 +77,7 @@ async def import_procedures(sessions: SessionFactory, procedures: Iterable[Proce
     imported = updated = unchanged = 0
     now = utcnow()
     async with sessions.begin() as session:
+        await begin_write(session)
         existing: dict[str, ProcedureRow] = {}
         codes = list(batch)
         for start in range(0, len(codes), _LOOKUP_CHUNK):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -53,3 +53,13 @@ def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     """Return the session factory every service uses (objects stay usable after commit)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Take SQLite's write lock at the start of a read-then-write transaction (no-op elsewhere).
+
+    In WAL mode a transaction that read first and then writes fails at once with "database is
+    locked" if another connection wrote in between; taking the lock first makes it wait instead.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("BEGIN IMMEDIATE"))

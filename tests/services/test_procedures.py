@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.services.conversations import ConversationMemory
 from bot.services.procedures import (
     ImportSummary,
     content_hash,
@@ -102,3 +104,14 @@ def test_stats_count_sources_levels_fields_and_details() -> None:
     assert several.by_level == {"Cấp xã": 2, "Cấp tỉnh": 1}
     assert stats.by_field == {"Hộ tịch": 3}
     assert (stats.with_documents, stats.with_channels, stats.with_fees) == (1, 1, 1)
+
+
+async def test_an_import_while_the_bot_writes_choices_does_not_fail(sessions: SessionFactory) -> None:
+    memory = ConversationMemory(sessions)
+    procs = [Procedure(code=f"1.{i:06d}", name=f"Thủ tục {i}") for i in range(300)]
+    for round_ in range(3):
+        chats = (memory.remember(f"zalo:{round_}-{i}", ["p:1"]) for i in range(30))
+        changed = [replace(p, name=f"{p.name} v{round_}") for p in procs]
+        importing = asyncio.create_task(import_procedures(sessions, changed))
+        await asyncio.gather(*chats)
+        assert (await importing).updated == (300 if round_ else 0)
