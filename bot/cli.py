@@ -59,6 +59,7 @@ MSG_SUMMARY = (
     "Thêm mới: {imported} | Cập nhật: {updated} | Không đổi: {unchanged}"
 )
 MSG_UNPARSED = "Trường chưa phân tích được (số thủ tục giữ nguyên văn): {counts}"
+MSG_KEPT_REAL = "Giữ nguyên bản thật: bỏ qua {count} bản ghi MẪU (demo) trùng mã với thủ tục thật"
 MSG_UNPARSED_NONE = "Mọi trường đều đã được phân tích."
 MSG_PROBLEMS = "Ghi chú khi đọc ({count}):"
 MSG_UNKNOWN_CODE = "không có thủ tục mã {code} trong cơ sở tri thức"
@@ -275,6 +276,8 @@ def _print_summary(result: ImportResult, summary: ImportSummary) -> None:
             unchanged=summary.unchanged,
         )
     )
+    if summary.kept_real:
+        print(MSG_KEPT_REAL.format(count=summary.kept_real))
     counts = result.unparsed_counts()
     if counts:
         print(MSG_UNPARSED.format(counts=", ".join(f"{name} {n}" for name, n in counts.items())))

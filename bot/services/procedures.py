@@ -58,11 +58,13 @@ class ImportSummary:
     imported: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept_real: int = 0
+    """Demo records not written because a real record has the same code."""
 
     @property
     def total(self) -> int:
         """Every procedure the import looked at."""
-        return self.imported + self.updated + self.unchanged
+        return self.imported + self.updated + self.unchanged + self.kept_real
 
 
 def content_hash(procedure: Procedure) -> str:
@@ -72,9 +74,12 @@ def content_hash(procedure: Procedure) -> str:
 
 
 async def import_procedures(sessions: SessionFactory, procedures: Iterable[Procedure]) -> ImportSummary:
-    """Upsert procedures by code in one transaction; unchanged records are not touched (idempotent)."""
+    """Upsert procedures by code in one transaction; unchanged records are not touched (idempotent).
+
+    A demo record never replaces a real one with the same code (the demo set reuses real codes).
+    """
     batch = {p.code: p for p in procedures}
-    imported = updated = unchanged = 0
+    imported = updated = unchanged = kept_real = 0
     now = utcnow()
     async with sessions.begin() as session:
         await begin_write(session)
@@ -92,11 +97,13 @@ async def import_procedures(sessions: SessionFactory, procedures: Iterable[Proce
                 imported += 1
             elif row.content_hash == digest:
                 unchanged += 1
+            elif proc.demo and not row.demo:
+                kept_real += 1
             else:
                 _fill(row, proc, digest)
                 row.updated_at = now
                 updated += 1
-    return ImportSummary(imported=imported, updated=updated, unchanged=unchanged)
+    return ImportSummary(imported=imported, updated=updated, unchanged=unchanged, kept_real=kept_real)
 
 
 def _new_row(proc: Procedure, digest: str, now: datetime) -> ProcedureRow:

@@ -251,3 +251,16 @@ def test_chat_keeps_answering_when_telegram_cannot_start(loaded: Motcua, tmp_pat
     assert proc.returncode == 0, rest
     assert "kết hôn" in out
     assert "123:abc" not in "".join(errors) + rest
+
+
+def test_importing_the_demo_set_over_real_records_keeps_the_real_ones(motcua: Motcua, small_kb: Path) -> None:
+    if not DEMO_KB.is_dir():
+        pytest.skip("knowledge/demo is not there yet")
+    assert motcua("db", "upgrade").returncode == 0
+    assert motcua("kb", "import", str(small_kb)).returncode == 0
+    done = motcua("kb", "import", str(DEMO_KB))
+    assert done.returncode == 0, done.stderr
+    assert "bỏ qua" in done.stdout
+    card = motcua("kb", "show", "1.001193").stdout
+    assert "Đăng ký khai sinh" in card
+    assert "MẪU" not in card

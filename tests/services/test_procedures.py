@@ -60,6 +60,16 @@ async def test_a_changed_record_is_updated_in_place(sessions: SessionFactory) ->
     assert row.updated_at > before.updated_at
 
 
+async def test_demo_records_never_replace_real_ones_but_real_replace_demo(sessions: SessionFactory) -> None:
+    demo_birth = replace(BIRTH, name="Khai sinh (mẫu)", source="demo", demo=True)
+    await import_procedures(sessions, [BIRTH, MARRIAGE])
+    summary = await import_procedures(sessions, [demo_birth])
+    assert summary == ImportSummary(kept_real=1)
+    real_marriage = replace(MARRIAGE, source="dichvucong", demo=False)
+    assert await import_procedures(sessions, [real_marriage]) == ImportSummary(updated=1)
+    assert await load_procedures(sessions) == [real_marriage, BIRTH]
+
+
 async def test_stored_record_round_trips_to_the_same_procedure(sessions: SessionFactory) -> None:
     await import_procedures(sessions, [BIRTH, MARRIAGE])
     assert await load_procedures(sessions) == [MARRIAGE, BIRTH]  # ordered by code
