@@ -13,6 +13,9 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from bot import config as config_module
 from bot.config import Config, ConfigError
 from bot.markup import to_plain
@@ -45,6 +48,7 @@ MSG_SCHEMA = (
     "Hãy chạy: motcua{config} db upgrade"
 )
 MSG_SCHEMA_EMPTY = "trống"
+MSG_DATABASE_ERROR = "không dùng được cơ sở dữ liệu {url}: {error}"
 MSG_UP_TO_DATE = "Cơ sở dữ liệu đã ở phiên bản mới nhất ({head})."
 MSG_UPGRADED = "Đã nâng cấp cơ sở dữ liệu: {before} -> {head}."
 MSG_CURRENT_HEAD = "{current} (head)"
@@ -120,10 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (e.g. `| head`) went away; point stdout at nothing so the exit flush is quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except (OperationalError, InterfaceError, OSError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        url = make_url(config.database.url).render_as_string(hide_password=True)
+        print(MSG_DATABASE_ERROR.format(url=url, error=f"{type(cause).__name__}: {cause}"), file=sys.stderr)
+        return EXIT_SETUP
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="motcua", description="Trợ lý tra cứu thủ tục hành chính một cửa.")
+    parser = argparse.ArgumentParser(prog="motcua", description="The one-stop public-service assistant.")
     parser.add_argument(
         "--config",
         metavar="FILE",

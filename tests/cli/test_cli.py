@@ -264,3 +264,13 @@ def test_importing_the_demo_set_over_real_records_keeps_the_real_ones(motcua: Mo
     card = motcua("kb", "show", "1.001193").stdout
     assert "Đăng ký khai sinh" in card
     assert "MẪU" not in card
+
+
+def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
+    command = make_motcua(tmp_path)
+    command.config.write_text('[database]\nurl = "postgresql+asyncpg://motcua:hunter22@127.0.0.1:9/motcua"\n')
+    done = command("kb", "stats")
+    assert done.returncode == 2
+    assert "127.0.0.1:9" in done.stderr
+    assert "hunter22" not in done.stderr
+    assert "Traceback" not in done.stderr
