@@ -412,6 +412,10 @@ def _share(count: int, total: int) -> str:
 
 def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     """Chat in the terminal; with a Telegram token, serve Telegram in the same process too."""
+    if sys.stdin.isatty():
+        # Log lines would interleave with the conversation; only problems are worth showing here.
+        root = logging.getLogger()
+        root.setLevel(max(logging.WARNING, root.level))
     try:
         asyncio.run(_chat(config))
     except KeyboardInterrupt:
