@@ -201,8 +201,9 @@ def _documents(proc: Procedure) -> tuple[list[str], bool]:
 _CHANNEL_ORDER = {"trực tiếp": 0, "trực tuyến": 1, "dịch vụ bưu chính": 2}
 
 
-def _channel_line(channel: Channel, *, with_fee: bool) -> tuple[str, bool]:
-    kind = one_line(channel.kind, FIELD_MAX) or "?"
+def _channel_line(kinds: Sequence[str], channel: Channel, *, with_fee: bool) -> tuple[str, bool]:
+    """One line for every channel that shares the same time limit, fee and note."""
+    label = ", ".join(one_line(kind, FIELD_MAX) or "?" for kind in kinds)
     details = []
     time_limit = one_line(channel.time_limit, FIELD_MAX)
     if time_limit:
@@ -213,7 +214,7 @@ def _channel_line(channel: Channel, *, with_fee: bool) -> tuple[str, bool]:
     note, note_cut = shorten(channel.note.replace("\n", " "), NOTE_MAX)
     if note:
         details.append(note)
-    line = f"• {bold(kind)}"
+    line = f"• {bold(label)}"
     if details:
         line += ": " + esc("; ".join(details))
     return line, cut or note_cut
@@ -227,28 +228,29 @@ def _channels(proc: Procedure) -> tuple[list[str], bool]:
     # The portal repeats one long fee text on every channel; say it once when it is the same.
     fees = {tidy(c.fee) for c in channels}
     shared_fee = fees.pop() if len(fees) == 1 else ""
-    rendered = _unique(_channel_line(c, with_fee=not shared_fee) for c in channels)
+    # Channels with the same details share one line ("Trực tiếp, Trực tuyến: thời hạn 5 ngày").
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for c in channels:
+        key = (tidy(c.time_limit), "" if shared_fee else tidy(c.fee), tidy(c.note))
+        kinds = groups.setdefault(key, [])
+        if tidy(c.kind) not in kinds:
+            kinds.append(tidy(c.kind))
+    rendered = [
+        _channel_line(kinds, Channel(kind="", time_limit=t, fee=f, note=n), with_fee=not shared_fee)
+        for (t, f, n), kinds in groups.items()
+    ]
     lines = [line for line, _ in rendered[:CHANNELS_SHOWN]]
     cut = any(c for _, c in rendered[:CHANNELS_SHOWN])
     if len(rendered) > CHANNELS_SHOWN:
         lines.append(esc(texts.card_more_channels(len(rendered) - CHANNELS_SHOWN)))
         cut = True
+    if not any(tidy(c.time_limit) for c in channels):
+        lines.append(esc(texts.CARD_NO_TIME_LIMIT))
     if shared_fee:
         fee, fee_cut = shorten(shared_fee.replace("\n", " "), FEE_MAX)
         lines.append(f"{esc(texts.CARD_FEE_ALL)}: {esc(fee)}")
         cut = cut or fee_cut
     return _section(texts.CARD_CHANNELS, lines), cut
-
-
-def _unique(rendered: Iterable[tuple[str, bool]]) -> list[tuple[str, bool]]:
-    """Drop repeated lines (the portal lists some rows twice), keeping the first."""
-    seen: set[str] = set()
-    out = []
-    for line, cut in rendered:
-        if line not in seen:
-            seen.add(line)
-            out.append((line, cut))
-    return out
 
 
 def split_steps(steps: Iterable[str]) -> list[str]:

@@ -204,3 +204,32 @@ def test_none_answers_depend_on_the_reason() -> None:
     assert "ngắn gọn" in long.text
     empty = render_none(SearchResult(query="", answer="none", reason="empty"), CENTRE)
     assert "/tim" in empty.text
+
+
+def test_channels_with_the_same_details_share_one_line() -> None:
+    same = Channel(kind="", time_limit="5 ngày làm việc", fee="50.000 đồng")
+    proc = Procedure(
+        code="9.000001",
+        name="Đổi giấy phép lái xe",
+        channels=(
+            Channel(kind="Trực tiếp", time_limit=same.time_limit, fee=same.fee),
+            Channel(kind="Trực tuyến", time_limit=same.time_limit, fee=same.fee),
+            Channel(kind="Dịch vụ bưu chính", time_limit="7 ngày làm việc", fee=same.fee),
+        ),
+    )
+    plain = to_plain(render_card(proc))
+    assert "• Trực tiếp, Trực tuyến: thời hạn 5 ngày làm việc" in plain
+    assert "• Dịch vụ bưu chính: thời hạn 7 ngày làm việc" in plain
+    assert plain.count("50.000 đồng") == 1
+    assert "chưa ghi rõ" not in plain
+
+
+def test_a_card_without_any_time_limit_says_so_instead_of_staying_silent() -> None:
+    proc = Procedure(
+        code="9.000002",
+        name="Đăng ký khai tử",
+        channels=(Channel(kind="Trực tiếp", fee="Miễn phí"), Channel(kind="Trực tuyến", fee="Miễn phí")),
+    )
+    plain = to_plain(render_card(proc))
+    assert "• Trực tiếp, Trực tuyến\n" in plain
+    assert "Thời hạn giải quyết: Cổng Dịch vụ công chưa ghi rõ" in plain
