@@ -62,6 +62,28 @@ class TelegramConfig:
         return bool(self.token)
 
 
+ZALO_SECRET_MIN = 16
+ZALO_SECRET_MAX = 256
+
+
+@dataclass(frozen=True, slots=True)
+class ZaloConfig:
+    """Zalo Bot Platform settings; the channel is enabled when ``token`` is set."""
+
+    token: str = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    base_url: str = "https://bot-api.zaloplatforms.com"
+    webhook_url: str = ""
+    webhook_path: str = "/zalo/webhook"
+    webhook_secret: str = ""
+    poll_timeout: int = 30
+
+    @property
+    def enabled(self) -> bool:
+        """True when a token is configured."""
+        return bool(self.token)
+
+
 @dataclass(frozen=True, slots=True)
 class SearchConfig:
     """Procedure search tuning."""
@@ -77,6 +99,7 @@ class Config:
     centre: CentreConfig = field(default_factory=CentreConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    zalo: ZaloConfig = field(default_factory=ZaloConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
@@ -86,6 +109,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "MOTCUA_DATABASE_URL": ("database", "url"),
     "MOTCUA_TELEGRAM_TOKEN": ("telegram", "token"),
     "MOTCUA_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+    "MOTCUA_ZALO_TOKEN": ("zalo", "token"),
+    "MOTCUA_ZALO_WEBHOOK_SECRET": ("zalo", "webhook_secret"),
 }
 
 
@@ -114,6 +139,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "centre": CentreConfig,
     "http": HttpConfig,
     "telegram": TelegramConfig,
+    "zalo": ZaloConfig,
     "search": SearchConfig,
 }
 _TOP_LEVEL = {"timezone": str, "log_level": str}
@@ -164,6 +190,7 @@ def _validate(config: Config) -> None:
             raise ConfigError('telegram.webhook_url: bắt buộc khi mode = "webhook"')
         if len(tg.webhook_secret) < 16:
             raise ConfigError('telegram.webhook_secret: cần ít nhất 16 ký tự khi mode = "webhook"')
+    _validate_zalo(config.zalo)
     if not 1 <= config.http.port <= 65535:
         raise ConfigError("http.port: phải trong khoảng 1-65535")
     if not 1 <= config.search.max_choices <= 10:
@@ -176,3 +203,22 @@ def _validate(config: Config) -> None:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"timezone: múi giờ không hợp lệ: {config.timezone!r}") from exc
+
+
+def _validate_zalo(zalo: ZaloConfig) -> None:
+    if zalo.mode not in ("polling", "webhook"):
+        raise ConfigError('zalo.mode: phải là "polling" hoặc "webhook"')
+    if not zalo.base_url.startswith(("https://", "http://")):
+        raise ConfigError("zalo.base_url: cần một địa chỉ http(s)://")
+    if not 1 <= zalo.poll_timeout <= 60:
+        raise ConfigError("zalo.poll_timeout: phải trong khoảng 1-60 giây")
+    if not zalo.webhook_path.startswith("/"):
+        raise ConfigError('zalo.webhook_path: phải bắt đầu bằng "/"')
+    if zalo.enabled and zalo.mode == "webhook":
+        if not zalo.webhook_url:
+            raise ConfigError('zalo.webhook_url: bắt buộc khi mode = "webhook"')
+        # Zalo accepts 8-256 characters; we ask for 16 so the secret is not guessable.
+        if not ZALO_SECRET_MIN <= len(zalo.webhook_secret) <= ZALO_SECRET_MAX:
+            raise ConfigError(
+                f'zalo.webhook_secret: cần {ZALO_SECRET_MIN}-{ZALO_SECRET_MAX} ký tự khi mode = "webhook"'
+            )

@@ -13,6 +13,7 @@ from typing import Protocol
 from bot.adapters import ChannelError
 from bot.adapters.http_server import TELEGRAM_AUTH_HEADER, HttpServer, telegram_update_id
 from bot.adapters.telegram import TelegramChannel
+from bot.adapters.zalo import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
 from bot.app import Core, build_core
 from bot.config import Config
 
@@ -23,8 +24,8 @@ EXIT_FAILED = 1
 EXIT_SETUP = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MSG_NO_CHANNEL = (
-    "Chưa cấu hình kênh nào để phục vụ: đặt [telegram] token trong tệp cấu hình "
-    "hoặc biến môi trường MOTCUA_TELEGRAM_TOKEN."
+    "Chưa cấu hình kênh nào để phục vụ: đặt [telegram] token hoặc [zalo] token trong tệp cấu hình, "
+    "hoặc biến môi trường MOTCUA_TELEGRAM_TOKEN / MOTCUA_ZALO_TOKEN."
 )
 
 
@@ -40,7 +41,12 @@ class Channel(Protocol):
 
 def enabled_channels(config: Config) -> list[str]:
     """Names of the channels the configuration turns on."""
-    return ["telegram"] if config.telegram.enabled else []
+    names = []
+    if config.telegram.enabled:
+        names.append("telegram")
+    if config.zalo.enabled:
+        names.append("zalo")
+    return names
 
 
 async def run_channels(core: Core, stop: asyncio.Event) -> None:
@@ -52,11 +58,14 @@ async def run_channels(core: Core, stop: asyncio.Event) -> None:
     protect_logs(config)
     channels: list[Channel] = []
     server: HttpServer | None = None
+    telegram_hook = config.telegram.enabled and config.telegram.mode == "webhook"
+    zalo_hook = config.zalo.enabled and config.zalo.mode == "webhook"
+    if telegram_hook or zalo_hook:
+        server = HttpServer(config.http.host, config.http.port)
     if config.telegram.enabled:
         telegram = TelegramChannel(config.telegram, core.dispatcher.dispatch, timezone=config.timezone)
         channels.append(telegram)
-        if config.telegram.mode == "webhook":
-            server = HttpServer(config.http.host, config.http.port)
+        if server is not None and telegram_hook:
             server.add_webhook(
                 config.telegram.webhook_path,
                 secret_header=TELEGRAM_AUTH_HEADER,
@@ -64,6 +73,18 @@ async def run_channels(core: Core, stop: asyncio.Event) -> None:
                 handle=telegram.feed,
                 dedup_key=telegram_update_id,
                 name="telegram",
+            )
+    if config.zalo.enabled:
+        zalo = ZaloChannel(config.zalo, core.dispatcher.dispatch)
+        channels.append(zalo)
+        if server is not None and zalo_hook:
+            server.add_webhook(
+                config.zalo.webhook_path,
+                secret_header=ZALO_AUTH_HEADER,
+                secret=config.zalo.webhook_secret,
+                handle=zalo.feed,
+                dedup_key=zalo_event_id,
+                name="zalo",
             )
     if not channels:
         log.warning("no channel configured; nothing to serve")
@@ -160,7 +181,12 @@ def configure_logging(config: Config) -> None:
 
 def protect_logs(config: Config) -> None:
     """Redact secrets on every root handler and quiet the libraries that log bodies or URLs."""
-    secrets = (config.telegram.token, config.telegram.webhook_secret)
+    secrets = (
+        config.telegram.token,
+        config.telegram.webhook_secret,
+        config.zalo.token,
+        config.zalo.webhook_secret,
+    )
     for handler in logging.getLogger().handlers:
         current = handler.formatter
         inner = current.inner if isinstance(current, RedactingFormatter) else current

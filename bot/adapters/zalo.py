@@ -1,0 +1,338 @@
+"""The Zalo channel: events in by long polling or webhook; plain text and numbered choices out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import re
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from bot import texts
+from bot.adapters import ChannelError
+from bot.adapters.http_server import RecentKeys
+from bot.adapters.zalo_client import (
+    BotInfo,
+    ZaloClient,
+    ZaloError,
+    ZaloPermanentError,
+    ZaloTimeoutError,
+    ZaloTransientError,
+)
+from bot.config import ZaloConfig
+from bot.markup import nfc_length, split, to_plain
+from bot.messages import Button, ChatRef, Incoming, Platform, Reply
+
+log = logging.getLogger(__name__)
+
+Answer = Callable[[Incoming], Awaitable[list[Reply]]]
+ImageHost = Callable[[bytes], Awaitable[str | None]]
+
+ZALO_AUTH_HEADER = "X-Bot-Api-Secret-Token"
+TEXT_LIMIT = 2000
+TEXT_EVENT = "message.text.received"
+# Media the bot cannot read still reaches the core, which answers that it reads text only.
+MEDIA_EVENTS = frozenset({"message.image.received", "message.sticker.received"})
+GROUP = "GROUP"
+
+
+def unwrap(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The event inside a webhook body ``{ok, result: {event_name, message}}`` (a bare event is accepted)."""
+    result = body.get("result") if "result" in body else body
+    if isinstance(result, dict) and isinstance(result.get("event_name"), str):
+        return result
+    return None
+
+
+def zalo_event_id(body: dict[str, Any]) -> str | None:
+    """The de-duplication key of a Zalo webhook body; None when it is not a Zalo event."""
+    event = unwrap(body)
+    if event is None:
+        return None
+    message = event.get("message")
+    message_id = message.get("message_id") if isinstance(message, dict) else None
+    if isinstance(message_id, str) and message_id:
+        return message_id
+    # Events without a message id (unknown kinds) are keyed by content, so a redelivery still matches.
+    digest = hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return f"{event['event_name']}:{digest[:32]}"
+
+
+def to_incoming(event: dict[str, Any], *, bot_name: str = "", bot_id: str = "") -> Incoming | None:
+    """Map a Zalo event to a neutral message; None for what the bot ignores."""
+    name = event.get("event_name")
+    message = event.get("message")
+    if name not in MEDIA_EVENTS and name != TEXT_EVENT:
+        return None
+    if not isinstance(message, dict):
+        return None
+    chat, sender = message.get("chat"), message.get("from")
+    if not isinstance(chat, dict) or not isinstance(sender, dict):
+        return None
+    chat_id, user_id = chat.get("id"), sender.get("id")
+    if not isinstance(chat_id, str) or not chat_id or not isinstance(user_id, str | int):
+        return None
+    if sender.get("is_bot") is True or (bot_id and str(user_id) == bot_id):
+        return None
+    text = message.get("text") if name == TEXT_EVENT else ""
+    if not isinstance(text, str):
+        return None
+    if name == TEXT_EVENT and not text.strip():
+        return None
+    is_group = str(chat.get("chat_type", "")).upper() == GROUP
+    addressed = True
+    if is_group:
+        text, mentioned = _strip_mention(text, bot_name, bot_id)
+        addressed = mentioned or text.lstrip().startswith("/")
+    message_id = message.get("message_id")
+    return Incoming(
+        chat=ChatRef(Platform.ZALO, chat_id, is_group),
+        user_id=str(user_id),
+        text=text,
+        event_id=message_id if isinstance(message_id, str) else "",
+        user_name=str(sender.get("display_name") or sender.get("first_name") or ""),
+        addressed=addressed,
+    )
+
+
+def _strip_mention(text: str, bot_name: str, bot_id: str) -> tuple[str, bool]:
+    """Remove ``@<display name>`` or ``@<bot id>`` from a group message; report whether it was there."""
+    names = [n for n in (bot_name, bot_id) if n]
+    if not names:
+        return text, False
+    pattern = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    stripped, count = re.subn(rf"(?<!\w)@(?:{pattern})(?!\w) ?", "", text, flags=re.IGNORECASE)
+    return (stripped.strip(), True) if count else (text, False)
+
+
+def render(replies: list[Reply]) -> list[tuple[str, bytes | None]]:
+    """Plain text per reply; buttons become numbered lines ("1. label") counted across all replies."""
+    rendered: list[tuple[str, bytes | None]] = []
+    number = 0
+    for reply in replies:
+        text = to_plain(reply.text).strip()
+        lines = []
+        for button in reply.buttons:
+            number += 1
+            lines.append(f"{number}. {_label(button)}")
+        if lines:
+            text = f"{text}\n\n" + "\n".join(lines) if text else "\n".join(lines)
+        rendered.append((text, reply.image))
+    return rendered
+
+
+def _label(button: Button) -> str:
+    return " ".join(button.label.split())
+
+
+class ZaloChannel:
+    """Receives Zalo events (polling or webhook), asks the core for replies and sends them back."""
+
+    def __init__(
+        self,
+        config: ZaloConfig,
+        answer: Answer,
+        *,
+        client: ZaloClient | None = None,
+        send_retries: int = 3,
+        retry_delay: float = 1.0,
+        max_backoff: float = 30.0,
+        image_host: ImageHost | None = None,
+        answer_unaddressed: bool = False,
+        typing: bool = True,
+        dedup_capacity: int = 10_000,
+    ) -> None:
+        self.config = config
+        self.client = client or ZaloClient(config.token, config.base_url)
+        self._answer = answer
+        self._send_retries = send_retries
+        self._retry_delay = retry_delay
+        self._max_backoff = max_backoff
+        self._image_host = image_host
+        self._answer_unaddressed = answer_unaddressed
+        self._typing = typing
+        self._seen = RecentKeys(dedup_capacity)
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.me = BotInfo(id="")
+
+    async def start(self) -> None:
+        """Check the token (getMe), then register the webhook or start polling.
+
+        Raises :class:`bot.adapters.ChannelError` when Zalo refuses or cannot be reached.
+        """
+        try:
+            self.me = await self.client.get_me()
+            if self.config.mode == "webhook":
+                await self.client.set_webhook(self.config.webhook_url, self.config.webhook_secret)
+                log.info("zalo: webhook registered, serving as %s", self.me.account_name or self.me.id)
+            else:
+                # getUpdates does not work while a webhook is set.
+                await self.client.delete_webhook()
+                self._stopping.clear()
+                self._poller = asyncio.create_task(self._poll())
+                log.info("zalo: polling as %s", self.me.account_name or self.me.id)
+        except ZaloError as exc:
+            await self.client.close()
+            raise ChannelError(f"zalo: {type(exc).__name__}: {exc}") from None
+
+    async def stop(self) -> None:
+        """Stop polling at once, finish the replies in flight, then close the HTTP session."""
+        self._stopping.set()
+        if self._poller is not None:
+            # A long poll waits up to poll_timeout seconds for nothing; stopping does not wait for it.
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.client.close()
+
+    async def feed(self, body: dict[str, Any]) -> None:
+        """Process one webhook body (``{ok, result: {event_name, message}}``) to the end."""
+        event = unwrap(body)
+        if event is not None:
+            await self.handle(event)
+
+    async def handle(self, event: dict[str, Any]) -> None:
+        """Answer one event once: de-duplicate on message_id, ask the core, send the replies in order."""
+        name = event.get("event_name")
+        message = event.get("message")
+        message_id = message.get("message_id") if isinstance(message, dict) else None
+        if isinstance(message_id, str) and message_id and not self._seen.add(message_id):
+            log.info("zalo: duplicate message %s ignored", message_id)
+            return
+        msg = to_incoming(event, bot_name=self.me.display_name, bot_id=self.me.id)
+        if msg is None:
+            log.debug("zalo: event %s ignored", name if isinstance(name, str) else "?")
+            return
+        if not (msg.addressed or self._answer_unaddressed):
+            return
+        # The lock is taken before the first await, so a chat's messages are answered in arrival order.
+        async with self._chat_lock(msg.chat.key):
+            if self._typing:
+                await self._show_typing(msg.chat.chat_id)
+            try:
+                replies = await self._answer(msg)
+            except Exception as exc:
+                frames = "".join(traceback.format_tb(exc.__traceback__))
+                # The exception's message can quote user text, so only its type and the frames are logged.
+                log.error("zalo: message %s failed with %s\n%s", msg.event_id, type(exc).__name__, frames)
+                replies = [Reply(texts.ERROR)]
+            await self.deliver(msg.chat.chat_id, replies)
+
+    async def deliver(self, chat_id: str, replies: list[Reply]) -> None:
+        """Send replies to one chat in order; a chat Zalo refuses is logged and skipped."""
+        try:
+            for text, image in render(replies):
+                await self._send_one(chat_id, text, image)
+        except ZaloPermanentError as exc:
+            log.warning(
+                "zalo: chat %s: %s refused (%s %s); skipped", chat_id, exc.method, exc.code, exc.description
+            )
+        except ZaloTransientError as exc:
+            log.warning(
+                "zalo: chat %s: %s still failing (%s %s); skipped",
+                chat_id,
+                exc.method,
+                exc.code,
+                exc.description,
+            )
+
+    async def _send_one(self, chat_id: str, text: str, image: bytes | None) -> None:
+        parts = split(text, TEXT_LIMIT, nfc_length) if text.strip() else []
+        if image is not None:
+            url = await self._host(image)
+            if url is not None:
+                caption = parts[0] if len(parts) == 1 else ""
+                await self._retrying(functools.partial(self.client.send_photo, chat_id, url, caption))
+                if caption:
+                    return
+        for part in parts:
+            await self._retrying(functools.partial(self.client.send_message, chat_id, part))
+
+    async def _host(self, image: bytes) -> str | None:
+        # Zalo's sendPhoto takes a URL, not bytes: without somewhere public to put the image, only text goes.
+        if self._image_host is None:
+            log.warning("zalo: a reply has an image but no image host is configured; text only")
+            return None
+        return await self._image_host(image)
+
+    async def _retrying(self, send: Callable[[], Awaitable[object]]) -> None:
+        """Retry rate limits, server and network errors with bounded backoff; never a timed-out send."""
+        for attempt in range(self._send_retries + 1):
+            try:
+                await send()
+                return
+            except ZaloTimeoutError:
+                # The message may have been delivered: a retry could show it twice.
+                raise
+            except ZaloTransientError as exc:
+                if attempt == self._send_retries:
+                    raise
+                delay = exc.retry_after if exc.retry_after is not None else self._retry_delay * 2**attempt
+                await asyncio.sleep(min(delay, self._max_backoff))
+
+    async def _show_typing(self, chat_id: str) -> None:
+        try:
+            await self.client.send_chat_action(chat_id, "typing")
+        except ZaloError as exc:
+            log.debug("zalo: typing indicator not shown (%s)", exc.code)
+
+    async def _poll(self) -> None:
+        """Ask for one update at a time until stopped; an idle poll (408) is normal."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                event = await self.client.get_updates(self.config.poll_timeout)
+            except ZaloError as exc:
+                failures += 1
+                delay = min(self._retry_delay * 2 ** (failures - 1), self._max_backoff)
+                level = logging.ERROR if isinstance(exc, ZaloPermanentError) else logging.WARNING
+                log.log(
+                    level,
+                    "zalo: polling failed (%s %s); retrying in %.1f s",
+                    exc.code,
+                    exc.description,
+                    delay,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                continue
+            failures = 0
+            if event is not None:
+                self._spawn(self.handle(event))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(self._guarded(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, coro: Awaitable[None]) -> None:
+        try:
+            await coro
+        except Exception as exc:  # one bad event must not stop polling
+            log.error("zalo: event failed with %s", type(exc).__name__)
+
+    @asynccontextmanager
+    async def _chat_lock(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
