@@ -1,4 +1,4 @@
-"""Fixtures for the Telegram adapter tests: the fake Bot API, a small real router, a running channel."""
+"""Adapter test fixtures: fake Bot APIs (Telegram, Zalo), a small real router, running channels."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from dataclasses import replace
 import pytest
 
 from bot.adapters.telegram import TelegramChannel
-from bot.config import TelegramConfig
+from bot.adapters.zalo import ZaloChannel
+from bot.config import TelegramConfig, ZaloConfig
 from bot.markup import esc
 from bot.messages import Button, Incoming, Reply
 from bot.routing import Dispatcher, Router
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.zalo_api import FakeZalo
 
 LONG_PARAGRAPH = "Giấy tờ cần nộp: bản sao giấy khai sinh, sổ hộ khẩu & ảnh 4x6. " * 12
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -146,3 +148,35 @@ async def channel(
         yield tg
     finally:
         await tg.stop()
+
+
+@pytest.fixture
+async def zalo() -> AsyncIterator[FakeZalo]:
+    """The fake Zalo Bot API, listening on a loopback port."""
+    async with FakeZalo() as fake_zalo:
+        yield fake_zalo
+
+
+def zalo_config(fake: FakeZalo, **overrides: object) -> ZaloConfig:
+    """Settings pointing the Zalo channel at the fake, with a short long-poll."""
+    return replace(ZaloConfig(token=fake.token, base_url=fake.base_url, poll_timeout=2), **overrides)  # type: ignore[arg-type]
+
+
+def make_zalo_channel(
+    fake: FakeZalo, answer: Callable[[Incoming], Awaitable[list[Reply]]], **overrides: object
+) -> ZaloChannel:
+    """A Zalo channel with test-sized timings."""
+    return ZaloChannel(zalo_config(fake, **overrides), answer, retry_delay=0.02, max_backoff=0.2)
+
+
+@pytest.fixture
+async def zalo_channel(
+    zalo: FakeZalo, answer: Callable[[Incoming], Awaitable[list[Reply]]]
+) -> AsyncIterator[ZaloChannel]:
+    """A polling Zalo channel, started and stopped around the test."""
+    channel = make_zalo_channel(zalo, answer)
+    await channel.start()
+    try:
+        yield channel
+    finally:
+        await channel.stop()
