@@ -12,6 +12,7 @@ from bot.config import Config, ConfigError, load
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"
+ZALO_WEBHOOK = "[zalo]\ntoken = 't'\nmode = 'webhook'\nwebhook_url = 'https://x'\n"
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -75,6 +76,21 @@ def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
         ("timezone = 'Mars/Olympus_Mons'\n", "timezone"),
         ("timezone = ''\n", "timezone"),
         ("database = 'x'\n", "[database]"),
+        ("[zalo]\nmode = 'push'\n", "zalo.mode"),
+        ("[zalo]\npoll_timeout = 0\n", "zalo.poll_timeout"),
+        ("[zalo]\npoll_timeout = '30'\n", "zalo.poll_timeout"),
+        ("[zalo]\nbase_url = 'bot-api.zaloplatforms.com'\n", "zalo.base_url"),
+        ("[zalo]\nwebhook_path = 'zalo'\n", "zalo.webhook_path"),
+        ("[zalo]\nenabled = true\n", "zalo.enabled"),
+        ("[zalo]\ntoken = 't'\nmode = 'webhook'\n", "zalo.webhook_url"),
+        (
+            f"{ZALO_WEBHOOK}webhook_secret = 'short-secret'\n",
+            "zalo.webhook_secret",
+        ),
+        (
+            f"{ZALO_WEBHOOK}webhook_secret = '{'s' * 257}'\n",
+            "zalo.webhook_secret",
+        ),
     ],
 )
 def test_a_wrong_value_is_named_by_its_key(tmp_path: Path, text: str, key: str) -> None:
@@ -102,6 +118,18 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert config.telegram.token == "123:abc"
     assert config.telegram.enabled
     assert config.telegram.webhook_secret == "s" * 16
+
+
+def test_zalo_secrets_come_from_the_environment_too(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[zalo]\nmode = 'webhook'\nwebhook_url = 'https://bot.example/zalo/webhook'\n")
+    assert not load(path, env={}).zalo.enabled
+    with pytest.raises(ConfigError, match=r"^zalo\.webhook_secret"):
+        load(path, env={"MOTCUA_ZALO_TOKEN": "1459232241454765289:abc"})
+    env = {"MOTCUA_ZALO_TOKEN": "1459232241454765289:abc", "MOTCUA_ZALO_WEBHOOK_SECRET": "z" * 16}
+    config = load(path, env=env)
+    assert config.zalo.enabled and config.zalo.token == env["MOTCUA_ZALO_TOKEN"]
+    assert config.zalo.webhook_secret == "z" * 16
+    assert config.zalo.webhook_path == "/zalo/webhook"
 
 
 def test_an_empty_environment_variable_does_not_override(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from bot.markup import to_plain
 from tests.adapters import test_telegram_runner
 from tests.adapters.test_telegram_runner import free_port, serving
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.zalo_api import FakeZalo
+from tests.fakes.zalo_api import FakeZalo, Fault
 
 # The migrated SQLite database with a few procedures, shared with the Telegram runner tests.
 database = test_telegram_runner.database
@@ -170,3 +170,17 @@ def test_logs_never_show_the_zalo_token_or_secret() -> None:
         assert token not in text and secret not in text and "<redacted>" in text
     finally:
         root.removeHandler(handler)
+
+
+async def test_stopping_finishes_a_reply_in_flight(zalo: FakeZalo, database: DatabaseConfig) -> None:
+    zalo.inject("sendMessage", Fault.slow(0.5))
+    stop = asyncio.Event()
+    async with build_core(config_for(zalo, database)) as core:
+        task = asyncio.create_task(runner.run_channels(core, stop))
+        zalo.push_text(CHAT, "cấp lại căn cước")
+        # The typing indicator goes out once the message is being handled; its answer is still to come.
+        await zalo.wait_for(lambda: zalo.calls_of("sendChatAction"))
+        stop.set()
+        await asyncio.wait_for(task, 3)
+    [sent] = zalo.messages_to(CHAT)
+    assert "căn cước" in sent.text.lower()
