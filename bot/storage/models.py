@@ -1,11 +1,11 @@
-"""The tables: procedures (the knowledge base) and conversation state (numbered choices)."""
+"""The tables: procedures (the knowledge base) and conversation state (choices and flows)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, MetaData, String, Text
+from sqlalchemy import Boolean, Integer, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.storage.columns import PortableJSON, UTCDateTime
@@ -44,10 +44,20 @@ class ProcedureRow(Base):
 
 
 class ConversationState(Base):
-    """The numbered choices last shown in a chat, until they expire."""
+    """Per chat: the numbered choices last shown and the active multi-step flow, each with its expiry.
+
+    ``version`` counts flow writes; a flow is changed only by an UPDATE that names the version it
+    read (compare-and-set), so two racing messages cannot both advance the same step.
+    """
 
     __tablename__ = "conversation_state"
 
     chat_key: Mapped[str] = mapped_column(String(255), primary_key=True)
     choices: Mapped[list[str]] = mapped_column(PortableJSON)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    flow_name: Mapped[str | None] = mapped_column(String(64))
+    flow_step: Mapped[str | None] = mapped_column(String(64))
+    flow_data: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
+    flow_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    flow_ttl_seconds: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +12,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.conversations import ConversationMemory
@@ -119,22 +116,6 @@ async def test_datetimes_come_back_aware_in_utc_and_naive_ones_are_refused(tmp_p
         with pytest.raises(Exception, match="naive datetime"):
             async with sessions.begin() as session:
                 session.add(ConversationState(chat_key="d", choices=[], expires_at=datetime(2026, 1, 1)))
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-async def postgres_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    """A fresh database on the shared test server, so other tests' tables do not interfere."""
-    name = f"storage_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url)
-    async with admin.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    engine = create_engine(make_url(postgres_url).set(database=name))
-    try:
-        yield engine
     finally:
         await engine.dispose()
 
