@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Config
-from bot.services.conversations import ConversationMemory
+from bot.services.conversations import ConversationMemory, Flow, StaleFlow
 from bot.services.procedures import ProcedureService
 
 
@@ -16,3 +16,6 @@ class Services:
     config: Config
     procedures: ProcedureService
     conversations: ConversationMemory
+
+
+__all__ = ["ConversationMemory", "Flow", "ProcedureService", "Services", "StaleFlow"]

@@ -1,11 +1,30 @@
-"""Conversation state in the database, so a restart between a list of choices and "2" loses nothing."""
+"""Conversation state in the database, so a restart between a question and its answer loses nothing.
+
+One row per chat key (``platform:chat_id``) holds two independent things, each with its own expiry:
+
+- the numbered choices last shown (:meth:`ConversationMemory.remember` / ``recall``), last writer wins;
+- at most one active multi-step flow (:class:`Flow`): a name, the step waiting for an answer, and a
+  little JSON data collected so far.
+
+Flows use optimistic concurrency. Every flow write adds one to the row's ``version``, and changing a
+flow you read (:meth:`ConversationMemory.advance`, :meth:`ConversationMemory.end_flow` with a
+:class:`Flow`) is a single ``UPDATE ... WHERE version = <the version read>``: an atomic compare-and-set
+on SQLite (one writer at a time) and on PostgreSQL (a concurrent UPDATE of the row waits for the
+first to commit, then re-checks the WHERE clause against the new row). Of two messages from one chat
+racing to answer the same step, in one process or in two, exactly one wins; the other gets
+:class:`StaleFlow`, and the dispatcher runs it again against the flow as it now is. So a flow
+handler must write through the store before it does anything else (send, publish, subscribe).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any, TypeAlias
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage import ConversationState, SessionFactory
@@ -13,12 +32,38 @@ from bot.storage.columns import utcnow
 from bot.storage.engine import begin_write
 
 DEFAULT_CHOICE_TTL = timedelta(minutes=30)
+DEFAULT_FLOW_TTL = timedelta(minutes=30)
+
+JSONValue: TypeAlias = str | int | float | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
+"""What a flow's data may hold: it goes through JSON as it is."""
+
+
+class StaleFlow(Exception):  # noqa: N818 - names the situation, like SchemaNotCurrent
+    """The flow changed (advanced, ended, replaced or expired) since it was read."""
+
+    def __init__(self, chat_key: str, version: int) -> None:
+        super().__init__(f"flow of {chat_key} is no longer at version {version}")
+        self.chat_key = chat_key
+        self.version = version
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A chat's active multi-step flow as read from the database (a snapshot, never updated in place)."""
+
+    chat_key: str
+    name: str
+    step: str
+    data: Mapping[str, JSONValue]
+    expires_at: datetime
+    ttl: timedelta
+    version: int
 
 
 class ConversationMemory:
-    """The numbered choices last shown per chat, kept in ``conversation_state`` until they expire.
+    """Pending numbered choices and the active flow per chat, in ``conversation_state``.
 
-    Implements :class:`bot.routing.ChoiceMemory`.
+    Implements :class:`bot.routing.ChoiceMemory` and :class:`bot.routing.FlowMemory`.
     """
 
     def __init__(
@@ -26,12 +71,16 @@ class ConversationMemory:
         sessions: SessionFactory,
         ttl: timedelta = DEFAULT_CHOICE_TTL,
         clock: Callable[[], datetime] = utcnow,
+        flow_ttl: timedelta = DEFAULT_FLOW_TTL,
     ) -> None:
-        if ttl <= timedelta(0):
+        if ttl <= timedelta(0) or flow_ttl <= timedelta(0):
             raise ValueError("ttl must be positive")
         self._sessions = sessions
         self._ttl = ttl
+        self._flow_ttl = flow_ttl
         self._clock = clock
+
+    # Numbered choices
 
     async def remember(self, chat_key: str, payloads: list[str]) -> None:
         """Store the payloads shown (an empty list forgets)."""
@@ -45,18 +94,19 @@ class ConversationMemory:
         async with self._sessions.begin() as session:
             await begin_write(session)
             row = await session.get(ConversationState, chat_key)
-            if not payloads:
-                if row is not None:
-                    await session.delete(row)
-                return
-            expires_at = self._clock() + self._ttl
+            now = self._clock()
             if row is None:
-                session.add(
-                    ConversationState(chat_key=chat_key, choices=list(payloads), expires_at=expires_at)
-                )
-            else:
-                row.choices = list(payloads)
-                row.expires_at = expires_at
+                if payloads:
+                    session.add(
+                        ConversationState(
+                            chat_key=chat_key, choices=list(payloads), expires_at=now + self._ttl, version=0
+                        )
+                    )
+                return
+            # Forgetting empties the row instead of deleting it: its version must never go back,
+            # or a handler holding an old flow could match a newer flow's version.
+            row.choices = list(payloads)
+            row.expires_at = now + self._ttl if payloads else now
 
     async def recall(self, chat_key: str) -> list[str]:
         """Return the payloads last shown, or [] if none or expired."""
@@ -66,10 +116,154 @@ class ConversationMemory:
             return []
         return [str(p) for p in row.choices]
 
-    async def purge_expired(self) -> int:
-        """Delete expired rows; return how many went."""
+    # Flows
+
+    async def start_flow(
+        self,
+        chat_key: str,
+        name: str,
+        step: str,
+        data: Mapping[str, JSONValue] | None = None,
+        ttl: timedelta | None = None,
+    ) -> Flow:
+        """Start flow ``name`` at ``step``, replacing any flow the chat had; each step lives ``ttl``."""
+        ttl = self._flow_ttl if ttl is None else ttl
+        if ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        values: dict[str, Any] = {
+            "flow_name": name,
+            "flow_step": step,
+            "flow_data": dict(data or {}),
+            "flow_expires_at": self._clock() + ttl,
+            "flow_ttl_seconds": round(ttl.total_seconds()),
+        }
+        version = await self._replace_flow(chat_key, values)
+        if version is None:
+            try:
+                async with self._sessions.begin() as session:
+                    session.add(
+                        ConversationState(
+                            chat_key=chat_key, choices=[], expires_at=self._clock(), version=1, **values
+                        )
+                    )
+                version = 1
+            except IntegrityError:
+                # Another message created the row meanwhile; replace its flow like any other.
+                version = await self._replace_flow(chat_key, values)
+                assert version is not None, "the row that collided is gone"
+        return self._snapshot(chat_key, values, version)
+
+    async def _replace_flow(self, chat_key: str, values: dict[str, Any]) -> int | None:
         async with self._sessions.begin() as session:
             result = await session.execute(
-                delete(ConversationState).where(ConversationState.expires_at <= self._clock())
+                update(ConversationState)
+                .where(ConversationState.chat_key == chat_key)
+                .values(version=ConversationState.version + 1, **values)
+                .returning(ConversationState.version)
             )
-        return int(getattr(result, "rowcount", 0) or 0)
+            return result.scalar_one_or_none()
+
+    async def flow(self, chat_key: str) -> Flow | None:
+        """Return the chat's active flow, or None if it has none or it expired."""
+        async with self._sessions() as session:
+            row = await session.get(ConversationState, chat_key)
+        if row is None or row.flow_name is None or row.flow_step is None:
+            return None
+        if row.flow_expires_at is None or row.flow_expires_at <= self._clock():
+            return None
+        return Flow(
+            chat_key=chat_key,
+            name=row.flow_name,
+            step=row.flow_step,
+            data=MappingProxyType(dict(row.flow_data or {})),
+            expires_at=row.flow_expires_at,
+            ttl=timedelta(seconds=row.flow_ttl_seconds or self._flow_ttl.total_seconds()),
+            version=row.version,
+        )
+
+    async def advance(
+        self,
+        flow: Flow,
+        step: str,
+        data: Mapping[str, JSONValue] | None = None,
+        ttl: timedelta | None = None,
+    ) -> Flow:
+        """Move ``flow`` to ``step`` merging ``data``, for ``ttl`` anew; :class:`StaleFlow` if it changed."""
+        ttl = flow.ttl if ttl is None else ttl
+        if ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        values: dict[str, Any] = {
+            "flow_name": flow.name,
+            "flow_step": step,
+            "flow_data": {**flow.data, **(data or {})},
+            "flow_expires_at": self._clock() + ttl,
+            "flow_ttl_seconds": round(ttl.total_seconds()),
+        }
+        if not await self._compare_and_set(flow, values):
+            raise StaleFlow(flow.chat_key, flow.version)
+        return self._snapshot(flow.chat_key, values, flow.version + 1)
+
+    async def end_flow(self, target: str | Flow) -> bool:
+        """End a chat key's flow (True if it had one), or exactly ``target`` as read (else StaleFlow)."""
+        cleared: dict[str, Any] = dict.fromkeys(
+            ("flow_name", "flow_step", "flow_data", "flow_expires_at", "flow_ttl_seconds")
+        )
+        if isinstance(target, Flow):
+            if not await self._compare_and_set(target, cleared):
+                raise StaleFlow(target.chat_key, target.version)
+            return True
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(ConversationState)
+                .where(ConversationState.chat_key == target, ConversationState.flow_name.is_not(None))
+                .values(version=ConversationState.version + 1, **cleared)
+            )
+        return _rowcount(result) > 0
+
+    async def _compare_and_set(self, flow: Flow, values: dict[str, Any]) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(ConversationState)
+                .where(
+                    ConversationState.chat_key == flow.chat_key,
+                    ConversationState.version == flow.version,
+                    ConversationState.flow_name == flow.name,
+                    ConversationState.flow_expires_at > self._clock(),
+                )
+                .values(version=ConversationState.version + 1, **values)
+            )
+        return _rowcount(result) == 1
+
+    def _snapshot(self, chat_key: str, values: dict[str, Any], version: int) -> Flow:
+        return Flow(
+            chat_key=chat_key,
+            name=values["flow_name"],
+            step=values["flow_step"],
+            data=MappingProxyType(dict(values["flow_data"])),
+            expires_at=values["flow_expires_at"],
+            ttl=timedelta(seconds=values["flow_ttl_seconds"]),
+            version=version,
+        )
+
+    # Housekeeping
+
+    async def purge_expired(self) -> int:
+        """Delete rows whose choices and flow have both expired; return how many went."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ConversationState).where(
+                    and_(
+                        ConversationState.expires_at <= now,
+                        or_(
+                            ConversationState.flow_expires_at.is_(None),
+                            ConversationState.flow_expires_at <= now,
+                        ),
+                    )
+                )
+            )
+        return _rowcount(result)
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
