@@ -40,6 +40,7 @@ TEXT_EVENT = "message.text.received"
 # Media the bot cannot read still reaches the core, which answers that it reads text only.
 MEDIA_EVENTS = frozenset({"message.image.received", "message.sticker.received"})
 GROUP = "GROUP"
+TYPING_WAIT = 2.0
 
 
 def unwrap(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -239,6 +240,8 @@ class ZaloChannel:
             log.warning(
                 "zalo: chat %s: %s refused (%s %s); skipped", chat_id, exc.method, exc.code, exc.description
             )
+        except ZaloTimeoutError as exc:
+            log.warning("zalo: chat %s: %s timed out; not sent again in case it arrived", chat_id, exc.method)
         except ZaloTransientError as exc:
             log.warning(
                 "zalo: chat %s: %s still failing (%s %s); skipped",
@@ -284,9 +287,10 @@ class ZaloChannel:
 
     async def _show_typing(self, chat_id: str) -> None:
         try:
-            await self.client.send_chat_action(chat_id, "typing")
-        except ZaloError as exc:
-            log.debug("zalo: typing indicator not shown (%s)", exc.code)
+            # A courtesy only: a slow or failing indicator must not hold the answer back.
+            await asyncio.wait_for(self.client.send_chat_action(chat_id, "typing"), TYPING_WAIT)
+        except (ZaloError, TimeoutError) as exc:
+            log.debug("zalo: typing indicator not shown (%s)", type(exc).__name__)
 
     async def _poll(self) -> None:
         """Ask for one update at a time until stopped; an idle poll (408) is normal."""
