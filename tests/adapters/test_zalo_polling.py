@@ -14,7 +14,7 @@ from bot.adapters.zalo import ZaloChannel, render
 from bot.markup import nfc_length, to_plain
 from bot.messages import Button, Incoming, Reply
 from tests.adapters.conftest import LONG_TEXT, PNG, Services, make_zalo_channel, zalo_config
-from tests.fakes.zalo_api import TEXT_LIMIT, FakeZalo, Fault
+from tests.fakes.zalo_api import TEXT_LIMIT, FakeZalo, Fault, SentMessage
 
 Answer = Callable[[Incoming], Awaitable[list[Reply]]]
 CHAT = "e4ea2cd5189df1c3a88c"
@@ -57,7 +57,7 @@ async def test_a_long_answer_arrives_in_order_in_parts_of_at_most_2000_nfc_chara
     assert positions == sorted(positions)
 
 
-def _complete(zalo: FakeZalo, chat: str, expected: str) -> list[object] | None:
+def _complete(zalo: FakeZalo, chat: str, expected: str) -> list[SentMessage] | None:
     sent = zalo.messages_to(chat)
     joined = "".join(m.text for m in sent).replace("\n", "").replace(" ", "")
     return list(sent) if joined == expected.replace("\n", "").replace(" ", "") else None
