@@ -54,9 +54,9 @@ async def build_core(
         memory = ConversationMemory(sessions)
         purged = await memory.purge_expired()
         procedures = ProcedureService(await load_index(sessions))
-        log.info("knowledge base: %d procedures; %d expired choice lists purged", procedures.count, purged)
+        log.info("knowledge base: %d procedures; %d expired conversations purged", procedures.count, purged)
         services = Services(config=config, procedures=procedures, conversations=memory)
-        dispatcher = Dispatcher(router, services, memory, fallback)
+        dispatcher = Dispatcher(router, services, memory, fallback, flows=memory)
         yield Core(config=config, services=services, dispatcher=dispatcher, engine=engine, sessions=sessions)
     finally:
         await engine.dispose()

@@ -1,13 +1,25 @@
-"""Route a neutral message to the handler that serves it."""
+"""Route a neutral message to the handler that serves it.
+
+Order, for one message: a button payload (or a number picking one of the choices last shown) goes
+to its payload handler; a command goes to its command handler and ends the chat's active flow
+first, so any command (``/huy`` included) is a way out and never an answer to a flow's question;
+other text, when the bot is addressed and the chat has an unexpired flow, goes to that flow's
+handler; everything else goes to the free-text handler. An expired flow is simply absent, so the
+message is routed as if there never was one.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Generic, Protocol, TypeVar
 
 from bot.messages import Incoming, Reply
+from bot.services.conversations import Flow, StaleFlow
+
+log = logging.getLogger(__name__)
 
 Svc = TypeVar("Svc")
 S_contra = TypeVar("S_contra", contravariant=True)
@@ -19,6 +31,16 @@ class Handler(Protocol[S_contra]):
     def __call__(self, msg: Incoming, svc: S_contra, /) -> Awaitable[list[Reply]]: ...
 
 
+class FlowHandler(Protocol[S_contra]):
+    """An async function answering free text within a flow; it moves the flow on through the services.
+
+    It must advance or end the flow before any other side effect: when it loses a race to another
+    message of the same chat, the store raises StaleFlow and the dispatcher runs it again.
+    """
+
+    def __call__(self, msg: Incoming, svc: S_contra, flow: Flow, /) -> Awaitable[list[Reply]]: ...
+
+
 class ChoiceMemory(Protocol):
     """Remembers the numbered choices last shown in a chat, so "2" can pick the second."""
 
@@ -27,6 +49,16 @@ class ChoiceMemory(Protocol):
 
     async def recall(self, chat_key: str) -> list[str]:
         """Return the payloads last shown, or [] if none or expired."""
+
+
+class FlowMemory(Protocol):
+    """Reads a chat's active flow and ends it (handlers start and advance flows through the services)."""
+
+    async def flow(self, chat_key: str) -> Flow | None:
+        """Return the chat's active flow, or None if it has none or it expired."""
+
+    async def end_flow(self, target: str) -> bool:
+        """End the chat's flow; True if it had one."""
 
 
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
@@ -50,11 +82,12 @@ def parse_command(text: str) -> Command | None:
 
 
 class Router(Generic[Svc]):
-    """Commands, button payloads by prefix, and one free-text fallback."""
+    """Commands, button payloads by prefix, flows by name, and one free-text fallback."""
 
     def __init__(self) -> None:
         self._commands: dict[str, Handler[Svc]] = {}
         self._payloads: dict[str, Handler[Svc]] = {}
+        self._flows: dict[str, FlowHandler[Svc]] = {}
         self._text: Handler[Svc] | None = None
 
     def command(self, *names: str) -> Callable[[Handler[Svc]], Handler[Svc]]:
@@ -85,10 +118,20 @@ class Router(Generic[Svc]):
 
         return register
 
+    def flow(self, name: str) -> Callable[[FlowHandler[Svc]], FlowHandler[Svc]]:
+        """Register the handler for free text while the chat's active flow is ``name``."""
+
+        def register(handler: FlowHandler[Svc]) -> FlowHandler[Svc]:
+            self._flows[name] = handler
+            return handler
+
+        return register
+
     def include(self, other: Router[Svc]) -> None:
         """Merge another feature's router into this one."""
         self._commands.update(other._commands)
         self._payloads.update(other._payloads)
+        self._flows.update(other._flows)
         if other._text is not None:
             self._text = other._text
 
@@ -96,6 +139,15 @@ class Router(Generic[Svc]):
     def commands(self) -> list[str]:
         """Names of every registered command."""
         return sorted(self._commands)
+
+    @property
+    def flows(self) -> list[str]:
+        """Names of every registered flow."""
+        return sorted(self._flows)
+
+    def flow_handler(self, name: str) -> FlowHandler[Svc] | None:
+        """The handler of flow ``name``, or None."""
+        return self._flows.get(name)
 
     def resolve(self, msg: Incoming) -> Handler[Svc] | None:
         """Pick the handler for a message, or None if nothing serves it."""
@@ -109,7 +161,14 @@ class Router(Generic[Svc]):
 
 
 class Dispatcher(Generic[Svc]):
-    """Turns numbered answers into button presses, runs the handler and remembers new choices."""
+    """Turns numbered answers into button presses, runs the handler and remembers new choices.
+
+    With ``flows`` (the conversation store), it also routes a chat's free text to its active flow.
+    A handler that loses a compare-and-set race raises :class:`StaleFlow`; the message is then
+    answered again from the top against the flow as it now is, as if it had arrived second.
+    """
+
+    STALE_ATTEMPTS = 5
 
     def __init__(
         self,
@@ -117,22 +176,47 @@ class Dispatcher(Generic[Svc]):
         services: Svc,
         memory: ChoiceMemory,
         fallback: Callable[[Incoming], list[Reply]],
+        *,
+        flows: FlowMemory | None = None,
     ) -> None:
+        if router.flows and flows is None:
+            raise ValueError(f"the router has flows {router.flows} but the dispatcher has no flow store")
         self._router = router
         self._services = services
         self._memory = memory
         self._fallback = fallback
+        self._flows = flows
 
     async def dispatch(self, msg: Incoming) -> list[Reply]:
         """Answer one message; never raises for bad input (handlers' bugs do propagate)."""
         msg = await self._resolve_number(msg)
-        handler = self._router.resolve(msg)
-        replies = self._fallback(msg) if handler is None else await handler(msg, self._services)
+        for attempt in range(1, self.STALE_ATTEMPTS + 1):
+            try:
+                replies = await self._answer(msg)
+                break
+            except StaleFlow:
+                if attempt == self.STALE_ATTEMPTS:
+                    raise
+                log.info("chat %s: flow changed under message, answering again", msg.chat.key)
         shown = [b.payload for r in replies for b in r.buttons]
         # Silence (e.g. group chatter not meant for the bot) must not wipe a list someone is answering.
         if replies and (shown or msg.payload is None):
             await self._memory.remember(msg.chat.key, shown)
         return replies
+
+    async def _answer(self, msg: Incoming) -> list[Reply]:
+        if self._flows is not None and msg.payload is None:
+            if parse_command(msg.text) is not None:
+                await self._flows.end_flow(msg.chat.key)
+            elif msg.addressed and msg.text.strip():
+                flow = await self._flows.flow(msg.chat.key)
+                if flow is not None:
+                    flow_handler = self._router.flow_handler(flow.name)
+                    if flow_handler is not None:
+                        return await flow_handler(msg, self._services, flow)
+                    log.warning("chat %s: no handler for flow %r; routing normally", msg.chat.key, flow.name)
+        handler = self._router.resolve(msg)
+        return self._fallback(msg) if handler is None else await handler(msg, self._services)
 
     async def _resolve_number(self, msg: Incoming) -> Incoming:
         if msg.payload is not None:

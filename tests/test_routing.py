@@ -1,9 +1,22 @@
-"""The router and dispatcher: commands, payloads, numbered answers, and choice memory."""
+"""The router and dispatcher: commands, payloads, numbered answers, choice memory, and flows."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import cast
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
 from bot.routing import Dispatcher, Router, parse_command
+from bot.services.conversations import ConversationMemory, Flow
+from bot.storage import create_engine, session_factory
+from bot.storage.migrate import upgrade_engine
 
 CHAT = ChatRef(Platform.CONSOLE, "c1")
 OTHER = ChatRef(Platform.TELEGRAM, "c2")
@@ -91,3 +104,215 @@ async def test_unknown_command_and_payload_reach_the_fallback() -> None:
     dispatcher, _ = build()
     assert [r.text for r in await dispatcher.dispatch(Incoming(CHAT, "u", text="/nope"))] == ["fallback"]
     assert [r.text for r in await dispatcher.dispatch(Incoming(CHAT, "u", payload="zz:1"))] == ["fallback"]
+
+
+# Flows, through the real Dispatcher and the real store on a SQLite file.
+
+
+@dataclass
+class DemoServices:
+    """What the demonstration handlers use: the store, and what was confirmed (the side effect)."""
+
+    conversations: ConversationMemory
+    saved: list[int] = field(default_factory=list)
+
+
+def demo_router(on_flow_read: Callable[[], Awaitable[None]] | None = None) -> Router[DemoServices]:
+    """'/so' asks for a number, then asks to confirm it with two buttons; '/tim' and text as usual."""
+    router: Router[DemoServices] = Router()
+
+    @router.command("so")
+    async def ask(msg: Incoming, svc: DemoServices) -> list[Reply]:
+        await svc.conversations.start_flow(msg.chat.key, "so", "ask")
+        return [Reply("Nhập một số")]
+
+    @router.flow("so")
+    async def answer(msg: Incoming, svc: DemoServices, flow: Flow) -> list[Reply]:
+        if on_flow_read is not None:
+            await on_flow_read()
+        if flow.step == "ask":
+            if not msg.text.strip().isdigit():
+                return [Reply("Cần một số")]
+            number = int(msg.text)
+            await svc.conversations.advance(flow, "confirm", {"n": number})
+            return [Reply(f"Xác nhận {number}?", buttons=(Button("Có", "so:yes"), Button("Không", "so:no")))]
+        return [
+            Reply("Chọn 1 (Có) hoặc 2 (Không)", buttons=(Button("Có", "so:yes"), Button("Không", "so:no")))
+        ]
+
+    @router.payload("so")
+    async def confirm(msg: Incoming, svc: DemoServices) -> list[Reply]:
+        flow = await svc.conversations.flow(msg.chat.key)
+        if on_flow_read is not None:
+            await on_flow_read()
+        if flow is None or flow.step != "confirm":
+            return [Reply("Hết hạn")]
+        # End first: a second press racing this one then gets StaleFlow and saves nothing.
+        await svc.conversations.end_flow(flow)
+        number = flow.data["n"]
+        assert isinstance(number, int)
+        if msg.payload == "so:yes":
+            svc.saved.append(number)
+            return [Reply(f"Đã lưu {number}")]
+        return [Reply("Đã huỷ")]
+
+    @router.command("tim")
+    async def find(msg: Incoming, svc: DemoServices) -> list[Reply]:
+        return [Reply(f"tim:{msg.text}")]
+
+    @router.text()
+    async def text(msg: Incoming, svc: DemoServices) -> list[Reply]:
+        return [] if not msg.addressed else [Reply(f"text:{msg.text}")]
+
+    return router
+
+
+class Demo:
+    """A dispatcher over the demonstration router and a ConversationMemory on one SQLite file."""
+
+    def __init__(self, engine: AsyncEngine, router: Router[DemoServices], clock: Clock) -> None:
+        self.memory = ConversationMemory(session_factory(engine), clock=clock)
+        self.services = DemoServices(self.memory)
+        self.dispatcher = Dispatcher(
+            router, self.services, self.memory, lambda m: [Reply("fallback")], flows=self.memory
+        )
+
+    async def say(self, text: str = "", payload: str | None = None, addressed: bool = True) -> list[str]:
+        """Send one message from CHAT; return the reply texts."""
+        replies = await self.dispatcher.dispatch(
+            Incoming(CHAT, "u", text=text, payload=payload, addressed=addressed)
+        )
+        return [r.text for r in replies]
+
+
+class Clock:
+    """A settable clock."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated SQLite file."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}")
+    await upgrade_engine(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def test_a_flow_asks_a_number_then_confirms_it_by_number_or_button(engine: AsyncEngine) -> None:
+    demo = Demo(engine, demo_router(), Clock())
+    assert await demo.say("/so") == ["Nhập một số"]
+    assert await demo.say("bảy") == ["Cần một số"]
+    assert await demo.say("7") == ["Xác nhận 7?"]
+    assert await demo.say("1") == ["Đã lưu 7"]
+    assert demo.services.saved == [7]
+    assert await demo.memory.flow(CHAT.key) is None
+    assert await demo.say("8") == ["text:8"]
+    await demo.say("/so")
+    await demo.say("9")
+    assert await demo.say(payload="so:no") == ["Đã huỷ"]
+    assert demo.services.saved == [7]
+
+
+async def test_a_flow_resumes_at_its_step_after_a_restart(engine: AsyncEngine, tmp_path: Path) -> None:
+    clock = Clock()
+    await Demo(engine, demo_router(), clock).say("/so")
+    for answer, expected in (("12", "Xác nhận 12?"), ("1", "Đã lưu 12")):
+        restarted = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}")
+        try:
+            demo = Demo(restarted, demo_router(), clock)
+            assert await demo.say(answer) == [expected]
+        finally:
+            await restarted.dispose()
+    assert demo.services.saved == [12]
+
+
+async def test_a_command_ends_the_active_flow_and_is_answered_normally(engine: AsyncEngine) -> None:
+    demo = Demo(engine, demo_router(), Clock())
+    await demo.say("/so")
+    assert await demo.say("/tim khai sinh") == ["tim:/tim khai sinh"]
+    assert await demo.memory.flow(CHAT.key) is None
+    assert await demo.say("5") == ["text:5"]
+    await demo.say("/so")
+    assert await demo.say("/huy") == ["fallback"]
+    assert await demo.say("5") == ["text:5"]
+
+
+async def test_an_expired_flow_falls_back_to_normal_routing(engine: AsyncEngine) -> None:
+    clock = Clock()
+    demo = Demo(engine, demo_router(), clock)
+    await demo.say("/so")
+    clock.now += timedelta(minutes=29)
+    assert await demo.say("x") == ["Cần một số"]
+    clock.now += timedelta(minutes=30)
+    assert await demo.say("5") == ["text:5"]
+
+
+async def test_chatter_not_addressed_to_the_bot_does_not_answer_a_flow(engine: AsyncEngine) -> None:
+    demo = Demo(engine, demo_router(), Clock())
+    await demo.say("/so")
+    assert await demo.say("5", addressed=False) == []
+    flow = await demo.memory.flow(CHAT.key)
+    assert flow is not None and flow.step == "ask"
+
+
+async def test_a_flow_without_a_handler_here_is_routed_normally(engine: AsyncEngine) -> None:
+    demo = Demo(engine, demo_router(), Clock())
+    await demo.memory.start_flow(CHAT.key, "chidao", "title")
+    assert await demo.say("Họp giao ban") == ["text:Họp giao ban"]
+
+
+class HoldFirstReads:
+    """Makes the first ``n`` handler calls wait for each other after reading the flow: a forced race."""
+
+    def __init__(self, n: int = 2) -> None:
+        self.barrier = asyncio.Barrier(n)
+        self.n = n
+        self.reads = 0
+        self.armed = True
+
+    async def __call__(self) -> None:
+        if not self.armed:
+            return
+        self.reads += 1
+        if self.reads <= self.n:
+            await self.barrier.wait()
+
+
+async def test_two_racing_answers_to_one_step_are_answered_one_after_the_other(engine: AsyncEngine) -> None:
+    hold = HoldFirstReads()
+    demo = Demo(engine, demo_router(hold), Clock())
+    await demo.say("/so")
+    started = await demo.memory.flow(CHAT.key)
+    assert started is not None
+    first, second = await asyncio.gather(demo.say("5"), demo.say("6"))
+    assert hold.reads == 3, "the loser was answered again"
+    flow = await demo.memory.flow(CHAT.key)
+    assert flow is not None and flow.step == "confirm" and flow.version == started.version + 1
+    winner = [f"Xác nhận {flow.data['n']}?"]
+    assert sorted([first, second]) == sorted([winner, ["Chọn 1 (Có) hoặc 2 (Không)"]])
+
+
+async def test_two_racing_confirmations_save_once(engine: AsyncEngine) -> None:
+    hold = HoldFirstReads()
+    hold.armed = False
+    demo = Demo(engine, demo_router(hold), Clock())
+    await demo.say("/so")
+    await demo.say("4")
+    hold.armed = True
+    answers = await asyncio.gather(demo.say(payload="so:yes"), demo.say("1"))
+    assert hold.reads == 3, "the loser was answered again"
+    assert sorted(answers) == [["Hết hạn"], ["Đã lưu 4"]]
+    assert demo.services.saved == [4]
+
+
+def test_a_router_with_flows_needs_a_flow_store() -> None:
+    with pytest.raises(ValueError, match="flow store"):
+        Dispatcher(demo_router(), DemoServices(cast(ConversationMemory, None)), Memory(), lambda m: [])
