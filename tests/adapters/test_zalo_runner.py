@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import signal
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
@@ -184,3 +189,41 @@ async def test_stopping_finishes_a_reply_in_flight(zalo: FakeZalo, database: Dat
         await asyncio.wait_for(task, 3)
     [sent] = zalo.messages_to(CHAT)
     assert "căn cước" in sent.text.lower()
+
+
+def test_motcua_run_serves_zalo_alone_until_sigterm_and_exits_0(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}"
+    asyncio.run(test_telegram_runner._prepare(url))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    zalo = FakeZalo()
+    asyncio.run_coroutine_threadsafe(zalo.start(), loop).result(5)
+    root = logging.getLogger()
+    level, formatters = root.level, [(h, h.formatter) for h in root.handlers]
+
+    def resident_then_sigterm() -> None:
+        loop.call_soon_threadsafe(zalo.push_text, CHAT, "cấp lại căn cước")
+        try:
+            asyncio.run_coroutine_threadsafe(zalo.wait_messages(CHAT, 1, within=10), loop).result(12)
+            # Stopped while the next long poll is waiting: it must not hold the exit for 30 s.
+            asyncio.run_coroutine_threadsafe(zalo.wait_for(lambda: zalo.waiting_polls, 5), loop).result(6)
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    killer = threading.Thread(target=resident_then_sigterm)
+    try:
+        killer.start()
+        began = time.monotonic()
+        assert runner.run(config_for(zalo, DatabaseConfig(url=url))) == 0
+        assert time.monotonic() - began < 15
+        killer.join(5)
+        assert "căn cước" in zalo.messages_to(CHAT)[0].text.lower()
+    finally:
+        root.setLevel(level)
+        for handler, formatter in formatters:
+            handler.setFormatter(formatter)
+        asyncio.run_coroutine_threadsafe(zalo.close(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
