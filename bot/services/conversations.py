@@ -18,6 +18,7 @@ handler must write through the store before it does anything else (send, publish
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -135,7 +136,7 @@ class ConversationMemory:
             "flow_step": step,
             "flow_data": dict(data or {}),
             "flow_expires_at": self._clock() + ttl,
-            "flow_ttl_seconds": round(ttl.total_seconds()),
+            "flow_ttl_seconds": math.ceil(ttl.total_seconds()),
         }
         version = await self._replace_flow(chat_key, values)
         if version is None:
@@ -197,7 +198,7 @@ class ConversationMemory:
             "flow_step": step,
             "flow_data": {**flow.data, **(data or {})},
             "flow_expires_at": self._clock() + ttl,
-            "flow_ttl_seconds": round(ttl.total_seconds()),
+            "flow_ttl_seconds": math.ceil(ttl.total_seconds()),
         }
         if not await self._compare_and_set(flow, values):
             raise StaleFlow(flow.chat_key, flow.version)

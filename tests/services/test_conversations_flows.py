@@ -251,3 +251,12 @@ def _downgrade(connection: Connection, revision: str) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.downgrade(cfg, revision)
+
+
+async def test_a_step_shorter_than_a_second_still_lives_and_can_advance(db: Database) -> None:
+    clock = Clock()
+    memory = ConversationMemory(db.sessions(), clock=clock)
+    flow = await memory.start_flow(CHAT, "so", "ask", ttl=timedelta(milliseconds=300))
+    moved = await memory.advance(flow, "confirm")
+    assert moved.ttl == timedelta(seconds=1)
+    assert await memory.flow(CHAT) == moved
