@@ -51,6 +51,7 @@ test: lint typecheck unit
 
 bench: install
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/throughput.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
