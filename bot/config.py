@@ -76,7 +76,7 @@ class ZaloConfig:
     webhook_url: str = ""
     webhook_path: str = "/zalo/webhook"
     webhook_secret: str = ""
-    poll_timeout: int = 30
+    poll_timeout: int = 10
 
     @property
     def enabled(self) -> bool:

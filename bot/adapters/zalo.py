@@ -13,11 +13,13 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot import texts
 from bot.adapters import ChannelError
 from bot.adapters.http_server import RecentKeys
 from bot.adapters.zalo_client import (
+    POLL_SLACK,
     BotInfo,
     ZaloClient,
     ZaloError,
@@ -148,6 +150,7 @@ class ZaloChannel:
         answer_unaddressed: bool = False,
         typing: bool = True,
         dedup_capacity: int = 10_000,
+        replace_webhook: bool = False,
     ) -> None:
         self.config = config
         self.client = client or ZaloClient(config.token, config.base_url)
@@ -158,6 +161,7 @@ class ZaloChannel:
         self._image_host = image_host
         self._answer_unaddressed = answer_unaddressed
         self._typing = typing
+        self._replace_webhook = replace_webhook
         self._seen = RecentKeys(dedup_capacity)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -168,6 +172,7 @@ class ZaloChannel:
     async def start(self) -> None:
         """Check the token (getMe), then register the webhook or start polling.
 
+        Polling refuses to start while a webhook is set, unless ``replace_webhook`` is true.
         Raises :class:`bot.adapters.ChannelError` when Zalo refuses or cannot be reached.
         """
         try:
@@ -176,24 +181,59 @@ class ZaloChannel:
                 await self.client.set_webhook(self.config.webhook_url, self.config.webhook_secret)
                 log.info("zalo: webhook registered, serving as %s", self.me.account_name or self.me.id)
             else:
-                # getUpdates does not work while a webhook is set.
-                await self.client.delete_webhook()
+                await self._clear_webhook()
                 self._stopping.clear()
                 self._poller = asyncio.create_task(self._poll())
                 log.info("zalo: polling as %s", self.me.account_name or self.me.id)
         except ZaloError as exc:
             await self.client.close()
             raise ChannelError(f"zalo: {type(exc).__name__}: {exc}") from None
+        except ChannelError:
+            await self.client.close()
+            raise
+
+    async def _clear_webhook(self) -> None:
+        """Delete the webhook getUpdates needs gone, but never a live one by mistake."""
+        url = await self._webhook_url()
+        if url and not self._replace_webhook:
+            # A polling instance started by mistake would otherwise cut the production webhook off.
+            host = urlsplit(url).netloc or "?"
+            raise ChannelError(
+                f"zalo: a webhook is set (host {self.client.redact(host)}); polling would delete it. "
+                'Use mode = "webhook", or delete the webhook first if polling is really meant.'
+            )
+        if url:
+            log.warning("zalo: deleting the webhook set at %s to poll", urlsplit(url).netloc or "?")
+        await self.client.delete_webhook()
+
+    async def _webhook_url(self) -> str:
+        try:
+            info = await self.client.get_webhook_info()
+        except ZaloPermanentError as exc:
+            # Some deployments answer 404 when no webhook is set.
+            if exc.code == 404:
+                return ""
+            raise
+        url = info.get("url") if isinstance(info, dict) else None
+        return url if isinstance(url, str) else ""
 
     async def stop(self) -> None:
-        """Stop polling at once, finish the replies in flight, then close the HTTP session."""
+        """Stop asking for updates, let the long poll in flight end and answer it, then close."""
         self._stopping.set()
-        if self._poller is not None:
-            # A long poll waits up to poll_timeout seconds for nothing; stopping does not wait for it.
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+        poller, self._poller = self._poller, None
+        if poller is not None:
+            # getUpdates has no offset: a poll abandoned here stays open on Zalo's side, takes the next
+            # message and writes it to a dead connection. So the poll (at most poll_timeout seconds) is
+            # awaited, not cancelled; only a forced stop (this coroutine cancelled) still cancels it.
+            try:
+                await asyncio.wait({poller}, timeout=self.config.poll_timeout + POLL_SLACK)
+                if not poller.done():
+                    log.warning("zalo: the last long poll did not end in time; cancelled")
+            finally:
+                if not poller.done():
+                    poller.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await poller
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.client.close()

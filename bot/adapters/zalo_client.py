@@ -14,8 +14,11 @@ from typing import Any
 from aiohttp import ClientError, ClientSession, ClientTimeout
 
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
+DEFAULT_POLL_TIMEOUT = 10
 IDLE_POLL = 408
 RATE_LIMITED = 429
+# How much longer than the long poll itself the HTTP request may take before it is given up.
+POLL_SLACK = 10
 # Codes Zalo (or a proxy in front of it) uses for "try again later".
 _TRANSIENT_CODES = frozenset({IDLE_POLL, RATE_LIMITED, 500, 502, 503, 504})
 
@@ -105,13 +108,14 @@ class ZaloClient:
         if body.get("ok") is True:
             return body.get("result")
         code = _code(body.get("error_code"), status)
-        description = self._redact(str(body.get("description") or f"HTTP {status}"))
+        description = self.redact(str(body.get("description") or f"HTTP {status}"))
         retry_after = _retry_after(body)
         if code in _TRANSIENT_CODES or code >= 500 or status in _TRANSIENT_CODES or status >= 500:
             raise ZaloTransientError(method, code, description, retry_after)
         raise ZaloPermanentError(method, code, description)
 
-    def _redact(self, text: str) -> str:
+    def redact(self, text: str) -> str:
+        """``text`` with the token blanked out."""
         return text.replace(self._token, "<token>") if self._token else text
 
     async def get_me(self) -> BotInfo:
@@ -126,11 +130,13 @@ class ZaloClient:
             can_join_groups=bool(result.get("can_join_groups")),
         )
 
-    async def get_updates(self, poll_seconds: int = 30) -> dict[str, Any] | None:
+    async def get_updates(self, poll_seconds: int = DEFAULT_POLL_TIMEOUT) -> dict[str, Any] | None:
         """Long-poll for one update; None when the poll ended idle (HTTP 408 or an empty result)."""
         try:
             # Zalo documents the timeout as a string of seconds; the HTTP wait is a little longer.
-            result = await self.call("getUpdates", {"timeout": str(poll_seconds)}, wait=poll_seconds + 10)
+            result = await self.call(
+                "getUpdates", {"timeout": str(poll_seconds)}, wait=poll_seconds + POLL_SLACK
+            )
         except ZaloTransientError as exc:
             if exc.code == IDLE_POLL:
                 return None
@@ -185,6 +191,8 @@ def _retry_after(body: dict[str, Any]) -> float | None:
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_POLL_TIMEOUT",
+    "POLL_SLACK",
     "BotInfo",
     "ZaloClient",
     "ZaloError",

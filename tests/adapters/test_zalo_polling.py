@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from bot import texts
+from bot.adapters import ChannelError
 from bot.adapters.zalo import ZaloChannel, render
+from bot.adapters.zalo_client import ZaloClient
 from bot.markup import nfc_length, to_plain
 from bot.messages import Button, Incoming, Reply
 from tests.adapters.conftest import LONG_TEXT, PNG, Services, make_zalo_channel, zalo_config
@@ -19,6 +22,17 @@ from tests.fakes.zalo_api import TEXT_LIMIT, FakeZalo, Fault, SentMessage
 Answer = Callable[[Incoming], Awaitable[list[Reply]]]
 CHAT = "e4ea2cd5189df1c3a88c"
 OTHER = "7b1c0d9e2f3a4b5c6d7e"
+
+
+@pytest.fixture
+async def zalo_channel(zalo: FakeZalo, answer: Answer) -> AsyncIterator[ZaloChannel]:
+    """A polling Zalo channel with a 1 s long poll, since stopping waits for the poll in flight."""
+    channel = make_zalo_channel(zalo, answer, poll_timeout=1)
+    await channel.start()
+    try:
+        yield channel
+    finally:
+        await channel.stop()
 
 
 async def test_a_question_is_answered_with_numbered_choices_and_a_typed_number_picks_one(
@@ -118,7 +132,7 @@ async def test_polling_survives_server_errors_with_backoff(
     zalo: FakeZalo, answer: Answer, caplog: pytest.LogCaptureFixture
 ) -> None:
     zalo.inject("getUpdates", Fault.server_error(502), times=3)
-    channel = make_zalo_channel(zalo, answer)
+    channel = make_zalo_channel(zalo, answer, poll_timeout=1)
     await channel.start()
     try:
         zalo.push_text(CHAT, "sau sự cố")
@@ -197,7 +211,7 @@ async def test_a_reply_with_an_image_goes_by_send_photo_when_an_image_host_is_se
     async def answer(msg: Incoming) -> list[Reply]:
         return [Reply("<b>Mã QR</b> nộp hồ sơ", buttons=(Button("Mở", "p:1"),), image=PNG)]
 
-    channel = ZaloChannel(zalo_config(zalo), answer, image_host=host, retry_delay=0.02)
+    channel = ZaloChannel(zalo_config(zalo, poll_timeout=1), answer, image_host=host, retry_delay=0.02)
     await channel.start()
     try:
         zalo.push_text(CHAT, "qr")
@@ -209,7 +223,7 @@ async def test_a_reply_with_an_image_goes_by_send_photo_when_an_image_host_is_se
     assert sent.text == "Mã QR nộp hồ sơ\n\n1. Mở"
 
 
-async def test_stop_is_prompt_during_a_long_poll_and_finishes_replies_in_flight(
+async def test_stop_lets_the_long_poll_end_on_the_server_and_finishes_replies_in_flight(
     zalo: FakeZalo,
 ) -> None:
     release = asyncio.Event()
@@ -220,7 +234,7 @@ async def test_stop_is_prompt_during_a_long_poll_and_finishes_replies_in_flight(
         await release.wait()
         return [Reply("xong")]
 
-    channel = make_zalo_channel(zalo, slow, poll_timeout=30)
+    channel = make_zalo_channel(zalo, slow, poll_timeout=1)
     await channel.start()
     zalo.push_text(CHAT, "chậm")
     await asyncio.wait_for(started.wait(), 3)
@@ -233,3 +247,106 @@ async def test_stop_is_prompt_during_a_long_poll_and_finishes_replies_in_flight(
     await asyncio.wait_for(stopping, 3)
     assert time.monotonic() - began < 2
     assert [m.text for m in zalo.messages_to(CHAT)] == ["xong"]
+    # The last poll ended on the server (idle, 408) before stop returned: nothing is left waiting there.
+    assert zalo.waiting_polls == 0
+    assert [c.status for c in zalo.calls_of("getUpdates")][-1] == 408
+
+
+async def test_a_message_sent_while_the_channel_stops_is_answered_before_it_stops(
+    zalo: FakeZalo, answer: Answer
+) -> None:
+    channel = make_zalo_channel(zalo, answer, poll_timeout=2)
+    await channel.start()
+    await zalo.wait_for(lambda: zalo.waiting_polls)
+    stopping = asyncio.create_task(channel.stop())
+    await asyncio.sleep(0)
+    polls = len(zalo.calls_of("getUpdates"))
+    zalo.push_text(CHAT, "đúng lúc tắt")
+    await asyncio.wait_for(stopping, 4)
+    [sent] = zalo.messages_to(CHAT)
+    assert sent.text.startswith("Bạn hỏi: đúng lúc tắt")
+    assert not zalo.lost and not zalo.pending
+    # The poll in flight took the message; no new poll was started after stop.
+    assert len(zalo.calls_of("getUpdates")) == polls + 1
+    assert zalo.waiting_polls == 0
+
+
+async def test_a_message_sent_across_a_restart_is_answered_by_the_new_channel(
+    zalo: FakeZalo, answer: Answer
+) -> None:
+    first = make_zalo_channel(zalo, answer, poll_timeout=1)
+    await first.start()
+    await zalo.wait_for(lambda: zalo.waiting_polls)
+    await first.stop()
+    zalo.push_text(CHAT, "sau khi khởi động lại")
+    second = make_zalo_channel(zalo, answer, poll_timeout=1)
+    await second.start()
+    try:
+        [sent] = await zalo.wait_messages(CHAT, 1)
+    finally:
+        await second.stop()
+    assert sent.text.startswith("Bạn hỏi: sau khi khởi động lại")
+    assert not zalo.lost
+
+
+async def test_a_forced_stop_cancels_the_long_poll_at_once(zalo: FakeZalo, answer: Answer) -> None:
+    channel = make_zalo_channel(zalo, answer, poll_timeout=30)
+    await channel.start()
+    await zalo.wait_for(lambda: zalo.waiting_polls)
+    stopping = asyncio.create_task(channel.stop())
+    await asyncio.sleep(0)
+    began = time.monotonic()
+    stopping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
+    assert time.monotonic() - began < 1
+    await channel.client.close()
+    # The abandoned poll is still open on the server: the next message goes to it and is lost.
+    zalo.push_text(CHAT, "mất")
+    await zalo.wait_for(lambda: [c for c in zalo.calls_of("getUpdates") if c.status == 200])
+    assert not zalo.pending and not zalo.messages_to(CHAT)
+
+
+async def test_polling_refuses_to_start_while_a_webhook_is_set(zalo: FakeZalo, answer: Answer) -> None:
+    webhook = "https://bot.example.gov.vn/zalo/webhook"
+    zalo.webhook_url, zalo.webhook_secret = webhook, "production-secret-0123"
+    channel = make_zalo_channel(zalo, answer, poll_timeout=1)
+    with pytest.raises(ChannelError) as refused:
+        await channel.start()
+    message = str(refused.value)
+    assert "webhook" in message and "bot.example.gov.vn" in message
+    assert zalo.token not in message and zalo.token.split(":", 1)[1] not in message
+    assert zalo.webhook_url == webhook and not zalo.calls_of("deleteWebhook")
+    assert not zalo.calls_of("getUpdates")
+
+
+async def test_polling_replaces_a_webhook_only_when_told_to(zalo: FakeZalo, answer: Answer) -> None:
+    zalo.webhook_url, zalo.webhook_secret = "https://old.example/zalo", "old-secret-0123456"
+    channel = ZaloChannel(zalo_config(zalo, poll_timeout=1), answer, replace_webhook=True)
+    await channel.start()
+    try:
+        assert zalo.webhook_url == "" and len(zalo.calls_of("deleteWebhook")) == 1
+        zalo.push_text(CHAT, "thay webhook")
+        [sent] = await zalo.wait_messages(CHAT, 1)
+    finally:
+        await channel.stop()
+    assert sent.text.startswith("Bạn hỏi: thay webhook")
+
+
+async def test_an_empty_webhook_url_counts_as_no_webhook(zalo: FakeZalo, answer: Answer) -> None:
+    # The fake answers 404 when no webhook is set; an ``ok`` answer with an empty url means the same.
+    class EmptyInfo(ZaloClient):
+        async def get_webhook_info(self) -> Any:
+            return {"url": "", "updated_at": 0}
+
+    channel = ZaloChannel(
+        zalo_config(zalo, poll_timeout=1), answer, client=EmptyInfo(zalo.token, zalo.base_url)
+    )
+    await channel.start()
+    try:
+        zalo.push_text(CHAT, "không có webhook")
+        [sent] = await zalo.wait_messages(CHAT, 1)
+    finally:
+        await channel.stop()
+    assert sent.text.startswith("Bạn hỏi: không có webhook")
+    assert len(zalo.calls_of("deleteWebhook")) == 1

@@ -7,6 +7,11 @@ are milliseconds; sendMessage refuses empty text or more than 2000 characters (c
 setWebhook makes it POST each event as ``{ok: true, result: {event_name, message}}`` with the secret in
 ``X-Bot-Api-Secret-Token``. Faults (rate limit, 5xx, refusals, slow answers) can be injected per method
 and chat. Error descriptions are plausible, not verbatim copies of Zalo's.
+
+A long poll whose client went away is NOT ended: like an aiohttp server (and plausibly Zalo's), the fake
+keeps waiting and hands the next update to the dead connection. getUpdates has no offset to confirm
+with, so that update is lost; the losses the fake can see are kept in :attr:`FakeZalo.lost`. This is what
+makes a client that abandons its poll (on stop, say) lose messages, as it would in production.
 """
 
 from __future__ import annotations
@@ -143,6 +148,8 @@ class FakeZalo:
         self.blocked_chats: set[str] = set()
         self.idle_polls = 0
         self.waiting_polls = 0
+        self.lost: list[JSON] = []
+        """Updates handed to a getUpdates whose client had already gone."""
         self._updates: list[JSON] = []
         self._known_chats: set[str] = set()
         self._injections: dict[str, list[_Injection]] = {}
@@ -169,7 +176,8 @@ class FakeZalo:
         """Listen on 127.0.0.1 at a free port."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+        # Pinned, not left to aiohttp's default: a client going away must not end its long poll.
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None, handler_cancellation=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -330,6 +338,8 @@ class FakeZalo:
             result = await implementation(params)
         except ApiError as exc:
             return self._record(method, params, exc)
+        if method.lower() == "getupdates" and (request.transport is None or request.transport.is_closing()):
+            self.lost.append(result)
         return self._record(method, params, result)
 
     def _record(self, method: str, params: JSON, outcome: Any) -> web.Response:
