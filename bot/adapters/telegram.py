@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,10 +40,10 @@ from telegram.ext import (
     Defaults,
     TypeHandler,
 )
-from telegram.request import HTTPXRequest
 
 from bot import texts
 from bot.adapters import ChannelError
+from bot.adapters.telegram_request import AiohttpRequest, TolerantUpdatesRequest, withhold_unparsed_batches
 from bot.config import TelegramConfig
 from bot.markup import split, to_plain
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
@@ -161,40 +159,6 @@ def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-class _TolerantUpdatesRequest(HTTPXRequest):
-    """getUpdates transport that replaces an update PTB cannot parse with a bare one of the same id.
-
-    PTB parses a whole getUpdates batch at once: one malformed update would make every poll fail
-    without confirming it, so polling would be stuck on it forever.
-    """
-
-    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        """Send the request; sanitise a successful getUpdates answer."""
-        code, payload = await super().do_request(url, method, *args, **kwargs)
-        if code != HTTPStatus.OK or not url.endswith("/getUpdates"):
-            return code, payload
-        try:
-            body = json.loads(payload)
-        except ValueError:
-            return code, payload
-        result = body.get("result") if isinstance(body, dict) else None
-        if not isinstance(result, list):
-            return code, payload
-        body["result"] = [
-            _sane(raw) for raw in result if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
-        ]
-        return code, json.dumps(body).encode("utf-8")
-
-
-def _sane(raw: dict[str, Any]) -> dict[str, Any]:
-    try:
-        Update.de_json(dict(raw), None)
-    except (AttributeError, TypeError, ValueError, KeyError):
-        log.warning("telegram update %s is malformed; ignored", raw["update_id"])
-        return {"update_id": raw["update_id"]}
-    return raw
-
-
 def parse_update(data: object, bot: Bot) -> Update | None:
     """Build an Update from a webhook body; None (logged) when it is not a readable update."""
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
@@ -208,9 +172,13 @@ def parse_update(data: object, bot: Bot) -> Update | None:
 
 def build_application(config: TelegramConfig, timezone: str, *, concurrency: int = 32) -> TgApplication:
     """The real PTB Application for our settings (no JobQueue, no persistence, no built-in webhook server)."""
+    # Each update being answered holds at most one connection at a time; the rest serve callback acks.
+    pool = max(2 * concurrency, 8)
     builder = (
         ApplicationBuilder()
         .token(config.token)
+        .request(AiohttpRequest(connection_pool_size=pool))
+        .get_updates_request(TolerantUpdatesRequest(connection_pool_size=1))
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
         .rate_limiter(AIORateLimiter(max_retries=config.rate_limiter_retries))
@@ -221,7 +189,7 @@ def build_application(config: TelegramConfig, timezone: str, *, concurrency: int
     if config.mode == "webhook":
         builder = builder.updater(None)
     else:
-        builder = builder.get_updates_request(_TolerantUpdatesRequest(connection_pool_size=1))
+        withhold_unparsed_batches()
     return builder.build()
 
 
