@@ -14,10 +14,10 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from bot.messages import Incoming, Reply
-from bot.services.conversations import Flow, StaleFlow
+from bot.services.conversations import ChatState, Flow, StaleFlow
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,17 @@ class FlowMemory(Protocol):
 
     async def end_flow(self, target: str) -> bool:
         """End the chat's flow; True if it had one."""
+
+
+@runtime_checkable
+class ConversationStore(ChoiceMemory, FlowMemory, Protocol):
+    """Choices and flow in one store that reads both at once and forgets without writing needlessly."""
+
+    async def state(self, chat_key: str) -> ChatState:
+        """Read the chat's unexpired choices and active flow in one query."""
+
+    async def forget(self, chat_key: str, *, known: ChatState | None = None) -> None:
+        """Forget the chat's choices; no write when ``known`` (as read) shows none."""
 
 
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
@@ -186,30 +197,43 @@ class Dispatcher(Generic[Svc]):
         self._memory = memory
         self._fallback = fallback
         self._flows = flows
+        # One read per message serves the numbered answer, the flow and the forgetting.
+        self._store = memory if isinstance(memory, ConversationStore) and memory is flows else None
 
     async def dispatch(self, msg: Incoming) -> list[Reply]:
         """Answer one message; never raises for bad input (handlers' bugs do propagate)."""
-        msg = await self._resolve_number(msg)
+        state = await self._state(msg)
+        msg = await self._resolve_number(msg, state)
         for attempt in range(1, self.STALE_ATTEMPTS + 1):
             try:
-                replies = await self._answer(msg)
+                replies = await self._answer(msg, state)
                 break
             except StaleFlow:
                 if attempt == self.STALE_ATTEMPTS:
                     raise
                 log.info("chat %s: flow changed under message, answering again", msg.chat.key)
+                state = await self._state(msg)
         shown = [b.payload for r in replies for b in r.buttons]
         # Silence (e.g. group chatter not meant for the bot) must not wipe a list someone is answering.
         if replies and (shown or msg.payload is None):
-            await self._memory.remember(msg.chat.key, shown)
+            if shown or self._store is None:
+                await self._memory.remember(msg.chat.key, shown)
+            else:
+                await self._store.forget(msg.chat.key, known=state)
         return replies
 
-    async def _answer(self, msg: Incoming) -> list[Reply]:
+    async def _state(self, msg: Incoming) -> ChatState | None:
+        if self._store is None or msg.payload is not None:
+            return None
+        return await self._store.state(msg.chat.key)
+
+    async def _answer(self, msg: Incoming, state: ChatState | None) -> list[Reply]:
         if self._flows is not None and msg.payload is None:
             if parse_command(msg.text) is not None:
-                await self._flows.end_flow(msg.chat.key)
+                if state is None or state.flow_stored:
+                    await self._flows.end_flow(msg.chat.key)
             elif msg.addressed and msg.text.strip():
-                flow = await self._flows.flow(msg.chat.key)
+                flow = await self._flows.flow(msg.chat.key) if state is None else state.flow
                 if flow is not None:
                     flow_handler = self._router.flow_handler(flow.name)
                     if flow_handler is not None:
@@ -218,13 +242,13 @@ class Dispatcher(Generic[Svc]):
         handler = self._router.resolve(msg)
         return self._fallback(msg) if handler is None else await handler(msg, self._services)
 
-    async def _resolve_number(self, msg: Incoming) -> Incoming:
+    async def _resolve_number(self, msg: Incoming, state: ChatState | None) -> Incoming:
         if msg.payload is not None:
             return msg
         match = _NUMBER.match(msg.text)
         if match is None:
             return msg
-        choices = await self._memory.recall(msg.chat.key)
+        choices = await self._memory.recall(msg.chat.key) if state is None else state.choices
         index = int(match.group(1)) - 1
         if 0 <= index < len(choices):
             return replace(msg, payload=choices[index])

@@ -10,6 +10,7 @@ syllables, the level (commune first) and special-case marks in its name the ques
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import math
@@ -77,6 +78,9 @@ class _Doc:
     bigrams: frozenset[tuple[str, str]]
     head_words: frozenset[str]
     accents: frozenset[str]
+    head_idf: tuple[tuple[str, float], ...]
+    """``head_words`` with their IDF, in the set's own order (the sums below add in that order)."""
+    head_total: float
     text: str
     specials: tuple[Phrase, ...]
     first_issue: bool
@@ -101,6 +105,38 @@ class _Query:
     asks_action: bool
     text: str
     accents: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    concept: _Concept
+    alternatives: tuple[tuple[Phrase, tuple[float, ...], tuple[tuple[str, str], ...]], ...]
+    """Each alternative with the IDF of each of its syllables and its syllable pairs."""
+
+
+def _alternative_match(
+    prepared: tuple[Phrase, tuple[float, ...], tuple[tuple[str, str], ...]], doc: _Doc
+) -> float:
+    alt, idfs, pairs = prepared
+    total = got = 0.0
+    for token, idf in zip(alt, idfs, strict=True):
+        total += idf
+        if token in doc.strong:
+            got += idf
+        elif token in doc.weak:
+            got += _WEAK_FIELD * idf
+    share = got / total if total else 0.0
+    if pairs:
+        share *= 0.7 + 0.3 * sum(1 for p in pairs if p in doc.bigrams) / len(pairs)
+    return share
+
+
+def _head_coverage(doc: _Doc, tokens: frozenset[str]) -> float:
+    got = 0.0
+    for token, idf in doc.head_idf:
+        if token in tokens:
+            got += idf
+    return got / doc.head_total if doc.head_total else 0.0
 
 
 def _occurrences(keys: Sequence[str], phrases: Sequence[Marked]) -> list[tuple[Marked, int]]:
@@ -151,14 +187,14 @@ class ProcedureIndex:
         by_code = {p.code: p for p in procedures}
         self._procedures: Mapping[str, Procedure] = MappingProxyType(by_code)
         memo: dict[str, tuple[Word, ...]] = {}
-        self._docs = tuple(self._make_doc(p, memo) for p in by_code.values())
+        docs = [self._make_doc(p, memo) for p in by_code.values()]
         df: Counter[str] = Counter()
         postings: defaultdict[str, list[int]] = defaultdict(list)
-        for i, doc in enumerate(self._docs):
+        for i, doc in enumerate(docs):
             for token in doc.strong | doc.weak:
                 df[token] += 1
                 postings[token].append(i)
-        n = max(len(self._docs), 1)
+        n = max(len(docs), 1)
         self._df: Mapping[str, int] = MappingProxyType(dict(df))
         self._idf: Mapping[str, float] = MappingProxyType(
             {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
@@ -167,6 +203,7 @@ class ProcedureIndex:
         self._postings: Mapping[str, tuple[int, ...]] = MappingProxyType(
             {t: tuple(ids) for t, ids in postings.items()}
         )
+        self._docs = tuple(self._with_head_idf(doc) for doc in docs)
         self._catalogue_words = frozenset(df)
         self._known = self._catalogue_words | self._aliases.vocabulary()
         self._vocabulary = tuple(sorted(self._known))
@@ -213,6 +250,8 @@ class ProcedureIndex:
             bigrams=frozenset(bigrams),
             head_words=head_words or frozenset(core),
             accents=frozenset(keys),
+            head_idf=(),
+            head_total=0.0,
             text=" ".join(core),
             specials=tuple(sorted(specials)),
             first_issue=first_issue or not later,
@@ -220,6 +259,13 @@ class ProcedureIndex:
             + _audience_bonus(procedure.audience)
             + (_FIRST_ISSUE_BONUS if first_issue else 0.0),
         )
+
+    def _with_head_idf(self, doc: _Doc) -> _Doc:
+        head_idf = tuple((token, self._idf_of(token)) for token in doc.head_words)
+        total = 0.0
+        for _, idf in head_idf:
+            total += idf
+        return dataclasses.replace(doc, head_idf=head_idf, head_total=total)
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -365,45 +411,26 @@ class ProcedureIndex:
 
     def _rank(self, query: _Query) -> list[tuple[float, float, float, int]]:
         importance = [c.weight * self._importance(c) for c in query.concepts]
-        scores: defaultdict[int, float] = defaultdict(float)
-        # The candidate stage reads only the rarer syllables of each alternative (the rarest one if all are
-        # common): "cap" or "dang ky" alone would pull in half the catalogue for nothing.
-        common = max(_CANDIDATE_MAX_DF, len(self._docs) // 8)
-        for concept, weight in zip(query.concepts, importance, strict=True):
-            if concept.phrase_only:
-                continue
-            best: dict[int, float] = {}
-            for alternative in concept.alternatives:
-                known = sorted((t for t in set(alternative) if t in self._postings), key=self._df.__getitem__)
-                chosen = [t for t in known if self._df[t] <= common] or known[:1]
-                total = sum(self._idf_of(t) for t in alternative)
-                share: defaultdict[int, float] = defaultdict(float)
-                for token in chosen:
-                    value = self._idf[token] / total
-                    for i in self._postings[token]:
-                        share[i] += value
-                for i, value in share.items():
-                    if value > best.get(i, 0.0):
-                        best[i] = value
-            for i, value in best.items():
-                scores[i] += weight * value
+        scores = self._candidates(query, importance)
         if not scores:
             return []
         candidates = heapq.nlargest(CANDIDATES, scores, key=scores.__getitem__)
         total = sum(importance) or 1.0
+        concepts = [(self._prepare(c), w) for c, w in zip(query.concepts, importance, strict=True)]
+        mentioned: dict[Phrase, bool] = {}
         ranked: list[tuple[float, float, float, int]] = []
         for i in candidates:
             doc = self._docs[i]
-            covered = sum(
-                w * self._concept_match(c, doc) for c, w in zip(query.concepts, importance, strict=True)
-            )
+            covered = sum(w * self._concept_match(c, doc) for c, w in concepts)
             coverage = covered / total
-            head = self._head_coverage(doc, query.tokens)
-            unasked = sum(
-                1 if query.asks_action or p not in self._later else _NEUTRAL_SHARE
-                for p in doc.specials
-                if not self._mentioned(p, query.sequences)
-            )
+            head = _head_coverage(doc, query.tokens)
+            unasked = 0.0
+            for p in doc.specials:
+                said = mentioned.get(p)
+                if said is None:
+                    said = mentioned[p] = self._mentioned(p, query.sequences)
+                if not said:
+                    unasked += 1 if query.asks_action or p not in self._later else _NEUTRAL_SHARE
             score = (
                 _W_COVERAGE * coverage
                 + _W_NAME * head
@@ -417,42 +444,63 @@ class ProcedureIndex:
         ranked.sort(key=lambda r: (-r[0], self._docs[r[3]].code))
         return ranked
 
+    def _candidates(self, query: _Query, importance: list[float]) -> dict[int, float]:
+        """Candidate score per procedure; insertion order matters, as ``nlargest`` keeps it for ties."""
+        scores: dict[int, float] = {}
+        # The candidate stage reads only the rarer syllables of each alternative (the rarest one if all are
+        # common): "cap" or "dang ky" alone would pull in half the catalogue for nothing.
+        common = max(_CANDIDATE_MAX_DF, len(self._docs) // 8)
+        for concept, weight in zip(query.concepts, importance, strict=True):
+            if concept.phrase_only:
+                continue
+            best: dict[int, float] = {}
+            for alternative in concept.alternatives:
+                known = sorted((t for t in set(alternative) if t in self._postings), key=self._df.__getitem__)
+                chosen = [t for t in known if self._df[t] <= common] or known[:1]
+                total = sum(self._idf_of(t) for t in alternative)
+                share: dict[int, float]
+                if len(chosen) == 1:
+                    share = dict.fromkeys(self._postings[chosen[0]], self._idf[chosen[0]] / total)
+                else:
+                    share = defaultdict(float)
+                    for token in chosen:
+                        value = self._idf[token] / total
+                        for i in self._postings[token]:
+                            share[i] += value
+                if not best:
+                    # Every share is positive, so the first alternative's shares are the best so far.
+                    best = share
+                    continue
+                for i, value in share.items():
+                    if value > best.get(i, 0.0):
+                        best[i] = value
+            for i, value in best.items():
+                scores[i] = scores.get(i, 0.0) + weight * value
+        return scores
+
+    def _prepare(self, concept: _Concept) -> _Prepared:
+        """A concept with each alternative's IDFs looked up once per question rather than per candidate."""
+        return _Prepared(
+            concept,
+            tuple(
+                (alt, tuple(self._idf_of(t) for t in alt), tuple(itertools.pairwise(alt)))
+                for alt in concept.alternatives
+            ),
+        )
+
     def _importance(self, concept: _Concept) -> float:
         return max(sum(self._idf_of(t) for t in alt) / math.sqrt(len(alt)) for alt in concept.alternatives)
 
-    def _concept_match(self, concept: _Concept, doc: _Doc) -> float:
+    def _concept_match(self, prepared: _Prepared, doc: _Doc) -> float:
+        concept = prepared.concept
         if concept.phrase_only:
             return 1.0 if concept.alternatives[0] in doc.bigrams else 0.0
         if concept.first_issue and doc.first_issue:
             return 1.0
-        best = max(self._alternative_match(alt, doc) for alt in concept.alternatives)
+        best = max(_alternative_match(alt, doc) for alt in prepared.alternatives)
         if concept.accent is not None and best > 0 and concept.accent not in doc.accents:
             return best * _ACCENT_MISMATCH
         return best
-
-    def _alternative_match(self, alt: Phrase, doc: _Doc) -> float:
-        total = got = 0.0
-        for token in alt:
-            idf = self._idf_of(token)
-            total += idf
-            if token in doc.strong:
-                got += idf
-            elif token in doc.weak:
-                got += _WEAK_FIELD * idf
-        share = got / total if total else 0.0
-        if len(alt) > 1:
-            pairs = list(itertools.pairwise(alt))
-            share *= 0.7 + 0.3 * sum(1 for p in pairs if p in doc.bigrams) / len(pairs)
-        return share
-
-    def _head_coverage(self, doc: _Doc, tokens: frozenset[str]) -> float:
-        total = got = 0.0
-        for token in doc.head_words:
-            idf = self._idf_of(token)
-            total += idf
-            if token in tokens:
-                got += idf
-        return got / total if total else 0.0
 
     @staticmethod
     def _mentioned(special: Phrase, sequences: tuple[Phrase, ...]) -> bool:

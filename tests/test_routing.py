@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
@@ -316,3 +317,22 @@ async def test_two_racing_confirmations_save_once(engine: AsyncEngine) -> None:
 def test_a_router_with_flows_needs_a_flow_store() -> None:
     with pytest.raises(ValueError, match="flow store"):
         Dispatcher(demo_router(), DemoServices(cast(ConversationMemory, None)), Memory(), lambda m: [])
+
+
+async def test_a_plain_answer_costs_one_read_and_no_write(engine: AsyncEngine) -> None:
+    demo = Demo(engine, demo_router(), Clock())
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    assert await demo.say("khai sinh") == ["text:khai sinh"]
+    assert await demo.say("/tim khai sinh") == ["tim:/tim khai sinh"]
+    assert await demo.say("3") == ["text:3"]
+    assert statements == ["SELECT"] * 3
+    await demo.say("/so")
+    statements.clear()
+    assert await demo.say("8") == ["Xác nhận 8?"]
+    assert statements == ["SELECT", "UPDATE", "INSERT"], "one read, the step, the choices shown"
+    assert await demo.say("2") == ["Đã huỷ"]

@@ -14,10 +14,14 @@ first to commit, then re-checks the WHERE clause against the new row). Of two me
 racing to answer the same step, in one process or in two, exactly one wins; the other gets
 :class:`StaleFlow`, and the dispatcher runs it again against the flow as it now is. So a flow
 handler must write through the store before it does anything else (send, publish, subscribe).
+
+The dispatcher reads a chat's row once per message (:meth:`ConversationMemory.state`: choices and
+flow together) and writes only what changed: forgetting choices that are not there writes nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,12 +29,13 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Executable
 
 from bot.storage import ConversationState, SessionFactory
 from bot.storage.columns import utcnow
-from bot.storage.engine import begin_write
 
 DEFAULT_CHOICE_TTL = timedelta(minutes=30)
 DEFAULT_FLOW_TTL = timedelta(minutes=30)
@@ -61,6 +66,29 @@ class Flow:
     version: int
 
 
+@dataclass(frozen=True, slots=True)
+class ChatState:
+    """What one read of a chat's row shows: the unexpired choices and the active flow."""
+
+    choices: tuple[str, ...]
+    flow: Flow | None
+    flow_stored: bool
+    """Whether the row holds a flow at all, expired or not (only then has ending it anything to do)."""
+
+
+_EMPTY = ChatState(choices=(), flow=None, flow_stored=False)
+_STATE = select(
+    ConversationState.choices,
+    ConversationState.expires_at,
+    ConversationState.flow_name,
+    ConversationState.flow_step,
+    ConversationState.flow_data,
+    ConversationState.flow_expires_at,
+    ConversationState.flow_ttl_seconds,
+    ConversationState.version,
+).where(ConversationState.chat_key == bindparam("key"))
+
+
 class ConversationMemory:
     """Pending numbered choices and the active flow per chat, in ``conversation_state``.
 
@@ -85,37 +113,59 @@ class ConversationMemory:
 
     async def remember(self, chat_key: str, payloads: list[str]) -> None:
         """Store the payloads shown (an empty list forgets)."""
-        try:
-            await self._store(chat_key, payloads)
-        except IntegrityError:
-            # PostgreSQL: two messages of one chat raced to create its row; it exists now, so update it.
-            await self._store(chat_key, payloads)
-
-    async def _store(self, chat_key: str, payloads: list[str]) -> None:
+        if not payloads:
+            await self.forget(chat_key)
+            return
+        values = {"choices": list(payloads), "expires_at": self._clock() + self._ttl}
         async with self._sessions.begin() as session:
-            await begin_write(session)
-            row = await session.get(ConversationState, chat_key)
-            now = self._clock()
-            if row is None:
-                if payloads:
-                    session.add(
-                        ConversationState(
-                            chat_key=chat_key, choices=list(payloads), expires_at=now + self._ttl, version=0
-                        )
-                    )
-                return
-            # Forgetting empties the row instead of deleting it: its version must never go back,
-            # or a handler holding an old flow could match a newer flow's version.
-            row.choices = list(payloads)
-            row.expires_at = now + self._ttl if payloads else now
+            upsert = _upsert_choices(session.get_bind().dialect.name)
+            # One statement, so two messages of a new chat racing to create its row cannot collide.
+            await (await session.connection()).execute(upsert, {"chat_key": chat_key, "version": 0, **values})
+
+    async def forget(self, chat_key: str, *, known: ChatState | None = None) -> None:
+        """Forget the chat's choices; no write at all when none are live (``known``: as already read)."""
+        state = await self.state(chat_key) if known is None else known
+        if not state.choices:
+            return
+        now = self._clock()
+        # Emptied, never deleted: the row's version must not go back, or a handler holding an old
+        # flow could match a newer flow's version. The WHERE keeps a concurrent forget a no-op.
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ConversationState)
+                .where(ConversationState.chat_key == chat_key, ConversationState.expires_at > now)
+                .values(choices=[], expires_at=now)
+            )
 
     async def recall(self, chat_key: str) -> list[str]:
         """Return the payloads last shown, or [] if none or expired."""
+        return list((await self.state(chat_key)).choices)
+
+    async def state(self, chat_key: str) -> ChatState:
+        """Read the chat's unexpired choices and active flow in one small query."""
         async with self._sessions() as session:
-            row = await session.get(ConversationState, chat_key)
-        if row is None or row.expires_at <= self._clock():
-            return []
-        return [str(p) for p in row.choices]
+            row = (await session.execute(_STATE, {"key": chat_key})).one_or_none()
+        if row is None:
+            return _EMPTY
+        now = self._clock()
+        choices = tuple(str(p) for p in row.choices or ()) if row.expires_at > now else ()
+        flow = None
+        if (
+            row.flow_name is not None
+            and row.flow_step is not None
+            and row.flow_expires_at is not None
+            and row.flow_expires_at > now
+        ):
+            flow = Flow(
+                chat_key=chat_key,
+                name=row.flow_name,
+                step=row.flow_step,
+                data=MappingProxyType(dict(row.flow_data or {})),
+                expires_at=row.flow_expires_at,
+                ttl=timedelta(seconds=row.flow_ttl_seconds or self._flow_ttl.total_seconds()),
+                version=row.version,
+            )
+        return ChatState(choices=choices, flow=flow, flow_stored=row.flow_name is not None)
 
     # Flows
 
@@ -142,8 +192,8 @@ class ConversationMemory:
         if version is None:
             try:
                 async with self._sessions.begin() as session:
-                    session.add(
-                        ConversationState(
+                    await session.execute(
+                        insert(ConversationState).values(
                             chat_key=chat_key, choices=[], expires_at=self._clock(), version=1, **values
                         )
                     )
@@ -166,21 +216,7 @@ class ConversationMemory:
 
     async def flow(self, chat_key: str) -> Flow | None:
         """Return the chat's active flow, or None if it has none or it expired."""
-        async with self._sessions() as session:
-            row = await session.get(ConversationState, chat_key)
-        if row is None or row.flow_name is None or row.flow_step is None:
-            return None
-        if row.flow_expires_at is None or row.flow_expires_at <= self._clock():
-            return None
-        return Flow(
-            chat_key=chat_key,
-            name=row.flow_name,
-            step=row.flow_step,
-            data=MappingProxyType(dict(row.flow_data or {})),
-            expires_at=row.flow_expires_at,
-            ttl=timedelta(seconds=row.flow_ttl_seconds or self._flow_ttl.total_seconds()),
-            version=row.version,
-        )
+        return (await self.state(chat_key)).flow
 
     async def advance(
         self,
@@ -264,6 +300,18 @@ class ConversationMemory:
                 )
             )
         return _rowcount(result)
+
+
+@functools.cache
+def _upsert_choices(dialect: str) -> Executable:
+    """INSERT ... ON CONFLICT DO UPDATE of a chat's choices (the bot runs on SQLite or PostgreSQL)."""
+    upsert = (
+        postgresql.insert(ConversationState) if dialect == "postgresql" else sqlite.insert(ConversationState)
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=[ConversationState.chat_key],
+        set_={"choices": upsert.excluded.choices, "expires_at": upsert.excluded.expires_at},
+    )
 
 
 def _rowcount(result: object) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.markup import to_plain
@@ -233,3 +235,14 @@ def test_a_card_without_any_time_limit_says_so_instead_of_staying_silent() -> No
     plain = to_plain(render_card(proc))
     assert "• Trực tiếp, Trực tuyến\n" in plain
     assert "Thời hạn giải quyết: Cổng Dịch vụ công chưa ghi rõ" in plain
+
+
+def test_a_card_is_rendered_once_per_record_and_afresh_after_a_reimport() -> None:
+    first = render_card(BIRTH, portal_url="https://portal.example")
+    assert render_card(BIRTH, portal_url="https://portal.example") is first
+    reimported = replace(BIRTH, result="Giấy khai sinh (bản điện tử)")
+    card = render_card(reimported, portal_url="https://portal.example")
+    assert "bản điện tử" in card and "bản điện tử" not in first
+    same_content = replace(BIRTH)
+    assert same_content is not BIRTH
+    assert render_card(same_content, portal_url="https://portal.example") == first

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import column, insert, select, table
+from sqlalchemy import column, event, insert, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -260,3 +260,65 @@ async def test_a_step_shorter_than_a_second_still_lives_and_can_advance(db: Data
     moved = await memory.advance(flow, "confirm")
     assert moved.ttl == timedelta(seconds=1)
     assert await memory.flow(CHAT) == moved
+
+
+class Statements:
+    """The SQL statements an engine runs, as the database receives them."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.seen: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn: Connection, cursor: object, statement: str, *args: object) -> None:
+        self.seen.append(" ".join(statement.split()).upper())
+
+    @property
+    def writes(self) -> list[str]:
+        """Statements that write or take a write lock."""
+        return [s for s in self.seen if s.startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"))]
+
+
+async def test_forgetting_what_is_not_there_writes_nothing(db: Database) -> None:
+    clock = Clock()
+    memory = ConversationMemory(db.sessions(), ttl=timedelta(minutes=5), clock=clock)
+    await memory.start_flow(CHAT, "subscribe", "ask_group")
+    await memory.remember("expired", ["a"])
+    clock.now += timedelta(minutes=6)
+    statements = Statements(db.first)
+    for chat in ("never-seen", CHAT, "expired"):
+        await memory.remember(chat, [])
+    assert statements.writes == []
+    await memory.remember("live", ["b"])
+    await memory.remember("live", [])
+    assert await memory.recall("live") == []
+    assert len(statements.writes) == 2
+
+
+async def test_one_query_reads_the_choices_and_the_flow(db: Database) -> None:
+    memory = ConversationMemory(db.sessions())
+    await memory.remember(CHAT, ["p:1", "p:2"])
+    flow = await memory.start_flow(CHAT, "subscribe", "ask_group", {"n": 1})
+    statements = Statements(db.first)
+    state = await memory.state(CHAT)
+    assert len(statements.seen) == 1 and statements.seen[0].startswith("SELECT")
+    assert state.choices == ("p:1", "p:2")
+    assert state.flow == flow
+    assert state.flow_stored
+    await memory.end_flow(CHAT)
+    assert (await memory.state(CHAT)).flow is None
+    assert (await memory.state("never-seen")).choices == ()
+
+
+async def test_racing_first_choices_of_one_chat_land_as_one_row(db: Database) -> None:
+    first, second = ConversationMemory(db.sessions()), ConversationMemory(session_factory(db.second))
+    for round_ in range(3):
+        chat = f"zalo:{round_}"
+        writers = [first, second] * 10
+        await asyncio.gather(*(m.remember(chat, [f"p:{i}"]) for i, m in enumerate(writers)))
+        [choices] = [await second.recall(chat)]
+        assert len(choices) == 1 and choices[0].startswith("p:")
+    await first.start_flow("zalo:0", "subscribe", "ask_group")
+    await second.remember("zalo:0", ["x"])
+    flow = await first.flow("zalo:0")
+    assert flow is not None and flow.version == 1
+    assert await first.recall("zalo:0") == ["x"]
