@@ -11,7 +11,6 @@ syllables, the level (commune first) and special-case marks in its name the ques
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import itertools
 import math
 import re
@@ -112,6 +111,8 @@ class _Prepared:
     concept: _Concept
     alternatives: tuple[tuple[Phrase, tuple[float, ...], tuple[tuple[str, str], ...]], ...]
     """Each alternative with the IDF of each of its syllables and its syllable pairs."""
+    singles: tuple[tuple[str, float], ...] | None
+    """Each alternative's syllable and IDF when every alternative is one syllable (the common case)."""
 
 
 def _alternative_match(
@@ -129,6 +130,13 @@ def _alternative_match(
     if pairs:
         share *= 0.7 + 0.3 * sum(1 for p in pairs if p in doc.bigrams) / len(pairs)
     return share
+
+
+def _memo(mentioned: dict[Phrase, bool], special: Phrase, sequences: tuple[Phrase, ...]) -> bool:
+    said = mentioned.get(special)
+    if said is None:
+        said = mentioned[special] = ProcedureIndex._mentioned(special, sequences)
+    return said
 
 
 def _head_coverage(doc: _Doc, tokens: frozenset[str]) -> float:
@@ -414,7 +422,8 @@ class ProcedureIndex:
         scores = self._candidates(query, importance)
         if not scores:
             return []
-        candidates = heapq.nlargest(CANDIDATES, scores, key=scores.__getitem__)
+        # What heapq.nlargest returns (ties in insertion order), with the comparisons in C.
+        candidates = sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
         total = sum(importance) or 1.0
         concepts = [(self._prepare(c), w) for c, w in zip(query.concepts, importance, strict=True)]
         mentioned: dict[Phrase, bool] = {}
@@ -424,13 +433,11 @@ class ProcedureIndex:
             covered = sum(w * self._concept_match(c, doc) for c, w in concepts)
             coverage = covered / total
             head = _head_coverage(doc, query.tokens)
-            unasked = 0.0
-            for p in doc.specials:
-                said = mentioned.get(p)
-                if said is None:
-                    said = mentioned[p] = self._mentioned(p, query.sequences)
-                if not said:
-                    unasked += 1 if query.asks_action or p not in self._later else _NEUTRAL_SHARE
+            unasked = sum(
+                1 if query.asks_action or p not in self._later else _NEUTRAL_SHARE
+                for p in doc.specials
+                if not _memo(mentioned, p, query.sequences)
+            )
             score = (
                 _W_COVERAGE * coverage
                 + _W_NAME * head
@@ -471,22 +478,26 @@ class ProcedureIndex:
                     # Every share is positive, so the first alternative's shares are the best so far.
                     best = share
                     continue
-                for i, value in share.items():
-                    if value > best.get(i, 0.0):
-                        best[i] = value
-            for i, value in best.items():
-                scores[i] = scores.get(i, 0.0) + weight * value
+                best.update({i: value for i, value in share.items() if value > best.get(i, 0.0)})
+            # Comprehensions, not loops: a few thousand postings per question. New keys keep best's order.
+            if scores:
+                scores.update({i: scores.get(i, 0.0) + weight * value for i, value in best.items()})
+            else:
+                scores = {i: weight * value for i, value in best.items()}
         return scores
 
     def _prepare(self, concept: _Concept) -> _Prepared:
         """A concept with each alternative's IDFs looked up once per question rather than per candidate."""
-        return _Prepared(
-            concept,
-            tuple(
-                (alt, tuple(self._idf_of(t) for t in alt), tuple(itertools.pairwise(alt)))
-                for alt in concept.alternatives
-            ),
+        alternatives = tuple(
+            (alt, tuple(self._idf_of(t) for t in alt), tuple(itertools.pairwise(alt)))
+            for alt in concept.alternatives
         )
+        singles = (
+            tuple((alt[0], idfs[0]) for alt, idfs, _ in alternatives)
+            if all(len(alt) == 1 for alt in concept.alternatives)
+            else None
+        )
+        return _Prepared(concept, alternatives, singles)
 
     def _importance(self, concept: _Concept) -> float:
         return max(sum(self._idf_of(t) for t in alt) / math.sqrt(len(alt)) for alt in concept.alternatives)
@@ -497,7 +508,17 @@ class ProcedureIndex:
             return 1.0 if concept.alternatives[0] in doc.bigrams else 0.0
         if concept.first_issue and doc.first_issue:
             return 1.0
-        best = max(_alternative_match(alt, doc) for alt in prepared.alternatives)
+        if prepared.singles is None:
+            best = max(_alternative_match(alt, doc) for alt in prepared.alternatives)
+        else:
+            # _alternative_match of one syllable, worked out the same way.
+            best = 0.0
+            for token, idf in prepared.singles:
+                if token in doc.strong:
+                    best = idf / idf
+                    break
+                if token in doc.weak:
+                    best = max(best, _WEAK_FIELD * idf / idf)
         if concept.accent is not None and best > 0 and concept.accent not in doc.accents:
             return best * _ACCENT_MISMATCH
         return best

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -32,6 +33,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from bot.storage import ConversationState, SessionFactory
@@ -105,9 +107,22 @@ class ConversationMemory:
         if ttl <= timedelta(0) or flow_ttl <= timedelta(0):
             raise ValueError("ttl must be positive")
         self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        # The per-message statements go straight to the engine: an ORM session costs more than the query.
+        self._engine = bind if isinstance(bind, AsyncEngine) else None
         self._ttl = ttl
         self._flow_ttl = flow_ttl
         self._clock = clock
+
+    @asynccontextmanager
+    async def _connect(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
+        """A connection for Core statements; ``write`` commits at the end, else it rolls back."""
+        if self._engine is not None:
+            async with self._engine.begin() if write else self._engine.connect() as conn:
+                yield conn
+            return
+        async with self._sessions.begin() if write else self._sessions() as session:
+            yield await session.connection()
 
     # Numbered choices
 
@@ -117,10 +132,10 @@ class ConversationMemory:
             await self.forget(chat_key)
             return
         values = {"choices": list(payloads), "expires_at": self._clock() + self._ttl}
-        async with self._sessions.begin() as session:
-            upsert = _upsert_choices(session.get_bind().dialect.name)
+        async with self._connect(write=True) as conn:
             # One statement, so two messages of a new chat racing to create its row cannot collide.
-            await (await session.connection()).execute(upsert, {"chat_key": chat_key, "version": 0, **values})
+            upsert = _upsert_choices(conn.dialect.name)
+            await conn.execute(upsert, {"chat_key": chat_key, "version": 0, **values})
 
     async def forget(self, chat_key: str, *, known: ChatState | None = None) -> None:
         """Forget the chat's choices; no write at all when none are live (``known``: as already read)."""
@@ -130,8 +145,8 @@ class ConversationMemory:
         now = self._clock()
         # Emptied, never deleted: the row's version must not go back, or a handler holding an old
         # flow could match a newer flow's version. The WHERE keeps a concurrent forget a no-op.
-        async with self._sessions.begin() as session:
-            await session.execute(
+        async with self._connect(write=True) as conn:
+            await conn.execute(
                 update(ConversationState)
                 .where(ConversationState.chat_key == chat_key, ConversationState.expires_at > now)
                 .values(choices=[], expires_at=now)
@@ -143,8 +158,8 @@ class ConversationMemory:
 
     async def state(self, chat_key: str) -> ChatState:
         """Read the chat's unexpired choices and active flow in one small query."""
-        async with self._sessions() as session:
-            row = (await session.execute(_STATE, {"key": chat_key})).one_or_none()
+        async with self._connect(write=False) as conn:
+            row = (await conn.execute(_STATE, {"key": chat_key})).one_or_none()
         if row is None:
             return _EMPTY
         now = self._clock()
