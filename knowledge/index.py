@@ -430,7 +430,7 @@ class ProcedureIndex:
         ranked: list[tuple[float, float, float, int]] = []
         for i in candidates:
             doc = self._docs[i]
-            covered = sum(w * self._concept_match(c, doc) for c, w in concepts)
+            covered = sum([w * self._concept_match(c, doc) for c, w in concepts])
             coverage = covered / total
             head = _head_coverage(doc, query.tokens)
             unasked = sum(
