@@ -26,6 +26,8 @@ from typing import Any, Self, TypeVar
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from tests.fakes.waiting import wait_until
+
 JSON = dict[str, Any]
 T = TypeVar("T")
 
@@ -282,19 +284,7 @@ class FakeZalo:
 
     async def wait_for(self, predicate: Callable[[], T | None], within: float = 3.0) -> T:
         """Wait until ``predicate()`` is truthy and return it; fail after ``within`` seconds."""
-        deadline = time.monotonic() + within
-        while True:
-            changed = self._changed
-            result = predicate()
-            if result:
-                return result
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"condition not met within {within} s")
-            try:
-                await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
-                continue
+        return await wait_until(lambda: self._changed, predicate, within)
 
     def messages_to(self, chat_id: str) -> list[SentMessage]:
         """Messages sent to ``chat_id`` so far, in order."""
