@@ -11,11 +11,17 @@ from collections.abc import Awaitable, Iterable
 from typing import Protocol
 
 from bot.adapters import ChannelError
-from bot.adapters.http_server import TELEGRAM_AUTH_HEADER, HttpServer, telegram_update_id
+from bot.adapters.http_server import (
+    TELEGRAM_AUTH_HEADER,
+    DedupKey,
+    HttpServer,
+    WebhookHandler,
+    telegram_update_id,
+)
 from bot.adapters.telegram import TelegramChannel
 from bot.adapters.zalo import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
 from bot.app import Core, build_core
-from bot.config import Config
+from bot.config import Config, TelegramConfig, ZaloConfig
 
 log = logging.getLogger(__name__)
 
@@ -57,35 +63,29 @@ async def run_channels(core: Core, stop: asyncio.Event) -> None:
     config = core.config
     protect_logs(config)
     channels: list[Channel] = []
-    server: HttpServer | None = None
-    telegram_hook = config.telegram.enabled and config.telegram.mode == "webhook"
-    zalo_hook = config.zalo.enabled and config.zalo.mode == "webhook"
-    if telegram_hook or zalo_hook:
-        server = HttpServer(config.http.host, config.http.port)
+    # (settings, secret header, handler, de-duplication key, name) of every channel that can take a webhook.
+    hooks: list[tuple[TelegramConfig | ZaloConfig, str, WebhookHandler, DedupKey, str]] = []
     if config.telegram.enabled:
         telegram = TelegramChannel(config.telegram, core.dispatcher.dispatch, timezone=config.timezone)
         channels.append(telegram)
-        if server is not None and telegram_hook:
-            server.add_webhook(
-                config.telegram.webhook_path,
-                secret_header=TELEGRAM_AUTH_HEADER,
-                secret=config.telegram.webhook_secret,
-                handle=telegram.feed,
-                dedup_key=telegram_update_id,
-                name="telegram",
-            )
+        hooks.append((config.telegram, TELEGRAM_AUTH_HEADER, telegram.feed, telegram_update_id, "telegram"))
     if config.zalo.enabled:
         zalo = ZaloChannel(config.zalo, core.dispatcher.dispatch)
         channels.append(zalo)
-        if server is not None and zalo_hook:
-            server.add_webhook(
-                config.zalo.webhook_path,
-                secret_header=ZALO_AUTH_HEADER,
-                secret=config.zalo.webhook_secret,
-                handle=zalo.feed,
-                dedup_key=zalo_event_id,
-                name="zalo",
-            )
+        hooks.append((config.zalo, ZALO_AUTH_HEADER, zalo.feed, zalo_event_id, "zalo"))
+    server: HttpServer | None = None
+    for settings, header, handle, dedup_key, name in hooks:
+        if settings.mode != "webhook":
+            continue
+        server = server or HttpServer(config.http.host, config.http.port)
+        server.add_webhook(
+            settings.webhook_path,
+            secret_header=header,
+            secret=settings.webhook_secret,
+            handle=handle,
+            dedup_key=dedup_key,
+            name=name,
+        )
     if not channels:
         log.warning("no channel configured; nothing to serve")
     started: list[Channel] = []
