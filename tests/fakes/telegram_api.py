@@ -15,14 +15,13 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self, TypeVar
+from typing import Any
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import web
 
-from tests.fakes.waiting import wait_until
+from tests.fakes.loopback import LoopbackApi
 
 JSON = dict[str, Any]
-T = TypeVar("T")
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -235,10 +234,11 @@ def _entities(text: str) -> list[JSON]:
     return found
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackApi):
     """The fake Bot API server; use as ``async with FakeTelegram() as tg:``."""
 
     def __init__(self, token: str = "123456:TEST-fake-token", *, username: str = "MotcuaTestBot") -> None:
+        super().__init__()
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.username = username
@@ -257,12 +257,6 @@ class FakeTelegram:
         self._injections: dict[str, list[_Injection]] = {}
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
-        self._changed = asyncio.Event()
-        self._closing = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._session: ClientSession | None = None
-        self._runner: web.AppRunner | None = None
-        self._port = 0
         self._methods: dict[str, Callable[[JSON], Any]] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -276,36 +270,7 @@ class FakeTelegram:
             "setmycommands": self._set_my_commands,
         }
 
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 at a free port."""
-        app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
-        self._session = ClientSession(timeout=ClientTimeout(total=5))
-
-    async def close(self) -> None:
-        """Release long polls, finish webhook deliveries and stop listening."""
-        self._closing = True
-        self._pulse()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    # --- addresses -------------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
@@ -418,10 +383,6 @@ class FakeTelegram:
         """Updates not yet confirmed by a getUpdates offset."""
         return list(self._updates)
 
-    async def wait_for(self, predicate: Callable[[], T | None], within: float = 3.0) -> T:
-        """Wait until ``predicate()`` is truthy and return it; fail after ``within`` seconds."""
-        return await wait_until(lambda: self._changed, predicate, within)
-
     def messages_to(self, chat_id: int) -> list[SentMessage]:
         """Messages sent to ``chat_id`` so far, in order."""
         return [m for m in self.sent if m.chat_id == chat_id]
@@ -480,15 +441,6 @@ class FakeTelegram:
                 injection.remaining -= 1
             return injection.fault
         return None
-
-    def _pulse(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, update: JSON) -> None:
         assert self._session is not None

@@ -22,14 +22,13 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import web
 
-from tests.fakes.waiting import wait_until
+from tests.fakes.loopback import LoopbackApi
 
 JSON = dict[str, Any]
-T = TypeVar("T")
 
 TEXT_LIMIT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
@@ -127,8 +126,12 @@ class SentMessage:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeZalo:
+class FakeZalo(LoopbackApi):
     """The fake Zalo Bot API server; use as ``async with FakeZalo() as zalo:``."""
+
+    # Pinned, not left to aiohttp's default: a client going away must not end its long poll.
+    RUNNER_OPTIONS: ClassVar[dict[str, Any]] = {"handler_cancellation": False}
+    DELIVERY_TIMEOUT: ClassVar[float] = 10.0
 
     def __init__(
         self,
@@ -137,6 +140,7 @@ class FakeZalo:
         display_name: str = "Bot Một Cửa",
         account_name: str = "bot.MotCuaTest",
     ) -> None:
+        super().__init__()
         self.token = token
         self.bot_id = token.split(":", 1)[0]
         self.display_name = display_name
@@ -155,12 +159,6 @@ class FakeZalo:
         self._updates: list[JSON] = []
         self._known_chats: set[str] = set()
         self._injections: dict[str, list[_Injection]] = {}
-        self._changed = asyncio.Event()
-        self._closing = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._session: ClientSession | None = None
-        self._runner: web.AppRunner | None = None
-        self._port = 0
         self._methods: dict[str, Callable[[JSON], Any]] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -172,37 +170,7 @@ class FakeZalo:
             "sendchataction": self._send_chat_action,
         }
 
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 at a free port."""
-        app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        # Pinned, not left to aiohttp's default: a client going away must not end its long poll.
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None, handler_cancellation=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
-        self._session = ClientSession(timeout=ClientTimeout(total=10))
-
-    async def close(self) -> None:
-        """Release long polls, finish webhook deliveries and stop listening."""
-        self._closing = True
-        self._pulse()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    # --- addresses -------------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
@@ -282,10 +250,6 @@ class FakeZalo:
         """Events not yet handed out by getUpdates."""
         return list(self._updates)
 
-    async def wait_for(self, predicate: Callable[[], T | None], within: float = 3.0) -> T:
-        """Wait until ``predicate()`` is truthy and return it; fail after ``within`` seconds."""
-        return await wait_until(lambda: self._changed, predicate, within)
-
     def messages_to(self, chat_id: str) -> list[SentMessage]:
         """Messages sent to ``chat_id`` so far, in order."""
         return [m for m in self.sent if m.chat_id == chat_id]
@@ -350,15 +314,6 @@ class FakeZalo:
                 injection.remaining -= 1
             return injection.fault
         return None
-
-    def _pulse(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, event: JSON) -> None:
         assert self._session is not None

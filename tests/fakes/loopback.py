@@ -1,0 +1,84 @@
+"""What every fake platform API shares: a loopback aiohttp server, webhook deliveries, a change signal."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, ClassVar, Self, TypeVar
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+T = TypeVar("T")
+
+
+class LoopbackApi:
+    """Serves ``/bot{token}/{method}`` on 127.0.0.1 at a free port; tests await conditions, never sleep."""
+
+    RUNNER_OPTIONS: ClassVar[dict[str, Any]] = {}
+    DELIVERY_TIMEOUT: ClassVar[float] = 5.0
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Event()
+        self._closing = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._session: ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 at a free port."""
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None, **self.RUNNER_OPTIONS)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = int(self._runner.addresses[0][1])
+        self._session = ClientSession(timeout=ClientTimeout(total=self.DELIVERY_TIMEOUT))
+
+    async def close(self) -> None:
+        """Release long polls, finish webhook deliveries and stop listening."""
+        self._closing = True
+        self._pulse()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def wait_for(self, predicate: Callable[[], T | None], within: float = 3.0) -> T:
+        """Wait until ``predicate()`` is truthy and return it; fail after ``within`` seconds."""
+        deadline = time.monotonic() + within
+        while True:
+            changed = self._changed  # taken before the check, so a change in between is never missed
+            result = predicate()
+            if result:
+                return result
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"condition not met within {within} s")
+            try:
+                await asyncio.wait_for(changed.wait(), remaining)
+            except TimeoutError:
+                continue
+
+    def _pulse(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
