@@ -158,11 +158,23 @@ async def drive(platform: Platform, phase: Phase, questions: Sequence[str], firs
     )
 
 
-class TelegramLoad:
-    """The fake Bot API: updates queued for getUpdates, replies read from what it stored."""
+class FakeLoad:
+    """What both loads share: the fake platform API they drive, and waiting for its next reply."""
 
     def __init__(self, fake: Any) -> None:
         self.fake = fake
+
+    async def changed(self, within: float) -> None:
+        """Wait for the fake's next change."""
+        position = len(self.fake.sent)
+        try:
+            await self.fake.wait_for(lambda: len(self.fake.sent) > position, within)
+        except AssertionError:
+            return
+
+
+class TelegramLoad(FakeLoad):
+    """The fake Bot API: updates queued for getUpdates, replies read from what it stored."""
 
     async def push(self, chat_id: int, text: str) -> None:
         """Queue a private text message."""
@@ -173,14 +185,6 @@ class TelegramLoad:
         sent = self.fake.sent
         return [(int(m.chat_id), float(m.at)) for m in sent[position:]], len(sent)
 
-    async def changed(self, within: float) -> None:
-        """Wait for the fake's next change."""
-        position = len(self.fake.sent)
-        try:
-            await self.fake.wait_for(lambda: len(self.fake.sent) > position, within)
-        except AssertionError:
-            return
-
 
 async def _telegram_load(conn: Connection, phases: Sequence[Phase], questions: Sequence[str]) -> None:
     from tests.fakes.telegram_api import FakeTelegram
@@ -190,11 +194,8 @@ async def _telegram_load(conn: Connection, phases: Sequence[Phase], questions: S
         await _run_phases(conn, TelegramLoad(fake), phases, questions)
 
 
-class ZaloLoad:
+class ZaloLoad(FakeLoad):
     """The fake Zalo API with a webhook set: each event is POSTed to the bot's own HTTP server."""
-
-    def __init__(self, fake: Any) -> None:
-        self.fake = fake
 
     async def push(self, chat_id: int, text: str) -> None:
         """Deliver a private text message to the webhook (in the background, as Zalo does)."""
@@ -204,14 +205,6 @@ class ZaloLoad:
         """Messages stored since ``position``."""
         sent = self.fake.sent
         return [(int(m.chat_id, 16), float(m.at)) for m in sent[position:]], len(sent)
-
-    async def changed(self, within: float) -> None:
-        """Wait for the fake's next change."""
-        position = len(self.fake.sent)
-        try:
-            await self.fake.wait_for(lambda: len(self.fake.sent) > position, within)
-        except AssertionError:
-            return
 
 
 async def _zalo_load(conn: Connection, phases: Sequence[Phase], questions: Sequence[str]) -> None:
