@@ -92,6 +92,40 @@ class SearchConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DossierConfig:
+    """Dossier status: the keyed hash of phone numbers, the push API, the pull source and abuse limits."""
+
+    hash_key: str = ""
+    """Secret key of the HMAC over applicants' phone numbers; set MOTCUA_DOSSIER_HASH_KEY in production."""
+    api_token: str = ""
+    """Bearer token of ``POST /api/v1/dossier-events``; the route is off while it is empty."""
+    api_path: str = "/api/v1/dossier-events"
+    pull_url: str = ""
+    """An HTTP endpoint polled for changes; off while empty."""
+    pull_token: str = ""
+    pull_interval_seconds: int = 300
+    lookups_per_minute: int = 10
+    verify_max_failures: int = 5
+    lockout_minutes: int = 15
+    subscription_flow_minutes: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxConfig:
+    """Durable delivery: how fast each platform may be sent to, and how the worker leases and retries."""
+
+    telegram_per_second: float = 30.0
+    telegram_per_chat_per_second: float = 1.0
+    telegram_group_per_minute: float = 20.0
+    zalo_per_second: float = 20.0
+    zalo_per_chat_per_second: float = 1.0
+    lease_seconds: int = 60
+    max_attempts: int = 8
+    batch_size: int = 50
+    idle_poll_seconds: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration."""
 
@@ -101,6 +135,8 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     zalo: ZaloConfig = field(default_factory=ZaloConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    dossiers: DossierConfig = field(default_factory=DossierConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
 
@@ -111,6 +147,9 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "MOTCUA_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
     "MOTCUA_ZALO_TOKEN": ("zalo", "token"),
     "MOTCUA_ZALO_WEBHOOK_SECRET": ("zalo", "webhook_secret"),
+    "MOTCUA_DOSSIER_HASH_KEY": ("dossiers", "hash_key"),
+    "MOTCUA_DOSSIER_API_TOKEN": ("dossiers", "api_token"),
+    "MOTCUA_DOSSIER_PULL_TOKEN": ("dossiers", "pull_token"),
 }
 
 
@@ -141,6 +180,8 @@ _SECTIONS: dict[str, type[Any]] = {
     "telegram": TelegramConfig,
     "zalo": ZaloConfig,
     "search": SearchConfig,
+    "dossiers": DossierConfig,
+    "outbox": OutboxConfig,
 }
 _TOP_LEVEL = {"timezone": str, "log_level": str}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -175,7 +216,11 @@ def _section(name: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
         expected = type(getattr(defaults, key))
         if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(f"{name}.{key}: cần một số nguyên")
-        if expected is not int and not isinstance(value, expected):
+        if expected is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"{name}.{key}: cần một số")
+            value = float(value)
+        elif expected is not int and not isinstance(value, expected):
             raise ConfigError(f"{name}.{key}: cần kiểu {expected.__name__}")
         kwargs[key] = value
     return cls(**kwargs)
@@ -197,6 +242,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("search.max_choices: phải trong khoảng 1-10")
     if not config.database.url:
         raise ConfigError("database.url: không được để trống")
+    _validate_dossiers(config.dossiers)
+    _validate_outbox(config.outbox)
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level: phải là một trong {', '.join(LOG_LEVELS)}")
     try:
@@ -222,3 +269,37 @@ def _validate_zalo(zalo: ZaloConfig) -> None:
             raise ConfigError(
                 f'zalo.webhook_secret: cần {ZALO_SECRET_MIN}-{ZALO_SECRET_MAX} ký tự khi mode = "webhook"'
             )
+
+
+def _validate_dossiers(dossiers: DossierConfig) -> None:
+    if not dossiers.api_path.startswith("/"):
+        raise ConfigError('dossiers.api_path: phải bắt đầu bằng "/"')
+    if dossiers.api_token and len(dossiers.api_token) < 16:
+        raise ConfigError("dossiers.api_token: cần ít nhất 16 ký tự")
+    if dossiers.pull_url and not dossiers.pull_url.startswith(("https://", "http://")):
+        raise ConfigError("dossiers.pull_url: cần một địa chỉ http(s)://")
+    for key in (
+        "pull_interval_seconds",
+        "lookups_per_minute",
+        "verify_max_failures",
+        "lockout_minutes",
+        "subscription_flow_minutes",
+    ):
+        if getattr(dossiers, key) < 1:
+            raise ConfigError(f"dossiers.{key}: phải lớn hơn 0")
+
+
+def _validate_outbox(outbox: OutboxConfig) -> None:
+    for key in (
+        "telegram_per_second",
+        "telegram_per_chat_per_second",
+        "telegram_group_per_minute",
+        "zalo_per_second",
+        "zalo_per_chat_per_second",
+        "idle_poll_seconds",
+    ):
+        if getattr(outbox, key) <= 0:
+            raise ConfigError(f"outbox.{key}: phải lớn hơn 0")
+    for key in ("lease_seconds", "max_attempts", "batch_size"):
+        if getattr(outbox, key) < 1:
+            raise ConfigError(f"outbox.{key}: phải lớn hơn 0")

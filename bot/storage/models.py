@@ -1,11 +1,23 @@
-"""The tables: procedures (the knowledge base) and conversation state (choices and flows)."""
+"""The tables: procedures, conversation state, the outbox, and dossiers with their events and subscribers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, MetaData, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.storage.columns import PortableJSON, UTCDateTime
@@ -61,3 +73,150 @@ class ConversationState(Base):
     flow_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     flow_ttl_seconds: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+# Auto-increment ids: BIGINT on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class OutboxMessage(Base):
+    """One message to one chat, written in the same transaction as the change that causes it (DESIGN §5).
+
+    ``key`` is unique: enqueuing the same notification twice is harmless. A worker claims due rows by
+    setting ``lease_until``; a row whose lease ran out (the worker died mid-send) is claimed again, so
+    delivery is at-least-once and ``attempts`` > 1 on a sent row marks a possible duplicate.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    is_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    """What caused it, e.g. ``dossier.ready`` or ``directive``: reports group by it."""
+    ref: Mapped[str] = mapped_column(String(64), default="", index=True)
+    """The object it is about (a receipt code, a directive id)."""
+    payload: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    """A serialised :class:`bot.messages.Reply`: ``{"text", "buttons": [[label, payload], ...]}``."""
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending (waiting for due_at, retries included), sending (leased), sent, failed."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(255))
+
+
+class Dossier(Base):
+    """A dossier (hồ sơ) as the one-stop information system knows it; no personal data in clear.
+
+    The applicant's phone is kept only as a keyed hash (HMAC-SHA256 with the configured key) plus
+    its last four digits, which are enough for the second factor of ``/theodoi``.
+    """
+
+    __tablename__ = "dossiers"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    procedure_code: Mapped[str] = mapped_column(String(64), default="")
+    procedure_name: Mapped[str] = mapped_column(Text, default="")
+    agency: Mapped[str] = mapped_column(Text, default="", index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    status_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    """When the current status took effect (the newest event applied; older events arriving late do not
+    move it back)."""
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When a result was first ready (or the dossier rejected): the moment timeliness is judged on."""
+    result_delivery: Mapped[str] = mapped_column(Text, default="")
+    """How the result is returned, e.g. "Tại Bộ phận Một cửa" or "Qua bưu chính"."""
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone_hash: Mapped[str] = mapped_column(String(64), default="")
+    phone_last4: Mapped[str] = mapped_column(String(4), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    """The latest note meant for the applicant (what to supplement, where to collect)."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DossierEvent(Base):
+    """One status change of a dossier, unique by the source's event id (so every way in is idempotent)."""
+
+    __tablename__ = "dossier_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    dossier_code: Mapped[str] = mapped_column(String(32), ForeignKey("dossiers.code"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    new_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(16), default="")
+    """import, push or pull."""
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DossierSubscription(Base):
+    """A chat that verified the second factor and is told about a dossier's changes."""
+
+    __tablename__ = "dossier_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("dossier_code", "platform", "chat_id"),
+        Index("ix_dossier_subscriptions_chat", "platform", "chat_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(String(32), ForeignKey("dossiers.code"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    is_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DossierRating(Base):
+    """A satisfaction rating (1-5) and optional comment after a dossier was returned; one per user."""
+
+    __tablename__ = "dossier_ratings"
+    __table_args__ = (
+        UniqueConstraint("dossier_code", "platform", "user_id"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(String(32), ForeignKey("dossiers.code"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Throttle(Base):
+    """A counter with a window and an optional lockout, e.g. lookups or failed verifications per user.
+
+    Kept in the database so several bot processes share it (DESIGN §8).
+    """
+
+    __tablename__ = "throttles"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    """What is counted and for whom, e.g. ``lookup:telegram:123`` or ``verify:zalo:abc``."""
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SyncCursor(Base):
+    """Where a pull source left off (an opaque cursor from the remote system)."""
+
+    __tablename__ = "sync_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
