@@ -1,21 +1,67 @@
 """Dossier status: apply events from every way in, look dossiers up, and tell subscribers what changed.
 
-CONTRACT STUB: signatures are fixed; bodies are being written (issue 5).
+Rules the service keeps:
+
+- **Idempotent by event id.** An event whose ``event_id`` is already recorded does nothing; the unique
+  constraint decides (``INSERT ... ON CONFLICT DO NOTHING``), so two processes applying the same event at
+  once cannot both apply it.
+- **Order-tolerant.** Every event goes into the history. The current status moves only to the newest
+  event by ``occurred_at`` (an equal time goes to the later arrival); an older event is *stale*: recorded,
+  status unchanged, nobody told. ``resolved_at`` is the earliest ``occurred_at`` of any resolved status.
+  ``new_due_at`` is taken from non-stale events only, so an old extension arriving late cannot undo a
+  newer one.
+- **Notices in the same transaction.** A newer event that changes the status writes one outbox row per
+  active subscription (key ``dossier:{event_id}:{platform}:{chat_id}``). An extension (a later
+  ``new_due_at`` while the dossier is open) and :meth:`DossierService.mark_late` share the key
+  ``dossier:{code}:late:{platform}:{chat_id}``, so a late dossier apologises once per subscriber.
+- **Timeliness** (see :func:`timeliness`): "trước hạn / đúng hạn / quá hạn" against the appointment.
+- **No phone in clear.** Only HMAC-SHA256(hash_key, national number) and its last 4 digits are stored.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.messages import Reply
-from bot.services.dossier_types import DossierEventIn, DossierNotice, Status, Timeliness
-from bot.storage import SessionFactory
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import ChatRef, Platform, Reply
+from bot.services.dossier_types import (
+    OPEN_STATUSES,
+    RESOLVED_STATUSES,
+    DossierEventIn,
+    DossierNotice,
+    NoticeKind,
+    Status,
+    Timeliness,
+    normalize_receipt_code,
+)
+from bot.services.outbox import enqueue
+from bot.storage import Dossier, DossierEvent, DossierSubscription, SessionFactory
+from bot.storage.columns import utcnow
+from bot.storage.engine import begin_write
 
 NoticeRenderer = Callable[[DossierNotice], Reply]
 """Turns a notice into words; the composition root passes the handlers' renderer (services have no texts)."""
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+"""Where dossiers live: naive times and calendar days are read here."""
+
+MAX_EVENT_ID = 128
+MAX_NOTE = 2000
+MAX_PROCEDURE_CODE = 64
+MAX_TEXT = 1000
+"""Procedure name, agency and result delivery: generous, but bounded."""
+END_OF_DAY = time(23, 59, 59)
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +80,196 @@ class InvalidEventError(ValueError):
         self.errors = tuple(errors)
 
 
+def normalize_phone(value: str) -> str | None:
+    """Return a phone number in national form (leading 0, digits only), or None if it is not one.
+
+    Spaces, dots, dashes and brackets are ignored; a ``+84`` (or ``84`` before 9 digits) country code
+    becomes ``0``. After removing spaces and the country code there must be 9 to 11 digits.
+    """
+    text = _PHONE_SEPARATORS.sub("", value)
+    if text.startswith("+84"):
+        text = text[3:]
+    elif text.startswith("84") and len(text) == 11:
+        text = text[2:]
+    if not text.isascii() or not text.isdigit() or not 9 <= len(text) <= 11:
+        return None
+    return text if text.startswith("0") else "0" + text
+
+
+def hash_phone(hash_key: str, phone: str) -> str:
+    """Return the keyed hash (HMAC-SHA256, hex) of a phone number in national form."""
+    return hmac.new(hash_key.encode(), phone.encode(), hashlib.sha256).hexdigest()
+
+
+def _as_local(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=LOCAL_TZ) if moment.tzinfo is None else moment
+
+
+def timeliness(
+    *,
+    status: Status,
+    due_at: datetime | None,
+    resolved_at: datetime | None,
+    status_at: datetime,
+    now: datetime,
+) -> Timeliness:
+    """Judge a dossier against its appointment ("trước hạn / đúng hạn / quá hạn").
+
+    Resolved (``resolved_at`` set): LATE if resolved after ``due_at``; EARLY if resolved on a calendar day
+    (Asia/Ho_Chi_Minh) before the due date's day; otherwise ON_TIME (on the due day, by the due time).
+    Open: LATE once ``now`` is past ``due_at``, else PENDING. Withdrawn without a result: LATE if withdrawn
+    after ``due_at``, else PENDING (not judged). Without a due date: ON_TIME if resolved, else PENDING.
+    """
+    if resolved_at is not None:
+        if due_at is None:
+            return Timeliness.ON_TIME
+        if resolved_at > due_at:
+            return Timeliness.LATE
+        if resolved_at.astimezone(LOCAL_TZ).date() < due_at.astimezone(LOCAL_TZ).date():
+            return Timeliness.EARLY
+        return Timeliness.ON_TIME
+    if due_at is None:
+        return Timeliness.PENDING
+    moment = now if status in OPEN_STATUSES else status_at
+    return Timeliness.LATE if moment > due_at else Timeliness.PENDING
+
+
+# --- validation -------------------------------------------------------------------------------------
+
+
+class _Fields:
+    """Reads one raw event, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.errors: list[FieldError] = []
+
+    def fail(self, name: str, reason: str) -> None:
+        self.errors.append(FieldError(name, reason))
+
+    def text(self, name: str, *, required: bool = False, max_len: int = MAX_TEXT) -> str | None:
+        value = self.raw.get(name)
+        if value is None:
+            if required:
+                self.fail(name, "is required")
+            return None
+        if not isinstance(value, str):
+            self.fail(name, f"must be a string, not {_json_type(value)}")
+            return None
+        if len(value) > max_len:
+            self.fail(name, f"must be at most {max_len} characters")
+            return None
+        return value
+
+    def moment(
+        self, name: str, *, required: bool = False, date_means_end_of_day: bool = False
+    ) -> datetime | None:
+        value = self.text(name, required=required, max_len=64)
+        if value is None:
+            return None
+        parsed = parse_datetime(value, date_means_end_of_day=date_means_end_of_day)
+        if parsed is None:
+            self.fail(name, "must be an ISO 8601 date-time, e.g. 2025-07-22T08:30:00+07:00")
+        return parsed
+
+
+def parse_datetime(value: str, *, date_means_end_of_day: bool = False) -> datetime | None:
+    """Parse ISO 8601; a naive value is Asia/Ho_Chi_Minh; a bare date is midnight (or 23:59:59)."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, END_OF_DAY if date_means_end_of_day else time())
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if not 1970 <= moment.year <= 2200:
+        return None
+    return _as_local(moment)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
 def parse_event(raw: Mapping[str, Any]) -> DossierEventIn:
     """Validate one event as the push API, the pull source and JSON Lines import receive it.
 
     Raises :class:`InvalidEventError` naming every bad field. Dates are ISO 8601 with an offset
-    (a naive date-time is read in Asia/Ho_Chi_Minh).
+    (a naive date-time is read in Asia/Ho_Chi_Minh; a bare date is midnight, or the end of that day for
+    ``due_at`` and ``new_due_at``). ``null`` on an optional field means absent; unknown fields are ignored.
     """
-    raise NotImplementedError
+    if not isinstance(raw, Mapping):
+        raise InvalidEventError([FieldError("event", f"must be an object, not {_json_type(raw)}")])
+    fields = _Fields(raw)
+    event_id = fields.text("event_id", required=True, max_len=MAX_EVENT_ID)
+    if event_id is not None and not event_id.strip():
+        fields.fail("event_id", "must not be empty")
+        event_id = None
+    raw_code = fields.text("code", required=True, max_len=64)
+    code = normalize_receipt_code(raw_code) if raw_code is not None else None
+    if raw_code is not None and code is None:
+        fields.fail("code", "must be a receipt code like 000.00.24.H57-250722-0001")
+    raw_status = fields.text("status", required=True, max_len=64)
+    status: Status | None = None
+    if raw_status is not None:
+        try:
+            status = Status(raw_status.strip().lower())
+        except ValueError:
+            fields.fail("status", "must be one of " + ", ".join(s.value for s in Status))
+    occurred_at = fields.moment("occurred_at", required=True)
+    note = fields.text("note", max_len=MAX_NOTE) or ""
+    new_due_at = fields.moment("new_due_at", date_means_end_of_day=True)
+    procedure_code = fields.text("procedure_code", max_len=MAX_PROCEDURE_CODE) or ""
+    procedure_name = fields.text("procedure_name") or ""
+    agency = fields.text("agency") or ""
+    received_at = fields.moment("received_at")
+    due_at = fields.moment("due_at", date_means_end_of_day=True)
+    result_delivery = fields.text("result_delivery") or ""
+    online = raw.get("online")
+    if online is not None and not isinstance(online, bool):
+        fields.fail("online", f"must be true or false, not {_json_type(online)}")
+        online = None
+    raw_phone = fields.text("phone", max_len=32)
+    phone = ""
+    if raw_phone is not None and raw_phone.strip():
+        normalized = normalize_phone(raw_phone)
+        if normalized is None:
+            fields.fail("phone", "must be a phone number of 9 to 11 digits")
+        else:
+            phone = normalized
+    if fields.errors or event_id is None or code is None or status is None or occurred_at is None:
+        raise InvalidEventError(fields.errors)
+    return DossierEventIn(
+        event_id=event_id,
+        code=code,
+        status=status,
+        occurred_at=occurred_at,
+        note=note,
+        new_due_at=new_due_at,
+        procedure_code=procedure_code.strip(),
+        procedure_name=procedure_name.strip(),
+        agency=agency.strip(),
+        received_at=received_at,
+        due_at=due_at,
+        result_delivery=result_delivery.strip(),
+        online=online,
+        phone=phone,
+    )
+
+
+# --- results and views ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +314,32 @@ class DossierView:
     history: tuple[StatusEntry, ...] = field(default=())
 
 
+_NOTICE_KINDS = {
+    Status.READY: NoticeKind.READY,
+    Status.SUPPLEMENT_REQUESTED: NoticeKind.SUPPLEMENT,
+    Status.RETURNED: NoticeKind.RETURNED,
+}
+
+
+def notice_kind(status: Status) -> NoticeKind:
+    """Return what a subscriber is told when a dossier reaches ``status``."""
+    return _NOTICE_KINDS.get(status, NoticeKind.STATUS)
+
+
+def late_key(code: str, platform: str, chat_id: str) -> str:
+    """Return the outbox key of a dossier's one apology for being late, per subscriber."""
+    return f"dossier:{code}:late:{platform}:{chat_id}"
+
+
+@dataclass
+class _Counts:
+    applied: int = 0
+    duplicates: int = 0
+    stale: int = 0
+    created: int = 0
+    notices: int = 0
+
+
 class DossierService:
     """Apply dossier events idempotently, look dossiers up, and notify subscribers through the outbox."""
 
@@ -101,21 +356,285 @@ class DossierService:
         self._render = render_notice
         self._clock = clock
 
+    def _now(self) -> datetime:
+        return self._clock() if self._clock is not None else utcnow()
+
+    def hash_phone(self, phone: str) -> str:
+        """Return the keyed hash stored for ``phone`` (already in national form)."""
+        return hash_phone(self._hash_key, phone)
+
     async def apply(self, events: Iterable[DossierEventIn], *, source: str) -> ApplyResult:
         """Apply events in one transaction: idempotent by event id, order-tolerant, notifying subscribers."""
-        raise NotImplementedError
+        counts = _Counts()
+        now = self._now()
+        async with self._sessions.begin() as session:
+            await begin_write(session)
+            subscribers: dict[str, list[ChatRef]] = {}
+            for event in events:
+                await self._apply_one(session, event, source[:16], now, counts, subscribers)
+        return ApplyResult(
+            applied=counts.applied,
+            duplicates=counts.duplicates,
+            stale=counts.stale,
+            created=counts.created,
+            notices=counts.notices,
+        )
+
+    async def _apply_one(
+        self,
+        session: AsyncSession,
+        event: DossierEventIn,
+        source: str,
+        now: datetime,
+        counts: _Counts,
+        subscribers: dict[str, list[ChatRef]],
+    ) -> None:
+        insert = _insert_for(session)
+        dossier = await session.get(Dossier, event.code, with_for_update=True)
+        created = False
+        if dossier is None:
+            values = self._new_dossier(event, now)
+            result = await session.execute(
+                insert(Dossier.__table__).values(**values).on_conflict_do_nothing(index_elements=["code"])
+            )
+            created = bool(getattr(result, "rowcount", 0))
+            dossier = await session.get(Dossier, event.code, with_for_update=True, populate_existing=True)
+            assert dossier is not None
+        recorded = await session.execute(
+            insert(DossierEvent.__table__)
+            .values(
+                event_id=event.event_id,
+                dossier_code=event.code,
+                occurred_at=event.occurred_at,
+                status=event.status.value,
+                note=event.note,
+                new_due_at=event.new_due_at,
+                source=source,
+                recorded_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+        if not getattr(recorded, "rowcount", 0):
+            counts.duplicates += 1
+            return
+        counts.applied += 1
+        if created:
+            counts.created += 1
+            return
+        previous_status = Status(dossier.status)
+        previous_due = dossier.due_at
+        if event.status in RESOLVED_STATUSES and (
+            dossier.resolved_at is None or event.occurred_at < dossier.resolved_at
+        ):
+            dossier.resolved_at = event.occurred_at
+        stale = event.occurred_at < dossier.status_at
+        self._describe(dossier, event, newest=not stale)
+        if stale:
+            counts.stale += 1
+            dossier.updated_at = now
+            return
+        dossier.status = event.status.value
+        dossier.status_at = event.occurred_at
+        if event.note or event.status != previous_status:
+            dossier.note = event.note
+        extended = False
+        if event.new_due_at is not None:
+            extended = (
+                previous_due is not None and event.new_due_at > previous_due and event.status in OPEN_STATUSES
+            )
+            dossier.due_at = event.new_due_at
+        dossier.updated_at = now
+        changed = event.status != previous_status
+        if not changed and not extended:
+            return
+        chats = subscribers.get(dossier.code)
+        if chats is None:
+            chats = await _active_subscribers(session, dossier.code)
+            subscribers[dossier.code] = chats
+        for chat in chats:
+            if changed:
+                kind = notice_kind(event.status)
+                written = await enqueue(
+                    session,
+                    key=f"dossier:{event.event_id}:{chat.platform.value}:{chat.chat_id}",
+                    chat=chat,
+                    reply=self._render(_notice(kind, dossier)),
+                    kind=f"dossier.{kind.value}",
+                    ref=dossier.code,
+                )
+                counts.notices += written
+            if extended:
+                written = await enqueue(
+                    session,
+                    key=late_key(dossier.code, chat.platform.value, chat.chat_id),
+                    chat=chat,
+                    reply=self._render(_notice(NoticeKind.LATE, dossier)),
+                    kind=f"dossier.{NoticeKind.LATE.value}",
+                    ref=dossier.code,
+                )
+                counts.notices += written
+
+    def _new_dossier(self, event: DossierEventIn, now: datetime) -> dict[str, Any]:
+        return {
+            "code": event.code,
+            "procedure_code": event.procedure_code,
+            "procedure_name": event.procedure_name,
+            "agency": event.agency,
+            "received_at": event.received_at or event.occurred_at,
+            "due_at": event.new_due_at or event.due_at,
+            "status": event.status.value,
+            "status_at": event.occurred_at,
+            "resolved_at": event.occurred_at if event.status in RESOLVED_STATUSES else None,
+            "result_delivery": event.result_delivery,
+            "online": bool(event.online),
+            "phone_hash": self.hash_phone(event.phone) if event.phone else "",
+            "phone_last4": event.phone[-4:] if event.phone else "",
+            "note": event.note,
+            "updated_at": now,
+        }
+
+    def _describe(self, dossier: Dossier, event: DossierEventIn, *, newest: bool) -> None:
+        """Take descriptive fields from an event: a newer event overwrites, an older one only fills gaps."""
+        for name in ("procedure_code", "procedure_name", "agency", "result_delivery"):
+            value = getattr(event, name)
+            if value and (newest or not getattr(dossier, name)):
+                setattr(dossier, name, value)
+        if event.received_at is not None:
+            dossier.received_at = event.received_at
+        elif event.occurred_at < dossier.received_at:
+            # No receipt time given: a dossier was received no later than its earliest event.
+            dossier.received_at = event.occurred_at
+        if event.due_at is not None and dossier.due_at is None:
+            dossier.due_at = event.due_at
+        if event.online is not None and (newest or not dossier.online):
+            dossier.online = event.online
+        if event.phone and (newest or not dossier.phone_hash):
+            dossier.phone_hash = self.hash_phone(event.phone)
+            dossier.phone_last4 = event.phone[-4:]
 
     async def lookup(self, code: str) -> DossierView | None:
         """Return the public view of a dossier (``code`` already validated), or None if unknown."""
-        raise NotImplementedError
+        async with self._sessions() as session:
+            dossier = await session.get(Dossier, code)
+            if dossier is None:
+                return None
+            rows = (
+                await session.execute(
+                    select(DossierEvent.occurred_at, DossierEvent.status, DossierEvent.note)
+                    .where(DossierEvent.dossier_code == code)
+                    .order_by(DossierEvent.occurred_at.desc(), DossierEvent.id.desc())
+                )
+            ).all()
+        status = Status(dossier.status)
+        return DossierView(
+            code=dossier.code,
+            procedure_code=dossier.procedure_code,
+            procedure_name=dossier.procedure_name,
+            agency=dossier.agency,
+            received_at=dossier.received_at,
+            due_at=dossier.due_at,
+            status=status,
+            status_at=dossier.status_at,
+            timeliness=timeliness(
+                status=status,
+                due_at=dossier.due_at,
+                resolved_at=dossier.resolved_at,
+                status_at=dossier.status_at,
+                now=self._now(),
+            ),
+            result_delivery=dossier.result_delivery,
+            note=dossier.note,
+            history=tuple(StatusEntry(at=at, status=Status(st), note=note) for at, st, note in rows),
+        )
 
     async def check_phone(self, code: str, digits: str) -> bool:
         """Check in constant time what a user typed: the last 4 digits, or the whole number (keyed hash).
 
         False for an unknown dossier or one stored without a phone; lockout is the caller's business.
         """
-        raise NotImplementedError
+        typed = _PHONE_SEPARATORS.sub("", digits or "")[:32]
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(Dossier.phone_hash, Dossier.phone_last4).where(Dossier.code == code)
+                )
+            ).one_or_none()
+        if row is None or not row.phone_hash or not row.phone_last4:
+            return False
+        if len(typed) == 4:
+            return typed.isascii() and typed.isdigit() and hmac.compare_digest(typed, row.phone_last4)
+        phone = normalize_phone(typed)
+        if phone is None:
+            return False
+        return hmac.compare_digest(self.hash_phone(phone), row.phone_hash)
 
     async def mark_late(self) -> int:
         """Tell subscribers of every open dossier past its due date, once per due date; return notices."""
-        raise NotImplementedError
+        now = self._now()
+        written = 0
+        async with self._sessions.begin() as session:
+            await begin_write(session)
+            rows = (
+                await session.execute(
+                    select(
+                        Dossier,
+                        DossierSubscription.platform,
+                        DossierSubscription.chat_id,
+                        DossierSubscription.is_group,
+                    )
+                    .join(DossierSubscription, DossierSubscription.dossier_code == Dossier.code)
+                    .where(
+                        DossierSubscription.active.is_(True),
+                        Dossier.status.in_([s.value for s in OPEN_STATUSES]),
+                        Dossier.due_at < now,
+                    )
+                    .order_by(Dossier.code)
+                )
+            ).all()
+            for dossier, platform, chat_id, is_group in rows:
+                try:
+                    chat = ChatRef(Platform(platform), chat_id, is_group)
+                except ValueError:
+                    continue
+                written += await enqueue(
+                    session,
+                    key=late_key(dossier.code, platform, chat_id),
+                    chat=chat,
+                    reply=self._render(_notice(NoticeKind.LATE, dossier)),
+                    kind=f"dossier.{NoticeKind.LATE.value}",
+                    ref=dossier.code,
+                )
+        return written
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    bind = session.get_bind()
+    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+
+
+def _notice(kind: NoticeKind, dossier: Dossier) -> DossierNotice:
+    return DossierNotice(
+        kind=kind,
+        code=dossier.code,
+        status=Status(dossier.status),
+        procedure_name=dossier.procedure_name,
+        agency=dossier.agency,
+        due_at=dossier.due_at,
+        note=dossier.note,
+        result_delivery=dossier.result_delivery,
+    )
+
+
+async def _active_subscribers(session: AsyncSession, code: str) -> list[ChatRef]:
+    rows = await session.execute(
+        select(DossierSubscription.platform, DossierSubscription.chat_id, DossierSubscription.is_group)
+        .where(DossierSubscription.dossier_code == code, DossierSubscription.active.is_(True))
+        .order_by(DossierSubscription.id)
+    )
+    chats = []
+    for platform, chat_id, is_group in rows:
+        try:
+            chats.append(ChatRef(Platform(platform), chat_id, is_group))
+        except ValueError:
+            continue
+    return chats

@@ -1,0 +1,241 @@
+"""The dossier service: validation, order-tolerant idempotent apply, lookup, phone check, late notices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.messages import Reply
+from bot.services.dossier_types import DossierEventIn, DossierNotice, Status, Timeliness
+from bot.services.dossiers import (
+    LOCAL_TZ,
+    DossierService,
+    InvalidEventError,
+    parse_event,
+)
+from bot.storage import Dossier, DossierEvent, DossierSubscription, OutboxMessage, SessionFactory
+
+CODE = "000.00.24.H57-250722-0001"
+OTHER = "000.00.24.H57-250722-0002"
+T0 = datetime(2025, 7, 22, 8, 0, tzinfo=LOCAL_TZ)
+DUE = datetime(2025, 7, 25, 17, 0, tzinfo=LOCAL_TZ)
+PHONE = "0912345678"
+KEY = "test-hash-key"
+
+
+def render(notice: DossierNotice) -> Reply:
+    """A neutral renderer: enough to see what was said about what."""
+    due = notice.due_at.isoformat() if notice.due_at else "-"
+    return Reply(text=f"{notice.kind.value}|{notice.code}|{notice.status.value}|{due}|{notice.note}")
+
+
+class Clock:
+    """A settable clock."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def event(event_id: str, status: Status, at: datetime, code: str = CODE, **extra: Any) -> DossierEventIn:
+    """An already-valid event."""
+    return DossierEventIn(event_id=event_id, code=code, status=status, occurred_at=at, **extra)
+
+
+def received(code: str = CODE, **extra: Any) -> DossierEventIn:
+    """The receipt event that creates a dossier due at DUE."""
+    fields: dict[str, Any] = {
+        "procedure_code": "1.001193",
+        "procedure_name": "Đăng ký khai sinh",
+        "agency": "UBND xã A",
+        "due_at": DUE,
+        "online": True,
+        "phone": PHONE,
+    }
+    fields.update(extra)
+    return event(f"{code}-r", Status.RECEIVED, T0, code=code, **fields)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0 + timedelta(hours=1))
+
+
+@pytest.fixture
+def service(sessions: SessionFactory, clock: Clock) -> DossierService:
+    return DossierService(sessions, hash_key=KEY, render_notice=render, clock=clock)
+
+
+async def subscribe(sessions: SessionFactory, chat_id: str, *, active: bool = True, code: str = CODE) -> None:
+    """Subscribe a Telegram chat the way the chat feature does (a row)."""
+    async with sessions.begin() as session:
+        session.add(
+            DossierSubscription(
+                dossier_code=code,
+                platform="telegram",
+                chat_id=chat_id,
+                is_group=False,
+                user_id=chat_id,
+                created_at=T0,
+                active=active,
+            )
+        )
+
+
+async def outbox(sessions: SessionFactory) -> list[OutboxMessage]:
+    async with sessions() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+# --- parse_event ------------------------------------------------------------------------------------
+
+GOOD = {
+    "event_id": "e-1",
+    "code": " 000.00.24.h57-250722-0001 ",
+    "status": "in_progress",
+    "occurred_at": "2025-07-22T09:30:00",
+    "note": "Đang thẩm định",
+    "new_due_at": "2025-07-28",
+    "procedure_code": "1.001193",
+    "agency": "UBND xã A",
+    "received_at": "2025-07-22T08:00:00+07:00",
+    "due_at": "2025-07-25T17:00:00Z",
+    "online": False,
+    "phone": "+84 912 345 678",
+    "unknown_field": [1, 2],
+}
+
+
+def test_parse_event_normalises_a_good_event() -> None:
+    parsed = parse_event(GOOD)
+    assert parsed.code == CODE
+    assert parsed.status is Status.IN_PROGRESS
+    assert parsed.occurred_at == datetime(2025, 7, 22, 9, 30, tzinfo=LOCAL_TZ)
+    assert parsed.occurred_at.utcoffset() == timedelta(hours=7)
+    assert parsed.new_due_at == datetime(2025, 7, 28, 23, 59, 59, tzinfo=LOCAL_TZ)
+    assert parsed.due_at == datetime(2025, 7, 25, 17, 0, tzinfo=UTC)
+    assert parsed.phone == PHONE
+    assert parsed.online is False
+
+
+def test_parse_event_names_every_bad_field() -> None:
+    raw = {
+        "event_id": "x" * 129,
+        "code": "000.00.24.H57-250722-01",
+        "status": "done",
+        "occurred_at": "yesterday",
+        "note": "n" * 2001,
+        "new_due_at": 20250728,
+        "procedure_code": ["1.001193"],
+        "agency": {"name": "A"},
+        "online": "yes",
+        "phone": "12345",
+    }
+    with pytest.raises(InvalidEventError) as caught:
+        parse_event(raw)
+    fields = {e.field for e in caught.value.errors}
+    assert fields == {
+        "event_id",
+        "code",
+        "status",
+        "occurred_at",
+        "note",
+        "new_due_at",
+        "procedure_code",
+        "agency",
+        "online",
+        "phone",
+    }
+    assert all(e.reason for e in caught.value.errors)
+
+
+@pytest.mark.parametrize("raw", [{}, {"event_id": None, "code": 5, "status": True, "occurred_at": []}])
+def test_parse_event_missing_and_mistyped_required_fields(raw: dict[str, Any]) -> None:
+    with pytest.raises(InvalidEventError) as caught:
+        parse_event(raw)
+    assert {e.field for e in caught.value.errors} == {"event_id", "code", "status", "occurred_at"}
+
+
+@pytest.mark.parametrize("raw", [None, [1], "text", 3])
+def test_parse_event_refuses_what_is_not_an_object(raw: Any) -> None:
+    with pytest.raises(InvalidEventError) as caught:
+        parse_event(raw)
+    assert caught.value.errors[0].field == "event"
+
+
+# --- apply and lookup -------------------------------------------------------------------------------
+
+
+async def test_first_event_creates_the_dossier_and_lookup_shows_it(service: DossierService) -> None:
+    result = await service.apply([received()], source="push")
+    assert (result.applied, result.created, result.duplicates) == (1, 1, 0)
+    view = await service.lookup(CODE)
+    assert view is not None
+    assert view.status is Status.RECEIVED
+    assert view.received_at == T0
+    assert view.due_at == DUE
+    assert view.procedure_name == "Đăng ký khai sinh"
+    assert view.timeliness is Timeliness.PENDING
+    assert [h.status for h in view.history] == [Status.RECEIVED]
+    assert await service.lookup(OTHER) is None
+
+
+async def test_duplicates_do_nothing(service: DossierService, sessions: SessionFactory) -> None:
+    await service.apply([received()], source="push")
+    again = await service.apply(
+        [received(), event("e2", Status.IN_PROGRESS, T0 + timedelta(hours=1))] * 2, source="push"
+    )
+    assert (again.applied, again.duplicates, again.created) == (1, 3, 0)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DossierEvent)) == 2
+
+
+async def test_out_of_order_status_follows_the_newest_and_history_is_complete(
+    service: DossierService, sessions: SessionFactory
+) -> None:
+    events = [
+        event("e3", Status.READY, T0 + timedelta(days=2), note="Nhận tại quầy 3"),
+        received(),
+        event("e2", Status.IN_PROGRESS, T0 + timedelta(days=1)),
+    ]
+    result = await service.apply(events, source="import")
+    assert (result.applied, result.created, result.stale) == (3, 1, 2)
+    view = await service.lookup(CODE)
+    assert view is not None
+    assert view.status is Status.READY
+    assert view.note == "Nhận tại quầy 3"
+    assert view.status_at == T0 + timedelta(days=2)
+    assert [h.status for h in view.history] == [Status.READY, Status.IN_PROGRESS, Status.RECEIVED]
+    # Created from the ready event, the dossier learns its details from the older receipt event.
+    assert view.procedure_name == "Đăng ký khai sinh"
+    assert view.due_at == DUE
+    assert view.received_at == T0
+    assert view.timeliness is Timeliness.EARLY
+
+
+async def test_resolved_at_is_the_first_resolution_even_when_it_arrives_last(
+    service: DossierService, sessions: SessionFactory
+) -> None:
+    await service.apply([received(), event("e4", Status.RETURNED, DUE + timedelta(days=1))], source="push")
+    await service.apply([event("e3", Status.READY, DUE - timedelta(hours=1))], source="push")
+    async with sessions() as session:
+        dossier = await session.get(Dossier, CODE)
+    assert dossier is not None
+    assert dossier.status == "returned"
+    assert dossier.resolved_at == DUE - timedelta(hours=1)
+    view = await service.lookup(CODE)
+    assert view is not None and view.timeliness is Timeliness.ON_TIME
+
+
+async def test_equal_times_go_to_the_later_arrival(service: DossierService) -> None:
+    at = T0 + timedelta(hours=2)
+    await service.apply([received(), event("a", Status.IN_PROGRESS, at)], source="push")
+    result = await service.apply([event("b", Status.SUPPLEMENT_REQUESTED, at)], source="push")
+    assert result.stale == 0
+    view = await service.lookup(CODE)
+    assert view is not None and view.status is Status.SUPPLEMENT_REQUESTED
