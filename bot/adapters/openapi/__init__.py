@@ -1,0 +1,1 @@
+"""Machine-readable contracts of the bot's HTTP APIs (OpenAPI documents shipped as package data)."""
