@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,9 @@ from bot.services.dossiers import (
     LOCAL_TZ,
     DossierService,
     InvalidEventError,
+    hash_phone,
     parse_event,
+    timeliness,
 )
 from bot.storage import Dossier, DossierEvent, DossierSubscription, OutboxMessage, SessionFactory
 
@@ -28,7 +31,7 @@ KEY = "test-hash-key"
 
 def render(notice: DossierNotice) -> Reply:
     """A neutral renderer: enough to see what was said about what."""
-    due = notice.due_at.isoformat() if notice.due_at else "-"
+    due = notice.due_at.astimezone(UTC).isoformat() if notice.due_at else "-"
     return Reply(text=f"{notice.kind.value}|{notice.code}|{notice.status.value}|{due}|{notice.note}")
 
 
@@ -239,3 +242,157 @@ async def test_equal_times_go_to_the_later_arrival(service: DossierService) -> N
     assert result.stale == 0
     view = await service.lookup(CODE)
     assert view is not None and view.status is Status.SUPPLEMENT_REQUESTED
+
+
+# --- notices ----------------------------------------------------------------------------------------
+
+
+async def test_notices_go_to_active_subscribers_for_newer_events_only(
+    service: DossierService, sessions: SessionFactory
+) -> None:
+    await service.apply([received(), received(OTHER)], source="push")
+    await subscribe(sessions, "1")
+    await subscribe(sessions, "2", active=False)
+    await subscribe(sessions, "3", code=OTHER)
+    result = await service.apply(
+        [
+            event("s1", Status.SUPPLEMENT_REQUESTED, T0 + timedelta(days=1), note="Thiếu bản sao CCCD"),
+            event("s0", Status.IN_PROGRESS, T0 + timedelta(hours=5)),  # older: history only
+            event("s2", Status.SUPPLEMENT_REQUESTED, T0 + timedelta(days=1, hours=1)),  # same status
+        ],
+        source="push",
+    )
+    assert (result.applied, result.stale, result.notices) == (3, 1, 1)
+    [message] = await outbox(sessions)
+    assert message.key == "dossier:s1:telegram:1"
+    assert message.kind == "dossier.supplement"
+    assert message.ref == CODE
+    assert message.chat_id == "1"
+    assert message.payload["text"].startswith(f"supplement|{CODE}|supplement_requested|")
+    assert "Thiếu bản sao CCCD" in message.payload["text"]
+    await service.apply(
+        [
+            event("r1", Status.READY, T0 + timedelta(days=2)),
+            event("r2", Status.RETURNED, T0 + timedelta(days=3)),
+            event("r3", Status.REJECTED, T0 + timedelta(days=3), code=OTHER),
+        ],
+        source="push",
+    )
+    kinds = [(m.key, m.kind) for m in await outbox(sessions)][1:]
+    assert kinds == [
+        ("dossier:r1:telegram:1", "dossier.ready"),
+        ("dossier:r2:telegram:1", "dossier.returned"),
+        ("dossier:r3:telegram:3", "dossier.status"),
+    ]
+
+
+async def test_a_late_dossier_apologises_once_per_subscriber(
+    service: DossierService, sessions: SessionFactory, clock: Clock
+) -> None:
+    await service.apply([received(), received(OTHER)], source="push")
+    await subscribe(sessions, "1")
+    await subscribe(sessions, "2")
+    await subscribe(sessions, "3", active=False)
+    assert await service.mark_late() == 0  # not due yet
+    clock.now = DUE + timedelta(minutes=1)
+    assert await service.mark_late() == 2  # OTHER is late too, but nobody follows it
+    assert await service.mark_late() == 0
+    extension = event("x1", Status.IN_PROGRESS, DUE + timedelta(hours=1), new_due_at=DUE + timedelta(days=3))
+    result = await service.apply([extension], source="push")
+    assert result.notices == 2  # the status change; the apology was already written
+    messages = await outbox(sessions)
+    late = [m for m in messages if m.kind == "dossier.late"]
+    assert sorted(m.key for m in late) == [
+        f"dossier:{CODE}:late:telegram:1",
+        f"dossier:{CODE}:late:telegram:2",
+    ]
+    view = await service.lookup(CODE)
+    assert view is not None and view.due_at == DUE + timedelta(days=3)
+    clock.now = DUE + timedelta(days=4)
+    assert await service.mark_late() == 0
+
+
+async def test_an_extension_is_an_apology_with_the_new_date(
+    service: DossierService, sessions: SessionFactory
+) -> None:
+    await service.apply([received(), event("p", Status.IN_PROGRESS, T0 + timedelta(hours=2))], source="push")
+    await subscribe(sessions, "1")
+    new_due = DUE + timedelta(days=2)
+    extension = event("x", Status.IN_PROGRESS, T0 + timedelta(days=1), new_due_at=new_due, note="Xin lỗi")
+    assert (await service.apply([extension], source="push")).notices == 1
+    [message] = await outbox(sessions)
+    assert message.key == f"dossier:{CODE}:late:telegram:1"
+    assert message.kind == "dossier.late"
+    assert new_due.astimezone(UTC).isoformat() in message.payload["text"]
+    clock_late = DossierService(
+        sessions, hash_key=KEY, render_notice=render, clock=lambda: new_due + timedelta(seconds=1)
+    )
+    assert await clock_late.mark_late() == 0  # the apology already went
+
+
+# --- phone ------------------------------------------------------------------------------------------
+
+
+async def test_phone_is_never_stored_in_clear(
+    service: DossierService, db_url: str, sessions: SessionFactory
+) -> None:
+    await service.apply([received()], source="push")
+    async with sessions() as session:
+        dossier = await session.get(Dossier, CODE)
+    assert dossier is not None
+    assert dossier.phone_last4 == "5678"
+    assert dossier.phone_hash == hash_phone(KEY, PHONE)
+    database = Path(db_url.removeprefix("sqlite+aiosqlite:///"))
+    stored = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    for form in (PHONE, PHONE[1:], "84" + PHONE[1:], "345678"):
+        assert form.encode() not in stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("5678", True),
+        ("1234", False),
+        ("0912345678", True),
+        ("+84 912 345 678", True),
+        ("0912345679", False),
+        ("", False),
+        ("56７8", False),
+        ("x" * 5000, False),
+    ],
+)
+async def test_check_phone(service: DossierService, typed: str, expected: bool) -> None:
+    await service.apply([received()], source="push")
+    assert await service.check_phone(CODE, typed) is expected
+
+
+async def test_check_phone_is_false_without_a_dossier_or_a_phone(service: DossierService) -> None:
+    await service.apply([received(phone="")], source="push")
+    assert await service.check_phone(CODE, "5678") is False
+    assert await service.check_phone(OTHER, "5678") is False
+
+
+# --- timeliness -------------------------------------------------------------------------------------
+
+
+def _judge(status: Status, resolved: datetime | None, now: datetime = T0) -> Timeliness:
+    return timeliness(status=status, due_at=DUE, resolved_at=resolved, status_at=resolved or T0, now=now)
+
+
+def test_timeliness_rules() -> None:
+    day_before = DUE - timedelta(days=1)
+    assert _judge(Status.READY, day_before) is Timeliness.EARLY
+    assert _judge(Status.READY, DUE.replace(hour=8)) is Timeliness.ON_TIME  # due day, before due time
+    assert _judge(Status.RETURNED, DUE) is Timeliness.ON_TIME
+    assert _judge(Status.READY, DUE + timedelta(minutes=1)) is Timeliness.LATE
+    assert _judge(Status.IN_PROGRESS, None, now=DUE) is Timeliness.PENDING
+    assert _judge(Status.IN_PROGRESS, None, now=DUE + timedelta(seconds=1)) is Timeliness.LATE
+    # Early is by calendar day in Viet Nam: 23:30 UTC on the 24th is already the 25th there.
+    assert _judge(Status.READY, datetime(2025, 7, 24, 17, 30, tzinfo=UTC)) is Timeliness.ON_TIME
+    assert _judge(Status.READY, datetime(2025, 7, 24, 16, 30, tzinfo=UTC)) is Timeliness.EARLY
+    undated = timeliness(status=Status.READY, due_at=None, resolved_at=T0, status_at=T0, now=T0)
+    assert undated is Timeliness.ON_TIME
+    withdrawn = timeliness(
+        status=Status.WITHDRAWN, due_at=DUE, resolved_at=None, status_at=DUE + timedelta(days=1), now=T0
+    )
+    assert withdrawn is Timeliness.LATE
