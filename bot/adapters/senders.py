@@ -1,0 +1,215 @@
+"""Outbox senders: one reply to one chat, rendered like the channels do, errors mapped to neutral ones.
+
+The outbox worker (``jobs.outbox``) retries, reschedules and rate-limits; a sender sends once and says
+what happened with :mod:`bot.services.outbox`'s errors. A reply longer than one message goes as several
+parts; if a later part fails, a retry sends the earlier parts again (at-least-once, like the outbox).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.adapters.telegram import TEXT_LIMIT as TELEGRAM_TEXT_LIMIT
+from bot.adapters.telegram import keyboard
+from bot.adapters.telegram_request import AiohttpRequest
+from bot.adapters.zalo import TEXT_LIMIT as ZALO_TEXT_LIMIT
+from bot.adapters.zalo import render
+from bot.adapters.zalo_client import ZaloClient, ZaloPermanentError, ZaloTimeoutError, ZaloTransientError
+from bot.config import TelegramConfig, ZaloConfig
+from bot.markup import nfc_length, split, to_plain
+from bot.messages import ChatRef, Reply
+from bot.services.outbox import (
+    ChatMovedError,
+    PermanentDeliveryError,
+    RecipientGoneError,
+    RetryLaterError,
+)
+
+log = logging.getLogger(__name__)
+
+# Refusals that mean the chat itself is unreachable, not that this one message was wrong.
+_TELEGRAM_GONE = (
+    "chat not found",
+    "user not found",
+    "peer_id_invalid",
+    "group chat was deactivated",
+    "chat_write_forbidden",
+    "have no rights to send",
+    "bot was kicked",
+    "user is deactivated",
+)
+_ZALO_GONE = ("chat not found", "blocked", "not a member", "user not found")
+_ZALO_UNAUTHORIZED = 401
+
+
+class TelegramSender:
+    """Sends outbox replies over a PTB ``Bot``: HTML, an inline keyboard, long text split in parts.
+
+    Why its own plain ``Bot`` (see :meth:`create`) and not the channel's: the channel's bot has PTB's
+    ``AIORateLimiter``, which answers a 429 by sleeping ``retry_after`` and trying again, up to
+    ``rate_limiter_retries`` times, inside the send. On the outbox path that would hold the row's lease
+    for the whole sleep (a lease running out means another worker sends the same message again), multiply
+    the retries (the limiter's times the outbox's ``max_attempts``) and keep the wait in memory, lost on
+    a restart. So the outbox bot has no rate limiter: the outbox's own limiter (``jobs.ratelimit``) spaces
+    sends per platform, chat and group, and a 429 comes straight back as :class:`RetryLaterError`, whose
+    ``retry_after`` is written to the row's ``due_at``. The price is that interactive replies and the
+    outbox do not share one limiter; leave headroom in ``[outbox] telegram_per_second`` if both are busy.
+    A ``Bot`` with a rate limiter still works here, with the double retry described above.
+    """
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    @classmethod
+    def create(cls, config: TelegramConfig, *, pool_size: int = 32) -> TelegramSender:
+        """A sender over a dedicated ``Bot`` (no rate limiter) for ``config``; call :meth:`start` first."""
+        bot = Bot(
+            config.token,
+            base_url=config.base_url,
+            base_file_url=config.base_file_url,
+            request=AiohttpRequest(connection_pool_size=pool_size),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
+        )
+        return cls(bot)
+
+    async def start(self) -> None:
+        """Open the bot's HTTP session."""
+        await self.bot.initialize()
+
+    async def close(self) -> None:
+        """Close the bot's HTTP session."""
+        await self.bot.shutdown()
+
+    async def send(self, chat: ChatRef, reply: Reply) -> str:
+        """Send ``reply`` (buttons on its last part); return the last part's message id."""
+        try:
+            chat_id = int(chat.chat_id)
+        except ValueError:
+            raise RecipientGoneError("not a Telegram chat id") from None
+        if reply.image is not None:
+            log.warning("telegram outbox: a reply image is not sent by the outbox; text only")
+        parts = split(reply.text, TELEGRAM_TEXT_LIMIT) if reply.text.strip() else []
+        if not parts:
+            raise PermanentDeliveryError("empty message")
+        markup = keyboard(reply.buttons)
+        message_id = ""
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            message_id = await self._send_text(chat_id, part, markup if last else None)
+        return message_id
+
+    async def _send_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> str:
+        try:
+            try:
+                message = await self.bot.send_message(
+                    chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            except BadRequest as exc:
+                if "can't parse entities" not in exc.message.lower():
+                    raise
+                # Our markup should always parse; if a part does not, plain text still reaches the user.
+                log.error("telegram outbox: markup refused (%s); sent as plain text", exc.message)
+                message = await self.bot.send_message(chat_id, to_plain(text), reply_markup=markup)
+        except TelegramError as exc:
+            raise telegram_delivery_error(exc) from None
+        return str(message.message_id)
+
+
+def telegram_delivery_error(
+    exc: TelegramError,
+) -> RetryLaterError | RecipientGoneError | ChatMovedError | PermanentDeliveryError:
+    """The neutral delivery error for a PTB error (messages are Telegram's descriptions, never user text)."""
+    if isinstance(exc, RetryAfter):
+        return RetryLaterError(f"429: {exc.message}", _retry_seconds(exc))
+    if isinstance(exc, ChatMigrated):
+        return ChatMovedError("group became a supergroup", str(exc.new_chat_id))
+    if isinstance(exc, Forbidden):
+        return RecipientGoneError(f"403: {exc.message}")
+    if isinstance(exc, BadRequest):
+        reason = f"400: {exc.message}"
+        if any(marker in exc.message.lower() for marker in _TELEGRAM_GONE):
+            return RecipientGoneError(reason)
+        return PermanentDeliveryError(reason)
+    if isinstance(exc, TimedOut):
+        # It may have been delivered; the retry counts as a possible duplicate (attempts > 1).
+        return RetryLaterError("timed out")
+    if isinstance(exc, NetworkError):
+        return RetryLaterError(f"network: {exc.message}")
+    if isinstance(exc, InvalidToken):
+        # A configuration mistake: keep the rows for after the fix (max_attempts still bounds it).
+        return RetryLaterError("invalid token")
+    return RetryLaterError(f"{type(exc).__name__}: {exc.message}")
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    value: object = getattr(exc, "_retry_after", None)
+    if not isinstance(value, timedelta):
+        with warnings.catch_warnings():
+            # PTB 22 warns that the int form of retry_after is deprecated; both forms are read.
+            warnings.simplefilter("ignore")
+            value = exc.retry_after
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value) if isinstance(value, int | float) else 1.0
+
+
+class ZaloSender:
+    """Sends outbox replies over a ZaloClient: plain text, buttons as numbered lines, 2,000-char parts."""
+
+    def __init__(self, client: ZaloClient) -> None:
+        self.client = client
+
+    @classmethod
+    def create(cls, config: ZaloConfig) -> ZaloSender:
+        """A sender over a dedicated client for ``config`` (so stopping the channel does not close it)."""
+        return cls(ZaloClient(config.token, config.base_url))
+
+    async def start(self) -> None:
+        """Nothing to open: the client opens its session on first use."""
+
+    async def close(self) -> None:
+        """Close the client's HTTP session."""
+        await self.client.close()
+
+    async def send(self, chat: ChatRef, reply: Reply) -> str:
+        """Send ``reply`` (numbered choices for its buttons); return the last part's message id."""
+        [(text, image)] = render([reply])
+        if image is not None:
+            log.warning("zalo outbox: a reply image is not sent by the outbox; text only")
+        parts = split(text, ZALO_TEXT_LIMIT, nfc_length) if text.strip() else []
+        if not parts:
+            raise PermanentDeliveryError("empty message")
+        message_id = ""
+        for part in parts:
+            try:
+                result = await self.client.send_message(chat.chat_id, part)
+            except ZaloTimeoutError:
+                # It may have been delivered; the retry counts as a possible duplicate (attempts > 1).
+                raise RetryLaterError("timed out") from None
+            except ZaloTransientError as exc:
+                raise RetryLaterError(f"{exc.code}: {exc.description}", exc.retry_after) from None
+            except ZaloPermanentError as exc:
+                reason = f"{exc.code}: {exc.description}"
+                if exc.code == _ZALO_UNAUTHORIZED:
+                    raise RetryLaterError(reason) from None
+                if exc.code == 403 or any(m in exc.description.lower() for m in _ZALO_GONE):
+                    raise RecipientGoneError(reason) from None
+                raise PermanentDeliveryError(reason) from None
+            found = result.get("message_id") if isinstance(result, dict) else None
+            message_id = str(found) if found is not None else ""
+        return message_id

@@ -1,0 +1,206 @@
+"""The outbox worker (DESIGN §5): claim due rows, send them within the rate limits, mark each outcome.
+
+Delivery is at-least-once: a worker that dies between a send and its mark leaves the row leased; once
+the lease runs out the row is claimed again and sent again, and ``attempts`` > 1 on the sent row counts
+it as a possible duplicate. No database transaction is open while a message is on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.config import OutboxConfig
+from bot.messages import Platform
+from bot.services.outbox import (
+    ChatMovedError,
+    Claimed,
+    DeliveryError,
+    OutboxStore,
+    PermanentDeliveryError,
+    RecipientGoneError,
+    RecipientHook,
+    RetryLaterError,
+    Sender,
+)
+from bot.storage import SessionFactory
+from bot.storage.columns import utcnow
+from jobs.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+# How often (worker clock) the worker looks for rows of platforms it has no sender for, to say so once.
+_ORPHAN_CHECK = timedelta(minutes=5)
+
+
+class ChoiceMemory(Protocol):
+    """Remembers the numbered choices shown in a chat, so "2" answers a notification on Zalo."""
+
+    async def remember(self, chat_key: str, payloads: list[str]) -> None:
+        """Store the payloads shown in ``chat_key``."""
+
+
+class OutboxWorker:
+    """Sends what the outbox holds, one batch at a time, until stopped."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        senders: Mapping[Platform, Sender],
+        config: OutboxConfig,
+        *,
+        choices: ChoiceMemory | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        limiter: RateLimiter | None = None,
+        store: OutboxStore | None = None,
+        on_recipient: RecipientHook | None = None,
+    ) -> None:
+        self._senders = dict(senders)
+        self._config = config
+        self._choices = choices
+        self._clock = clock
+        self.limiter = limiter or RateLimiter.from_config(config)
+        self.store = store or OutboxStore(
+            sessions,
+            lease_seconds=config.lease_seconds,
+            max_attempts=config.max_attempts,
+            clock=clock,
+            on_recipient=on_recipient,
+        )
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._warned: set[str] = set()
+        self._orphans_checked: datetime | None = None
+
+    def wake(self) -> None:
+        """Look for due rows now instead of after ``idle_poll_seconds`` (call after enqueuing)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; the batch in flight is finished and marked, no more is claimed."""
+        self._stopping.clear()
+        watcher = asyncio.ensure_future(self._relay(stop))
+        try:
+            while not stop.is_set():
+                try:
+                    claimed = await self.run_once()
+                except Exception as exc:  # a database hiccup must not end delivery for good
+                    log.error("outbox: batch failed with %s; retrying", type(exc).__name__)
+                    claimed = 0
+                if claimed:
+                    continue
+                await self._check_orphans()
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._config.idle_poll_seconds)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def _relay(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._stopping.set()
+        self._wake.set()
+
+    async def drain(self, until_idle: bool = True) -> int:
+        """Send every due row (one batch if not ``until_idle``); return how many rows were handled."""
+        total = 0
+        while True:
+            handled = await self.run_once()
+            total += handled
+            if not handled or not until_idle:
+                await self._check_orphans()
+                return total
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it; return the number of rows claimed."""
+        if self._stopping.is_set():
+            return 0
+        batch = await self.store.claim(self._config.batch_size, self._senders)
+        if not batch:
+            return 0
+        # One chat's messages go in order; different chats go concurrently.
+        by_chat: dict[str, list[Claimed]] = {}
+        for item in batch:
+            by_chat.setdefault(item.chat.key, []).append(item)
+        await asyncio.gather(*(self._deliver_chat(items) for items in by_chat.values()))
+        return len(batch)
+
+    async def _deliver_chat(self, items: list[Claimed]) -> None:
+        for item in items:
+            try:
+                await self._deliver(item)
+            except Exception as exc:  # a bad row or a failed mark must not stop the chat's other rows
+                log.error("outbox: row %s not handled (%s)", item.id, type(exc).__name__)
+
+    async def _deliver(self, item: Claimed) -> None:
+        if not await self._acquire(item):
+            await self.store.release(item)
+            return
+        sender = self._senders[item.chat.platform]
+        try:
+            message_id = await sender.send(item.chat, item.reply)
+        except RetryLaterError as exc:
+            if exc.retry_after:
+                self.limiter.pause(item.chat, exc.retry_after)
+            status = await self.store.mark_retry(item, exc.reason, exc.retry_after)
+            log.info("outbox: row %s to %s: %s; now %s", item.id, item.chat.key, exc.reason, status or "?")
+        except ChatMovedError as exc:
+            log.info("outbox: chat %s moved to %s", item.chat.key, exc.new_chat_id)
+            await self.store.chat_moved(item, exc.new_chat_id, exc.reason)
+            self.wake()
+        except RecipientGoneError as exc:
+            log.info("outbox: chat %s is gone (%s)", item.chat.key, exc.reason)
+            await self.store.mark_failed(item, exc.reason, gone=True)
+        except PermanentDeliveryError as exc:
+            log.warning("outbox: row %s refused (%s)", item.id, exc.reason)
+            await self.store.mark_failed(item, exc.reason)
+        except DeliveryError as exc:
+            await self.store.mark_retry(item, exc.reason)
+        except Exception as exc:
+            # An unexpected error is treated as transient; max_attempts still ends it.
+            log.error("outbox: sending row %s failed with %s", item.id, type(exc).__name__)
+            await self.store.mark_retry(item, f"error: {type(exc).__name__}")
+        else:
+            await self.store.mark_sent(item, message_id)
+            payloads = [button.payload for button in item.reply.buttons]
+            if payloads and self._choices is not None:
+                await self._choices.remember(item.chat.key, payloads)
+
+    async def _acquire(self, item: Claimed) -> bool:
+        """Wait for the rate limits; False when the worker is stopping first."""
+        if self.limiter.try_acquire(item.chat) == 0:
+            return True
+        if self._stopping.is_set():
+            return False
+        acquiring = asyncio.ensure_future(self.limiter.acquire(item.chat))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({acquiring, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not acquiring.done():
+                acquiring.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await acquiring
+        return acquiring.done() and not acquiring.cancelled() and acquiring.exception() is None
+
+    async def _check_orphans(self) -> None:
+        """Say once per platform that rows wait for a platform with no sender configured."""
+        now = self._clock()
+        if self._orphans_checked is not None and now - self._orphans_checked < _ORPHAN_CHECK:
+            return
+        self._orphans_checked = now
+        try:
+            waiting = await self.store.waiting_platforms()
+        except Exception as exc:
+            log.debug("outbox: could not check waiting platforms (%s)", type(exc).__name__)
+            return
+        for platform in sorted(waiting - {p.value for p in self._senders} - self._warned):
+            self._warned.add(platform)
+            log.warning("outbox: messages for %s wait, but no sender is configured for it", platform)
