@@ -15,9 +15,12 @@ from bot.messages import Incoming, Reply
 from bot.routing import Dispatcher, Router
 from bot.services import Services
 from bot.services.conversations import ConversationMemory
+from bot.services.dossiers import DossierService
 from bot.services.procedures import ProcedureService, load_index
+from bot.services.subscriptions import SubscriptionService
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import check_schema
+from handlers.dossier_notices import notice_renderer
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,24 @@ class Core:
     sessions: SessionFactory
 
 
+_warned_no_hash_key = False
+
+
+def build_dossiers(config: Config, sessions: SessionFactory) -> tuple[DossierService, SubscriptionService]:
+    """The dossier service (speaking through the handlers' notice renderer) and the subscriptions on it."""
+    global _warned_no_hash_key
+    if not config.dossiers.hash_key and not _warned_no_hash_key:
+        # Fine for development; in production phone hashes made without a key are easy to reverse.
+        log.warning("dossiers.hash_key is empty: set it (or MOTCUA_DOSSIER_HASH_KEY) before real data")
+        _warned_no_hash_key = True
+    dossiers = DossierService(
+        sessions,
+        hash_key=config.dossiers.hash_key,
+        render_notice=notice_renderer(config.centre, config.timezone),
+    )
+    return dossiers, SubscriptionService(sessions, dossiers, config.dossiers)
+
+
 @asynccontextmanager
 async def build_core(
     config: Config,
@@ -45,7 +66,7 @@ async def build_core(
     ``router`` and ``fallback`` default to the handlers' own; tests may pass small ones.
     Raises :class:`bot.storage.migrate.SchemaNotCurrent` when ``motcua db upgrade`` is needed.
     """
-    router = router or handlers.build_router()
+    router = router or handlers.build_router(flows=True)
     fallback = fallback or handlers.fallback
     engine = create_engine(config.database.url, echo=config.database.echo)
     try:
@@ -55,7 +76,14 @@ async def build_core(
         purged = await memory.purge_expired()
         procedures = ProcedureService(await load_index(sessions))
         log.info("knowledge base: %d procedures; %d expired conversations purged", procedures.count, purged)
-        services = Services(config=config, procedures=procedures, conversations=memory)
+        dossiers, subscriptions = build_dossiers(config, sessions)
+        services = Services(
+            config=config,
+            procedures=procedures,
+            conversations=memory,
+            dossiers=dossiers,
+            subscriptions=subscriptions,
+        )
         dispatcher = Dispatcher(router, services, memory, fallback, flows=memory)
         yield Core(config=config, services=services, dispatcher=dispatcher, engine=engine, sessions=sessions)
     finally:

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from bot.routing import Router
 from bot.services import Services
-from handlers import procedures, start
+from handlers import dossiers, procedures, start
 from handlers.unknown import fallback
 
 
-def build_router() -> Router[Services]:
-    """One router with every feature; free text goes to procedure search."""
+def build_router(*, flows: bool = False) -> Router[Services]:
+    """One router with every feature; free text shows a pasted receipt code's status, else searches.
+
+    ``flows`` adds the answers to multi-step questions (the digits after /theodoi, the comment after a
+    rating); a dispatcher over such a router needs a flow store, which the composition root passes.
+    """
     router: Router[Services] = Router()
     router.include(procedures.router)
     router.include(start.router)
+    router.include(dossiers.router)
+    if flows:
+        router.include(dossiers.flow_router)
+    # A receipt code is recognised in any message before the text is taken as a procedure question.
+    router.text()(dossiers.with_receipt_codes(procedures.free_text))
     return router
 
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.services.conversations import ConversationMemory, Flow, StaleFlow
+from bot.services.dossiers import DossierService
 from bot.services.procedures import ProcedureService
+from bot.services.subscriptions import SubscriptionService
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +18,18 @@ class Services:
     config: Config
     procedures: ProcedureService
     conversations: ConversationMemory
+    dossiers: DossierService | None = None
+    """Dossier status; None where a caller does not offer it (dossier commands then say so)."""
+    subscriptions: SubscriptionService | None = None
+    """Who follows which dossier, ratings, lookup limits; set together with ``dossiers``."""
 
 
-__all__ = ["ConversationMemory", "Flow", "ProcedureService", "Services", "StaleFlow"]
+__all__ = [
+    "ConversationMemory",
+    "DossierService",
+    "Flow",
+    "ProcedureService",
+    "Services",
+    "StaleFlow",
+    "SubscriptionService",
+]
