@@ -1,0 +1,307 @@
+"""The dossier push API over real HTTP on loopback, with the real service on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse, ClientSession
+from sqlalchemy import func, select
+
+from bot.adapters.dossier_api import add_dossier_api
+from bot.adapters.http_server import HttpServer
+from bot.messages import Reply
+from bot.services.dossier_types import DossierEventIn, DossierNotice, Status
+from bot.services.dossiers import ApplyResult, DossierService
+from bot.storage import Dossier, DossierEvent, SessionFactory, create_engine, session_factory
+from bot.storage.migrate import upgrade_engine
+
+TOKEN = "push-token-for-tests-0123456789"
+PATH = "/api/v1/dossier-events"
+CODE = "000.00.24.H57-250722-0001"
+PHONE = "0912345678"
+
+
+def render(notice: DossierNotice) -> Reply:
+    """A neutral notice renderer."""
+    return Reply(f"{notice.kind.value} {notice.code}")
+
+
+def event(
+    event_id: str, status: str = "received", at: str = "2025-07-22T08:15:00+07:00", **extra: Any
+) -> dict[str, Any]:
+    """One event as the one-stop system sends it."""
+    body: dict[str, Any] = {"event_id": event_id, "code": CODE, "status": status, "occurred_at": at}
+    body.update(extra)
+    return body
+
+
+def receipt(event_id: str = "e-1", code: str = CODE) -> dict[str, Any]:
+    """The receipt event, with every descriptive field and a phone number."""
+    return event(
+        event_id,
+        code=code,
+        procedure_code="1.001612",
+        procedure_name="Đăng ký khai sinh",
+        agency="UBND xã Hòa Bình",
+        received_at="2025-07-22T08:15:00+07:00",
+        due_at="2025-07-25T17:00:00+07:00",
+        result_delivery="Tại Bộ phận Một cửa",
+        online=True,
+        phone=PHONE,
+    )
+
+
+@dataclass
+class Api:
+    """A running server with the push API, a client, and the service behind it."""
+
+    url: str
+    server: HttpServer
+    client: ClientSession
+    service: DossierService
+    sessions: SessionFactory
+
+    async def post(self, body: Any, token: str | None = TOKEN, **kwargs: Any) -> ClientResponse:
+        """POST a JSON body (or raw bytes via ``data=``) with a bearer token."""
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        headers.update(kwargs.pop("headers", {}))
+        if "data" in kwargs:
+            return await self.client.post(self.url, headers=headers, **kwargs)
+        return await self.client.post(self.url, json=body, headers=headers, **kwargs)
+
+    async def counts(self) -> tuple[int, int]:
+        """(dossiers, events) stored."""
+        async with self.sessions() as session:
+            dossiers = await session.scalar(select(func.count()).select_from(Dossier))
+            events = await session.scalar(select(func.count()).select_from(DossierEvent))
+        return int(dossiers or 0), int(events or 0)
+
+
+async def serve(
+    sessions: SessionFactory,
+    token: str = TOKEN,
+    apply: Callable[[list[DossierEventIn]], Awaitable[ApplyResult]] | None = None,
+) -> tuple[HttpServer, DossierService, bool]:
+    """Start an HttpServer with the push API mounted (or not, when the token is empty)."""
+    service = DossierService(sessions, hash_key="k", render_notice=render)
+
+    async def push(events: list[DossierEventIn]) -> ApplyResult:
+        return await service.apply(events, source="push")
+
+    server = HttpServer("127.0.0.1", 0)
+    mounted = add_dossier_api(server, path=PATH, token=token, apply=apply or push)
+    await server.start()
+    return server, service, mounted
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    """A migrated SQLite file."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}")
+    await upgrade_engine(engine)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def api(sessions: SessionFactory) -> AsyncIterator[Api]:
+    """The push API served on a loopback port."""
+    server, service, mounted = await serve(sessions)
+    assert mounted
+    try:
+        async with ClientSession() as client:
+            yield Api(f"http://127.0.0.1:{server.port}{PATH}", server, client, service, sessions)
+    finally:
+        await server.stop()
+
+
+async def raw_request(port: int, head: str) -> bytes:
+    """Send request headers only (no body) and return the status line the server answers with."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head.encode("latin-1"))
+        await writer.drain()
+        # A guard, not a timing assertion: a server waiting for the body would never answer.
+        return await asyncio.wait_for(reader.readline(), 5)
+    finally:
+        writer.close()
+
+
+async def test_no_token_or_a_wrong_one_is_401_with_bearer_challenge_and_nothing_applied(api: Api) -> None:
+    for token in (None, "wrong", TOKEN + "x", ""):
+        response = await api.post(receipt(), token=token)
+        assert response.status == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+    basic = await api.post(receipt(), token=None, headers={"Authorization": f"Basic {TOKEN}"})
+    assert basic.status == 401
+    assert await api.counts() == (0, 0)
+
+
+async def test_wrong_token_is_refused_before_the_body_is_read(api: Api) -> None:
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer wrong\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+    )
+    status_line = await raw_request(api.server.port, head)
+    assert status_line.startswith(b"HTTP/1.1 401")
+
+
+async def test_declared_oversize_body_is_413_before_it_is_read(api: Api) -> None:
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+    )
+    assert (await raw_request(api.server.port, head)).startswith(b"HTTP/1.1 413")
+
+
+async def test_chunked_oversize_body_is_413(api: Api) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"events": ['
+        for _ in range(40):
+            yield b'"' + b"x" * 32 * 1024 + b'",'
+        yield b"1]}"
+
+    response = await api.post(None, data=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status == 413
+    assert await api.counts() == (0, 0)
+
+
+async def test_malformed_json_or_wrong_content_type_is_400(api: Api) -> None:
+    bad_json = await api.post(None, data=b'{"event_id": ', headers={"Content-Type": "application/json"})
+    assert bad_json.status == 400
+    not_utf8 = await api.post(None, data=b'{"a": "\xff"}', headers={"Content-Type": "application/json"})
+    assert not_utf8.status == 400
+    text = await api.post(None, data=json.dumps(receipt()).encode(), headers={"Content-Type": "text/plain"})
+    assert text.status == 400
+    assert await api.counts() == (0, 0)
+
+
+async def test_any_invalid_event_is_422_naming_every_field_and_nothing_is_applied(api: Api) -> None:
+    body = {
+        "events": [
+            receipt("ok-1"),
+            event("bad-1", code="000.00.24.H57-250722"),
+            {"event_id": "bad-2", "code": CODE, "occurred_at": "hôm qua", "online": "yes"},
+            "not an event",
+        ]
+    }
+    response = await api.post(body)
+    assert response.status == 422
+    errors = (await response.json())["errors"]
+    assert {(e["index"], e["field"]) for e in errors} == {
+        (1, "code"),
+        (2, "status"),
+        (2, "occurred_at"),
+        (2, "online"),
+        (3, ""),
+    }
+    assert all(e["reason"] for e in errors)
+    assert await api.counts() == (0, 0)
+
+
+@pytest.mark.parametrize("events", [[], list(range(501)), "e-1", None])
+async def test_a_batch_must_hold_1_to_500_events(api: Api, events: Any) -> None:
+    response = await api.post({"events": events})
+    assert response.status == 422
+    [error] = (await response.json())["errors"]
+    assert error["field"] == "events"
+    assert error["index"] is None
+
+
+async def test_a_json_array_or_an_envelope_with_extra_keys_is_422(api: Api) -> None:
+    assert (await api.post([receipt()])).status == 422
+    assert (await api.post({"events": [receipt()], "sender": "igate"})).status == 422
+    assert await api.counts() == (0, 0)
+
+
+async def test_one_event_is_applied_and_committed_before_the_answer(api: Api) -> None:
+    response = await api.post(receipt())
+    assert response.status == 200
+    assert await response.json() == {"applied": 1, "duplicates": 0, "stale": 0}
+    assert await api.counts() == (1, 1)
+    view = await api.service.lookup(CODE)
+    assert view is not None
+    assert (view.status, view.agency) == (Status.RECEIVED, "UBND xã Hòa Bình")
+
+
+async def test_a_retried_request_counts_duplicates_and_changes_nothing(api: Api) -> None:
+    body = {"events": [receipt("e-1"), event("e-2", "in_progress", "2025-07-23T09:00:00+07:00")]}
+    first = await api.post(body)
+    assert await first.json() == {"applied": 2, "duplicates": 0, "stale": 0}
+    again = await api.post(body)
+    assert again.status == 200
+    assert await again.json() == {"applied": 0, "duplicates": 2, "stale": 0}
+    same_id_twice = await api.post({"events": [event("e-3", "ready", "2025-07-24T10:00:00+07:00")] * 2})
+    assert await same_id_twice.json() == {"applied": 1, "duplicates": 1, "stale": 0}
+    assert await api.counts() == (1, 3)
+
+
+async def test_out_of_order_events_leave_the_newest_status(api: Api) -> None:
+    newest = await api.post({"events": [receipt("e-1"), event("e-3", "ready", "2025-07-24T15:30:00+07:00")]})
+    assert await newest.json() == {"applied": 2, "duplicates": 0, "stale": 0}
+    late = await api.post(event("e-2", "in_progress", "2025-07-23T09:00:00+07:00"))
+    assert await late.json() == {"applied": 1, "duplicates": 0, "stale": 1}
+    view = await api.service.lookup(CODE)
+    assert view is not None
+    assert view.status == Status.READY
+    assert [entry.status for entry in view.history] == [Status.READY, Status.IN_PROGRESS, Status.RECEIVED]
+
+
+async def test_a_database_failure_is_503_with_a_generic_body(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'never-migrated.db'}")
+    server, _, _ = await serve(session_factory(engine))
+    try:
+        async with ClientSession() as client:
+            response = await client.post(
+                f"http://127.0.0.1:{server.port}{PATH}",
+                json=receipt(),
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            assert response.status == 503
+            assert response.headers["Retry-After"]
+            assert await response.json() == {"error": "temporarily unavailable, retry later"}
+    finally:
+        await server.stop()
+        await engine.dispose()
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot."))
+    assert "not applied: OperationalError" in ours
+    assert PHONE not in ours
+    assert "no such table" not in ours  # the SQL error's text (statement, values) is not logged
+
+
+async def test_an_empty_token_mounts_nothing(sessions: SessionFactory) -> None:
+    server, _, mounted = await serve(sessions, token="")
+    assert not mounted
+    try:
+        async with ClientSession() as client:
+            base = f"http://127.0.0.1:{server.port}{PATH}"
+            assert (
+                await client.post(base, json=receipt(), headers={"Authorization": "Bearer "})
+            ).status == 404
+            assert (await client.get(base + "/openapi.json")).status == 404
+    finally:
+        await server.stop()
+
+
+async def test_neither_bodies_nor_phone_numbers_are_logged(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    await api.post(receipt())
+    await api.post({"events": [receipt("e-9"), event("e-10", phone="12")]})
+    await api.post(receipt(), token="wrong")
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot."))
+    assert "dossier push API" in ours
+    for secret in (PHONE, "Đăng ký khai sinh", TOKEN, CODE):
+        assert secret not in ours
