@@ -20,7 +20,13 @@ from typing import Any
 from aiohttp import ClientError, ClientSession, ClientTimeout
 from yarl import URL
 
-from jobs.dossier_pull import PullPage, PullPermanentError, PullProtocolError, PullTransientError
+from jobs.dossier_pull import (
+    PullError,
+    PullPage,
+    PullPermanentError,
+    PullProtocolError,
+    PullTransientError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +90,12 @@ class DossierPullClient:
         return parse_page(raw)
 
 
-def _status_error(status: int) -> PullTransientError | PullPermanentError:
+def _status_error(status: int) -> PullError:
     if status >= 500 or status in _TRANSIENT_STATUSES:
         return PullTransientError(f"HTTP {status}")
-    return PullPermanentError(f"HTTP {status}")
+    if status >= 400:
+        return PullPermanentError(f"HTTP {status}")
+    return PullProtocolError(f"HTTP {status} instead of 200")
 
 
 def parse_page(raw: bytes) -> PullPage:

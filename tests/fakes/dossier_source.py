@@ -23,6 +23,8 @@ class Failure:
     body: bytes = b'{"error": "unavailable"}'
     hang: bool = False
     """Never answer (until the fake closes): the client's timeout must fire."""
+    after: int = 0
+    """How many requests are served normally before this failure is answered."""
 
 
 class FakeDossierSource:
@@ -34,6 +36,7 @@ class FakeDossierSource:
         self.events: list[Any] = []
         self.failures: list[Failure] = []
         self.cursors_asked: list[str | None] = []
+        self.queries: list[list[tuple[str, str]]] = []
         self.unauthorised = 0
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -77,7 +80,10 @@ class FakeDossierSource:
             return web.json_response({"error": "unauthorized"}, status=401)
         cursor = request.query.get("cursor")
         self.cursors_asked.append(cursor)
-        if self.failures:
+        self.queries.append(list(request.query.items()))
+        if self.failures and self.failures[0].after > 0:
+            self.failures[0].after -= 1
+        elif self.failures:
             failure = self.failures.pop(0)
             if failure.hang:
                 await self._closing.wait()
