@@ -187,6 +187,10 @@ class FakeZalo(LoopbackApi):
         """Make every send to ``chat_id`` fail with 403."""
         self.blocked_chats.add(chat_id)
 
+    def add_chat(self, chat_id: str) -> None:
+        """Make a chat known, as if its user had written to the bot before (needed to send to it)."""
+        self._known_chats.add(chat_id)
+
     def message(
         self,
         chat_id: str,

@@ -1,0 +1,1 @@
+"""Tests of scheduled work: the outbox worker, rate limits, the scheduler and the runner wiring."""
