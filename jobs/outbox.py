@@ -75,6 +75,16 @@ class OutboxWorker:
         self._stopping = asyncio.Event()
         self._warned: set[str] = set()
         self._orphans_checked: datetime | None = None
+        self._idle = asyncio.Event()
+
+    @property
+    def idle(self) -> bool:
+        """True while :meth:`run` waits for work (its last claim found nothing due)."""
+        return self._idle.is_set()
+
+    async def wait_idle(self) -> None:
+        """Return once :meth:`run` waits for work."""
+        await self._idle.wait()
 
     def wake(self) -> None:
         """Look for due rows now instead of after ``idle_poll_seconds`` (call after enqueuing)."""
@@ -86,6 +96,8 @@ class OutboxWorker:
         watcher = asyncio.ensure_future(self._relay(stop))
         try:
             while not stop.is_set():
+                # Cleared before the claim: a wake() during the batch is kept, so no enqueue is missed.
+                self._wake.clear()
                 try:
                     claimed = await self.run_once()
                 except Exception as exc:  # a database hiccup must not end delivery for good
@@ -94,9 +106,12 @@ class OutboxWorker:
                 if claimed:
                     continue
                 await self._check_orphans()
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._config.idle_poll_seconds)
+                self._idle.set()
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._config.idle_poll_seconds)
+                finally:
+                    self._idle.clear()
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
