@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import itertools
 import multiprocessing
+import os
 import socket
 import sys
 import tempfile
@@ -38,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     # The fakes live in tests/, which is not an installed package.
     sys.path.insert(0, str(ROOT))
+
+from bot import eventloop  # noqa: E402 - after the path set-up above
 
 DEVSET = ROOT / "tests" / "data" / "devset.tsv"
 GOAL_RATE = 200.0
@@ -78,6 +81,8 @@ class Result:
     messages: int
     cpu: float = 0.0
     """CPU seconds used meanwhile by the measuring process (the load process, or the core alone)."""
+    bot_cpu: float | None = None
+    """CPU seconds the bot process used during the phase (read from /proc; None where there is none)."""
 
     @property
     def rate(self) -> float:
@@ -109,6 +114,16 @@ class Platform(Protocol):
         """Return when the fake stored something (or after ``within`` seconds)."""
 
 
+def bot_cpu_seconds() -> float | None:
+    """CPU seconds (user + system, all threads) used so far by the bot process, this process's parent."""
+    try:
+        fields = Path(f"/proc/{os.getppid()}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # Fields 14 and 15 of proc(5), counted after the ")" that ends the command name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def drive(platform: Platform, phase: Phase, questions: Sequence[str], first_chat: int) -> Result:
     """Push one phase's updates, wait (bounded) for a reply in every chat, measure."""
     chats = list(range(first_chat, first_chat + phase.count))
@@ -118,6 +133,7 @@ async def drive(platform: Platform, phase: Phase, questions: Sequence[str], firs
     messages = 0
     tasks: set[asyncio.Task[None]] = set()
     cpu = time.process_time()
+    bot_cpu = bot_cpu_seconds()
     started = time.monotonic()
 
     def collect() -> None:
@@ -151,10 +167,18 @@ async def drive(platform: Platform, phase: Phase, questions: Sequence[str], firs
         await platform.changed(min(0.5, max(0.0, deadline - time.monotonic())))
     if tasks:
         await asyncio.gather(*tasks, return_exceptions=True)
+    bot_cpu_after = bot_cpu_seconds()
     last = max(answered.values(), default=started)
     latencies = tuple((answered[c] - pushed[c]) * 1000 for c in answered)
     return Result(
-        phase.name, len(chats), len(answered), last - started, latencies, messages, time.process_time() - cpu
+        phase.name,
+        len(chats),
+        len(answered),
+        last - started,
+        latencies,
+        messages,
+        time.process_time() - cpu,
+        None if bot_cpu is None or bot_cpu_after is None else bot_cpu_after - bot_cpu,
     )
 
 
@@ -236,7 +260,7 @@ def load_process(conn: Connection, platform: str, phases: Sequence[Phase], quest
         "telegram": _telegram_load,
         "zalo": _zalo_load,
     }
-    asyncio.run(loads[platform](conn, phases, questions))
+    eventloop.run(loads[platform](conn, phases, questions))
 
 
 # --- bot side (this process) ---------------------------------------------------------------------
@@ -333,7 +357,7 @@ def run_scenario(
     process.start()
     try:
         servers = {"telegram": serve_telegram, "zalo": serve_zalo}
-        return asyncio.run(servers[scenario.platform](database_url, ours, limiter=scenario.limiter))
+        return eventloop.run(servers[scenario.platform](database_url, ours, limiter=scenario.limiter))
     finally:
         process.join(10)
         if process.is_alive():
@@ -420,9 +444,15 @@ def report(scenario: Scenario, results: Sequence[Result], bot_cpu: float) -> Non
         p50, p95 = percentile(result.latencies, 0.5), percentile(result.latencies, 0.95)
         worst = max(result.latencies, default=0.0)
         per_update = result.messages / max(result.answered, 1)
+        cpu = (
+            ""
+            if result.bot_cpu is None
+            else f"   bot CPU {result.bot_cpu * 1000 / max(result.answered, 1):4.2f} ms/update"
+        )
         print(
             f"  {result.phase:<7} {result.sent:5d} updates ({load:<13}) {result.rate:7.1f} updates/s   "
             f"p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   max {worst:7.1f} ms   {per_update:.2f} msg/update"
+            + cpu
             + (f"   NO REPLY: {missing}" if missing else "")
         )
     by_phase = {r.phase: r for r in results}
@@ -442,7 +472,10 @@ def report(scenario: Scenario, results: Sequence[Result], bot_cpu: float) -> Non
     print("  goals: " + "; ".join(verdicts))
     measured = [r for r in results if r.phase != "warm-up"]
     load_cpu = sum(r.cpu for r in measured) / max(sum(r.seconds for r in measured), 1e-9)
-    print(f"  CPU: bot process {bot_cpu:.0%} (all threads), load process {load_cpu:.0%} of one core")
+    print(
+        f"  CPU over all phases: bot process {bot_cpu:.0%} (all threads), "
+        f"load process {load_cpu:.0%} of one core"
+    )
     print()
 
 
@@ -500,12 +533,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"not counted); {len(questions)} dev-set questions, cycled"
         )
         print(f"goals: >= {GOAL_RATE:.0f} updates/s per process, p95 < {GOAL_P95_MS:.0f} ms")
+        print(f"event loop: {eventloop.loop_name()} (MOTCUA_EVENT_LOOP=asyncio for the standard one)")
         print()
         print(
             "core alone, no platform (x1: one at a time = service time; "
             f"x{CONCURRENCY}: as many as the Telegram channel runs, latency includes waiting for a turn)"
         )
-        for result in asyncio.run(measure_core(url, questions)):
+        for result in eventloop.run(measure_core(url, questions)):
             p50, p95 = percentile(result.latencies, 0.5), percentile(result.latencies, 0.95)
             print(
                 f"  {result.phase:<12} {result.sent:5d} questions {result.rate:7.1f} /s   "

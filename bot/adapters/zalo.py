@@ -260,8 +260,7 @@ class ZaloChannel:
             return
         # The lock is taken before the first await, so a chat's messages are answered in arrival order.
         async with self._chat_lock(msg.chat.key):
-            if self._typing:
-                await self._show_typing(msg.chat.chat_id)
+            typing = await self._typing_for(msg.chat.chat_id)
             try:
                 replies = await self._answer(msg)
             except Exception as exc:
@@ -269,7 +268,24 @@ class ZaloChannel:
                 # The exception's message can quote user text, so only its type and the frames are logged.
                 log.error("zalo: message %s failed with %s\n%s", msg.event_id, type(exc).__name__, frames)
                 replies = [Reply(texts.ERROR)]
+            finally:
+                if typing is not None:
+                    typing.cancel()
             await self.deliver(msg.chat.chat_id, replies)
+
+    async def _typing_for(self, chat_id: str) -> asyncio.TimerHandle | None:
+        """Show the typing indicator now (delay 0) or once the answer turns out slow; a handle to cancel."""
+        if not self._typing:
+            return None
+        delay = self.config.typing_delay
+        if delay <= 0:
+            await self._show_typing(chat_id)
+            return None
+        # Most answers take milliseconds: an indicator for each would double the API calls for nothing.
+        return asyncio.get_running_loop().call_later(delay, self._start_typing, chat_id)
+
+    def _start_typing(self, chat_id: str) -> None:
+        self._spawn(self._show_typing(chat_id))
 
     async def deliver(self, chat_id: str, replies: list[Reply]) -> None:
         """Send replies to one chat in order; a chat Zalo refuses is logged and skipped."""

@@ -26,8 +26,11 @@ OTHER = "7b1c0d9e2f3a4b5c6d7e"
 
 @pytest.fixture
 async def zalo_channel(zalo: FakeZalo, answer: Answer) -> AsyncIterator[ZaloChannel]:
-    """A polling Zalo channel with a 1 s long poll, since stopping waits for the poll in flight."""
-    channel = make_zalo_channel(zalo, answer, poll_timeout=1)
+    """A polling Zalo channel with a 1 s long poll, since stopping waits for the poll in flight.
+
+    The typing indicator goes out before every answer here (delay 0), so tests can see it.
+    """
+    channel = make_zalo_channel(zalo, answer, poll_timeout=1, typing_delay=0.0)
     await channel.start()
     try:
         yield channel

@@ -182,7 +182,7 @@ def test_logs_never_show_the_zalo_token_or_secret() -> None:
 async def test_stopping_finishes_a_reply_in_flight(zalo: FakeZalo, database: DatabaseConfig) -> None:
     zalo.inject("sendMessage", Fault.slow(0.5))
     stop = asyncio.Event()
-    async with build_core(config_for(zalo, database)) as core:
+    async with build_core(config_for(zalo, database, typing_delay=0.0)) as core:
         task = asyncio.create_task(runner.run_channels(core, stop))
         zalo.push_text(CHAT, "cấp lại căn cước")
         # The typing indicator goes out once the message is being handled; its answer is still to come.
