@@ -26,11 +26,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChatRef, Platform, Reply
@@ -340,6 +339,19 @@ class _Counts:
     notices: int = 0
 
 
+@dataclass
+class _Batch:
+    """What one ``apply`` call keeps between its events."""
+
+    source: str
+    now: datetime
+    counts: _Counts = field(default_factory=_Counts)
+    dossiers: dict[str, Dossier] = field(default_factory=dict)
+    created: set[str] = field(default_factory=set)
+    """Codes created in this transaction (inserted directly, loaded only if another event needs them)."""
+    subscribers: dict[str, list[ChatRef]] = field(default_factory=dict)
+
+
 class DossierService:
     """Apply dossier events idempotently, look dossiers up, and notify subscribers through the outbox."""
 
@@ -365,13 +377,14 @@ class DossierService:
 
     async def apply(self, events: Iterable[DossierEventIn], *, source: str) -> ApplyResult:
         """Apply events in one transaction: idempotent by event id, order-tolerant, notifying subscribers."""
-        counts = _Counts()
-        now = self._now()
+        batch = list(events)
+        state = _Batch(source=source[:16], now=self._now())
         async with self._sessions.begin() as session:
             await begin_write(session)
-            subscribers: dict[str, list[ChatRef]] = {}
-            for event in events:
-                await self._apply_one(session, event, source[:16], now, counts, subscribers)
+            await _load_dossiers(session, sorted({e.code for e in batch}), state.dossiers)
+            for event in batch:
+                await self._apply_one(session, event, state)
+        counts = state.counts
         return ApplyResult(
             applied=counts.applied,
             duplicates=counts.duplicates,
@@ -380,46 +393,41 @@ class DossierService:
             notices=counts.notices,
         )
 
-    async def _apply_one(
-        self,
-        session: AsyncSession,
-        event: DossierEventIn,
-        source: str,
-        now: datetime,
-        counts: _Counts,
-        subscribers: dict[str, list[ChatRef]],
-    ) -> None:
-        insert = _insert_for(session)
-        dossier = await session.get(Dossier, event.code, with_for_update=True)
+    async def _apply_one(self, session: AsyncSession, event: DossierEventIn, state: _Batch) -> None:
+        counts, now = state.counts, state.now
+        dossier = state.dossiers.get(event.code)
+        if dossier is None and event.code in state.created:
+            dossier = await session.get(Dossier, event.code)
+            assert dossier is not None
+            state.dossiers[event.code] = dossier
         created = False
         if dossier is None:
-            values = self._new_dossier(event, now)
-            result = await session.execute(
-                insert(Dossier.__table__).values(**values).on_conflict_do_nothing(index_elements=["code"])
-            )
+            result = await session.execute(_INSERT_DOSSIER, self._new_dossier(event, now))
             created = bool(getattr(result, "rowcount", 0))
-            dossier = await session.get(Dossier, event.code, with_for_update=True, populate_existing=True)
-            assert dossier is not None
+            if not created:
+                # Another transaction created it meanwhile: wait for its lock and read what it wrote.
+                await _load_dossiers(session, [event.code], state.dossiers)
+                dossier = state.dossiers[event.code]
         recorded = await session.execute(
-            insert(DossierEvent.__table__)
-            .values(
-                event_id=event.event_id,
-                dossier_code=event.code,
-                occurred_at=event.occurred_at,
-                status=event.status.value,
-                note=event.note,
-                new_due_at=event.new_due_at,
-                source=source,
-                recorded_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["event_id"])
+            _INSERT_EVENT,
+            {
+                "event_id": event.event_id,
+                "dossier_code": event.code,
+                "occurred_at": event.occurred_at,
+                "status": event.status.value,
+                "note": event.note,
+                "new_due_at": event.new_due_at,
+                "source": state.source,
+                "recorded_at": now,
+            },
         )
         if not getattr(recorded, "rowcount", 0):
             counts.duplicates += 1
             return
         counts.applied += 1
-        if created:
+        if created or dossier is None:
             counts.created += 1
+            state.created.add(event.code)
             return
         previous_status = Status(dossier.status)
         previous_due = dossier.due_at
@@ -447,10 +455,10 @@ class DossierService:
         changed = event.status != previous_status
         if not changed and not extended:
             return
-        chats = subscribers.get(dossier.code)
+        chats = state.subscribers.get(dossier.code)
         if chats is None:
             chats = await _active_subscribers(session, dossier.code)
-            subscribers[dossier.code] = chats
+            state.subscribers[dossier.code] = chats
         for chat in chats:
             if changed:
                 kind = notice_kind(event.status)
@@ -607,9 +615,65 @@ class DossierService:
         return written
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    bind = session.get_bind()
-    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+_LOAD_CHUNK = 500
+
+
+async def _load_dossiers(session: AsyncSession, codes: list[str], into: dict[str, Dossier]) -> None:
+    """Load dossiers by code; on PostgreSQL lock their rows, in code order so two batches cannot deadlock.
+
+    SQLite needs no row lock: the transaction already holds the database's write lock.
+    """
+    lock = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(codes), _LOAD_CHUNK):
+        query = select(Dossier).where(Dossier.code.in_(codes[start : start + _LOAD_CHUNK]))
+        if lock:
+            query = query.order_by(Dossier.code).with_for_update()
+        result = await session.scalars(query.execution_options(populate_existing=True))
+        into.update((d.code, d) for d in result)
+
+
+def _insert_ignoring_conflicts(table: Table, columns: Sequence[str], conflict: str) -> TextClause:
+    """An ``INSERT ... ON CONFLICT DO NOTHING`` both SQLite and PostgreSQL run, compiled once.
+
+    SQLAlchemy's dialect ``on_conflict_do_nothing`` constructs are not cacheable and were recompiled for
+    every event; this text statement keeps the columns' types (UTC datetimes, booleans).
+    """
+    names = ", ".join(columns)
+    values = ", ".join(f":{name}" for name in columns)
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT ({conflict}) DO NOTHING"  # noqa: S608
+    statement = text(sql)
+    return statement.bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
+
+
+_DOSSIER_COLUMNS = (
+    "code",
+    "procedure_code",
+    "procedure_name",
+    "agency",
+    "received_at",
+    "due_at",
+    "status",
+    "status_at",
+    "resolved_at",
+    "result_delivery",
+    "online",
+    "phone_hash",
+    "phone_last4",
+    "note",
+    "updated_at",
+)
+_EVENT_COLUMNS = (
+    "event_id",
+    "dossier_code",
+    "occurred_at",
+    "status",
+    "note",
+    "new_due_at",
+    "source",
+    "recorded_at",
+)
+_INSERT_DOSSIER = _insert_ignoring_conflicts(cast(Table, Dossier.__table__), _DOSSIER_COLUMNS, "code")
+_INSERT_EVENT = _insert_ignoring_conflicts(cast(Table, DossierEvent.__table__), _EVENT_COLUMNS, "event_id")
 
 
 def _notice(kind: NoticeKind, dossier: Dossier) -> DossierNotice:
