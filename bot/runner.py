@@ -7,8 +7,8 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Iterable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 from bot.adapters import ChannelError
 from bot.adapters.http_server import (
@@ -18,10 +18,15 @@ from bot.adapters.http_server import (
     WebhookHandler,
     telegram_update_id,
 )
+from bot.adapters.senders import TelegramSender, ZaloSender
 from bot.adapters.telegram import TelegramChannel
 from bot.adapters.zalo import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
 from bot.app import Core, build_core
 from bot.config import Config, TelegramConfig, ZaloConfig
+from bot.messages import Platform
+from bot.services.outbox import Sender
+from jobs.outbox import OutboxWorker
+from jobs.scheduler import IntervalJob, add_interval_job, create_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,79 @@ class Channel(Protocol):
         """Stop receiving, finish what is in flight, release resources."""
 
 
+JobFactory = Callable[[Core], Iterable[IntervalJob]]
+"""Builds, from the core, the jobs the scheduler runs (dossier pull, late-dossier check...)."""
+
+
+class OutboxSender(Sender, Protocol):
+    """A sender the runner opens before the worker starts and closes after it stopped."""
+
+    async def start(self) -> None:
+        """Open connections."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+def build_senders(config: Config) -> dict[Platform, OutboxSender]:
+    """An outbox sender for every enabled platform, each over its own HTTP client."""
+    senders: dict[Platform, OutboxSender] = {}
+    if config.telegram.enabled:
+        senders[Platform.TELEGRAM] = TelegramSender.create(config.telegram)
+    if config.zalo.enabled:
+        senders[Platform.ZALO] = ZaloSender.create(config.zalo)
+    return senders
+
+
+class Background:
+    """The outbox worker and the scheduler of one serving process, started and stopped together."""
+
+    def __init__(self, core: Core, jobs: Iterable[IntervalJob] = ()) -> None:
+        self.senders = build_senders(core.config)
+        self.worker = OutboxWorker(
+            core.sessions, self.senders, core.config.outbox, choices=core.services.conversations
+        )
+        self.scheduler: Any = create_scheduler(core.config.timezone)
+        self._jobs = list(jobs)
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._opened: list[OutboxSender] = []
+
+    async def start(self) -> None:
+        """Open the senders, start delivering, arm the scheduled jobs."""
+        for sender in self.senders.values():
+            await sender.start()
+            self._opened.append(sender)
+        self._stop.clear()
+        self._task = asyncio.create_task(self.worker.run(self._stop))
+        for job in self._jobs:
+            add_interval_job(self.scheduler, job.id, self._job_func(job), job.seconds)
+        self.scheduler.start()
+        log.info("outbox: delivering for %s", ", ".join(p.value for p in self.senders) or "no platform")
+
+    def _job_func(self, job: IntervalJob) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            try:
+                await job.func()
+            finally:
+                if job.wakes_outbox:
+                    self.worker.wake()
+
+        return run
+
+    async def stop(self) -> None:
+        """Stop the scheduler, let the worker finish and mark its sends in flight, close the senders."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self._stop.set()
+        if self._task is not None:
+            await _quietly("outbox worker", self._task)
+            self._task = None
+        for sender in reversed(self._opened):
+            await _quietly(type(sender).__name__, sender.close())
+        self._opened.clear()
+
+
 def enabled_channels(config: Config) -> list[str]:
     """Names of the channels the configuration turns on."""
     names = []
@@ -55,9 +133,13 @@ def enabled_channels(config: Config) -> list[str]:
     return names
 
 
-async def run_channels(core: Core, stop: asyncio.Event) -> None:
+async def run_channels(
+    core: Core, stop: asyncio.Event, *, jobs: Iterable[IntervalJob] = (), outbox: bool = True
+) -> None:
     """Start every configured channel (and the HTTP server for webhooks), serve until ``stop``, stop cleanly.
 
+    With ``outbox`` the outbox worker delivers for the enabled platforms and the scheduler runs ``jobs``;
+    on stop they end after the channels stopped taking new work (the worker finishes its sends in flight).
     Raises :class:`bot.adapters.ChannelError` when a channel cannot start; what had started is stopped.
     """
     config = core.config
@@ -89,6 +171,8 @@ async def run_channels(core: Core, stop: asyncio.Event) -> None:
     if not channels:
         log.warning("no channel configured; nothing to serve")
     started: list[Channel] = []
+    background = Background(core, jobs) if outbox else None
+    background_started = False
     try:
         # The server listens before any webhook is registered, so the first delivery finds it.
         if server is not None:
@@ -96,6 +180,9 @@ async def run_channels(core: Core, stop: asyncio.Event) -> None:
         for channel in channels:
             started.append(channel)
             await channel.start()
+        if background is not None:
+            background_started = True
+            await background.start()
         log.info("serving %s", ", ".join(enabled_channels(config)) or "nothing")
         await stop.wait()
         log.info("stopping")
@@ -105,6 +192,9 @@ async def run_channels(core: Core, stop: asyncio.Event) -> None:
             await _quietly("http server", server.stop())
         for channel in reversed(started):
             await _quietly(type(channel).__name__, channel.stop())
+        # Last: what the channels enqueued while finishing still has a worker until here.
+        if background is not None and background_started:
+            await _quietly("outbox", background.stop())
         log.info("stopped")
 
 
@@ -115,16 +205,19 @@ async def _quietly(name: str, stopping: Awaitable[None]) -> None:
         log.error("%s did not stop cleanly: %s", name, type(exc).__name__)
 
 
-def run(config: Config) -> int:
-    """Serve until SIGTERM or SIGINT; return the process exit code (2 when no channel is configured)."""
+def run(config: Config, *, jobs: JobFactory | None = None) -> int:
+    """Serve until SIGTERM or SIGINT; return the process exit code (2 when no channel is configured).
+
+    ``jobs`` builds the scheduled jobs from the core once it is up.
+    """
     if not enabled_channels(config):
         print(MSG_NO_CHANNEL, file=sys.stderr)
         return EXIT_SETUP
     configure_logging(config)
-    return asyncio.run(_serve(config))
+    return asyncio.run(_serve(config, jobs))
 
 
-async def _serve(config: Config) -> int:
+async def _serve(config: Config, jobs: JobFactory | None = None) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
@@ -137,7 +230,7 @@ async def _serve(config: Config) -> int:
         async with build_core(config) as core:
             if core.services.procedures.count == 0:
                 log.warning("the knowledge base is empty: run `motcua kb import` first")
-            await run_channels(core, stop)
+            await run_channels(core, stop, jobs=jobs(core) if jobs is not None else ())
     except ChannelError as exc:
         log.error("%s", exc)
         return EXIT_FAILED

@@ -72,28 +72,36 @@ class TelegramSender:
     A ``Bot`` with a rate limiter still works here, with the double retry described above.
     """
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, requests: tuple[AiohttpRequest, ...] = ()) -> None:
         self.bot = bot
+        self._requests = requests
 
     @classmethod
     def create(cls, config: TelegramConfig, *, pool_size: int = 32) -> TelegramSender:
         """A sender over a dedicated ``Bot`` (no rate limiter) for ``config``; call :meth:`start` first."""
+        requests = (AiohttpRequest(connection_pool_size=pool_size), AiohttpRequest(connection_pool_size=1))
         bot = Bot(
             config.token,
             base_url=config.base_url,
             base_file_url=config.base_file_url,
-            request=AiohttpRequest(connection_pool_size=pool_size),
-            get_updates_request=AiohttpRequest(connection_pool_size=1),
+            request=requests[0],
+            get_updates_request=requests[1],
         )
-        return cls(bot)
+        return cls(bot, requests=requests)
 
     async def start(self) -> None:
-        """Open the bot's HTTP session."""
-        await self.bot.initialize()
+        """Open the HTTP sessions (without PTB's getMe: the channel already checked the token)."""
+        if not self._requests:
+            await self.bot.initialize()
+        for request in self._requests:
+            await request.initialize()
 
     async def close(self) -> None:
-        """Close the bot's HTTP session."""
-        await self.bot.shutdown()
+        """Close the HTTP sessions."""
+        if not self._requests:
+            await self.bot.shutdown()
+        for request in self._requests:
+            await request.shutdown()
 
     async def send(self, chat: ChatRef, reply: Reply) -> str:
         """Send ``reply`` (buttons on its last part); return the last part's message id."""
