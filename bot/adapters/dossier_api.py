@@ -8,6 +8,7 @@ described by ``openapi/dossier-events.json``, served at ``GET {path}/openapi.jso
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -99,10 +100,14 @@ def add_dossier_api(
     apply: ApplyEvents,
     max_body_bytes: int = MAX_BODY_BYTES,
     max_events: int = MAX_EVENTS,
+    concurrent_applies: int = 1,
 ) -> bool:
     """Mount ``POST {path}`` and ``GET {path}/openapi.json`` (before the server starts); False if off.
 
     An empty ``token`` turns the API off: nothing is mounted, so the path answers 404.
+    ``concurrent_applies`` bounds the transactions in flight: SQLite has one writer, and writers racing
+    for its lock wait in its busy handler (sleeping, then failing with "database is locked"); queueing
+    them here is faster and never fails. On PostgreSQL a few (e.g. 4) may run at once.
     """
     if not token:
         log.info("dossier push API is off (no token configured)")
@@ -111,6 +116,7 @@ def add_dossier_api(
     path = "/" + path.strip("/")
     expected = token.encode("utf-8")
     document = openapi_document()
+    applying = asyncio.Semaphore(max(1, concurrent_applies))
 
     async def receive(request: web.Request) -> web.Response:
         scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
@@ -135,7 +141,8 @@ def add_dossier_api(
             log.info("dossier push API: rejected %d event(s), %d field error(s)", len(events), len(errors))
             return _field_errors(errors)
         try:
-            result = await apply(events)
+            async with applying:
+                result = await apply(events)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.error("dossier push API: %d event(s) not applied: %s", len(events), type(exc).__name__)
             return _error(503, "temporarily unavailable, retry later", **{"Retry-After": "5"})

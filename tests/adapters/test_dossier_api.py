@@ -305,3 +305,24 @@ async def test_neither_bodies_nor_phone_numbers_are_logged(
     assert "dossier push API" in ours
     for secret in (PHONE, "Đăng ký khai sinh", TOKEN, CODE):
         assert secret not in ours
+
+
+async def test_concurrent_requests_on_sqlite_are_all_applied(api: Api) -> None:
+    batches = [
+        {
+            "events": [
+                event(
+                    f"c-{b}-{n}",
+                    "in_progress",
+                    f"2025-07-23T09:{n:02d}:00+07:00",
+                    code=f"000.00.24.H57-250722-{b:04d}",
+                )
+                for n in range(40)
+            ]
+        }
+        for b in range(1, 9)
+    ]
+    responses = await asyncio.gather(*(api.post(body) for body in batches))
+    assert [r.status for r in responses] == [200] * 8
+    assert [(await r.json())["applied"] for r in responses] == [40] * 8
+    assert await api.counts() == (8, 320)
