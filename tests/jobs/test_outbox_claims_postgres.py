@@ -56,5 +56,5 @@ async def test_concurrent_workers_never_claim_the_same_row(engines: tuple[AsyncE
             await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
         ).all()
         attempts = (await session.execute(select(func.max(OutboxMessage.attempts)))).scalar_one()
-    assert statuses == [(SENDING, ROWS)]
+    assert [tuple(r) for r in statuses] == [(SENDING, ROWS)]
     assert attempts == 1
