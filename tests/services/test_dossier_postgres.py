@@ -85,3 +85,13 @@ async def test_different_events_of_one_dossier_at_once_keep_the_newest(pg_sessio
     assert view is not None
     assert view.status is Status.READY
     assert len(view.history) == 5
+
+
+async def test_stats_count_the_same_on_postgresql(pg_sessions: SessionFactory) -> None:
+    from bot.services.dossier_stats import dossier_stats
+    from tests.services.test_dossier_stats import JULY_FROM, JULY_TO, NOW, figures, load_stats_data
+
+    await load_stats_data(pg_sessions)
+    stats = await dossier_stats(pg_sessions, now=NOW, date_from=JULY_FROM, date_to=JULY_TO)
+    assert figures(stats.total) == (7, 2, 1, 1, 2, 1, 4, 3)
+    assert [figures(a) for a in stats.agencies] == [(3, 1, 0, 0, 1, 0, 2, 1), (4, 1, 1, 1, 1, 1, 2, 2)]
