@@ -96,7 +96,9 @@ async def stored(core: Core) -> tuple[list[tuple[str, str, bool]], list[tuple[st
         ratings = await session.execute(
             select(DossierRating.user_id, DossierRating.score, DossierRating.comment)
         )
-        return [tuple(r) for r in subscriptions], [tuple(r) for r in ratings]  # type: ignore[misc]
+        return [(r.platform, r.chat_id, r.active) for r in subscriptions], [
+            (r.user_id, r.score, r.comment) for r in ratings
+        ]
 
 
 async def test_telegram_follow_verify_group_and_rate_by_button(fake: FakeTelegram, core: Core) -> None:
