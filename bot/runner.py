@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
+from bot import eventloop
 from bot.adapters import ChannelError
 from bot.adapters.http_server import (
     TELEGRAM_AUTH_HEADER,
@@ -214,7 +215,8 @@ def run(config: Config, *, jobs: JobFactory | None = None) -> int:
         print(MSG_NO_CHANNEL, file=sys.stderr)
         return EXIT_SETUP
     configure_logging(config)
-    return asyncio.run(_serve(config, jobs))
+    log.debug("event loop: %s", eventloop.loop_name())
+    return eventloop.run(_serve(config, jobs))
 
 
 async def _serve(config: Config, jobs: JobFactory | None = None) -> int:
