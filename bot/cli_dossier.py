@@ -1,0 +1,313 @@
+"""``motcua dossier``: import dossier events from a file, and print the figures leaders ask for."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import io
+import sys
+import unicodedata
+from collections.abc import AsyncIterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO, cast
+
+from bot.config import Config
+from bot.services.dossier_import import COLUMNS, REQUIRED_COLUMNS, ImportFileError, ImportReport, import_file
+from bot.services.dossier_stats import AgencyStats, DossierStats, dossier_stats
+from bot.services.dossiers import DossierService, NoticeRenderer
+from bot.storage import SessionFactory, create_engine, session_factory
+from bot.storage.migrate import check_schema
+
+EXIT_OK = 0
+EXIT_BAD_ROWS = 1
+EXIT_SETUP = 2
+ERRORS_SHOWN = 50
+
+IMPORT_EPILOG = (
+    "Cột (dòng tiêu đề CSV, hoặc khóa JSON Lines; thứ tự tùy ý, cột lạ bị bỏ qua, ô trống = không có):\n"
+    "  bắt buộc: " + ", ".join(REQUIRED_COLUMNS) + "\n"
+    "  tùy chọn: " + ", ".join(c for c in COLUMNS if c not in REQUIRED_COLUMNS) + "\n"
+    "  status: received, in_progress, supplement_requested, ready, returned, rejected, withdrawn\n"
+    "  thời điểm: ISO 8601 (2025-07-22T08:30:00+07:00; không có múi giờ = giờ Việt Nam);\n"
+    "    due_at/new_due_at chỉ có ngày = cuối ngày đó\n"
+    "  online: true/false (CSV nhận cả 1/0, có/không); phone: chỉ lưu mã băm có khóa và 4 số cuối\n"
+    "  event_id: mã duy nhất của thay đổi; để trống thì tự tạo từ nội dung dòng (nhập lại không trùng)\n"
+    "Mã thoát: 0 mọi dòng tốt; 1 có dòng lỗi (các dòng tốt vẫn được ghi); 2 tệp hỏng hoặc lỗi cấu hình."
+)
+
+MSG_NO_HASH_KEY = (
+    "lỗi cấu hình: chưa đặt [dossiers] hash_key (hoặc MOTCUA_DOSSIER_HASH_KEY), "
+    "cần để lưu số điện thoại dưới dạng mã băm"
+)
+MSG_NO_RENDERER = "thiếu handlers.dossier_notices (không soạn được thông báo cho người theo dõi): {error}"
+MSG_FILE_ERROR = "tệp không nhập được: {error}\nKhông có gì được ghi vào cơ sở dữ liệu."
+MSG_IMPORT_SUMMARY = (
+    "Dòng dữ liệu: {rows}\n"
+    "Đã áp dụng: {applied} (hồ sơ mới: {created}; sự kiện cũ hơn trạng thái hiện tại: {stale})\n"
+    "Đã có từ trước (bỏ qua): {duplicates}\n"
+    "Thông báo đưa vào hàng đợi gửi: {notices}\n"
+    "Dòng lỗi: {errors}"
+)
+MSG_ROW_ERROR = "  dòng {line}: {reasons}"
+MSG_MORE_ERRORS = "  … (+{count} dòng lỗi nữa)"
+MSG_PROGRESS = "  đã đọc {rows} dòng, áp dụng {applied}"
+MSG_BAD_DATE = "ngày không hợp lệ (cần YYYY-MM-DD): {value!r}"
+MSG_STATS_PERIOD = "Hồ sơ tiếp nhận {period}{agency}"
+MSG_PERIOD_ALL = "từ trước tới nay"
+MSG_PERIOD_FROM_TO = "từ {start} đến {end}"
+MSG_PERIOD_FROM = "từ {start}"
+MSG_PERIOD_TO = "đến {end}"
+MSG_AGENCY_FILTER = " (cơ quan có tên chứa “{agency}”)"
+MSG_STATS_EMPTY = "Không có hồ sơ nào trong khoảng này."
+TOTAL_LABEL = "Tổng cộng"
+NO_AGENCY = "(không rõ)"
+TABLE_HEADERS = (
+    "Cơ quan",
+    "Tiếp nhận",
+    "Trước hạn",
+    "Đúng hạn",
+    "Trễ hạn",
+    "Đang giải quyết",
+    "Quá hạn chưa xong",
+    "Trực tuyến",
+    "Hài lòng (TB)",
+    "Lượt đánh giá",
+)
+CSV_HEADERS = (
+    "agency",
+    "received",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "open",
+    "overdue",
+    "online",
+    "online_share",
+    "satisfaction",
+    "ratings",
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``dossier import`` and ``dossier stats`` to the ``motcua`` command."""
+    dossier = subparsers.add_parser("dossier", help="dossier status: import events, figures")
+    commands = dossier.add_subparsers(title="dossier commands", metavar="COMMAND")
+    imp = commands.add_parser(
+        "import",
+        help="import dossier events (CSV or JSON Lines)",
+        description="Import dossier events; idempotent by event_id.",
+        epilog=IMPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imp.add_argument("file", metavar="FILE", type=Path)
+    imp.add_argument("--format", choices=("csv", "jsonl"), default=None, help="default: from the file name")
+    imp.set_defaults(handler=cmd_dossier_import)
+    stats = commands.add_parser("stats", help="figures per agency: received, early / on time / late, ...")
+    stats.add_argument("--from", dest="date_from", metavar="DATE", type=_day, help="received on or after")
+    stats.add_argument("--to", dest="date_to", metavar="DATE", type=_day, help="received on or before")
+    stats.add_argument("--agency", metavar="TEXT", default="", help="agencies whose name contains TEXT")
+    stats.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    stats.set_defaults(handler=cmd_dossier_stats)
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(MSG_BAD_DATE.format(value=value)) from None
+
+
+@contextlib.asynccontextmanager
+async def _store(config: Config) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(config.database.url, echo=config.database.echo)
+    try:
+        await check_schema(engine)
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+def default_notice_renderer(config: Config) -> NoticeRenderer:
+    """The chat's renderer, in the configured centre's name (imported lazily: cli is the composition root)."""
+    from handlers import dossier_notices
+
+    factory = getattr(dossier_notices, "notice_renderer", None)
+    if factory is not None:
+        return cast(NoticeRenderer, factory(config.centre, config.timezone))
+    renderer: NoticeRenderer = dossier_notices.render_notice
+    return renderer
+
+
+# --- import -----------------------------------------------------------------------------------------
+
+
+def cmd_dossier_import(args: argparse.Namespace, config: Config) -> int:
+    """Import a file of dossier events and report bad rows by line."""
+    return asyncio.run(run_import(config, args.file, args.format))
+
+
+async def run_import(
+    config: Config,
+    path: Path,
+    fmt: str | None = None,
+    *,
+    notice_renderer: NoticeRenderer | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Import ``path``; print a summary and the bad rows; return the exit code (0, 1 or 2)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if not config.dossiers.hash_key:
+        print(MSG_NO_HASH_KEY, file=err)
+        return EXIT_SETUP
+    if notice_renderer is None:
+        try:
+            notice_renderer = default_notice_renderer(config)
+        except ImportError as exc:
+            print(MSG_NO_RENDERER.format(error=exc), file=err)
+            return EXIT_SETUP
+    async with _store(config) as sessions:
+        service = DossierService(sessions, hash_key=config.dossiers.hash_key, render_notice=notice_renderer)
+
+        def progress(report: ImportReport) -> None:
+            print(MSG_PROGRESS.format(rows=report.rows, applied=report.applied), file=err)
+
+        try:
+            report = await import_file(service, path, _format(fmt), progress=progress)
+        except ImportFileError as exc:
+            print(MSG_FILE_ERROR.format(error=exc), file=err)
+            return EXIT_SETUP
+    print(
+        MSG_IMPORT_SUMMARY.format(
+            rows=report.rows,
+            applied=report.applied,
+            created=report.created,
+            stale=report.stale,
+            duplicates=report.duplicates,
+            notices=report.notices,
+            errors=len(report.errors),
+        ),
+        file=out,
+    )
+    for error in report.errors[:ERRORS_SHOWN]:
+        reasons = "; ".join(f"{e.field}: {e.reason}" if e.field else e.reason for e in error.errors)
+        print(MSG_ROW_ERROR.format(line=error.line, reasons=reasons), file=err)
+    if len(report.errors) > ERRORS_SHOWN:
+        print(MSG_MORE_ERRORS.format(count=len(report.errors) - ERRORS_SHOWN), file=err)
+    return EXIT_BAD_ROWS if report.errors else EXIT_OK
+
+
+def _format(value: str | None) -> Any:
+    return value if value in ("csv", "jsonl") else None
+
+
+# --- stats ------------------------------------------------------------------------------------------
+
+
+def cmd_dossier_stats(args: argparse.Namespace, config: Config) -> int:
+    """Print dossier figures per agency and in total, as a table or CSV."""
+    return asyncio.run(run_stats(config, args.date_from, args.date_to, args.agency, as_csv=args.csv))
+
+
+async def run_stats(
+    config: Config,
+    date_from: date | None,
+    date_to: date | None,
+    agency: str = "",
+    *,
+    as_csv: bool = False,
+    out: TextIO | None = None,
+) -> int:
+    """Count and print; always exit 0 once the database answered."""
+    out = out or sys.stdout
+    async with _store(config) as sessions:
+        stats = await dossier_stats(sessions, date_from=date_from, date_to=date_to, agency=agency)
+    out.write(stats_csv(stats) if as_csv else stats_table(stats))
+    return EXIT_OK
+
+
+def _share(part: float | None) -> str:
+    return "" if part is None else f"{part * 100:.1f}%"
+
+
+def _average(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _cells(row: AgencyStats, label: str) -> list[str]:
+    return [
+        label,
+        str(row.received),
+        str(row.early),
+        str(row.on_time),
+        str(row.late),
+        str(row.open),
+        str(row.overdue),
+        f"{row.online} ({_share(row.online_share) or '-'})",
+        _average(row.satisfaction) or "-",
+        str(row.ratings),
+    ]
+
+
+def stats_table(stats: DossierStats) -> str:
+    """Render the figures as an aligned table with a title line."""
+    lines = [_title(stats)]
+    if not stats.agencies:
+        return "\n".join([*lines, MSG_STATS_EMPTY]) + "\n"
+    rows = [list(TABLE_HEADERS)]
+    rows += [_cells(a, a.agency or NO_AGENCY) for a in stats.agencies]
+    rows.append(_cells(stats.total, TOTAL_LABEL))
+    rows = [[unicodedata.normalize("NFC", cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_HEADERS))]
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest]).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    lines += [line(rows[0]), rule, *(line(r) for r in rows[1:-1]), rule, line(rows[-1])]
+    return "\n".join(lines) + "\n"
+
+
+def _title(stats: DossierStats) -> str:
+    start = stats.date_from.strftime("%d/%m/%Y") if stats.date_from else ""
+    end = stats.date_to.strftime("%d/%m/%Y") if stats.date_to else ""
+    if start and end:
+        period = MSG_PERIOD_FROM_TO.format(start=start, end=end)
+    elif start:
+        period = MSG_PERIOD_FROM.format(start=start)
+    elif end:
+        period = MSG_PERIOD_TO.format(end=end)
+    else:
+        period = MSG_PERIOD_ALL
+    agency = MSG_AGENCY_FILTER.format(agency=stats.agency_filter) if stats.agency_filter else ""
+    return MSG_STATS_PERIOD.format(period=period, agency=agency)
+
+
+def stats_csv(stats: DossierStats) -> str:
+    """Render the figures as CSV: one row per agency, then the total."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADERS)
+    for row, label in [*((a, a.agency) for a in stats.agencies), (stats.total, TOTAL_LABEL)]:
+        writer.writerow(
+            [
+                label,
+                row.received,
+                row.early,
+                row.on_time,
+                row.late,
+                row.open,
+                row.overdue,
+                row.online,
+                "" if row.online_share is None else f"{row.online_share:.4f}",
+                "" if row.satisfaction is None else f"{row.satisfaction:.2f}",
+                row.ratings,
+            ]
+        )
+    return buffer.getvalue()
