@@ -1,4 +1,4 @@
-"""The tables: procedures, conversation state, the outbox, and dossiers with their events and subscribers."""
+"""The tables: procedures, conversation state, the outbox, dossiers, and people with their directives."""
 
 from __future__ import annotations
 
@@ -220,3 +220,197 @@ class SyncCursor(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     cursor: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- people, units, groups and directives (issue 6) ------------------------------------------------
+
+
+class Unit(Base):
+    """An organisational unit (e.g. "Bộ phận một cửa") with its leader and tags.
+
+    ``leader_id`` names a person but has no foreign key: people and units refer to each other, and a
+    cycle of foreign keys cannot be created on SQLite; the service checks it.
+    """
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    leader_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    tags: Mapped[list[str]] = mapped_column(PortableJSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Person(Base):
+    """Someone the bot knows by role: admin, leader, staff, guide or resident; never found by name."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    tags: Mapped[list[str]] = mapped_column(PortableJSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PlatformAccount(Base):
+    """A person's account on one platform, found by the platform's numeric (or opaque) user id."""
+
+    __tablename__ = "platform_accounts"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    """The private chat with the bot (on Zalo known only once the person wrote)."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False once the platform said the chat is gone (the person blocked the bot)."""
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChatGroup(Base):
+    """A group chat registered for a unit (``/nhom UNIT``); a supergroup migration moves ``chat_id``."""
+
+    __tablename__ = "chat_groups"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    title: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Invite(Base):
+    """A one-time link code for a person; only its SHA-256 is stored, so a database copy cannot redeem it."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by: Mapped[str | None] = mapped_column(String(96))
+    """The platform account (``platform:user_id``) that redeemed it."""
+
+
+class Directive(Base):
+    """A directive (chỉ đạo) to staff: what, to whom, when, and whether it must be acknowledged."""
+
+    __tablename__ = "directives"
+    __table_args__ = (Index("ix_directives_status_next_run_at", "status", "next_run_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[str] = mapped_column(String(16))
+    """khan (urgent: ignores quiet hours) or thuong (normal)."""
+    audience: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    """``{"units": [ids], "tags": [..], "groups": [ids], "people": [ids]}``."""
+    image_url: Mapped[str] = mapped_column(Text, default="")
+    link_url: Mapped[str] = mapped_column(Text, default="")
+    ack_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    ack_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ack_within_minutes: Mapped[int | None] = mapped_column(Integer)
+    """For recurring directives: each occurrence must be acknowledged within this many minutes."""
+    schedule_kind: Mapped[str] = mapped_column(String(8))
+    """now, at (``schedule_at``) or cron (``cron``)."""
+    schedule_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cron: Mapped[str] = mapped_column(String(128), default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    """draft, scheduled, sending, sent or cancelled."""
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The next occurrence of a recurring directive: the scheduler is re-armed from it at start."""
+    last_occurrence: Mapped[str] = mapped_column(String(32), default="")
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DirectiveRecipient(Base):
+    """One chat a directive occurrence goes to (a person's private chat or a group), with its outbox key.
+
+    A person in the audience with no linked account gets a row too (``platform`` empty, ``status``
+    unreachable), so the report shows who could not be told.
+    """
+
+    __tablename__ = "directive_recipients"
+    __table_args__ = (
+        UniqueConstraint("directive_id", "occurrence", "platform", "chat_id"),
+        Index("ix_directive_recipients_chat", "platform", "chat_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id"), index=True)
+    occurrence: Mapped[str] = mapped_column(String(32))
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    is_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("chat_groups.id"))
+    unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    outbox_key: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    """queued (its outbox row tells the rest) or unreachable (no linked chat)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Acknowledgement(Base):
+    """A person acknowledged a directive occurrence: when, from which chat, and how."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("directive_id", "occurrence", "person_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id"), index=True)
+    occurrence: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    how: Mapped[str] = mapped_column(String(16))
+    """button, keyword or number."""
+
+
+class DirectiveReminder(Base):
+    """A reminder sent to a person who had not acknowledged; ``number`` counts them (escalate after N)."""
+
+    __tablename__ = "directive_reminders"
+    __table_args__ = (UniqueConstraint("directive_id", "occurrence", "person_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id"), index=True)
+    occurrence: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """Who did what to which object, when (directives created, changed, sent, cancelled; people linked)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(96))
+    """Who, as a label: ``cli``, ``system`` or ``telegram:<user id>``."""
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
