@@ -347,8 +347,8 @@ class _Batch:
     now: datetime
     counts: _Counts = field(default_factory=_Counts)
     dossiers: dict[str, Dossier] = field(default_factory=dict)
-    created: set[str] = field(default_factory=set)
-    """Codes created in this transaction (inserted directly, loaded only if another event needs them)."""
+    creators: dict[str, DossierEventIn] = field(default_factory=dict)
+    """The event each dossier created by this batch was created from (its values are already in)."""
     subscribers: dict[str, list[ChatRef]] = field(default_factory=dict)
 
 
@@ -381,7 +381,7 @@ class DossierService:
         state = _Batch(source=source[:16], now=self._now())
         async with self._sessions.begin() as session:
             await begin_write(session)
-            await _load_dossiers(session, sorted({e.code for e in batch}), state.dossiers)
+            await self._load_or_create(session, batch, state)
             for event in batch:
                 await self._apply_one(session, event, state)
         counts = state.counts
@@ -393,21 +393,34 @@ class DossierService:
             notices=counts.notices,
         )
 
+    async def _load_or_create(
+        self, session: AsyncSession, batch: list[DossierEventIn], state: _Batch
+    ) -> None:
+        """Lock the batch's dossiers and create the missing ones, all in code order.
+
+        One order for every transaction means two concurrent batches on PostgreSQL wait for each other
+        instead of deadlocking. A new dossier is created from the first event of the batch naming it.
+        """
+        firsts: dict[str, DossierEventIn] = {}
+        for event in batch:
+            firsts.setdefault(event.code, event)
+        codes = sorted(firsts)
+        await _load_dossiers(session, codes, state.dossiers)
+        for code in codes:
+            if code in state.dossiers:
+                continue
+            result = await session.execute(_INSERT_DOSSIER, self._new_dossier(firsts[code], state.now))
+            if getattr(result, "rowcount", 0):
+                state.creators[code] = firsts[code]
+            else:
+                # Another transaction created it meanwhile: wait for its lock and read what it wrote.
+                await _load_dossiers(session, [code], state.dossiers)
+
     async def _apply_one(self, session: AsyncSession, event: DossierEventIn, state: _Batch) -> None:
         counts, now = state.counts, state.now
-        dossier = state.dossiers.get(event.code)
-        if dossier is None and event.code in state.created:
-            dossier = await session.get(Dossier, event.code)
-            assert dossier is not None
-            state.dossiers[event.code] = dossier
-        created = False
-        if dossier is None:
-            result = await session.execute(_INSERT_DOSSIER, self._new_dossier(event, now))
-            created = bool(getattr(result, "rowcount", 0))
-            if not created:
-                # Another transaction created it meanwhile: wait for its lock and read what it wrote.
-                await _load_dossiers(session, [event.code], state.dossiers)
-                dossier = state.dossiers[event.code]
+        creating = state.creators.get(event.code) is event
+        if creating:
+            del state.creators[event.code]
         recorded = await session.execute(
             _INSERT_EVENT,
             {
@@ -425,10 +438,15 @@ class DossierService:
             counts.duplicates += 1
             return
         counts.applied += 1
-        if created or dossier is None:
+        if creating:
             counts.created += 1
-            state.created.add(event.code)
             return
+        dossier = state.dossiers.get(event.code)
+        if dossier is None:
+            # Created earlier in this batch by a direct insert: load it once.
+            dossier = await session.get(Dossier, event.code)
+            assert dossier is not None
+            state.dossiers[event.code] = dossier
         previous_status = Status(dossier.status)
         previous_due = dossier.due_at
         if event.status in RESOLVED_STATUSES and (

@@ -95,3 +95,21 @@ async def test_stats_count_the_same_on_postgresql(pg_sessions: SessionFactory) -
     stats = await dossier_stats(pg_sessions, now=NOW, date_from=JULY_FROM, date_to=JULY_TO)
     assert figures(stats.total) == (7, 2, 1, 1, 2, 1, 4, 3)
     assert [figures(a) for a in stats.agencies] == [(3, 1, 0, 0, 1, 0, 2, 1), (4, 1, 1, 1, 1, 1, 2, 2)]
+
+
+async def test_two_batches_creating_the_same_dossiers_in_opposite_orders(pg_sessions: SessionFactory) -> None:
+    codes = [f"000.00.24.H57-250722-{n:04d}" for n in range(1, 31)]
+
+    def batch(prefix: str, order: list[str]) -> list[DossierEventIn]:
+        return [
+            DossierEventIn(event_id=f"{prefix}-{code}", code=code, status=Status.RECEIVED, occurred_at=T0)
+            for code in order
+        ]
+
+    services = [DossierService(pg_sessions, hash_key="k", render_notice=render) for _ in range(2)]
+    results = await asyncio.gather(
+        services[0].apply(batch("a", codes), source="import"),
+        services[1].apply(batch("b", codes[::-1]), source="import"),
+    )
+    assert [r.applied for r in results] == [30, 30]
+    assert sum(r.created for r in results) == 30
