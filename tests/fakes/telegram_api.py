@@ -3,7 +3,8 @@
 It serves ``/bot<token>/<method>`` on 127.0.0.1 with a random port, keeps the getUpdates queue with
 Telegram's offset semantics, validates what the bot sends the way Telegram does (text length, HTML
 parse mode, button data) and records it, delivers updates to a webhook when one is set, and can inject
-429 / 403 / 5xx answers or slow replies.
+429 / 403 / 5xx answers or slow replies. An opt-in limits mode (:meth:`FakeTelegram.enable_limits`)
+enforces Telegram's send limits and answers 429 with ``parameters.retry_after`` when they are exceeded.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,6 +116,69 @@ class Fault:
     def slow(cls, seconds: float) -> Fault:
         """Answer normally, but only after ``seconds``."""
         return cls(delay=seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class SendLimits:
+    """Telegram's send limits: overall per second, per chat per second, per group (negative id) per minute.
+
+    ``tolerance`` (seconds) shortens each window a little, as Telegram tolerates a sender spaced exactly
+    at the limit whose requests arrive with a few milliseconds of network jitter.
+    """
+
+    per_second: int = 30
+    per_chat_per_second: int = 1
+    group_per_minute: int = 20
+    tolerance: float = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    """A send refused with 429: when (monotonic), to which chat, which limit, and the retry_after given."""
+
+    at: float
+    chat_id: int
+    limit: str
+    retry_after: int
+
+
+class _Limiter:
+    """Sliding windows of accepted sends; :meth:`check` says which limit a new send would exceed."""
+
+    def __init__(self, limits: SendLimits) -> None:
+        self.limits = limits
+        self._all: deque[float] = deque()
+        self._chats: dict[int, deque[float]] = {}
+        self._groups: dict[int, deque[float]] = {}
+
+    def check(self, chat_id: int, now: float) -> tuple[str, float] | None:
+        """(limit name, seconds until allowed) when a send now would exceed a limit, else None."""
+        limits = self.limits
+        windows = [
+            ("global", self._all, limits.per_second, 1.0),
+            ("chat", self._chats.setdefault(chat_id, deque()), limits.per_chat_per_second, 1.0),
+        ]
+        if chat_id < 0:
+            windows.append(
+                ("group", self._groups.setdefault(chat_id, deque()), limits.group_per_minute, 60.0)
+            )
+        for name, events, limit, period in windows:
+            span = period - limits.tolerance
+            while events and events[0] <= now - span:
+                events.popleft()
+            if limit > 0 and len(events) >= limit:
+                return name, events[0] + span - now
+        return None
+
+    def record(self, chat_id: int, now: float) -> None:
+        """Count an accepted send."""
+        self._all.append(now)
+        self._chats.setdefault(chat_id, deque()).append(now)
+        if chat_id < 0:
+            self._groups.setdefault(chat_id, deque()).append(now)
+
+
+_LIMITED_METHODS = frozenset({"sendmessage", "sendphoto"})
 
 
 @dataclass(slots=True)
@@ -257,6 +323,9 @@ class FakeTelegram(LoopbackApi):
         self._injections: dict[str, list[_Injection]] = {}
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
+        self._limiter: _Limiter | None = None
+        self._limit_clock: Callable[[], float] = time.monotonic
+        self.throttled: list[Throttled] = []
         self._methods: dict[str, Callable[[JSON], Any]] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -287,6 +356,17 @@ class FakeTelegram(LoopbackApi):
     def inject(self, method: str, fault: Fault, *, times: int | None = 1, chat_id: int | None = None) -> None:
         """Answer the next ``times`` calls of ``method`` (None: all) with ``fault``, maybe for one chat."""
         self._injections.setdefault(method.lower(), []).append(_Injection(fault, times, chat_id))
+
+    def enable_limits(
+        self, limits: SendLimits | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """Enforce Telegram's send limits from now on (off by default): exceeding answers 429.
+
+        ``clock`` (seconds, monotonic) is injectable so tests decide how much time passes.
+        """
+        self._limiter = _Limiter(limits or SendLimits())
+        self._limit_clock = clock
+        self.throttled = []
 
     def block(self, chat_id: int) -> None:
         """Make every send to ``chat_id`` fail with 403 as for a user who blocked the bot."""
@@ -417,11 +497,34 @@ class FakeTelegram(LoopbackApi):
         implementation = self._methods.get(method.lower())
         if implementation is None:
             return self._record(method, params, ApiError(404, "Not Found"))
+        limited = self._limiter is not None and method.lower() in _LIMITED_METHODS
+        chat_id = 0
+        if limited:
+            try:
+                chat_id = _opt_int(params, "chat_id") or 0
+            except ApiError as exc:
+                return self._record(method, params, exc)
+            if (refusal := self._throttle(chat_id)) is not None:
+                return self._record(method, params, refusal)
         try:
             result = await implementation(params)
         except ApiError as exc:
             return self._record(method, params, exc)
+        if limited and self._limiter is not None:
+            self._limiter.record(chat_id, self._limit_clock())
         return self._record(method, params, result)
+
+    def _throttle(self, chat_id: int) -> ApiError | None:
+        """429 with ``retry_after`` (whole seconds, as Telegram gives) when a limit would be exceeded."""
+        assert self._limiter is not None
+        now = self._limit_clock()
+        exceeded = self._limiter.check(chat_id, now)
+        if exceeded is None:
+            return None
+        limit, wait = exceeded
+        retry_after = max(1, math.ceil(wait))
+        self.throttled.append(Throttled(now, chat_id, limit, retry_after))
+        return ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
 
     def _record(self, method: str, params: JSON, outcome: Any) -> web.Response:
         if isinstance(outcome, ApiError):
