@@ -44,7 +44,7 @@ from bot.services.dossier_types import (
     normalize_receipt_code,
 )
 from bot.services.outbox import enqueue
-from bot.storage import Dossier, DossierEvent, DossierSubscription, SessionFactory
+from bot.storage import Dossier, DossierEvent, DossierSubscription, OutboxMessage, SessionFactory
 from bot.storage.columns import utcnow
 from bot.storage.engine import begin_write
 
@@ -600,8 +600,27 @@ class DossierService:
         written = 0
         async with self._sessions.begin() as session:
             await begin_write(session)
-            rows = (
-                await session.execute(
+            # Driven by the followed dossiers (few) rather than by every open one (many).
+            followed = sorted(
+                await session.scalars(
+                    select(DossierSubscription.dossier_code)
+                    .where(DossierSubscription.active.is_(True))
+                    .distinct()
+                )
+            )
+            already_told = (
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.ref == Dossier.code,
+                    OutboxMessage.kind == f"dossier.{NoticeKind.LATE.value}",
+                    OutboxMessage.platform == DossierSubscription.platform,
+                    OutboxMessage.chat_id == DossierSubscription.chat_id,
+                )
+                .exists()
+            )
+            rows: list[Any] = []
+            for start in range(0, len(followed), _LOAD_CHUNK):
+                result = await session.execute(
                     select(
                         Dossier,
                         DossierSubscription.platform,
@@ -610,13 +629,16 @@ class DossierService:
                     )
                     .join(DossierSubscription, DossierSubscription.dossier_code == Dossier.code)
                     .where(
+                        Dossier.code.in_(followed[start : start + _LOAD_CHUNK]),
                         DossierSubscription.active.is_(True),
-                        Dossier.status.in_([s.value for s in OPEN_STATUSES]),
-                        Dossier.due_at < now,
+                        # ``|| ''`` keeps the planner on the primary key: without statistics SQLite would
+                        # rather walk the status (or due date) index over every open dossier.
+                        Dossier.status.concat("").in_(sorted(s.value for s in OPEN_STATUSES)),
+                        ~already_told,
                     )
-                    .order_by(Dossier.code)
+                    .order_by(Dossier.code, DossierSubscription.id)
                 )
-            ).all()
+                rows.extend(row for row in result if row[0].due_at is not None and row[0].due_at < now)
             for dossier, platform, chat_id, is_group in rows:
                 try:
                     chat = ChatRef(Platform(platform), chat_id, is_group)
