@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 from bot import eventloop
 from bot.adapters import ChannelError
+from bot.adapters.dossier_api import add_dossier_api
+from bot.adapters.dossier_pull import DossierPullClient
 from bot.adapters.http_server import (
     TELEGRAM_AUTH_HEADER,
     DedupKey,
@@ -25,7 +27,11 @@ from bot.adapters.zalo import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
 from bot.app import Core, build_core
 from bot.config import Config, TelegramConfig, ZaloConfig
 from bot.messages import Platform
+from bot.services.dossier_types import DossierEventIn
+from bot.services.dossiers import ApplyResult
 from bot.services.outbox import Sender
+from jobs.dossier_late import late_job
+from jobs.dossier_pull import DossierPuller, applier
 from jobs.outbox import OutboxWorker
 from jobs.scheduler import IntervalJob, add_interval_job, create_scheduler
 
@@ -124,6 +130,58 @@ class Background:
         self._opened.clear()
 
 
+LATE_CHECK_SECONDS = 60.0
+
+
+class DossierFeeds:
+    """The dossier jobs of a serving process: the late check, the pull source, and its HTTP client."""
+
+    def __init__(self, core: Core) -> None:
+        self.jobs: list[IntervalJob] = []
+        self._client: DossierPullClient | None = None
+        service = core.services.dossiers
+        if service is None:
+            return
+        self.jobs.append(
+            IntervalJob("dossier-late", late_job(service), LATE_CHECK_SECONDS, wakes_outbox=True)
+        )
+        settings = core.config.dossiers
+        if settings.pull_url:
+            self._client = DossierPullClient(settings.pull_url, settings.pull_token)
+            puller = DossierPuller(self._client.fetch, applier(service, "pull"), core.sessions)
+            self.jobs.append(
+                IntervalJob(
+                    "dossier-pull", puller.pull_once, settings.pull_interval_seconds, wakes_outbox=True
+                )
+            )
+
+    async def close(self) -> None:
+        """Release the pull source's connections."""
+        if self._client is not None:
+            await self._client.close()
+
+
+def mount_dossier_api(server: HttpServer, core: Core, wake: Callable[[], None]) -> bool:
+    """Serve the push API on ``server`` when a token is configured; each accepted batch wakes the outbox."""
+    service = core.services.dossiers
+    settings = core.config.dossiers
+    if service is None or not settings.api_token:
+        return False
+    apply = applier(service, "push")
+
+    async def pushed(events: list[DossierEventIn]) -> ApplyResult:
+        result = await apply(events)
+        if result.notices:
+            wake()
+        return result
+
+    # SQLite has one writer: queue the API's transactions rather than let them fight over the lock.
+    concurrent = 4 if core.engine.dialect.name == "postgresql" else 1
+    return add_dossier_api(
+        server, path=settings.api_path, token=settings.api_token, apply=pushed, concurrent_applies=concurrent
+    )
+
+
 def enabled_channels(config: Config) -> list[str]:
     """Names of the channels the configuration turns on."""
     names = []
@@ -172,8 +230,13 @@ async def run_channels(
     if not channels:
         log.warning("no channel configured; nothing to serve")
     started: list[Channel] = []
-    background = Background(core, jobs) if outbox else None
+    feeds = DossierFeeds(core)
+    background = Background(core, [*jobs, *feeds.jobs]) if outbox else None
     background_started = False
+    if core.config.dossiers.api_token and core.services.dossiers is not None:
+        server = server or HttpServer(config.http.host, config.http.port)
+        wake = background.worker.wake if background is not None else (lambda: None)
+        mount_dossier_api(server, core, wake)
     try:
         # The server listens before any webhook is registered, so the first delivery finds it.
         if server is not None:
@@ -196,6 +259,7 @@ async def run_channels(
         # Last: what the channels enqueued while finishing still has a worker until here.
         if background is not None and background_started:
             await _quietly("outbox", background.stop())
+        await _quietly("dossier feeds", feeds.close())
         log.info("stopped")
 
 
