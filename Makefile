@@ -52,6 +52,7 @@ test: lint typecheck unit
 bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/dossiers.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
