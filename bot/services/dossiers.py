@@ -20,12 +20,15 @@ Rules the service keeps:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -43,7 +46,7 @@ from bot.services.dossier_types import (
     Timeliness,
     normalize_receipt_code,
 )
-from bot.services.outbox import enqueue
+from bot.services.outbox import PENDING, enqueue, reply_to_payload
 from bot.storage import Dossier, DossierEvent, DossierSubscription, OutboxMessage, SessionFactory
 from bot.storage.columns import utcnow
 from bot.storage.engine import begin_write
@@ -339,17 +342,35 @@ class _Counts:
     notices: int = 0
 
 
-@dataclass
-class _Batch:
-    """What one ``apply`` call keeps between its events."""
+@dataclass(slots=True)
+class _Row:
+    """A dossier's columns while a batch is applied; changed rows are written back in one statement."""
 
-    source: str
-    now: datetime
-    counts: _Counts = field(default_factory=_Counts)
-    dossiers: dict[str, Dossier] = field(default_factory=dict)
-    creators: dict[str, DossierEventIn] = field(default_factory=dict)
-    """The event each dossier created by this batch was created from (its values are already in)."""
-    subscribers: dict[str, list[ChatRef]] = field(default_factory=dict)
+    code: str
+    procedure_code: str
+    procedure_name: str
+    agency: str
+    received_at: datetime
+    due_at: datetime | None
+    status: str
+    status_at: datetime
+    resolved_at: datetime | None
+    result_delivery: str
+    online: bool
+    phone_hash: str
+    phone_last4: str
+    note: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """What one applied event tells the dossier's subscribers (notices taken as the dossier stood then)."""
+
+    event_id: str
+    code: str
+    change: DossierNotice | None
+    late: DossierNotice | None
 
 
 class DossierService:
@@ -367,6 +388,8 @@ class DossierService:
         self._hash_key = hash_key
         self._render = render_notice
         self._clock = clock
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
 
     def _now(self) -> datetime:
         return self._clock() if self._clock is not None else utcnow()
@@ -375,16 +398,23 @@ class DossierService:
         """Return the keyed hash stored for ``phone`` (already in national form)."""
         return hash_phone(self._hash_key, phone)
 
+    def _write_lock(self, session: AsyncSession) -> AbstractAsyncContextManager[Any]:
+        """On SQLite, queue this process's writers here rather than in SQLite's sleeping busy handler."""
+        if session.get_bind().dialect.name != "sqlite":
+            return nullcontext()
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
+
     async def apply(self, events: Iterable[DossierEventIn], *, source: str) -> ApplyResult:
         """Apply events in one transaction: idempotent by event id, order-tolerant, notifying subscribers."""
         batch = list(events)
-        state = _Batch(source=source[:16], now=self._now())
-        async with self._sessions.begin() as session:
-            await begin_write(session)
-            await self._load_or_create(session, batch, state)
-            for event in batch:
-                await self._apply_one(session, event, state)
-        counts = state.counts
+        counts = _Counts()
+        if batch:
+            async with self._sessions() as session, self._write_lock(session), session.begin():
+                await begin_write(session)
+                await self._apply_batch(session, batch, source[:16], self._now(), counts)
         return ApplyResult(
             applied=counts.applied,
             duplicates=counts.duplicates,
@@ -393,112 +423,157 @@ class DossierService:
             notices=counts.notices,
         )
 
-    async def _load_or_create(
-        self, session: AsyncSession, batch: list[DossierEventIn], state: _Batch
+    async def _apply_batch(
+        self, session: AsyncSession, batch: list[DossierEventIn], source: str, now: datetime, counts: _Counts
     ) -> None:
+        """Apply a batch with a handful of statements whatever its size (set-wise, not event by event)."""
+        fresh: list[DossierEventIn] = []
+        seen: set[str] = set()
+        for event in batch:
+            if event.event_id in seen:
+                counts.duplicates += 1
+            else:
+                seen.add(event.event_id)
+                fresh.append(event)
+        rows, creators = await self._load_or_create(session, fresh, now)
+        recorded = await _insert_many(
+            session,
+            "dossier_events",
+            [
+                {
+                    "event_id": event.event_id,
+                    "dossier_code": event.code,
+                    "occurred_at": event.occurred_at,
+                    "status": event.status.value,
+                    "note": event.note,
+                    "new_due_at": event.new_due_at,
+                    "source": source,
+                    "recorded_at": now,
+                }
+                for event in fresh
+            ],
+        )
+        changed_rows: dict[str, _Row] = {}
+        told: list[_Told] = []
+        for event in fresh:
+            if event.event_id not in recorded:
+                counts.duplicates += 1
+                continue
+            counts.applied += 1
+            if creators.get(event.code) is event:
+                counts.created += 1
+                continue
+            row = rows[event.code]
+            changed_rows[row.code] = row
+            notice = self._apply_one(row, event, now, counts)
+            if notice is not None:
+                told.append(notice)
+        if changed_rows:
+            await session.execute(
+                _UPDATE_DOSSIER, [_row_params(changed_rows[code]) for code in sorted(changed_rows)]
+            )
+        if told:
+            await self._tell(session, told, counts)
+
+    async def _load_or_create(
+        self, session: AsyncSession, fresh: list[DossierEventIn], now: datetime
+    ) -> tuple[dict[str, _Row], dict[str, DossierEventIn]]:
         """Lock the batch's dossiers and create the missing ones, all in code order.
 
         One order for every transaction means two concurrent batches on PostgreSQL wait for each other
-        instead of deadlocking. A new dossier is created from the first event of the batch naming it.
+        instead of deadlocking. A new dossier is created from the first event of the batch naming it;
+        returns the dossiers by code and, for those this call created, the event each came from.
         """
         firsts: dict[str, DossierEventIn] = {}
-        for event in batch:
+        for event in fresh:
             firsts.setdefault(event.code, event)
         codes = sorted(firsts)
-        await _load_dossiers(session, codes, state.dossiers)
-        for code in codes:
-            if code in state.dossiers:
-                continue
-            result = await session.execute(_INSERT_DOSSIER, self._new_dossier(firsts[code], state.now))
-            if getattr(result, "rowcount", 0):
-                state.creators[code] = firsts[code]
-            else:
-                # Another transaction created it meanwhile: wait for its lock and read what it wrote.
-                await _load_dossiers(session, [code], state.dossiers)
+        rows = await _load_rows(session, codes)
+        missing = [code for code in codes if code not in rows]
+        creators: dict[str, DossierEventIn] = {}
+        if not missing:
+            return rows, creators
+        values = {code: self._new_dossier(firsts[code], now) for code in missing}
+        inserted = await _insert_many(session, "dossiers", [values[code] for code in missing])
+        for code in missing:
+            if code in inserted:
+                rows[code] = _Row(**values[code])
+                creators[code] = firsts[code]
+        lost = [code for code in missing if code not in inserted]
+        if lost:
+            # Other transactions created these meanwhile: their insert is committed; lock and read them.
+            rows.update(await _load_rows(session, lost))
+        return rows, creators
 
-    async def _apply_one(self, session: AsyncSession, event: DossierEventIn, state: _Batch) -> None:
-        counts, now = state.counts, state.now
-        creating = state.creators.get(event.code) is event
-        if creating:
-            del state.creators[event.code]
-        recorded = await session.execute(
-            _INSERT_EVENT,
-            {
-                "event_id": event.event_id,
-                "dossier_code": event.code,
-                "occurred_at": event.occurred_at,
-                "status": event.status.value,
-                "note": event.note,
-                "new_due_at": event.new_due_at,
-                "source": state.source,
-                "recorded_at": now,
-            },
-        )
-        if not getattr(recorded, "rowcount", 0):
-            counts.duplicates += 1
-            return
-        counts.applied += 1
-        if creating:
-            counts.created += 1
-            return
-        dossier = state.dossiers.get(event.code)
-        if dossier is None:
-            # Created earlier in this batch by a direct insert: load it once.
-            dossier = await session.get(Dossier, event.code)
-            assert dossier is not None
-            state.dossiers[event.code] = dossier
-        previous_status = Status(dossier.status)
-        previous_due = dossier.due_at
+    def _apply_one(self, row: _Row, event: DossierEventIn, now: datetime, counts: _Counts) -> _Told | None:
+        """Apply one recorded event to its dossier; what to tell subscribers, if anything."""
+        previous_status = Status(row.status)
+        previous_due = row.due_at
         if event.status in RESOLVED_STATUSES and (
-            dossier.resolved_at is None or event.occurred_at < dossier.resolved_at
+            row.resolved_at is None or event.occurred_at < row.resolved_at
         ):
-            dossier.resolved_at = event.occurred_at
-        stale = event.occurred_at < dossier.status_at
-        self._describe(dossier, event, newest=not stale)
+            row.resolved_at = event.occurred_at
+        stale = event.occurred_at < row.status_at
+        self._describe(row, event, newest=not stale)
+        row.updated_at = now
         if stale:
             counts.stale += 1
-            dossier.updated_at = now
-            return
-        dossier.status = event.status.value
-        dossier.status_at = event.occurred_at
+            return None
+        row.status = event.status.value
+        row.status_at = event.occurred_at
         if event.note or event.status != previous_status:
-            dossier.note = event.note
+            row.note = event.note
         extended = False
         if event.new_due_at is not None:
             extended = (
                 previous_due is not None and event.new_due_at > previous_due and event.status in OPEN_STATUSES
             )
-            dossier.due_at = event.new_due_at
-        dossier.updated_at = now
+            row.due_at = event.new_due_at
         changed = event.status != previous_status
         if not changed and not extended:
-            return
-        chats = state.subscribers.get(dossier.code)
-        if chats is None:
-            chats = await _active_subscribers(session, dossier.code)
-            state.subscribers[dossier.code] = chats
-        for chat in chats:
-            if changed:
-                kind = notice_kind(event.status)
-                written = await enqueue(
-                    session,
-                    key=f"dossier:{event.event_id}:{chat.platform.value}:{chat.chat_id}",
-                    chat=chat,
-                    reply=self._render(_notice(kind, dossier)),
-                    kind=f"dossier.{kind.value}",
-                    ref=dossier.code,
-                )
-                counts.notices += written
-            if extended:
-                written = await enqueue(
-                    session,
-                    key=late_key(dossier.code, chat.platform.value, chat.chat_id),
-                    chat=chat,
-                    reply=self._render(_notice(NoticeKind.LATE, dossier)),
-                    kind=f"dossier.{NoticeKind.LATE.value}",
-                    ref=dossier.code,
-                )
-                counts.notices += written
+            return None
+        return _Told(
+            event_id=event.event_id,
+            code=row.code,
+            change=_notice(notice_kind(event.status), row) if changed else None,
+            late=_notice(NoticeKind.LATE, row) if extended else None,
+        )
+
+    async def _tell(self, session: AsyncSession, told: list[_Told], counts: _Counts) -> None:
+        """Write the batch's notices for every active subscriber into the outbox in one statement."""
+        subscribers = await _active_subscribers(session, sorted({t.code for t in told}))
+        now = utcnow()
+        messages: dict[str, dict[str, Any]] = {}
+        replies: dict[int, dict[str, Any]] = {}
+
+        def add(key: str, chat: ChatRef, notice: DossierNotice) -> None:
+            if key in messages:
+                return
+            payload = replies.get(id(notice))
+            if payload is None:
+                payload = replies[id(notice)] = reply_to_payload(self._render(notice))
+            messages[key] = {
+                "key": key,
+                "platform": chat.platform.value,
+                "chat_id": chat.chat_id,
+                "is_group": chat.is_group,
+                "kind": f"dossier.{notice.kind.value}",
+                "ref": notice.code,
+                "payload": payload,
+                "status": PENDING,
+                "attempts": 0,
+                "due_at": now,
+                "created_at": now,
+            }
+
+        for entry in told:
+            for chat in subscribers.get(entry.code, ()):
+                if entry.change is not None:
+                    add(f"dossier:{entry.event_id}:{chat.platform.value}:{chat.chat_id}", chat, entry.change)
+                if entry.late is not None:
+                    add(late_key(entry.code, chat.platform.value, chat.chat_id), chat, entry.late)
+        if messages:
+            counts.notices += len(await _insert_many(session, "outbox", list(messages.values())))
 
     def _new_dossier(self, event: DossierEventIn, now: datetime) -> dict[str, Any]:
         return {
@@ -519,7 +594,7 @@ class DossierService:
             "updated_at": now,
         }
 
-    def _describe(self, dossier: Dossier, event: DossierEventIn, *, newest: bool) -> None:
+    def _describe(self, dossier: _Row, event: DossierEventIn, *, newest: bool) -> None:
         """Take descriptive fields from an event: a newer event overwrites, an older one only fills gaps."""
         for name in ("procedure_code", "procedure_name", "agency", "result_delivery"):
             value = getattr(event, name)
@@ -598,7 +673,7 @@ class DossierService:
         """Tell subscribers of every open dossier past its due date, once per due date; return notices."""
         now = self._now()
         written = 0
-        async with self._sessions.begin() as session:
+        async with self._sessions() as session, self._write_lock(session), session.begin():
             await begin_write(session)
             # Driven by the followed dossiers (few) rather than by every open one (many).
             followed = sorted(
@@ -656,67 +731,86 @@ class DossierService:
 
 
 _LOAD_CHUNK = 500
+_INSERT_CHUNK = 100
+"""Rows per multi-row insert: at most 1,500 parameters, far below SQLite's and asyncpg's limits."""
+
+_DOSSIERS = cast(Table, Dossier.__table__)
+_TABLES = {
+    "dossiers": (_DOSSIERS, "code"),
+    "dossier_events": (cast(Table, DossierEvent.__table__), "event_id"),
+    "outbox": (cast(Table, OutboxMessage.__table__), "key"),
+}
+_DOSSIER_COLUMNS = tuple(f.name for f in fields(_Row))
 
 
-async def _load_dossiers(session: AsyncSession, codes: list[str], into: dict[str, Dossier]) -> None:
+async def _load_rows(session: AsyncSession, codes: list[str]) -> dict[str, _Row]:
     """Load dossiers by code; on PostgreSQL lock their rows, in code order so two batches cannot deadlock.
 
     SQLite needs no row lock: the transaction already holds the database's write lock.
     """
     lock = session.get_bind().dialect.name == "postgresql"
+    rows: dict[str, _Row] = {}
+    columns = [_DOSSIERS.c[name] for name in _DOSSIER_COLUMNS]
     for start in range(0, len(codes), _LOAD_CHUNK):
-        query = select(Dossier).where(Dossier.code.in_(codes[start : start + _LOAD_CHUNK]))
+        query = select(*columns).where(_DOSSIERS.c.code.in_(codes[start : start + _LOAD_CHUNK]))
         if lock:
-            query = query.order_by(Dossier.code).with_for_update()
-        result = await session.scalars(query.execution_options(populate_existing=True))
-        into.update((d.code, d) for d in result)
+            query = query.order_by(_DOSSIERS.c.code).with_for_update()
+        for values in await session.execute(query):
+            row = _Row(*values)
+            rows[row.code] = row
+    return rows
 
 
-def _insert_ignoring_conflicts(table: Table, columns: Sequence[str], conflict: str) -> TextClause:
-    """An ``INSERT ... ON CONFLICT DO NOTHING`` both SQLite and PostgreSQL run, compiled once.
+@lru_cache(maxsize=512)
+def _insert_statement(table_name: str, columns: tuple[str, ...], count: int) -> TextClause:
+    """``INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING RETURNING key`` for ``count`` rows.
 
-    SQLAlchemy's dialect ``on_conflict_do_nothing`` constructs are not cacheable and were recompiled for
-    every event; this text statement keeps the columns' types (UTC datetimes, booleans).
+    Both SQLite and PostgreSQL run it; one shape per row count is compiled once and cached. SQLAlchemy's
+    dialect ``on_conflict_do_nothing`` constructs are not cacheable; this text keeps the columns' types.
     """
+    table, conflict = _TABLES[table_name]
     names = ", ".join(columns)
-    values = ", ".join(f":{name}" for name in columns)
-    sql = f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT ({conflict}) DO NOTHING"  # noqa: S608
-    statement = text(sql)
-    return statement.bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
+    values = ", ".join("(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(count))
+    sql = (
+        f"INSERT INTO {table.name} ({names}) VALUES {values}"  # noqa: S608
+        f" ON CONFLICT ({conflict}) DO NOTHING RETURNING {conflict}"
+    )
+    return text(sql).bindparams(
+        *(bindparam(f"{name}_{n}", type_=table.c[name].type) for n in range(count) for name in columns)
+    )
 
 
-_DOSSIER_COLUMNS = (
-    "code",
-    "procedure_code",
-    "procedure_name",
-    "agency",
-    "received_at",
-    "due_at",
-    "status",
-    "status_at",
-    "resolved_at",
-    "result_delivery",
-    "online",
-    "phone_hash",
-    "phone_last4",
-    "note",
-    "updated_at",
-)
-_EVENT_COLUMNS = (
-    "event_id",
-    "dossier_code",
-    "occurred_at",
-    "status",
-    "note",
-    "new_due_at",
-    "source",
-    "recorded_at",
-)
-_INSERT_DOSSIER = _insert_ignoring_conflicts(cast(Table, Dossier.__table__), _DOSSIER_COLUMNS, "code")
-_INSERT_EVENT = _insert_ignoring_conflicts(cast(Table, DossierEvent.__table__), _EVENT_COLUMNS, "event_id")
+async def _insert_many(session: AsyncSession, table_name: str, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert rows in order, skipping those whose unique key is taken; return the keys inserted.
+
+    The unique constraint decides, so two transactions inserting the same key cannot both succeed.
+    """
+    inserted: set[str] = set()
+    if not rows:
+        return inserted
+    columns = tuple(rows[0])
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start : start + _INSERT_CHUNK]
+        params = {f"{name}_{n}": row[name] for n, row in enumerate(chunk) for name in columns}
+        result = await session.execute(_insert_statement(table_name, columns, len(chunk)), params)
+        inserted.update(result.scalars())
+    return inserted
 
 
-def _notice(kind: NoticeKind, dossier: Dossier) -> DossierNotice:
+def _update_statement() -> TextClause:
+    names = [name for name in _DOSSIER_COLUMNS if name != "code"]
+    sql = f"UPDATE dossiers SET {', '.join(f'{name} = :{name}' for name in names)} WHERE code = :code"  # noqa: S608
+    return text(sql).bindparams(*(bindparam(name, type_=_DOSSIERS.c[name].type) for name in _DOSSIER_COLUMNS))
+
+
+_UPDATE_DOSSIER = _update_statement()
+
+
+def _row_params(row: _Row) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _DOSSIER_COLUMNS}
+
+
+def _notice(kind: NoticeKind, dossier: Dossier | _Row) -> DossierNotice:
     return DossierNotice(
         kind=kind,
         code=dossier.code,
@@ -729,16 +823,26 @@ def _notice(kind: NoticeKind, dossier: Dossier) -> DossierNotice:
     )
 
 
-async def _active_subscribers(session: AsyncSession, code: str) -> list[ChatRef]:
-    rows = await session.execute(
-        select(DossierSubscription.platform, DossierSubscription.chat_id, DossierSubscription.is_group)
-        .where(DossierSubscription.dossier_code == code, DossierSubscription.active.is_(True))
-        .order_by(DossierSubscription.id)
-    )
-    chats = []
-    for platform, chat_id, is_group in rows:
-        try:
-            chats.append(ChatRef(Platform(platform), chat_id, is_group))
-        except ValueError:
-            continue
+async def _active_subscribers(session: AsyncSession, codes: list[str]) -> dict[str, list[ChatRef]]:
+    """Active subscriptions of these dossiers, by code, each list in subscription order."""
+    chats: dict[str, list[ChatRef]] = {}
+    for start in range(0, len(codes), _LOAD_CHUNK):
+        rows = await session.execute(
+            select(
+                DossierSubscription.dossier_code,
+                DossierSubscription.platform,
+                DossierSubscription.chat_id,
+                DossierSubscription.is_group,
+            )
+            .where(
+                DossierSubscription.dossier_code.in_(codes[start : start + _LOAD_CHUNK]),
+                DossierSubscription.active.is_(True),
+            )
+            .order_by(DossierSubscription.id)
+        )
+        for code, platform, chat_id, is_group in rows:
+            try:
+                chats.setdefault(code, []).append(ChatRef(Platform(platform), chat_id, is_group))
+            except ValueError:
+                continue
     return chats
