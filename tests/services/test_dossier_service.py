@@ -396,3 +396,43 @@ def test_timeliness_rules() -> None:
         status=Status.WITHDRAWN, due_at=DUE, resolved_at=None, status_at=DUE + timedelta(days=1), now=T0
     )
     assert withdrawn is Timeliness.LATE
+
+
+async def test_a_large_batch_is_applied_set_wise_with_the_same_rules(
+    service: DossierService, sessions: SessionFactory
+) -> None:
+    await service.apply([received()], source="push")
+    await subscribe(sessions, "1")
+    codes = [f"000.00.24.H57-250801-{n:04d}" for n in range(1, 151)]  # more than one insert chunk
+    news = [received(code) for code in codes]
+    moves = [event(f"{code}-p", Status.IN_PROGRESS, T0 + timedelta(hours=1), code=code) for code in codes]
+    followed = [
+        event("a", Status.SUPPLEMENT_REQUESTED, T0 + timedelta(hours=2), note="Thiếu tờ khai"),
+        event("b", Status.IN_PROGRESS, T0 + timedelta(hours=3), note="Đã bổ sung"),
+        event("x1", Status.IN_PROGRESS, T0 + timedelta(hours=4), new_due_at=DUE + timedelta(days=1)),
+        event("x2", Status.IN_PROGRESS, T0 + timedelta(hours=5), new_due_at=DUE + timedelta(days=2)),
+        event("old", Status.RECEIVED, T0 + timedelta(minutes=1)),  # stale
+    ]
+    batch = news + moves + followed + news[:3] + [received()]  # the last four were already recorded
+    result = await service.apply(batch, source="push")
+    assert (result.applied, result.created, result.duplicates, result.stale) == (305, 150, 4, 1)
+    assert result.notices == 3  # two status changes and one apology (two extensions, one key)
+    messages = await outbox(sessions)
+    assert [m.key for m in messages] == [
+        "dossier:a:telegram:1",
+        "dossier:b:telegram:1",
+        f"dossier:{CODE}:late:telegram:1",
+    ]
+    # Each notice tells the dossier as it stood after its own event, not after the whole batch.
+    assert messages[0].payload["text"].endswith("|Thiếu tờ khai")
+    assert messages[1].payload["text"].startswith(f"status|{CODE}|in_progress|")
+    assert (DUE + timedelta(days=1)).astimezone(UTC).isoformat() in messages[2].payload["text"]
+    view = await service.lookup(codes[-1])
+    assert view is not None and view.status is Status.IN_PROGRESS and view.due_at == DUE
+    assert [h.status for h in view.history] == [Status.IN_PROGRESS, Status.RECEIVED]
+    mine = await service.lookup(CODE)
+    assert mine is not None and mine.status is Status.IN_PROGRESS
+    assert mine.due_at == DUE + timedelta(days=2) and mine.note == "Đã bổ sung"  # kept: no note, same status
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DossierEvent)) == 306
+        assert await session.scalar(select(func.count()).select_from(Dossier)) == 151
