@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -27,8 +27,14 @@ from bot.services.procedures import (
     load_index,
     load_procedures,
 )
-from bot.storage import ProcedureRow, SessionFactory, create_engine, session_factory
-from bot.storage.migrate import SchemaNotCurrent, check_schema, current, head_revision, upgrade
+from bot.storage import ProcedureRow
+from bot.storage.migrate import (
+    SchemaNotCurrent,
+    current,
+    current_sessions,
+    head_revision,
+    upgrade,
+)
 from knowledge.importers import ImportError_, ImportResult, load_paths
 from knowledge.model import Procedure
 from knowledge.results import SearchResult
@@ -180,17 +186,6 @@ def _schema_message(exc: SchemaNotCurrent, config_path: str | None) -> str:
     return MSG_SCHEMA.format(current=exc.current or MSG_SCHEMA_EMPTY, head=exc.head, config=option)
 
 
-@contextlib.asynccontextmanager
-async def _store(config: Config) -> AsyncIterator[SessionFactory]:
-    """Open the database, refusing to go on unless the schema is current."""
-    engine = create_engine(config.database.url, echo=config.database.echo)
-    try:
-        await check_schema(engine)
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
 # --- db ---------------------------------------------------------------------------------------------
 
 
@@ -227,7 +222,7 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _kb_import(config: Config, paths: list[Path]) -> int:
-    async with _store(config) as sessions:
+    async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         print(MSG_READING.format(paths=", ".join(str(p) for p in paths)), file=sys.stderr)
         progress = Progress(sys.stderr)
         try:
@@ -313,7 +308,7 @@ def cmd_kb_search(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _kb_search(config: Config, query: str, limit: int, *, as_json: bool) -> int:
-    async with _store(config) as sessions:
+    async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         index = await load_index(sessions)
     if not query:
         for line in sys.stdin:
@@ -357,7 +352,10 @@ def cmd_kb_show(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _kb_get(config: Config, code: str) -> Procedure | None:
-    async with _store(config) as sessions, sessions() as session:
+    async with (
+        current_sessions(config.database.url, echo=config.database.echo) as sessions,
+        sessions() as session,
+    ):
         row = await session.get(ProcedureRow, code)
     return None if row is None else Procedure.from_dict(row.data)
 
@@ -395,7 +393,7 @@ def cmd_kb_stats(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _kb_all(config: Config) -> list[Procedure]:
-    async with _store(config) as sessions:
+    async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         return await load_procedures(sessions)
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import csv
 import io
 import sys
 import unicodedata
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -18,8 +17,7 @@ from bot.config import Config
 from bot.services.dossier_import import COLUMNS, REQUIRED_COLUMNS, ImportFileError, ImportReport, import_file
 from bot.services.dossier_stats import AgencyStats, DossierStats, dossier_stats
 from bot.services.dossiers import DossierService, NoticeRenderer
-from bot.storage import SessionFactory, create_engine, session_factory
-from bot.storage.migrate import check_schema
+from bot.storage.migrate import current_sessions
 
 EXIT_OK = 0
 EXIT_BAD_ROWS = 1
@@ -120,16 +118,6 @@ def _day(value: str) -> date:
         raise argparse.ArgumentTypeError(MSG_BAD_DATE.format(value=value)) from None
 
 
-@contextlib.asynccontextmanager
-async def _store(config: Config) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(config.database.url, echo=config.database.echo)
-    try:
-        await check_schema(engine)
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
 def default_notice_renderer(config: Config) -> NoticeRenderer:
     """The chat's renderer, in the configured centre's name (imported lazily: cli is the composition root)."""
     from handlers import dossier_notices
@@ -170,7 +158,7 @@ async def run_import(
         except ImportError as exc:
             print(MSG_NO_RENDERER.format(error=exc), file=err)
             return EXIT_SETUP
-    async with _store(config) as sessions:
+    async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = DossierService(sessions, hash_key=config.dossiers.hash_key, render_notice=notice_renderer)
 
         def progress(report: ImportReport) -> None:
@@ -224,7 +212,7 @@ async def run_stats(
 ) -> int:
     """Count and print; always exit 0 once the database answered."""
     out = out or sys.stdout
-    async with _store(config) as sessions:
+    async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         stats = await dossier_stats(sessions, date_from=date_from, date_to=date_to, agency=agency)
     out.write(stats_csv(stats) if as_csv else stats_table(stats))
     return EXIT_OK

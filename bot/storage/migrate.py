@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from alembic import command
@@ -12,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.engine import create_engine
+from bot.storage.engine import SessionFactory, create_engine, session_factory
 
 # The project is installed editable, so the repo-root folder sits two levels above this package.
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -91,5 +93,16 @@ async def _run_current(url: str) -> str | None:
     engine = create_engine(url)
     try:
         return await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def current_sessions(url: str, *, echo: bool = False) -> AsyncIterator[SessionFactory]:
+    """Open the database for a command, refusing to go on (SchemaNotCurrent) unless the schema is current."""
+    engine = create_engine(url, echo=echo)
+    try:
+        await check_schema(engine)
+        yield session_factory(engine)
     finally:
         await engine.dispose()
