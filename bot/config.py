@@ -6,6 +6,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -128,6 +129,23 @@ class OutboxConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DirectivesConfig:
+    """Directives to staff: quiet hours, reminders to those who have not acknowledged, escalation."""
+
+    quiet_start: str = "21:00"
+    """Non-urgent directives falling between quiet_start and quiet_end (local time) wait for quiet_end."""
+    quiet_end: str = "06:30"
+    reminder_minutes: tuple[int, ...] = (60, 240)
+    """Minutes after delivery at which those who have not acknowledged are reminded."""
+    escalate_after: int = 2
+    """After this many reminders the unit's leader is told who is missing (0: never)."""
+    ack_deadline_hours: int = 24
+    """Deadline of an acknowledgement when a directive file names none."""
+    bot_username: str = ""
+    """The Telegram bot's username (without @): invites then print a deep link."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration."""
 
@@ -139,6 +157,7 @@ class Config:
     search: SearchConfig = field(default_factory=SearchConfig)
     dossiers: DossierConfig = field(default_factory=DossierConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    directives: DirectivesConfig = field(default_factory=DirectivesConfig)
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
 
@@ -184,6 +203,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "search": SearchConfig,
     "dossiers": DossierConfig,
     "outbox": OutboxConfig,
+    "directives": DirectivesConfig,
 }
 _TOP_LEVEL = {"timezone": str, "log_level": str}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -218,6 +238,13 @@ def _section(name: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
         expected = type(getattr(defaults, key))
         if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(f"{name}.{key}: cần một số nguyên")
+        if expected is tuple:
+            if not isinstance(value, list) or any(
+                isinstance(v, bool) or not isinstance(v, int) for v in value
+            ):
+                raise ConfigError(f"{name}.{key}: cần một danh sách số nguyên")
+            kwargs[key] = tuple(value)
+            continue
         if expected is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{name}.{key}: cần một số")
@@ -246,6 +273,7 @@ def _validate(config: Config) -> None:
         raise ConfigError("database.url: không được để trống")
     _validate_dossiers(config.dossiers)
     _validate_outbox(config.outbox)
+    _validate_directives(config.directives)
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level: phải là một trong {', '.join(LOG_LEVELS)}")
     try:
@@ -307,3 +335,28 @@ def _validate_outbox(outbox: OutboxConfig) -> None:
     for key in ("lease_seconds", "max_attempts", "batch_size"):
         if getattr(outbox, key) < 1:
             raise ConfigError(f"outbox.{key}: phải lớn hơn 0")
+
+
+def clock_time(text: str) -> time | None:
+    """``HH:MM`` as a time, or None when it is not one."""
+    hours, sep, minutes = text.strip().partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        return None
+    if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+        return None
+    return time(int(hours), int(minutes))
+
+
+def _validate_directives(directives: DirectivesConfig) -> None:
+    for key in ("quiet_start", "quiet_end"):
+        if clock_time(getattr(directives, key)) is None:
+            raise ConfigError(f"directives.{key}: cần giờ dạng HH:MM, ví dụ 21:00")
+    minutes = directives.reminder_minutes
+    if any(m < 1 for m in minutes) or list(minutes) != sorted(set(minutes)):
+        raise ConfigError("directives.reminder_minutes: cần các số phút dương, tăng dần, không trùng")
+    if not 0 <= directives.escalate_after <= len(minutes):
+        raise ConfigError("directives.escalate_after: từ 0 đến số lần nhắc trong reminder_minutes")
+    if directives.ack_deadline_hours < 1:
+        raise ConfigError("directives.ack_deadline_hours: phải lớn hơn 0")
+    if directives.bot_username.startswith("@") or any(c.isspace() for c in directives.bot_username):
+        raise ConfigError("directives.bot_username: tên bot không có @ và khoảng trắng")
