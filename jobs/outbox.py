@@ -3,6 +3,16 @@
 Delivery is at-least-once: a worker that dies between a send and its mark leaves the row leased; once
 the lease runs out the row is claimed again and sent again, and ``attempts`` > 1 on the sent row counts
 it as a possible duplicate. No database transaction is open while a message is on the wire.
+
+A 429 (too many requests) pauses the whole platform for its ``retry_after``, not only the refused chat:
+Telegram's global limit answers any chat with it. While a platform is paused, none of its rows are
+claimed; rows already claimed that would wait longer than a quarter of the lease are given back
+(pending, due when the pause ends, the attempt not counted) instead of holding their lease. 429s are
+counted per platform in :attr:`OutboxWorker.rate_limits`, and per row in the outbox's stats.
+
+Edit rows (``bot.services.outbox.enqueue_edit``) wait, uncounted, until their original is sent; they
+fail with the original's reason when it failed; the older of several edits of one message are closed
+as superseded; a platform without edits fails them at once with the reason ``unsupported``.
 """
 
 from __future__ import annotations
@@ -10,18 +20,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.config import OutboxConfig
-from bot.messages import Platform
+from bot.messages import ChatRef, Platform
 from bot.services.outbox import (
+    EDIT_WAIT_SECONDS,
+    EDITABLE_PLATFORMS,
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
     ChatMovedError,
     Claimed,
     DeliveryError,
     OutboxStore,
     PermanentDeliveryError,
+    RateLimitedError,
     RecipientGoneError,
     RecipientHook,
     RetryLaterError,
@@ -32,6 +50,9 @@ from bot.storage.columns import utcnow
 from jobs.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
+
+# A 429 without retry_after still pauses the platform this long (seconds).
+_DEFAULT_PAUSE = 1.0
 
 # How often (worker clock) the worker looks for rows of platforms it has no sender for, to say so once.
 _ORPHAN_CHECK = timedelta(minutes=5)
@@ -76,6 +97,10 @@ class OutboxWorker:
         self._warned: set[str] = set()
         self._orphans_checked: datetime | None = None
         self._idle = asyncio.Event()
+        # Longer waits for a send slot give the row back rather than hold its lease.
+        self._hold = max(config.lease_seconds / 4, 1.0)
+        self.rate_limits: Counter[Platform] = Counter()
+        """429 answers per platform since the worker started."""
 
     @property
     def idle(self) -> bool:
@@ -136,7 +161,9 @@ class OutboxWorker:
         """Claim one batch and deliver it; return the number of rows claimed."""
         if self._stopping.is_set():
             return 0
-        batch = await self.store.claim(self._config.batch_size, self._senders)
+        # A paused platform's rows stay in the table: claiming them now would only hold their leases.
+        platforms = [p for p in self._senders if self.limiter.paused(p) <= 0]
+        batch = await self.store.claim(self._config.batch_size, platforms)
         if not batch:
             return 0
         # One chat's messages go in order; different chats go concurrently.
@@ -154,23 +181,49 @@ class OutboxWorker:
                 log.error("outbox: row %s not handled (%s)", item.id, type(exc).__name__)
 
     async def _deliver(self, item: Claimed) -> None:
-        if not await self._acquire(item):
+        sender = self._senders[item.chat.platform]
+        chat = item.chat
+        call: Callable[[], Awaitable[str]]
+        if item.edit_of:
+            target = await self._edit_target(item)
+            if target is None:
+                return
+            chat, message_id = target
+
+            async def call() -> str:
+                await sender.edit(chat, message_id, item.reply)
+                return message_id
+        else:
+
+            async def call() -> str:
+                return await sender.send(chat, item.reply)
+
+        wait = await self._acquire(chat)
+        if wait is None:
             await self.store.release(item)
             return
-        sender = self._senders[item.chat.platform]
+        if wait > 0:
+            await self.store.postpone(item, self._clock() + timedelta(seconds=wait))
+            return
         try:
-            message_id = await sender.send(item.chat, item.reply)
+            message_id = await call()
         except RetryLaterError as exc:
-            if exc.retry_after:
-                self.limiter.pause(item.chat, exc.retry_after)
+            if isinstance(exc, RateLimitedError):
+                self._rate_limited(chat, exc.retry_after)
+            elif exc.retry_after:
+                self.limiter.pause(chat, exc.retry_after)
             status = await self.store.mark_retry(item, exc.reason, exc.retry_after)
-            log.info("outbox: row %s to %s: %s; now %s", item.id, item.chat.key, exc.reason, status or "?")
+            log.info("outbox: row %s to %s: %s; now %s", item.id, chat.key, exc.reason, status or "?")
         except ChatMovedError as exc:
-            log.info("outbox: chat %s moved to %s", item.chat.key, exc.new_chat_id)
+            if item.edit_of:
+                # The old group's messages stay behind, read-only: there is nothing to edit at the new id.
+                await self.store.mark_failed(item, f"chat moved: {exc.reason}")
+                return
+            log.info("outbox: chat %s moved to %s", chat.key, exc.new_chat_id)
             await self.store.chat_moved(item, exc.new_chat_id, exc.reason)
             self.wake()
         except RecipientGoneError as exc:
-            log.info("outbox: chat %s is gone (%s)", item.chat.key, exc.reason)
+            log.info("outbox: chat %s is gone (%s)", chat.key, exc.reason)
             await self.store.mark_failed(item, exc.reason, gone=True)
         except PermanentDeliveryError as exc:
             log.warning("outbox: row %s refused (%s)", item.id, exc.reason)
@@ -182,18 +235,56 @@ class OutboxWorker:
             log.error("outbox: sending row %s failed with %s", item.id, type(exc).__name__)
             await self.store.mark_retry(item, f"error: {type(exc).__name__}")
         else:
+            if item.edit_of:
+                await self.store.mark_edited(item, message_id)
+                return
             await self.store.mark_sent(item, message_id)
             payloads = [button.payload for button in item.reply.buttons]
             if payloads and self._choices is not None:
                 await self._choices.remember(item.chat.key, payloads)
 
-    async def _acquire(self, item: Claimed) -> bool:
-        """Wait for the rate limits; False when the worker is stopping first."""
-        if self.limiter.try_acquire(item.chat) == 0:
-            return True
+    async def _edit_target(self, item: Claimed) -> tuple[ChatRef, str] | None:
+        """Where the edit goes (chat, message id); None when the row was closed or put off instead."""
+        if item.chat.platform not in EDITABLE_PLATFORMS:
+            await self.store.mark_failed(
+                item, f"unsupported: {item.chat.platform.value} cannot edit messages"
+            )
+            return None
+        target = await self.store.edit_target(item)
+        if target.superseded:
+            await self.store.mark_superseded(item)
+        elif target.status == "":
+            await self.store.mark_failed(item, "original message not found")
+        elif target.status == FAILED:
+            await self.store.mark_failed(item, f"original failed: {target.error}")
+        elif target.status in (PENDING, SENDING):
+            now = self._clock()
+            after = max(target.due_at or now, now) if target.status == PENDING else now
+            await self.store.postpone(item, after + timedelta(seconds=EDIT_WAIT_SECONDS))
+        elif target.status == SENT and target.message_id and target.chat is not None:
+            return target.chat, target.message_id
+        else:
+            await self.store.mark_failed(item, "original message has no message id")
+        return None
+
+    def _rate_limited(self, chat: ChatRef, retry_after: float | None) -> None:
+        """A 429: pause the whole platform (and the chat) for the platform's wait, and count it."""
+        seconds = retry_after if retry_after and retry_after > 0 else _DEFAULT_PAUSE
+        self.limiter.pause(chat.platform, seconds)
+        self.limiter.pause(chat, seconds)
+        self.rate_limits[chat.platform] += 1
+        log.warning("outbox: %s answered 429; every send to it waits %.1f s", chat.platform.value, seconds)
+
+    async def _acquire(self, chat: ChatRef) -> float | None:
+        """Wait for the rate limits: 0 (slot taken), a wait too long to hold a lease for, None (stopping)."""
+        wait = self.limiter.try_acquire(chat)
+        if wait == 0:
+            return 0.0
+        if wait > self._hold:
+            return wait
         if self._stopping.is_set():
-            return False
-        acquiring = asyncio.ensure_future(self.limiter.acquire(item.chat))
+            return None
+        acquiring = asyncio.ensure_future(self.limiter.acquire(chat, max_wait=self._hold))
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({acquiring, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -203,7 +294,9 @@ class OutboxWorker:
                 acquiring.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await acquiring
-        return acquiring.done() and not acquiring.cancelled() and acquiring.exception() is None
+        if acquiring.done() and not acquiring.cancelled() and acquiring.exception() is None:
+            return acquiring.result()
+        return None
 
     async def _check_orphans(self) -> None:
         """Say once per platform that rows wait for a platform with no sender configured."""

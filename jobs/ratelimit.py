@@ -5,6 +5,9 @@ A message may go when every bucket that applies to it allows; :meth:`RateLimiter
 overshoot. The global and per-chat limits are spacings (one message every ``1/rate`` seconds, no
 bursts): a 1,000-recipient broadcast runs at the ceiling, evenly, instead of bursting into 429s.
 Telegram's group limit is a sliding window (at most N in any 60 seconds), which is what Telegram counts.
+
+:meth:`RateLimiter.pause` holds back one chat, or a whole platform: a 429 may come from Telegram's
+global limit, and then every send of the bot must wait ``retry_after``, not only the refused chat's.
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ class RateLimiter:
         self._global = {platform: Spacing(limit.per_second) for platform, limit in limits.items()}
         self._chats: dict[str, Spacing] = {}
         self._groups: dict[str, Window] = {}
+        self._paused: dict[Platform, float] = {}
         self._takes = 0
 
     @classmethod
@@ -133,6 +137,7 @@ class RateLimiter:
         now = self._clock()
         buckets = self._buckets(chat)
         wait = max((bucket.wait(now) for bucket in buckets), default=0.0)
+        wait = max(wait, self._paused.get(chat.platform, now) - now)
         if wait > 0:
             return wait
         for bucket in buckets:
@@ -142,14 +147,28 @@ class RateLimiter:
             self._prune(now)
         return 0.0
 
-    async def acquire(self, chat: ChatRef) -> None:
-        """Wait until a message may be sent to ``chat``, and take its slot."""
-        while (wait := self.try_acquire(chat)) > 0:
-            await self._sleep(wait)
+    async def acquire(self, chat: ChatRef, *, max_wait: float | None = None) -> float:
+        """Wait until a message may be sent to ``chat`` and take its slot (0 returned).
 
-    def pause(self, chat: ChatRef, seconds: float) -> None:
-        """Send nothing more to ``chat`` for ``seconds`` (the platform answered 429 with retry_after)."""
-        self._chat(chat).delay(self._clock() + seconds)
+        With ``max_wait``: a wait longer than that is not waited; its length is returned, no slot taken.
+        """
+        while (wait := self.try_acquire(chat)) > 0:
+            if max_wait is not None and wait > max_wait:
+                return wait
+            await self._sleep(wait)
+        return 0.0
+
+    def pause(self, target: ChatRef | Platform, seconds: float) -> None:
+        """Send nothing more to a chat, or to a whole platform, for ``seconds`` (a 429's retry_after)."""
+        until = self._clock() + seconds
+        if isinstance(target, Platform):
+            self._paused[target] = max(self._paused.get(target, until), until)
+        else:
+            self._chat(target).delay(until)
+
+    def paused(self, platform: Platform) -> float:
+        """Seconds until ``platform`` may be sent to again after a :meth:`pause` (0: not paused)."""
+        return max(self._paused.get(platform, 0.0) - self._clock(), 0.0)
 
     def _buckets(self, chat: ChatRef) -> list[Spacing | Window]:
         limits = self._limits.get(chat.platform)

@@ -3,6 +3,11 @@
 The outbox worker (``jobs.outbox``) retries, reschedules and rate-limits; a sender sends once and says
 what happened with :mod:`bot.services.outbox`'s errors. A reply longer than one message goes as several
 parts; if a later part fails, a retry sends the earlier parts again (at-least-once, like the outbox).
+
+Edits: Telegram edits with ``editMessageText`` (HTML and the inline keyboard, rendered as for a send;
+"message is not modified" is success; a text longer than one message is cut to its first part, and the
+other parts of the original stay as they are). Zalo has no edits: :meth:`ZaloSender.edit` raises
+:class:`~bot.services.outbox.EditUnsupportedError` without a call.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from bot.markup import nfc_length, split, to_plain
 from bot.messages import ChatRef, Reply
 from bot.services.outbox import (
     ChatMovedError,
+    EditUnsupportedError,
     PermanentDeliveryError,
+    RateLimitedError,
     RecipientGoneError,
     RetryLaterError,
 )
@@ -55,6 +62,7 @@ _TELEGRAM_GONE = (
 )
 _ZALO_GONE = ("chat not found", "blocked", "not a member", "user not found")
 _ZALO_UNAUTHORIZED = 401
+_TOO_MANY_REQUESTS = 429
 
 
 class TelegramSender:
@@ -137,13 +145,48 @@ class TelegramSender:
             raise telegram_delivery_error(exc) from None
         return str(message.message_id)
 
+    async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
+        """Change message ``message_id`` to ``reply`` (first part, with the buttons); unchanged is fine."""
+        try:
+            chat_id, target = int(chat.chat_id), int(message_id)
+        except ValueError:
+            raise PermanentDeliveryError("not a Telegram chat or message id") from None
+        parts = split(reply.text, TELEGRAM_TEXT_LIMIT) if reply.text.strip() else []
+        if not parts:
+            raise PermanentDeliveryError("empty message")
+        if len(parts) > 1:
+            log.warning("telegram outbox: an edit longer than one message keeps its first part only")
+        markup = keyboard(reply.buttons)
+        try:
+            try:
+                await self.bot.edit_message_text(
+                    parts[0],
+                    chat_id=chat_id,
+                    message_id=target,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            except BadRequest as exc:
+                if "can't parse entities" not in exc.message.lower():
+                    raise
+                log.error("telegram outbox: markup refused (%s); edited as plain text", exc.message)
+                await self.bot.edit_message_text(
+                    to_plain(parts[0]), chat_id=chat_id, message_id=target, reply_markup=markup
+                )
+        except BadRequest as exc:
+            if "message is not modified" in exc.message.lower():
+                return  # Already shows this reply (an edit applied twice after a lost mark).
+            raise telegram_delivery_error(exc) from None
+        except TelegramError as exc:
+            raise telegram_delivery_error(exc) from None
+
 
 def telegram_delivery_error(
     exc: TelegramError,
 ) -> RetryLaterError | RecipientGoneError | ChatMovedError | PermanentDeliveryError:
     """The neutral delivery error for a PTB error (messages are Telegram's descriptions, never user text)."""
     if isinstance(exc, RetryAfter):
-        return RetryLaterError(f"429: {exc.message}", _retry_seconds(exc))
+        return RateLimitedError(f"429: {exc.message}", _retry_seconds(exc))
     if isinstance(exc, ChatMigrated):
         return ChatMovedError("group became a supergroup", str(exc.new_chat_id))
     if isinstance(exc, Forbidden):
@@ -210,7 +253,10 @@ class ZaloSender:
                 # It may have been delivered; the retry counts as a possible duplicate (attempts > 1).
                 raise RetryLaterError("timed out") from None
             except ZaloTransientError as exc:
-                raise RetryLaterError(f"{exc.code}: {exc.description}", exc.retry_after) from None
+                reason = f"{exc.code}: {exc.description}"
+                if exc.code == _TOO_MANY_REQUESTS:
+                    raise RateLimitedError(reason, exc.retry_after) from None
+                raise RetryLaterError(reason, exc.retry_after) from None
             except ZaloPermanentError as exc:
                 reason = f"{exc.code}: {exc.description}"
                 if exc.code == _ZALO_UNAUTHORIZED:
@@ -221,3 +267,7 @@ class ZaloSender:
             found = result.get("message_id") if isinstance(result, dict) else None
             message_id = str(found) if found is not None else ""
         return message_id
+
+    async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
+        """Zalo's Bot API cannot edit a message: always :class:`EditUnsupportedError`, without a call."""
+        raise EditUnsupportedError("unsupported: zalo cannot edit messages")

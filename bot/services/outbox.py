@@ -3,6 +3,12 @@
 A service that changes something users must hear about calls :func:`enqueue` inside the same
 transaction as the change; a worker (``jobs.outbox``) later claims due rows, sends them with no
 transaction open, and marks each sent, retried or failed. Enqueuing is idempotent by ``key``.
+
+:func:`enqueue_edit` queues an *edit* of a message the outbox sent (Telegram only: Zalo has no edits,
+so it returns False there and nothing is queued). The worker applies an edit once the original row is
+sent, fails it when the original failed, and applies only the newest of several edits of one message
+(the older ones are marked sent with the reason ``superseded``). Edit rows are left out of
+:func:`outbox_stats`: they are not deliveries.
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
 REASON_LIMIT = 255
+SUPERSEDED = "superseded by a newer edit"
+EDIT_WAIT_SECONDS = 2.0
+"""How long an edit whose original is not sent yet waits before it looks again."""
+EDITABLE_PLATFORMS = frozenset({Platform.TELEGRAM})
+"""Platforms whose messages can be edited (Zalo's Bot API has no edit method)."""
 
 
 def reply_to_payload(reply: Reply) -> dict[str, Any]:
@@ -54,6 +65,31 @@ async def enqueue(
     due_at: datetime | None = None,
 ) -> bool:
     """Add one message to the outbox in the caller's transaction; False if ``key`` was already there."""
+    return await _insert(session, key, chat, reply_to_payload(reply), kind, ref, due_at)
+
+
+async def enqueue_edit(
+    session: AsyncSession, *, key: str, chat: ChatRef, of_key: str, reply: Reply, kind: str, ref: str = ""
+) -> bool:
+    """Queue an edit of the message sent by row ``of_key`` to ``reply``; False if ``key`` was there.
+
+    Also False (nothing queued) on a platform that cannot edit messages (see ``EDITABLE_PLATFORMS``).
+    """
+    if chat.platform not in EDITABLE_PLATFORMS:
+        return False
+    payload = {**reply_to_payload(reply), _EDIT_OF: of_key}
+    return await _insert(session, key, chat, payload, kind, ref, None)
+
+
+async def _insert(
+    session: AsyncSession,
+    key: str,
+    chat: ChatRef,
+    payload: dict[str, Any],
+    kind: str,
+    ref: str,
+    due_at: datetime | None,
+) -> bool:
     now = utcnow()
     values = {
         "key": key,
@@ -62,7 +98,7 @@ async def enqueue(
         "is_group": chat.is_group,
         "kind": kind,
         "ref": ref,
-        "payload": reply_to_payload(reply),
+        "payload": payload,
         "status": PENDING,
         "attempts": 0,
         "due_at": due_at or now,
@@ -84,6 +120,12 @@ class Sender(Protocol):
     async def send(self, chat: ChatRef, reply: Reply) -> str:
         """Deliver ``reply`` to ``chat`` and return the platform's message id (of the last part)."""
 
+    async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
+        """Change message ``message_id`` in ``chat`` to ``reply``; "not modified" is success.
+
+        Raises :class:`EditUnsupportedError` on a platform without edits.
+        """
+
 
 class DeliveryError(Exception):
     """A reply could not be delivered; ``reason`` is the platform's description, never user text."""
@@ -104,6 +146,10 @@ class RetryLaterError(DeliveryError):
         self.retry_after = retry_after
 
 
+class RateLimitedError(RetryLaterError):
+    """The platform answered 429 (too many requests): the worker pauses the whole platform, not one chat."""
+
+
 class RecipientGoneError(DeliveryError):
     """The chat will not take messages any more (blocked the bot, chat not found, bot removed)."""
 
@@ -120,6 +166,10 @@ class PermanentDeliveryError(DeliveryError):
     """The platform refused this message for good (bad request...); retrying will not help."""
 
 
+class EditUnsupportedError(PermanentDeliveryError):
+    """The platform cannot edit a message it delivered (Zalo)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     """One outbox row leased to a worker; ``attempts`` counts this claim and fences the marks."""
@@ -131,6 +181,23 @@ class Claimed:
     kind: str
     ref: str
     attempts: int
+    edit_of: str = ""
+    """For an edit: the key of the row whose sent message it changes."""
+
+
+@dataclass(frozen=True, slots=True)
+class EditTarget:
+    """What an edit row needs to know about the message it changes, read just before it is applied."""
+
+    status: str
+    """The original row's status; ``""`` when there is no row with that key."""
+    message_id: str = ""
+    chat: ChatRef | None = None
+    """Where the original went (its chat id follows a group that moved)."""
+    due_at: datetime | None = None
+    error: str = ""
+    superseded: bool = False
+    """A newer edit of the same message is waiting or was applied: this one must not be sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +224,8 @@ class OutboxStats:
     failed: int = 0
     possible_duplicates: int = 0
     """Sent rows claimed more than once: a lease ran out mid-send, or a timed-out send was tried again."""
+    rate_limited: int = 0
+    """Rows whose last refusal was a 429 (too many requests), whatever their status now."""
     failure_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -246,6 +315,7 @@ class OutboxStore:
         claimed = []
         for row in sorted(rows, key=lambda r: (r.due_at, r.id)):
             payload = row.payload if isinstance(row.payload, dict) else {}
+            edit_of = payload.get("edit_of")
             claimed.append(
                 Claimed(
                     id=row.id,
@@ -255,6 +325,7 @@ class OutboxStore:
                     kind=row.kind,
                     ref=row.ref,
                     attempts=row.attempts,
+                    edit_of=edit_of if isinstance(edit_of, str) else "",
                 )
             )
         return claimed
@@ -347,6 +418,94 @@ class OutboxStore:
         async with self._sessions() as session, session.begin():
             return await _fenced(session, item, values)
 
+    async def postpone(self, item: Claimed, due_at: datetime) -> bool:
+        """Give a claimed row back unsent until ``due_at`` (a paused platform, an edit whose original waits).
+
+        The attempt is not counted and the last error is kept: nothing was tried.
+        """
+        values = {"status": PENDING, "lease_until": None, "attempts": item.attempts - 1, "due_at": due_at}
+        async with self._sessions() as session, session.begin():
+            return await _fenced(session, item, values)
+
+    async def edit_target(self, item: Claimed) -> EditTarget:
+        """The message the edit row ``item`` changes, and whether a newer edit of it supersedes ``item``."""
+        async with self._sessions() as session:
+            original = (
+                await session.execute(
+                    select(
+                        OutboxMessage.status,
+                        OutboxMessage.message_id,
+                        OutboxMessage.platform,
+                        OutboxMessage.chat_id,
+                        OutboxMessage.is_group,
+                        OutboxMessage.due_at,
+                        OutboxMessage.error,
+                        OutboxMessage.payload,
+                    ).where(OutboxMessage.key == item.edit_of)
+                )
+            ).first()
+            if original is None:
+                return EditTarget(status="")
+            payload = original.payload if isinstance(original.payload, dict) else {}
+            applied = payload.get(_APPLIED_EDIT)
+            superseded = isinstance(applied, int) and applied > item.id
+            if not superseded:
+                # Waiting edits are few (the status index finds them); applied ones are on the original.
+                newer = (
+                    select(OutboxMessage.id)
+                    .where(
+                        OutboxMessage.status.in_((PENDING, SENDING)),
+                        OutboxMessage.id > item.id,
+                        OutboxMessage.payload[_EDIT_OF].as_string() == item.edit_of,
+                    )
+                    .limit(1)
+                )
+                superseded = (await session.execute(newer)).first() is not None
+        return EditTarget(
+            status=str(original.status),
+            message_id=str(original.message_id or ""),
+            chat=ChatRef(Platform(original.platform), original.chat_id, bool(original.is_group)),
+            due_at=original.due_at,
+            error=str(original.error or ""),
+            superseded=superseded,
+        )
+
+    async def mark_edited(self, item: Claimed, message_id: str) -> bool:
+        """Record an applied edit, and on its original which edit it now shows (older ones are superseded)."""
+        values = {
+            "status": SENT,
+            "message_id": message_id[:64],
+            "sent_at": self._clock(),
+            "lease_until": None,
+        }
+        async with self._sessions() as session, session.begin():
+            if not await _fenced(session, item, values):
+                return False
+            select_original = select(OutboxMessage.id, OutboxMessage.payload).where(
+                OutboxMessage.key == item.edit_of
+            )
+            if _dialect(session) == "postgresql":
+                select_original = select_original.with_for_update()
+            original = (await session.execute(select_original)).first()
+            if original is not None:
+                payload = dict(original.payload) if isinstance(original.payload, dict) else {}
+                applied = payload.get(_APPLIED_EDIT)
+                if not isinstance(applied, int) or applied < item.id:
+                    payload[_APPLIED_EDIT] = item.id
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id == original.id)
+                        .values(payload=payload)
+                        .execution_options(synchronize_session=False)
+                    )
+            return True
+
+    async def mark_superseded(self, item: Claimed) -> bool:
+        """Close an edit that a newer edit of the same message replaces: sent, nothing sent for it."""
+        values = {"status": SENT, "sent_at": self._clock(), "lease_until": None, "error": SUPERSEDED}
+        async with self._sessions() as session, session.begin():
+            return await _fenced(session, item, values)
+
     async def waiting_platforms(self) -> set[str]:
         """Platforms that have rows waiting to be sent."""
         async with self._sessions() as session:
@@ -365,18 +524,23 @@ async def outbox_stats(
     session: AsyncSession, *, ref: str | None = None, kind: str | None = None
 ) -> OutboxStats:
     """Counts by status, possible duplicates and failure reasons of the rows with ``ref`` and/or ``kind``."""
-    filters = []
+    # Edits are not deliveries: a message acknowledged and edited still counts once.
+    filters = [OutboxMessage.payload[_EDIT_OF].as_string().is_(None)]
     if ref is not None:
         filters.append(OutboxMessage.ref == ref)
     if kind is not None:
         filters.append(OutboxMessage.kind == kind)
     duplicate = case((and_(OutboxMessage.status == SENT, OutboxMessage.attempts > 1), 1), else_=0)
-    by_status = select(OutboxMessage.status, func.count(), func.sum(duplicate)).where(*filters)
+    limited = case((OutboxMessage.error.like("429%"), 1), else_=0)
+    by_status = select(OutboxMessage.status, func.count(), func.sum(duplicate), func.sum(limited)).where(
+        *filters
+    )
     counts: dict[str, int] = {}
-    duplicates = 0
-    for status, count, dup in (await session.execute(by_status.group_by(OutboxMessage.status))).all():
+    duplicates = rate_limited = 0
+    for status, count, dup, lim in (await session.execute(by_status.group_by(OutboxMessage.status))).all():
         counts[str(status)] = int(count)
         duplicates += int(dup or 0)
+        rate_limited += int(lim or 0)
     reasons_query = (
         select(OutboxMessage.error, func.count())
         .where(*filters, OutboxMessage.status == FAILED)
@@ -389,8 +553,14 @@ async def outbox_stats(
         sent=counts.get(SENT, 0),
         failed=counts.get(FAILED, 0),
         possible_duplicates=duplicates,
+        rate_limited=rate_limited,
         failure_reasons=reasons,
     )
+
+
+_EDIT_OF = "edit_of"
+_APPLIED_EDIT = "applied_edit"
+"""On an original row's payload: the id of the newest edit applied to its message."""
 
 
 def _dialect(session: AsyncSession) -> str:
