@@ -13,23 +13,26 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Button, ChatRef, Platform, Reply
+from bot.services import outbox as outbox_module
 from bot.services.outbox import FAILED, PENDING, SENT, OutboxStats, enqueue, outbox_stats
 from bot.services.people import Actor, PermissionDeniedError, audit
-from bot.services.schedule import CronError, after_quiet_hours, parse_cron, zone
+from bot.services.schedule import after_quiet_hours, vietnamese_rule, zone
 from bot.storage import (
     Acknowledgement,
     ChatGroup,
     Directive,
     DirectiveRecipient,
+    DirectiveReminder,
     OutboxMessage,
     Person,
     PlatformAccount,
@@ -49,6 +52,9 @@ BODY_LIMIT = 3500
 CANCELLED_REASON = "cancelled"
 UNREACHABLE = "unreachable"
 QUEUED = "queued"
+EDIT_KIND = "directive-acks"
+REMINDER_KIND = "directive-reminder"
+ESCALATION_KIND = "directive-escalation"
 
 
 class Urgency(StrEnum):
@@ -175,17 +181,49 @@ class DirectiveView:
     created_at: datetime
 
 
-DirectiveRenderer = Callable[[DirectiveView, str], Reply]
-"""Builds the message of one occurrence of a directive."""
+DirectiveRenderer = Callable[[DirectiveView, str, Sequence[str]], Reply]
+"""Builds the message of one occurrence of a directive (with the names of who acknowledged in that chat)."""
+
+ReminderRenderer = Callable[[DirectiveView, int, Sequence[str]], Reply]
+"""Builds reminder number ``n``: to a person (no names) or to a group (the members still missing)."""
+
+EscalationRenderer = Callable[[DirectiveView, int, str, Sequence[str]], Reply]
+"""Builds the message to a unit's leader (directive, reminders sent, unit name, who is still missing)."""
+
+NextFire = Callable[[str, datetime, ZoneInfo], "datetime | None"]
+"""The first firing of a cron rule strictly after a time (None: never); ValueError for a bad rule."""
 
 
-def default_render(directive: DirectiveView, occurrence: str) -> Reply:
-    """A plain rendering (title, body, link, acknowledgement button) for tests and the CLI."""
+def default_render(directive: DirectiveView, occurrence: str, acknowledged: Sequence[str] = ()) -> Reply:
+    """A plain rendering (title, body, link, who acknowledged, button) for tests and the CLI."""
     parts = [f"<b>{html.escape(directive.title)}</b>", html.escape(directive.body)]
     if directive.link_url:
         parts.append(html.escape(directive.link_url))
+    if acknowledged:
+        parts.append("Đã nhận: " + ", ".join(html.escape(name) for name in acknowledged))
     buttons = (Button("Đã nhận", f"{ACK_PREFIX}{directive.id}"),) if directive.ack_required else ()
     return Reply("\n\n".join(parts), buttons)
+
+
+def default_reminder(directive: DirectiveView, number: int, missing: Sequence[str]) -> Reply:
+    """A plain reminder for tests and the CLI."""
+    text = f"Nhắc lần {number}: {html.escape(directive.title)}"
+    if missing:
+        text += "\n\nChưa nhận: " + ", ".join(html.escape(name) for name in missing)
+    buttons = (Button("Đã nhận", f"{ACK_PREFIX}{directive.id}"),)
+    return Reply(text, buttons)
+
+
+def default_escalation(directive: DirectiveView, reminders: int, unit: str, missing: Sequence[str]) -> Reply:
+    """A plain escalation for tests and the CLI."""
+    names = ", ".join(html.escape(name) for name in missing)
+    head = f"Chưa nhận chỉ đạo #{directive.id} {html.escape(directive.title)}"
+    return Reply(f"{head} sau {reminders} lần nhắc ({html.escape(unit)}): {names}")
+
+
+def no_cron(rule: str, after: datetime, tz: ZoneInfo) -> datetime | None:
+    """Used when no cron reader is given: every recurring rule is refused."""
+    raise ValueError("recurring schedules are not available here")
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +275,19 @@ class AckOutcome(StrEnum):
     NOT_FOUND = "not_found"
     NOT_REQUIRED = "not_required"
     CANCELLED = "cancelled"
+
+
+@dataclass(slots=True)
+class RemindResult:
+    """Reminder and escalation messages queued by one pass."""
+
+    reminders: int = 0
+    escalations: int = 0
+
+    def __iadd__(self, other: RemindResult) -> RemindResult:
+        self.reminders += other.reminders
+        self.escalations += other.escalations
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,12 +387,26 @@ class DirectiveService:
         timezone: str = "Asia/Ho_Chi_Minh",
         quiet_start: time = time(21, 0),
         quiet_end: time = time(6, 30),
+        next_fire: NextFire = no_cron,
+        reminder_minutes: Sequence[int] = (60, 240),
+        escalate_after: int = 2,
+        render_reminder: ReminderRenderer = default_reminder,
+        render_escalation: EscalationRenderer = default_escalation,
     ) -> None:
         self._sessions = sessions
         self._render = render
         self._clock = clock
         self._zone = zone(timezone)
         self._quiet = (quiet_start, quiet_end)
+        self._next_fire = next_fire
+        self._reminders = tuple(sorted(set(reminder_minutes)))
+        self._escalate_after = min(max(escalate_after, 0), len(self._reminders))
+        self._render_reminder = render_reminder
+        self._render_escalation = render_escalation
+
+    def next_run(self, rule: str, after: datetime, timezone: str) -> datetime | None:
+        """The next firing of a cron rule (or an everyday Vietnamese one) after ``after``."""
+        return self._next_fire(cron_rule(rule), after, zone(timezone))
 
     # --- create and read --------------------------------------------------------------------------
 
@@ -349,6 +414,8 @@ class DirectiveService:
         """Validate and store a draft (status draft); leaders only for their own units."""
         _require_author(actor)
         now = self._clock()
+        if draft.schedule_kind is ScheduleKind.CRON:
+            draft = replace(draft, cron=cron_rule(draft.cron))
         self._validate(draft, now)
         async with self._sessions() as session, session.begin():
             targets = await _resolve(session, draft.audience)
@@ -430,9 +497,8 @@ class DirectiveService:
                 raise DirectiveStateError("cancelled")
             kind = ScheduleKind(row.schedule_kind)
             if kind is ScheduleKind.CRON and occurrence_at is None:
-                rule = parse_cron(row.cron)
                 if row.next_run_at is None:
-                    row.next_run_at = rule.next_after(now, zone(row.timezone))
+                    row.next_run_at = self.next_run(row.cron, now, row.timezone)
                 row.status, row.updated_at = Status.SCHEDULED.value, now
                 await audit(session, actor, "directive.arm", "directive", row.id, {"cron": row.cron}, at=now)
                 return PublishResult(row.id, "", 0, 0, 0, row.next_run_at)
@@ -447,7 +513,7 @@ class DirectiveService:
                 due = after_quiet_hours(due, self._zone, *self._quiet)
             targets = await _resolve(session, Audience.from_json(row.audience))
             view = _view(row)
-            reply = self._render(view, occurrence)
+            reply = self._render(view, occurrence, ())
             queued = await _write_recipients(session, row.id, occurrence, targets, reply, due, now)
             if kind is ScheduleKind.CRON:
                 row.status, row.last_occurrence = Status.SCHEDULED.value, occurrence
@@ -487,7 +553,8 @@ class DirectiveService:
             results.append(await self.publish(actor, directive_id, occurrence_at=run_at))
             async with self._sessions() as session, session.begin():
                 row = await _directive(session, directive_id)
-                row.next_run_at = parse_cron(row.cron).next_after(now, zone(row.timezone))
+                if row.status == Status.SCHEDULED.value:
+                    row.next_run_at = self.next_run(row.cron, now, row.timezone)
         return results
 
     async def armed(self) -> list[tuple[int, datetime]]:
@@ -514,7 +581,7 @@ class DirectiveService:
             result = await session.execute(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.kind == KIND,
+                    OutboxMessage.kind.in_((KIND, REMINDER_KIND, ESCALATION_KIND)),
                     OutboxMessage.ref == str(row.id),
                     OutboxMessage.status == PENDING,
                 )
@@ -616,8 +683,34 @@ class DirectiveService:
                     .order_by(Acknowledgement.at, Acknowledgement.id)
                 )
             ).scalars()
+            acknowledged = tuple(names)
+            if created and chat.platform is Platform.TELEGRAM and recipient.outbox_key:
+                await self._show_acks(session, directive, recipient, chat, acknowledged)
             outcome = AckOutcome.RECORDED if created else AckOutcome.ALREADY
-            return AckResult(outcome, directive.id, tuple(names))
+            return AckResult(outcome, directive.id, acknowledged)
+
+    async def _show_acks(
+        self,
+        session: AsyncSession,
+        directive: Directive,
+        recipient: DirectiveRecipient,
+        chat: ChatRef,
+        names: Sequence[str],
+    ) -> None:
+        """Queue an edit of the chat's directive message so it lists who acknowledged (Telegram only)."""
+        enqueue_edit = getattr(outbox_module, "enqueue_edit", None)
+        if enqueue_edit is None:
+            return
+        reply = self._render(_view(directive), recipient.occurrence, names)
+        await enqueue_edit(
+            session,
+            key=f"{recipient.outbox_key}:acks:{len(names)}",
+            chat=chat,
+            of_key=recipient.outbox_key,
+            reply=reply,
+            kind=EDIT_KIND,
+            ref=str(directive.id),
+        )
 
     async def pending_acknowledgements(
         self, directive_id: int, occurrence: str | None = None
@@ -628,6 +721,236 @@ class DirectiveService:
             occurrence = occurrence or row.last_occurrence or ONCE
             acks = await _acks(session, row.id, occurrence)
         return [a for a in acks if a.at is None]
+
+    # --- reminders and escalation -------------------------------------------------------------
+
+    @property
+    def escalation_offset(self) -> timedelta | None:
+        """How long after delivery the leader is told (None: never): the last reminder plus one more gap."""
+        n = self._escalate_after
+        if n == 0:
+            return None
+        gap = self._reminders[n - 1] - (self._reminders[n - 2] if n >= 2 else 0)
+        return timedelta(minutes=self._reminders[n - 1] + gap)
+
+    async def remind_due(self) -> RemindResult:
+        """Queue the reminders and escalations that have come due; each goes out exactly once.
+
+        Per person expected to acknowledge (private recipients, and known staff of a group's unit),
+        reminder ``n`` is due ``reminder_minutes[n-1]`` after delivery; a person back after a long pause
+        gets only the latest one due. A person without a private chat is reminded in the group. Once
+        someone has had ``escalate_after`` reminders and one more gap has passed, the unit's leader
+        gets one message naming everyone of the unit still missing.
+        """
+        if not self._reminders:
+            return RemindResult()
+        now = self._clock()
+        offsets = [timedelta(minutes=m) for m in self._reminders]
+        escalation = self.escalation_offset
+        horizon = max(offsets[-1], escalation or offsets[-1]) + timedelta(days=1)
+        async with self._sessions() as session, session.begin():
+            await begin_write(session)
+            delivered = (
+                await session.execute(
+                    select(DirectiveRecipient, OutboxMessage.sent_at)
+                    .join(Directive, Directive.id == DirectiveRecipient.directive_id)
+                    .join(OutboxMessage, OutboxMessage.key == DirectiveRecipient.outbox_key)
+                    .where(
+                        Directive.ack_required.is_(True),
+                        Directive.status.not_in((Status.CANCELLED.value, Status.DRAFT.value)),
+                        DirectiveRecipient.occurrence == Directive.last_occurrence,
+                        OutboxMessage.status == SENT,
+                        OutboxMessage.sent_at >= now - horizon,
+                    )
+                    .order_by(DirectiveRecipient.id)
+                )
+            ).all()
+            by_occurrence: dict[tuple[int, str], list[tuple[DirectiveRecipient, datetime]]] = {}
+            for recipient, sent_at in delivered:
+                if sent_at is not None:
+                    key = (recipient.directive_id, recipient.occurrence)
+                    by_occurrence.setdefault(key, []).append((recipient, sent_at))
+            result = RemindResult()
+            for (directive_id, occurrence), rows in by_occurrence.items():
+                directive = await _directive(session, directive_id)
+                result += await self._remind_occurrence(
+                    session, directive, occurrence, rows, now, offsets, escalation
+                )
+            return result
+
+    async def _remind_occurrence(
+        self,
+        session: AsyncSession,
+        directive: Directive,
+        occurrence: str,
+        rows: Sequence[tuple[DirectiveRecipient, datetime]],
+        now: datetime,
+        offsets: Sequence[timedelta],
+        escalation: timedelta | None,
+    ) -> RemindResult:
+        # Who is expected, since when, and through which group (None: privately).
+        expected: dict[int, tuple[datetime, DirectiveRecipient | None]] = {}
+        groups: dict[int, tuple[DirectiveRecipient, datetime]] = {}
+        for recipient, sent_at in rows:
+            if recipient.person_id is not None:
+                expected[recipient.person_id] = (sent_at, None)
+            elif recipient.group_id is not None and recipient.unit_id is not None:
+                groups[recipient.unit_id] = (recipient, sent_at)
+        if groups:
+            members = await session.execute(
+                select(Person.id, Person.unit_id).where(
+                    Person.unit_id.in_(groups),
+                    Person.active.is_(True),
+                    Person.role != "resident",
+                )
+            )
+            for person_id, unit_id in members.tuples().all():
+                if person_id not in expected and unit_id is not None:
+                    group_row, sent_at = groups[unit_id]
+                    expected[person_id] = (sent_at, group_row)
+        if not expected:
+            return RemindResult()
+        acknowledged = set(
+            (
+                await session.execute(
+                    select(Acknowledgement.person_id).where(
+                        Acknowledgement.directive_id == directive.id,
+                        Acknowledgement.occurrence == occurrence,
+                    )
+                )
+            ).scalars()
+        )
+        pending = sorted(set(expected) - acknowledged)
+        if not pending:
+            return RemindResult()
+        counts = dict(
+            (
+                await session.execute(
+                    select(DirectiveReminder.person_id, func.max(DirectiveReminder.number))
+                    .where(
+                        DirectiveReminder.directive_id == directive.id,
+                        DirectiveReminder.occurrence == occurrence,
+                        DirectiveReminder.person_id.in_(pending),
+                    )
+                    .group_by(DirectiveReminder.person_id)
+                )
+            )
+            .tuples()
+            .all()
+        )
+        people = {
+            p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(pending)))).scalars()
+        }
+        chats = await _private_chats(session, pending)
+        view = _view(directive)
+        due = self.release_time(now, view.urgency)
+        result = RemindResult()
+        in_groups: dict[tuple[int, int], list[int]] = {}
+        for person_id in pending:
+            sent_at, via_group = expected[person_id]
+            done = int(counts.get(person_id) or 0)
+            number = max((n for n, o in enumerate(offsets, 1) if now >= sent_at + o), default=0)
+            if number <= done:
+                continue
+            chat = chats.get(person_id)
+            if chat is None and via_group is None:
+                continue
+            await _insert_ignore(
+                session,
+                DirectiveReminder,
+                {
+                    "directive_id": directive.id,
+                    "occurrence": occurrence,
+                    "person_id": person_id,
+                    "number": number,
+                    "sent_at": now,
+                },
+                ["directive_id", "occurrence", "person_id", "number"],
+            )
+            counts[person_id] = number
+            if chat is not None:
+                result.reminders += await enqueue(
+                    session,
+                    key=f"{REMINDER_KIND}:{directive.id}:{occurrence}:{person_id}:{number}",
+                    chat=chat,
+                    reply=self._render_reminder(view, number, ()),
+                    kind=REMINDER_KIND,
+                    ref=str(directive.id),
+                    due_at=due,
+                )
+            elif via_group is not None and via_group.group_id is not None:
+                in_groups.setdefault((via_group.group_id, number), []).append(person_id)
+        for (group_id, number), person_ids in in_groups.items():
+            group_row = next(r for r, _ in rows if r.group_id == group_id)
+            names = [people[p].name for p in person_ids if p in people]
+            result.reminders += await enqueue(
+                session,
+                key=f"{REMINDER_KIND}:{directive.id}:{occurrence}:group:{group_id}:{number}",
+                chat=ChatRef(Platform(group_row.platform), group_row.chat_id, True),
+                reply=self._render_reminder(view, number, names),
+                kind=REMINDER_KIND,
+                ref=str(directive.id),
+                due_at=due,
+            )
+        if escalation is not None:
+            result.escalations += await self._escalate(
+                session, view, occurrence, pending, expected, counts, people, now, escalation, due
+            )
+        return result
+
+    async def _escalate(
+        self,
+        session: AsyncSession,
+        view: DirectiveView,
+        occurrence: str,
+        pending: Sequence[int],
+        expected: dict[int, tuple[datetime, DirectiveRecipient | None]],
+        counts: dict[int, int],
+        people: dict[int, Person],
+        now: datetime,
+        escalation: timedelta,
+        due: datetime,
+    ) -> int:
+        """One message per unit to its leader, once the unit has someone reminded enough and still silent."""
+        by_unit: dict[int, list[int]] = {}
+        for person_id in pending:
+            person = people.get(person_id)
+            if person is None or person.unit_id is None:
+                continue
+            if (
+                counts.get(person_id, 0) >= self._escalate_after
+                and now >= expected[person_id][0] + escalation
+            ):
+                by_unit.setdefault(person.unit_id, []).append(person_id)
+        if not by_unit:
+            return 0
+        units = (
+            await session.execute(select(Unit.id, Unit.leader_id, Unit.name).where(Unit.id.in_(by_unit)))
+        ).tuples()
+        leaders: dict[int, int | None] = {}
+        unit_names: dict[int, str] = {}
+        for unit_id, leader, unit_name in units:
+            leaders[unit_id], unit_names[unit_id] = leader, unit_name
+        chats = await _private_chats(session, [lid for lid in leaders.values() if lid is not None])
+        sent = 0
+        for unit_id, person_ids in sorted(by_unit.items()):
+            leader_id = leaders.get(unit_id)
+            chat = chats.get(leader_id) if leader_id is not None else None
+            if chat is None:
+                continue
+            missing = [people[p].name for p in person_ids if p != leader_id]
+            if not missing:
+                continue
+            sent += await enqueue(
+                session,
+                key=f"{ESCALATION_KIND}:{view.id}:{occurrence}:{unit_id}",
+                chat=chat,
+                reply=self._render_escalation(view, self._escalate_after, unit_names[unit_id], missing),
+                kind=ESCALATION_KIND,
+                ref=str(view.id),
+                due_at=due,
+            )
+        return sent
 
     # --- report ---------------------------------------------------------------------------------
 
@@ -706,10 +1029,10 @@ class DirectiveService:
             raise InvalidDirectiveError("schedule_at", "only for a scheduled time")
         if kind is ScheduleKind.CRON:
             try:
-                rule = parse_cron(draft.cron)
-            except CronError as exc:
+                fires = self._next_fire(draft.cron, now, tz)
+            except ValueError as exc:
                 raise InvalidDirectiveError("cron", str(exc)) from None
-            if rule.next_after(now, tz) is None:
+            if fires is None:
                 raise InvalidDirectiveError("cron", "never fires")
         elif draft.cron.strip():
             raise InvalidDirectiveError("cron", "only for a recurring schedule")
@@ -723,6 +1046,32 @@ class DirectiveService:
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+def cron_rule(text: str) -> str:
+    """A cron rule as stored: an everyday Vietnamese rule translated, spaces collapsed."""
+    return vietnamese_rule(text) or " ".join(text.split())
+
+
+async def _private_chats(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, ChatRef]:
+    """Each person's newest active private chat."""
+    wanted = set(person_ids)
+    if not wanted:
+        return {}
+    rows = (
+        await session.execute(
+            select(PlatformAccount)
+            .where(PlatformAccount.person_id.in_(wanted), PlatformAccount.active.is_(True))
+            .order_by(PlatformAccount.linked_at, PlatformAccount.id)
+        )
+    ).scalars()
+    return {row.person_id: ChatRef(Platform(row.platform), row.chat_id, False) for row in rows}
+
+
+async def _insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return bool(getattr(await session.execute(statement), "rowcount", 0))
 
 
 def _positive_int(value: Any) -> int:

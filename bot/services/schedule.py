@@ -1,86 +1,62 @@
-"""Schedules of directives: standard five-field cron rules and quiet hours, in a named time zone.
+"""Schedules of directives: quiet hours, and everyday Vietnamese rules translated to cron.
 
-The core may not import APScheduler (tests/test_architecture.py), so rules are parsed here; the syntax
-is classic cron (minute hour day-of-month month day-of-week, ``*``, lists, ranges, steps, names; Sunday
-is 0 or 7; when both day fields are restricted either may match). A test checks it agrees with
-APScheduler's ``CronTrigger`` on the rules jobs use.
+Cron rules themselves are read by APScheduler (``jobs/schedules.py``), which the composition root hands
+to the directive service; the core may not import it (tests/test_architecture.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+import re
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTHS = {n: i for i, n in enumerate(_MONTH_NAMES, 1)}
-_DAYS = {n: i for i, n in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
-_SEARCH_DAYS = 366 * 8
+from knowledge.normalize import fold
+
+# Crontab numbering: 0 = Sunday.
+_WEEKDAYS = {
+    "chu nhat": 0,
+    "cn": 0,
+    "thu hai": 1,
+    "thu 2": 1,
+    "thu ba": 2,
+    "thu 3": 2,
+    "thu tu": 3,
+    "thu 4": 3,
+    "thu nam": 4,
+    "thu 5": 4,
+    "thu sau": 5,
+    "thu 6": 5,
+    "thu bay": 6,
+    "thu 7": 6,
+}
+_DAY = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
+_CLOCK = r"(?:luc )?(\d{1,2})(?:[:h](\d{2})?)?(?: ?(?:gio|sang))?"
+_EVERY = r"(?:hang|moi) "
+_WEEKLY = re.compile(rf"^(?:{_EVERY})?({_DAY})(?: {_EVERY}tuan)? {_CLOCK}$")
+_WEEKLY_CLOCK_FIRST = re.compile(rf"^{_CLOCK} ({_DAY})(?: {_EVERY}tuan)?$")
+_DAILY = re.compile(rf"^{_EVERY}ngay {_CLOCK}$")
+_MONTHLY = re.compile(rf"^ngay (\d{{1,2}}) {_EVERY}thang {_CLOCK}$")
 
 
-class CronError(ValueError):
-    """A cron rule that cannot be parsed; the message says which field."""
+def vietnamese_rule(text: str) -> str | None:
+    """A cron rule for "thứ hai hằng tuần 07:30", "hằng ngày 8h", "ngày 1 hằng tháng 7:00"; else None."""
+    words = " ".join(fold(text).replace(",", " ").split())
+    if match := _WEEKLY.match(words):
+        return _cron(match.group(2), match.group(3), "*", str(_WEEKDAYS[match.group(1)]))
+    if match := _WEEKLY_CLOCK_FIRST.match(words):
+        return _cron(match.group(1), match.group(2), "*", str(_WEEKDAYS[match.group(3)]))
+    if match := _DAILY.match(words):
+        return _cron(match.group(1), match.group(2), "*", "*")
+    if (match := _MONTHLY.match(words)) and 1 <= int(match.group(1)) <= 31:
+        return _cron(match.group(2), match.group(3), match.group(1), "*")
+    return None
 
 
-@dataclass(frozen=True, slots=True)
-class CronRule:
-    """A parsed cron rule: the allowed values of each field."""
-
-    text: str
-    minutes: tuple[int, ...]
-    hours: tuple[int, ...]
-    days: frozenset[int]
-    months: frozenset[int]
-    weekdays: frozenset[int]
-    """0 = Sunday ... 6 = Saturday."""
-    days_restricted: bool
-    weekdays_restricted: bool
-
-    def day_matches(self, day: date) -> bool:
-        """True when the rule fires on ``day`` (cron's either-day-field rule)."""
-        if day.month not in self.months:
-            return False
-        in_days = day.day in self.days
-        in_weekdays = (day.isoweekday() % 7) in self.weekdays
-        if self.days_restricted and self.weekdays_restricted:
-            return in_days or in_weekdays
-        return in_days and in_weekdays
-
-    def next_after(self, after: datetime, zone: ZoneInfo) -> datetime | None:
-        """The first firing strictly after ``after`` (aware), as an aware datetime in ``zone``."""
-        local = after.astimezone(zone)
-        day = local.date()
-        for _ in range(_SEARCH_DAYS):
-            if self.day_matches(day):
-                for hour in self.hours:
-                    for minute in self.minutes:
-                        candidate = datetime.combine(day, time(hour, minute), zone)
-                        if candidate > local:
-                            return candidate
-            day += timedelta(days=1)
+def _cron(hour: str, minute: str | None, day: str, weekday: str) -> str | None:
+    hours, minutes = int(hour), int(minute or 0)
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
         return None
-
-
-def parse_cron(text: str) -> CronRule:
-    """Parse a five-field cron rule; raise :class:`CronError` naming the bad field."""
-    fields = text.split()
-    if len(fields) != 5:
-        raise CronError("a cron rule has five fields: minute hour day month weekday")
-    minutes = _field(fields[0], 0, 59, {}, "minute")
-    hours = _field(fields[1], 0, 23, {}, "hour")
-    days = _field(fields[2], 1, 31, {}, "day")
-    months = _field(fields[3], 1, 12, _MONTHS, "month")
-    weekdays = {d % 7 for d in _field(fields[4], 0, 7, _DAYS, "weekday")}
-    return CronRule(
-        text=" ".join(fields),
-        minutes=tuple(sorted(minutes)),
-        hours=tuple(sorted(hours)),
-        days=frozenset(days),
-        months=frozenset(months),
-        weekdays=frozenset(weekdays),
-        days_restricted=not fields[2].startswith("*"),
-        weekdays_restricted=not fields[4].startswith("*"),
-    )
+    return f"{minutes} {hours} {int(day) if day != '*' else '*'} * {weekday}"
 
 
 def zone(name: str) -> ZoneInfo:
@@ -106,35 +82,3 @@ def after_quiet_hours(when: datetime, tz: ZoneInfo, start: time, end: time) -> d
     if not quiet:
         return when
     return datetime.combine(release_day, end, tz).astimezone(when.tzinfo)
-
-
-def _field(text: str, low: int, high: int, names: dict[str, int], label: str) -> set[int]:
-    values: set[int] = set()
-    for part in text.lower().split(","):
-        base, _, step_text = part.partition("/")
-        try:
-            step = int(step_text) if step_text else 1
-        except ValueError:
-            raise CronError(f"bad step in the {label} field") from None
-        if step < 1:
-            raise CronError(f"bad step in the {label} field")
-        if base == "*":
-            first, last = low, high
-        elif "-" in base:
-            a, _, b = base.partition("-")
-            first, last = _value(a, names, label), _value(b, names, label)
-        else:
-            first = _value(base, names, label)
-            last = high if step_text else first
-        if not (low <= first <= high and low <= last <= high) or first > last:
-            raise CronError(f"value out of range in the {label} field")
-        values.update(range(first, last + 1, step))
-    return values
-
-
-def _value(text: str, names: dict[str, int], label: str) -> int:
-    if text in names:
-        return names[text]
-    if not text.isdigit():
-        raise CronError(f"bad value in the {label} field")
-    return int(text)

@@ -25,6 +25,7 @@ from bot.services.directives import (
 from bot.services.outbox import FAILED, SENT
 from bot.services.people import Actor, PeopleService, PermissionDeniedError, Role
 from bot.storage import AuditEntry, DirectiveRecipient, OutboxMessage, SessionFactory
+from jobs.schedules import next_fire
 
 ADMIN = Actor.system()
 # 10:00 in Viet Nam (UTC+7): outside the quiet hours.
@@ -60,7 +61,7 @@ class Org:
 async def build_org(sessions: SessionFactory, clock: Clock) -> Org:
     """Create the organisation through the services, linking accounts by invite."""
     people = PeopleService(sessions, clock=clock)
-    directives = DirectiveService(sessions, clock=clock)
+    directives = DirectiveService(sessions, clock=clock, next_fire=next_fire)
     unit_a = await people.create_unit(ADMIN, "Bộ phận một cửa")
     unit_b = await people.create_unit(ADMIN, "UBND xã")
     leader = await people.create_person(ADMIN, "Trưởng bộ phận", Role.LEADER, unit_id=unit_a.id)

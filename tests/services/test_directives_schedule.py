@@ -1,83 +1,97 @@
-"""Cron rules and quiet hours of directives, checked against APScheduler where both mean the same."""
+"""Cron rules through APScheduler (crontab weekday numbering), Vietnamese rules, and quiet hours."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
-from bot.services.schedule import CronError, after_quiet_hours, parse_cron
+from bot.services.schedule import after_quiet_hours, vietnamese_rule
+from jobs.schedules import next_fire, weekday_field
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+# Monday 23 November 2026, 10:00 in Viet Nam.
 START = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
-# Weekdays by name (APScheduler 3 reads 0 as Monday, classic cron as Sunday; names mean the same to both).
-RULES = [
-    "30 7 * * mon",
-    "0 8,14 * * mon-fri",
-    "*/15 9-10 * * *",
-    "0 7 1 * *",
-    "45 16 * 1,6 fri",
-    "0 0 29 2 *",
-]
+
+def test_monday_is_one_as_in_crontab() -> None:
+    fired = next_fire("30 7 * * 1", START, VN)
+    assert fired == datetime(2026, 11, 30, 7, 30, tzinfo=VN)
+    assert fired is not None and fired.weekday() == 0
 
 
-@pytest.mark.parametrize("rule", RULES)
-def test_next_firings_agree_with_apscheduler(rule: str) -> None:
-    ours = parse_cron(rule)
-    theirs = CronTrigger.from_crontab(rule, timezone=VN)
-    mine, other = START, START
-    for _ in range(12):
-        mine_next = ours.next_after(mine, VN)
-        other_next = theirs.get_next_fire_time(None, other + timedelta(seconds=1))
-        assert mine_next is not None and other_next is not None
-        assert mine_next == other_next
-        mine = other = mine_next
+@pytest.mark.parametrize("rule", ["0 8 * * 0", "0 8 * * 7", "0 8 * * sun"])
+def test_sunday_is_zero_or_seven_as_in_crontab(rule: str) -> None:
+    fired = next_fire(rule, START, VN)
+    assert fired == datetime(2026, 11, 29, 8, 0, tzinfo=VN)
 
 
-def test_sunday_is_zero_or_seven_as_in_crontab() -> None:
-    saturday_night = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-    for rule in ("0 7 * * 0", "0 7 * * 7", "0 7 * * sun"):
-        fired = parse_cron(rule).next_after(saturday_night, VN)
-        assert fired == datetime(2026, 11, 29, 7, 0, tzinfo=VN)
-
-
-def test_either_day_field_may_match_when_both_are_restricted() -> None:
-    rule = parse_cron("0 7 1 * mon")
-    firings = []
-    at = START
-    for _ in range(3):
-        nxt = rule.next_after(at, VN)
+def test_strictly_after_a_firing_and_weekly_in_a_zone_without_summer_time() -> None:
+    first = next_fire("30 7 * * 1", START, VN)
+    assert first is not None
+    firings = [first]
+    for _ in range(30):
+        nxt = next_fire("30 7 * * 1", firings[-1], VN)
         assert nxt is not None
-        firings.append(nxt.date().isoformat())
-        at = nxt
-    assert firings == ["2026-11-30", "2026-12-01", "2026-12-07"]
+        firings.append(nxt)
+    # Asia/Ho_Chi_Minh has no daylight saving: always 00:30 UTC, exactly a week apart all year.
+    assert {f.astimezone(UTC).time() for f in firings} == {time(0, 30)}
+    assert {(b - a).days for a, b in pairwise(firings)} == {7}
+
+
+@pytest.mark.parametrize(
+    ("field", "names"),
+    [("1-5", "mon,tue,wed,thu,fri"), ("*/2", "sun,tue,thu,sat"), ("5-7", "sun,fri,sat"), ("mon", "mon")],
+)
+def test_weekday_numbers_become_names(field: str, names: str) -> None:
+    assert weekday_field(field) == names
+
+
+def test_weekdays_range_and_steps() -> None:
+    assert next_fire("0 8 * * 1-5", datetime(2026, 11, 27, 3, 0, tzinfo=UTC), VN) == datetime(
+        2026, 11, 30, 8, 0, tzinfo=VN
+    )
+    assert next_fire("*/15 9-10 * * *", START, VN) == datetime(2026, 11, 23, 10, 15, tzinfo=VN)
 
 
 @pytest.mark.parametrize(
     "rule",
-    [
-        "",
-        "* * * *",
-        "60 * * * *",
-        "* 24 * * *",
-        "* * 0 * *",
-        "* * * 13 *",
-        "* * * * 8",
-        "*/0 * * * *",
-        "a b c d e",
-        "5-1 * * * *",
-    ],
+    ["", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 8", "a b c d e"],
 )
 def test_bad_rules_are_refused(rule: str) -> None:
-    with pytest.raises(CronError):
-        parse_cron(rule)
+    with pytest.raises(ValueError):
+        next_fire(rule, START, VN)
+
+
+def test_both_day_fields_restricted_is_refused_rather_than_misread() -> None:
+    with pytest.raises(ValueError, match="either"):
+        next_fire("0 7 1 * 1", START, VN)
 
 
 def test_a_rule_that_never_fires_says_so() -> None:
-    assert parse_cron("0 0 31 2 *").next_after(START, VN) is None
+    assert next_fire("0 0 31 2 *", START, VN) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("thứ hai hằng tuần 07:30", "30 7 * * 1"),
+        ("Chủ nhật hàng tuần lúc 8h", "0 8 * * 0"),
+        ("7h30 thứ 2 hằng tuần", "30 7 * * 1"),
+        ("mỗi thứ sáu 16h", "0 16 * * 5"),
+        ("hằng ngày 8:15", "15 8 * * *"),
+        ("ngày 1 hằng tháng 7:00", "0 7 1 * *"),
+    ],
+)
+def test_vietnamese_rules_become_cron(text: str, rule: str) -> None:
+    assert vietnamese_rule(text) == rule
+
+
+@pytest.mark.parametrize("text", ["30 7 * * 1", "thứ hai 25:00", "ngày 40 hằng tháng 7:00", "sáng mai"])
+def test_other_text_is_not_a_vietnamese_rule(text: str) -> None:
+    assert vietnamese_rule(text) is None
 
 
 def test_quiet_hours_over_midnight_and_within_a_day() -> None:
