@@ -99,12 +99,14 @@ async def dossier_stats(
             conditions.append(Dossier.agency.contains(agency.strip(), autoescape=True))
         where = and_(true(), *conditions)
         resolved = Dossier.resolved_at.is_not(None)
-        late = and_(resolved, Dossier.due_at.is_not(None), Dossier.resolved_at > Dossier.due_at)
+        # Judged against the appointment given at receipt: an extension does not make a late dossier timely.
+        due = func.coalesce(Dossier.first_due_at, Dossier.due_at)
+        late = and_(resolved, due.is_not(None), Dossier.resolved_at > due)
         early = and_(
             resolved,
-            Dossier.due_at.is_not(None),
-            Dossier.resolved_at <= Dossier.due_at,
-            _local_day(session, Dossier.resolved_at) < _local_day(session, Dossier.due_at),
+            due.is_not(None),
+            Dossier.resolved_at <= due,
+            _local_day(session, Dossier.resolved_at) < _local_day(session, due),
         )
         is_open = Dossier.status.in_(sorted(s.value for s in OPEN_STATUSES))
 
@@ -120,7 +122,7 @@ async def dossier_stats(
                     count_if(and_(resolved, ~late, ~early)),
                     count_if(late),
                     count_if(is_open),
-                    count_if(and_(is_open, Dossier.due_at < moment)),
+                    count_if(and_(is_open, due < moment)),
                     count_if(Dossier.online.is_(True)),
                 )
                 .where(where)

@@ -352,6 +352,7 @@ class _Row:
     agency: str
     received_at: datetime
     due_at: datetime | None
+    first_due_at: datetime | None
     status: str
     status_at: datetime
     resolved_at: datetime | None
@@ -538,6 +539,8 @@ class DossierService:
                 previous_due is not None and event.new_due_at > previous_due and event.status in OPEN_STATUSES
             )
             row.due_at = event.new_due_at
+            if row.first_due_at is None:
+                row.first_due_at = event.new_due_at
         changed = event.status != previous_status
         if not changed and not extended:
             return None
@@ -597,6 +600,7 @@ class DossierService:
             "agency": event.agency,
             "received_at": event.received_at or event.occurred_at,
             "due_at": event.new_due_at or event.due_at,
+            "first_due_at": event.due_at or event.new_due_at,
             "status": event.status.value,
             "status_at": event.occurred_at,
             "resolved_at": event.occurred_at if event.status in RESOLVED_STATUSES else None,
@@ -621,6 +625,9 @@ class DossierService:
             dossier.received_at = event.occurred_at
         if event.due_at is not None and dossier.due_at is None:
             dossier.due_at = event.due_at
+        if event.due_at is not None and (dossier.first_due_at is None or not newest):
+            # The receipt's appointment, however late its event arrives; extensions never move it.
+            dossier.first_due_at = event.due_at
         if event.online is not None and (newest or not dossier.online):
             dossier.online = event.online
         if event.phone and (newest or not dossier.phone_hash):
@@ -652,7 +659,8 @@ class DossierService:
             status_at=dossier.status_at,
             timeliness=timeliness(
                 status=status,
-                due_at=dossier.due_at,
+                # The receipt's appointment: a dossier resolved by its extended date was still late.
+                due_at=dossier.first_due_at or dossier.due_at,
                 resolved_at=dossier.resolved_at,
                 status_at=dossier.status_at,
                 now=self._now(),

@@ -127,6 +127,10 @@ class Dossier(Base):
     agency: Mapped[str] = mapped_column(Text, default="", index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    """The current appointment: an extension (the centre's apology with a new date) moves it."""
+    first_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The appointment given at receipt, never moved by an extension: timeliness is judged against it, so
+    a dossier resolved by its extended date still counts as late."""
     status: Mapped[str] = mapped_column(String(32), index=True)
     status_at: Mapped[datetime] = mapped_column(UTCDateTime())
     """When the current status took effect (the newest event applied; older events arriving late do not

@@ -436,3 +436,35 @@ async def test_a_large_batch_is_applied_set_wise_with_the_same_rules(
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DossierEvent)) == 306
         assert await session.scalar(select(func.count()).select_from(Dossier)) == 151
+
+
+async def test_an_extension_moves_the_appointment_but_the_dossier_still_counts_as_late(
+    service: DossierService, sessions: SessionFactory, clock: Clock
+) -> None:
+    new_due = DUE + timedelta(days=5)
+    extension = event("ext", Status.IN_PROGRESS, DUE - timedelta(hours=2), new_due_at=new_due, note="Gia hạn")
+    await service.apply([received(), extension], source="push")
+    clock.now = DUE + timedelta(days=1)
+    view = await service.lookup(CODE)
+    assert view is not None
+    # Residents see the new date; the figures judge against the appointment given at receipt.
+    assert view.due_at == new_due
+    assert view.timeliness is Timeliness.LATE
+    await service.apply([event("ready", Status.READY, DUE + timedelta(days=2))], source="push")
+    view = await service.lookup(CODE)
+    assert view is not None and view.timeliness is Timeliness.LATE
+    async with sessions() as session:
+        dossier = await session.get(Dossier, CODE)
+        assert dossier is not None and dossier.first_due_at == DUE and dossier.due_at == new_due
+
+
+async def test_the_receipt_appointment_wins_even_when_the_extension_arrives_first(
+    service: DossierService, sessions: SessionFactory
+) -> None:
+    new_due = DUE + timedelta(days=5)
+    extension = event("ext", Status.IN_PROGRESS, T0 + timedelta(days=2), new_due_at=new_due)
+    await service.apply([extension], source="pull")
+    await service.apply([received()], source="pull")
+    async with sessions() as session:
+        dossier = await session.get(Dossier, CODE)
+        assert dossier is not None and dossier.first_due_at == DUE and dossier.due_at == new_due

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from bot.messages import Reply
 from bot.services.dossier_import import import_file
 from bot.services.dossier_stats import AgencyStats, dossier_stats
-from bot.services.dossier_types import DossierNotice
+from bot.services.dossier_types import DossierEventIn, DossierNotice, Status
 from bot.services.dossiers import LOCAL_TZ, DossierService
 from bot.storage import DossierRating, SessionFactory
 
@@ -91,3 +91,18 @@ async def test_empty_period(loaded: SessionFactory) -> None:
     assert stats.agencies == ()
     assert stats.total.received == 0
     assert stats.total.online_share is None and stats.total.satisfaction is None
+
+
+async def test_a_dossier_resolved_by_its_extended_date_counts_as_late(sessions: SessionFactory) -> None:
+    service = DossierService(sessions, hash_key="k", render_notice=render, clock=lambda: NOW)
+    code = "000.00.24.H57-250703-0099"
+    received_at = datetime(2025, 7, 3, 8, 0, tzinfo=LOCAL_TZ)
+    due = datetime(2025, 7, 4, 17, 0, tzinfo=LOCAL_TZ)
+    events = [
+        DossierEventIn("x-r", code, Status.RECEIVED, received_at, agency="UBND xã Gia Hạn", due_at=due),
+        DossierEventIn("x-e", code, Status.IN_PROGRESS, due, new_due_at=due + timedelta(days=7)),
+        DossierEventIn("x-d", code, Status.READY, due + timedelta(days=3)),
+    ]
+    await service.apply(events, source="import")
+    stats = await dossier_stats(sessions, date_from=JULY_FROM, date_to=JULY_TO, agency="Gia Hạn")
+    assert (stats.total.late, stats.total.on_time, stats.total.early) == (1, 0, 0)
