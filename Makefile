@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 KNOWLEDGE_SOURCE ?= ../shared/knowledge-source
 DEMO_KB := knowledge/demo
 DEMO_CONFIG ?= var/demo.toml
+# Only for the made-up demo dossiers; a real deployment sets its own secret key.
+DEMO_HASH_KEY ?= $(or $(MOTCUA_DOSSIER_HASH_KEY),demo-only-not-a-secret)
 
 .PHONY: install postgres demo test lint typecheck unit bench clean
 
@@ -28,7 +30,9 @@ demo: install
 		echo "Không thấy $(KNOWLEDGE_SOURCE): nạp bộ dữ liệu MẪU (demo) đi kèm dự án"; \
 		$(BIN)/motcua --config $(DEMO_CONFIG) kb import $(DEMO_KB); \
 	fi
-	$(BIN)/motcua --config $(DEMO_CONFIG) chat
+	MOTCUA_DOSSIER_HASH_KEY=$(DEMO_HASH_KEY) $(BIN)/motcua --config $(DEMO_CONFIG) dossier import $(DEMO_KB)/dossiers.jsonl
+	@echo "Hồ sơ MẪU để thử: /hoso 000.00.24.H57-261110-0003 ; /theodoi 000.00.24.H57-261116-0001 rồi gõ 0001"
+	MOTCUA_DOSSIER_HASH_KEY=$(DEMO_HASH_KEY) $(BIN)/motcua --config $(DEMO_CONFIG) chat
 
 lint: install
 	$(BIN)/ruff check bot handlers knowledge jobs tests bench
