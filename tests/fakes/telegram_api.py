@@ -178,7 +178,7 @@ class _Limiter:
             self._groups.setdefault(chat_id, deque()).append(now)
 
 
-_LIMITED_METHODS = frozenset({"sendmessage", "sendphoto"})
+_LIMITED_METHODS = frozenset({"sendmessage", "sendphoto", "editmessagetext"})
 
 
 @dataclass(slots=True)
@@ -213,6 +213,8 @@ class SentMessage:
     reply_to_message_id: int | None
     photo: bool = False
     at: float = field(default_factory=time.monotonic)
+    edits: list[str] = field(default_factory=list)
+    """The visible texts it showed before each editMessageText, oldest first (text is the current one)."""
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -333,6 +335,7 @@ class FakeTelegram(LoopbackApi):
             "sendphoto": self._send_photo,
             "answercallbackquery": self._answer_callback_query,
             "editmessagereplymarkup": self._edit_message_reply_markup,
+            "editmessagetext": self._edit_message_text,
             "setwebhook": self._set_webhook,
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
@@ -462,6 +465,10 @@ class FakeTelegram(LoopbackApi):
     def pending(self) -> list[JSON]:
         """Updates not yet confirmed by a getUpdates offset."""
         return list(self._updates)
+
+    def message(self, chat_id: int, message_id: int) -> SentMessage | None:
+        """The bot's message ``message_id`` in ``chat_id`` as it is now (edits applied), if any."""
+        return next((m for m in self.sent if m.chat_id == chat_id and m.message_id == message_id), None)
 
     def messages_to(self, chat_id: int) -> list[SentMessage]:
         """Messages sent to ``chat_id`` so far, in order."""
@@ -684,6 +691,60 @@ class FakeTelegram(LoopbackApi):
             raise bad_request("query is too old and response timeout expired or query ID is invalid")
         self.answered_callbacks[query_id] = dict(params)
         return True
+
+    def _message_to_edit(self, params: JSON) -> SentMessage:
+        chat_id = _opt_int(params, "chat_id")
+        if chat_id is None:
+            raise bad_request("chat_id is empty")
+        message_id = _opt_int(params, "message_id")
+        if message_id is None:
+            raise bad_request("message identifier is not specified")
+        if chat_id in self.blocked_chats:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id not in self._chats:
+            raise bad_request("chat not found")
+        target = self.message(chat_id, message_id)
+        if target is None:
+            raise bad_request("message to edit not found")
+        return target
+
+    async def _edit_message_text(self, params: JSON) -> JSON:
+        target = self._message_to_edit(params)
+        if target.photo:
+            raise bad_request("there is no text in the message to edit")
+        raw = _opt_str(params, "text") or ""
+        parse_mode = _opt_str(params, "parse_mode")
+        text = _parse(raw, parse_mode)
+        if not text.strip():
+            raise bad_request("message text is empty")
+        if len(text) > TEXT_LIMIT:
+            raise bad_request("MESSAGE_TOO_LONG")
+        # Without reply_markup Telegram removes the inline keyboard.
+        markup = _opt_json(params, "reply_markup")
+        if markup is not None:
+            _validate_markup(markup)
+        # Telegram compares the text with its entities; the raw markup stands in for the entities here.
+        same_text = text == target.text and (raw if parse_mode else text) == (
+            target.raw if target.parse_mode else target.text
+        )
+        if same_text and markup == target.reply_markup:
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message"
+            )
+        target.edits.append(target.text)
+        target.text, target.raw, target.parse_mode, target.reply_markup = text, raw, parse_mode, markup
+        message: JSON = {
+            "message_id": target.message_id,
+            "from": self.bot_user(),
+            "chat": self._chats[target.chat_id],
+            "date": int(time.time()),
+            "edit_date": int(time.time()),
+            "text": text,
+        }
+        if markup is not None:
+            message["reply_markup"] = markup
+        return message
 
     async def _edit_message_reply_markup(self, params: JSON) -> JSON:
         chat_id = _opt_int(params, "chat_id")
