@@ -6,21 +6,26 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers
-from bot.config import Config
+from bot.config import Config, clock_time
 from bot.messages import Incoming, Reply
 from bot.routing import Dispatcher, Router
 from bot.services import Services
 from bot.services.conversations import ConversationMemory
+from bot.services.directives import DirectiveService
 from bot.services.dossiers import DossierService
+from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService, load_index
 from bot.services.subscriptions import SubscriptionService
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import check_schema
+from handlers.directive_render import directive_renderer, escalation_renderer, reminder_renderer
 from handlers.dossier_notices import notice_renderer
+from jobs.schedules import next_fire
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,24 @@ def build_dossiers(config: Config, sessions: SessionFactory) -> tuple[DossierSer
     return dossiers, SubscriptionService(sessions, dossiers, config.dossiers)
 
 
+def build_directives(config: Config, sessions: SessionFactory) -> tuple[PeopleService, DirectiveService]:
+    """The people service and the directive service (speaking through the handlers' renderer)."""
+    settings = config.directives
+    directives = DirectiveService(
+        sessions,
+        render=directive_renderer(config.timezone),
+        timezone=config.timezone,
+        quiet_start=clock_time(settings.quiet_start) or time(21, 0),
+        quiet_end=clock_time(settings.quiet_end) or time(6, 30),
+        next_fire=next_fire,
+        reminder_minutes=settings.reminder_minutes,
+        escalate_after=settings.escalate_after,
+        render_reminder=reminder_renderer(config.timezone),
+        render_escalation=escalation_renderer,
+    )
+    return PeopleService(sessions), directives
+
+
 @asynccontextmanager
 async def build_core(
     config: Config,
@@ -77,12 +100,15 @@ async def build_core(
         procedures = ProcedureService(await load_index(sessions))
         log.info("knowledge base: %d procedures; %d expired conversations purged", procedures.count, purged)
         dossiers, subscriptions = build_dossiers(config, sessions)
+        people, directives = build_directives(config, sessions)
         services = Services(
             config=config,
             procedures=procedures,
             conversations=memory,
             dossiers=dossiers,
             subscriptions=subscriptions,
+            people=people,
+            directives=directives,
         )
         dispatcher = Dispatcher(router, services, memory, fallback, flows=memory)
         yield Core(config=config, services=services, dispatcher=dispatcher, engine=engine, sessions=sessions)

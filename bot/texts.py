@@ -469,3 +469,372 @@ RATING_NOT_YET = "Hồ sơ này chưa trả kết quả nên chưa đánh giá �
 COMMENT_THANKS = "Cảm ơn góp ý của bạn! Tôi đã chuyển tới bộ phận một cửa để cải thiện chất lượng phục vụ."
 
 COMMENT_SKIPPED = "Cảm ơn bạn! Bạn cần gì cứ hỏi tôi nhé."
+
+
+# ===========================================================================
+# Directives to staff (chỉ đạo), people and groups. Staff read these, not residents.
+# ===========================================================================
+
+ROLE_WORDS = {
+    "admin": "quản trị viên",
+    "leader": "lãnh đạo",
+    "staff": "cán bộ",
+    "guide": "thành viên tổ công nghệ số cộng đồng",
+    "resident": "người dân",
+}
+
+STAFF_HELP = (
+    "<b>Dành cho cán bộ</b>\n"
+    "\n"
+    "• Khi nhận chỉ đạo: bấm <b>Đã nhận</b> hoặc trả lời <i>đã nhận</i> để xác nhận\n"
+    "• /dangky <i>mã</i>: liên kết tài khoản chat bằng mã được cấp"
+)
+LEADER_HELP = (
+    "• /chidao: soạn và gửi chỉ đạo (nhắn riêng với tôi)\n"
+    "• /dschidao: xem các chỉ đạo gần đây\n"
+    "• /baocao <i>số</i>: xem ai đã nhận, ai chưa xác nhận\n"
+    "• /nhom <i>tên đơn vị</i>: gõ trong nhóm chat để đăng ký nhóm cho đơn vị"
+)
+
+# --- onboarding and groups ---
+
+REGISTER_USAGE = "Bạn gõ /dangky kèm mã được cấp, ví dụ: /dangky ABCD234567"
+REGISTER_IN_PRIVATE = "Để bảo mật, bạn vui lòng nhắn riêng với tôi: /dangky <i>mã</i>"
+REGISTER_WRONG = (
+    "Mã này không đúng. Bạn kiểm tra lại từng ký tự (mã không có chữ O, I, L và số 0, 1) "
+    "hoặc xin mã mới từ người quản lý."
+)
+REGISTER_USED = "Mã này đã được dùng rồi. Mỗi mã chỉ dùng được một lần; bạn xin mã mới từ người quản lý."
+REGISTER_EXPIRED = "Mã này đã hết hạn. Bạn xin mã mới từ người quản lý."
+REGISTER_ALREADY_LINKED = (
+    "Tài khoản chat này đã được liên kết với một người khác. "
+    "Nếu có nhầm lẫn, bạn báo người quản lý để được hỗ trợ."
+)
+PEOPLE_UNAVAILABLE = "Chức năng dành cho cán bộ chưa được bật trên hệ thống này."
+
+
+def registered(name: str, role: str, unit: str) -> str:
+    """The answer to a redeemed invite: who the account now belongs to."""
+    where = f", đơn vị {bold(unit)}" if unit else ""
+    return (
+        f"✅ Đã liên kết tài khoản với {bold(name)} ({esc(ROLE_WORDS.get(role, role))}{where}).\n"
+        "Từ nay bạn sẽ nhận chỉ đạo qua cuộc trò chuyện này. Gõ /help để xem các lệnh."
+    )
+
+
+GROUP_USAGE = "Bạn gõ /nhom kèm tên đơn vị, ví dụ: /nhom Bộ phận một cửa"
+GROUP_ONLY_IN_GROUP = "Lệnh /nhom chỉ dùng trong nhóm chat cần đăng ký."
+GROUP_REFUSED = "Chỉ quản trị viên hoặc lãnh đạo của đơn vị mới đăng ký được nhóm cho đơn vị đó."
+
+
+def group_unit_unknown(name: str) -> str:
+    """No unit has that name."""
+    return f"Không tìm thấy đơn vị “{esc(name)}”. Bạn kiểm tra lại tên đơn vị."
+
+
+def group_title(unit: str) -> str:
+    """How a registered group is named in reports."""
+    return f"Nhóm {unit}"
+
+
+def group_registered(unit: str) -> str:
+    """The answer to /nhom: the group now receives the unit's directives."""
+    return (
+        f"✅ Đã đăng ký nhóm này cho đơn vị {bold(unit)}. "
+        "Mỗi thành viên tự bấm <b>Đã nhận</b> khi nhận chỉ đạo."
+    )
+
+
+# --- the directive as staff read it ---
+
+DIRECTIVE_URGENT = "🔴 <b>CHỈ ĐẠO KHẨN</b>"
+DIRECTIVE_NORMAL = "📢 <b>Chỉ đạo</b>"
+DIRECTIVE_ACK_BUTTON = "Đã nhận"
+DIRECTIVE_ACK_REPLY_LINE = "Trả lời “đã nhận” để xác nhận"
+
+
+def directive_number(directive_id: int) -> str:
+    """The directive's number as people cite it in /baocao."""
+    return f"số {directive_id}"
+
+
+def directive_deadline(when: str) -> str:
+    """The acknowledgement deadline line."""
+    return f"⏳ Hạn xác nhận: <b>{esc(when)}</b>"
+
+
+def directive_link(url: str) -> str:
+    """The link attached to a directive."""
+    return f"🔗 {link(url, url)}"
+
+
+def reminder_head(count: int) -> str:
+    """The first line of a reminder."""
+    return f"⏰ <b>Nhắc lần {count}</b>: bạn chưa xác nhận chỉ đạo dưới đây."
+
+
+def directive_acknowledged_by(names: list[str]) -> str:
+    """The footer of a directive once people acknowledged in that chat."""
+    return "✅ Đã nhận: " + ", ".join(esc(name) for name in names)
+
+
+def reminder_missing(names: list[str], more: int) -> str:
+    """In a group reminder: who has not acknowledged yet."""
+    tail = f" và {more} người khác" if more else ""
+    return "Chưa xác nhận: " + ", ".join(esc(name) for name in names) + tail
+
+
+def escalation(
+    title: str, directive_id: int, reminders: int, unit: str, missing: list[str], more: int
+) -> str:
+    """What a unit's leader reads when people still have not acknowledged after the reminders."""
+    names = "\n".join(f"• {esc(name)}" for name in missing)
+    tail = f"\n… và {more} người khác" if more else ""
+    where = f" của {bold(unit)}" if unit else ""
+    return (
+        f"⚠️ <b>Chưa xác nhận sau {reminders} lần nhắc</b>\n"
+        f"Chỉ đạo {directive_number(directive_id)}: {bold(title)}\n"
+        f"Những người{where} chưa xác nhận:\n{names}{tail}\n"
+        f"\nXem chi tiết: /baocao {directive_id}"
+    )
+
+
+# --- acknowledgements ---
+
+
+def ack_recorded(name: str, directive_id: int, others: list[str]) -> str:
+    """A member acknowledged (named, so a group sees who); with the others who did so in this chat."""
+    line = f"✅ {bold(name)} đã xác nhận chỉ đạo {directive_number(directive_id)}."
+    if len(others) > 1:
+        line += "\nĐã xác nhận trong cuộc trò chuyện này: " + ", ".join(esc(n) for n in others)
+    return line
+
+
+def ack_already(name: str, when: str) -> str:
+    """A repeated acknowledgement."""
+    at = f" lúc {esc(when)}" if when else " rồi"
+    return f"{esc(name)}, bạn đã xác nhận{at}. Cảm ơn bạn."
+
+
+ACK_NOT_REGISTERED = (
+    "Bạn chưa được đăng ký là cán bộ nhận chỉ đạo nên tôi chưa ghi nhận được. "
+    "Nếu bạn là cán bộ, bạn xin mã từ người quản lý rồi gõ /dangky <i>mã</i>."
+)
+ACK_NOTHING = "Hiện không có chỉ đạo nào cần bạn xác nhận trong cuộc trò chuyện này."
+ACK_NOT_REQUIRED = "Chỉ đạo này không yêu cầu xác nhận. Cảm ơn bạn."
+ACK_CANCELLED = "Chỉ đạo này đã được hủy, bạn không cần xác nhận nữa."
+
+# --- /chidao: the guided flow ---
+
+DIRECTIVE_REFUSED = "Xin lỗi, lệnh này không dành cho bạn."
+DIRECTIVE_PRIVATE_ONLY = "Bạn vui lòng nhắn riêng với tôi để soạn chỉ đạo."
+DIRECTIVE_UNAVAILABLE = "Chức năng chỉ đạo chưa được bật trên hệ thống này."
+DIRECTIVE_FLOW_GONE = "Phiên soạn chỉ đạo đã kết thúc hoặc hết hạn. Bạn gõ /chidao để bắt đầu lại."
+
+
+def ask_title(limit: int) -> str:
+    """Step 1 of /chidao."""
+    return (
+        "<b>Soạn chỉ đạo (bước 1/7)</b>\n"
+        f"Bạn gõ <b>tiêu đề</b> chỉ đạo (tối đa {limit} ký tự).\nGõ /huy để dừng."
+    )
+
+
+def ask_body(limit: int) -> str:
+    """Step 2 of /chidao."""
+    return f"<b>Bước 2/7</b>: Bạn gõ <b>nội dung</b> chỉ đạo (tối đa {limit} ký tự)."
+
+
+ASK_URGENCY = "<b>Bước 3/7</b>: Mức độ: bấm hoặc gõ số."
+URGENCY_KHAN = "Khẩn"
+URGENCY_THUONG = "Thường"
+ASK_AUDIENCE = (
+    "<b>Bước 4/7</b>: Gửi cho ai? Bấm một lựa chọn, hoặc gõ nhiều số cách nhau bằng dấu phẩy (ví dụ: 1, 3)."
+)
+AUDIENCE_ALL = "Tất cả đơn vị"
+AUDIENCE_NONE = "Chưa có đơn vị hoặc nhóm nào để gửi. Quản trị viên cần tạo đơn vị trước."
+ASK_ACK = "<b>Bước 5/7</b>: Có yêu cầu người nhận xác nhận “Đã nhận” không?"
+ACK_YES = "Có, cần xác nhận"
+ACK_NO = "Không cần"
+ASK_DEADLINE = (
+    "<b>Bước 6/7</b>: Hạn xác nhận? Gõ ngày giờ, ví dụ <i>25/11 17:00</i>, hoặc bấm “Không đặt hạn”."
+)
+NO_DEADLINE = "Không đặt hạn"
+ASK_SCHEDULE = (
+    "<b>Bước 7/7</b>: Khi nào gửi? Bấm “Gửi ngay”, hoặc gõ:\n"
+    "• một thời điểm, ví dụ <i>25/11 07:30</i>\n"
+    "• lịch lặp lại, ví dụ <i>thứ hai hằng tuần 07:30</i>, <i>hằng ngày 07:30</i> "
+    "hoặc cú pháp cron <i>30 7 * * 1</i>"
+)
+SEND_NOW = "Gửi ngay"
+SEND = "Gửi"
+CANCEL = "Hủy"
+PREVIEW_HEAD = "<b>Xem trước chỉ đạo</b>"
+
+
+def directive_too_long(what: str, limit: int) -> str:
+    """A title or body that is empty or too long."""
+    return f"{esc(what)} cần có nội dung và không quá {limit} ký tự. Bạn gõ lại nhé."
+
+
+ASK_URGENCY_AGAIN = "Bạn chọn 1 (Khẩn) hoặc 2 (Thường)."
+ASK_AUDIENCE_AGAIN = "Tôi chưa hiểu lựa chọn. Bạn gõ số thứ tự trong danh sách, ví dụ: 1 hoặc 1, 3."
+AUDIENCE_OUT_OF_SCOPE = "Bạn chỉ gửi được cho đơn vị và nhóm do bạn phụ trách. Bạn chọn lại nhé."
+ASK_ACK_AGAIN = "Bạn chọn 1 (cần xác nhận) hoặc 2 (không cần)."
+DEADLINE_INVALID = (
+    "Hạn xác nhận chưa đúng: cần là ngày giờ sau lúc gửi, ví dụ <i>25/11 17:00</i>. Bạn gõ lại nhé."
+)
+SCHEDULE_INVALID = (
+    "Tôi chưa hiểu thời gian gửi. Bạn gõ ví dụ <i>25/11 07:30</i>, <i>thứ hai hằng tuần 07:30</i> "
+    "hoặc <i>30 7 * * 1</i>, hoặc bấm “Gửi ngay”."
+)
+SCHEDULE_PAST = "Thời điểm này đã qua. Bạn gõ một thời điểm sau bây giờ nhé."
+DIRECTIVE_INVALID = "Chỉ đạo chưa hợp lệ, bạn kiểm tra lại bước này nhé."
+ASK_SEND_OR_CANCEL = "Bạn bấm <b>Gửi</b> để gửi chỉ đạo hoặc <b>Hủy</b> để bỏ (hoặc gõ “gửi” / “hủy”)."
+DIRECTIVE_CANCELLED_DRAFT = "Đã hủy, chỉ đạo không được gửi."
+
+
+def schedule_words(kind: str, when: str) -> str:
+    """When the directive will go out, in words."""
+    if kind == "now":
+        return "gửi ngay"
+    if kind == "at":
+        return f"gửi lúc {esc(when)}"
+    return f"lặp lại theo lịch <code>{esc(when)}</code>"
+
+
+def directive_preview(
+    *,
+    body: str,
+    audience: str,
+    chats: int,
+    people: int,
+    groups: int,
+    unreachable: int,
+    ack: str,
+    schedule: str,
+) -> str:
+    """The preview shown before confirming: the message as sent, then who and when."""
+    lines = [
+        PREVIEW_HEAD,
+        "",
+        body,
+        "",
+        "———",
+        f"Người nhận: {esc(audience)}",
+        f"Sẽ gửi tới <b>{chats}</b> cuộc trò chuyện ({people} cá nhân, {groups} nhóm).",
+    ]
+    if unreachable:
+        lines.append(f"⚠️ {unreachable} người chưa liên kết tài khoản chat nên sẽ không nhận được.")
+    lines.append(f"Xác nhận: {esc(ack)}")
+    lines.append(f"Thời gian: {schedule}")
+    lines.append("")
+    lines.append("Bấm <b>Gửi</b> để gửi hoặc <b>Hủy</b> để bỏ.")
+    return "\n".join(lines)
+
+
+def directive_queued(directive_id: int, chats: int, unreachable: int, when: str) -> str:
+    """A published one-off directive."""
+    line = f"✅ Đã đưa chỉ đạo {directive_number(directive_id)} vào hàng gửi tới {chats} cuộc trò chuyện"
+    line += f" (gửi lúc {esc(when)})." if when else "."
+    if unreachable:
+        line += f"\n{unreachable} người chưa liên kết tài khoản chat."
+    return line + f"\nXem tiến độ: /baocao {directive_id}"
+
+
+def directive_armed(directive_id: int, first: str) -> str:
+    """A recurring directive was scheduled."""
+    return (
+        f"✅ Đã lên lịch chỉ đạo {directive_number(directive_id)}; lần gửi đầu tiên: {esc(first)}.\n"
+        f"Xem tiến độ: /baocao {directive_id}"
+    )
+
+
+# --- /baocao and /dschidao ---
+
+REPORT_USAGE = "Bạn gõ /baocao kèm số chỉ đạo, ví dụ: /baocao 12. Gõ /dschidao để xem danh sách."
+LIST_EMPTY = "Chưa có chỉ đạo nào."
+DIRECTIVE_STATUS_WORDS = {
+    "draft": "bản nháp",
+    "scheduled": "đã lên lịch",
+    "sending": "đang gửi",
+    "sent": "đã gửi",
+    "cancelled": "đã hủy",
+}
+FAILURE_WORDS = {
+    "blocked": "đã chặn bot",
+    "cancelled": "đã hủy",
+    "chat not found": "không tìm thấy cuộc trò chuyện",
+}
+
+
+def directive_not_found(directive_id: str) -> str:
+    """Unknown, or not the asker's: the same words, so nothing is revealed."""
+    return f"Không tìm thấy chỉ đạo {esc(directive_id)} trong phạm vi bạn được xem."
+
+
+def report_head(directive_id: int, title: str, status: str, occurrence: str) -> str:
+    """The first lines of a report."""
+    when = "" if occurrence in ("", "once") else f" (lần gửi {esc(occurrence)})"
+    status_word = DIRECTIVE_STATUS_WORDS.get(status, status)
+    head = f"<b>Báo cáo chỉ đạo {directive_number(directive_id)}</b>{when}"
+    return f"{head}\n{bold(title)}\nTrạng thái: {esc(status_word)}"
+
+
+def report_totals(
+    delivered: int, failed: int, pending: int, unreachable: int, acked: int, expected: int, duplicates: int
+) -> str:
+    """The totals line of a report."""
+    lines = [
+        "<b>Tổng cộng</b>",
+        f"• Đã gửi tới: {delivered}",
+        f"• Gửi lỗi: {failed}",
+        f"• Đang chờ gửi: {pending}",
+    ]
+    if unreachable:
+        lines.append(f"• Chưa liên kết tài khoản: {unreachable}")
+    if expected:
+        lines.append(f"• Đã xác nhận: {acked}/{expected}; chưa xác nhận: {expected - acked}")
+    if duplicates:
+        lines.append(f"• Có thể nhận trùng: {duplicates}")
+    return "\n".join(lines)
+
+
+def report_unit(
+    name: str, delivered: int, failed: int, pending: int, unreachable: int, acked: int, expected: int
+) -> str:
+    """One unit's line."""
+    label = esc(name) if name else "Không thuộc đơn vị"
+    parts = [f"gửi {delivered}", f"lỗi {failed}", f"chờ {pending}"]
+    if unreachable:
+        parts.append(f"chưa liên kết {unreachable}")
+    if expected:
+        parts.append(f"xác nhận {acked}/{expected}")
+    return f"• <b>{label}</b>: " + ", ".join(parts)
+
+
+def report_failures(reasons: list[tuple[str, int]]) -> str:
+    """Failure reasons and how many chats each."""
+    lines = ["<b>Lý do gửi lỗi</b>"]
+    lines += [
+        f"• {esc(FAILURE_WORDS.get(reason, reason) or 'không rõ')}: {count}" for reason, count in reasons
+    ]
+    return "\n".join(lines)
+
+
+def report_missing(names: list[str], more: int) -> str:
+    """The first people who have not acknowledged."""
+    tail = f"\n… và {more} người khác" if more else ""
+    return "<b>Chưa xác nhận</b>\n" + "\n".join(f"• {esc(n)}" for n in names) + tail
+
+
+REPORT_UNITS_HEAD = "<b>Theo đơn vị</b>"
+
+
+def directive_list_line(directive_id: int, title: str, status: str, created: str) -> str:
+    """One line of /dschidao."""
+    status_word = DIRECTIVE_STATUS_WORDS.get(status, status)
+    return f"• <b>{directive_id}</b>. {esc(title)} ({esc(status_word)}, {esc(created)})"
+
+
+LIST_HEAD = "<b>Chỉ đạo gần đây</b> (gõ /baocao <i>số</i> để xem chi tiết)"

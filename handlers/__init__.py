@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.routing import Router
 from bot.services import Services
-from handlers import dossiers, procedures, start
+from handlers import directives, dossiers, people, procedures, start
 from handlers.unknown import fallback
 
 
@@ -18,10 +18,16 @@ def build_router(*, flows: bool = False) -> Router[Services]:
     router.include(procedures.router)
     router.include(start.router)
     router.include(dossiers.router)
+    router.include(people.router)
+    # After start's: /help adds the staff section for staff, leaders and admins.
+    router.include(people.help_router)
+    router.include(directives.router)
     if flows:
         router.include(dossiers.flow_router)
-    # A receipt code is recognised in any message before the text is taken as a procedure question.
-    router.text()(dossiers.with_receipt_codes(procedures.free_text))
+        router.include(directives.flow_router)
+    # "đã nhận" alone acknowledges a directive; a receipt code is recognised in any other message
+    # before the text is taken as a procedure question.
+    router.text()(directives.with_ack_keyword(dossiers.with_receipt_codes(procedures.free_text)))
     return router
 
 

@@ -1,4 +1,4 @@
-"""/start (with optional deep link to a procedure) and /help."""
+"""/start (with optional deep link to a procedure or an invite code) and /help."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from bot.messages import Incoming, Reply
 from bot.routing import Router, parse_command
 from bot.services import Services
 from handlers.cards import one_line
+from handlers.people import looks_like_invite, redeem
 from handlers.procedures import CODE_ECHO_MAX, card_reply
 
 router: Router[Services] = Router()
@@ -30,12 +31,15 @@ def code_from_start_payload(payload: str) -> str | None:
 
 @router.command("start", "batdau")
 async def start(msg: Incoming, svc: Services) -> list[Reply]:
-    """Welcome the user, or open the procedure a deep link points to."""
+    """Welcome the user, open the procedure a deep link points to, or redeem an invite (``?start=CODE``)."""
     command = parse_command(msg.text)
     payload = command.args if command is not None else ""
     welcome = Reply(text=texts.welcome(svc.config.centre.name))
     code = code_from_start_payload(payload) if payload else None
     if code is None:
+        if payload and svc.people is not None and looks_like_invite(payload):
+            # The Telegram deep link t.me/<bot>?start=CODE is the same as /dangky CODE.
+            return await redeem(payload, msg, svc)
         return [welcome]
     proc = svc.procedures.get(code)
     if proc is None:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.services.conversations import ConversationMemory, Flow, StaleFlow
+from bot.services.directives import DirectiveService
 from bot.services.dossiers import DossierService
+from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
 from bot.services.subscriptions import SubscriptionService
 
@@ -22,12 +24,18 @@ class Services:
     """Dossier status; None where a caller does not offer it (dossier commands then say so)."""
     subscriptions: SubscriptionService | None = None
     """Who follows which dossier, ratings, lookup limits; set together with ``dossiers``."""
+    people: PeopleService | None = None
+    """Staff, units and groups by platform id; None where a caller does not offer directives."""
+    directives: DirectiveService | None = None
+    """Directives to staff; set together with ``people``."""
 
 
 __all__ = [
     "ConversationMemory",
+    "DirectiveService",
     "DossierService",
     "Flow",
+    "PeopleService",
     "ProcedureService",
     "Services",
     "StaleFlow",
