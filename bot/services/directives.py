@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,8 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Button, ChatRef, Platform, Reply
-from bot.services import outbox as outbox_module
-from bot.services.outbox import FAILED, PENDING, SENT, OutboxStats, enqueue, outbox_stats
+from bot.services.outbox import FAILED, PENDING, SENT, OutboxStats, enqueue, enqueue_edit, outbox_stats
 from bot.services.people import Actor, PermissionDeniedError, audit
 from bot.services.schedule import after_quiet_hours, vietnamese_rule, zone
 from bot.storage import (
@@ -404,6 +403,15 @@ class DirectiveService:
         self._render_reminder = render_reminder
         self._render_escalation = render_escalation
 
+    def recurring_rule(self, text: str) -> str | None:
+        """``text`` as a stored cron rule (crontab or an everyday Vietnamese rule) if it fires; else None."""
+        rule = cron_rule(text)
+        try:
+            fires = self._next_fire(rule, self._clock(), self._zone)
+        except ValueError:
+            return None
+        return rule if fires is not None else None
+
     def next_run(self, rule: str, after: datetime, timezone: str) -> datetime | None:
         """The next firing of a cron rule (or an everyday Vietnamese one) after ``after``."""
         return self._next_fire(cron_rule(rule), after, zone(timezone))
@@ -645,18 +653,28 @@ class DirectiveService:
                     Directive.ack_required.is_(True), Directive.status != Status.CANCELLED.value
                 )
             recipient = (await session.execute(in_chat)).scalar_one_or_none()
-            if recipient is None:
+            reminded: tuple[int, str] | None = None
+            if recipient is None and not chat.is_group:
+                # Reminded privately (reached through a group): the reminder's chat counts too.
+                reminded = await _reminded(session, person.id, directive_id)
+            if recipient is None and reminded is None:
                 if directive_id is not None and await session.get(Directive, directive_id) is not None:
                     return AckResult(AckOutcome.NOT_A_RECIPIENT, directive_id)
                 return AckResult(AckOutcome.NOT_FOUND, directive_id)
-            directive = await _directive(session, recipient.directive_id)
+            if recipient is not None:
+                directive = await _directive(session, recipient.directive_id)
+                occurrence = recipient.occurrence
+            else:
+                assert reminded is not None
+                directive = await _directive(session, reminded[0])
+                occurrence = reminded[1]
             if directive.status == Status.CANCELLED.value:
                 return AckResult(AckOutcome.CANCELLED, directive.id)
             if not directive.ack_required:
                 return AckResult(AckOutcome.NOT_REQUIRED, directive.id)
             values = {
                 "directive_id": directive.id,
-                "occurrence": recipient.occurrence,
+                "occurrence": occurrence,
                 "person_id": person.id,
                 "platform": chat.platform.value,
                 "chat_id": chat.chat_id,
@@ -676,7 +694,7 @@ class DirectiveService:
                     .join(Acknowledgement, Acknowledgement.person_id == Person.id)
                     .where(
                         Acknowledgement.directive_id == directive.id,
-                        Acknowledgement.occurrence == recipient.occurrence,
+                        Acknowledgement.occurrence == occurrence,
                         Acknowledgement.platform == chat.platform.value,
                         Acknowledgement.chat_id == chat.chat_id,
                     )
@@ -684,7 +702,12 @@ class DirectiveService:
                 )
             ).scalars()
             acknowledged = tuple(names)
-            if created and chat.platform is Platform.TELEGRAM and recipient.outbox_key:
+            if (
+                created
+                and recipient is not None
+                and chat.platform is Platform.TELEGRAM
+                and recipient.outbox_key
+            ):
                 await self._show_acks(session, directive, recipient, chat, acknowledged)
             outcome = AckOutcome.RECORDED if created else AckOutcome.ALREADY
             return AckResult(outcome, directive.id, acknowledged)
@@ -698,9 +721,6 @@ class DirectiveService:
         names: Sequence[str],
     ) -> None:
         """Queue an edit of the chat's directive message so it lists who acknowledged (Telegram only)."""
-        enqueue_edit = getattr(outbox_module, "enqueue_edit", None)
-        if enqueue_edit is None:
-            return
         reply = self._render(_view(directive), recipient.occurrence, names)
         await enqueue_edit(
             session,
@@ -823,21 +843,23 @@ class DirectiveService:
         pending = sorted(set(expected) - acknowledged)
         if not pending:
             return RemindResult()
-        counts = dict(
-            (
-                await session.execute(
-                    select(DirectiveReminder.person_id, func.max(DirectiveReminder.number))
-                    .where(
-                        DirectiveReminder.directive_id == directive.id,
-                        DirectiveReminder.occurrence == occurrence,
-                        DirectiveReminder.person_id.in_(pending),
-                    )
-                    .group_by(DirectiveReminder.person_id)
-                )
+        counts: dict[int, int] = {}
+        lasts: dict[int, datetime] = {}
+        done_rows = await session.execute(
+            select(
+                DirectiveReminder.person_id,
+                func.max(DirectiveReminder.number),
+                func.max(DirectiveReminder.sent_at),
             )
-            .tuples()
-            .all()
+            .where(
+                DirectiveReminder.directive_id == directive.id,
+                DirectiveReminder.occurrence == occurrence,
+                DirectiveReminder.person_id.in_(pending),
+            )
+            .group_by(DirectiveReminder.person_id)
         )
+        for person_id, number, last in done_rows.tuples().all():
+            counts[person_id], lasts[person_id] = int(number or 0), _aware(last)
         people = {
             p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(pending)))).scalars()
         }
@@ -867,7 +889,7 @@ class DirectiveService:
                 },
                 ["directive_id", "occurrence", "person_id", "number"],
             )
-            counts[person_id] = number
+            counts[person_id], lasts[person_id] = number, now
             if chat is not None:
                 result.reminders += await enqueue(
                     session,
@@ -894,7 +916,7 @@ class DirectiveService:
             )
         if escalation is not None:
             result.escalations += await self._escalate(
-                session, view, occurrence, pending, expected, counts, people, now, escalation, due
+                session, view, occurrence, pending, lasts, counts, people, now, escalation, due
             )
         return result
 
@@ -904,23 +926,24 @@ class DirectiveService:
         view: DirectiveView,
         occurrence: str,
         pending: Sequence[int],
-        expected: dict[int, tuple[datetime, DirectiveRecipient | None]],
+        lasts: dict[int, datetime],
         counts: dict[int, int],
         people: dict[int, Person],
         now: datetime,
         escalation: timedelta,
         due: datetime,
     ) -> int:
-        """One message per unit to its leader, once the unit has someone reminded enough and still silent."""
+        """One message per unit to its leader, once the unit has someone reminded enough and still silent.
+
+        Due one reminder gap after a person's last (``escalate_after``-th) reminder.
+        """
+        gap = escalation - timedelta(minutes=self._reminders[self._escalate_after - 1])
         by_unit: dict[int, list[int]] = {}
         for person_id in pending:
             person = people.get(person_id)
             if person is None or person.unit_id is None:
                 continue
-            if (
-                counts.get(person_id, 0) >= self._escalate_after
-                and now >= expected[person_id][0] + escalation
-            ):
+            if counts.get(person_id, 0) >= self._escalate_after and now >= lasts[person_id] + gap:
                 by_unit.setdefault(person.unit_id, []).append(person_id)
         if not by_unit:
             return 0
@@ -931,6 +954,17 @@ class DirectiveService:
         unit_names: dict[int, str] = {}
         for unit_id, leader, unit_name in units:
             leaders[unit_id], unit_names[unit_id] = leader, unit_name
+        # A unit naming no leader: its members with the leader role (the oldest first).
+        unnamed = [u for u, leader in leaders.items() if leader is None]
+        if unnamed:
+            members = await session.execute(
+                select(Person.unit_id, Person.id)
+                .where(Person.unit_id.in_(unnamed), Person.role == "leader", Person.active.is_(True))
+                .order_by(Person.id.desc())
+            )
+            for unit_id, person_id in members.tuples().all():
+                if unit_id is not None:
+                    leaders[unit_id] = person_id
         chats = await _private_chats(session, [lid for lid in leaders.values() if lid is not None])
         sent = 0
         for unit_id, person_ids in sorted(by_unit.items()):
@@ -1051,6 +1085,32 @@ class DirectiveService:
 def cron_rule(text: str) -> str:
     """A cron rule as stored: an everyday Vietnamese rule translated, spaces collapsed."""
     return vietnamese_rule(text) or " ".join(text.split())
+
+
+def _aware(value: datetime) -> datetime:
+    """Aggregates come back without the column type's time zone on SQLite: read them as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def _reminded(
+    session: AsyncSession, person_id: int, directive_id: int | None
+) -> tuple[int, str] | None:
+    """The newest (directive, occurrence) this person was reminded of privately and may acknowledge."""
+    statement = (
+        select(DirectiveReminder.directive_id, DirectiveReminder.occurrence)
+        .join(Directive, Directive.id == DirectiveReminder.directive_id)
+        .where(
+            DirectiveReminder.person_id == person_id,
+            Directive.ack_required.is_(True),
+            Directive.status != Status.CANCELLED.value,
+        )
+        .order_by(DirectiveReminder.id.desc())
+        .limit(1)
+    )
+    if directive_id is not None:
+        statement = statement.where(DirectiveReminder.directive_id == directive_id)
+    row = (await session.execute(statement)).first()
+    return (int(row[0]), str(row[1])) if row is not None else None
 
 
 async def _private_chats(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, ChatRef]:

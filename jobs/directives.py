@@ -1,0 +1,112 @@
+"""Directive jobs (DESIGN §6): recurring schedules armed from the database, reminders and escalation.
+
+Each scheduled directive gets one APScheduler job, ``directive:<id>``, firing at its ``next_run_at``
+(a date trigger: the row, not the scheduler, holds the rule) and calling ``run_due``, which publishes
+once per occurrence (the outbox key makes a repeat harmless) and moves ``next_run_at`` on. ``sync``
+re-arms every job from the database; it runs at start, after each firing, and every minute, so a
+directive created or cancelled anywhere (chat, the CLI in another process) is picked up within a
+minute without any caller having to remember to re-arm. That periodic sync also runs ``run_due``, so
+a firing APScheduler dropped (or one due while the bot was down) is published once when it comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped]
+
+from bot.services.directives import PublishResult, RemindResult
+from jobs.scheduler import MISFIRE_GRACE_SECONDS, IntervalJob
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "directive:"
+SYNC_SECONDS = 60.0
+REMIND_SECONDS = 60.0
+
+
+class Directives(Protocol):
+    """What the jobs need of :class:`bot.services.directives.DirectiveService`."""
+
+    async def run_due(self) -> list[PublishResult]:
+        """Publish the recurring directives that came due."""
+
+    async def armed(self) -> list[tuple[int, datetime]]:
+        """Scheduled directives and their next run."""
+
+    async def remind_due(self) -> RemindResult:
+        """Queue the reminders and escalations that came due."""
+
+
+class DirectiveJobs:
+    """Keeps one scheduler job per armed directive, and runs the directive work the outbox then sends."""
+
+    def __init__(
+        self,
+        service: Directives,
+        scheduler: Any,
+        *,
+        timezone: str = "Asia/Ho_Chi_Minh",
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._service = service
+        self._scheduler = scheduler
+        self._timezone = timezone
+        self._wake = wake
+
+    async def run_due(self) -> list[PublishResult]:
+        """Publish what is due, wake the outbox when something was queued, then re-arm."""
+        results = await self._service.run_due()
+        if any(r.queued for r in results):
+            self._wake()
+        await self.arm()
+        return results
+
+    async def arm(self) -> int:
+        """Add or replace ``directive:<id>`` for every armed directive; drop jobs of the others."""
+        armed = dict(await self._service.armed())
+        for directive_id, run_at in armed.items():
+            self._scheduler.add_job(
+                self._guarded(self.run_due),
+                DateTrigger(run_date=run_at, timezone=self._timezone),
+                id=f"{JOB_PREFIX}{directive_id}",
+                name=f"{JOB_PREFIX}{directive_id}",
+                replace_existing=True,
+                misfire_grace_time=MISFIRE_GRACE_SECONDS,
+                coalesce=True,
+            )
+        for job in list(self._scheduler.get_jobs()):
+            if job.id.startswith(JOB_PREFIX) and int(job.id[len(JOB_PREFIX) :]) not in armed:
+                job.remove()
+        return len(armed)
+
+    async def sync(self) -> None:
+        """Catch up what is due (a firing missed while down is published once), then re-arm."""
+        await self.run_due()
+
+    async def remind(self) -> RemindResult:
+        """Queue due reminders and escalations, waking the outbox when any were queued."""
+        result = await self._service.remind_due()
+        if result.reminders or result.escalations:
+            self._wake()
+        return result
+
+    def jobs(self) -> list[IntervalJob]:
+        """The periodic jobs the runner adds: the minute sync and the reminder pass."""
+        return [
+            IntervalJob("directive-sync", self.sync, SYNC_SECONDS, wakes_outbox=True),
+            IntervalJob("directive-reminders", self.remind, REMIND_SECONDS, wakes_outbox=True),
+        ]
+
+    @staticmethod
+    def _guarded(func: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            try:
+                await func()
+            except Exception as exc:  # one failed firing must not stop the scheduler
+                log.error("directive job failed with %s", type(exc).__name__)
+
+        return run
