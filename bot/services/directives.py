@@ -962,9 +962,9 @@ class DirectiveService:
                 .where(Person.unit_id.in_(unnamed), Person.role == "leader", Person.active.is_(True))
                 .order_by(Person.id.desc())
             )
-            for unit_id, person_id in members.tuples().all():
-                if unit_id is not None:
-                    leaders[unit_id] = person_id
+            for member_unit, person_id in members.tuples().all():
+                if member_unit is not None:
+                    leaders[member_unit] = person_id
         chats = await _private_chats(session, [lid for lid in leaders.values() if lid is not None])
         sent = 0
         for unit_id, person_ids in sorted(by_unit.items()):
