@@ -1,0 +1,139 @@
+"""Recurring directives across a restart: armed from the database, a missed firing published once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.messages import Platform
+from bot.services.directives import Audience, DirectiveDraft, DirectiveService, ScheduleKind
+from bot.services.people import Actor, PeopleService, Role
+from bot.storage import OutboxMessage, SessionFactory, create_engine, session_factory
+from bot.storage.migrate import upgrade_engine
+from jobs.directives import DirectiveJobs
+from jobs.scheduler import MISFIRE_GRACE_SECONDS, create_scheduler
+from jobs.schedules import next_fire
+
+ADMIN = Actor.system()
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+# Monday 23 November 2026, 10:00 in Viet Nam.
+START = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Wall time that moves only when told."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    """A migrated SQLite file."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}")
+    await upgrade_engine(engine)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def directive_rows(sessions: SessionFactory) -> int:
+    """Outbox rows of directives."""
+    async with sessions() as session:
+        return int(
+            (
+                await session.execute(
+                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "directive")
+                )
+            ).scalar_one()
+        )
+
+
+async def test_a_firing_missed_while_down_is_published_once_after_a_restart(sessions: SessionFactory) -> None:
+    clock = Clock(START)
+    people = PeopleService(sessions, clock=clock)
+    unit = await people.create_unit(ADMIN, "Bộ phận một cửa")
+    for n in (1, 2, 3):
+        person = await people.create_person(ADMIN, f"Cán bộ {n}", Role.STAFF, unit_id=unit.id)
+        await people.redeem((await people.invite(ADMIN, person.id)).code, Platform.TELEGRAM, str(n), str(n))
+    service = DirectiveService(sessions, clock=clock, next_fire=next_fire)
+    created = await service.create(
+        ADMIN,
+        DirectiveDraft(
+            title="Giao ban",
+            body="Họp giao ban.",
+            audience=Audience(units=(unit.id,)),
+            schedule_kind=ScheduleKind.CRON,
+            cron="thứ hai hằng tuần 07:30",
+        ),
+    )
+    assert created.cron == "30 7 * * 1"
+    await service.publish(ADMIN, created.id)
+
+    # First run: the job is armed for next Monday 07:30, nothing is sent yet.
+    first = create_scheduler("Asia/Ho_Chi_Minh")
+    await DirectiveJobs(service, first).sync()
+    job = first.get_job(f"directive:{created.id}")
+    assert job.trigger.run_date == datetime(2026, 11, 30, 7, 30, tzinfo=VN)
+    assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS
+    assert await directive_rows(sessions) == 0
+
+    # "Stop" past the firing and come back two hours later with a new process.
+    clock.now = datetime(2026, 11, 30, 9, 30, tzinfo=VN)
+    restarted_service = DirectiveService(sessions, clock=clock, next_fire=next_fire)
+    second = create_scheduler("Asia/Ho_Chi_Minh")
+    woken: list[int] = []
+    jobs = DirectiveJobs(restarted_service, second, wake=lambda: woken.append(1))
+    await jobs.sync()
+    assert await directive_rows(sessions) == 3
+    assert woken == [1]
+    # Re-armed for the Monday after; the old firing, its job and a repeated sync add nothing.
+    rearmed = second.get_job(f"directive:{created.id}")
+    assert rearmed.trigger.run_date == datetime(2026, 12, 7, 7, 30, tzinfo=VN)
+    await jobs.sync()
+    await rearmed.func()
+    assert await directive_rows(sessions) == 3
+
+    # The next Monday's firing publishes the next occurrence, once.
+    clock.now = datetime(2026, 12, 7, 7, 30, tzinfo=VN)
+    await second.get_job(f"directive:{created.id}").func()
+    await jobs.sync()
+    assert await directive_rows(sessions) == 6
+
+
+async def test_cancelling_removes_the_job_at_the_next_sync(sessions: SessionFactory) -> None:
+    clock = Clock(START)
+    people = PeopleService(sessions, clock=clock)
+    unit = await people.create_unit(ADMIN, "UBND xã")
+    await people.create_person(ADMIN, "Cán bộ", Role.STAFF, unit_id=unit.id)
+    service = DirectiveService(sessions, clock=clock, next_fire=next_fire)
+    created = await service.create(
+        ADMIN,
+        DirectiveDraft(
+            title="Báo cáo",
+            body="Báo cáo tuần.",
+            audience=Audience(units=(unit.id,)),
+            schedule_kind=ScheduleKind.CRON,
+            cron="0 16 * * 5",
+        ),
+    )
+    await service.publish(ADMIN, created.id)
+    scheduler = create_scheduler("Asia/Ho_Chi_Minh")
+    jobs = DirectiveJobs(service, scheduler)
+    await jobs.sync()
+    assert [j.id for j in scheduler.get_jobs()] == [f"directive:{created.id}"]
+    await service.cancel(ADMIN, created.id)
+    clock.now += timedelta(days=30)
+    await jobs.sync()
+    assert scheduler.get_jobs() == []
+    assert await directive_rows(sessions) == 0
+    assert {j.id for j in jobs.jobs()} == {"directive-sync", "directive-reminders"}
