@@ -258,7 +258,10 @@ def _question(step: str, data: Mapping[str, JSONValue]) -> Reply:
         labels = [str(o.get("label", "")) for o in options]
         return Reply(
             text=texts.ASK_AUDIENCE,
-            buttons=tuple(_button(one_line(label, 60), "audience", str(i)) for i, label in enumerate(labels)),
+            # Numbered from 1 like the choices on Zalo, so a payload and a typed number read the same.
+            buttons=tuple(
+                _button(one_line(label, 60), "audience", str(i)) for i, label in enumerate(labels, 1)
+            ),
         )
     if step == "ack":
         buttons = (_button(texts.ACK_YES, "ack", "yes"), _button(texts.ACK_NO, "ack", "no"))
