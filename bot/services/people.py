@@ -293,6 +293,27 @@ class PeopleService:
         row = next((u for u in rows if u.name.casefold() == wanted), None)
         return UnitView(row.id, row.name, row.leader_id, tuple(row.tags)) if row is not None else None
 
+    async def units(self) -> list[UnitView]:
+        """Every unit, by name."""
+        async with self._sessions() as session:
+            rows = (await session.execute(select(Unit).order_by(Unit.name))).scalars()
+            return [UnitView(r.id, r.name, r.leader_id, tuple(r.tags)) for r in rows]
+
+    async def directory(self) -> list[tuple[PersonView, tuple[str, ...]]]:
+        """Every person with the platforms of their active linked accounts, by unit then name."""
+        async with self._sessions() as session:
+            people = (await session.execute(select(Person).order_by(Person.unit_id, Person.name))).scalars()
+            views = [_person_view(p) for p in people]
+            accounts = await session.execute(
+                select(PlatformAccount.person_id, PlatformAccount.platform).where(
+                    PlatformAccount.active.is_(True)
+                )
+            )
+            linked: dict[int, set[str]] = {}
+            for person_id, platform in accounts.tuples().all():
+                linked.setdefault(person_id, set()).add(platform)
+        return [(v, tuple(sorted(linked.get(v.id, ())))) for v in views]
+
     # --- invites ----------------------------------------------------------------------------------
 
     async def invite(
