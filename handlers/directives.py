@@ -85,6 +85,7 @@ _DATE_TIME = re.compile(
     r"^(?:(?P<d1>\d{1,2})/(?P<m1>\d{1,2})(?:/(?P<y1>\d{4}))?\s+(?P<h1>\d{1,2})\s*[:hg]\s*(?P<n1>\d{2})"
     r"|(?P<h2>\d{1,2})\s*[:hg]\s*(?P<n2>\d{2})\s+(?:ngay\s+)?(?P<d2>\d{1,2})/(?P<m2>\d{1,2})(?:/(?P<y2>\d{4}))?)$"
 )
+_CRON_NUMERIC = re.compile(r"^[0-9*/,\-]{1,40}$")
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-]{1,40}$")
 _NUMBERS = re.compile(r"^\s*\d{1,2}(?:\s*[,;\s]\s*\d{1,2})*\s*$")
 
@@ -164,7 +165,12 @@ def parse_recurring(text: str) -> str | None:
     if rule is not None:
         return rule
     fields = text.split()
-    if len(fields) == 5 and all(_CRON_FIELD.match(f) for f in fields):
+    # Minute and hour fields are numeric in cron; that keeps ordinary five-word sentences out.
+    if (
+        len(fields) == 5
+        and all(_CRON_NUMERIC.match(f) for f in fields[:2])
+        and all(_CRON_FIELD.match(f) for f in fields[2:])
+    ):
         return " ".join(fields)
     return None
 
