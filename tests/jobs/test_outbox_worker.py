@@ -288,6 +288,10 @@ class GatedSender:
         self.sent.append(chat)
         return f"m{len(self.sent)}"
 
+    async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
+        """Not used here: edits are tested in test_outbox_edits."""
+        raise AssertionError("no edits expected")
+
 
 async def test_stop_finishes_and_marks_the_send_in_flight_and_claims_no_more(
     sessions: SessionFactory, clock: FakeClock
