@@ -30,6 +30,8 @@ from bot.messages import Platform
 from bot.services.dossier_types import DossierEventIn
 from bot.services.dossiers import ApplyResult
 from bot.services.outbox import Sender
+from bot.services.people import recipient_changed
+from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
 from jobs.dossier_pull import DossierPuller, applier
 from jobs.outbox import OutboxWorker
@@ -87,10 +89,20 @@ class Background:
     def __init__(self, core: Core, jobs: Iterable[IntervalJob] = ()) -> None:
         self.senders = build_senders(core.config)
         self.worker = OutboxWorker(
-            core.sessions, self.senders, core.config.outbox, choices=core.services.conversations
+            core.sessions,
+            self.senders,
+            core.config.outbox,
+            choices=core.services.conversations,
+            on_recipient=recipient_changed,
         )
         self.scheduler: Any = create_scheduler(core.config.timezone)
         self._jobs = list(jobs)
+        self.directive_jobs: DirectiveJobs | None = None
+        if core.services.directives is not None:
+            self.directive_jobs = DirectiveJobs(
+                core.services.directives, self.scheduler, timezone=core.config.timezone, wake=self.worker.wake
+            )
+            self._jobs += self.directive_jobs.jobs()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._opened: list[OutboxSender] = []
@@ -104,6 +116,9 @@ class Background:
         self._task = asyncio.create_task(self.worker.run(self._stop))
         for job in self._jobs:
             add_interval_job(self.scheduler, job.id, self._job_func(job), job.seconds)
+        if self.directive_jobs is not None:
+            # Re-arm from the database; what fell due while the bot was down is published now, once.
+            await _quietly("directive schedules", self.directive_jobs.sync())
         self.scheduler.start()
         log.info("outbox: delivering for %s", ", ".join(p.value for p in self.senders) or "no platform")
 
