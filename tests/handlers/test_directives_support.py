@@ -7,6 +7,7 @@ nobody; the real router (with flows) behind the real Dispatcher and the database
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -117,10 +118,9 @@ async def link(
     assert result.person is not None and result.person.id == person_id
 
 
-@pytest.fixture
-async def office(tmp_path: Path) -> AsyncIterator[Office]:
-    """A migrated SQLite file with two units, their leaders and staff (linked), an admin."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}")
+@asynccontextmanager
+async def build_office(engine: AsyncEngine) -> AsyncIterator[Office]:
+    """Migrate ``engine``'s database and seed two units, their leaders and staff (linked), an admin."""
     await upgrade_engine(engine)
     sessions = session_factory(engine)
     clock = Clock()
@@ -163,8 +163,16 @@ async def office(tmp_path: Path) -> AsyncIterator[Office]:
     await people.set_unit_leader(system, unit_a.id, ids["leader_a"])
     await people.set_unit_leader(system, unit_b.id, ids["leader_b"])
     dispatcher = Dispatcher(build_router(flows=True), svc, memory, fallback, flows=memory)
+    yield Office(engine, svc, people, directives, dispatcher, memory, clock, ids)
+
+
+@pytest.fixture
+async def office(tmp_path: Path) -> AsyncIterator[Office]:
+    """The office on a migrated SQLite file."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}")
     try:
-        yield Office(engine, svc, people, directives, dispatcher, memory, clock, ids)
+        async with build_office(engine) as built:
+            yield built
     finally:
         await engine.dispose()
 

@@ -1,0 +1,27 @@
+"""The /chidao flow, a group acknowledgement and /baocao once on a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+from bot.services.people import Actor
+from tests.handlers.test_directives import GROUP_A, _group, directive_rows, to_preview
+from tests.handlers.test_directives_support import LEADER_A, STAFF_1, STAFF_2, build_office
+from tests.storage.conftest import fresh_postgres_database
+
+
+async def test_flow_send_group_acks_and_report_on_postgresql(postgres_url: str) -> None:
+    async with (
+        fresh_postgres_database(postgres_url, "directive_chat") as engine,
+        build_office(engine) as office,
+    ):
+        await office.people.register_group(Actor.system(), _group(GROUP_A), office.ids["unit_a"], "Nhóm")
+        preview = await to_preview(office)
+        # The first choice is unit A: its three people in private (the group is a choice of its own).
+        assert "Sẽ gửi tới 3 cuộc trò chuyện (3 cá nhân, 0 nhóm)" in preview
+        [draft] = await directive_rows(office)
+        assert "3 cuộc trò chuyện" in await office.one(payload=f"cd:send:{draft.id}", user=LEADER_A)
+        assert len(await office.outbox()) == 3
+        first = await office.one(payload=f"ack:{draft.id}", user=STAFF_1)
+        second = await office.one("đã nhận", user=STAFF_2)
+        assert "Nguyễn Thị Một đã xác nhận" in first and "Trần Văn Hai đã xác nhận" in second
+        report = await office.all(f"/baocao {draft.id}", user=LEADER_A)
+        assert "Đang chờ gửi: 3" in report and "Đã xác nhận: 2/3" in report and "Lê Văn Lãnh" in report
