@@ -10,31 +10,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import inspect
 import io
 import sys
 import tomllib
-from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from bot.config import Config, clock_time
-from bot.messages import Reply
+from bot.config import Config
 from bot.services.directives import (
     Audience,
     DirectiveDraft,
-    DirectiveRenderer,
     DirectiveReport,
     DirectiveService,
     DirectiveStateError,
-    DirectiveView,
     InvalidDirectiveError,
-    NextFire,
     ScheduleKind,
     Urgency,
-    default_render,
 )
 from bot.services.people import Actor, PeopleService, PermissionDeniedError
 from bot.services.schedule import zone
@@ -148,46 +141,11 @@ def register(subparsers: Any) -> None:
     report.set_defaults(handler=cmd_directive_report)
 
 
-def service_for(
-    sessions: SessionFactory, config: Config, *, next_fire: NextFire | None = None
-) -> DirectiveService:
-    """A directive service configured like the running bot's (renderer, cron reader, quiet hours)."""
-    settings = config.directives
-    if next_fire is None:
-        from jobs.schedules import next_fire as read_cron
+def service_for(sessions: SessionFactory, config: Config) -> DirectiveService:
+    """The directive service exactly as the running bot builds it (renderers, cron reader, quiet hours)."""
+    from bot.app import build_directives
 
-        next_fire = read_cron
-    return DirectiveService(
-        sessions,
-        render=_renderer(config),
-        timezone=config.timezone,
-        quiet_start=clock_time(settings.quiet_start) or time(21, 0),
-        quiet_end=clock_time(settings.quiet_end) or time(6, 30),
-        next_fire=next_fire,
-        reminder_minutes=settings.reminder_minutes,
-        escalate_after=settings.escalate_after,
-    )
-
-
-def _renderer(config: Config) -> DirectiveRenderer:
-    """The handlers' Vietnamese renderer when it is there, else the plain default."""
-    try:
-        from handlers import directive_render
-    except ImportError:
-        return default_render
-    factory: Callable[[str], Any] | None = getattr(directive_render, "directive_renderer", None)
-    if factory is None:
-        return default_render
-    inner = factory(config.timezone)
-    if len(inspect.signature(inner).parameters) >= 3:
-        return cast(DirectiveRenderer, inner)
-
-    def render(view: DirectiveView, occurrence: str, acknowledged: Sequence[str] = ()) -> Reply:
-        # An older renderer without the names of who acknowledged.
-        reply: Reply = inner(view, occurrence)
-        return reply
-
-    return render
+    return build_directives(config, sessions)[1]
 
 
 # --- the file -----------------------------------------------------------------------------------------
@@ -292,7 +250,6 @@ async def run_create(
     config: Config,
     path: Path,
     *,
-    next_fire: NextFire | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -300,7 +257,7 @@ async def run_create(
     out, err = out or sys.stdout, err or sys.stderr
     actor = Actor.system("cli")
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
-        service = service_for(sessions, config, next_fire=next_fire)
+        service = service_for(sessions, config)
         try:
             draft, unit_keys = read_directive_file(path, config, datetime.now(ZoneInfo(config.timezone)))
         except OSError as exc:
