@@ -77,7 +77,7 @@ async def test_edit_of_an_unknown_message_fails_for_good(
     fake: FakeTelegram, telegram: TelegramSender
 ) -> None:
     fake.add_chat(111)
-    with pytest.raises(PermanentDeliveryError, match="(?i)message to edit not found"):
+    with pytest.raises(PermanentDeliveryError, match=r"(?i)message to edit not found"):
         await telegram.edit(TG, "4242", ACKED)
     with pytest.raises(PermanentDeliveryError):
         await telegram.edit(TG, "not-a-number", ACKED)
