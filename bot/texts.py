@@ -493,10 +493,37 @@ LEADER_HELP = (
     "• /chidao: soạn và gửi chỉ đạo (nhắn riêng với tôi)\n"
     "• /dschidao: xem các chỉ đạo gần đây\n"
     "• /baocao <i>số</i>: xem ai đã nhận, ai chưa xác nhận\n"
-    "• /nhom <i>tên đơn vị</i>: gõ trong nhóm chat để đăng ký nhóm cho đơn vị"
+    "• /nhom <i>tên đơn vị</i>: gõ trong nhóm chat để đăng ký nhóm cho đơn vị\n"
+    "• /moi <i>họ tên; vai trò; đơn vị</i>: cấp mã mời một cán bộ (nhắn riêng với tôi)"
 )
 
 # --- onboarding and groups ---
+
+INVITE_USAGE = (
+    "Bạn gõ /moi <i>họ tên; vai trò; đơn vị</i>, ví dụ:\n"
+    "/moi Nguyễn Văn An; cán bộ; Bộ phận một cửa\n"
+    "Vai trò: <i>cán bộ</i>, <i>lãnh đạo</i>, <i>tổ công nghệ số</i> "
+    "(quản trị viên mới cấp được <i>quản trị</i>)."
+)
+INVITE_IN_PRIVATE = "Mã mời là thông tin riêng: bạn nhắn riêng với tôi để cấp mã."
+INVITE_REFUSED = "Chỉ quản trị viên, hoặc lãnh đạo cho đơn vị mình phụ trách, mới cấp được mã mời."
+
+
+def invite_role_unknown(word: str) -> str:
+    """A role word the bot does not know."""
+    return f"Tôi chưa hiểu vai trò «{esc(word)}». Bạn dùng: cán bộ, lãnh đạo, tổ công nghệ số hoặc quản trị."
+
+
+def invite_created(name: str, role: str, unit: str, code: str, expires: str, link: str) -> str:
+    """The new invite: who it is for, the code to pass on, until when it works."""
+    where = f", đơn vị {bold(unit)}" if unit else ""
+    deep = f"\nHoặc gửi đường dẫn (Telegram): {esc(link)}" if link else ""
+    return (
+        f"✅ Đã tạo mã mời cho {bold(name)} ({esc(ROLE_WORDS.get(role, role))}{where}).\n"
+        f"Người được mời nhắn cho tôi: <code>/dangky {esc(code)}</code>{deep}\n"
+        f"Mã dùng được một lần, hết hạn lúc {esc(expires)}."
+    )
+
 
 REGISTER_USAGE = "Bạn gõ /dangky kèm mã được cấp, ví dụ: /dangky ABCD234567"
 REGISTER_IN_PRIVATE = "Để bảo mật, bạn vui lòng nhắn riêng với tôi: /dangky <i>mã</i>"

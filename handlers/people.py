@@ -1,10 +1,12 @@
-"""Staff in the chat: /dangky CODE links an account, /nhom UNIT registers a group, /help shows staff lines.
+"""Staff in the chat: /moi invites, /dangky CODE links an account, /nhom UNIT registers a group, /help.
 
 Roles come from :class:`bot.services.people.PeopleService` by the numeric platform user id, never by
 the name a user shows. Registration happens in private (the private chat is where directives go).
 """
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.messages import Incoming, Reply
@@ -22,7 +24,7 @@ from bot.services.people import (
 from handlers.cards import one_line
 
 router: Router[Services] = Router()
-"""/dangky and /nhom."""
+"""/moi, /dangky and /nhom."""
 help_router: Router[Services] = Router()
 """/help with the staff section; included after the resident /help so it replaces it."""
 
@@ -69,6 +71,66 @@ async def redeem(code: str, msg: Incoming, svc: Services) -> list[Reply]:
     person = result.person
     unit = await svc.people.unit(person.unit_id) if person.unit_id is not None else None
     return [Reply(text=texts.registered(person.name, person.role.value, unit.name if unit else ""))]
+
+
+# The words a leader may type for a role, folded to lower case without the punctuation around them.
+ROLE_BY_WORD = {
+    "cán bộ": Role.STAFF,
+    "can bo": Role.STAFF,
+    "nhân viên": Role.STAFF,
+    "nhan vien": Role.STAFF,
+    "lãnh đạo": Role.LEADER,
+    "lanh dao": Role.LEADER,
+    "tổ công nghệ số": Role.GUIDE,
+    "to cong nghe so": Role.GUIDE,
+    "tổ công nghệ": Role.GUIDE,
+    "to cong nghe": Role.GUIDE,
+    "quản trị": Role.ADMIN,
+    "quan tri": Role.ADMIN,
+    "quản trị viên": Role.ADMIN,
+    "quan tri vien": Role.ADMIN,
+}
+NAME_MAX = 120
+
+
+@router.command("moi")
+async def invite(msg: Incoming, svc: Services) -> list[Reply]:
+    """``/moi NAME; ROLE; UNIT``: an admin, or a leader for their units, gets a new person's one-time code."""
+    if svc.people is None:
+        return UNAVAILABLE
+    actor = await svc.people.actor(msg.chat.platform, msg.user_id)
+    # The role is checked first, so residents learn nothing about units or people.
+    if not (actor.is_admin or actor.is_leader):
+        return [Reply(text=texts.INVITE_REFUSED)]
+    if msg.chat.is_group:
+        return [Reply(text=texts.INVITE_IN_PRIVATE)]
+    parts = [" ".join(part.split()) for part in _args(msg).replace("|", ";").split(";")]
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1] or len(parts[0]) > NAME_MAX:
+        return [Reply(text=texts.INVITE_USAGE)]
+    name, role_word = parts[0], parts[1].lower()
+    role = ROLE_BY_WORD.get(role_word)
+    if role is None:
+        return [Reply(text=texts.invite_role_unknown(one_line(parts[1], UNIT_ECHO_MAX)))]
+    unit = None
+    if len(parts) == 3 and parts[2]:
+        unit = await _unit(svc.people, parts[2])
+        if unit is None:
+            return [Reply(text=texts.group_unit_unknown(one_line(parts[2], UNIT_ECHO_MAX)))]
+    try:
+        person = await svc.people.create_person(actor, name, role, unit_id=unit.id if unit else None)
+        code = await svc.people.invite(actor, person.id)
+    except PermissionDeniedError:
+        return [Reply(text=texts.INVITE_REFUSED)]
+    except NotFoundError:
+        return [Reply(text=texts.INVITE_USAGE)]
+    expires = code.expires_at.astimezone(ZoneInfo(svc.config.timezone)).strftime("%H:%M %d/%m/%Y")
+    bot = svc.config.directives.bot_username.lstrip("@")
+    link = f"https://t.me/{bot}?start={code.code}" if bot else ""
+    return [
+        Reply(
+            text=texts.invite_created(name, role.value, unit.name if unit else "", code.code, expires, link)
+        )
+    ]
 
 
 @router.command("dangky")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from bot import texts
@@ -134,3 +135,36 @@ async def test_help_shows_the_staff_section_only_to_staff_and_the_leader_lines_t
     assert "Dành cho cán bộ" in staff and "/chidao" not in staff
     assert "Dành cho cán bộ" in leader and "/chidao" in leader and "/baocao" in leader
     assert "/chidao" in admin
+
+
+async def test_moi_gives_a_leader_a_code_the_new_person_can_redeem(office: Office) -> None:
+    answer = await office.one("/moi Lê Thị Mời; cán bộ; Bộ phận một cửa", user=LEADER_A)
+    assert "Lê Thị Mời" in answer and "cán bộ" in answer
+    [code] = re.findall(r"/dangky ([A-Z0-9]{10})", answer)
+    linked = await office.one(f"/dangky {code}", user="777")
+    assert "Lê Thị Mời" in linked
+    actor = await office.people.actor(Platform.TELEGRAM, "777")
+    assert actor.role is Role.STAFF
+
+
+async def test_moi_is_refused_to_residents_staff_in_groups_and_outside_a_leaders_units(
+    office: Office,
+) -> None:
+    refused = to_plain(texts.INVITE_REFUSED)
+    for user in (RESIDENT, STAFF_1):
+        assert await office.one("/moi Ai Đó; cán bộ; Bộ phận một cửa", user=user) == refused
+    in_group = await office.one("/moi Ai Đó; cán bộ", user=ADMIN, chat=GROUP, group=True)
+    assert in_group == to_plain(texts.INVITE_IN_PRIVATE)
+    # Leader B does not lead unit A: no code, nobody created.
+    before = len(await office.people.directory())
+    assert await office.one("/moi Ai Đó; cán bộ; Bộ phận một cửa", user=LEADER_B) == refused
+    assert len(await office.people.directory()) == before
+
+
+async def test_moi_explains_bad_input_and_creates_nothing(office: Office) -> None:
+    before = len(await office.people.directory())
+    assert await office.one("/moi", user=ADMIN) == to_plain(texts.INVITE_USAGE)
+    assert await office.one("/moi chỉ một phần", user=ADMIN) == to_plain(texts.INVITE_USAGE)
+    assert "phi công" in await office.one("/moi Ai Đó; phi công", user=ADMIN)
+    assert "Không Có" in await office.one("/moi Ai Đó; cán bộ; Không Có", user=ADMIN)
+    assert len(await office.people.directory()) == before
