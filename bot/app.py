@@ -41,16 +41,8 @@ class Core:
     sessions: SessionFactory
 
 
-_warned_no_hash_key = False
-
-
 def build_dossiers(config: Config, sessions: SessionFactory) -> tuple[DossierService, SubscriptionService]:
     """The dossier service (speaking through the handlers' notice renderer) and the subscriptions on it."""
-    global _warned_no_hash_key
-    if not config.dossiers.hash_key and not _warned_no_hash_key:
-        # Fine for development; in production phone hashes made without a key are easy to reverse.
-        log.warning("dossiers.hash_key is empty: set it (or MOTCUA_DOSSIER_HASH_KEY) before real data")
-        _warned_no_hash_key = True
     dossiers = DossierService(
         sessions,
         hash_key=config.dossiers.hash_key,
@@ -99,6 +91,9 @@ async def build_core(
         purged = await memory.purge_expired()
         procedures = ProcedureService(await load_index(sessions))
         log.info("knowledge base: %d procedures; %d expired conversations purged", procedures.count, purged)
+        if not config.dossiers.hash_key:
+            # Fine for development; in production phone hashes made without a key are easy to reverse.
+            log.warning("dossiers.hash_key is empty: set it (or MOTCUA_DOSSIER_HASH_KEY) before real data")
         dossiers, subscriptions = build_dossiers(config, sessions)
         people, directives = build_directives(config, sessions)
         services = Services(
