@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,73 @@ _READ_CHUNK = 64 * 1024
 
 ApplyEvents = Callable[[list[DossierEventIn]], Awaitable[ApplyResult]]
 """``DossierService.apply`` bound to ``source="push"``."""
+
+MAX_GROUP_EVENTS = 1000
+
+
+class GroupCommit:
+    """Applies the events of requests waiting for the database together, in one transaction (group commit).
+
+    The information system sends one event per status change, so most requests carry one event; each
+    transaction costs far more than its events. Requests queue here; whoever gets one of the
+    ``concurrency`` slots applies everything waiting at the front (up to ``max_events``) in one call and
+    answers every request from the per-event outcomes. Every waiter keeps taking turns until its own
+    events are done, so nothing waits for a background task. One failed call fails only its group.
+    """
+
+    def __init__(
+        self, apply: ApplyEvents, *, concurrency: int = 1, max_events: int = MAX_GROUP_EVENTS
+    ) -> None:
+        self._apply = apply
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._max_events = max_events
+        self._waiting: deque[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]] = deque()
+
+    async def submit(self, events: list[DossierEventIn]) -> ApplyResult:
+        """Apply one request's events (perhaps with others'); its own counts."""
+        future: asyncio.Future[ApplyResult] = asyncio.get_running_loop().create_future()
+        self._waiting.append((events, future))
+        try:
+            while not future.done():
+                async with self._slots:
+                    if not future.done():
+                        await self._run(self._take())
+        except asyncio.CancelledError:
+            # The client went away: its events are left out of any group not yet taken.
+            future.cancel()
+            raise
+        return future.result()
+
+    def _take(self) -> list[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]]:
+        group: list[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]] = []
+        size = 0
+        while self._waiting:
+            events, future = self._waiting[0]
+            if future.done():
+                self._waiting.popleft()
+                continue
+            if group and size + len(events) > self._max_events:
+                break
+            group.append(self._waiting.popleft())
+            size += len(events)
+        return group
+
+    async def _run(self, group: list[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]]) -> None:
+        merged = [event for events, _ in group for event in events]
+        try:
+            result = await self._apply(merged)
+            if len(group) > 1 and len(result.outcomes) != len(merged):
+                raise RuntimeError("apply did not report per-event outcomes: requests cannot share it")
+        except Exception as exc:
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        start = 0
+        for events, future in group:
+            if not future.done():
+                future.set_result(result if len(group) == 1 else result.part(start, start + len(events)))
+            start += len(events)
 
 
 def openapi_document() -> bytes:
@@ -116,7 +184,7 @@ def add_dossier_api(
     path = "/" + path.strip("/")
     expected = token.encode("utf-8")
     document = openapi_document()
-    applying = asyncio.Semaphore(max(1, concurrent_applies))
+    commits = GroupCommit(apply, concurrency=concurrent_applies)
 
     async def receive(request: web.Request) -> web.Response:
         scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
@@ -141,8 +209,7 @@ def add_dossier_api(
             log.info("dossier push API: rejected %d event(s), %d field error(s)", len(events), len(errors))
             return _field_errors(errors)
         try:
-            async with applying:
-                result = await apply(events)
+            result = await commits.submit(events)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.error("dossier push API: %d event(s) not applied: %s", len(events), type(exc).__name__)
             return _error(503, "temporarily unavailable, retry later", **{"Retry-After": "5"})

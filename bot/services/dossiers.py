@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -274,6 +275,15 @@ def parse_event(raw: Mapping[str, Any]) -> DossierEventIn:
 # --- results and views ------------------------------------------------------------------------------
 
 
+class Outcome(StrEnum):
+    """What applying one event did."""
+
+    APPLIED = "applied"
+    STALE = "stale"
+    """Recorded in the history, but older than the current status: the status did not move."""
+    DUPLICATE = "duplicate"
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
     """What applying a batch of events did."""
@@ -287,6 +297,20 @@ class ApplyResult:
     """Dossiers created by these events."""
     notices: int = 0
     """Outbox messages written for subscribers."""
+    outcomes: tuple[Outcome, ...] = ()
+    """What happened to each event, in the order given: lets a caller that merged several requests into
+    one call answer each request for its own events."""
+
+    def part(self, start: int, stop: int) -> ApplyResult:
+        """The counts of the events at ``start:stop`` only (created and notices are not split)."""
+        mine = self.outcomes[start:stop]
+        stale = mine.count(Outcome.STALE)
+        return ApplyResult(
+            applied=mine.count(Outcome.APPLIED) + stale,
+            duplicates=mine.count(Outcome.DUPLICATE),
+            stale=stale,
+            outcomes=mine,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +364,7 @@ class _Counts:
     stale: int = 0
     created: int = 0
     notices: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -423,6 +448,7 @@ class DossierService:
             stale=counts.stale,
             created=counts.created,
             notices=counts.notices,
+            outcomes=tuple(counts.outcomes),
         )
 
     async def _apply_batch(
@@ -435,13 +461,16 @@ class DossierService:
     ) -> None:
         """Apply a batch with a handful of statements whatever its size (set-wise, not event by event)."""
         fresh: list[DossierEventIn] = []
+        positions: list[int] = []
         seen: set[str] = set()
-        for event in batch:
+        counts.outcomes = [Outcome.DUPLICATE] * len(batch)
+        for position, event in enumerate(batch):
             if event.event_id in seen:
                 counts.duplicates += 1
             else:
                 seen.add(event.event_id)
                 fresh.append(event)
+                positions.append(position)
         rows, creators, subscribers = await self._load_or_create(session, fresh, now)
         recorded = await _insert_many(
             session,
@@ -462,17 +491,21 @@ class DossierService:
         )
         changed_rows: dict[str, _Row] = {}
         told: list[_Told] = []
-        for event in fresh:
+        for position, event in zip(positions, fresh, strict=True):
             if event.event_id not in recorded:
                 counts.duplicates += 1
                 continue
             counts.applied += 1
+            counts.outcomes[position] = Outcome.APPLIED
             if creators.get(event.code) is event:
                 counts.created += 1
                 continue
             row = rows[event.code]
             changed_rows[row.code] = row
+            stale_before = counts.stale
             notice = self._apply_one(row, event, now, counts)
+            if counts.stale > stale_before:
+                counts.outcomes[position] = Outcome.STALE
             if notice is not None:
                 told.append(notice)
         if changed_rows:
