@@ -1,9 +1,9 @@
 """How a directive, a reminder and an escalation read: Vietnamese, urgency marked, an "Đã nhận" button.
 
 The directive service decides *who* receives *which* directive (and writes it to the outbox); this
-module decides *what* they read. The service renders one message per occurrence for every chat, so
-the line telling Zalo users to reply "đã nhận" is always there when acknowledgement is required: the
-keyword works on every platform, and Telegram users also get the button.
+module decides *what* they read. The service renders per platform: Telegram users get the "Đã nhận"
+button alone; on Zalo (and in the terminal), which have no buttons, the button becomes choice 1 and
+the text asks for the reply "đã nhận" instead.
 """
 
 from __future__ import annotations
@@ -83,9 +83,14 @@ def render_directive(
 def directive_renderer(timezone: str = "Asia/Ho_Chi_Minh") -> DirectiveRenderer:
     """The renderer the composition root gives the directive service (dates in ``timezone``)."""
 
-    def render(directive: DirectiveView, occurrence: str, acknowledged: Sequence[str] = ()) -> Reply:
-        """Turn one occurrence into the message every recipient chat reads."""
-        return render_directive(directive, occurrence, acknowledged, timezone=timezone)
+    def render(
+        directive: DirectiveView,
+        occurrence: str,
+        acknowledged: Sequence[str] = (),
+        platform: Platform | None = None,
+    ) -> Reply:
+        """Turn one occurrence into the message the chats of ``platform`` read."""
+        return render_directive(directive, occurrence, acknowledged, timezone=timezone, platform=platform)
 
     return render
 
@@ -93,9 +98,11 @@ def directive_renderer(timezone: str = "Asia/Ho_Chi_Minh") -> DirectiveRenderer:
 def reminder_renderer(timezone: str = "Asia/Ho_Chi_Minh") -> ReminderRenderer:
     """Reminder number ``n``: the directive again with the button; to a group, who is still missing."""
 
-    def render(directive: DirectiveView, number: int, missing: Sequence[str]) -> Reply:
-        """Turn one reminder into a message."""
-        text = texts.reminder_head(number) + "\n\n" + directive_text(directive, timezone)
+    def render(
+        directive: DirectiveView, number: int, missing: Sequence[str], platform: Platform | None = None
+    ) -> Reply:
+        """Turn one reminder into a message for ``platform``."""
+        text = texts.reminder_head(number) + "\n\n" + directive_text(directive, timezone, platform)
         if missing:
             shown = list(missing[:ESCALATION_NAMES])
             text += "\n\n" + texts.reminder_missing(shown, len(missing) - len(shown))

@@ -11,8 +11,8 @@ keyword "đã nhận" typed alone; any other free text goes on to the procedure 
 
 from __future__ import annotations
 
-import contextlib
 import re
+import secrets
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping
@@ -401,12 +401,13 @@ async def _ask_next(
     if step != "preview":
         await svc.conversations.advance(flow, step, data, ttl=FLOW_TTL)
         return [_question(step, data)]
-    # Claim the step before creating anything: of two answers racing, only one creates the draft.
+    # Claim the step first: of two answers racing, only one builds the preview.
     flow = await svc.conversations.advance(flow, "creating", data, ttl=FLOW_TTL)
     draft = _draft(data, svc)
     try:
-        view = await directives.create(actor, draft)
-        preview = await directives.preview(actor, draft.audience)
+        # Validated and counted, not stored: the directive is created only on "Gửi", so an abandoned
+        # or expired flow leaves nothing behind.
+        checked = await directives.check(actor, draft)
     except InvalidDirectiveError as exc:
         bad = _FIELD_STEP.get(exc.field, "schedule")
         await svc.conversations.advance(flow, bad, {bad: None}, ttl=FLOW_TTL)
@@ -415,7 +416,9 @@ async def _ask_next(
     except PermissionDeniedError:
         await svc.conversations.advance(flow, "audience", {"audience": None}, ttl=FLOW_TTL)
         return [Reply(text=texts.AUDIENCE_OUT_OF_SCOPE), _question("audience", data)]
-    await svc.conversations.advance(flow, "preview", {"id": view.id}, ttl=FLOW_TTL)
+    view, preview = checked.view, checked.preview
+    token = secrets.token_hex(4)
+    await svc.conversations.advance(flow, "preview", {"token": token}, ttl=FLOW_TTL)
     schedule = _schedule_of(data)
     when = ""
     if schedule.kind is ScheduleKind.AT and schedule.at is not None:
@@ -437,7 +440,7 @@ async def _ask_next(
         ack=ack,
         schedule=texts.schedule_words(schedule.kind.value, when),
     )
-    buttons = (_button(texts.SEND, "send", str(view.id)), _button(texts.CANCEL, "cancel", str(view.id)))
+    buttons = (_button(texts.SEND, "send", token), _button(texts.CANCEL, "cancel", token))
     return [Reply(text=text, buttons=buttons)]
 
 
@@ -488,28 +491,36 @@ async def flow_button(msg: Incoming, svc: Services) -> list[Reply]:
         return [Reply(text=texts.DIRECTIVE_FLOW_GONE)]
     step, value = fields[1], fields[2]
     if step in ("send", "cancel"):
-        if flow.step != "preview" or str(flow.data.get("id")) != value:
+        if flow.step != "preview" or str(flow.data.get("token")) != value:
             return [Reply(text=texts.DIRECTIVE_FLOW_GONE)]
         return await _finish(msg, svc, flow, send=step == "send")
     return await _answer(msg, svc, flow, step, value)
 
 
 async def _finish(msg: Incoming, svc: Services, flow: Flow, *, send: bool) -> list[Reply]:
-    """Publish (or schedule) the previewed draft, or cancel it; the flow ends first."""
+    """Create and publish (or schedule) the previewed draft, or drop it; the flow ends first.
+
+    Ending the flow first (a compare-and-set) makes a doubled "Gửi" create one directive only.
+    """
     author = await _author(msg, svc)
-    directive_id = flow.data.get("id")
     await svc.conversations.end_flow(flow)
     if author is None:
         return REFUSED
-    if not isinstance(directive_id, int):
+    if flow.step != "preview":
         return [Reply(text=texts.DIRECTIVE_FLOW_GONE)]
-    actor, _, directives = author
     if not send:
-        with contextlib.suppress(PermissionDeniedError, DirectiveStateError):
-            await directives.cancel(actor, directive_id)
         return [Reply(text=texts.DIRECTIVE_CANCELLED_DRAFT)]
+    actor, _, directives = author
     try:
+        created = await directives.create(actor, _draft(flow.data, svc))
+        directive_id = created.id
         result = await directives.publish(actor, directive_id)
+    except InvalidDirectiveError as exc:
+        # Valid at the preview, no longer now (a scheduled time that passed meanwhile).
+        return [
+            Reply(text=_REASONS.get(exc.field, texts.DIRECTIVE_INVALID)),
+            Reply(text=texts.DIRECTIVE_FLOW_GONE),
+        ]
     except (PermissionDeniedError, DirectiveStateError):
         return [Reply(text=texts.DIRECTIVE_FLOW_GONE)]
     schedule = _schedule_of(flow.data)
@@ -543,20 +554,9 @@ async def _acknowledge(msg: Incoming, svc: Services, directive_id: int | None, h
     name = person.name if person is not None else msg.user_name
     acked_id = result.directive_id or 0
     if result.outcome is AckOutcome.ALREADY:
-        when = await _acked_at(directives, acked_id, person.id if person else None)
+        when = result.acknowledged_at
         return [Reply(text=texts.ack_already(name, _time(when, svc) if when else ""))]
     return [Reply(text=texts.ack_recorded(name, acked_id, list(result.acknowledged_by)))]
-
-
-async def _acked_at(
-    directives: DirectiveService, directive_id: int, person_id: int | None
-) -> datetime | None:
-    """When this person acknowledged (repeats only, so reading the report here is rare)."""
-    if person_id is None:
-        return None
-    # The acknowledgement result carries no time; the report has it (read with the system's rights).
-    report = await directives.report(Actor.system("chat"), directive_id)
-    return next((a.at for a in report.acks if a.person_id == person_id), None)
 
 
 @router.payload("ack")

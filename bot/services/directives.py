@@ -11,11 +11,11 @@ renderer passed in, so this module holds no user-facing text beyond a plain defa
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select, update
@@ -180,11 +180,37 @@ class DirectiveView:
     created_at: datetime
 
 
-DirectiveRenderer = Callable[[DirectiveView, str, Sequence[str]], Reply]
-"""Builds the message of one occurrence of a directive (with the names of who acknowledged in that chat)."""
+class DirectiveRenderer(Protocol):
+    """Builds the message of one occurrence of a directive for a platform (None: any).
 
-ReminderRenderer = Callable[[DirectiveView, int, Sequence[str]], Reply]
-"""Builds reminder number ``n``: to a person (no names) or to a group (the members still missing)."""
+    ``acknowledged`` names who acknowledged in that chat; the platform lets Telegram show only the
+    button and Zalo the line asking for the reply "đã nhận".
+    """
+
+    def __call__(
+        self,
+        directive: DirectiveView,
+        occurrence: str,
+        acknowledged: Sequence[str] = (),
+        platform: Platform | None = None,
+    ) -> Reply:
+        """Render one occurrence."""
+        ...
+
+
+class ReminderRenderer(Protocol):
+    """Builds reminder number ``n``: to a person (no names) or to a group (the members still missing)."""
+
+    def __call__(
+        self,
+        directive: DirectiveView,
+        number: int,
+        missing: Sequence[str],
+        platform: Platform | None = None,
+    ) -> Reply:
+        """Render one reminder."""
+        ...
+
 
 EscalationRenderer = Callable[[DirectiveView, int, str, Sequence[str]], Reply]
 """Builds the message to a unit's leader (directive, reminders sent, unit name, who is still missing)."""
@@ -193,18 +219,27 @@ NextFire = Callable[[str, datetime, ZoneInfo], "datetime | None"]
 """The first firing of a cron rule strictly after a time (None: never); ValueError for a bad rule."""
 
 
-def default_render(directive: DirectiveView, occurrence: str, acknowledged: Sequence[str] = ()) -> Reply:
+def default_render(
+    directive: DirectiveView,
+    occurrence: str,
+    acknowledged: Sequence[str] = (),
+    platform: Platform | None = None,
+) -> Reply:
     """A plain rendering (title, body, link, who acknowledged, button) for tests and the CLI."""
     parts = [f"<b>{html.escape(directive.title)}</b>", html.escape(directive.body)]
     if directive.link_url:
         parts.append(html.escape(directive.link_url))
+    if directive.ack_required and platform is not Platform.TELEGRAM:
+        parts.append("Trả lời “đã nhận” để xác nhận")
     if acknowledged:
         parts.append("Đã nhận: " + ", ".join(html.escape(name) for name in acknowledged))
     buttons = (Button("Đã nhận", f"{ACK_PREFIX}{directive.id}"),) if directive.ack_required else ()
     return Reply("\n\n".join(parts), buttons)
 
 
-def default_reminder(directive: DirectiveView, number: int, missing: Sequence[str]) -> Reply:
+def default_reminder(
+    directive: DirectiveView, number: int, missing: Sequence[str], platform: Platform | None = None
+) -> Reply:
     """A plain reminder for tests and the CLI."""
     text = f"Nhắc lần {number}: {html.escape(directive.title)}"
     if missing:
@@ -291,11 +326,23 @@ class RemindResult:
 
 @dataclass(frozen=True, slots=True)
 class AckResult:
-    """The outcome, and who has acknowledged in that chat so far (names, for the message's footer)."""
+    """The outcome, who has acknowledged in that chat so far, and when this person acknowledged.
+
+    ``acknowledged_at`` is the earlier time for ``ALREADY`` and now for ``RECORDED``.
+    """
 
     outcome: AckOutcome
     directive_id: int | None = None
     acknowledged_by: tuple[str, ...] = ()
+    acknowledged_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftCheck:
+    """A draft validated without storing it: how it reads (``view.id`` is 0) and whom it reaches."""
+
+    view: DirectiveView
+    preview: Preview
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,6 +500,91 @@ class DirectiveService:
             await audit(session, actor, "directive.create", "directive", row.id, details, at=now)
             return _view(row)
 
+    async def check(self, actor: Actor, draft: DirectiveDraft) -> DraftCheck:
+        """Validate a draft exactly as :meth:`create` would and preview it, storing nothing."""
+        _require_author(actor)
+        now = self._clock()
+        if draft.schedule_kind is ScheduleKind.CRON:
+            draft = replace(draft, cron=cron_rule(draft.cron))
+        self._validate(draft, now)
+        async with self._sessions() as session:
+            targets = await _resolve(session, draft.audience)
+            await _check_scope(session, actor, draft.audience, targets)
+        view = DirectiveView(
+            id=0,
+            title=draft.title.strip(),
+            body=draft.body.strip(),
+            urgency=draft.urgency,
+            audience=draft.audience,
+            image_url=draft.image_url,
+            link_url=draft.link_url,
+            ack_required=draft.ack_required,
+            ack_deadline=draft.ack_deadline,
+            schedule_kind=draft.schedule_kind,
+            schedule_at=draft.schedule_at,
+            cron=" ".join(draft.cron.split()),
+            timezone=draft.timezone,
+            status=Status.DRAFT,
+            next_run_at=None,
+            created_by=actor.person_id,
+            created_at=now,
+        )
+        return DraftCheck(view, _preview(targets))
+
+    async def change(self, actor: Actor, directive_id: int, changes: Mapping[str, Any]) -> DirectiveView:
+        """Change a directive nothing of which was published yet (a draft, or an armed recurring one).
+
+        ``changes`` maps :class:`DirectiveDraft` field names to new values; the result is validated like
+        :meth:`create`. A new schedule kind drops the other kind's fields unless they are given too.
+        An armed directive that stays recurring is re-armed for its new rule (the scheduler's minute
+        sync picks that up); one that no longer recurs goes back to draft and must be published again.
+        Audited as ``directive.change`` with the fields changed (old and new values; lengths for the body).
+        """
+        unknown = sorted(set(changes) - set(DirectiveDraft.__dataclass_fields__))
+        if unknown:
+            raise InvalidDirectiveError(unknown[0], "unknown field")
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await begin_write(session)
+            row = await _directive(session, directive_id, lock=True)
+            await _check_read(session, actor, row)
+            if not (actor.is_admin or row.created_by == actor.person_id):
+                raise PermissionDeniedError("only the author or an admin changes")
+            if row.status not in (Status.DRAFT.value, Status.SCHEDULED.value) or row.last_occurrence:
+                raise DirectiveStateError("already published" if row.status != "cancelled" else "cancelled")
+            published = await session.execute(
+                select(DirectiveRecipient.id).where(DirectiveRecipient.directive_id == row.id).limit(1)
+            )
+            if published.first() is not None:
+                raise DirectiveStateError("already published")
+            before = _draft_of(row)
+            after = _apply_changes(before, changes)
+            if after.schedule_kind is ScheduleKind.CRON:
+                after = replace(after, cron=cron_rule(after.cron))
+            self._validate(after, now)
+            diff = _diff(before, after)
+            if not diff:
+                return _view(row)
+            if "audience" in diff:
+                targets = await _resolve(session, after.audience)
+                await _check_scope(session, actor, after.audience, targets)
+            row.title, row.body = after.title.strip(), after.body.strip()
+            row.urgency, row.audience = after.urgency.value, after.audience.to_json()
+            row.image_url, row.link_url = after.image_url, after.link_url
+            row.ack_required, row.ack_deadline = after.ack_required, after.ack_deadline
+            row.ack_within_minutes = after.ack_within_minutes
+            row.schedule_kind, row.schedule_at = after.schedule_kind.value, after.schedule_at
+            row.cron, row.timezone = " ".join(after.cron.split()), after.timezone
+            if row.status == Status.SCHEDULED.value:
+                if after.schedule_kind is ScheduleKind.CRON:
+                    row.next_run_at = self.next_run(row.cron, now, row.timezone)
+                else:
+                    row.status, row.next_run_at = Status.DRAFT.value, None
+            row.updated_at = now
+            details: dict[str, Any] = {"fields": sorted(diff), **diff, "status": row.status}
+            await audit(session, actor, "directive.change", "directive", row.id, details, at=now)
+            return _view(row)
+
     async def get(self, actor: Actor, directive_id: int) -> DirectiveView:
         """A directive the actor may read."""
         async with self._sessions() as session:
@@ -521,8 +653,14 @@ class DirectiveService:
                 due = after_quiet_hours(due, self._zone, *self._quiet)
             targets = await _resolve(session, Audience.from_json(row.audience))
             view = _view(row)
-            reply = self._render(view, occurrence, ())
-            queued = await _write_recipients(session, row.id, occurrence, targets, reply, due, now)
+            rendered: dict[Platform, Reply] = {}
+
+            def reply_for(platform: Platform) -> Reply:
+                if platform not in rendered:
+                    rendered[platform] = self._render(view, occurrence, (), platform)
+                return rendered[platform]
+
+            queued = await _write_recipients(session, row.id, occurrence, targets, reply_for, due, now)
             if kind is ScheduleKind.CRON:
                 row.status, row.last_occurrence = Status.SCHEDULED.value, occurrence
             elif row.status in (Status.DRAFT.value, Status.SCHEDULED.value):
@@ -532,7 +670,9 @@ class DirectiveService:
             reachable = sum(1 for t in targets if t.reachable)
             details = {
                 "occurrence": occurrence,
+                "recipients": len(targets),
                 "chats": reachable,
+                "unreachable": len(targets) - reachable,
                 "queued": queued,
                 "due_at": due.isoformat(),
             }
@@ -688,6 +828,15 @@ class DirectiveService:
                 .on_conflict_do_nothing(index_elements=["directive_id", "occurrence", "person_id"])
             )
             created = bool(getattr(await session.execute(statement), "rowcount", 0))
+            acked_at = (
+                await session.execute(
+                    select(Acknowledgement.at).where(
+                        Acknowledgement.directive_id == directive.id,
+                        Acknowledgement.occurrence == occurrence,
+                        Acknowledgement.person_id == person.id,
+                    )
+                )
+            ).scalar_one_or_none()
             names = (
                 await session.execute(
                     select(Person.name)
@@ -710,7 +859,7 @@ class DirectiveService:
             ):
                 await self._show_acks(session, directive, recipient, chat, acknowledged)
             outcome = AckOutcome.RECORDED if created else AckOutcome.ALREADY
-            return AckResult(outcome, directive.id, acknowledged)
+            return AckResult(outcome, directive.id, acknowledged, _aware(acked_at) if acked_at else None)
 
     async def _show_acks(
         self,
@@ -721,7 +870,7 @@ class DirectiveService:
         names: Sequence[str],
     ) -> None:
         """Queue an edit of the chat's directive message so it lists who acknowledged (Telegram only)."""
-        reply = self._render(_view(directive), recipient.occurrence, names)
+        reply = self._render(_view(directive), recipient.occurrence, names, chat.platform)
         await enqueue_edit(
             session,
             key=f"{recipient.outbox_key}:acks:{len(names)}",
@@ -895,7 +1044,7 @@ class DirectiveService:
                     session,
                     key=f"{REMINDER_KIND}:{directive.id}:{occurrence}:{person_id}:{number}",
                     chat=chat,
-                    reply=self._render_reminder(view, number, ()),
+                    reply=self._render_reminder(view, number, (), chat.platform),
                     kind=REMINDER_KIND,
                     ref=str(directive.id),
                     due_at=due,
@@ -905,11 +1054,12 @@ class DirectiveService:
         for (group_id, number), person_ids in in_groups.items():
             group_row = next(r for r, _ in rows if r.group_id == group_id)
             names = [people[p].name for p in person_ids if p in people]
+            group_chat = ChatRef(Platform(group_row.platform), group_row.chat_id, True)
             result.reminders += await enqueue(
                 session,
                 key=f"{REMINDER_KIND}:{directive.id}:{occurrence}:group:{group_id}:{number}",
-                chat=ChatRef(Platform(group_row.platform), group_row.chat_id, True),
-                reply=self._render_reminder(view, number, names),
+                chat=group_chat,
+                reply=self._render_reminder(view, number, names, group_chat.platform),
                 kind=REMINDER_KIND,
                 ref=str(directive.id),
                 due_at=due,
@@ -1085,6 +1235,99 @@ class DirectiveService:
 def cron_rule(text: str) -> str:
     """A cron rule as stored: an everyday Vietnamese rule translated, spaces collapsed."""
     return vietnamese_rule(text) or " ".join(text.split())
+
+
+def _draft_of(row: Directive) -> DirectiveDraft:
+    """The stored directive as the draft that would create it."""
+    return DirectiveDraft(
+        title=row.title,
+        body=row.body,
+        audience=Audience.from_json(row.audience),
+        urgency=Urgency(row.urgency),
+        image_url=row.image_url,
+        link_url=row.link_url,
+        ack_required=row.ack_required,
+        ack_deadline=row.ack_deadline,
+        ack_within_minutes=row.ack_within_minutes,
+        schedule_kind=ScheduleKind(row.schedule_kind),
+        schedule_at=row.schedule_at,
+        cron=row.cron,
+        timezone=row.timezone,
+    )
+
+
+_CHANGE_TYPES: dict[str, tuple[type, ...]] = {
+    "title": (str,),
+    "body": (str,),
+    "audience": (Audience,),
+    "urgency": (Urgency,),
+    "image_url": (str,),
+    "link_url": (str,),
+    "ack_required": (bool,),
+    "ack_deadline": (datetime, type(None)),
+    "ack_within_minutes": (int, type(None)),
+    "schedule_kind": (ScheduleKind,),
+    "schedule_at": (datetime, type(None)),
+    "cron": (str,),
+    "timezone": (str,),
+}
+
+
+def _apply_changes(before: DirectiveDraft, changes: Mapping[str, Any]) -> DirectiveDraft:
+    """``before`` with ``changes``; fields a new schedule kind or dropped acknowledgement leaves meaningless
+    are cleared unless given."""
+    values = dict(changes)
+    for name in ("urgency", "schedule_kind"):
+        if isinstance(values.get(name), str) and not isinstance(values[name], StrEnum):
+            enum = Urgency if name == "urgency" else ScheduleKind
+            try:
+                values[name] = enum(values[name])
+            except ValueError:
+                raise InvalidDirectiveError(name, "unknown value") from None
+    for name, value in values.items():
+        allowed = _CHANGE_TYPES[name]
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            raise InvalidDirectiveError(name, "wrong type")
+    kind = values.get("schedule_kind", before.schedule_kind)
+    if kind is not ScheduleKind.AT:
+        values.setdefault("schedule_at", None)
+    if kind is not ScheduleKind.CRON:
+        values.setdefault("cron", "")
+    if values.get("ack_required") is False:
+        values.setdefault("ack_deadline", None)
+        values.setdefault("ack_within_minutes", None)
+    return replace(before, **values)
+
+
+def _short(value: Any) -> Any:
+    """A field's value as the audit log keeps it (JSON)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Audience):
+        return value.to_json()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def _stored_text(name: str, value: str) -> str:
+    return " ".join(value.split()) if name == "cron" else value.strip()
+
+
+def _diff(before: DirectiveDraft, after: DirectiveDraft) -> dict[str, dict[str, Any]]:
+    """Changed fields: old and new values, and only lengths for the body (messages stay out of the log)."""
+    changed: dict[str, dict[str, Any]] = {}
+    for name in DirectiveDraft.__dataclass_fields__:
+        old, new = getattr(before, name), getattr(after, name)
+        if isinstance(old, str) and isinstance(new, str) and name in ("title", "body", "cron"):
+            old, new = _stored_text(name, old), _stored_text(name, new)
+        if old == new:
+            continue
+        if name == "body":
+            changed[name] = {"old_length": len(old), "new_length": len(new)}
+        else:
+            changed[name] = {"old": _short(old), "new": _short(new)}
+    return changed
 
 
 def _aware(value: datetime) -> datetime:
@@ -1284,7 +1527,7 @@ async def _write_recipients(
     directive_id: int,
     occurrence: str,
     targets: Sequence[Target],
-    reply: Reply,
+    reply_for: Callable[[Platform], Reply],
     due: datetime,
     now: datetime,
 ) -> int:
@@ -1324,7 +1567,7 @@ async def _write_recipients(
             session,
             key=str(values["outbox_key"]),
             chat=chat,
-            reply=reply,
+            reply=reply_for(chat.platform),
             kind=KIND,
             ref=str(directive_id),
             due_at=due,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.services.people import Actor
-from tests.handlers.test_directives import GROUP_A, _group, directive_rows, to_preview
+from tests.handlers.test_directives import GROUP_A, _group, directive_rows, send_payload, to_preview
 from tests.handlers.test_directives_support import LEADER_A, STAFF_1, STAFF_2, build_office
 from tests.storage.conftest import fresh_postgres_database
 
@@ -17,8 +17,8 @@ async def test_flow_send_group_acks_and_report_on_postgresql(postgres_url: str) 
         preview = await to_preview(office)
         # The first choice is unit A: its three people in private (the group is a choice of its own).
         assert "Sẽ gửi tới 3 cuộc trò chuyện (3 cá nhân, 0 nhóm)" in preview
+        assert "3 cuộc trò chuyện" in await office.one(payload=await send_payload(office), user=LEADER_A)
         [draft] = await directive_rows(office)
-        assert "3 cuộc trò chuyện" in await office.one(payload=f"cd:send:{draft.id}", user=LEADER_A)
         assert len(await office.outbox()) == 3
         first = await office.one(payload=f"ack:{draft.id}", user=STAFF_1)
         second = await office.one("đã nhận", user=STAFF_2)
