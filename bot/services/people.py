@@ -197,6 +197,19 @@ async def audit(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    """One audit entry as read back: who (the person's name when linked, else the label), what, on what."""
+
+    at: datetime
+    actor_id: int | None
+    who: str
+    action: str
+    object_type: str
+    object_id: str
+    details: dict[str, Any]
+
+
 class PeopleService:
     """Create people and units, invite and link accounts, register groups, and answer "who is this?"."""
 
@@ -221,6 +234,43 @@ class PeopleService:
         async with self._sessions() as session:
             person = await _person_by_account(session, platform, user_id)
         return _person_view(person) if person is not None and person.active else None
+
+    async def audit_log(
+        self,
+        actor: Actor,
+        *,
+        action: str = "",
+        object_type: str = "",
+        object_id: str = "",
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditLine]:
+        """The newest audit entries first (admins only): by action prefix, object, and time."""
+        _require(actor.is_admin, "only admins read the audit log")
+        statement = select(AuditEntry, Person.name).outerjoin(Person, Person.id == AuditEntry.actor_id)
+        if action:
+            statement = statement.where(AuditEntry.action.startswith(action, autoescape=True))
+        if object_type:
+            statement = statement.where(AuditEntry.object_type == object_type)
+        if object_id:
+            statement = statement.where(AuditEntry.object_id == object_id)
+        if since is not None:
+            statement = statement.where(AuditEntry.at >= since)
+        statement = statement.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(max(1, limit))
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).tuples().all()
+        return [
+            AuditLine(
+                entry.at,
+                entry.actor_id,
+                name or entry.actor,
+                entry.action,
+                entry.object_type,
+                entry.object_id,
+                dict(entry.details or {}),
+            )
+            for entry, name in rows
+        ]
 
     # --- people and units -------------------------------------------------------------------------
 
