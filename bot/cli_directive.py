@@ -167,8 +167,8 @@ def service_for(sessions: SessionFactory, config: Config) -> DirectiveService:
 # --- the file -----------------------------------------------------------------------------------------
 
 
-def read_directive_file(path: Path, config: Config, now: datetime) -> tuple[DirectiveDraft, list[str | int]]:
-    """The draft in a TOML file and its units as written (names or ids); errors name the key."""
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML table in ``path``, with only the keys ``create`` knows (the first unknown one is named)."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -178,6 +178,12 @@ def read_directive_file(path: Path, config: Config, now: datetime) -> tuple[Dire
     unknown = sorted(set(raw) - KEYS)
     if unknown:
         raise DirectiveFileError(MSG_KEY.format(key=unknown[0], reason="khóa không được hỗ trợ"))
+    return raw
+
+
+def read_directive_file(path: Path, config: Config, now: datetime) -> tuple[DirectiveDraft, list[str | int]]:
+    """The draft in a TOML file and its units as written (names or ids); errors name the key."""
+    raw = _read_toml(path)
     tz = ZoneInfo(config.timezone)
     title = _text(raw, "title", required=True)
     body = _text(raw, "body", required=True)
@@ -328,15 +334,7 @@ def _file_key(field: str) -> str:
 
 def read_changes_file(path: Path, config: Config) -> tuple[dict[str, Any], list[str | int] | None]:
     """The changes in a TOML file (the keys of ``create``, all optional) and its units as written."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OSError(f"không tìm thấy {path}") from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise OSError(str(exc)) from None
-    unknown = sorted(set(raw) - KEYS)
-    if unknown:
-        raise DirectiveFileError(MSG_KEY.format(key=unknown[0], reason="khóa không được hỗ trợ"))
+    raw = _read_toml(path)
     tz = ZoneInfo(config.timezone)
     changes: dict[str, Any] = {}
     for key in ("title", "body", "image_url", "link_url"):
