@@ -40,6 +40,9 @@ class Directives(Protocol):
     async def remind_due(self) -> RemindResult:
         """Queue the reminders and escalations that came due."""
 
+    async def settle(self) -> int:
+        """Mark one-off directives whose messages all left the outbox as sent."""
+
 
 class DirectiveJobs:
     """Keeps one scheduler job per armed directive, and runs the directive work the outbox then sends."""
@@ -84,8 +87,9 @@ class DirectiveJobs:
         return len(armed)
 
     async def sync(self) -> None:
-        """Catch up what is due (a firing missed while down is published once), then re-arm."""
+        """Catch up what is due (a firing missed while down is published once), re-arm, settle the sent."""
         await self.run_due()
+        await self._service.settle()
 
     async def remind(self) -> RemindResult:
         """Queue due reminders and escalations, waking the outbox when any were queued."""

@@ -18,12 +18,21 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import String, and_, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Button, ChatRef, Platform, Reply
-from bot.services.outbox import FAILED, PENDING, SENT, OutboxStats, enqueue, enqueue_edit, outbox_stats
+from bot.services.outbox import (
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    OutboxStats,
+    enqueue,
+    enqueue_edit,
+    outbox_stats,
+)
 from bot.services.people import Actor, PermissionDeniedError, audit
 from bot.services.schedule import after_quiet_hours, vietnamese_rule, zone
 from bot.storage import (
@@ -704,6 +713,26 @@ class DirectiveService:
                 if row.status == Status.SCHEDULED.value:
                     row.next_run_at = self.next_run(row.cron, now, row.timezone)
         return results
+
+    async def settle(self) -> int:
+        """Mark one-off directives "sent" once none of their messages waits in the outbox; how many."""
+        waiting = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.kind == KIND,
+                OutboxMessage.ref == cast(Directive.id, String),
+                OutboxMessage.status.in_((PENDING, SENDING)),
+            )
+            .exists()
+        )
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(Directive)
+                .where(Directive.status == Status.SENDING.value, ~waiting)
+                .values(status=Status.SENT.value, updated_at=self._clock())
+                .execution_options(synchronize_session=False)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def armed(self) -> list[tuple[int, datetime]]:
         """Recurring directives and their next run, for re-arming the scheduler at start."""

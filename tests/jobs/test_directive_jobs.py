@@ -18,6 +18,7 @@ from bot.storage.migrate import upgrade_engine
 from jobs.directives import DirectiveJobs
 from jobs.scheduler import MISFIRE_GRACE_SECONDS, create_scheduler
 from jobs.schedules import next_fire
+from tests.storage.conftest import fresh_postgres_database
 
 ADMIN = Actor.system()
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -35,9 +36,16 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    """A migrated SQLite file."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    """A migrated SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "postgresql":
+        async with fresh_postgres_database(
+            request.getfixturevalue("postgres_url"), "directive_jobs"
+        ) as engine:
+            await upgrade_engine(engine)
+            yield session_factory(engine)
+        return
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}")
     await upgrade_engine(engine)
     try:
@@ -137,3 +145,32 @@ async def test_cancelling_removes_the_job_at_the_next_sync(sessions: SessionFact
     assert scheduler.get_jobs() == []
     assert await directive_rows(sessions) == 0
     assert {j.id for j in jobs.jobs()} == {"directive-sync", "directive-reminders"}
+
+
+async def test_a_one_off_directive_becomes_sent_once_its_messages_left_the_outbox(
+    sessions: SessionFactory,
+) -> None:
+    clock = Clock(START)
+    people = PeopleService(sessions, clock=clock)
+    unit = await people.create_unit(ADMIN, "Bộ phận một cửa")
+    for n in (1, 2):
+        person = await people.create_person(ADMIN, f"Cán bộ {n}", Role.STAFF, unit_id=unit.id)
+        await people.redeem((await people.invite(ADMIN, person.id)).code, Platform.TELEGRAM, str(n), str(n))
+    service = DirectiveService(sessions, clock=clock, next_fire=next_fire)
+    draft = DirectiveDraft(
+        title="Kiểm tra PCCC", body="Rà soát bình chữa cháy.", audience=Audience(units=(unit.id,))
+    )
+    created = await service.create(ADMIN, draft)
+    await service.publish(ADMIN, created.id)
+    jobs = DirectiveJobs(service, create_scheduler("Asia/Ho_Chi_Minh"))
+    await jobs.sync()
+    assert (await service.get(ADMIN, created.id)).status.value == "sending"
+    # One message delivered, one failed for good: nothing waits any more.
+    async with sessions.begin() as session:
+        rows = (
+            await session.execute(select(OutboxMessage).where(OutboxMessage.kind == "directive"))
+        ).scalars()
+        for row, status in zip(rows, ("sent", "failed"), strict=True):
+            row.status = status
+    await jobs.sync()
+    assert (await service.get(ADMIN, created.id)).status.value == "sent"
