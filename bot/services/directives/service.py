@@ -1,43 +1,80 @@
-"""Directives to staff: create, preview, publish through the outbox, acknowledge, report, cancel.
-
-Publishing expands the audience into one recipient row and one outbox row per chat, in one
-transaction; outbox keys ``directive:{id}:{occurrence}:{platform}:{chat_id}`` make re-publishing
-harmless. One-off directives go out when due (``due_at`` of their outbox rows); a recurring one is
-published once per occurrence by the scheduler, which is re-armed from ``next_run_at`` at start.
-Non-urgent directives falling in quiet hours are held until morning. The message itself comes from a
-renderer passed in, so this module holds no user-facing text beyond a plain default for tests.
-"""
+"""The directive service: create, preview, publish, acknowledge, remind, report, cancel."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
-from enum import StrEnum
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import String, and_, cast, func, select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Button, ChatRef, Platform, Reply
+from bot.messages import ChatRef, Platform, Reply
+from bot.services.directives.access import _check_read, _check_scope, _require_author
+from bot.services.directives.cron import NextFire, cron_rule, no_cron
+from bot.services.directives.model import (
+    BODY_LIMIT,
+    CANCELLED_REASON,
+    EDIT_KIND,
+    ESCALATION_KIND,
+    KIND,
+    ONCE,
+    REMINDER_KIND,
+    TITLE_LIMIT,
+    UNREACHABLE,
+    Audience,
+    DirectiveDraft,
+    DirectiveStateError,
+    DirectiveView,
+    InvalidDirectiveError,
+    ScheduleKind,
+    Status,
+    Urgency,
+)
+from bot.services.directives.recipients import (
+    _preview,
+    _private_chats,
+    _reminded,
+    _resolve,
+    _write_recipients,
+)
+from bot.services.directives.render import (
+    DirectiveRenderer,
+    EscalationRenderer,
+    ReminderRenderer,
+    default_escalation,
+    default_reminder,
+    default_render,
+)
+from bot.services.directives.report import _acks, _group_titles, _line, _names
+from bot.services.directives.results import (
+    AckOutcome,
+    AckResult,
+    DirectiveReport,
+    DraftCheck,
+    PersonAck,
+    Preview,
+    PublishResult,
+    RemindResult,
+    UnitLine,
+)
+from bot.services.directives.rows import _aware, _dialect, _directive, _insert_ignore, _view
+from bot.services.directives.validation import _apply_changes, _diff, _draft_of
 from bot.services.outbox import (
     FAILED,
     PENDING,
     SENDING,
     SENT,
-    OutboxStats,
     enqueue,
     enqueue_edit,
     outbox_stats,
 )
 from bot.services.people import Actor, PermissionDeniedError, audit
-from bot.services.schedule import after_quiet_hours, vietnamese_rule, zone
+from bot.services.schedule import after_quiet_hours, zone
 from bot.storage import (
     Acknowledgement,
-    ChatGroup,
     Directive,
     DirectiveRecipient,
     DirectiveReminder,
@@ -49,385 +86,6 @@ from bot.storage import (
 )
 from bot.storage.columns import utcnow
 from bot.storage.engine import begin_write
-from knowledge.normalize import fold
-
-KIND = "directive"
-ONCE = "once"
-ACK_PREFIX = "ack:"
-ACK_KEYWORDS = frozenset({"da nhan", "danhan", "ok da nhan"})
-TITLE_LIMIT = 255
-BODY_LIMIT = 3500
-CANCELLED_REASON = "cancelled"
-UNREACHABLE = "unreachable"
-QUEUED = "queued"
-EDIT_KIND = "directive-acks"
-REMINDER_KIND = "directive-reminder"
-ESCALATION_KIND = "directive-escalation"
-
-
-class Urgency(StrEnum):
-    """khẩn (urgent, ignores quiet hours) or thường (normal)."""
-
-    KHAN = "khan"
-    THUONG = "thuong"
-
-
-class ScheduleKind(StrEnum):
-    """When a directive goes out."""
-
-    NOW = "now"
-    AT = "at"
-    CRON = "cron"
-
-
-class Status(StrEnum):
-    """A directive's life."""
-
-    DRAFT = "draft"
-    SCHEDULED = "scheduled"
-    SENDING = "sending"
-    SENT = "sent"
-    CANCELLED = "cancelled"
-
-
-class InvalidDirectiveError(ValueError):
-    """A draft field is wrong; ``field`` names it, ``reason`` is a short English code."""
-
-    def __init__(self, field_name: str, reason: str) -> None:
-        super().__init__(f"{field_name}: {reason}")
-        self.field = field_name
-        self.reason = reason
-
-
-class DirectiveStateError(Exception):
-    """The directive cannot do that now (cancelled, unknown...)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Audience:
-    """Who a directive goes to: units' members, people with tags, registered groups, named people."""
-
-    units: tuple[int, ...] = ()
-    tags: tuple[str, ...] = ()
-    groups: tuple[int, ...] = ()
-    people: tuple[int, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored form."""
-        return {
-            "units": list(self.units),
-            "tags": list(self.tags),
-            "groups": list(self.groups),
-            "people": list(self.people),
-        }
-
-    @classmethod
-    def from_json(cls, data: Any) -> Audience:
-        """Parse the stored or submitted form; raise :class:`InvalidDirectiveError` on bad shapes."""
-        if not isinstance(data, dict):
-            raise InvalidDirectiveError("audience", "not an object")
-        unknown = set(data) - {"units", "tags", "groups", "people"}
-        if unknown:
-            raise InvalidDirectiveError("audience", "unknown keys")
-        try:
-            units = tuple(sorted({_positive_int(v) for v in data.get("units", [])}))
-            groups = tuple(sorted({_positive_int(v) for v in data.get("groups", [])}))
-            people = tuple(sorted({_positive_int(v) for v in data.get("people", [])}))
-        except (TypeError, ValueError):
-            raise InvalidDirectiveError("audience", "ids must be positive integers") from None
-        raw_tags = data.get("tags", [])
-        if not isinstance(raw_tags, list) or not all(isinstance(t, str) for t in raw_tags):
-            raise InvalidDirectiveError("audience", "tags must be strings")
-        tags = tuple(sorted({t.strip().casefold() for t in raw_tags if t.strip()}))
-        return cls(units, tags, groups, people)
-
-    @property
-    def empty(self) -> bool:
-        """True when nobody is named."""
-        return not (self.units or self.tags or self.groups or self.people)
-
-
-@dataclass(frozen=True, slots=True)
-class DirectiveDraft:
-    """What a leader or the CLI submits."""
-
-    title: str
-    body: str
-    audience: Audience
-    urgency: Urgency = Urgency.THUONG
-    image_url: str = ""
-    link_url: str = ""
-    ack_required: bool = False
-    ack_deadline: datetime | None = None
-    ack_within_minutes: int | None = None
-    schedule_kind: ScheduleKind = ScheduleKind.NOW
-    schedule_at: datetime | None = None
-    cron: str = ""
-    timezone: str = "Asia/Ho_Chi_Minh"
-
-
-@dataclass(frozen=True, slots=True)
-class DirectiveView:
-    """A stored directive."""
-
-    id: int
-    title: str
-    body: str
-    urgency: Urgency
-    audience: Audience
-    image_url: str
-    link_url: str
-    ack_required: bool
-    ack_deadline: datetime | None
-    schedule_kind: ScheduleKind
-    schedule_at: datetime | None
-    cron: str
-    timezone: str
-    status: Status
-    next_run_at: datetime | None
-    created_by: int | None
-    created_at: datetime
-
-
-class DirectiveRenderer(Protocol):
-    """Builds the message of one occurrence of a directive for a platform (None: any).
-
-    ``acknowledged`` names who acknowledged in that chat; the platform lets Telegram show only the
-    button and Zalo the line asking for the reply "đã nhận".
-    """
-
-    def __call__(
-        self,
-        directive: DirectiveView,
-        occurrence: str,
-        acknowledged: Sequence[str] = (),
-        platform: Platform | None = None,
-    ) -> Reply:
-        """Render one occurrence."""
-        ...
-
-
-class ReminderRenderer(Protocol):
-    """Builds reminder number ``n``: to a person (no names) or to a group (the members still missing)."""
-
-    def __call__(
-        self,
-        directive: DirectiveView,
-        number: int,
-        missing: Sequence[str],
-        platform: Platform | None = None,
-    ) -> Reply:
-        """Render one reminder."""
-        ...
-
-
-EscalationRenderer = Callable[[DirectiveView, int, str, Sequence[str]], Reply]
-"""Builds the message to a unit's leader (directive, reminders sent, unit name, who is still missing)."""
-
-NextFire = Callable[[str, datetime, ZoneInfo], "datetime | None"]
-"""The first firing of a cron rule strictly after a time (None: never); ValueError for a bad rule."""
-
-
-def default_render(
-    directive: DirectiveView,
-    occurrence: str,
-    acknowledged: Sequence[str] = (),
-    platform: Platform | None = None,
-) -> Reply:
-    """A plain rendering (title, body, link, who acknowledged, button) for tests and the CLI."""
-    parts = [f"<b>{html.escape(directive.title)}</b>", html.escape(directive.body)]
-    if directive.link_url:
-        parts.append(html.escape(directive.link_url))
-    if directive.ack_required and platform is not Platform.TELEGRAM:
-        parts.append("Trả lời “đã nhận” để xác nhận")
-    if acknowledged:
-        parts.append("Đã nhận: " + ", ".join(html.escape(name) for name in acknowledged))
-    buttons = (Button("Đã nhận", f"{ACK_PREFIX}{directive.id}"),) if directive.ack_required else ()
-    return Reply("\n\n".join(parts), buttons)
-
-
-def default_reminder(
-    directive: DirectiveView, number: int, missing: Sequence[str], platform: Platform | None = None
-) -> Reply:
-    """A plain reminder for tests and the CLI."""
-    text = f"Nhắc lần {number}: {html.escape(directive.title)}"
-    if missing:
-        text += "\n\nChưa nhận: " + ", ".join(html.escape(name) for name in missing)
-    buttons = (Button("Đã nhận", f"{ACK_PREFIX}{directive.id}"),)
-    return Reply(text, buttons)
-
-
-def default_escalation(directive: DirectiveView, reminders: int, unit: str, missing: Sequence[str]) -> Reply:
-    """A plain escalation for tests and the CLI."""
-    names = ", ".join(html.escape(name) for name in missing)
-    head = f"Chưa nhận chỉ đạo #{directive.id} {html.escape(directive.title)}"
-    return Reply(f"{head} sau {reminders} lần nhắc ({html.escape(unit)}): {names}")
-
-
-def no_cron(rule: str, after: datetime, tz: ZoneInfo) -> datetime | None:
-    """Used when no cron reader is given: every recurring rule is refused."""
-    raise ValueError("recurring schedules are not available here")
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One chat an occurrence goes to (``platform`` empty: a person with no linked chat)."""
-
-    platform: str
-    chat_id: str
-    is_group: bool
-    person_id: int | None
-    group_id: int | None
-    unit_id: int | None
-
-    @property
-    def reachable(self) -> bool:
-        """False for a person with no linked chat."""
-        return bool(self.platform)
-
-
-@dataclass(frozen=True, slots=True)
-class Preview:
-    """What publishing would do: chats, people reached privately, groups, people with no chat."""
-
-    chats: int
-    people: int
-    groups: int
-    unreachable: int
-
-
-@dataclass(frozen=True, slots=True)
-class PublishResult:
-    """What a publish wrote: new outbox rows (0 when it was already published) and when they are due."""
-
-    directive_id: int
-    occurrence: str
-    queued: int
-    chats: int
-    unreachable: int
-    due_at: datetime | None
-
-
-class AckOutcome(StrEnum):
-    """What an acknowledgement did."""
-
-    RECORDED = "recorded"
-    ALREADY = "already"
-    NOT_REGISTERED = "not_registered"
-    NOT_A_RECIPIENT = "not_a_recipient"
-    NOT_FOUND = "not_found"
-    NOT_REQUIRED = "not_required"
-    CANCELLED = "cancelled"
-
-
-@dataclass(slots=True)
-class RemindResult:
-    """Reminder and escalation messages queued by one pass."""
-
-    reminders: int = 0
-    escalations: int = 0
-
-    def __iadd__(self, other: RemindResult) -> RemindResult:
-        self.reminders += other.reminders
-        self.escalations += other.escalations
-        return self
-
-
-@dataclass(frozen=True, slots=True)
-class AckResult:
-    """The outcome, who has acknowledged in that chat so far, and when this person acknowledged.
-
-    ``acknowledged_at`` is the earlier time for ``ALREADY`` and now for ``RECORDED``.
-    """
-
-    outcome: AckOutcome
-    directive_id: int | None = None
-    acknowledged_by: tuple[str, ...] = ()
-    acknowledged_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DraftCheck:
-    """A draft validated without storing it: how it reads (``view.id`` is 0) and whom it reaches."""
-
-    view: DirectiveView
-    preview: Preview
-
-
-@dataclass(frozen=True, slots=True)
-class PersonAck:
-    """One person expected to acknowledge; ``at`` None while pending."""
-
-    person_id: int
-    name: str
-    unit_id: int | None
-    at: datetime | None = None
-    how: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class RecipientLine:
-    """One chat of the report: delivered, failed (with reason), pending or unreachable."""
-
-    chat: ChatRef | None
-    person_id: int | None
-    group_id: int | None
-    name: str
-    unit_id: int | None
-    status: str
-    reason: str = ""
-    sent_at: datetime | None = None
-    attempts: int = 0
-
-    @property
-    def possible_duplicate(self) -> bool:
-        """Sent after more than one claim: the recipient may have it twice."""
-        return self.status == "delivered" and self.attempts > 1
-
-
-@dataclass(slots=True)
-class UnitLine:
-    """Per unit: chats by outcome, and acknowledgements expected and given."""
-
-    unit_id: int | None
-    name: str
-    delivered: int = 0
-    failed: int = 0
-    pending: int = 0
-    unreachable: int = 0
-    expected_acks: int = 0
-    acknowledged: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class DirectiveReport:
-    """Per recipient and per unit, with the outbox's counts (possible duplicates included)."""
-
-    directive: DirectiveView
-    occurrence: str
-    recipients: tuple[RecipientLine, ...]
-    units: tuple[UnitLine, ...]
-    acks: tuple[PersonAck, ...]
-    stats: OutboxStats = field(default_factory=OutboxStats)
-
-    @property
-    def pending_acks(self) -> tuple[PersonAck, ...]:
-        """Who has not acknowledged yet."""
-        return tuple(a for a in self.acks if a.at is None)
-
-
-def parse_ack_payload(payload: str | None) -> int | None:
-    """The directive id of an ``ack:{id}`` button payload, or None."""
-    if not payload or not payload.startswith(ACK_PREFIX):
-        return None
-    number = payload[len(ACK_PREFIX) :]
-    return int(number) if number.isdigit() and len(number) <= 18 else None
-
-
-def is_ack_keyword(text: str) -> bool:
-    """True for "đã nhận" typed with or without marks (the Zalo way to acknowledge)."""
-    words = fold(text).replace(".", " ").replace("!", " ").split()
-    return " ".join(words) in ACK_KEYWORDS
 
 
 class DirectiveService:
@@ -1256,431 +914,3 @@ class DirectiveService:
                 raise InvalidDirectiveError("ack_deadline", "before the directive goes out")
         if draft.ack_within_minutes is not None and not 1 <= draft.ack_within_minutes <= 60 * 24 * 31:
             raise InvalidDirectiveError("ack_within_minutes", "out of range")
-
-
-# --- helpers ------------------------------------------------------------------------------------------
-
-
-def cron_rule(text: str) -> str:
-    """A cron rule as stored: an everyday Vietnamese rule translated, spaces collapsed."""
-    return vietnamese_rule(text) or " ".join(text.split())
-
-
-def _draft_of(row: Directive) -> DirectiveDraft:
-    """The stored directive as the draft that would create it."""
-    return DirectiveDraft(
-        title=row.title,
-        body=row.body,
-        audience=Audience.from_json(row.audience),
-        urgency=Urgency(row.urgency),
-        image_url=row.image_url,
-        link_url=row.link_url,
-        ack_required=row.ack_required,
-        ack_deadline=row.ack_deadline,
-        ack_within_minutes=row.ack_within_minutes,
-        schedule_kind=ScheduleKind(row.schedule_kind),
-        schedule_at=row.schedule_at,
-        cron=row.cron,
-        timezone=row.timezone,
-    )
-
-
-_CHANGE_TYPES: dict[str, tuple[type, ...]] = {
-    "title": (str,),
-    "body": (str,),
-    "audience": (Audience,),
-    "urgency": (Urgency,),
-    "image_url": (str,),
-    "link_url": (str,),
-    "ack_required": (bool,),
-    "ack_deadline": (datetime, type(None)),
-    "ack_within_minutes": (int, type(None)),
-    "schedule_kind": (ScheduleKind,),
-    "schedule_at": (datetime, type(None)),
-    "cron": (str,),
-    "timezone": (str,),
-}
-
-
-def _apply_changes(before: DirectiveDraft, changes: Mapping[str, Any]) -> DirectiveDraft:
-    """``before`` with ``changes``; fields a new schedule kind or dropped acknowledgement leaves meaningless
-    are cleared unless given."""
-    values = dict(changes)
-    for name in ("urgency", "schedule_kind"):
-        if isinstance(values.get(name), str) and not isinstance(values[name], StrEnum):
-            enum = Urgency if name == "urgency" else ScheduleKind
-            try:
-                values[name] = enum(values[name])
-            except ValueError:
-                raise InvalidDirectiveError(name, "unknown value") from None
-    for name, value in values.items():
-        allowed = _CHANGE_TYPES[name]
-        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
-            raise InvalidDirectiveError(name, "wrong type")
-    kind = values.get("schedule_kind", before.schedule_kind)
-    if kind is not ScheduleKind.AT:
-        values.setdefault("schedule_at", None)
-    if kind is not ScheduleKind.CRON:
-        values.setdefault("cron", "")
-    if values.get("ack_required") is False:
-        values.setdefault("ack_deadline", None)
-        values.setdefault("ack_within_minutes", None)
-    return replace(before, **values)
-
-
-def _short(value: Any) -> Any:
-    """A field's value as the audit log keeps it (JSON)."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, Audience):
-        return value.to_json()
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
-
-
-def _stored_text(name: str, value: str) -> str:
-    return " ".join(value.split()) if name == "cron" else value.strip()
-
-
-def _diff(before: DirectiveDraft, after: DirectiveDraft) -> dict[str, dict[str, Any]]:
-    """Changed fields: old and new values, and only lengths for the body (messages stay out of the log)."""
-    changed: dict[str, dict[str, Any]] = {}
-    for name in DirectiveDraft.__dataclass_fields__:
-        old, new = getattr(before, name), getattr(after, name)
-        if isinstance(old, str) and isinstance(new, str) and name in ("title", "body", "cron"):
-            old, new = _stored_text(name, old), _stored_text(name, new)
-        if old == new:
-            continue
-        if name == "body":
-            changed[name] = {"old_length": len(old), "new_length": len(new)}
-        else:
-            changed[name] = {"old": _short(old), "new": _short(new)}
-    return changed
-
-
-def _aware(value: datetime) -> datetime:
-    """Aggregates come back without the column type's time zone on SQLite: read them as UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-async def _reminded(
-    session: AsyncSession, person_id: int, directive_id: int | None
-) -> tuple[int, str] | None:
-    """The newest (directive, occurrence) this person was reminded of privately and may acknowledge."""
-    statement = (
-        select(DirectiveReminder.directive_id, DirectiveReminder.occurrence)
-        .join(Directive, Directive.id == DirectiveReminder.directive_id)
-        .where(
-            DirectiveReminder.person_id == person_id,
-            Directive.ack_required.is_(True),
-            Directive.status != Status.CANCELLED.value,
-        )
-        .order_by(DirectiveReminder.id.desc())
-        .limit(1)
-    )
-    if directive_id is not None:
-        statement = statement.where(DirectiveReminder.directive_id == directive_id)
-    row = (await session.execute(statement)).first()
-    return (int(row[0]), str(row[1])) if row is not None else None
-
-
-async def _private_chats(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, ChatRef]:
-    """Each person's newest active private chat."""
-    wanted = set(person_ids)
-    if not wanted:
-        return {}
-    rows = (
-        await session.execute(
-            select(PlatformAccount)
-            .where(PlatformAccount.person_id.in_(wanted), PlatformAccount.active.is_(True))
-            .order_by(PlatformAccount.linked_at, PlatformAccount.id)
-        )
-    ).scalars()
-    return {row.person_id: ChatRef(Platform(row.platform), row.chat_id, False) for row in rows}
-
-
-async def _insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return bool(getattr(await session.execute(statement), "rowcount", 0))
-
-
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError("not an id")
-    number = int(value)
-    if number <= 0:
-        raise ValueError("not an id")
-    return number
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
-def _require_author(actor: Actor) -> None:
-    if not (actor.is_admin or actor.is_leader):
-        raise PermissionDeniedError("only admins and leaders handle directives")
-
-
-def _view(row: Directive) -> DirectiveView:
-    return DirectiveView(
-        id=row.id,
-        title=row.title,
-        body=row.body,
-        urgency=Urgency(row.urgency),
-        audience=Audience.from_json(row.audience),
-        image_url=row.image_url,
-        link_url=row.link_url,
-        ack_required=row.ack_required,
-        ack_deadline=row.ack_deadline,
-        schedule_kind=ScheduleKind(row.schedule_kind),
-        schedule_at=row.schedule_at,
-        cron=row.cron,
-        timezone=row.timezone,
-        status=Status(row.status),
-        next_run_at=row.next_run_at,
-        created_by=row.created_by,
-        created_at=row.created_at,
-    )
-
-
-async def _directive(session: AsyncSession, directive_id: int, *, lock: bool = False) -> Directive:
-    statement = select(Directive).where(Directive.id == directive_id)
-    if lock and _dialect(session) == "postgresql":
-        statement = statement.with_for_update()
-    row = (await session.execute(statement)).scalar_one_or_none()
-    if row is None:
-        raise DirectiveStateError("no such directive")
-    return row
-
-
-async def _resolve(session: AsyncSession, audience: Audience) -> list[Target]:
-    """The chats an audience reaches now: each person once (their newest active account), each group once."""
-    people: dict[int, Person] = {}
-    if audience.units or audience.tags or audience.people:
-        rows = (await session.execute(select(Person).where(Person.active.is_(True)))).scalars()
-        units, tags, ids = set(audience.units), set(audience.tags), set(audience.people)
-        for person in rows:
-            if person.id in ids or person.unit_id in units or tags & set(person.tags or ()):
-                people[person.id] = person
-    accounts: dict[int, PlatformAccount] = {}
-    if people:
-        found = (
-            await session.execute(
-                select(PlatformAccount)
-                .where(PlatformAccount.person_id.in_(people), PlatformAccount.active.is_(True))
-                .order_by(PlatformAccount.linked_at, PlatformAccount.id)
-            )
-        ).scalars()
-        for linked in found:
-            accounts[linked.person_id] = linked
-    targets: dict[tuple[str, str], Target] = {}
-    for person_id in sorted(people):
-        person, account = people[person_id], accounts.get(person_id)
-        if account is None:
-            key = ("", f"person:{person_id}")
-            targets[key] = Target("", key[1], False, person_id, None, person.unit_id)
-        else:
-            key = (account.platform, account.chat_id)
-            targets.setdefault(
-                key, Target(account.platform, account.chat_id, False, person_id, None, person.unit_id)
-            )
-    if audience.groups:
-        groups = (
-            await session.execute(
-                select(ChatGroup)
-                .where(ChatGroup.id.in_(audience.groups), ChatGroup.active.is_(True))
-                .order_by(ChatGroup.id)
-            )
-        ).scalars()
-        for group in groups:
-            key = (group.platform, group.chat_id)
-            targets.setdefault(
-                key, Target(group.platform, group.chat_id, True, None, group.id, group.unit_id)
-            )
-    return list(targets.values())
-
-
-async def _check_scope(
-    session: AsyncSession, actor: Actor, audience: Audience, targets: Sequence[Target]
-) -> None:
-    """A leader may address only their own units: every named unit, group and person must be inside."""
-    if actor.is_admin:
-        return
-    own = actor.unit_ids
-    if not set(audience.units) <= own or any(t.unit_id not in own for t in targets):
-        raise PermissionDeniedError("audience outside the leader's units")
-    if audience.groups:
-        rows = await session.execute(select(ChatGroup.unit_id).where(ChatGroup.id.in_(audience.groups)))
-        if any(unit not in own for unit in rows.scalars()):
-            raise PermissionDeniedError("group outside the leader's units")
-
-
-async def _check_read(session: AsyncSession, actor: Actor, row: Directive) -> None:
-    """Admins read everything; a leader reads what they wrote or what reaches their units; no one else."""
-    _require_author(actor)
-    if actor.is_admin or (actor.person_id is not None and row.created_by == actor.person_id):
-        return
-    units = set(Audience.from_json(row.audience).units)
-    if units & actor.unit_ids:
-        return
-    reached = await session.execute(
-        select(DirectiveRecipient.unit_id).where(DirectiveRecipient.directive_id == row.id).distinct()
-    )
-    if set(reached.scalars()) & actor.unit_ids:
-        return
-    raise PermissionDeniedError("not the leader's directive")
-
-
-def _preview(targets: Iterable[Target]) -> Preview:
-    chats = people = groups = unreachable = 0
-    for target in targets:
-        if not target.reachable:
-            unreachable += 1
-            continue
-        chats += 1
-        groups += target.is_group
-        people += not target.is_group
-    return Preview(chats, people, groups, unreachable)
-
-
-def outbox_key(directive_id: int, occurrence: str, platform: str, chat_id: str) -> str:
-    """The outbox key of one occurrence to one chat (unique: re-publishing adds nothing)."""
-    return f"{KIND}:{directive_id}:{occurrence}:{platform}:{chat_id}"
-
-
-async def _write_recipients(
-    session: AsyncSession,
-    directive_id: int,
-    occurrence: str,
-    targets: Sequence[Target],
-    reply_for: Callable[[Platform], Reply],
-    due: datetime,
-    now: datetime,
-) -> int:
-    """Insert the recipient rows and their outbox rows (both idempotent); return new outbox rows."""
-    if not targets:
-        return 0
-    rows = [
-        {
-            "directive_id": directive_id,
-            "occurrence": occurrence,
-            "platform": t.platform,
-            "chat_id": t.chat_id,
-            "is_group": t.is_group,
-            "person_id": t.person_id,
-            "group_id": t.group_id,
-            "unit_id": t.unit_id,
-            "outbox_key": outbox_key(directive_id, occurrence, t.platform, t.chat_id) if t.reachable else "",
-            "status": QUEUED if t.reachable else UNREACHABLE,
-            "created_at": now,
-        }
-        for t in targets
-    ]
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), 500):
-        statement = insert(DirectiveRecipient).values(rows[start : start + 500])
-        await session.execute(
-            statement.on_conflict_do_nothing(
-                index_elements=["directive_id", "occurrence", "platform", "chat_id"]
-            )
-        )
-    queued = 0
-    for target, values in zip(targets, rows, strict=True):
-        if not target.reachable:
-            continue
-        chat = ChatRef(Platform(target.platform), target.chat_id, target.is_group)
-        queued += await enqueue(
-            session,
-            key=str(values["outbox_key"]),
-            chat=chat,
-            reply=reply_for(chat.platform),
-            kind=KIND,
-            ref=str(directive_id),
-            due_at=due,
-        )
-    return queued
-
-
-def _line(
-    recipient: DirectiveRecipient,
-    message: OutboxMessage | None,
-    names: dict[int, str],
-    titles: dict[int, str],
-) -> RecipientLine:
-    chat = None
-    if recipient.platform:
-        chat = ChatRef(Platform(recipient.platform), recipient.chat_id, recipient.is_group)
-    name = names.get(recipient.person_id, "") if recipient.person_id is not None else ""
-    if recipient.group_id is not None:
-        name = titles.get(recipient.group_id, "")
-    line = RecipientLine(chat, recipient.person_id, recipient.group_id, name, recipient.unit_id, "pending")
-    if recipient.status == UNREACHABLE:
-        return replace(line, status=UNREACHABLE)
-    if message is None:
-        return line
-    if message.status == SENT:
-        return replace(line, status="delivered", sent_at=message.sent_at, attempts=message.attempts)
-    if message.status == FAILED:
-        return replace(line, status="failed", reason=message.error or "", attempts=message.attempts)
-    return replace(line, reason=message.error or "", attempts=message.attempts)
-
-
-async def _names(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = await session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted)))
-    return {int(i): str(n) for i, n in rows.tuples().all()}
-
-
-async def _group_titles(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = await session.execute(select(ChatGroup.id, ChatGroup.title).where(ChatGroup.id.in_(wanted)))
-    return {int(i): str(t) for i, t in rows.tuples().all()}
-
-
-async def _acks(session: AsyncSession, directive_id: int, occurrence: str) -> list[PersonAck]:
-    """Everyone expected to acknowledge: people sent to privately, and active members of the groups' units."""
-    recipients = (
-        await session.execute(
-            select(
-                DirectiveRecipient.person_id, DirectiveRecipient.group_id, DirectiveRecipient.unit_id
-            ).where(
-                DirectiveRecipient.directive_id == directive_id, DirectiveRecipient.occurrence == occurrence
-            )
-        )
-    ).all()
-    expected = {p for p, _, _ in recipients if p is not None}
-    group_units = {u for _, g, u in recipients if g is not None and u is not None}
-    if group_units:
-        members = await session.execute(
-            select(Person.id).where(Person.unit_id.in_(group_units), Person.active.is_(True))
-        )
-        expected |= set(members.scalars())
-    if not expected:
-        return []
-    people = (await session.execute(select(Person).where(Person.id.in_(expected)))).scalars().all()
-    given = {
-        a.person_id: a
-        for a in (
-            await session.execute(
-                select(Acknowledgement).where(
-                    and_(
-                        Acknowledgement.directive_id == directive_id, Acknowledgement.occurrence == occurrence
-                    )
-                )
-            )
-        ).scalars()
-    }
-    result = []
-    for person in sorted(people, key=lambda p: p.id):
-        ack = given.get(person.id)
-        result.append(
-            PersonAck(person.id, person.name, person.unit_id, ack.at if ack else None, ack.how if ack else "")
-        )
-    return result

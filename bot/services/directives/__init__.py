@@ -1,0 +1,106 @@
+"""Directives to staff: create, preview, publish through the outbox, acknowledge, report, cancel.
+
+Publishing expands the audience into one recipient row and one outbox row per chat, in one
+transaction; outbox keys ``directive:{id}:{occurrence}:{platform}:{chat_id}`` make re-publishing
+harmless. One-off directives go out when due (``due_at`` of their outbox rows); a recurring one is
+published once per occurrence by the scheduler, which is re-armed from ``next_run_at`` at start.
+Non-urgent directives falling in quiet hours are held until morning. The message itself comes from a
+renderer passed in, so this module holds no user-facing text beyond a plain default for tests.
+"""
+
+from __future__ import annotations
+
+from bot.services.directives.acks import is_ack_keyword, parse_ack_payload
+from bot.services.directives.cron import NextFire, cron_rule, no_cron
+from bot.services.directives.model import (
+    ACK_KEYWORDS,
+    ACK_PREFIX,
+    BODY_LIMIT,
+    CANCELLED_REASON,
+    EDIT_KIND,
+    ESCALATION_KIND,
+    KIND,
+    ONCE,
+    QUEUED,
+    REMINDER_KIND,
+    TITLE_LIMIT,
+    UNREACHABLE,
+    Audience,
+    DirectiveDraft,
+    DirectiveStateError,
+    DirectiveView,
+    InvalidDirectiveError,
+    ScheduleKind,
+    Status,
+    Urgency,
+)
+from bot.services.directives.recipients import outbox_key
+from bot.services.directives.render import (
+    DirectiveRenderer,
+    EscalationRenderer,
+    ReminderRenderer,
+    default_escalation,
+    default_reminder,
+    default_render,
+)
+from bot.services.directives.results import (
+    AckOutcome,
+    AckResult,
+    DirectiveReport,
+    DraftCheck,
+    PersonAck,
+    Preview,
+    PublishResult,
+    RecipientLine,
+    RemindResult,
+    Target,
+    UnitLine,
+)
+from bot.services.directives.service import DirectiveService
+
+__all__ = [
+    "ACK_KEYWORDS",
+    "ACK_PREFIX",
+    "BODY_LIMIT",
+    "CANCELLED_REASON",
+    "EDIT_KIND",
+    "ESCALATION_KIND",
+    "KIND",
+    "ONCE",
+    "QUEUED",
+    "REMINDER_KIND",
+    "TITLE_LIMIT",
+    "UNREACHABLE",
+    "AckOutcome",
+    "AckResult",
+    "Audience",
+    "DirectiveDraft",
+    "DirectiveRenderer",
+    "DirectiveReport",
+    "DirectiveService",
+    "DirectiveStateError",
+    "DirectiveView",
+    "DraftCheck",
+    "EscalationRenderer",
+    "InvalidDirectiveError",
+    "NextFire",
+    "PersonAck",
+    "Preview",
+    "PublishResult",
+    "RecipientLine",
+    "RemindResult",
+    "ReminderRenderer",
+    "ScheduleKind",
+    "Status",
+    "Target",
+    "UnitLine",
+    "Urgency",
+    "cron_rule",
+    "default_escalation",
+    "default_reminder",
+    "default_render",
+    "is_ack_keyword",
+    "no_cron",
+    "outbox_key",
+    "parse_ack_payload",
+]

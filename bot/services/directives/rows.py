@@ -1,0 +1,69 @@
+"""Loading and viewing directive rows, and small storage helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.directives.model import (
+    Audience,
+    DirectiveStateError,
+    DirectiveView,
+    ScheduleKind,
+    Status,
+    Urgency,
+)
+from bot.storage import (
+    Directive,
+)
+
+
+def _aware(value: datetime) -> datetime:
+    """Aggregates come back without the column type's time zone on SQLite: read them as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def _insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return bool(getattr(await session.execute(statement), "rowcount", 0))
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _view(row: Directive) -> DirectiveView:
+    return DirectiveView(
+        id=row.id,
+        title=row.title,
+        body=row.body,
+        urgency=Urgency(row.urgency),
+        audience=Audience.from_json(row.audience),
+        image_url=row.image_url,
+        link_url=row.link_url,
+        ack_required=row.ack_required,
+        ack_deadline=row.ack_deadline,
+        schedule_kind=ScheduleKind(row.schedule_kind),
+        schedule_at=row.schedule_at,
+        cron=row.cron,
+        timezone=row.timezone,
+        status=Status(row.status),
+        next_run_at=row.next_run_at,
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
+async def _directive(session: AsyncSession, directive_id: int, *, lock: bool = False) -> Directive:
+    statement = select(Directive).where(Directive.id == directive_id)
+    if lock and _dialect(session) == "postgresql":
+        statement = statement.with_for_update()
+    row = (await session.execute(statement)).scalar_one_or_none()
+    if row is None:
+        raise DirectiveStateError("no such directive")
+    return row
