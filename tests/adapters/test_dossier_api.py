@@ -20,7 +20,10 @@ from bot.messages import Reply
 from bot.services.dossier_types import DossierEventIn, DossierNotice, Status
 from bot.services.dossiers import ApplyResult, DossierService
 from bot.storage import Dossier, DossierEvent, SessionFactory, create_engine, session_factory
-from bot.storage.migrate import upgrade_engine
+from tests.databases import db_url, sessions
+
+# Fixtures, imported by name so pytest finds them here.
+__all__ = ["db_url", "sessions"]
 
 TOKEN = "push-token-for-tests-0123456789"
 PATH = "/api/v1/dossier-events"
@@ -99,17 +102,6 @@ async def serve(
     mounted = add_dossier_api(server, path=PATH, token=token, apply=apply or push)
     await server.start()
     return server, service, mounted
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    """A migrated SQLite file."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}")
-    await upgrade_engine(engine)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

@@ -14,14 +14,14 @@ from bot.services.dossier_types import DossierEventIn, Status
 from bot.services.dossiers import ApplyResult, DossierService
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
-from tests.adapters.test_dossier_api import (  # noqa: F401 - api and sessions are fixtures
+from tests.adapters.test_dossier_api import (  # noqa: F401 - api is a fixture
     Api,
     api,
     event,
     receipt,
     render,
-    sessions,
 )
+from tests.databases import db_url, sessions  # noqa: F401 - fixtures the api fixture needs
 
 CODE = "000.00.24.H57-250722-0001"
 T0 = datetime(2025, 7, 22, 1, 0, tzinfo=UTC)

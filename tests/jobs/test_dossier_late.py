@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,23 +12,15 @@ from sqlalchemy import select
 from bot.services.dossier_types import DossierEventIn, Status
 from bot.services.dossiers import DossierService
 from bot.storage import DossierSubscription, OutboxMessage, SessionFactory, create_engine, session_factory
-from bot.storage.migrate import upgrade_engine
 from jobs.dossier_late import check_late, late_job
+from tests.databases import db_url, sessions
 from tests.jobs.test_dossier_pull import render
+
+# Fixtures, imported by name so pytest finds them here.
+__all__ = ["db_url", "sessions"]
 
 CODE = "000.00.24.H57-250722-0001"
 NOW = datetime(2025, 7, 28, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    """A migrated SQLite file."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}")
-    await upgrade_engine(engine)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 async def test_an_overdue_dossier_is_apologised_for_once(sessions: SessionFactory) -> None:

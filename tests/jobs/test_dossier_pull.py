@@ -14,9 +14,12 @@ from bot.messages import Reply
 from bot.services.dossier_types import DossierNotice, Status
 from bot.services.dossiers import DossierService
 from bot.storage import DossierEvent, SessionFactory, SyncCursor, create_engine, session_factory
-from bot.storage.migrate import upgrade_engine
 from jobs.dossier_pull import DossierPuller, PullPage, applier
+from tests.databases import db_url, sessions
 from tests.fakes.dossier_source import Failure, FakeDossierSource
+
+# Fixtures, imported by name so pytest finds them here.
+__all__ = ["db_url", "sessions"]
 
 CODE = "000.00.24.H57-250722-{:04d}"
 PHONE = "0987654321"
@@ -39,17 +42,6 @@ def event(n: int, status: str = "received", day: int = 22, **extra: Any) -> dict
     }
     body.update(extra)
     return body
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    """A migrated SQLite file."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'motcua.db'}")
-    await upgrade_engine(engine)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
