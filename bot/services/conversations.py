@@ -21,7 +21,6 @@ flow together) and writes only what changed: forgetting choices that are not the
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -30,11 +29,9 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql import Executable
 
 from bot.storage import ConversationState, SessionFactory
 from bot.storage.columns import utcnow
@@ -134,8 +131,7 @@ class ConversationMemory:
         values = {"choices": list(payloads), "expires_at": self._clock() + self._ttl}
         async with self._connect(write=True) as conn:
             # One statement, so two messages of a new chat racing to create its row cannot collide.
-            upsert = _upsert_choices(conn.dialect.name)
-            await conn.execute(upsert, {"chat_key": chat_key, "version": 0, **values})
+            await conn.execute(_UPSERT_CHOICES, {"chat_key": chat_key, **values})
 
     async def forget(self, chat_key: str, *, known: ChatState | None = None) -> None:
         """Forget the chat's choices; no write at all when none are live (``known``: as already read)."""
@@ -317,16 +313,20 @@ class ConversationMemory:
         return _rowcount(result)
 
 
-@functools.cache
-def _upsert_choices(dialect: str) -> Executable:
-    """INSERT ... ON CONFLICT DO UPDATE of a chat's choices (the bot runs on SQLite or PostgreSQL)."""
-    upsert = (
-        postgresql.insert(ConversationState) if dialect == "postgresql" else sqlite.insert(ConversationState)
-    )
-    return upsert.on_conflict_do_update(
-        index_elements=[ConversationState.chat_key],
-        set_={"choices": upsert.excluded.choices, "expires_at": upsert.excluded.expires_at},
-    )
+_TABLE = ConversationState.__table__
+_UPSERT_CHOICES = text(
+    "INSERT INTO conversation_state (chat_key, choices, expires_at, version)"
+    " VALUES (:chat_key, :choices, :expires_at, 0)"
+    " ON CONFLICT (chat_key) DO UPDATE SET choices = excluded.choices, expires_at = excluded.expires_at"
+).bindparams(
+    bindparam("choices", type_=_TABLE.c.choices.type),
+    bindparam("expires_at", type_=_TABLE.c.expires_at.type),
+)
+"""INSERT ... ON CONFLICT DO UPDATE of a chat's choices, the same on SQLite and PostgreSQL.
+
+Text, because SQLAlchemy's dialect upsert constructs are never cached: compiling one cost more than
+running it, once per message that shows choices.
+"""
 
 
 def _rowcount(result: object) -> int:
