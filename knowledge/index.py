@@ -18,7 +18,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TypeVar
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -66,6 +69,10 @@ _BEST_SCORE = (
 )
 _CANDIDATE_MAX_DF = 600
 _PARENTHESES = re.compile(r"\([^)]*\)?")
+_T = TypeVar("_T", bound=np.generic)
+_K = TypeVar("_K")
+_UNREACHED = np.iinfo(np.int64).max
+_NOWHERE: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,30 +113,18 @@ class _Query:
     accents: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    concept: _Concept
-    alternatives: tuple[tuple[Phrase, tuple[float, ...], tuple[tuple[str, str], ...]], ...]
-    """Each alternative with the IDF of each of its syllables and its syllable pairs."""
-    singles: tuple[tuple[str, float], ...] | None
-    """Each alternative's syllable and IDF when every alternative is one syllable (the common case)."""
+def _frozen(array: npt.NDArray[_T]) -> npt.NDArray[_T]:
+    array.flags.writeable = False
+    return array
 
 
-def _alternative_match(
-    prepared: tuple[Phrase, tuple[float, ...], tuple[tuple[str, str], ...]], doc: _Doc
-) -> float:
-    alt, idfs, pairs = prepared
-    total = got = 0.0
-    for token, idf in zip(alt, idfs, strict=True):
-        total += idf
-        if token in doc.strong:
-            got += idf
-        elif token in doc.weak:
-            got += _WEAK_FIELD * idf
-    share = got / total if total else 0.0
-    if pairs:
-        share *= 0.7 + 0.3 * sum(1 for p in pairs if p in doc.bigrams) / len(pairs)
-    return share
+def _postings_of(keys_per_doc: Iterable[Iterable[_K]]) -> Mapping[_K, npt.NDArray[np.intp]]:
+    """For each key, the ascending numbers of the procedures that have it."""
+    found: defaultdict[_K, list[int]] = defaultdict(list)
+    for i, keys in enumerate(keys_per_doc):
+        for key in keys:
+            found[key].append(i)
+    return MappingProxyType({key: _frozen(np.array(ids, dtype=np.intp)) for key, ids in found.items()})
 
 
 def _memo(mentioned: dict[Phrase, bool], special: Phrase, sequences: tuple[Phrase, ...]) -> bool:
@@ -208,10 +203,15 @@ class ProcedureIndex:
             {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         )
         self._unseen_idf = math.log(1.0 + (n + 0.5) / 0.5)
-        self._postings: Mapping[str, tuple[int, ...]] = MappingProxyType(
-            {t: tuple(ids) for t, ids in postings.items()}
+        self._postings: Mapping[str, npt.NDArray[np.intp]] = MappingProxyType(
+            {t: _frozen(np.array(ids, dtype=np.intp)) for t, ids in postings.items()}
         )
         self._docs = tuple(self._with_head_idf(doc) for doc in docs)
+        self._strong = _postings_of(doc.strong for doc in docs)
+        self._weak = _postings_of(doc.weak for doc in docs)
+        self._accented = _postings_of(doc.accents for doc in docs)
+        self._paired: Mapping[Phrase, npt.NDArray[np.intp]] = _postings_of(doc.bigrams for doc in docs)
+        self._first_issue = _frozen(np.array([doc.first_issue for doc in docs], dtype=bool))
         self._catalogue_words = frozenset(df)
         self._known = self._catalogue_words | self._aliases.vocabulary()
         self._vocabulary = tuple(sorted(self._known))
@@ -289,7 +289,7 @@ class ProcedureIndex:
         analysed = self._analyse(query)
         if isinstance(analysed, str):
             return SearchResult(query=query, answer="none", reason=analysed)
-        scored = self._rank(analysed)
+        scored = self._rank(analysed, max(limit, 2))
         if not scored:
             return SearchResult(query=query, answer="none", reason="no_match")
         if not _answers(scored[0][1], scored[0][2]):
@@ -417,111 +417,137 @@ class ProcedureIndex:
     def _idf_of(self, token: str) -> float:
         return self._idf.get(token, self._unseen_idf)
 
-    def _rank(self, query: _Query) -> list[tuple[float, float, float, int]]:
+    def _rank(self, query: _Query, keep: int) -> list[tuple[float, float, float, int]]:
+        """Score the candidates; only the best ``keep`` are sure to be there, in their exact order."""
         importance = [c.weight * self._importance(c) for c in query.concepts]
-        scores = self._candidates(query, importance)
-        if not scores:
+        candidates = self._candidates(query, importance)
+        if not candidates:
             return []
-        # What heapq.nlargest returns (ties in insertion order), with the comparisons in C.
-        candidates = sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
         total = sum(importance) or 1.0
-        concepts = [(self._prepare(c), w) for c, w in zip(query.concepts, importance, strict=True)]
+        rows = np.array(candidates, dtype=np.intp)
+        covered = np.zeros(len(rows))
+        for concept, weight in zip(query.concepts, importance, strict=True):
+            covered += weight * self._concept_matches(concept)[rows]
         mentioned: dict[Phrase, bool] = {}
-        ranked: list[tuple[float, float, float, int]] = []
-        for i in candidates:
+        partial: list[tuple[float, float, float, float, float, float, int]] = []
+        for i, concept_sum in zip(candidates, covered.tolist(), strict=True):
             doc = self._docs[i]
-            covered = sum([w * self._concept_match(c, doc) for c, w in concepts])
-            coverage = covered / total
+            coverage = concept_sum / total
             head = _head_coverage(doc, query.tokens)
             unasked = sum(
                 1 if query.asks_action or p not in self._later else _NEUTRAL_SHARE
                 for p in doc.specials
                 if not _memo(mentioned, p, query.sequences)
             )
-            score = (
-                _W_COVERAGE * coverage
-                + _W_NAME * head
-                + _W_FUZZ * fuzz.token_set_ratio(query.text, doc.text) / 100.0
-                + _W_ACCENT
-                * (len(query.accents & doc.accents) / len(query.accents) if query.accents else 0.0)
-                + doc.level_bonus
-                - _SPECIAL_PENALTY * min(unasked, 2.0)
+            named = _W_COVERAGE * coverage + _W_NAME * head
+            accents = len(query.accents & doc.accents) / len(query.accents) if query.accents else 0.0
+            accent = _W_ACCENT * accents
+            penalty = _SPECIAL_PENALTY * min(unasked, 2.0)
+            bound = named + accent + doc.level_bonus - penalty
+            partial.append((bound, named, accent, penalty, coverage, head, i))
+        # The fuzzy similarity, the dearest term, adds between 0 and _W_FUZZ: a candidate short of the
+        # keep-th best score by more than that without it cannot be among the best ``keep``.
+        floor = sorted((p[0] for p in partial), reverse=True)[min(keep, len(partial)) - 1] - _W_FUZZ - 1e-9
+        ranked = [
+            (
+                # Summed in a fixed order, so equal scores stay equal and ties go by code.
+                named
+                + _W_FUZZ * fuzz.token_set_ratio(query.text, self._docs[i].text) / 100.0
+                + accent
+                + self._docs[i].level_bonus
+                - penalty,
+                coverage,
+                head,
+                i,
             )
-            ranked.append((score, coverage, head, i))
+            for bound, named, accent, penalty, coverage, head, i in partial
+            if bound >= floor
+        ]
         ranked.sort(key=lambda r: (-r[0], self._docs[r[3]].code))
         return ranked
 
-    def _candidates(self, query: _Query, importance: list[float]) -> dict[int, float]:
-        """Candidate score per procedure; insertion order matters, as ``nlargest`` keeps it for ties."""
-        scores: dict[int, float] = {}
+    def _candidates(self, query: _Query, importance: list[float]) -> list[int]:
+        """The procedures worth re-ranking, best first; of equal scores, the one the question reached first.
+
+        Each procedure's score is an array cell summed in the same order as one would add by hand, so
+        equal procedures stay exactly equal; ``reached`` records when the question first reached each.
+        """
+        n = len(self._docs)
+        scores = np.zeros(n)
+        reached = np.full(n, _UNREACHED, dtype=np.int64)
+        step = 0
         # The candidate stage reads only the rarer syllables of each alternative (the rarest one if all are
         # common): "cap" or "dang ky" alone would pull in half the catalogue for nothing.
-        common = max(_CANDIDATE_MAX_DF, len(self._docs) // 8)
+        common = max(_CANDIDATE_MAX_DF, n // 8)
         for concept, weight in zip(query.concepts, importance, strict=True):
             if concept.phrase_only:
                 continue
-            best: dict[int, float] = {}
+            best: npt.NDArray[np.float64] | None = None
             for alternative in concept.alternatives:
                 known = sorted((t for t in set(alternative) if t in self._postings), key=self._df.__getitem__)
                 chosen = [t for t in known if self._df[t] <= common] or known[:1]
                 total = sum(self._idf_of(t) for t in alternative)
-                share: dict[int, float]
-                if len(chosen) == 1:
-                    share = dict.fromkeys(self._postings[chosen[0]], self._idf[chosen[0]] / total)
-                else:
-                    share = defaultdict(float)
-                    for token in chosen:
-                        value = self._idf[token] / total
-                        for i in self._postings[token]:
-                            share[i] += value
-                if not best:
-                    # Every share is positive, so the first alternative's shares are the best so far.
-                    best = share
-                    continue
-                best.update({i: value for i, value in share.items() if value > best.get(i, 0.0)})
-            # Comprehensions, not loops: a few thousand postings per question. New keys keep best's order.
-            if scores:
-                scores.update({i: scores.get(i, 0.0) + weight * value for i, value in best.items()})
-            else:
-                scores = {i: weight * value for i, value in best.items()}
-        return scores
+                share = np.zeros(n)
+                for token in chosen:
+                    ids = self._postings[token]
+                    share[ids] += self._idf[token] / total
+                    fresh = ids[reached[ids] == _UNREACHED]
+                    reached[fresh] = step * n + fresh
+                    step += 1
+                best = share if best is None else np.maximum(best, share, out=best)
+            if best is not None:
+                scores += weight * best
+        found = np.flatnonzero(reached != _UNREACHED)
+        ranked = found[np.lexsort((reached[found], -scores[found]))]
+        return [int(i) for i in ranked[:CANDIDATES]]
 
-    def _prepare(self, concept: _Concept) -> _Prepared:
-        """A concept with each alternative's IDFs looked up once per question rather than per candidate."""
-        alternatives = tuple(
-            (alt, tuple(self._idf_of(t) for t in alt), tuple(itertools.pairwise(alt)))
-            for alt in concept.alternatives
-        )
-        singles = (
-            tuple((alt[0], idfs[0]) for alt, idfs, _ in alternatives)
-            if all(len(alt) == 1 for alt in concept.alternatives)
-            else None
-        )
-        return _Prepared(concept, alternatives, singles)
+    def _concept_matches(self, concept: _Concept) -> npt.NDArray[np.float64]:
+        """How well each procedure matches one concept, 0 to 1: its best alternative, accents considered."""
+        n = len(self._docs)
+        if concept.phrase_only:
+            match = np.zeros(n)
+            match[self._paired.get(concept.alternatives[0], _NOWHERE)] = 1.0
+            return match
+        if all(len(alt) == 1 for alt in concept.alternatives):
+            # One syllable each (the common case): in the name or keywords counts 1, in the field half.
+            match = np.zeros(n)
+            for (token,) in concept.alternatives:
+                weak = self._weak.get(token, _NOWHERE)
+                match[weak] = np.maximum(match[weak], _WEAK_FIELD)
+                match[self._strong.get(token, _NOWHERE)] = 1.0
+        else:
+            match = np.zeros(n)
+            for alternative in concept.alternatives:
+                np.maximum(match, self._alternative_matches(alternative), out=match)
+        if concept.accent is not None:
+            unaccented = np.ones(n, dtype=bool)
+            unaccented[self._accented.get(concept.accent, _NOWHERE)] = False
+            match[unaccented] *= _ACCENT_MISMATCH
+        if concept.first_issue:
+            match[self._first_issue] = 1.0
+        return match
+
+    def _alternative_matches(self, alternative: Phrase) -> npt.NDArray[np.float64]:
+        """The IDF share of an alternative's syllables each procedure has, scaled by its syllable pairs."""
+        n = len(self._docs)
+        got = np.zeros(n)
+        total = 0.0
+        for token in alternative:
+            idf = self._idf_of(token)
+            total += idf
+            got[self._strong.get(token, _NOWHERE)] += idf
+            got[self._weak.get(token, _NOWHERE)] += _WEAK_FIELD * idf
+        share = got / total if total else got
+        pairs = tuple(itertools.pairwise(alternative))
+        if pairs:
+            paired = np.zeros(n)
+            for pair in pairs:
+                paired[self._paired.get(pair, _NOWHERE)] += 1
+            share *= 0.7 + 0.3 * paired / len(pairs)
+        return share
 
     def _importance(self, concept: _Concept) -> float:
         return max(sum(self._idf_of(t) for t in alt) / math.sqrt(len(alt)) for alt in concept.alternatives)
-
-    def _concept_match(self, prepared: _Prepared, doc: _Doc) -> float:
-        concept = prepared.concept
-        if concept.phrase_only:
-            return 1.0 if concept.alternatives[0] in doc.bigrams else 0.0
-        if concept.first_issue and doc.first_issue:
-            return 1.0
-        if prepared.singles is None:
-            best = max(_alternative_match(alt, doc) for alt in prepared.alternatives)
-        else:
-            # _alternative_match of one syllable, worked out the same way.
-            best = 0.0
-            for token, idf in prepared.singles:
-                if token in doc.strong:
-                    best = idf / idf
-                    break
-                if token in doc.weak:
-                    best = max(best, _WEAK_FIELD * idf / idf)
-        if concept.accent is not None and best > 0 and concept.accent not in doc.accents:
-            return best * _ACCENT_MISMATCH
-        return best
 
     @staticmethod
     def _mentioned(special: Phrase, sequences: tuple[Phrase, ...]) -> bool:
