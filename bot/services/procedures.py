@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,9 +23,14 @@ from knowledge.results import SearchResult
 # Keeps the IN (...) list of one lookup well under SQLite's and asyncpg's parameter limits.
 _LOOKUP_CHUNK = 500
 
+# One thread for every search in the process. Searches hold the GIL, so several threads would run one
+# at a time anyway, and fighting over it (numpy lets go of it between array steps) cost 2.5x the CPU
+# per question at 32 concurrent chats (bench/throughput.py's core stage).
+_SEARCH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="motcua-search")
+
 
 class ProcedureService:
-    """Search and look up procedures; scoring runs off the event loop."""
+    """Search and look up procedures; scoring runs off the event loop, in the process's search thread."""
 
     def __init__(self, index: ProcedureIndex) -> None:
         self._index = index
@@ -36,7 +42,8 @@ class ProcedureService:
 
     async def search(self, query: str, limit: int = 5) -> SearchResult:
         """Rank procedures for a question without stalling other chats."""
-        return await asyncio.to_thread(self._index.search, query, limit)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_SEARCH_THREAD, self._index.search, query, limit)
 
     def get(self, code: str) -> Procedure | None:
         """Return one procedure by its code."""
