@@ -23,14 +23,18 @@ from knowledge.results import SearchResult
 # Keeps the IN (...) list of one lookup well under SQLite's and asyncpg's parameter limits.
 _LOOKUP_CHUNK = 500
 
-# One thread for every search in the process. Searches hold the GIL, so several threads would run one
-# at a time anyway, and fighting over it (numpy lets go of it between array steps) cost 2.5x the CPU
-# per question at 32 concurrent chats (bench/throughput.py's core stage).
+INLINE_QUERY_CHARS = 120
+"""Questions up to this long are scored on the event loop: at most about 5 ms even for word salad
+(bench/search.py), 1 ms typically, less than handing them to a thread costs under load."""
+
+# One thread for every longer search in the process. Searches hold the GIL, so several threads would
+# run one at a time anyway, and fighting over it (numpy lets go of it between array steps) cost 2.5x
+# the CPU per question at 32 concurrent chats (bench/throughput.py's core stage).
 _SEARCH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="motcua-search")
 
 
 class ProcedureService:
-    """Search and look up procedures; scoring runs off the event loop, in the process's search thread."""
+    """Search and look up procedures; long questions are scored off the event loop."""
 
     def __init__(self, index: ProcedureIndex) -> None:
         self._index = index
@@ -41,7 +45,9 @@ class ProcedureService:
         return len(self._index)
 
     async def search(self, query: str, limit: int = 5) -> SearchResult:
-        """Rank procedures for a question without stalling other chats."""
+        """Rank procedures for a question without stalling other chats (long ones in the search thread)."""
+        if len(query) <= INLINE_QUERY_CHARS:
+            return self._index.search(query, limit)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(_SEARCH_THREAD, self._index.search, query, limit)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.services.conversations import ConversationMemory
 from bot.services.procedures import (
+    INLINE_QUERY_CHARS,
     ImportSummary,
+    ProcedureService,
     content_hash,
     import_procedures,
     knowledge_stats,
@@ -21,7 +24,9 @@ from bot.services.procedures import (
     load_procedures,
 )
 from bot.storage import ProcedureRow, SessionFactory
+from knowledge.index import ProcedureIndex
 from knowledge.model import Channel, Document, Procedure
+from knowledge.results import SearchResult
 
 BIRTH = Procedure(
     code="1.001193",
@@ -102,6 +107,27 @@ async def test_index_is_loaded_from_the_database(sessions: SessionFactory) -> No
     result = index.search("khai sinh", limit=3)
     assert result.hits
     assert result.hits[0].code == BIRTH.code
+
+
+async def test_short_and_long_questions_get_the_index_answer_and_long_ones_leave_the_loop() -> None:
+    index = ProcedureIndex([BIRTH, DEATH, MARRIAGE])
+    service = ProcedureService(index)
+    short = "khai sinh"
+    long = "đăng ký khai sinh, " * 8
+    assert len(short) <= INLINE_QUERY_CHARS < len(long)
+    seen: list[str] = []
+
+    class Recording(ProcedureIndex):
+        def search(self, query: str, limit: int = 5) -> SearchResult:
+            seen.append(threading.current_thread().name)
+            return super().search(query, limit)
+
+    service.replace_index(Recording([BIRTH, DEATH, MARRIAGE]))
+    assert await service.search(short) == index.search(short)
+    assert await service.search(long) == index.search(long)
+    assert (await service.search(long)).hits[0].code == BIRTH.code
+    assert seen[0] == threading.current_thread().name
+    assert seen[1] != threading.current_thread().name and seen[1].startswith("motcua-search")
 
 
 def test_stats_count_sources_levels_fields_and_details() -> None:
