@@ -23,6 +23,7 @@ from bot.services.procedures import ProcedureService, load_index
 from bot.services.subscriptions import SubscriptionService
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import check_schema
+from bot.storage.sqlite_direct import SqliteDirect
 from handlers.directive_render import directive_renderer, escalation_renderer, reminder_renderer
 from handlers.dossier_notices import notice_renderer
 from jobs.schedules import next_fire
@@ -84,10 +85,11 @@ async def build_core(
     router = router or handlers.build_router(flows=True)
     fallback = fallback or handlers.fallback
     engine = create_engine(config.database.url, echo=config.database.echo)
+    direct = SqliteDirect.for_url(config.database.url)
     try:
         await check_schema(engine)
         sessions = session_factory(engine)
-        memory = ConversationMemory(sessions)
+        memory = ConversationMemory(sessions, direct=direct)
         purged = await memory.purge_expired()
         procedures = ProcedureService(await load_index(sessions))
         log.info("knowledge base: %d procedures; %d expired conversations purged", procedures.count, purged)
@@ -108,4 +110,6 @@ async def build_core(
         dispatcher = Dispatcher(router, services, memory, fallback, flows=memory)
         yield Core(config=config, services=services, dispatcher=dispatcher, engine=engine, sessions=sessions)
     finally:
+        if direct is not None:
+            await direct.aclose()
         await engine.dispose()

@@ -26,15 +26,19 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Executable
 
 from bot.storage import ConversationState, SessionFactory
 from bot.storage.columns import utcnow
+from bot.storage.sqlite_direct import SqliteDirect
 
 DEFAULT_CHOICE_TTL = timedelta(minutes=30)
 DEFAULT_FLOW_TTL = timedelta(minutes=30)
@@ -100,13 +104,17 @@ class ConversationMemory:
         ttl: timedelta = DEFAULT_CHOICE_TTL,
         clock: Callable[[], datetime] = utcnow,
         flow_ttl: timedelta = DEFAULT_FLOW_TTL,
+        *,
+        direct: SqliteDirect | None = None,
     ) -> None:
+        """``direct``: on a SQLite file, runs the per-message read and choice writes with fewer hand-offs."""
         if ttl <= timedelta(0) or flow_ttl <= timedelta(0):
             raise ValueError("ttl must be positive")
         self._sessions = sessions
         bind = sessions.kw.get("bind")
         # The per-message statements go straight to the engine: an ORM session costs more than the query.
         self._engine = bind if isinstance(bind, AsyncEngine) else None
+        self._direct = direct
         self._ttl = ttl
         self._flow_ttl = flow_ttl
         self._clock = clock
@@ -128,10 +136,13 @@ class ConversationMemory:
         if not payloads:
             await self.forget(chat_key)
             return
-        values = {"choices": list(payloads), "expires_at": self._clock() + self._ttl}
+        # One statement, so two messages of a new chat racing to create its row cannot collide.
+        values = {"chat_key": chat_key, "choices": list(payloads), "expires_at": self._clock() + self._ttl}
+        if self._direct is not None:
+            await self._direct.write(partial(_execute, _UPSERT_CHOICES, values))
+            return
         async with self._connect(write=True) as conn:
-            # One statement, so two messages of a new chat racing to create its row cannot collide.
-            await conn.execute(_UPSERT_CHOICES, {"chat_key": chat_key, **values})
+            await conn.execute(_UPSERT_CHOICES, values)
 
     async def forget(self, chat_key: str, *, known: ChatState | None = None) -> None:
         """Forget the chat's choices; no write at all when none are live (``known``: as already read)."""
@@ -141,12 +152,12 @@ class ConversationMemory:
         now = self._clock()
         # Emptied, never deleted: the row's version must not go back, or a handler holding an old
         # flow could match a newer flow's version. The WHERE keeps a concurrent forget a no-op.
+        values = {"key": chat_key, "now": now}
+        if self._direct is not None:
+            await self._direct.write(partial(_execute, _FORGET_CHOICES, values))
+            return
         async with self._connect(write=True) as conn:
-            await conn.execute(
-                update(ConversationState)
-                .where(ConversationState.chat_key == chat_key, ConversationState.expires_at > now)
-                .values(choices=[], expires_at=now)
-            )
+            await conn.execute(_FORGET_CHOICES, values)
 
     async def recall(self, chat_key: str) -> list[str]:
         """Return the payloads last shown, or [] if none or expired."""
@@ -154,8 +165,11 @@ class ConversationMemory:
 
     async def state(self, chat_key: str) -> ChatState:
         """Read the chat's unexpired choices and active flow in one small query."""
-        async with self._connect(write=False) as conn:
-            row = (await conn.execute(_STATE, {"key": chat_key})).one_or_none()
+        if self._direct is not None:
+            row = await self._direct.read(partial(_read_state, chat_key))
+        else:
+            async with self._connect(write=False) as conn:
+                row = (await conn.execute(_STATE, {"key": chat_key})).one_or_none()
         if row is None:
             return _EMPTY
         now = self._clock()
@@ -327,6 +341,23 @@ _UPSERT_CHOICES = text(
 Text, because SQLAlchemy's dialect upsert constructs are never cached: compiling one cost more than
 running it, once per message that shows choices.
 """
+
+
+_FORGET_CHOICES = (
+    update(ConversationState)
+    .where(
+        ConversationState.chat_key == bindparam("key"), ConversationState.expires_at > bindparam("now")
+    )
+    .values(choices=[], expires_at=bindparam("now"))
+)
+
+
+def _read_state(chat_key: str, conn: Connection) -> Row[Any] | None:
+    return conn.execute(_STATE, {"key": chat_key}).one_or_none()
+
+
+def _execute(statement: Executable, values: dict[str, Any], conn: Connection) -> None:
+    conn.execute(statement, values)
 
 
 def _rowcount(result: object) -> int:

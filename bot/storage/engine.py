@@ -34,11 +34,12 @@ def create_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-    event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    event.listen(engine.sync_engine, "connect", tune_sqlite)
     return engine
 
 
-def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+def tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+    """Set WAL, synchronous=NORMAL, foreign keys and the busy timeout on a new SQLite connection."""
     cursor = dbapi_connection.cursor()
     try:
         # WAL lets the bot read while an import writes; NORMAL is durable enough under WAL.

@@ -1,14 +1,33 @@
-"""Numbered choices kept in the database: they survive a restart and expire."""
+"""Numbered choices kept in the database: they survive a restart and expire.
+
+Each test runs twice on SQLite: through the async engine, and with the per-message statements on
+:class:`SqliteDirect`'s threads as ``motcua run`` has them.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.services.conversations import ConversationMemory
 from bot.storage import SessionFactory, create_engine, session_factory
+from bot.storage.sqlite_direct import SqliteDirect
+
+
+@pytest.fixture(params=["async engine", "direct"])
+async def direct(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[SqliteDirect | None]:
+    """None (the async engine only), or the dedicated-thread path on the same file."""
+    if request.param == "async engine":
+        yield None
+        return
+    direct = SqliteDirect(db_url)
+    try:
+        yield direct
+    finally:
+        await direct.aclose()
 
 
 class Clock:
@@ -21,8 +40,12 @@ class Clock:
         return self.now
 
 
-async def test_choices_survive_a_new_engine(sessions: SessionFactory, db_url: str) -> None:
-    await ConversationMemory(sessions).remember("telegram:1", ["proc:1.001193", "proc:1.000656"])
+async def test_choices_survive_a_new_engine(
+    direct: SqliteDirect | None, sessions: SessionFactory, db_url: str
+) -> None:
+    await ConversationMemory(sessions, direct=direct).remember(
+        "telegram:1", ["proc:1.001193", "proc:1.000656"]
+    )
     restarted = create_engine(db_url)
     try:
         memory = ConversationMemory(session_factory(restarted))
@@ -32,9 +55,9 @@ async def test_choices_survive_a_new_engine(sessions: SessionFactory, db_url: st
         await restarted.dispose()
 
 
-async def test_choices_expire_after_the_ttl(sessions: SessionFactory) -> None:
+async def test_choices_expire_after_the_ttl(direct: SqliteDirect | None, sessions: SessionFactory) -> None:
     clock = Clock()
-    memory = ConversationMemory(sessions, ttl=timedelta(minutes=30), clock=clock)
+    memory = ConversationMemory(sessions, ttl=timedelta(minutes=30), clock=clock, direct=direct)
     await memory.remember("zalo:a", ["x", "y"])
     clock.now += timedelta(minutes=29)
     assert await memory.recall("zalo:a") == ["x", "y"]
@@ -42,9 +65,11 @@ async def test_choices_expire_after_the_ttl(sessions: SessionFactory) -> None:
     assert await memory.recall("zalo:a") == []
 
 
-async def test_remembering_again_replaces_and_extends(sessions: SessionFactory) -> None:
+async def test_remembering_again_replaces_and_extends(
+    direct: SqliteDirect | None, sessions: SessionFactory
+) -> None:
     clock = Clock()
-    memory = ConversationMemory(sessions, ttl=timedelta(minutes=30), clock=clock)
+    memory = ConversationMemory(sessions, ttl=timedelta(minutes=30), clock=clock, direct=direct)
     await memory.remember("c", ["a"])
     clock.now += timedelta(minutes=20)
     await memory.remember("c", ["b", "c"])
@@ -52,8 +77,8 @@ async def test_remembering_again_replaces_and_extends(sessions: SessionFactory) 
     assert await memory.recall("c") == ["b", "c"]
 
 
-async def test_an_empty_list_forgets(sessions: SessionFactory) -> None:
-    memory = ConversationMemory(sessions)
+async def test_an_empty_list_forgets(direct: SqliteDirect | None, sessions: SessionFactory) -> None:
+    memory = ConversationMemory(sessions, direct=direct)
     await memory.remember("c", ["a"])
     await memory.remember("c", [])
     assert await memory.recall("c") == []
@@ -61,9 +86,9 @@ async def test_an_empty_list_forgets(sessions: SessionFactory) -> None:
     assert await memory.recall("never-seen") == []
 
 
-async def test_purge_deletes_only_expired_rows(sessions: SessionFactory) -> None:
+async def test_purge_deletes_only_expired_rows(direct: SqliteDirect | None, sessions: SessionFactory) -> None:
     clock = Clock()
-    memory = ConversationMemory(sessions, ttl=timedelta(minutes=30), clock=clock)
+    memory = ConversationMemory(sessions, ttl=timedelta(minutes=30), clock=clock, direct=direct)
     await memory.remember("old", ["a"])
     clock.now += timedelta(minutes=20)
     await memory.remember("new", ["b"])
@@ -79,8 +104,10 @@ def test_ttl_must_be_positive(sessions: SessionFactory) -> None:
         ConversationMemory(sessions, ttl=timedelta(0))
 
 
-async def test_concurrent_first_choices_for_one_chat_do_not_collide(sessions: SessionFactory) -> None:
-    memory = ConversationMemory(sessions)
+async def test_concurrent_first_choices_for_one_chat_do_not_collide(
+    direct: SqliteDirect | None, sessions: SessionFactory
+) -> None:
+    memory = ConversationMemory(sessions, direct=direct)
     for round_ in range(5):
         chat = f"telegram:{round_}"
         await asyncio.gather(*(memory.remember(chat, [f"p:{i}"]) for i in range(20)))
