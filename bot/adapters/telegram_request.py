@@ -96,10 +96,12 @@ class AiohttpRequest(BaseRequest):
         headers: dict[str, str] | None = None
         if files:
             body = _multipart(request_data.json_parameters if request_data is not None else {}, files)
-        elif request_data is not None and request_data.parameters:
-            # Form fields, as HTTPXRequest sends them (objects JSON-encoded), so Telegram sees no change.
-            body = request_data.url_encoded_parameters().encode("ascii")
-            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        elif request_data is not None and (parameters := request_data.parameters):
+            # A JSON body, which the Bot API takes for every method without files. Form fields, as
+            # HTTPXRequest sends them, percent-escape every byte of every accented letter in Python:
+            # a third of the CPU of sending a Vietnamese reply.
+            body = json.dumps(parameters, ensure_ascii=False, separators=(",", ":")).encode()
+            headers = {"Content-Type": "application/json"}
         try:
             async with session.request(
                 method, url, data=body, headers=headers, timeout=self._client_timeout(timeouts)

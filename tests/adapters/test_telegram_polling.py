@@ -140,7 +140,7 @@ async def test_a_chat_that_blocked_the_bot_does_not_affect_another(
     sent = await fake.wait_messages(333, 2)
     assert [m.text for m in sent] == ["Bạn hỏi: câu hỏi 1", "Bạn hỏi: câu hỏi 2"]
     assert fake.messages_to(222) == []
-    blocked = [c for c in fake.calls_of("sendMessage") if c.params.get("chat_id") == "222"]
+    blocked = [c for c in fake.calls_of("sendMessage") if c.params.get("chat_id") == 222]
     assert [c.status for c in blocked] == [403]
 
 

@@ -54,6 +54,9 @@ async def test_every_method_the_bot_uses_round_trips(bot: Bot, fake: FakeTelegra
     stored = fake.sent[-1]
     assert stored.parse_mode == "HTML" and stored.buttons == [("Cấp lại CCCD", "p:1.000110")]
     assert stored.reply_to_message_id == update.message.message_id
+    # A JSON body, objects nested as objects (form fields would carry them as strings of JSON).
+    [call] = fake.calls_of("sendMessage")
+    assert call.params["chat_id"] == 111 and call.params["reply_markup"] == MARKUP.to_dict()
     photo = await bot.send_photo(111, "https://example.vn/qr.png", caption="Mã QR")
     assert photo.caption == "Mã QR" and fake.sent[-1].photo
     query_id = fake.push_callback(111, "p:1.000110")
