@@ -448,6 +448,8 @@ def report(scenario: Scenario, results: Sequence[Result], bot_cpu: float) -> Non
             ""
             if result.bot_cpu is None
             else f"   bot CPU {result.bot_cpu * 1000 / max(result.answered, 1):4.2f} ms/update"
+            # The load process (fake platform and driver) near 100% means the figure is its limit.
+            f", load {result.cpu / max(result.seconds, 1e-9):4.0%}"
         )
         print(
             f"  {result.phase:<7} {result.sent:5d} updates ({load:<13}) {result.rate:7.1f} updates/s   "

@@ -230,8 +230,9 @@ def visible_text(text: str) -> str:
     i = 0
     while i < len(text):
         char = text[i]
-        offset = len(text[:i].encode("utf-8"))
         if char == "<":
+            # Worked out only here: for every character it made long replies quadratic to check.
+            offset = len(text[:i].encode("utf-8"))
             end = text.find(">", i)
             if end < 0:
                 raise bad_request(f"can't parse entities: Unclosed start tag at byte offset {offset}")
