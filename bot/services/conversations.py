@@ -17,6 +17,9 @@ handler must write through the store before it does anything else (send, publish
 
 The dispatcher reads a chat's row once per message (:meth:`ConversationMemory.state`: choices and
 flow together) and writes only what changed: forgetting choices that are not there writes nothing.
+On a SQLite file those per-message statements (the read, remembering and forgetting choices) run
+through :class:`bot.storage.sqlite_direct.SqliteDirect`, one thread hand-off each; flows, rarer, keep
+the async engine. Both see the same file, each statement in a transaction of its own.
 """
 
 from __future__ import annotations
