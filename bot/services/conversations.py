@@ -348,9 +348,7 @@ running it, once per message that shows choices.
 
 _FORGET_CHOICES = (
     update(ConversationState)
-    .where(
-        ConversationState.chat_key == bindparam("key"), ConversationState.expires_at > bindparam("now")
-    )
+    .where(ConversationState.chat_key == bindparam("key"), ConversationState.expires_at > bindparam("now"))
     .values(choices=[], expires_at=bindparam("now"))
 )
 
