@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ class Case:
     query: str
     expected: frozenset[str]
     kind: str
+    pool: str = ""
+    """Where its procedure was drawn from: ``random`` (stratified), ``popular`` (most used) or ``oos``."""
 
     @property
     def in_scope(self) -> bool:
@@ -37,16 +40,17 @@ class Scores:
 
 
 def load_cases(path: Path) -> list[Case]:
-    """Read the TSV dev set: ``query<TAB>code|code<TAB>kind``; ``#`` lines and the header are skipped."""
+    """Read a TSV set: ``query<TAB>code|code<TAB>kind[<TAB>pool]``; ``#`` lines and the header are skipped."""
     cases: list[Case] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#") or line.startswith("query\t"):
             continue
         parts = line.split("\t")
-        if len(parts) != 3:
-            raise ValueError(f"{path}:{number}: expected 3 tab-separated columns, got {len(parts)}")
-        query, codes, kind = parts
-        cases.append(Case(query, frozenset(c for c in codes.split("|") if c), kind))
+        if len(parts) not in (3, 4):
+            raise ValueError(f"{path}:{number}: expected 3 or 4 tab-separated columns, got {len(parts)}")
+        query, codes, kind = parts[:3]
+        pool = parts[3] if len(parts) == 4 else ""
+        cases.append(Case(query, frozenset(c for c in codes.split("|") if c), kind, pool))
     return cases
 
 
@@ -86,3 +90,44 @@ def evaluate(rank: Callable[[str], Sequence[str]], cases: Iterable[Case]) -> Sco
         answered_out_of_scope=tuple(answered),
         by_kind={k: kind_hits[k] / n for k, n in kind_total.items()},
     )
+
+
+SPLITS = ("dev", "validation", "test")
+"""Tune on dev, choose on validation, read the locked test split once for the closing figure."""
+_SHARES = (0.6, 0.8)
+
+
+def _share(key: str) -> float:
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def assign_splits(cases: Sequence[Case]) -> list[str]:
+    """The split of each case: by procedure, so no procedure's questions sit in two splits.
+
+    Questions that share a gold code are one group (transitively), placed by a hash of the group's
+    smallest code; an out-of-scope question is placed by a hash of its own text.
+    """
+    parent: dict[str, str] = {}
+
+    def root(code: str) -> str:
+        while parent.setdefault(code, code) != code:
+            parent[code] = parent[parent[code]]
+            code = parent[code]
+        return code
+
+    for case in cases:
+        codes = sorted(case.expected)
+        for code in codes:
+            a, b = root(codes[0]), root(code)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    members: dict[str, list[str]] = {}
+    for code in list(parent):
+        members.setdefault(root(code), []).append(code)
+    out: list[str] = []
+    for case in cases:
+        key = "q:" + case.query if not case.expected else "p:" + min(members[root(min(case.expected))])
+        share = _share(key)
+        out.append(SPLITS[0] if share < _SHARES[0] else SPLITS[1] if share < _SHARES[1] else SPLITS[2])
+    return out

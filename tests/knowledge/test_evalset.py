@@ -1,0 +1,66 @@
+"""The labelled search set is split once, by procedure, and never moves."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from knowledge.evaluation import SPLITS, Case, assign_splits, load_cases
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+PINNED = {
+    "dev": "dd46a06173dd074e6cb68c181d2cf0689164a2814ed0faccc3db8e913ea6c6d1",
+    "validation": "81cd1e3feb0accb094fd306b8f442f9f8a829c2c9989f2f0b1668cb2fdb73867",
+    "test": "53b394d7907e167d916d9dd850fa44b4999b09ba6fa802efc6f8009476880d10",
+}
+
+
+def _split(name: str) -> list[Case]:
+    return load_cases(DATA / f"search-{name}.tsv")
+
+
+@pytest.mark.parametrize("name", SPLITS)
+def test_the_split_files_never_change(name: str) -> None:
+    digest = hashlib.sha256((DATA / f"search-{name}.tsv").read_bytes()).hexdigest()
+    assert digest == PINNED[name], f"search-{name}.tsv changed: the split must never move"
+
+
+def test_every_question_sits_in_the_split_its_procedure_hashes_to() -> None:
+    cases = [(name, case) for name in SPLITS for case in _split(name)]
+    assigned = assign_splits([case for _, case in cases])
+    moved = [case.query for (name, case), split in zip(cases, assigned, strict=True) if name != split]
+    assert moved == []
+
+
+def test_no_procedure_is_in_two_splits() -> None:
+    seen: dict[str, str] = {}
+    for name in SPLITS:
+        for case in _split(name):
+            for code in case.expected:
+                assert seen.setdefault(code, name) == name, f"{code} is in {seen[code]} and {name}"
+
+
+def test_the_set_is_large_and_mixed_as_the_issue_asks() -> None:
+    cases = [case for name in SPLITS for case in _split(name)]
+    assert len(cases) >= 1000
+    kinds = {case.kind for case in cases}
+    assert kinds == {"formal", "colloquial", "no_diacritics", "typo", "mixed", "out_of_scope"}
+    out_of_scope = sum(not case.in_scope for case in cases) / len(cases)
+    assert 0.08 <= out_of_scope <= 0.15
+    assert len({q.query.lower() for q in cases}) == len(cases), "a question is repeated"
+    shares = {name: len(_split(name)) / len(cases) for name in SPLITS}
+    assert 0.5 <= shares["dev"] <= 0.7 and 0.12 <= shares["test"] <= 0.28
+
+
+def test_the_split_moves_a_whole_group_of_sibling_codes_together() -> None:
+    cases = [
+        Case("a", frozenset({"1.000001"}), "formal"),
+        Case("b", frozenset({"1.000001", "1.000002"}), "formal"),
+        Case("c", frozenset({"1.000002"}), "formal"),
+        Case("d", frozenset(), "out_of_scope"),
+    ]
+    assigned = assign_splits(cases)
+    assert assigned[0] == assigned[1] == assigned[2]
+    assert assign_splits(cases) == assigned
