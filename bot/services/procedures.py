@@ -1,4 +1,9 @@
-"""Answer procedure questions from the in-memory index of the catalogue; import and load it from storage."""
+"""Answer procedure questions from the in-memory index of the catalogue; import and load it from storage.
+
+The index is built from the stored records with each procedure's aliases among its keywords. A running
+bot rebuilds it when the knowledge base's fingerprint changes (:meth:`ProcedureService.refresh`), so a
+re-import or a new alias takes effect without a restart.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,16 @@ import asyncio
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot.storage import ProcedureRow, SessionFactory
+from bot.services.aliases import alias_phrases
+from bot.storage import ProcedureAlias, ProcedureRow, SessionFactory
 from bot.storage.columns import utcnow
 from bot.storage.engine import begin_write
 from knowledge.index import ProcedureIndex
@@ -33,11 +40,40 @@ INLINE_QUERY_CHARS = 120
 _SEARCH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="motcua-search")
 
 
+@dataclass(frozen=True, slots=True)
+class KnowledgeFingerprint:
+    """A cheap summary of the knowledge base that changes whenever what the index is built from does."""
+
+    procedures: int
+    procedures_updated: datetime | None
+    aliases: int
+    last_alias: int | None
+    """The newest alias id: a removal and an addition between two checks still change the fingerprint."""
+
+
+async def knowledge_fingerprint(sessions: SessionFactory) -> KnowledgeFingerprint:
+    """Count and newest change of the procedures, count and newest id of the aliases (two small queries)."""
+    async with sessions() as session:
+        procedures, updated = (
+            await session.execute(select(func.count(), func.max(ProcedureRow.updated_at)))
+        ).one()
+        aliases, last_alias = (await session.execute(select(func.count(), func.max(ProcedureAlias.id)))).one()
+    return KnowledgeFingerprint(int(procedures), updated, int(aliases), last_alias)
+
+
 class ProcedureService:
     """Search and look up procedures; long questions are scored off the event loop."""
 
-    def __init__(self, index: ProcedureIndex) -> None:
+    def __init__(self, index: ProcedureIndex, fingerprint: KnowledgeFingerprint | None = None) -> None:
+        """``fingerprint``: of the knowledge base the index was built from (None: unknown, so stale)."""
         self._index = index
+        self._fingerprint = fingerprint
+
+    @classmethod
+    async def load(cls, sessions: SessionFactory) -> ProcedureService:
+        """A service over the index built from the database, knowing the fingerprint it was built at."""
+        fingerprint = await knowledge_fingerprint(sessions)
+        return cls(await load_index(sessions), fingerprint)
 
     @property
     def count(self) -> int:
@@ -55,13 +91,23 @@ class ProcedureService:
         """Return one procedure by its code."""
         return self._index.get(code.strip())
 
-    def replace_index(self, index: ProcedureIndex) -> None:
-        """Swap in a rebuilt index (after an import)."""
+    def replace_index(self, index: ProcedureIndex, fingerprint: KnowledgeFingerprint | None = None) -> None:
+        """Swap in a rebuilt index (searches already running finish on the old one)."""
         self._index = index
+        self._fingerprint = fingerprint
 
     async def reload(self, sessions: SessionFactory) -> None:
-        """Rebuild the index from the database and swap it in."""
-        self.replace_index(await load_index(sessions))
+        """Rebuild the index from the database (off the event loop) and swap it in."""
+        # The fingerprint is read first: a change made while the index is built is seen at the next check.
+        fingerprint = await knowledge_fingerprint(sessions)
+        self.replace_index(await load_index(sessions), fingerprint)
+
+    async def refresh(self, sessions: SessionFactory) -> bool:
+        """Reload when the knowledge base changed since the index was built; True when it did."""
+        if await knowledge_fingerprint(sessions) == self._fingerprint:
+            return False
+        await self.reload(sessions)
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +189,23 @@ async def load_procedures(sessions: SessionFactory) -> list[Procedure]:
 
 
 async def load_index(sessions: SessionFactory) -> ProcedureIndex:
-    """Build the search index from the database (off the event loop: it can take a while)."""
-    return await asyncio.to_thread(ProcedureIndex, await load_procedures(sessions))
+    """Build the search index from the database, aliases among the keywords (off the event loop)."""
+    async with sessions() as session:
+        records = list(await session.scalars(select(ProcedureRow.data).order_by(ProcedureRow.code)))
+        aliases = await alias_phrases(session)
+    return await asyncio.to_thread(build_index, records, aliases)
+
+
+def build_index(records: Sequence[dict[str, Any]], aliases: Mapping[str, Sequence[str]]) -> ProcedureIndex:
+    """The search index over stored records, each procedure's aliases added to its keywords."""
+    procedures = []
+    for data in records:
+        procedure = Procedure.from_dict(data)
+        extra = aliases.get(procedure.code)
+        if extra:
+            procedure = replace(procedure, keywords=(*procedure.keywords, *extra))
+        procedures.append(procedure)
+    return ProcedureIndex(procedures)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The tables: procedures, conversation state, the outbox, dossiers, and people with their directives."""
+"""The tables: procedures with their aliases, unanswered questions, conversation state, the outbox, dossiers,
+and people with their directives."""
 
 from __future__ import annotations
 
@@ -73,10 +74,54 @@ class ConversationState(Base):
     flow_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     flow_ttl_seconds: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    choices_question: Mapped[str | None] = mapped_column(String(300))
+    """The folded search question the choices were shown for, until the next message settles it
+    (a pick, or else it is counted as unanswered)."""
 
 
 # Auto-increment ids: BIGINT on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+QUESTION_MAX = 300
+"""Characters kept of an unanswered question or an alias phrase."""
+
+
+class ProcedureAlias(Base):
+    """A phrase staff attached to a procedure; the search index adds it to the procedure's keywords.
+
+    Kept apart from ``procedures`` so a re-import, which rewrites the records, never drops one.
+    """
+
+    __tablename__ = "procedure_aliases"
+    # Ids are never reused (SQLite would reuse the highest after a delete): the audit log names them, and
+    # the knowledge fingerprint must change when one alias is removed and another added.
+    __table_args__ = (UniqueConstraint("procedure_code", "folded"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    procedure_code: Mapped[str] = mapped_column(String(64), ForeignKey("procedures.code"), index=True)
+    phrase: Mapped[str] = mapped_column(String(QUESTION_MAX))
+    folded: Mapped[str] = mapped_column(String(QUESTION_MAX))
+    """The phrase folded: one procedure cannot have the same alias twice, with or without accents."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(96))
+
+
+class UnansweredQuestion(Base):
+    """A question the bot could not answer: folded text and counts only, never who asked or where.
+
+    ``kind`` says how it went unanswered: ``none`` (nothing matched) or ``choices`` (choices were shown
+    and the next message did not pick one). One row per text and kind, counted up.
+    """
+
+    __tablename__ = "unanswered_questions"
+    __table_args__ = (UniqueConstraint("text", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(String(QUESTION_MAX))
+    kind: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class OutboxMessage(Base):
