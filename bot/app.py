@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import time
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,8 +20,9 @@ from bot.services.conversations import ConversationMemory
 from bot.services.directives import DirectiveService
 from bot.services.dossiers import DossierService
 from bot.services.people import PeopleService
-from bot.services.procedures import ProcedureService, load_index
+from bot.services.procedures import ProcedureService
 from bot.services.subscriptions import SubscriptionService
+from bot.services.unanswered import UnansweredService
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import check_schema
 from bot.storage.sqlite_direct import SqliteDirect
@@ -91,13 +93,14 @@ async def build_core(
         sessions = session_factory(engine)
         memory = ConversationMemory(sessions, direct=direct)
         purged = await memory.purge_expired()
-        procedures = ProcedureService(await load_index(sessions))
+        procedures = await ProcedureService.load(sessions)
         log.info("knowledge base: %d procedures; %d expired conversations purged", procedures.count, purged)
         if not config.dossiers.hash_key:
             # Fine for development; in production phone hashes made without a key are easy to reverse.
             log.warning("dossiers.hash_key is empty: set it (or MOTCUA_DOSSIER_HASH_KEY) before real data")
         dossiers, subscriptions = build_dossiers(config, sessions)
         people, directives = build_directives(config, sessions)
+        unanswered = UnansweredService(sessions)
         services = Services(
             config=config,
             procedures=procedures,
@@ -106,8 +109,16 @@ async def build_core(
             subscriptions=subscriptions,
             people=people,
             directives=directives,
+            unanswered=unanswered,
         )
-        dispatcher = Dispatcher(router, services, memory, fallback, flows=memory)
+        dispatcher = Dispatcher(
+            router,
+            services,
+            memory,
+            fallback,
+            flows=memory,
+            unpicked=partial(unanswered.record, kind="choices"),
+        )
         yield Core(config=config, services=services, dispatcher=dispatcher, engine=engine, sessions=sessions)
     finally:
         if direct is not None:

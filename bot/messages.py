@@ -66,3 +66,6 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = field(default=())
     image: bytes | None = None
+    question: str = ""
+    """With search choices: the folded question they answer, never sent. The dispatcher remembers it
+    with the buttons, so a list the next message does not pick from is counted as unanswered."""

@@ -6,6 +6,10 @@ first, so any command (``/huy`` included) is a way out and never an answer to a 
 other text, when the bot is addressed and the chat has an unexpired flow, goes to that flow's
 handler; everything else goes to the free-text handler. An expired flow is simply absent, so the
 message is routed as if there never was one.
+
+Search choices carry their question (:attr:`bot.messages.Reply.question`); the next message the bot
+answers in that chat settles it: a pick of one of the live choices, or else the question is handed to
+the dispatcher's ``unpicked`` hook (which records it as unanswered).
 """
 
 from __future__ import annotations
@@ -64,6 +68,12 @@ class FlowMemory(Protocol):
 @runtime_checkable
 class ConversationStore(ChoiceMemory, FlowMemory, Protocol):
     """Choices and flow in one store that reads both at once and forgets without writing needlessly."""
+
+    async def remember(self, chat_key: str, payloads: list[str], question: str = "") -> None:
+        """Store the payloads shown and the search question they answer (an empty list forgets)."""
+
+    async def settle(self, chat_key: str, question: str) -> bool:
+        """Clear the chat's pending question; True for the one caller that cleared it."""
 
     async def state(self, chat_key: str) -> ChatState:
         """Read the chat's unexpired choices and active flow in one query."""
@@ -189,7 +199,9 @@ class Dispatcher(Generic[Svc]):
         fallback: Callable[[Incoming], list[Reply]],
         *,
         flows: FlowMemory | None = None,
+        unpicked: Callable[[str], Awaitable[object]] | None = None,
     ) -> None:
+        """``unpicked`` receives the question of choices the next message did not pick from."""
         if router.flows and flows is None:
             raise ValueError(f"the router has flows {router.flows} but the dispatcher has no flow store")
         self._router = router
@@ -199,6 +211,7 @@ class Dispatcher(Generic[Svc]):
         self._flows = flows
         # One read per message serves the numbered answer, the flow and the forgetting.
         self._store = memory if isinstance(memory, ConversationStore) and memory is flows else None
+        self._unpicked = unpicked
 
     async def dispatch(self, msg: Incoming) -> list[Reply]:
         """Answer one message; never raises for bad input (handlers' bugs do propagate)."""
@@ -213,19 +226,34 @@ class Dispatcher(Generic[Svc]):
                     raise
                 log.info("chat %s: flow changed under message, answering again", msg.chat.key)
                 state = await self._state(msg)
+        # Silence (e.g. group chatter not meant for the bot) is not the next message: it settles nothing.
+        if replies and state is not None and state.question:
+            await self._settle(msg, state)
         shown = [b.payload for r in replies for b in r.buttons]
-        # Silence (e.g. group chatter not meant for the bot) must not wipe a list someone is answering.
+        # Silence must not wipe a list someone is answering either.
         if replies and (shown or msg.payload is None):
-            if shown or self._store is None:
+            if self._store is None:
                 await self._memory.remember(msg.chat.key, shown)
+            elif shown:
+                question = next((r.question for r in replies if r.buttons and r.question), "")
+                await self._store.remember(msg.chat.key, shown, question)
             else:
                 await self._store.forget(msg.chat.key, known=state)
         return replies
 
     async def _state(self, msg: Incoming) -> ChatState | None:
-        if self._store is None or msg.payload is not None:
+        # A pressed button skips the read unless it may settle a question.
+        if self._store is None or (msg.payload is not None and self._unpicked is None):
             return None
         return await self._store.state(msg.chat.key)
+
+    async def _settle(self, msg: Incoming, state: ChatState) -> None:
+        """The message after choices: a pick of one of them settles the question, else it went unpicked."""
+        assert self._store is not None
+        picked = msg.payload is not None and msg.payload in state.choices
+        settled = await self._store.settle(msg.chat.key, state.question)
+        if settled and not picked and self._unpicked is not None:
+            await self._unpicked(state.question)
 
     async def _answer(self, msg: Incoming, state: ChatState | None) -> list[Reply]:
         if self._flows is not None and msg.payload is None:

@@ -335,15 +335,18 @@ def choice_label(proc: Procedure) -> str:
     return f"{name} ({level})" if level else name
 
 
-def render_choices(procs: Sequence[Procedure]) -> Reply:
-    """The choices answer: a prompt and one button per procedure, opening its card."""
+def render_choices(procs: Sequence[Procedure], *, question: str = "") -> Reply:
+    """The choices answer: a prompt and one button per procedure, opening its card.
+
+    ``question`` (folded) is remembered with the buttons, so a list nobody picks from counts as unanswered.
+    """
     labels = [choice_label(proc) for proc in procs]
     buttons = []
     for proc, label in zip(procs, labels, strict=True):
         if labels.count(label) > 1:
             label = f"{label} · {proc.code}"
         buttons.append(Button(label=label, payload=f"{CHOICE_PREFIX}:{proc.code}"))
-    return Reply(text=texts.CHOICES_PROMPT, buttons=tuple(buttons))
+    return Reply(text=texts.CHOICES_PROMPT, buttons=tuple(buttons), question=question)
 
 
 QUERY_ECHO_MAX = 120

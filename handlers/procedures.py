@@ -9,6 +9,7 @@ from bot import texts
 from bot.messages import Incoming, Reply
 from bot.routing import Router, parse_command
 from bot.services import Services
+from bot.services.unanswered import fold_question
 from handlers.cards import (
     CHOICE_PREFIX,
     QUERY_MAX,
@@ -41,11 +42,14 @@ async def answer(query: str, svc: Services) -> list[Reply]:
         return [Reply(text=texts.ASK_WHAT_TO_SEARCH)]
     result = await svc.procedures.search(query, limit=svc.config.search.max_choices)
     if result.answer == "none" or not result.hits:
+        # Small talk, empty and too-long messages are not questions the catalogue failed to answer.
+        if result.reason == "no_match" and svc.unanswered is not None:
+            await svc.unanswered.record(query, "none")
         return [render_none(result, svc.config.centre)]
     procs = [svc.procedures.get(hit.code) or Procedure(code=hit.code, name=hit.name) for hit in result.hits]
     if result.answer == "confident" or len(procs) == 1:
         return [card_reply(procs[0], svc)]
-    return [render_choices(procs)]
+    return [render_choices(procs, question=fold_question(query))]
 
 
 def _fold(word: str) -> str:

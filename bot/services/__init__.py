@@ -11,6 +11,7 @@ from bot.services.dossiers import DossierService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
 from bot.services.subscriptions import SubscriptionService
+from bot.services.unanswered import UnansweredService
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class Services:
     """Staff, units and groups by platform id; None where a caller does not offer directives."""
     directives: DirectiveService | None = None
     """Directives to staff; set together with ``people``."""
+    unanswered: UnansweredService | None = None
+    """Where questions the search could not answer are counted; None: they are not."""
 
 
 __all__ = [
@@ -40,4 +43,5 @@ __all__ = [
     "Services",
     "StaleFlow",
     "SubscriptionService",
+    "UnansweredService",
 ]

@@ -2,7 +2,8 @@
 
 One row per chat key (``platform:chat_id``) holds two independent things, each with its own expiry:
 
-- the numbered choices last shown (:meth:`ConversationMemory.remember` / ``recall``), last writer wins;
+- the numbered choices last shown (:meth:`ConversationMemory.remember` / ``recall``), last writer wins,
+  with the folded search question they answer until the next message settles it (:meth:`settle`);
 - at most one active multi-step flow (:class:`Flow`): a name, the step waiting for an answer, and a
   little JSON data collected so far.
 
@@ -41,6 +42,7 @@ from sqlalchemy.sql import Executable
 
 from bot.storage import ConversationState, SessionFactory
 from bot.storage.columns import utcnow
+from bot.storage.models import QUESTION_MAX
 from bot.storage.sqlite_direct import SqliteDirect
 
 DEFAULT_CHOICE_TTL = timedelta(minutes=30)
@@ -80,6 +82,8 @@ class ChatState:
     flow: Flow | None
     flow_stored: bool
     """Whether the row holds a flow at all, expired or not (only then has ending it anything to do)."""
+    question: str = ""
+    """The folded search question the choices were shown for, not yet settled (kept when they expire)."""
 
 
 _EMPTY = ChatState(choices=(), flow=None, flow_stored=False)
@@ -92,6 +96,7 @@ _STATE = select(
     ConversationState.flow_expires_at,
     ConversationState.flow_ttl_seconds,
     ConversationState.version,
+    ConversationState.choices_question,
 ).where(ConversationState.chat_key == bindparam("key"))
 
 
@@ -134,13 +139,18 @@ class ConversationMemory:
 
     # Numbered choices
 
-    async def remember(self, chat_key: str, payloads: list[str]) -> None:
-        """Store the payloads shown (an empty list forgets)."""
+    async def remember(self, chat_key: str, payloads: list[str], question: str = "") -> None:
+        """Store the payloads shown and the folded search ``question`` they answer (an empty list forgets)."""
         if not payloads:
             await self.forget(chat_key)
             return
         # One statement, so two messages of a new chat racing to create its row cannot collide.
-        values = {"chat_key": chat_key, "choices": list(payloads), "expires_at": self._clock() + self._ttl}
+        values = {
+            "chat_key": chat_key,
+            "choices": list(payloads),
+            "expires_at": self._clock() + self._ttl,
+            "question": question[:QUESTION_MAX] or None,
+        }
         if self._direct is not None:
             await self._direct.write(partial(_execute, _UPSERT_CHOICES, values))
             return
@@ -165,6 +175,14 @@ class ConversationMemory:
     async def recall(self, chat_key: str) -> list[str]:
         """Return the payloads last shown, or [] if none or expired."""
         return list((await self.state(chat_key)).choices)
+
+    async def settle(self, chat_key: str, question: str) -> bool:
+        """Clear the chat's pending ``question``; True for exactly one caller when messages race."""
+        values = {"key": chat_key, "question": question}
+        if self._direct is not None:
+            return await self._direct.write(partial(_count, _SETTLE, values)) > 0
+        async with self._connect(write=True) as conn:
+            return _rowcount(await conn.execute(_SETTLE, values)) > 0
 
     async def state(self, chat_key: str) -> ChatState:
         """Read the chat's unexpired choices and active flow in one small query."""
@@ -193,7 +211,12 @@ class ConversationMemory:
                 ttl=timedelta(seconds=row.flow_ttl_seconds or self._flow_ttl.total_seconds()),
                 version=row.version,
             )
-        return ChatState(choices=choices, flow=flow, flow_stored=row.flow_name is not None)
+        return ChatState(
+            choices=choices,
+            flow=flow,
+            flow_stored=row.flow_name is not None,
+            question=row.choices_question or "",
+        )
 
     # Flows
 
@@ -332,9 +355,10 @@ class ConversationMemory:
 
 _TABLE = ConversationState.__table__
 _UPSERT_CHOICES = text(
-    "INSERT INTO conversation_state (chat_key, choices, expires_at, version)"
-    " VALUES (:chat_key, :choices, :expires_at, 0)"
-    " ON CONFLICT (chat_key) DO UPDATE SET choices = excluded.choices, expires_at = excluded.expires_at"
+    "INSERT INTO conversation_state (chat_key, choices, expires_at, version, choices_question)"
+    " VALUES (:chat_key, :choices, :expires_at, 0, :question)"
+    " ON CONFLICT (chat_key) DO UPDATE SET choices = excluded.choices, expires_at = excluded.expires_at,"
+    " choices_question = excluded.choices_question"
 ).bindparams(
     bindparam("choices", type_=_TABLE.c.choices.type),
     bindparam("expires_at", type_=_TABLE.c.expires_at.type),
@@ -349,7 +373,16 @@ running it, once per message that shows choices.
 _FORGET_CHOICES = (
     update(ConversationState)
     .where(ConversationState.chat_key == bindparam("key"), ConversationState.expires_at > bindparam("now"))
-    .values(choices=[], expires_at=bindparam("now"))
+    .values(choices=[], expires_at=bindparam("now"), choices_question=None)
+)
+
+_SETTLE = (
+    update(ConversationState)
+    .where(
+        ConversationState.chat_key == bindparam("key"),
+        ConversationState.choices_question == bindparam("question"),
+    )
+    .values(choices_question=None)
 )
 
 
@@ -359,6 +392,10 @@ def _read_state(chat_key: str, conn: Connection) -> Row[Any] | None:
 
 def _execute(statement: Executable, values: dict[str, Any], conn: Connection) -> None:
     conn.execute(statement, values)
+
+
+def _count(statement: Executable, values: dict[str, Any], conn: Connection) -> int:
+    return _rowcount(conn.execute(statement, values))
 
 
 def _rowcount(result: object) -> int:

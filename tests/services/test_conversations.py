@@ -112,3 +112,27 @@ async def test_concurrent_first_choices_for_one_chat_do_not_collide(
         chat = f"telegram:{round_}"
         await asyncio.gather(*(memory.remember(chat, [f"p:{i}"]) for i in range(20)))
         assert len(await memory.recall(chat)) == 1
+
+
+async def test_the_question_of_shown_choices_is_settled_once(
+    direct: SqliteDirect | None, sessions: SessionFactory
+) -> None:
+    clock = Clock()
+    memory = ConversationMemory(sessions, ttl=timedelta(minutes=30), clock=clock, direct=direct)
+    await memory.remember("c", ["p:1", "p:2"], "cap giay phep xay dung")
+    state = await memory.state("c")
+    assert (state.choices, state.question) == (("p:1", "p:2"), "cap giay phep xay dung")
+    # Expired choices keep their question until the next message settles it.
+    clock.now += timedelta(minutes=31)
+    assert (await memory.state("c")).question == "cap giay phep xay dung"
+    assert not await memory.settle("c", "another question")
+    results = await asyncio.gather(*(memory.settle("c", "cap giay phep xay dung") for _ in range(5)))
+    assert sorted(results) == [False] * 4 + [True]
+    assert (await memory.state("c")).question == ""
+    # New choices without a question, and forgetting, leave none behind.
+    await memory.remember("c", ["p:3"], "lam cccd")
+    await memory.remember("c", ["aud:all"])
+    assert (await memory.state("c")).question == ""
+    await memory.remember("c", ["p:3"], "lam cccd")
+    await memory.forget("c")
+    assert (await memory.state("c")).question == ""
