@@ -37,6 +37,8 @@ class Scores:
     misses: tuple[str, ...] = ()
     answered_out_of_scope: tuple[str, ...] = ()
     by_kind: dict[str, float] = field(default_factory=dict)
+    false_abstention: float = 0.0
+    """Share of in-scope questions answered with nothing."""
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -56,7 +58,7 @@ def load_cases(path: Path) -> list[Case]:
 
 def evaluate(rank: Callable[[str], Sequence[str]], cases: Iterable[Case]) -> Scores:
     """Score a ranking function that returns the codes it offers, best first (empty: it abstains)."""
-    first = top3 = abstained = in_scope = out_of_scope = 0
+    first = top3 = abstained = in_scope = out_of_scope = silent = 0
     misses: list[str] = []
     answered: list[str] = []
     kind_total: Counter[str] = Counter()
@@ -73,6 +75,7 @@ def evaluate(rank: Callable[[str], Sequence[str]], cases: Iterable[Case]) -> Sco
                 answered.append(case.query)
             continue
         in_scope += 1
+        silent += not codes
         if codes and codes[0] in case.expected:
             first += 1
             kind_hits[case.kind] += 1
@@ -89,6 +92,7 @@ def evaluate(rank: Callable[[str], Sequence[str]], cases: Iterable[Case]) -> Sco
         misses=tuple(misses),
         answered_out_of_scope=tuple(answered),
         by_kind={k: kind_hits[k] / n for k, n in kind_total.items()},
+        false_abstention=silent / in_scope if in_scope else 0.0,
     )
 
 

@@ -26,8 +26,10 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from knowledge.aliases import Aliases, Marked, Phrase, Word, load_aliases, words_of
+from knowledge.fields import FIELDS, RecordIndex
 from knowledge.model import Procedure
 from knowledge.normalize import canonical, fold, syllables
+from knowledge.ranker import CANDIDATE_FEATURES, QUESTION_FEATURES, Ranker, load_ranker
 from knowledge.results import Hit, SearchResult
 
 MAX_QUERY_CHARS = 2000
@@ -37,36 +39,21 @@ MAX_CONCEPTS = 20
 """Longer questions keep their first notions only: the time per question stays bounded."""
 CANDIDATES = 60
 
-# When to answer at all. The best procedure must explain the question (coverage) or the question must
-# explain the procedure's name (head coverage), or both in good part. Out-of-scope questions match a few
-# words of long names by accident and fail all three.
-_ACCEPT_HEAD = 0.64
-_ACCEPT_HEAD_MIN_COVERAGE = 0.25
-_ACCEPT_COVERAGE = 0.78
-_ACCEPT_BOTH = (0.55, 0.35)
-_CONFIDENT_GAP = 0.05
-_CHOICE_WINDOW = 0.10
+RECORD_CANDIDATES = 50
+"""The best procedures by their whole record join the name stage's candidates ..."""
+FIELD_CANDIDATES = 12
+"""... and so do the best few of each field."""
 
-_W_COVERAGE = 0.62
-_W_NAME = 0.22
-_W_FUZZ = 0.10
-_W_ACCENT = 0.03
-_SPECIAL_PENALTY = 0.08
-_COMMUNE_BONUS = 0.05
-_CITIZEN_BONUS = 0.03
 _WEAK_FIELD = 0.5
 _BIGRAM_CONCEPT_WEIGHT = 0.6
 _ACCENT_MISMATCH = 0.75
 _SOFT_STOP_WEIGHT = 0.3
 _NUMBER_WEIGHT = 0.3
-# A question that names a paper but no action ("giấy phép lái xe") only orders the later steps after the
-# first issue, close enough that the resident is offered the choice.
+# A question that names a paper but no action ("giấy phép lái xe") does not say whether it wants the first
+# issue or a later step, so a later step's special-case mark only counts for part.
 _NEUTRAL_SHARE = 0.3
-_FIRST_ISSUE_BONUS = 0.02
 _LEAD_SYLLABLES = 4
-_BEST_SCORE = (
-    _W_COVERAGE + _W_NAME + _W_FUZZ + _W_ACCENT + _COMMUNE_BONUS + _CITIZEN_BONUS + _FIRST_ISSUE_BONUS
-)
+_BODY_AT = CANDIDATE_FEATURES.index(f"bm25_{FIELDS[0]}")
 _CANDIDATE_MAX_DF = 600
 _PARENTHESES = re.compile(r"\([^)]*\)?")
 _T = TypeVar("_T", bound=np.generic)
@@ -89,8 +76,13 @@ class _Doc:
     head_total: float
     text: str
     specials: tuple[Phrase, ...]
+    steps: frozenset[Phrase]
+    """Every later step its name speaks of, anywhere in the name."""
     first_issue: bool
-    level_bonus: float
+    first_issue_named: bool
+    commune: float
+    province: float
+    citizen: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +103,23 @@ class _Query:
     asks_action: bool
     text: str
     accents: frozenset[str]
+    folded: str
+    """The whole question folded, for exact matches of a procedure's keywords (aliases)."""
+    unknown_share: float
+    """Share of the question's syllables that no procedure and no table knows, even after repair."""
+    plain: tuple[str, ...]
+    """The question's own syllables (abbreviations expanded), for the plain BM25 features."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The procedures worth ranking for one question, one row of features each (CANDIDATE_FEATURES)."""
+
+    codes: tuple[str, ...]
+    features: npt.NDArray[np.float64]
+    unknown_share: float
+    concepts: int
+    rows: tuple[int, ...] = ()
 
 
 def _frozen(array: npt.NDArray[_T]) -> npt.NDArray[_T]:
@@ -159,34 +168,24 @@ def _occurrences(keys: Sequence[str], phrases: Sequence[Marked]) -> list[tuple[M
     return found
 
 
-def _level_bonus(level: str) -> float:
-    """Residents are served at the commune first, then the province; ministries are rarely their door."""
+def _levels(level: str) -> tuple[float, float]:
+    """Whether a procedure is done at the commune, and at the province (residents' usual doors)."""
     folded = fold(level)
-    if "xa" in folded:
-        return _COMMUNE_BONUS
-    if "tinh" in folded:
-        return _COMMUNE_BONUS / 2
-    return 0.0
+    return float("xa" in folded), float("tinh" in folded)
 
 
-def _audience_bonus(audience: str) -> float:
-    return _CITIZEN_BONUS if "cong dan viet nam" in fold(audience) else 0.0
-
-
-def _answers(coverage: float, head: float) -> bool:
-    """Whether the best candidate is good enough to offer at all."""
-    return (
-        (head >= _ACCEPT_HEAD and coverage >= _ACCEPT_HEAD_MIN_COVERAGE)
-        or coverage >= _ACCEPT_COVERAGE
-        or (coverage >= _ACCEPT_BOTH[0] and head >= _ACCEPT_BOTH[1])
-    )
+def _keyword_key(text: str) -> str:
+    return " ".join(canonical(s) for s in syllables(text))
 
 
 class ProcedureIndex:
     """An in-memory search index over procedures; immutable after construction, safe across threads."""
 
-    def __init__(self, procedures: Iterable[Procedure], aliases: Aliases | None = None) -> None:
+    def __init__(
+        self, procedures: Iterable[Procedure], aliases: Aliases | None = None, ranker: Ranker | None = None
+    ) -> None:
         self._aliases = aliases if aliases is not None else load_aliases()
+        self._ranker = ranker if ranker is not None else load_ranker()
         by_code = {p.code: p for p in procedures}
         self._procedures: Mapping[str, Procedure] = MappingProxyType(by_code)
         memo: dict[str, tuple[Word, ...]] = {}
@@ -216,6 +215,15 @@ class ProcedureIndex:
         self._known = self._catalogue_words | self._aliases.vocabulary()
         self._vocabulary = tuple(sorted(self._known))
         self._later = frozenset(m.folded for m in self._aliases.later_steps)
+        procedures_in_order = list(by_code.values())
+        self._record = RecordIndex(procedures_in_order, self._aliases.expand_abbreviations)
+        exact: defaultdict[str, set[int]] = defaultdict(set)
+        for i, procedure in enumerate(procedures_in_order):
+            for keyword in procedure.keywords:
+                exact[_keyword_key(keyword)].add(i)
+        self._keyword_exact: Mapping[str, frozenset[int]] = MappingProxyType(
+            {k: frozenset(v) for k, v in exact.items() if k}
+        )
 
     def _make_doc(self, procedure: Procedure, memo: dict[str, tuple[Word, ...]]) -> _Doc:
         typed = self._aliases.expand_words(words_of(procedure.name, memo))
@@ -262,10 +270,12 @@ class ProcedureIndex:
             head_total=0.0,
             text=" ".join(core),
             specials=tuple(sorted(specials)),
+            steps=frozenset(p.folded for p, _ in _occurrences(keys, self._aliases.later_steps)),
             first_issue=first_issue or not later,
-            level_bonus=_level_bonus(procedure.level)
-            + _audience_bonus(procedure.audience)
-            + (_FIRST_ISSUE_BONUS if first_issue else 0.0),
+            first_issue_named=first_issue,
+            commune=_levels(procedure.level)[0],
+            province=_levels(procedure.level)[1],
+            citizen=float("cong dan viet nam" in fold(procedure.audience)),
         )
 
     def _with_head_idf(self, doc: _Doc) -> _Doc:
@@ -286,26 +296,31 @@ class ProcedureIndex:
         """Rank procedures for a free-text question: confident, choices, or none with a reason."""
         if len(query) > MAX_QUERY_CHARS:
             return SearchResult(query=query, answer="none", reason="too_long")
-        analysed = self._analyse(query)
-        if isinstance(analysed, str):
-            return SearchResult(query=query, answer="none", reason=analysed)
-        scored = self._rank(analysed, max(limit, 2))
-        if not scored:
+        found = self.candidates(query)
+        if isinstance(found, str):
+            return SearchResult(query=query, answer="none", reason=found)
+        if not found.codes:
             return SearchResult(query=query, answer="none", reason="no_match")
-        if not _answers(scored[0][1], scored[0][2]):
+        scores = self._ranker.rank.apply(found.features)
+        order = sorted(range(len(found.codes)), key=lambda r: (-scores[r], found.codes[r]))
+        decision = self._ranker.decision
+        question = question_features(found, scores, order)
+        probability = self._ranker.probability(question)
+        if probability < decision.answer_at:
             return SearchResult(query=query, answer="none", reason="no_match")
-        best_score = scored[0][0]
-        hits = [self._hit(i, s) for s, _, _, i in scored[: max(limit, 1)]]
-        if len(scored) == 1 or best_score - scored[1][0] >= _CONFIDENT_GAP or limit <= 1:
+        best = float(scores[order[0]])
+        certainty = self._ranker.certainty(question)
+        hits = [self._hit(found.rows[r], certainty) for r in order[: max(limit, 1)]]
+        if limit <= 1 or len(order) == 1 or certainty >= decision.confident_at:
             return SearchResult(query=query, answer="confident", hits=(hits[0],))
-        close = tuple(h for r, h in zip(scored, hits, strict=False) if r[0] >= best_score - _CHOICE_WINDOW)
-        return SearchResult(query=query, answer="choices", hits=close)
-
-    def _hit(self, i: int, score: float) -> Hit:
-        doc = self._docs[i]
-        return Hit(
-            code=doc.code, name=doc.name, score=round(max(0.0, min(score / _BEST_SCORE, 1.0)) * 100, 1)
+        close = tuple(
+            h for r, h in zip(order, hits, strict=False) if scores[r] >= best - decision.choice_window
         )
+        return SearchResult(query=query, answer="choices", hits=close if len(close) > 1 else tuple(hits[:2]))
+
+    def _hit(self, i: int, probability: float) -> Hit:
+        doc = self._docs[i]
+        return Hit(code=doc.code, name=doc.name, score=round(probability * 100, 1))
 
     # Question analysis -------------------------------------------------------------------------------
 
@@ -379,7 +394,10 @@ class ProcedureIndex:
             for i in range(len(typed))
         )
         text = " ".join(" ".join(c.alternatives[0]) for c in concepts if not c.phrase_only)
-        return _Query(tuple(concepts), tokens, sequences, asks_action, text, accents)
+        unknown = sum(1 for w in repaired if w.folded not in self._known) / max(len(repaired), 1)
+        folded = " ".join(w.folded for w in words)
+        own = tuple(self._aliases.expand_abbreviations(w.folded for w in words[:MAX_QUERY_SYLLABLES]))
+        return _Query(tuple(concepts), tokens, sequences, asks_action, text, accents, folded, unknown, own)
 
     def _repair(self, word: str) -> list[str]:
         """Fix a syllable the catalogue does not know: split run-together syllables, else nearest spelling."""
@@ -417,54 +435,78 @@ class ProcedureIndex:
     def _idf_of(self, token: str) -> float:
         return self._idf.get(token, self._unseen_idf)
 
-    def _rank(self, query: _Query, keep: int) -> list[tuple[float, float, float, int]]:
-        """Score the candidates; only the best ``keep`` are sure to be there, in their exact order."""
+    def candidates(self, query: str) -> Candidates | str:
+        """The candidates of a question with their features, or why there are none (for fitting too)."""
+        analysed = self._analyse(query)
+        if isinstance(analysed, str):
+            return analysed
+        return self._features(analysed)
+
+    def _features(self, query: _Query) -> Candidates:
+        """Gather candidates from the name stage and the whole-record stage and measure each of them."""
         importance = [c.weight * self._importance(c) for c in query.concepts]
-        candidates = self._candidates(query, importance)
-        if not candidates:
-            return []
+        named = self._candidates(query, importance)
+        record = self._record.scores(
+            [
+                (w, c.alternatives)
+                for c, w in zip(query.concepts, importance, strict=True)
+                if not c.phrase_only
+            ]
+        )
+        plain = self._record.plain(query.plain)
+        body = record.sum(axis=0) + plain.sum(axis=0)
+        body_order = np.argsort(-body, kind="stable")
+        # Each field brings its own best few, so a question that only a record's result or documents
+        # explain still reaches the ranking; then the best of all fields together.
+        picked: list[int] = [*named]
+        for row in (*record, *plain):
+            best = np.argsort(-row, kind="stable")[:FIELD_CANDIDATES]
+            picked.extend(int(i) for i in best[row[best] > 0])
+        picked.extend(int(i) for i in body_order[:RECORD_CANDIDATES] if body[i] > 0)
+        order = list(dict.fromkeys(picked))
+        if not order:
+            return Candidates((), np.zeros((0, len(CANDIDATE_FEATURES))), query.unknown_share, 0)
+        rows = np.array(order, dtype=np.intp)
         total = sum(importance) or 1.0
-        rows = np.array(candidates, dtype=np.intp)
         covered = np.zeros(len(rows))
         for concept, weight in zip(query.concepts, importance, strict=True):
             covered += weight * self._concept_matches(concept)[rows]
+        name_rank = {i: r for r, i in enumerate(named)}
+        body_rank = np.empty(len(self._docs), dtype=np.intp)
+        body_rank[body_order] = np.arange(len(self._docs))
+        exact = self._keyword_exact.get(query.folded, frozenset())
         mentioned: dict[Phrase, bool] = {}
-        partial: list[tuple[float, float, float, float, float, float, int]] = []
-        for i, concept_sum in zip(candidates, covered.tolist(), strict=True):
+        asked = [p for p in self._later if _memo(mentioned, p, query.sequences)]
+        features = np.zeros((len(rows), len(CANDIDATE_FEATURES)))
+        for r, (i, concept_sum) in enumerate(zip(order, covered.tolist(), strict=True)):
             doc = self._docs[i]
-            coverage = concept_sum / total
-            head = _head_coverage(doc, query.tokens)
             unasked = sum(
                 1 if query.asks_action or p not in self._later else _NEUTRAL_SHARE
                 for p in doc.specials
                 if not _memo(mentioned, p, query.sequences)
             )
-            named = _W_COVERAGE * coverage + _W_NAME * head
             accents = len(query.accents & doc.accents) / len(query.accents) if query.accents else 0.0
-            accent = _W_ACCENT * accents
-            penalty = _SPECIAL_PENALTY * min(unasked, 2.0)
-            bound = named + accent + doc.level_bonus - penalty
-            partial.append((bound, named, accent, penalty, coverage, head, i))
-        # The fuzzy similarity, the dearest term, adds between 0 and _W_FUZZ: a candidate short of the
-        # keep-th best score by more than that without it cannot be among the best ``keep``.
-        floor = sorted((p[0] for p in partial), reverse=True)[min(keep, len(partial)) - 1] - _W_FUZZ - 1e-9
-        ranked = [
-            (
-                # Summed in a fixed order, so equal scores stay equal and ties go by code.
-                named
-                + _W_FUZZ * fuzz.token_set_ratio(query.text, self._docs[i].text) / 100.0
-                + accent
-                + self._docs[i].level_bonus
-                - penalty,
-                coverage,
-                head,
-                i,
+            features[r, :_BODY_AT] = (
+                concept_sum / total,
+                _head_coverage(doc, query.tokens),
+                fuzz.token_set_ratio(query.text, doc.text) / 100.0,
+                accents,
+                doc.commune,
+                doc.province,
+                doc.citizen,
+                float(doc.first_issue_named),
+                min(unasked, 2.0),
             )
-            for bound, named, accent, penalty, coverage, head, i in partial
-            if bound >= floor
-        ]
-        ranked.sort(key=lambda r: (-r[0], self._docs[r[3]].code))
-        return ranked
+            features[r, _BODY_AT : _BODY_AT + len(FIELDS)] = record[:, i]
+            features[r, _BODY_AT + len(FIELDS) : _BODY_AT + 2 * len(FIELDS)] = plain[:, i]
+            features[r, _BODY_AT + 2 * len(FIELDS) :] = (
+                1.0 / (1.0 + name_rank.get(i, CANDIDATES)),
+                1.0 / (1.0 + float(body_rank[i])),
+                float(i in exact),
+                sum(p not in doc.steps for p in asked) / len(asked) if asked else 0.0,
+            )
+        codes = tuple(self._docs[i].code for i in order)
+        return Candidates(codes, features, query.unknown_share, len(query.concepts), tuple(order))
 
     def _candidates(self, query: _Query, importance: list[float]) -> list[int]:
         """The procedures worth re-ranking, best first; of equal scores, the one the question reached first.
@@ -553,3 +595,25 @@ class ProcedureIndex:
     def _mentioned(special: Phrase, sequences: tuple[Phrase, ...]) -> bool:
         n = len(special)
         return any(tuple(seq[i : i + n]) == special for seq in sequences for i in range(len(seq) - n + 1))
+
+
+def question_features(
+    found: Candidates, scores: npt.NDArray[np.float64], order: Sequence[int]
+) -> npt.NDArray[np.float64]:
+    """The features of QUESTION_FEATURES for a question whose candidates are ranked in ``order``."""
+    first = order[0]
+    row = found.features[first]
+    body_at = CANDIDATE_FEATURES.index(f"bm25_{FIELDS[1]}")
+    return np.array(
+        [
+            scores[first],
+            scores[first] - scores[order[1]] if len(order) > 1 else 5.0,
+            row[CANDIDATE_FEATURES.index("coverage")],
+            row[CANDIDATE_FEATURES.index("head")],
+            float(row[body_at : body_at + len(FIELDS) - 1].max()),
+            row[CANDIDATE_FEATURES.index("keyword_exact")],
+            found.unknown_share,
+            math.log1p(found.concepts),
+        ][: len(QUESTION_FEATURES)],
+        dtype=np.float64,
+    )

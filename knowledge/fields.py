@@ -1,0 +1,151 @@
+"""Whole-record retrieval: a BM25 index per field of the procedure record (name, aliases, audience, ...).
+
+Residents describe their situation ("bố mất, sổ đỏ đứng tên bố"), and those words live in the record's
+body (who it is for, its conditions, result and documents), not in its name. Each field gets its own
+inverted index with its own IDF and length normalisation, so a word common in document lists ("bản sao")
+weighs little there while still counting in a name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+import numpy.typing as npt
+
+from knowledge.model import Procedure
+from knowledge.normalize import canonical, syllables
+
+FIELDS = ("name", "keywords", "field", "audience", "result", "documents", "conditions")
+"""The record's fields, each indexed on its own; the order is the order of their features."""
+
+_K1 = 1.2
+_B = 0.75
+# Document lists and conditions can run to tens of thousands of characters; the start says what they are
+# about, and the rest would only add noise and index time.
+_FIELD_CHARS = 3000
+
+
+def field_texts(procedure: Procedure) -> tuple[str, ...]:
+    """The text of each field in :data:`FIELDS` order, capped in length."""
+    texts = (
+        procedure.name,
+        " . ".join(procedure.keywords),
+        procedure.field,
+        procedure.audience,
+        procedure.result,
+        " . ".join(d.name for d in procedure.documents),
+        procedure.conditions,
+    )
+    return tuple(t[:_FIELD_CHARS] for t in texts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Postings:
+    ids: npt.NDArray[np.intp]
+    weights: npt.NDArray[np.float64]
+    """BM25 term weight of the token in each document, already saturated and length-normalised."""
+
+
+class FieldIndex:
+    """BM25 postings of one field; scores are shares of the most a question's words can earn there."""
+
+    def __init__(self, docs: Sequence[Sequence[str]]) -> None:
+        self._n = len(docs)
+        lengths = np.array([len(d) for d in docs], dtype=np.float64)
+        average = float(lengths.mean()) if self._n and lengths.sum() else 1.0
+        df: Counter[str] = Counter()
+        rows: dict[str, list[tuple[int, int]]] = {}
+        for i, tokens in enumerate(docs):
+            counts = Counter(tokens)
+            df.update(counts.keys())
+            for token, tf in counts.items():
+                rows.setdefault(token, []).append((i, tf))
+        n = max(self._n, 1)
+        self._idf: Mapping[str, float] = MappingProxyType(
+            {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        )
+        self._unseen = math.log(1.0 + (n + 0.5) / 0.5)
+        postings: dict[str, _Postings] = {}
+        for token, pairs in rows.items():
+            ids = np.fromiter((i for i, _ in pairs), dtype=np.intp, count=len(pairs))
+            freq = np.fromiter((f for _, f in pairs), dtype=np.float64, count=len(pairs))
+            norm = _K1 * (1.0 - _B + _B * lengths[ids] / average)
+            weights = self._idf[token] * freq * (_K1 + 1.0) / (freq + norm)
+            ids.flags.writeable = False
+            weights.flags.writeable = False
+            postings[token] = _Postings(ids, weights)
+        self._postings: Mapping[str, _Postings] = MappingProxyType(postings)
+
+    @property
+    def size(self) -> int:
+        """How many documents the field has."""
+        return self._n
+
+    def idf(self, token: str) -> float:
+        """The token's IDF in this field (the highest for a token the field never has)."""
+        return self._idf.get(token, self._unseen)
+
+    def phrase(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Each document's BM25 for these tokens, as a share of their summed IDF (about 1 at best)."""
+        got = np.zeros(self._n)
+        total = 0.0
+        for token in tokens:
+            total += self.idf(token)
+            found = self._postings.get(token)
+            if found is not None:
+                got[found.ids] += found.weights
+        return got / total if total else got
+
+
+class RecordIndex:
+    """One :class:`FieldIndex` per field of every procedure, in the order of the procedures given."""
+
+    def __init__(self, procedures: Sequence[Procedure], expand: Callable[[list[str]], list[str]]) -> None:
+        memo: dict[str, str] = {}
+
+        def tokens(text: str) -> list[str]:
+            out = []
+            for s in syllables(text):
+                c = memo.get(s)
+                if c is None:
+                    c = memo[s] = canonical(s)
+                out.append(c)
+            return expand(out)
+
+        per_field: list[list[list[str]]] = [[] for _ in FIELDS]
+        for procedure in procedures:
+            for column, text in zip(per_field, field_texts(procedure), strict=True):
+                column.append(tokens(text))
+        self.fields = tuple(FieldIndex(column) for column in per_field)
+
+    def scores(self, concepts: Sequence[tuple[float, Sequence[Sequence[str]]]]) -> npt.NDArray[np.float64]:
+        """Per field and document, the importance-weighted share of concepts found (fields x documents).
+
+        A concept is (importance, alternatives); it counts by its best alternative, as in the name stage.
+        """
+        total = sum(weight for weight, _ in concepts) or 1.0
+        out = np.zeros((len(self.fields), self.fields[0].size if self.fields else 0))
+        for f, index in enumerate(self.fields):
+            row = out[f]
+            for weight, alternatives in concepts:
+                best: npt.NDArray[np.float64] | None = None
+                for alternative in alternatives:
+                    share = index.phrase(alternative)
+                    best = share if best is None else np.maximum(best, share, out=best)
+                if best is not None:
+                    row += weight * np.minimum(best, 1.0)
+        out /= total
+        return out
+
+    def plain(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Per field and document, plain BM25 of the question's own syllables, as a share (fields x docs).
+
+        No stop words, no synonyms: the question as typed, which the analysed concepts can lose.
+        """
+        unique = list(dict.fromkeys(tokens))
+        return np.vstack([index.phrase(unique) for index in self.fields])
