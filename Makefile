@@ -9,7 +9,7 @@ DEMO_CONFIG ?= var/demo.toml
 # Only for the made-up demo dossiers; a real deployment sets its own secret key.
 DEMO_HASH_KEY ?= $(or $(MOTCUA_DOSSIER_HASH_KEY),demo-only-not-a-secret)
 
-.PHONY: install postgres demo test lint typecheck unit bench clean
+.PHONY: install postgres demo test lint typecheck unit bench fit-search clean
 
 install: $(STAMP)
 
@@ -57,6 +57,11 @@ bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/dossiers.py
+
+# Refit the search's weights and thresholds on tests/data (writes knowledge/ranker.json).
+fit-search: install
+	$(BIN)/python -m pip install --quiet -e ".[dev,fit]"
+	$(BIN)/python bench/fit_search.py --source $(KNOWLEDGE_SOURCE)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
