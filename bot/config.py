@@ -89,9 +89,11 @@ class ZaloConfig:
 
 @dataclass(frozen=True, slots=True)
 class SearchConfig:
-    """Procedure search tuning."""
+    """Procedure search tuning, and how often a running bot looks for a changed knowledge base."""
 
     max_choices: int = 5
+    reload_seconds: float = 30.0
+    """Seconds between checks for a re-import or changed aliases; the index is rebuilt when they changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +208,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "directives": DirectivesConfig,
 }
 _TOP_LEVEL = {"timezone": str, "log_level": str}
+RELOAD_SECONDS_MAX = 3600
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -269,6 +272,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("http.port: phải trong khoảng 1-65535")
     if not 1 <= config.search.max_choices <= 10:
         raise ConfigError("search.max_choices: phải trong khoảng 1-10")
+    if not 0 < config.search.reload_seconds <= RELOAD_SECONDS_MAX:
+        raise ConfigError(f"search.reload_seconds: phải lớn hơn 0 và không quá {RELOAD_SECONDS_MAX} giây")
     if not config.database.url:
         raise ConfigError("database.url: không được để trống")
     _validate_dossiers(config.dossiers)

@@ -34,6 +34,7 @@ from bot.services.people import recipient_changed
 from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
 from jobs.dossier_pull import DossierPuller, applier
+from jobs.knowledge import knowledge_jobs
 from jobs.outbox import OutboxWorker
 from jobs.scheduler import IntervalJob, add_interval_job, create_scheduler
 
@@ -246,7 +247,9 @@ async def run_channels(
         log.warning("no channel configured; nothing to serve")
     started: list[Channel] = []
     feeds = DossierFeeds(core)
-    background = Background(core, [*jobs, *feeds.jobs]) if outbox else None
+    services = core.services
+    learning = knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
+    background = Background(core, [*jobs, *feeds.jobs, *learning]) if outbox else None
     background_started = False
     if core.config.dossiers.api_token and core.services.dossiers is not None:
         server = server or HttpServer(config.http.host, config.http.port)

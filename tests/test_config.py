@@ -64,6 +64,9 @@ def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
         ("[database]\necho = 'yes'\n", "database.echo"),
         ("[database]\nurl = ''\n", "database.url"),
         ("[search]\nmax_choices = 0\n", "search.max_choices"),
+        ("[search]\nreload_seconds = 0\n", "search.reload_seconds"),
+        ("[search]\nreload_seconds = 3601\n", "search.reload_seconds"),
+        ("[search]\nreload_seconds = '30'\n", "search.reload_seconds"),
         ("[telegram]\nmode = 'push'\n", "telegram.mode"),
         ("[telegram]\ntoken = 't'\nmode = 'webhook'\n", "telegram.webhook_url"),
         (
@@ -142,3 +145,8 @@ def test_values_from_the_environment_are_validated_too(tmp_path: Path) -> None:
     assert not load(path, env={}).telegram.enabled
     with pytest.raises(ConfigError, match=r"^telegram\.webhook_url"):
         load(path, env={"MOTCUA_TELEGRAM_TOKEN": "123:abc"})
+
+
+def test_the_reload_interval_takes_fractions_of_a_second(tmp_path: Path) -> None:
+    assert load(_write(tmp_path, "[search]\nreload_seconds = 0.25\n"), env={}).search.reload_seconds == 0.25
+    assert Config().search.reload_seconds == 30.0
