@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot import cli_audit, cli_directive, cli_dossier, cli_people
+from bot import cli_audit, cli_directive, cli_dossier, cli_kb, cli_people
 from bot import config as config_module
 from bot.config import Config, ConfigError
 from bot.markup import to_plain
@@ -167,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("code", metavar="CODE")
     show.set_defaults(handler=cmd_kb_show)
     kb.add_parser("stats", help="what the knowledge base holds").set_defaults(handler=cmd_kb_stats)
+    cli_kb.register(kb)
 
     cli_dossier.register(sub)
     cli_people.register(sub)
