@@ -218,8 +218,28 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
     )
 
 
+def merge_tables(tables: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Merge parsed vocabulary files: tables of phrases and synonyms add up, the first abbreviation wins."""
+    merged: dict[str, Any] = {"abbreviations": {}, "synonym": []}
+    for table in tables:
+        for key, value in dict(table.get("abbreviations", {})).items():
+            merged["abbreviations"].setdefault(key, value)
+        merged["synonym"].extend(table.get("synonym", []))
+        for section in ("stopwords", "chitchat", "name_noise", "special_cases", "later_steps", "actions"):
+            phrases = table.get(section, {}).get("phrases", [])
+            merged.setdefault(section, {"phrases": []})["phrases"].extend(phrases)
+        if "first_issue" in table:
+            merged.setdefault("first_issue", {"phrases": []})["phrases"].extend(table["first_issue"]["phrases"])
+    return merged
+
+
 def load_aliases(text: str | None = None) -> Aliases:
-    """Load the packaged ``synonyms.toml`` (or the given TOML text)."""
-    if text is None:
-        text = resources.files("knowledge").joinpath("synonyms.toml").read_text(encoding="utf-8")
-    return compile_tables(tomllib.loads(text))
+    """Load the packaged ``synonyms.toml`` and ``vocabulary/*.toml`` (or only the given TOML text)."""
+    if text is not None:
+        return compile_tables(tomllib.loads(text))
+    package = resources.files("knowledge")
+    texts = [package.joinpath("synonyms.toml").read_text(encoding="utf-8")]
+    folder = package.joinpath("vocabulary")
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
+    texts += [f.read_text(encoding="utf-8") for f in files]
+    return compile_tables(merge_tables(tomllib.loads(t) for t in texts))

@@ -396,7 +396,7 @@ class ProcedureIndex:
         text = " ".join(" ".join(c.alternatives[0]) for c in concepts if not c.phrase_only)
         unknown = sum(1 for w in repaired if w.folded not in self._known) / max(len(repaired), 1)
         folded = " ".join(w.folded for w in words)
-        own = tuple(self._aliases.expand_abbreviations(w.folded for w in words[:MAX_QUERY_SYLLABLES]))
+        own = tuple(w.folded for w in repaired)
         return _Query(tuple(concepts), tokens, sequences, asks_action, text, accents, folded, unknown, own)
 
     def _repair(self, word: str) -> list[str]:
