@@ -25,14 +25,19 @@ from bot.storage.migrate import upgrade_engine
 from knowledge.demo import DEMO_DIR
 from knowledge.importers import load_paths
 from tests.adapters.test_telegram_runner import free_port
-from tests.cli.conftest import MOTCUA, write_kb
+from tests.cli.conftest import MOTCUA
 from tests.fakes.telegram_api import FakeTelegram
 
 RELOAD_SECONDS = 0.2
-QUESTION = "xin giấy phép nuôi kỳ lân"
+QUESTION = "xin phép thuần hóa kỳ lân"
+"""Nonsense: nothing in the demo knowledge base answers it."""
 DEATH = "1.000656"
 """Registering a death (đăng ký khai tử) in the demo knowledge base: staff's (made-up) answer."""
-DRAGON = {"ma_thu_tuc": "2.999001", "ten_thu_tuc": "Đăng ký nuôi rồng", "cap_thuc_hien": "Cấp Xã"}
+DRAGON = "9.000001"
+DRAGON_RECORD = {
+    "metadata": {"mã_thủ_tục": DRAGON, "tên_thủ_tục": "Cấp phép thả rồng", "cấp_thực_hiện": "Cấp xã"},
+    "content": {"từ_khóa": "xin phép thả rồng lửa"},
+}
 
 
 @pytest.fixture
@@ -108,21 +113,28 @@ async def test_an_unanswered_question_added_as_an_alias_is_answered_without_a_re
 
         # Staff read what went unanswered and attach it, as listed, to the procedure it meant.
         [group] = json.loads(await staff("kb", "unanswered", "--json"))
-        assert (group["text"], group["count"], group["none"]) == ("xin giay phep nuoi ky lan", 1, 1)
+        assert (group["text"], group["count"], group["none"]) == ("xin phep thuan hoa ky lan", 1, 1)
         added = await staff("kb", "alias", "add", DEATH, group["text"])
         assert f"thủ tục {DEATH}" in added
 
         waited = await _eventually(lambda: group["text"] in _keywords(core, DEATH))
         assert waited < 5
+        # The ranking's promise: a question equal to a keyword (after folding) is answered confidently.
         card = await _ask(fake, QUESTION)
-        assert "khai tử" in card.lower() and DEATH in card
+        assert "khai tử" in card.lower() and DEATH in card, card
         assert texts.CHOICES_PROMPT not in card
 
         # A re-import is picked up the same way: a procedure that was not there is now answered.
-        assert "chưa tìm thấy thủ tục nào" in await _ask(fake, "đăng ký nuôi rồng")
-        await staff("kb", "import", str(write_kb(tmp_path / "kb", [DRAGON])))
-        await _eventually(lambda: core.services.procedures.get("2.999001") is not None)
-        assert "2.999001" in await _ask(fake, "đăng ký nuôi rồng")
+        assert DRAGON not in await _ask(fake, "xin phép thả rồng lửa")
+        folder = tmp_path / "kb"
+        folder.mkdir()
+        (folder / f"{DRAGON}.json").write_text(
+            json.dumps(DRAGON_RECORD, ensure_ascii=False), encoding="utf-8"
+        )
+        await staff("kb", "import", str(folder))
+        await _eventually(lambda: core.services.procedures.get(DRAGON) is not None)
+        card = await _ask(fake, "xin phép thả rồng lửa")
+        assert DRAGON in card and texts.CHOICES_PROMPT not in card, card
         # The alias survived the re-import.
         assert DEATH in await _ask(fake, QUESTION)
 

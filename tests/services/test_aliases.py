@@ -28,7 +28,8 @@ from knowledge.model import Procedure
 from tests.storage.conftest import fresh_postgres_database
 
 CLI = Actor.system("cli")
-UNICORN = "xin giấy phép nuôi kỳ lân"
+UNICORN = "xin phép thuần hóa kỳ lân"
+"""Nonsense: nothing in the demo knowledge base answers it."""
 DEATH = "1.000656"
 """Registering a death (đăng ký khai tử) in the demo knowledge base."""
 
@@ -57,10 +58,10 @@ async def kb(
 
 async def test_add_list_remove_each_audited(kb: SessionFactory) -> None:
     service = AliasService(kb)
-    alias, created = await service.add(CLI, f" {DEATH} ", "  xin giấy phép\nnuôi kỳ lân ")
+    alias, created = await service.add(CLI, f" {DEATH} ", "  xin phép thuần\nhóa   kỳ lân ")
     assert created and (alias.code, alias.phrase, alias.created_by) == (DEATH, UNICORN, "cli")
     # The same phrase without accents is the same alias: nothing changes, nothing is audited.
-    again, created = await service.add(CLI, DEATH, "XIN GIAY PHEP NUOI KY LAN")
+    again, created = await service.add(CLI, DEATH, "XIN PHEP THUAN HOA KY LAN")
     assert not created and again.id == alias.id
     other, _ = await service.add(CLI, "1.001193", "giấy chào đời")
     assert [a.id for a in await service.aliases()] == [alias.id, other.id]
@@ -103,6 +104,7 @@ async def test_aliases_are_searched_and_survive_a_re_import(
     assert (await load_index(kb)).search(UNICORN, 5).answer == "none"
     await AliasService(kb).add(CLI, DEATH, UNICORN)
     found = (await load_index(kb)).search(UNICORN, 5)
+    # The ranking's promise: a question equal to a keyword (after folding) is answered confidently.
     assert (found.answer, [h.code for h in found.hits]) == ("confident", [DEATH])
 
     changed = [replace(p, name=p.name + " (sửa đổi)") if p.code == DEATH else p for p in demo]
@@ -127,9 +129,9 @@ async def test_the_fingerprint_follows_imports_and_aliases_and_refresh_swaps_the
     aliases = AliasService(kb)
     alias, _ = await aliases.add(CLI, DEATH, UNICORN)
     assert (await knowledge_fingerprint(kb)) != before
-    assert (await service.search(UNICORN)).answer == "none"
+    assert UNICORN not in _keywords(service, DEATH)
     assert await service.refresh(kb)
-    assert (await service.search(UNICORN)).answer == "confident"
+    assert UNICORN in _keywords(service, DEATH)
     assert not await service.refresh(kb)
 
     # Removing one alias and adding another keeps the count but still changes the fingerprint.
@@ -138,7 +140,8 @@ async def test_the_fingerprint_follows_imports_and_aliases_and_refresh_swaps_the
     await aliases.add(CLI, DEATH, "giấy báo tử của mèo")
     assert (await knowledge_fingerprint(kb)) != counted
     assert await service.refresh(kb)
-    assert (await service.search(UNICORN)).answer == "none"
+    assert UNICORN not in _keywords(service, DEATH)
+    assert "giấy báo tử của mèo" in _keywords(service, DEATH)
 
     # A re-import that changes nothing leaves it alone; a new procedure is picked up.
     await import_procedures(kb, demo)
@@ -147,3 +150,9 @@ async def test_the_fingerprint_follows_imports_and_aliases_and_refresh_swaps_the
     assert await service.refresh(kb)
     assert service.count == len(demo) + 1
     assert service.get("9.000001") is not None
+
+
+def _keywords(service: ProcedureService, code: str) -> tuple[str, ...]:
+    procedure = service.get(code)
+    assert procedure is not None
+    return procedure.keywords

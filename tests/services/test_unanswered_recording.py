@@ -22,16 +22,21 @@ from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from knowledge.demo import DEMO_DIR
 from knowledge.importers import load_paths
+from knowledge.model import Procedure
 from tests.storage.conftest import fresh_postgres_database
 
 USER = "resident-8841"
-UNICORN = "Xin giấy phép   nuôi kỳ lân"
-AMBIGUOUS = "cấp giấy phép xây dựng"
-"""The same procedure at commune and province level: the textbook case for choices."""
+UNICORN = "Xin phép  thuần hóa   kỳ lân"
+"""Nonsense: nothing in the demo knowledge base answers it."""
+FOLDED = "xin phep thuan hoa ky lan"
+AMBIGUOUS = "cấp phép nuôi ong mật"
+TWINS = [Procedure(code=c, name="Cấp phép nuôi ong mật", level="Cấp xã") for c in ("9.000001", "9.000002")]
+"""Two records nothing tells apart: any honest ranking offers both as choices."""
+CONFIDENT = "đăng ký kết hôn"
 
 
 async def _import_demo(sessions: SessionFactory) -> None:
-    await import_procedures(sessions, load_paths([DEMO_DIR]).procedures.values())
+    await import_procedures(sessions, [*load_paths([DEMO_DIR]).procedures.values(), *TWINS])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -78,6 +83,11 @@ class Chat:
         assert reply.text == texts.CHOICES_PROMPT and len(reply.buttons) >= 2
         return [b.payload for b in reply.buttons]
 
+    async def card(self) -> None:
+        """Ask a question the search answers with one card."""
+        [reply] = await self.say(CONFIDENT)
+        assert not reply.buttons and "kết hôn" in reply.text.lower()
+
 
 async def _recorded(core: Core) -> list[tuple[str, str, int]]:
     assert core.services.unanswered is not None
@@ -88,11 +98,12 @@ async def test_nothing_matched_is_recorded_small_talk_and_answers_are_not(core: 
     chat = Chat(core, Platform.TELEGRAM, "chat-9917")
     [reply] = await chat.say(UNICORN)
     assert reply.text.startswith(texts.no_match("", core.config.centre)[:20])
-    assert await _recorded(core) == [("xin giay phep nuoi ky lan", "none", 1)]
-    await chat.say("xin giay phep nuoi ky lan")
-    for message in ("chào bạn", "/tim", "/tim   ", "a " * 600, "đăng ký khai sinh"):
+    assert await _recorded(core) == [(FOLDED, "none", 1)]
+    await chat.say(FOLDED)
+    for message in ("chào bạn", "/tim", "/tim   ", "a " * 600):
         await chat.say(message)
-    assert await _recorded(core) == [("xin giay phep nuoi ky lan", "none", 2)]
+    await chat.card()
+    assert await _recorded(core) == [(FOLDED, "none", 2)]
 
 
 async def test_choices_not_picked_by_the_next_message_are_recorded_picks_are_not(core: Core) -> None:
@@ -100,7 +111,7 @@ async def test_choices_not_picked_by_the_next_message_are_recorded_picks_are_not
     await picked_by_number.choices()
     await picked_by_number.say("2")
     # Settled by the pick: the next question does not count the list again.
-    await picked_by_number.say("đăng ký khai sinh")
+    await picked_by_number.card()
 
     picked_by_button = Chat(core, Platform.TELEGRAM, "t-1")
     payloads = await picked_by_button.choices()
@@ -114,14 +125,14 @@ async def test_choices_not_picked_by_the_next_message_are_recorded_picks_are_not
     await moved_on.choices()
     pending = "SELECT choices_question FROM conversation_state WHERE chat_key = 'telegram:t-2'"
     async with core.sessions() as session:
-        assert await session.scalar(text(pending)) == "cap giay phep xay dung"
-    await moved_on.say("đăng ký khai sinh")
+        assert await session.scalar(text(pending)) == "cap phep nuoi ong mat"
+    await moved_on.card()
     await moved_on.choices()
     await moved_on.say("/start")
     await moved_on.choices()
     [expired] = await moved_on.say("9")
     assert expired.text == texts.CHOICE_EXPIRED
-    assert await _recorded(core) == [("cap giay phep xay dung", "choices", 3)]
+    assert await _recorded(core) == [("cap phep nuoi ong mat", "choices", 3)]
     async with core.sessions() as session:
         assert await session.scalar(text(pending)) is None
 
@@ -133,8 +144,8 @@ async def test_no_record_holds_who_asked_or_where(core: Core) -> None:
         await chat.choices()
         await chat.say("/start")
     assert await _recorded(core) == [
-        ("cap giay phep xay dung", "choices", 2),
-        ("xin giay phep nuoi ky lan", "none", 2),
+        ("cap phep nuoi ong mat", "choices", 2),
+        (FOLDED, "none", 2),
     ]
     async with core.sessions() as session:
         columns = await session.run_sync(
