@@ -604,6 +604,7 @@ def question_features(
     first = order[0]
     row = found.features[first]
     body_at = CANDIDATE_FEATURES.index(f"bm25_{FIELDS[1]}")
+    plain_at = CANDIDATE_FEATURES.index(f"plain_{FIELDS[0]}")
     return np.array(
         [
             scores[first],
@@ -614,6 +615,8 @@ def question_features(
             row[CANDIDATE_FEATURES.index("keyword_exact")],
             found.unknown_share,
             math.log1p(found.concepts),
-        ][: len(QUESTION_FEATURES)],
+            row[plain_at],
+            float(row[plain_at + 1 : plain_at + len(FIELDS)].max()),
+        ],
         dtype=np.float64,
     )

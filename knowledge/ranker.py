@@ -49,6 +49,8 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "best_keyword_exact",
     "unknown_share",
     "concepts",
+    "best_plain_name",
+    "best_plain_body",
 )
 """What is measured of a question and its best candidates, for the decision to answer at all."""
 
