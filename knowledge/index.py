@@ -299,7 +299,14 @@ class ProcedureIndex:
         found = self.candidates(query)
         if isinstance(found, str):
             return SearchResult(query=query, answer="none", reason=found)
-        if not found.codes:
+        named = self._named_by_keyword(query)
+        if named:
+            # Staff attached this very question to these procedures (an alias): their word is final.
+            hits = tuple(self._hit(i, 1.0) for i in named[: max(limit, 1)])
+            return SearchResult(query=query, answer="confident" if len(hits) == 1 else "choices", hits=hits)
+        if not found.codes or found.unknown_share >= 1.0:
+            # Not one syllable of the question is a word of the catalogue or of the vocabulary, even after
+            # repair: whatever the candidates share with it is an accident of spelling.
             return SearchResult(query=query, answer="none", reason="no_match")
         scores = self._ranker.rank.apply(found.features)
         order = sorted(range(len(found.codes)), key=lambda r: (-scores[r], found.codes[r]))
@@ -317,6 +324,11 @@ class ProcedureIndex:
             h for r, h in zip(order, hits, strict=False) if scores[r] >= best - decision.choice_window
         )
         return SearchResult(query=query, answer="choices", hits=close if len(close) > 1 else tuple(hits[:2]))
+
+    def _named_by_keyword(self, query: str) -> list[int]:
+        """The procedures one of whose keywords (aliases) is the whole question, in catalogue order."""
+        key = " ".join(w.folded for w in words_of(query))
+        return sorted(self._keyword_exact.get(key, ()))
 
     def _hit(self, i: int, probability: float) -> Hit:
         doc = self._docs[i]
