@@ -8,8 +8,9 @@ Run: ``make fit-search`` (``.venv/bin/python bench/fit_search.py [--source PATH]
    validation split by hit@1.
 3. The answer model: a logistic regression on dev, in scope against out of scope, over QUESTION_FEATURES.
 4. Thresholds, on validation: answer when the answer model reaches the highest probability that keeps
-   false abstention within its goal (out-of-scope abstention is what that leaves); confident when the answer is both likely and ahead, at the lowest
-   setting whose confident answers are right often enough; choices within a window of the best score.
+   false abstention within its goal (out-of-scope abstention is what that leaves); confident at the
+   lowest certainty (of the confidence model) whose confident answers are right often enough; choices
+   within a window of the best score that keeps nearly every reachable hit@3.
 The locked test split is never read here.
 """
 

@@ -218,6 +218,17 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
     )
 
 
+_PHRASE_SECTIONS = (
+    "stopwords",
+    "chitchat",
+    "name_noise",
+    "special_cases",
+    "later_steps",
+    "actions",
+    "first_issue",
+)
+
+
 def merge_tables(tables: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Merge parsed vocabulary files: tables of phrases and synonyms add up, the first abbreviation wins."""
     merged: dict[str, Any] = {"abbreviations": {}, "synonym": []}
@@ -225,11 +236,9 @@ def merge_tables(tables: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         for key, value in dict(table.get("abbreviations", {})).items():
             merged["abbreviations"].setdefault(key, value)
         merged["synonym"].extend(table.get("synonym", []))
-        for section in ("stopwords", "chitchat", "name_noise", "special_cases", "later_steps", "actions"):
+        for section in _PHRASE_SECTIONS:
             phrases = table.get(section, {}).get("phrases", [])
             merged.setdefault(section, {"phrases": []})["phrases"].extend(phrases)
-        if "first_issue" in table:
-            merged.setdefault("first_issue", {"phrases": []})["phrases"].extend(table["first_issue"]["phrases"])
     return merged
 
 

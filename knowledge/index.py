@@ -29,7 +29,7 @@ from knowledge.aliases import Aliases, Marked, Phrase, Word, load_aliases, words
 from knowledge.fields import FIELDS, RecordIndex
 from knowledge.model import Procedure
 from knowledge.normalize import canonical, fold, syllables
-from knowledge.ranker import CANDIDATE_FEATURES, QUESTION_FEATURES, Ranker, load_ranker
+from knowledge.ranker import CANDIDATE_FEATURES, Ranker, load_ranker
 from knowledge.results import Hit, SearchResult
 
 MAX_QUERY_CHARS = 2000
