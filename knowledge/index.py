@@ -30,7 +30,7 @@ from knowledge.fields import FIELDS, RecordIndex
 from knowledge.model import Procedure
 from knowledge.normalize import canonical, fold, syllables
 from knowledge.ranker import CANDIDATE_FEATURES, Ranker, load_ranker
-from knowledge.results import Hit, SearchResult
+from knowledge.results import AnswerKind, Hit, SearchResult
 
 MAX_QUERY_CHARS = 2000
 """Longer input is not a question: answer ``none``/``too_long`` without looking at it."""
@@ -302,8 +302,9 @@ class ProcedureIndex:
         named = self._named_by_keyword(query)
         if named:
             # Staff attached this very question to these procedures (an alias): their word is final.
-            hits = tuple(self._hit(i, 1.0) for i in named[: max(limit, 1)])
-            return SearchResult(query=query, answer="confident" if len(hits) == 1 else "choices", hits=hits)
+            by_staff = tuple(self._hit(i, 1.0) for i in named[: max(limit, 1)])
+            answer: AnswerKind = "confident" if len(by_staff) == 1 else "choices"
+            return SearchResult(query=query, answer=answer, hits=by_staff)
         if not found.codes or found.unknown_share >= 1.0:
             # Not one syllable of the question is a word of the catalogue or of the vocabulary, even after
             # repair: whatever the candidates share with it is an accident of spelling.
