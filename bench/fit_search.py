@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
 
+from knowledge.aliases import Aliases, load_aliases
 from knowledge.evaluation import Case, load_cases
 from knowledge.importers import load_paths
 from knowledge.index import Candidates, ProcedureIndex, question_features
@@ -202,6 +203,43 @@ def choose_window(data: Sequence[Example], rank: Linear) -> float:
     return float(np.quantile(gaps, 0.99)) + 1e-6
 
 
+GROUPS = {
+    "name stage only (the old scorer's features)": (
+        "coverage",
+        "head",
+        "fuzz",
+        "accents",
+        "commune",
+        "province",
+        "citizen",
+        "first_issue",
+        "unasked_special",
+        "keyword_exact",
+    ),
+    "+ per-field BM25 of the analysed question": tuple(
+        f for f in CANDIDATE_FEATURES if f.startswith("bm25_")
+    ),
+    "+ per-field BM25 of the plain syllables": tuple(f for f in CANDIDATE_FEATURES if f.startswith("plain_")),
+    "+ ranks of both stages, later step not named": ("name_rank", "record_rank", "step_not_named"),
+}
+
+
+def load_aliases_only_synonyms() -> Aliases:
+    """The tables of synonyms.toml alone, without the vocabulary files."""
+    return load_aliases((ROOT / "knowledge" / "synonyms.toml").read_text(encoding="utf-8"))
+
+
+def ablation(train: Sequence[Example], held: Sequence[Example], c: float) -> None:
+    """What each group of features buys on validation, the groups added one by one."""
+    chosen: list[str] = []
+    for label, names in GROUPS.items():
+        chosen += names
+        mask = np.array([f in chosen for f in CANDIDATE_FEATURES])
+        rank = fit_rank(train, c, mask)
+        h1, h3 = ranking_quality(held, rank)
+        print(f"  {label:<48} ranking hit@1 {h1:.3f}  hit@3 {h3:.3f}")
+
+
 def digest(path: Path) -> str:
     """Short SHA-256 of a file, for the provenance."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
@@ -215,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "knowledge-source")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--ablation", action="store_true", help="print what each feature group buys")
     args = parser.parse_args(argv)
     if not args.source.is_dir():
         print(f"knowledge source not found: {args.source}", file=sys.stderr)
@@ -237,6 +276,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         ranker = Ranker(rank, answer, confident, decision, ranker.provenance)
         h1, h3 = scored[c_best]
         print(f"round {round_}: C={c_best} validation ranking hit@1 {h1:.3f} hit@3 {h3:.3f}; {decision}")
+    if args.ablation:
+        print("ablation on validation (ranking alone, always answering):")
+        ablation(train, held, c_best)
+        plain_tables = ProcedureIndex(procedures, aliases=load_aliases_only_synonyms(), ranker=ranker)
+        h1, h3 = ranking_quality(
+            examples(plain_tables, validation),
+            fit_rank(examples(plain_tables, dev), c_best, all_features),
+        )
+        print(f"  {'all features, without knowledge/vocabulary/':<48} ranking hit@1 {h1:.3f}  hit@3 {h3:.3f}")
     provenance = {
         "fitted": dt.date.today().isoformat(),
         "command": "make fit-search",
