@@ -319,7 +319,12 @@ class ProcedureIndex:
         best = float(scores[order[0]])
         certainty = self._ranker.certainty(question)
         hits = [self._hit(found.rows[r], certainty) for r in order[: max(limit, 1)]]
-        if limit <= 1 or len(order) == 1 or certainty >= decision.confident_at:
+        # The same procedure at another level (an equal name) is never ruled out by a certainty: the
+        # resident is offered both.
+        twin = (
+            len(order) > 1 and self._docs[found.rows[order[1]]].text == self._docs[found.rows[order[0]]].text
+        )
+        if limit <= 1 or len(order) == 1 or (certainty >= decision.confident_at and not twin):
             return SearchResult(query=query, answer="confident", hits=(hits[0],))
         close = tuple(
             h for r, h in zip(order, hits, strict=False) if scores[r] >= best - decision.choice_window
