@@ -30,9 +30,9 @@ from knowledge.results import SearchResult
 # Keeps the IN (...) list of one lookup well under SQLite's and asyncpg's parameter limits.
 _LOOKUP_CHUNK = 500
 
-INLINE_QUERY_CHARS = 120
-"""Questions up to this long are scored on the event loop: at most about 5 ms even for word salad
-(bench/search.py), 1 ms typically, less than handing them to a thread costs under load."""
+INLINE_QUERY_CHARS = 40
+"""Questions up to this long are scored on the event loop (bench/search.py prints the slowest), where a
+short question costs less than handing it to a thread under load; longer ones go to the search thread."""
 
 # One thread for every longer search in the process. Searches hold the GIL, so several threads would
 # run one at a time anyway, and fighting over it (numpy lets go of it between array steps) cost 2.5x
