@@ -33,7 +33,15 @@ from knowledge.aliases import Aliases, load_aliases
 from knowledge.evaluation import Case, load_cases
 from knowledge.importers import load_paths
 from knowledge.index import Candidates, ProcedureIndex, question_features
-from knowledge.ranker import CANDIDATE_FEATURES, QUESTION_FEATURES, Decision, Linear, Ranker, load_ranker
+from knowledge.ranker import (
+    CANDIDATE_FEATURES,
+    NAME_STAGE_FEATURES,
+    QUESTION_FEATURES,
+    Decision,
+    Linear,
+    Ranker,
+    load_ranker,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -204,18 +212,7 @@ def choose_window(data: Sequence[Example], rank: Linear) -> float:
 
 
 GROUPS = {
-    "name stage only (the old scorer's features)": (
-        "coverage",
-        "head",
-        "fuzz",
-        "accents",
-        "commune",
-        "province",
-        "citizen",
-        "first_issue",
-        "unasked_special",
-        "keyword_exact",
-    ),
+    "name stage only (the old scorer's features)": (*NAME_STAGE_FEATURES, "keyword_exact"),
     "+ per-field BM25 of the analysed question": tuple(
         f for f in CANDIDATE_FEATURES if f.startswith("bm25_")
     ),

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from knowledge.fields import FIELDS
 
-CANDIDATE_FEATURES: tuple[str, ...] = (
+NAME_STAGE_FEATURES: tuple[str, ...] = (
     "coverage",
     "head",
     "fuzz",
@@ -31,6 +31,11 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "citizen",
     "first_issue",
     "unasked_special",
+)
+"""What the name stage measures: the old hand-weighted scorer's terms."""
+
+CANDIDATE_FEATURES: tuple[str, ...] = (
+    *NAME_STAGE_FEATURES,
     *(f"bm25_{f}" for f in FIELDS),
     *(f"plain_{f}" for f in FIELDS),
     "name_rank",
