@@ -487,8 +487,13 @@ class ProcedureIndex:
         rows = np.array(order, dtype=np.intp)
         total = sum(importance) or 1.0
         covered = np.zeros(len(rows))
+        missing = np.zeros(len(rows))
+        heaviest = max(importance, default=0.0) or 1.0
         for concept, weight in zip(query.concepts, importance, strict=True):
-            covered += weight * self._concept_matches(concept)[rows]
+            match = self._concept_matches(concept)[rows]
+            covered += weight * match
+            if not concept.phrase_only:
+                np.maximum(missing, weight * (1.0 - match) / heaviest, out=missing)
         name_rank = {i: r for r, i in enumerate(named)}
         body_rank = np.empty(len(self._docs), dtype=np.intp)
         body_rank[body_order] = np.arange(len(self._docs))
@@ -522,6 +527,7 @@ class ProcedureIndex:
                 1.0 / (1.0 + float(body_rank[i])),
                 float(i in exact),
                 sum(p not in doc.steps for p in asked) / len(asked) if asked else 0.0,
+                missing[r],
             )
         codes = tuple(self._docs[i].code for i in order)
         return Candidates(codes, features, query.unknown_share, len(query.concepts), tuple(order))
@@ -635,6 +641,7 @@ def question_features(
             math.log1p(found.concepts),
             row[plain_at],
             float(row[plain_at + 1 : plain_at + len(FIELDS)].max()),
+            row[CANDIDATE_FEATURES.index("missing")],
         ],
         dtype=np.float64,
     )

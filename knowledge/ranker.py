@@ -42,6 +42,7 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "record_rank",
     "keyword_exact",
     "step_not_named",
+    "missing",
 )
 """What is measured of each (question, procedure) pair; see ``ProcedureIndex._features``."""
 
@@ -56,6 +57,7 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "concepts",
     "best_plain_name",
     "best_plain_body",
+    "best_missing",
 )
 """What is measured of a question and its best candidates, for the decision to answer at all."""
 
