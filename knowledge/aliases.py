@@ -101,6 +101,8 @@ class Aliases:
     actions: frozenset[Phrase]
     name_noise: tuple[Marked, ...]
     longest: int
+    starts: Mapping[str, int]
+    """For each syllable a table phrase starts with, the longest such phrase (scanning skips the rest)."""
 
     def expand_abbreviations(self, words: Iterable[str]) -> list[str]:
         """Replace abbreviations by their syllables (``gpxd`` -> ``giay phep xay dung``)."""
@@ -142,7 +144,10 @@ class Aliases:
         return found
 
     def _match_at(self, words: Sequence[Word], start: int, actions: frozenset[Action]) -> Match | None:
-        for size in range(min(self.longest, len(words) - start), 0, -1):
+        longest = self.starts.get(words[start].folded)
+        if longest is None:
+            return None
+        for size in range(min(longest, len(words) - start), 0, -1):
             span = words[start : start + size]
             entries = self.entries.get(tuple(w.folded for w in span), ())
             for entry in entries:
@@ -169,6 +174,13 @@ def _marked(text: str) -> Marked:
 
 
 _PRIORITY: dict[Action, int] = {"synonym": 0, "chitchat": 1, "stop": 2}
+
+
+def _starts(entries: Mapping[Phrase, object]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key in entries:
+        out[key[0]] = max(out.get(key[0], 0), len(key))
+    return out
 
 
 def compile_tables(data: Mapping[str, Any]) -> Aliases:
@@ -215,6 +227,7 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         actions=frozenset(m.folded for m in marked("actions")),
         name_noise=marked("name_noise"),
         longest=max((len(k) for k in entries), default=1),
+        starts=MappingProxyType(_starts(entries)),
     )
 
 

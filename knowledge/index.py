@@ -54,6 +54,7 @@ _NUMBER_WEIGHT = 0.3
 _NEUTRAL_SHARE = 0.3
 _LEAD_SYLLABLES = 4
 _BODY_AT = CANDIDATE_FEATURES.index(f"bm25_{FIELDS[0]}")
+_COLUMN = MappingProxyType({name: j for j, name in enumerate(CANDIDATE_FEATURES)})
 _CANDIDATE_MAX_DF = 600
 _PARENTHESES = re.compile(r"\([^)]*\)?")
 _T = TypeVar("_T", bound=np.generic)
@@ -136,19 +137,17 @@ def _postings_of(keys_per_doc: Iterable[Iterable[_K]]) -> Mapping[_K, npt.NDArra
     return MappingProxyType({key: _frozen(np.array(ids, dtype=np.intp)) for key, ids in found.items()})
 
 
-def _memo(mentioned: dict[Phrase, bool], special: Phrase, sequences: tuple[Phrase, ...]) -> bool:
-    said = mentioned.get(special)
-    if said is None:
-        said = mentioned[special] = ProcedureIndex._mentioned(special, sequences)
-    return said
+def _top(row: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp]:
+    """The ``k`` best places of a row, best first, ties by place (a stable sort's order, without the sort)."""
+    best = np.argpartition(-row, k)[:k] if k < len(row) else np.arange(len(row))
+    return best[np.lexsort((best, -row[best]))]
 
 
-def _head_coverage(doc: _Doc, tokens: frozenset[str]) -> float:
-    got = 0.0
-    for token, idf in doc.head_idf:
-        if token in tokens:
-            got += idf
-    return got / doc.head_total if doc.head_total else 0.0
+def _spans(sequences: tuple[Phrase, ...], longest: int) -> frozenset[Phrase]:
+    """Every run of up to ``longest`` syllables in the question's readings: a phrase is said if it is one."""
+    return frozenset(
+        seq[i : i + n] for seq in sequences for n in range(1, longest + 1) for i in range(len(seq) - n + 1)
+    )
 
 
 def _occurrences(keys: Sequence[str], phrases: Sequence[Marked]) -> list[tuple[Marked, int]]:
@@ -211,10 +210,22 @@ class ProcedureIndex:
         self._accented = _postings_of(doc.accents for doc in docs)
         self._paired: Mapping[Phrase, npt.NDArray[np.intp]] = _postings_of(doc.bigrams for doc in docs)
         self._first_issue = _frozen(np.array([doc.first_issue for doc in docs], dtype=bool))
+        self._head_postings = _postings_of(doc.head_words for doc in self._docs)
+        self._head_totals: npt.NDArray[np.float64] = _frozen(
+            np.array([doc.head_total or 1.0 for doc in self._docs])
+        )
+        self._level_flags: npt.NDArray[np.float64] = _frozen(
+            np.array(
+                [(d.commune, d.province, d.citizen, float(d.first_issue_named)) for d in self._docs],
+                dtype=np.float64,
+            ).reshape(len(self._docs), 4)
+        )
         self._catalogue_words = frozenset(df)
         self._known = self._catalogue_words | self._aliases.vocabulary()
         self._vocabulary = tuple(sorted(self._known))
         self._later = frozenset(m.folded for m in self._aliases.later_steps)
+        marks = (*self._aliases.later_steps, *self._aliases.special_cases)
+        self._longest_mark = max((len(m.folded) for m in marks), default=1)
         procedures_in_order = list(by_code.values())
         self._record = RecordIndex(procedures_in_order, self._aliases.expand_abbreviations)
         exact: defaultdict[str, set[int]] = defaultdict(set)
@@ -450,6 +461,22 @@ class ProcedureIndex:
 
     # Ranking -----------------------------------------------------------------------------------------
 
+    def _head_shares(self, tokens: frozenset[str]) -> npt.NDArray[np.float64]:
+        """For each procedure, the IDF share of its name's head words that the question has."""
+        got = np.zeros(len(self._docs))
+        for token in tokens:
+            ids = self._head_postings.get(token)
+            if ids is not None:
+                got[ids] += self._idf_of(token)
+        return got / self._head_totals
+
+    def _accent_shares(self, accents: frozenset[str]) -> npt.NDArray[np.float64]:
+        """For each procedure, the share of the question's accented syllables its name has as typed."""
+        got = np.zeros(len(self._docs))
+        for key in accents:
+            got[self._accented.get(key, _NOWHERE)] += 1.0
+        return got / len(accents) if accents else got
+
     def _idf_of(self, token: str) -> float:
         return self._idf.get(token, self._unseen_idf)
 
@@ -478,7 +505,7 @@ class ProcedureIndex:
         # explain still reaches the ranking; then the best of all fields together.
         picked: list[int] = [*named]
         for row in (*record, *plain):
-            best = np.argsort(-row, kind="stable")[:FIELD_CANDIDATES]
+            best = _top(row, FIELD_CANDIDATES)
             picked.extend(int(i) for i in best[row[best] > 0])
         picked.extend(int(i) for i in body_order[:RECORD_CANDIDATES] if body[i] > 0)
         order = list(dict.fromkeys(picked))
@@ -498,37 +525,42 @@ class ProcedureIndex:
         body_rank = np.empty(len(self._docs), dtype=np.intp)
         body_rank[body_order] = np.arange(len(self._docs))
         exact = self._keyword_exact.get(query.folded, frozenset())
-        mentioned: dict[Phrase, bool] = {}
-        asked = [p for p in self._later if _memo(mentioned, p, query.sequences)]
+        said = _spans(query.sequences, self._longest_mark)
+        asked = [p for p in self._later if p in said]
+        docs = [self._docs[i] for i in order]
         features = np.zeros((len(rows), len(CANDIDATE_FEATURES)))
-        for r, (i, concept_sum) in enumerate(zip(order, covered.tolist(), strict=True)):
-            doc = self._docs[i]
-            unasked = sum(
-                1 if query.asks_action or p not in self._later else _NEUTRAL_SHARE
-                for p in doc.specials
-                if not _memo(mentioned, p, query.sequences)
+        column = _COLUMN
+        features[:, column["coverage"]] = covered / total
+        features[:, column["head"]] = self._head_shares(query.tokens)[rows]
+        features[:, column["fuzz"]] = (
+            process.cdist(
+                [query.text], [d.text for d in docs], scorer=fuzz.token_set_ratio, dtype=np.float64
+            )[0]
+            / 100.0
+        )
+        features[:, column["accents"]] = self._accent_shares(query.accents)[rows]
+        features[:, column["commune"] : column["first_issue"] + 1] = self._level_flags[rows]
+        features[:, column["unasked_special"]] = [
+            min(
+                sum(
+                    1 if query.asks_action or p not in self._later else _NEUTRAL_SHARE
+                    for p in d.specials
+                    if p not in said
+                ),
+                2.0,
             )
-            accents = len(query.accents & doc.accents) / len(query.accents) if query.accents else 0.0
-            features[r, :_BODY_AT] = (
-                concept_sum / total,
-                _head_coverage(doc, query.tokens),
-                fuzz.token_set_ratio(query.text, doc.text) / 100.0,
-                accents,
-                doc.commune,
-                doc.province,
-                doc.citizen,
-                float(doc.first_issue_named),
-                min(unasked, 2.0),
-            )
-            features[r, _BODY_AT : _BODY_AT + len(FIELDS)] = record[:, i]
-            features[r, _BODY_AT + len(FIELDS) : _BODY_AT + 2 * len(FIELDS)] = plain[:, i]
-            features[r, _BODY_AT + 2 * len(FIELDS) :] = (
-                1.0 / (1.0 + name_rank.get(i, CANDIDATES)),
-                1.0 / (1.0 + float(body_rank[i])),
-                float(i in exact),
-                sum(p not in doc.steps for p in asked) / len(asked) if asked else 0.0,
-                missing[r],
-            )
+            for d in docs
+        ]
+        features[:, _BODY_AT : _BODY_AT + len(FIELDS)] = record[:, rows].T
+        features[:, _BODY_AT + len(FIELDS) : _BODY_AT + 2 * len(FIELDS)] = plain[:, rows].T
+        features[:, column["name_rank"]] = [1.0 / (1.0 + name_rank.get(i, CANDIDATES)) for i in order]
+        features[:, column["record_rank"]] = 1.0 / (1.0 + body_rank[rows])
+        features[:, column["keyword_exact"]] = [float(i in exact) for i in order]
+        if asked:
+            features[:, column["step_not_named"]] = [
+                sum(p not in d.steps for p in asked) / len(asked) for d in docs
+            ]
+        features[:, column["missing"]] = missing
         codes = tuple(self._docs[i].code for i in order)
         return Candidates(codes, features, query.unknown_share, len(query.concepts), tuple(order))
 
@@ -614,11 +646,6 @@ class ProcedureIndex:
 
     def _importance(self, concept: _Concept) -> float:
         return max(sum(self._idf_of(t) for t in alt) / math.sqrt(len(alt)) for alt in concept.alternatives)
-
-    @staticmethod
-    def _mentioned(special: Phrase, sequences: tuple[Phrase, ...]) -> bool:
-        n = len(special)
-        return any(tuple(seq[i : i + n]) == special for seq in sequences for i in range(len(seq) - n + 1))
 
 
 def question_features(
