@@ -213,7 +213,7 @@ def choose_window(data: Sequence[Example], rank: Linear) -> float:
 
 
 GROUPS = {
-    "name stage only (the old scorer's features)": (*NAME_STAGE_FEATURES, "keyword_exact"),
+    "name stage only (the old scorer's features)": NAME_STAGE_FEATURES,
     "+ per-field BM25 of the analysed question": tuple(
         f for f in CANDIDATE_FEATURES if f.startswith("bm25_")
     ),

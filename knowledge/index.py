@@ -1,11 +1,12 @@
-"""Procedure search: folded syllables, synonyms and typo repair, a cheap candidate stage, then a re-rank.
+"""Procedure search: folded syllables, vocabulary and typo repair, candidates, then a learned ranking.
 
-Stage 1 (candidates): an inverted index from canonical folded syllables to procedures; every informative
-question syllable adds its IDF to the procedures that contain it, and the best few dozen go on.
-Stage 2 (re-rank): each candidate is scored on how much of the question it covers (concept by concept, a
-synonym's alternatives counting once), how much of its own name the question explains (so the general
-procedure beats its special cases), a rapidfuzz similarity of the folded texts, agreement of the accented
-syllables, the level (commune first) and special-case marks in its name the question did not ask for.
+Candidates: the name stage (an inverted index from canonical folded syllables to procedures; every
+informative question syllable adds its IDF to the procedures that contain it) and the best of each field
+of the whole record (``knowledge.fields``).
+Features: how much of the question a candidate covers (concept by concept, a synonym's alternatives
+counting once), how much of its own name the question explains (so the general procedure beats its
+special cases), agreement of the accented syllables, the level, special-case marks and later steps, and
+per-field BM25. Weights and the decision to answer come from ``knowledge/ranker.json`` (``knowledge.ranker``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from knowledge.aliases import Aliases, Marked, Phrase, Word, load_aliases, words_of
@@ -138,9 +139,12 @@ def _postings_of(keys_per_doc: Iterable[Iterable[_K]]) -> Mapping[_K, npt.NDArra
 
 
 def _top(row: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp]:
-    """The ``k`` best places of a row, best first, ties by place (a stable sort's order, without the sort)."""
-    best = np.argpartition(-row, k)[:k] if k < len(row) else np.arange(len(row))
-    return best[np.lexsort((best, -row[best]))]
+    """The ``k`` best places of a row with a score, best first, ties by place (a stable sort's order)."""
+    # Most procedures score nothing in a field: partitioning only the others is several times cheaper.
+    scored = np.flatnonzero(row)
+    if len(scored) > k:
+        scored = scored[np.argpartition(-row[scored], k)[:k]]
+    return scored[np.lexsort((scored, -row[scored]))]
 
 
 def _spans(sequences: tuple[Phrase, ...], longest: int) -> frozenset[Phrase]:
@@ -342,6 +346,15 @@ class ProcedureIndex:
         )
         return SearchResult(query=query, answer="choices", hits=close if len(close) > 1 else tuple(hits[:2]))
 
+    def ranked(self, query: str, limit: int = 5) -> list[str]:
+        """The codes the ranking puts first, before any decision to answer (for evaluation and tests)."""
+        found = self.candidates(query)
+        if isinstance(found, str) or not found.codes:
+            return []
+        scores = self._ranker.rank.apply(found.features)
+        order = sorted(range(len(found.codes)), key=lambda r: (-scores[r], found.codes[r]))
+        return [found.codes[r] for r in order[:limit]]
+
     def _named_by_keyword(self, query: str) -> list[int]:
         """The procedures one of whose keywords (aliases) is the whole question, in catalogue order."""
         key = " ".join(w.folded for w in words_of(query))
@@ -505,8 +518,7 @@ class ProcedureIndex:
         # explain still reaches the ranking; then the best of all fields together.
         picked: list[int] = [*named]
         for row in (*record, *plain):
-            best = _top(row, FIELD_CANDIDATES)
-            picked.extend(int(i) for i in best[row[best] > 0])
+            picked.extend(int(i) for i in _top(row, FIELD_CANDIDATES))
         picked.extend(int(i) for i in body_order[:RECORD_CANDIDATES] if body[i] > 0)
         order = list(dict.fromkeys(picked))
         if not order:
@@ -524,7 +536,6 @@ class ProcedureIndex:
         name_rank = {i: r for r, i in enumerate(named)}
         body_rank = np.empty(len(self._docs), dtype=np.intp)
         body_rank[body_order] = np.arange(len(self._docs))
-        exact = self._keyword_exact.get(query.folded, frozenset())
         said = _spans(query.sequences, self._longest_mark)
         asked = [p for p in self._later if p in said]
         docs = [self._docs[i] for i in order]
@@ -532,12 +543,6 @@ class ProcedureIndex:
         column = _COLUMN
         features[:, column["coverage"]] = covered / total
         features[:, column["head"]] = self._head_shares(query.tokens)[rows]
-        features[:, column["fuzz"]] = (
-            process.cdist(
-                [query.text], [d.text for d in docs], scorer=fuzz.token_set_ratio, dtype=np.float64
-            )[0]
-            / 100.0
-        )
         features[:, column["accents"]] = self._accent_shares(query.accents)[rows]
         features[:, column["commune"] : column["first_issue"] + 1] = self._level_flags[rows]
         features[:, column["unasked_special"]] = [
@@ -555,7 +560,6 @@ class ProcedureIndex:
         features[:, _BODY_AT + len(FIELDS) : _BODY_AT + 2 * len(FIELDS)] = plain[:, rows].T
         features[:, column["name_rank"]] = [1.0 / (1.0 + name_rank.get(i, CANDIDATES)) for i in order]
         features[:, column["record_rank"]] = 1.0 / (1.0 + body_rank[rows])
-        features[:, column["keyword_exact"]] = [float(i in exact) for i in order]
         if asked:
             features[:, column["step_not_named"]] = [
                 sum(p not in d.steps for p in asked) / len(asked) for d in docs
@@ -663,7 +667,6 @@ def question_features(
             row[CANDIDATE_FEATURES.index("coverage")],
             row[CANDIDATE_FEATURES.index("head")],
             float(row[body_at : body_at + len(FIELDS) - 1].max()),
-            row[CANDIDATE_FEATURES.index("keyword_exact")],
             found.unknown_share,
             math.log1p(found.concepts),
             row[plain_at],

@@ -24,7 +24,6 @@ from knowledge.fields import FIELDS
 NAME_STAGE_FEATURES: tuple[str, ...] = (
     "coverage",
     "head",
-    "fuzz",
     "accents",
     "commune",
     "province",
@@ -40,7 +39,6 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     *(f"plain_{f}" for f in FIELDS),
     "name_rank",
     "record_rank",
-    "keyword_exact",
     "step_not_named",
     "missing",
 )
@@ -52,7 +50,6 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "best_coverage",
     "best_head",
     "best_body",
-    "best_keyword_exact",
     "unknown_share",
     "concepts",
     "best_plain_name",
