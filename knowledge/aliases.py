@@ -100,7 +100,6 @@ class Aliases:
     first_issue: tuple[Marked, ...]
     actions: frozenset[Phrase]
     name_noise: tuple[Marked, ...]
-    longest: int
     starts: Mapping[str, int]
     """For each syllable a table phrase starts with, the longest such phrase (scanning skips the rest)."""
 
@@ -206,6 +205,8 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         for say in _strings(item.get("say"), f"synonym[{n}].say"):
             own = phrase(say)
             alternatives = means + ((own,) if keep and own not in means else ())
+            if not alternatives:
+                raise ValueError(f"synonyms.toml: synonym[{n}] means nothing (no words in `means`)")
             add(say, "synonym", Rule(alternatives, keep, weight, first_issue))
     for text in _strings(data.get("stopwords", {}).get("phrases", []), "stopwords.phrases"):
         add(text, "stop", None)
@@ -226,7 +227,6 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         first_issue=marked("first_issue"),
         actions=frozenset(m.folded for m in marked("actions")),
         name_noise=marked("name_noise"),
-        longest=max((len(k) for k in entries), default=1),
         starts=MappingProxyType(_starts(entries)),
     )
 

@@ -91,7 +91,7 @@ class FieldIndex:
         return self._idf.get(token, self._unseen)
 
     def phrase(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Each document's BM25 for these tokens, as a share of their summed IDF (about 1 at best)."""
+        """Each document's BM25 for these tokens over their summed IDF (1: each once, text of mean length)."""
         got = np.zeros(self._n)
         total = 0.0
         for token in tokens:
@@ -145,7 +145,8 @@ class RecordIndex:
     def plain(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
         """Per field and document, plain BM25 of the question's own syllables, as a share (fields x docs).
 
-        No stop words, no synonyms: the question as typed, which the analysed concepts can lose.
+        Every repaired syllable, filler included, and no synonyms: the question as typed, which the analysed
+        concepts can lose (rare words carry the weight through their IDF).
         """
         unique = list(dict.fromkeys(tokens))
         return np.vstack([index.phrase(unique) for index in self.fields])

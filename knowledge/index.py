@@ -11,7 +11,6 @@ per-field BM25. Weights and the decision to answer come from ``knowledge/ranker.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 import re
@@ -54,7 +53,14 @@ _NUMBER_WEIGHT = 0.3
 # issue or a later step, so a later step's special-case mark only counts for part.
 _NEUTRAL_SHARE = 0.3
 _LEAD_SYLLABLES = 4
-_BODY_AT = CANDIDATE_FEATURES.index(f"bm25_{FIELDS[0]}")
+_BM25_AT = CANDIDATE_FEATURES.index(f"bm25_{FIELDS[0]}")
+_PLAIN_AT = CANDIDATE_FEATURES.index(f"plain_{FIELDS[0]}")
+_FLAGS = ("commune", "province", "citizen", "first_issue")
+_FLAGS_AT = CANDIDATE_FEATURES.index(_FLAGS[0])
+assert CANDIDATE_FEATURES[_FLAGS_AT : _FLAGS_AT + len(_FLAGS)] == _FLAGS, "the level flags are one block"
+# A lone candidate leads nobody; it is given a lead larger than any seen between two candidates, so the
+# fitted models read it as "far ahead" (the margin's weight, not this number, is what was fitted).
+_LONE_MARGIN = 5.0
 _COLUMN = MappingProxyType({name: j for j, name in enumerate(CANDIDATE_FEATURES)})
 _CANDIDATE_MAX_DF = 600
 _PARENTHESES = re.compile(r"\([^)]*\)?")
@@ -73,9 +79,6 @@ class _Doc:
     bigrams: frozenset[tuple[str, str]]
     head_words: frozenset[str]
     accents: frozenset[str]
-    head_idf: tuple[tuple[str, float], ...]
-    """``head_words`` with their IDF, in the set's own order (the sums below add in that order)."""
-    head_total: float
     text: str
     specials: tuple[Phrase, ...]
     steps: frozenset[Phrase]
@@ -103,10 +106,7 @@ class _Query:
     tokens: frozenset[str]
     sequences: tuple[Phrase, ...]
     asks_action: bool
-    text: str
     accents: frozenset[str]
-    folded: str
-    """The whole question folded, for exact matches of a procedure's keywords (aliases)."""
     unknown_share: float
     """Share of the question's syllables that no procedure and no table knows, even after repair."""
     plain: tuple[str, ...]
@@ -140,11 +140,9 @@ def _postings_of(keys_per_doc: Iterable[Iterable[_K]]) -> Mapping[_K, npt.NDArra
 
 def _top(row: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp]:
     """The ``k`` best places of a row with a score, best first, ties by place (a stable sort's order)."""
-    # Most procedures score nothing in a field: partitioning only the others is several times cheaper.
+    # Most procedures score nothing in a field: sorting only the others is several times cheaper.
     scored = np.flatnonzero(row)
-    if len(scored) > k:
-        scored = scored[np.argpartition(-row[scored], k)[:k]]
-    return scored[np.lexsort((scored, -row[scored]))]
+    return scored[np.lexsort((scored, -row[scored]))][:k]
 
 
 def _spans(sequences: tuple[Phrase, ...], longest: int) -> frozenset[Phrase]:
@@ -185,8 +183,13 @@ class ProcedureIndex:
     """An in-memory search index over procedures; immutable after construction, safe across threads."""
 
     def __init__(
-        self, procedures: Iterable[Procedure], aliases: Aliases | None = None, ranker: Ranker | None = None
+        self,
+        procedures: Iterable[Procedure],
+        aliases: Aliases | None = None,
+        ranker: Ranker | None = None,
+        staff: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """Index the procedures; ``staff`` maps codes to the questions staff attached to them (aliases)."""
         self._aliases = aliases if aliases is not None else load_aliases()
         self._ranker = ranker if ranker is not None else load_ranker()
         by_code = {p.code: p for p in procedures}
@@ -208,7 +211,7 @@ class ProcedureIndex:
         self._postings: Mapping[str, npt.NDArray[np.intp]] = MappingProxyType(
             {t: _frozen(np.array(ids, dtype=np.intp)) for t, ids in postings.items()}
         )
-        self._docs = tuple(self._with_head_idf(doc) for doc in docs)
+        self._docs = tuple(docs)
         self._strong = _postings_of(doc.strong for doc in docs)
         self._weak = _postings_of(doc.weak for doc in docs)
         self._accented = _postings_of(doc.accents for doc in docs)
@@ -216,7 +219,7 @@ class ProcedureIndex:
         self._first_issue = _frozen(np.array([doc.first_issue for doc in docs], dtype=bool))
         self._head_postings = _postings_of(doc.head_words for doc in self._docs)
         self._head_totals: npt.NDArray[np.float64] = _frozen(
-            np.array([doc.head_total or 1.0 for doc in self._docs])
+            np.array([sum(self._idf_of(t) for t in doc.head_words) or 1.0 for doc in self._docs])
         )
         self._level_flags: npt.NDArray[np.float64] = _frozen(
             np.array(
@@ -232,11 +235,13 @@ class ProcedureIndex:
         self._longest_mark = max((len(m.folded) for m in marks), default=1)
         procedures_in_order = list(by_code.values())
         self._record = RecordIndex(procedures_in_order, self._aliases.expand_abbreviations)
+        place = {p.code: i for i, p in enumerate(procedures_in_order)}
         exact: defaultdict[str, set[int]] = defaultdict(set)
-        for i, procedure in enumerate(procedures_in_order):
-            for keyword in procedure.keywords:
-                exact[_keyword_key(keyword)].add(i)
-        self._keyword_exact: Mapping[str, frozenset[int]] = MappingProxyType(
+        for code, phrases in (staff or {}).items():
+            if code in place:
+                for phrase_text in phrases:
+                    exact[_keyword_key(phrase_text)].add(place[code])
+        self._staff: Mapping[str, frozenset[int]] = MappingProxyType(
             {k: frozenset(v) for k, v in exact.items() if k}
         )
 
@@ -281,8 +286,6 @@ class ProcedureIndex:
             bigrams=frozenset(bigrams),
             head_words=head_words or frozenset(core),
             accents=frozenset(keys),
-            head_idf=(),
-            head_total=0.0,
             text=" ".join(core),
             specials=tuple(sorted(specials)),
             steps=frozenset(p.folded for p, _ in _occurrences(keys, self._aliases.later_steps)),
@@ -292,13 +295,6 @@ class ProcedureIndex:
             province=_levels(procedure.level)[1],
             citizen=float("cong dan viet nam" in fold(procedure.audience)),
         )
-
-    def _with_head_idf(self, doc: _Doc) -> _Doc:
-        head_idf = tuple((token, self._idf_of(token)) for token in doc.head_words)
-        total = 0.0
-        for _, idf in head_idf:
-            total += idf
-        return dataclasses.replace(doc, head_idf=head_idf, head_total=total)
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -311,15 +307,15 @@ class ProcedureIndex:
         """Rank procedures for a free-text question: confident, choices, or none with a reason."""
         if len(query) > MAX_QUERY_CHARS:
             return SearchResult(query=query, answer="none", reason="too_long")
-        found = self.candidates(query)
-        if isinstance(found, str):
-            return SearchResult(query=query, answer="none", reason=found)
-        named = self._named_by_keyword(query)
+        named = self._named_by_staff(query)
         if named:
             # Staff attached this very question to these procedures (an alias): their word is final.
             by_staff = tuple(self._hit(i, 1.0) for i in named[: max(limit, 1)])
             answer: AnswerKind = "confident" if len(by_staff) == 1 else "choices"
             return SearchResult(query=query, answer=answer, hits=by_staff)
+        found = self.candidates(query)
+        if isinstance(found, str):
+            return SearchResult(query=query, answer="none", reason=found)
         if not found.codes or found.unknown_share >= 1.0:
             # Not one syllable of the question is a word of the catalogue or of the vocabulary, even after
             # repair: whatever the candidates share with it is an accident of spelling.
@@ -339,7 +335,7 @@ class ProcedureIndex:
         twin = (
             len(order) > 1 and self._docs[found.rows[order[1]]].text == self._docs[found.rows[order[0]]].text
         )
-        if limit <= 1 or len(order) == 1 or (certainty >= decision.confident_at and not twin):
+        if (certainty >= decision.confident_at and not twin) or limit <= 1:
             return SearchResult(query=query, answer="confident", hits=(hits[0],))
         close = tuple(
             h for r, h in zip(order, hits, strict=False) if scores[r] >= best - decision.choice_window
@@ -355,10 +351,10 @@ class ProcedureIndex:
         order = sorted(range(len(found.codes)), key=lambda r: (-scores[r], found.codes[r]))
         return [found.codes[r] for r in order[:limit]]
 
-    def _named_by_keyword(self, query: str) -> list[int]:
-        """The procedures one of whose keywords (aliases) is the whole question, in catalogue order."""
+    def _named_by_staff(self, query: str) -> list[int]:
+        """The procedures one of whose staff aliases is the whole question, in catalogue order."""
         key = " ".join(w.folded for w in words_of(query))
-        return sorted(self._keyword_exact.get(key, ()))
+        return sorted(self._staff.get(key, ()))
 
     def _hit(self, i: int, probability: float) -> Hit:
         doc = self._docs[i]
@@ -383,6 +379,7 @@ class ProcedureIndex:
                 repaired.extend(expansion if expansion is not None else (piece,))
                 groups.extend([number] * len(expansion) if expansion is not None else [-1])
         repaired = repaired[:MAX_QUERY_SYLLABLES]
+        del groups[MAX_QUERY_SYLLABLES:]
         concepts: list[_Concept] = []
         run: list[str] = []
 
@@ -435,11 +432,9 @@ class ProcedureIndex:
             for action in self._aliases.actions
             for i in range(len(typed))
         )
-        text = " ".join(" ".join(c.alternatives[0]) for c in concepts if not c.phrase_only)
         unknown = sum(1 for w in repaired if w.folded not in self._known) / max(len(repaired), 1)
-        folded = " ".join(w.folded for w in words)
         own = tuple(w.folded for w in repaired)
-        return _Query(tuple(concepts), tokens, sequences, asks_action, text, accents, folded, unknown, own)
+        return _Query(tuple(concepts), tokens, sequences, asks_action, accents, unknown, own)
 
     def _repair(self, word: str) -> list[str]:
         """Fix a syllable the catalogue does not know: split run-together syllables, else nearest spelling."""
@@ -544,7 +539,7 @@ class ProcedureIndex:
         features[:, column["coverage"]] = covered / total
         features[:, column["head"]] = self._head_shares(query.tokens)[rows]
         features[:, column["accents"]] = self._accent_shares(query.accents)[rows]
-        features[:, column["commune"] : column["first_issue"] + 1] = self._level_flags[rows]
+        features[:, _FLAGS_AT : _FLAGS_AT + len(_FLAGS)] = self._level_flags[rows]
         features[:, column["unasked_special"]] = [
             min(
                 sum(
@@ -556,8 +551,8 @@ class ProcedureIndex:
             )
             for d in docs
         ]
-        features[:, _BODY_AT : _BODY_AT + len(FIELDS)] = record[:, rows].T
-        features[:, _BODY_AT + len(FIELDS) : _BODY_AT + 2 * len(FIELDS)] = plain[:, rows].T
+        features[:, _BM25_AT : _BM25_AT + len(FIELDS)] = record[:, rows].T
+        features[:, _PLAIN_AT : _PLAIN_AT + len(FIELDS)] = plain[:, rows].T
         features[:, column["name_rank"]] = [1.0 / (1.0 + name_rank.get(i, CANDIDATES)) for i in order]
         features[:, column["record_rank"]] = 1.0 / (1.0 + body_rank[rows])
         if asked:
@@ -658,19 +653,19 @@ def question_features(
     """The features of QUESTION_FEATURES for a question whose candidates are ranked in ``order``."""
     first = order[0]
     row = found.features[first]
-    body_at = CANDIDATE_FEATURES.index(f"bm25_{FIELDS[1]}")
-    plain_at = CANDIDATE_FEATURES.index(f"plain_{FIELDS[0]}")
+    # The body: every field but the name (which the name stage's own features already measure).
+    body_at = _BM25_AT + 1
     return np.array(
         [
             scores[first],
-            scores[first] - scores[order[1]] if len(order) > 1 else 5.0,
+            scores[first] - scores[order[1]] if len(order) > 1 else _LONE_MARGIN,
             row[CANDIDATE_FEATURES.index("coverage")],
             row[CANDIDATE_FEATURES.index("head")],
             float(row[body_at : body_at + len(FIELDS) - 1].max()),
             found.unknown_share,
             math.log1p(found.concepts),
-            row[plain_at],
-            float(row[plain_at + 1 : plain_at + len(FIELDS)].max()),
+            row[_PLAIN_AT],
+            float(row[_PLAIN_AT + 1 : _PLAIN_AT + len(FIELDS)].max()),
             row[CANDIDATE_FEATURES.index("missing")],
         ],
         dtype=np.float64,

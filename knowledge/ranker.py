@@ -4,7 +4,7 @@ Every number here comes from ``knowledge/ranker.json``, written by ``bench/fit_s
 fit-search``) from the labelled questions in ``tests/data/``: the ranking weights are a pairwise logistic
 regression on the dev split; the answer model (in scope or not) and the confidence model (is the best
 candidate right) are logistic regressions on dev; their thresholds are chosen on the validation split.
-Nothing is set by hand.
+The weights and thresholds are fitted, not set by hand.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ NAME_STAGE_FEATURES: tuple[str, ...] = (
     "first_issue",
     "unasked_special",
 )
-"""What the name stage measures: the old hand-weighted scorer's terms."""
+"""What the name stage measures: the old hand-weighted scorer's terms, but for its fuzzy similarity."""
 
 CANDIDATE_FEATURES: tuple[str, ...] = (
     *NAME_STAGE_FEATURES,
@@ -96,9 +96,17 @@ class Linear:
                 raise ValueError(f"ranker.json: {key} has {values.shape[0]} values for {len(names)} features")
             return values
 
-        scale = vector("scale")
+        coef, mean, scale = vector("coef"), vector("mean"), vector("scale")
         scale[scale == 0] = 1.0
-        return cls(names, vector("coef"), vector("mean"), scale, float(data.get("intercept", 0.0)))
+        for values in (coef, mean, scale):
+            values.flags.writeable = False
+        return cls(names, coef, mean, scale, float(data.get("intercept", 0.0)))
+
+    @classmethod
+    def blank(cls, names: Sequence[str]) -> Linear:
+        """A model that weighs nothing: what a first fit starts from."""
+        zeros = np.zeros(len(names))
+        return cls(tuple(names), zeros, zeros, np.ones(len(names)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +168,17 @@ class Ranker:
             ),
             provenance=dict(data.get("provenance", {})),
         )
+
+
+def blank_ranker() -> Ranker:
+    """A ranker with no weights, to gather candidates and features before any fit."""
+    return Ranker(
+        Linear.blank(CANDIDATE_FEATURES),
+        Linear.blank(QUESTION_FEATURES),
+        Linear.blank(QUESTION_FEATURES),
+        Decision(0.0, 1.0, 0.0),
+        {},
+    )
 
 
 def _sigmoid(z: float) -> float:

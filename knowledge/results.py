@@ -10,7 +10,10 @@ AnswerKind = Literal["confident", "choices", "none"]
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One candidate procedure with its score (0-100, higher is better)."""
+    """One candidate procedure with its score: how sure the search is of its answer (0-100).
+
+    The hits of one answer share that figure; their order says which the search prefers.
+    """
 
     code: str
     name: str

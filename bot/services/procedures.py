@@ -197,7 +197,10 @@ async def load_index(sessions: SessionFactory) -> ProcedureIndex:
 
 
 def build_index(records: Sequence[dict[str, Any]], aliases: Mapping[str, Sequence[str]]) -> ProcedureIndex:
-    """The search index over stored records, each procedure's aliases added to its keywords."""
+    """The search index over stored records, each procedure's aliases added to its keywords.
+
+    The aliases are also handed over as staff's: a question equal to one is answered with its procedure.
+    """
     procedures = []
     for data in records:
         procedure = Procedure.from_dict(data)
@@ -205,7 +208,7 @@ def build_index(records: Sequence[dict[str, Any]], aliases: Mapping[str, Sequenc
         if extra:
             procedure = replace(procedure, keywords=(*procedure.keywords, *extra))
         procedures.append(procedure)
-    return ProcedureIndex(procedures)
+    return ProcedureIndex(procedures, staff=aliases)
 
 
 @dataclass(frozen=True, slots=True)
