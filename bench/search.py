@@ -261,7 +261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, path in SPLIT_FILES.items()
         if path.exists() and (name != "test" or args.test)
     ]
-    sets += [("old dev set", cases), ("old held-out set", heldout)]
+    # Both older sets are training data too, but for their questions about validation or test procedures.
+    sets += [
+        ("older dev set (partly trained on)", cases),
+        ("older held-out set (partly trained on)", heldout),
+    ]
     print("quality, as `motcua kb search --limit 3` answers (goals: hit@1 >= 0.80, hit@3 >= 0.90,")
     print("abstention >= 0.80, false abstention <= 0.05); by kind: hit@3 / false abstention,")
     print("[pool hit@1 / hit@3]" + ("" if args.test else "; the locked test split only with --test"))
