@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, TextIO
 
 from bot.config import Config
@@ -61,6 +61,14 @@ def cmd_audit(args: argparse.Namespace, config: Config) -> int:
     )
 
 
+def start_of_day(text: str, tz: tzinfo) -> datetime | None:
+    """The start of a ``YYYY-MM-DD`` day in the centre's zone (None for no date); ValueError otherwise."""
+    if not text.strip():
+        return None
+    day = date.fromisoformat(text.strip())
+    return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
 async def run_audit(
     config: Config,
     *,
@@ -81,14 +89,11 @@ async def run_audit(
         if not object_type or not object_id:
             print(MSG_OBJECT, file=err)
             return EXIT_REFUSED
-    start: datetime | None = None
-    if since:
-        try:
-            day = date.fromisoformat(since.strip())
-        except ValueError:
-            print(MSG_SINCE, file=err)
-            return EXIT_REFUSED
-        start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    try:
+        start = start_of_day(since, tz)
+    except ValueError:
+        print(MSG_SINCE, file=err)
+        return EXIT_REFUSED
     if not 1 <= limit <= 10000:
         print(MSG_LIMIT, file=err)
         return EXIT_REFUSED

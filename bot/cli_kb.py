@@ -11,10 +11,11 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.cli_audit import start_of_day
 from bot.config import Config
 from bot.services.aliases import (
     PHRASE_MAX,
@@ -108,14 +109,11 @@ async def run_unanswered(
     """Check the filters, read and group the questions, print a table or JSON."""
     out, err = out or sys.stdout, err or sys.stderr
     tz = ZoneInfo(config.timezone)
-    start: datetime | None = None
-    if since:
-        try:
-            day = date.fromisoformat(since.strip())
-        except ValueError:
-            print(MSG_SINCE, file=err)
-            return EXIT_REFUSED
-        start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    try:
+        start = start_of_day(since, tz)
+    except ValueError:
+        print(MSG_SINCE, file=err)
+        return EXIT_REFUSED
     if not 1 <= limit <= LIMIT_MAX:
         print(MSG_LIMIT, file=err)
         return EXIT_REFUSED

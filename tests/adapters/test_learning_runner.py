@@ -10,20 +10,20 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bot import runner, texts
-from bot.app import Core, build_core
+from bot import texts
+from bot.app import Core
 from bot.config import Config, DatabaseConfig, HttpConfig, SearchConfig, TelegramConfig
 from bot.services.procedures import import_procedures
 from bot.storage import create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from knowledge.demo import DEMO_DIR
 from knowledge.importers import load_paths
+from tests.adapters.test_directive_runner import serving_core
 from tests.adapters.test_telegram_runner import free_port
 from tests.cli.conftest import MOTCUA
 from tests.fakes.telegram_api import FakeTelegram
@@ -51,19 +51,6 @@ async def database(tmp_path: Path) -> str:
     finally:
         await engine.dispose()
     return url
-
-
-@asynccontextmanager
-async def serving(config: Config) -> AsyncIterator[Core]:
-    """The real core and the runner (channels, outbox, scheduled jobs) until the block ends."""
-    stop = asyncio.Event()
-    async with build_core(config) as core:
-        task = asyncio.create_task(runner.run_channels(core, stop))
-        try:
-            yield core
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 5)
 
 
 class Staff:
@@ -107,7 +94,7 @@ async def test_an_unanswered_question_added_as_an_alias_is_answered_without_a_re
         search=SearchConfig(reload_seconds=RELOAD_SECONDS),
     )
     staff = Staff(tmp_path, database)
-    async with serving(config) as core:
+    async with serving_core(config) as core:
         answer = await _ask(fake, QUESTION)
         assert "chưa tìm thấy thủ tục nào" in answer
 
