@@ -1,4 +1,4 @@
-"""Whole-record retrieval: a BM25 index per field of the procedure record (name, aliases, audience, ...).
+"""Whole-record retrieval: a BM25 index per field of the procedure record (name and aliases, audience, ...).
 
 Residents describe their situation ("bố mất, sổ đỏ đứng tên bố"), and those words live in the record's
 body (who it is for, its conditions, result and documents), not in its name. Each field gets its own
@@ -20,8 +20,12 @@ import numpy.typing as npt
 from knowledge.model import Procedure
 from knowledge.normalize import canonical, syllables
 
-FIELDS = ("name", "keywords", "field", "audience", "result", "documents", "conditions")
-"""The record's fields, each indexed on its own; the order is the order of their features."""
+FIELDS = ("name", "field", "audience", "result", "documents", "conditions")
+"""The record's fields, each indexed on its own; the order is the order of their features.
+
+A procedure's keywords (staff aliases among them) are other names for it, so they are read with its name:
+the national catalogue has almost none, and a field of its own would get weights fitted on nothing.
+"""
 
 _K1 = 1.2
 _B = 0.75
@@ -33,8 +37,7 @@ _FIELD_CHARS = 3000
 def field_texts(procedure: Procedure) -> tuple[str, ...]:
     """The text of each field in :data:`FIELDS` order, capped in length."""
     texts = (
-        procedure.name,
-        " . ".join(procedure.keywords),
+        " . ".join((procedure.name, *procedure.keywords)),
         procedure.field,
         procedure.audience,
         procedure.result,
