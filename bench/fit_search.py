@@ -109,7 +109,7 @@ def ranked(e: Example, rank: Linear) -> tuple[list[int], npt.NDArray[np.float64]
     """Candidate rows best first, and their scores."""
     assert e.found is not None
     scores = rank.apply(e.found.features)
-    order = sorted(range(len(e.found.codes)), key=lambda r: (-scores[r], e.found.codes[r]))  # type: ignore[union-attr]
+    order = e.found.order(scores)
     return order, scores
 
 

@@ -25,10 +25,10 @@ import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from knowledge.aliases import Aliases, Marked, Phrase, Word, load_aliases, words_of
+from knowledge.aliases import Aliases, Marked, Phrase, Word, load_aliases, phrase, words_of
 from knowledge.fields import FIELDS, RecordIndex
 from knowledge.model import Procedure
-from knowledge.normalize import canonical, fold, syllables
+from knowledge.normalize import fold
 from knowledge.ranker import CANDIDATE_FEATURES, Ranker, load_ranker
 from knowledge.results import AnswerKind, Hit, SearchResult
 
@@ -123,6 +123,10 @@ class Candidates:
     concepts: int
     rows: tuple[int, ...] = ()
 
+    def order(self, scores: npt.NDArray[np.float64]) -> list[int]:
+        """The candidates' places, best score first; equal scores by code, so ties never depend on luck."""
+        return sorted(range(len(self.codes)), key=lambda r: (-scores[r], self.codes[r]))
+
 
 def _frozen(array: npt.NDArray[_T]) -> npt.NDArray[_T]:
     array.flags.writeable = False
@@ -173,10 +177,6 @@ def _levels(level: str) -> tuple[float, float]:
     """Whether a procedure is done at the commune, and at the province (residents' usual doors)."""
     folded = fold(level)
     return float("xa" in folded), float("tinh" in folded)
-
-
-def _keyword_key(text: str) -> str:
-    return " ".join(canonical(s) for s in syllables(text))
 
 
 class ProcedureIndex:
@@ -236,12 +236,12 @@ class ProcedureIndex:
         procedures_in_order = list(by_code.values())
         self._record = RecordIndex(procedures_in_order, self._aliases.expand_abbreviations)
         place = {p.code: i for i, p in enumerate(procedures_in_order)}
-        exact: defaultdict[str, set[int]] = defaultdict(set)
+        exact: defaultdict[Phrase, set[int]] = defaultdict(set)
         for code, phrases in (staff or {}).items():
             if code in place:
-                for phrase_text in phrases:
-                    exact[_keyword_key(phrase_text)].add(place[code])
-        self._staff: Mapping[str, frozenset[int]] = MappingProxyType(
+                for text in phrases:
+                    exact[phrase(text)].add(place[code])
+        self._staff: Mapping[Phrase, frozenset[int]] = MappingProxyType(
             {k: frozenset(v) for k, v in exact.items() if k}
         )
 
@@ -268,16 +268,15 @@ class ProcedureIndex:
             for i in range(at, at + len(p.keys))
         }
         head_words = frozenset(w.folded for i, w in enumerate(head_typed) if i not in head_noise)
-        keyword_lists = [
-            self._aliases.expand_abbreviations(canonical(s) for s in syllables(k)) for k in procedure.keywords
-        ]
-        field = self._aliases.expand_abbreviations(canonical(s) for s in syllables(procedure.field))
+        keyword_lists = [self._aliases.expand_abbreviations(phrase(k)) for k in procedure.keywords]
+        field = self._aliases.expand_abbreviations(phrase(procedure.field))
         strong = set(core)
         bigrams = set(itertools.pairwise(core))
         for words in keyword_lists:
             strong.update(words)
             bigrams.update(itertools.pairwise(words))
         weak = (set(field) | {name[i] for i in noisy}) - strong
+        commune, province = _levels(procedure.level)
         return _Doc(
             code=procedure.code,
             name=procedure.name.strip(),
@@ -291,8 +290,8 @@ class ProcedureIndex:
             steps=frozenset(p.folded for p, _ in _occurrences(keys, self._aliases.later_steps)),
             first_issue=first_issue or not later,
             first_issue_named=first_issue,
-            commune=_levels(procedure.level)[0],
-            province=_levels(procedure.level)[1],
+            commune=commune,
+            province=province,
             citizen=float("cong dan viet nam" in fold(procedure.audience)),
         )
 
@@ -321,7 +320,7 @@ class ProcedureIndex:
             # repair: whatever the candidates share with it is an accident of spelling.
             return SearchResult(query=query, answer="none", reason="no_match")
         scores = self._ranker.rank.apply(found.features)
-        order = sorted(range(len(found.codes)), key=lambda r: (-scores[r], found.codes[r]))
+        order = found.order(scores)
         decision = self._ranker.decision
         question = question_features(found, scores, order)
         probability = self._ranker.probability(question)
@@ -347,14 +346,12 @@ class ProcedureIndex:
         found = self.candidates(query)
         if isinstance(found, str) or not found.codes:
             return []
-        scores = self._ranker.rank.apply(found.features)
-        order = sorted(range(len(found.codes)), key=lambda r: (-scores[r], found.codes[r]))
+        order = found.order(self._ranker.rank.apply(found.features))
         return [found.codes[r] for r in order[:limit]]
 
     def _named_by_staff(self, query: str) -> list[int]:
         """The procedures one of whose staff aliases is the whole question, in catalogue order."""
-        key = " ".join(w.folded for w in words_of(query))
-        return sorted(self._staff.get(key, ()))
+        return sorted(self._staff.get(phrase(query), ()))
 
     def _hit(self, i: int, probability: float) -> Hit:
         doc = self._docs[i]
