@@ -96,17 +96,22 @@ class ProcedureService:
         self._index = index
         self._fingerprint = fingerprint
 
-    async def reload(self, sessions: SessionFactory) -> None:
-        """Rebuild the index from the database (off the event loop) and swap it in."""
+    async def reload(self, sessions: SessionFactory, fingerprint: KnowledgeFingerprint | None = None) -> None:
+        """Rebuild the index from the database (off the event loop) and swap it in.
+
+        ``fingerprint``: the knowledge base's, just read by the caller (else it is read here).
+        """
         # The fingerprint is read first: a change made while the index is built is seen at the next check.
-        fingerprint = await knowledge_fingerprint(sessions)
+        if fingerprint is None:
+            fingerprint = await knowledge_fingerprint(sessions)
         self.replace_index(await load_index(sessions), fingerprint)
 
     async def refresh(self, sessions: SessionFactory) -> bool:
         """Reload when the knowledge base changed since the index was built; True when it did."""
-        if await knowledge_fingerprint(sessions) == self._fingerprint:
+        fingerprint = await knowledge_fingerprint(sessions)
+        if fingerprint == self._fingerprint:
             return False
-        await self.reload(sessions)
+        await self.reload(sessions, fingerprint)
         return True
 
 
