@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.aliases import phrase
 from knowledge.model import Procedure
+from knowledge.normalize import canonical, syllables
 
 FIELDS = ("name", "field", "audience", "result", "documents", "conditions")
 """The record's fields, each indexed on its own; the order is the order of their features.
@@ -108,11 +108,24 @@ class FieldIndex:
 class RecordIndex:
     """One :class:`FieldIndex` per field of every procedure, in the order of the procedures given."""
 
-    def __init__(self, procedures: Sequence[Procedure], expand: Callable[[Iterable[str]], list[str]]) -> None:
+    def __init__(self, procedures: Sequence[Procedure], expand: Callable[[list[str]], list[str]]) -> None:
+        # One string per distinct syllable: the token lists of every field of every record are alive at
+        # once while the postings are built, and shared strings keep that peak tens of MB lower.
+        memo: dict[str, str] = {}
+
+        def tokens(text: str) -> list[str]:
+            out = []
+            for s in syllables(text):
+                c = memo.get(s)
+                if c is None:
+                    c = memo[s] = canonical(s)
+                out.append(c)
+            return expand(out)
+
         per_field: list[list[list[str]]] = [[] for _ in FIELDS]
         for procedure in procedures:
             for column, text in zip(per_field, field_texts(procedure), strict=True):
-                column.append(expand(phrase(text)))
+                column.append(tokens(text))
         self.fields = tuple(FieldIndex(column) for column in per_field)
 
     def scores(self, concepts: Sequence[tuple[float, Sequence[Sequence[str]]]]) -> npt.NDArray[np.float64]:
