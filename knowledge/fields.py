@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -89,24 +89,30 @@ class FieldIndex:
         """How many documents the field has."""
         return self._n
 
+    @property
+    def unseen_idf(self) -> float:
+        """The IDF of a token the field never has (the highest)."""
+        return self._unseen
+
     def idf(self, token: str) -> float:
         """The token's IDF in this field (the highest for a token the field never has)."""
         return self._idf.get(token, self._unseen)
 
-    def phrase(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Each document's BM25 for these tokens over their summed IDF (1: each once, text of mean length)."""
-        got = np.zeros(self._n)
-        total = 0.0
-        for token in tokens:
-            total += self.idf(token)
-            found = self._postings.get(token)
-            if found is not None:
-                got[found.ids] += found.weights
-        return got / total if total else got
+    def tokens(self) -> Iterator[str]:
+        """Every token the field has."""
+        return iter(self._postings)
+
+    def postings(self, token: str) -> _Postings:
+        """The documents holding the token and its BM25 weight in each."""
+        return self._postings[token]
 
 
 class RecordIndex:
-    """One :class:`FieldIndex` per field of every procedure, in the order of the procedures given."""
+    """BM25 of every field of every procedure, in the order of the procedures given.
+
+    The fields' postings are merged per token (document ``i`` of field ``f`` is place ``f * n + i``), so one
+    pass over a phrase's tokens scores it in all fields at once.
+    """
 
     def __init__(self, procedures: Sequence[Procedure], expand: Callable[[list[str]], list[str]]) -> None:
         # One string per distinct syllable: the token lists of every field of every record are alive at
@@ -126,7 +132,43 @@ class RecordIndex:
         for procedure in procedures:
             for column, text in zip(per_field, field_texts(procedure), strict=True):
                 column.append(tokens(text))
-        self.fields = tuple(FieldIndex(column) for column in per_field)
+        self._n = len(procedures)
+        self._unseen = np.zeros(len(FIELDS))
+        merged: dict[str, list[tuple[int, FieldIndex]]] = {}
+        for f, column in enumerate(per_field):
+            field = FieldIndex(column)
+            column.clear()
+            self._unseen[f] = field.unseen_idf
+            for token in field.tokens():
+                merged.setdefault(token, []).append((f, field))
+        postings: dict[str, tuple[_Postings, npt.NDArray[np.float64]]] = {}
+        for token, found in merged.items():
+            idf = self._unseen.copy()
+            parts = []
+            for f, field in found:
+                idf[f] = field.idf(token)
+                parts.append(field.postings(token))
+            ids = np.concatenate([p.ids + f * self._n for (f, _), p in zip(found, parts, strict=True)])
+            weights = np.concatenate([p.weights for p in parts])
+            ids.flags.writeable = weights.flags.writeable = idf.flags.writeable = False
+            postings[token] = (_Postings(ids, weights), idf)
+        self._postings: Mapping[str, tuple[_Postings, npt.NDArray[np.float64]]] = MappingProxyType(postings)
+        self._unseen.flags.writeable = False
+
+    def phrase(self, tokens: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Per field and document, BM25 of these tokens over their summed IDF in the field (fields x docs)."""
+        got = np.zeros(len(FIELDS) * self._n)
+        total = np.zeros(len(FIELDS))
+        for token in tokens:
+            found = self._postings.get(token)
+            if found is None:
+                total += self._unseen
+            else:
+                got[found[0].ids] += found[0].weights
+                total += found[1]
+        out = got.reshape(len(FIELDS), self._n)
+        np.divide(out, total[:, None], out=out, where=total[:, None] > 0)
+        return out
 
     def scores(self, concepts: Sequence[tuple[float, Sequence[Sequence[str]]]]) -> npt.NDArray[np.float64]:
         """Per field and document, the importance-weighted share of concepts found (fields x documents).
@@ -134,16 +176,14 @@ class RecordIndex:
         A concept is (importance, alternatives); it counts by its best alternative, as in the name stage.
         """
         total = sum(weight for weight, _ in concepts) or 1.0
-        out = np.zeros((len(self.fields), self.fields[0].size if self.fields else 0))
-        for f, index in enumerate(self.fields):
-            row = out[f]
-            for weight, alternatives in concepts:
-                best: npt.NDArray[np.float64] | None = None
-                for alternative in alternatives:
-                    share = index.phrase(alternative)
-                    best = share if best is None else np.maximum(best, share, out=best)
-                if best is not None:
-                    row += weight * np.minimum(best, 1.0)
+        out = np.zeros((len(FIELDS), self._n))
+        for weight, alternatives in concepts:
+            best: npt.NDArray[np.float64] | None = None
+            for alternative in alternatives:
+                share = self.phrase(alternative)
+                best = share if best is None else np.maximum(best, share, out=best)
+            if best is not None:
+                out += weight * np.minimum(best, 1.0)
         out /= total
         return out
 
@@ -153,5 +193,4 @@ class RecordIndex:
         Every repaired syllable, filler included, and no synonyms: the question as typed, which the analysed
         concepts can lose (rare words carry the weight through their IDF).
         """
-        unique = list(dict.fromkeys(tokens))
-        return np.vstack([index.phrase(unique) for index in self.fields])
+        return self.phrase(list(dict.fromkeys(tokens)))

@@ -146,6 +146,10 @@ def _top(row: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp]:
     """The ``k`` best places of a row with a score, best first, ties by place (a stable sort's order)."""
     # Most procedures score nothing in a field: sorting only the others is several times cheaper.
     scored = np.flatnonzero(row)
+    if len(scored) > k:
+        # Only the places at or above the k-th best value can be among the k best (ties included).
+        values = row[scored]
+        scored = scored[values >= np.partition(values, len(values) - k)[len(values) - k]]
     return scored[np.lexsort((scored, -row[scored]))][:k]
 
 
