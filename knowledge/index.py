@@ -15,7 +15,7 @@ import itertools
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TypeVar
@@ -61,11 +61,13 @@ assert CANDIDATE_FEATURES[_FLAGS_AT : _FLAGS_AT + len(_FLAGS)] == _FLAGS, "the l
 # A lone candidate leads nobody; it is given a lead larger than any seen between two candidates, so the
 # fitted models read it as "far ahead" (the margin's weight, not this number, is what was fitted).
 _LONE_MARGIN = 5.0
+_NAME_SIDE = ("name_said", "name_unsaid", "name_pairs_share", "name_pairs", "name_length")
+"""The features of :meth:`_NameWords.measure`, in its order."""
 _COLUMN = MappingProxyType({name: j for j, name in enumerate(CANDIDATE_FEATURES)})
 _CANDIDATE_MAX_DF = 600
 _PARENTHESES = re.compile(r"\([^)]*\)?")
-_T = TypeVar("_T", bound=np.generic)
 _K = TypeVar("_K")
+_T = TypeVar("_T", bound=np.generic)
 _UNREACHED = np.iinfo(np.int64).max
 _NOWHERE: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
@@ -183,6 +185,66 @@ def _levels(level: str) -> tuple[float, float]:
     return float("xa" in folded), float("tinh" in folded)
 
 
+def _ids(known: Mapping[_K, int], keys: Iterable[_K]) -> npt.NDArray[np.intp]:
+    """The numbers of the keys that are known."""
+    return np.fromiter((known[k] for k in keys if k in known), dtype=np.intp)
+
+
+def _counts(
+    places: npt.NDArray[np.intp], weights: npt.NDArray[np.float64] | None, n: int
+) -> npt.NDArray[np.float64]:
+    """Per place 0..n-1, the sum of the weights given there (or how often it occurs)."""
+    return np.bincount(places, weights=weights, minlength=n).astype(np.float64)
+
+
+class _NameWords:
+    """How much of each procedure's name (its words and word pairs) a question says, for every procedure.
+
+    The question-side scores (coverage, BM25) cannot tell "Cấp lại giấy phép lái xe" from "Cấp lại giấy
+    phép xe tập lái" when the question says both: the name side can, by what each name leaves unsaid.
+    """
+
+    def __init__(self, docs: Sequence[_Doc], idf: Callable[[str], float]) -> None:
+        words: dict[str, int] = {}
+        pairs: dict[Phrase, int] = {}
+        word_ids: list[int] = []
+        word_docs: list[int] = []
+        pair_ids: list[int] = []
+        pair_docs: list[int] = []
+        for i, doc in enumerate(docs):
+            for token in sorted(doc.strong):
+                word_ids.append(words.setdefault(token, len(words)))
+                word_docs.append(i)
+            for pair in sorted(doc.bigrams):
+                pair_ids.append(pairs.setdefault(pair, len(pairs)))
+                pair_docs.append(i)
+        self._n = len(docs)
+        self._words: Mapping[str, int] = MappingProxyType(words)
+        self._pairs: Mapping[Phrase, int] = MappingProxyType(pairs)
+        self._word_ids = _frozen(np.array(word_ids, dtype=np.intp))
+        self._word_docs = _frozen(np.array(word_docs, dtype=np.intp))
+        self._word_idf = _frozen(np.array([idf(t) for t in words], dtype=np.float64)[self._word_ids])
+        self._pair_ids = _frozen(np.array(pair_ids, dtype=np.intp))
+        self._pair_docs = _frozen(np.array(pair_docs, dtype=np.intp))
+        self._mass = _frozen(_counts(self._word_docs, self._word_idf, self._n))
+        self._pair_counts = _frozen(_counts(self._pair_docs, None, self._n))
+        self._length = _frozen(np.log1p(_counts(self._word_docs, None, self._n)))
+
+    def measure(self, query: _Query) -> tuple[npt.NDArray[np.float64], ...]:
+        """Per procedure: share and IDF mass of its name words said and unsaid, pairs said, name length."""
+        said_words = np.zeros(len(self._words), dtype=bool)
+        said_words[_ids(self._words, {*query.tokens, *query.plain})] = True
+        said_pairs = np.zeros(len(self._pairs), dtype=bool)
+        asked = {pair for seq in query.sequences for pair in itertools.pairwise(seq)}
+        said_pairs[_ids(self._pairs, asked)] = True
+        weights = self._word_idf * said_words[self._word_ids]
+        said = _counts(self._word_docs, weights, self._n)
+        pairs = _counts(self._pair_docs, said_pairs[self._pair_ids].astype(np.float64), self._n)
+        share = np.divide(said, self._mass, out=np.zeros(self._n), where=self._mass > 0)
+        pair_share = np.divide(pairs, self._pair_counts, out=np.zeros(self._n), where=self._pair_counts > 0)
+        return share, self._mass - said, pair_share, pairs, self._length
+
+
 class ProcedureIndex:
     """An in-memory search index over procedures; immutable after construction, safe across threads."""
 
@@ -231,6 +293,7 @@ class ProcedureIndex:
                 dtype=np.float64,
             ).reshape(len(self._docs), 4)
         )
+        self._name_words = _NameWords(docs, self._idf_of)
         self._catalogue_words = frozenset(df)
         self._known = self._catalogue_words | self._aliases.vocabulary()
         self._vocabulary = tuple(sorted(self._known))
@@ -561,6 +624,9 @@ class ProcedureIndex:
                 sum(p not in d.steps for p in asked) / len(asked) for d in docs
             ]
         features[:, column["missing"]] = missing
+        name_side = self._name_words.measure(query)
+        for name, values in zip(_NAME_SIDE, name_side, strict=True):
+            features[:, column[name]] = values[rows]
         codes = tuple(self._docs[i].code for i in order)
         return Candidates(codes, features, query.unknown_share, len(query.concepts), tuple(order))
 
@@ -668,6 +734,9 @@ def question_features(
             row[_PLAIN_AT],
             float(row[_PLAIN_AT + 1 : _PLAIN_AT + len(FIELDS)].max()),
             row[CANDIDATE_FEATURES.index("missing")],
+            row[CANDIDATE_FEATURES.index("name_said")],
+            row[CANDIDATE_FEATURES.index("name_pairs")],
+            float(found.features[:, CANDIDATE_FEATURES.index("name_said")].max()),
         ],
         dtype=np.float64,
     )

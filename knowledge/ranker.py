@@ -41,6 +41,11 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "record_rank",
     "step_not_named",
     "missing",
+    "name_said",
+    "name_unsaid",
+    "name_pairs_share",
+    "name_pairs",
+    "name_length",
 )
 """What is measured of each (question, procedure) pair; see ``ProcedureIndex._features``."""
 
@@ -55,6 +60,9 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "best_plain_name",
     "best_plain_body",
     "best_missing",
+    "best_name_said",
+    "best_name_pairs",
+    "most_name_said",
 )
 """What is measured of a question and its best candidates, for the decision to answer at all."""
 
