@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -33,6 +33,9 @@ _LOOKUP_CHUNK = 500
 INLINE_QUERY_CHARS = 40
 """Questions up to this long are scored on the event loop (bench/search.py prints the slowest), where a
 short question costs less than handing it to a thread under load; longer ones go to the search thread."""
+
+ANSWER_CACHE_SIZE = 4096
+"""How many recent (question, limit) answers a service keeps: residents ask the same few things often."""
 
 # One thread for every longer search in the process. Searches hold the GIL, so several threads would
 # run one at a time anyway, and fighting over it (numpy lets go of it between array steps) cost 2.5x
@@ -68,6 +71,7 @@ class ProcedureService:
         """``fingerprint``: of the knowledge base the index was built from (None: unknown, so stale)."""
         self._index = index
         self._fingerprint = fingerprint
+        self._answers: OrderedDict[tuple[str, int], SearchResult] = OrderedDict()
 
     @classmethod
     async def load(cls, sessions: SessionFactory) -> ProcedureService:
@@ -81,11 +85,27 @@ class ProcedureService:
         return len(self._index)
 
     async def search(self, query: str, limit: int = 5) -> SearchResult:
-        """Rank procedures for a question without stalling other chats (long ones in the search thread)."""
+        """Rank procedures for a question without stalling other chats (long ones in the search thread).
+
+        The index is immutable, so a question asked again gets the answer kept from the last time, until
+        the index is replaced.
+        """
+        key = (query, limit)
+        answers = self._answers
+        found = answers.get(key)
+        if found is not None:
+            answers.move_to_end(key)
+            return found
         if len(query) <= INLINE_QUERY_CHARS:
-            return self._index.search(query, limit)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_SEARCH_THREAD, self._index.search, query, limit)
+            found = self._index.search(query, limit)
+        else:
+            loop = asyncio.get_running_loop()
+            found = await loop.run_in_executor(_SEARCH_THREAD, self._index.search, query, limit)
+        # A search that was running when the index was replaced lands in the old index's cache, not here.
+        answers[key] = found
+        if len(answers) > ANSWER_CACHE_SIZE:
+            answers.popitem(last=False)
+        return found
 
     def get(self, code: str) -> Procedure | None:
         """Return one procedure by its code."""
@@ -95,6 +115,11 @@ class ProcedureService:
         """Swap in a rebuilt index (searches already running finish on the old one)."""
         self._index = index
         self._fingerprint = fingerprint
+        self.forget_answers()
+
+    def forget_answers(self) -> None:
+        """Drop the kept answers, so that the next questions are searched (benchmarks measure that)."""
+        self._answers = OrderedDict()
 
     async def reload(self, sessions: SessionFactory, fingerprint: KnowledgeFingerprint | None = None) -> None:
         """Rebuild the index from the database (off the event loop) and swap it in.
