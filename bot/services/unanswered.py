@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import bindparam, delete, exists, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.storage import SessionFactory, UnansweredQuestion
+from bot.storage import ProcedureAlias, SessionFactory, UnansweredQuestion
 from bot.storage.columns import utcnow
 from bot.storage.models import QUESTION_MAX
 from knowledge.normalize import fold
@@ -80,9 +80,17 @@ class UnansweredService:
         return True
 
     async def rows(self, *, since: datetime | None = None) -> list[UnansweredRow]:
-        """Every stored question last seen at or after ``since``, most frequent first."""
-        statement = select(UnansweredQuestion).order_by(
-            UnansweredQuestion.count.desc(), UnansweredQuestion.last_seen.desc(), UnansweredQuestion.id
+        """Every stored question last seen at or after ``since``, most frequent first.
+
+        A question that is now an alias is settled and left out; it comes back if the alias is removed.
+        """
+        settled = exists().where(ProcedureAlias.folded == UnansweredQuestion.text)
+        statement = (
+            select(UnansweredQuestion)
+            .where(~settled)
+            .order_by(
+                UnansweredQuestion.count.desc(), UnansweredQuestion.last_seen.desc(), UnansweredQuestion.id
+            )
         )
         if since is not None:
             statement = statement.where(UnansweredQuestion.last_seen >= since)

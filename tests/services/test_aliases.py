@@ -20,6 +20,7 @@ from bot.services.procedures import (
     knowledge_fingerprint,
     load_index,
 )
+from bot.services.unanswered import UnansweredService
 from bot.storage import SessionFactory, session_factory
 from bot.storage.migrate import upgrade_engine
 from knowledge.demo import DEMO_DIR
@@ -156,3 +157,17 @@ def _keywords(service: ProcedureService, code: str) -> tuple[str, ...]:
     procedure = service.get(code)
     assert procedure is not None
     return procedure.keywords
+
+
+async def test_a_question_made_an_alias_leaves_the_unanswered_list_until_the_alias_goes(
+    kb: SessionFactory,
+) -> None:
+    unanswered = UnansweredService(kb)
+    await unanswered.record("Xin phép  thuần hóa KỲ LÂN", "none")
+    await unanswered.record("nuôi rồng", "none")
+    both = {"xin phep thuan hoa ky lan", "nuoi rong"}
+    assert {r.text for r in await unanswered.rows()} == both
+    alias, _ = await AliasService(kb).add(CLI, DEATH, UNICORN)
+    assert [r.text for r in await unanswered.rows()] == ["nuoi rong"]
+    await AliasService(kb).remove(CLI, alias.id)
+    assert {r.text for r in await unanswered.rows()} == both
