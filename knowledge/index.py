@@ -90,6 +90,8 @@ class _Doc:
     commune: float
     province: float
     citizen: float
+    names: tuple[Phrase, ...] = ()
+    """Its name's core words, then each keyword's words: the names a question may say."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,48 +203,73 @@ class _NameWords:
     """How much of each procedure's name (its words and word pairs) a question says, for every procedure.
 
     The question-side scores (coverage, BM25) cannot tell "Cấp lại giấy phép lái xe" from "Cấp lại giấy
-    phép xe tập lái" when the question says both: the name side can, by what each name leaves unsaid.
+    phép xe tập lái" when the question says both: the name side can, by what each name leaves unsaid. A
+    procedure's keywords (staff aliases among them) are other names: each is measured on its own and the
+    procedure counts by its best name, so a record with many keywords is not made to look unsaid.
     """
 
     def __init__(self, docs: Sequence[_Doc], idf: Callable[[str], float]) -> None:
         words: dict[str, int] = {}
         pairs: dict[Phrase, int] = {}
         word_ids: list[int] = []
-        word_docs: list[int] = []
+        word_names: list[int] = []
         pair_ids: list[int] = []
-        pair_docs: list[int] = []
+        pair_names: list[int] = []
+        owners: list[int] = []
         for i, doc in enumerate(docs):
-            for token in sorted(doc.strong):
-                word_ids.append(words.setdefault(token, len(words)))
-                word_docs.append(i)
-            for pair in sorted(doc.bigrams):
-                pair_ids.append(pairs.setdefault(pair, len(pairs)))
-                pair_docs.append(i)
+            for name in doc.names:
+                for token in dict.fromkeys(name):
+                    word_ids.append(words.setdefault(token, len(words)))
+                    word_names.append(len(owners))
+                for pair in dict.fromkeys(itertools.pairwise(name)):
+                    pair_ids.append(pairs.setdefault(pair, len(pairs)))
+                    pair_names.append(len(owners))
+                owners.append(i)
         self._n = len(docs)
+        self._names = len(owners)
+        self._owners = _frozen(np.array(owners, dtype=np.intp))
         self._words: Mapping[str, int] = MappingProxyType(words)
         self._pairs: Mapping[Phrase, int] = MappingProxyType(pairs)
         self._word_ids = _frozen(np.array(word_ids, dtype=np.intp))
-        self._word_docs = _frozen(np.array(word_docs, dtype=np.intp))
+        self._word_names = _frozen(np.array(word_names, dtype=np.intp))
         self._word_idf = _frozen(np.array([idf(t) for t in words], dtype=np.float64)[self._word_ids])
         self._pair_ids = _frozen(np.array(pair_ids, dtype=np.intp))
-        self._pair_docs = _frozen(np.array(pair_docs, dtype=np.intp))
-        self._mass = _frozen(_counts(self._word_docs, self._word_idf, self._n))
-        self._pair_counts = _frozen(_counts(self._pair_docs, None, self._n))
-        self._length = _frozen(np.log1p(_counts(self._word_docs, None, self._n)))
+        self._pair_names = _frozen(np.array(pair_names, dtype=np.intp))
+        self._mass = _frozen(_counts(self._word_names, self._word_idf, self._names))
+        self._pair_counts = _frozen(_counts(self._pair_names, None, self._names))
+        first = np.full(self._n, -1, dtype=np.intp)
+        first[self._owners[::-1]] = np.arange(self._names - 1, -1, -1)
+        # The first name of each procedure is its own; its length says how specific the procedure is.
+        lengths = _counts(self._word_names, None, self._names)
+        self._length = _frozen(np.where(first >= 0, np.log1p(lengths[np.maximum(first, 0)]), 0.0))
 
     def measure(self, query: _Query) -> tuple[npt.NDArray[np.float64], ...]:
-        """Per procedure: share and IDF mass of its name words said and unsaid, pairs said, name length."""
+        """Per procedure, by its best name: words said (share), unsaid (IDF), pairs said, name length."""
         said_words = np.zeros(len(self._words), dtype=bool)
         said_words[_ids(self._words, {*query.tokens, *query.plain})] = True
         said_pairs = np.zeros(len(self._pairs), dtype=bool)
         asked = {pair for seq in query.sequences for pair in itertools.pairwise(seq)}
         said_pairs[_ids(self._pairs, asked)] = True
-        weights = self._word_idf * said_words[self._word_ids]
-        said = _counts(self._word_docs, weights, self._n)
-        pairs = _counts(self._pair_docs, said_pairs[self._pair_ids].astype(np.float64), self._n)
-        share = np.divide(said, self._mass, out=np.zeros(self._n), where=self._mass > 0)
-        pair_share = np.divide(pairs, self._pair_counts, out=np.zeros(self._n), where=self._pair_counts > 0)
-        return share, self._mass - said, pair_share, pairs, self._length
+        said = _counts(self._word_names, self._word_idf * said_words[self._word_ids], self._names)
+        pairs = _counts(self._pair_names, said_pairs[self._pair_ids].astype(np.float64), self._names)
+        share = np.divide(said, self._mass, out=np.zeros(self._names), where=self._mass > 0)
+        pair_share = np.divide(
+            pairs, self._pair_counts, out=np.zeros(self._names), where=self._pair_counts > 0
+        )
+        return (
+            self._best(share),
+            -self._best(said - self._mass),
+            self._best(pair_share),
+            self._best(pairs),
+            self._length,
+        )
+
+    def _best(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The highest value among each procedure's names (0 for a procedure without any)."""
+        out = np.full(self._n, -np.inf)
+        np.maximum.at(out, self._owners, values)
+        out[np.isinf(out)] = 0.0
+        return out
 
 
 class ProcedureIndex:
@@ -360,6 +387,7 @@ class ProcedureIndex:
             commune=commune,
             province=province,
             citizen=float("cong dan viet nam" in fold(procedure.audience)),
+            names=(tuple(core), *(tuple(k) for k in keyword_lists if k)),
         )
 
     def __len__(self) -> int:
