@@ -29,7 +29,7 @@ from tests.cli.conftest import MOTCUA
 from tests.fakes.telegram_api import FakeTelegram
 
 RELOAD_SECONDS = 0.2
-QUESTION = "xin phép thuần hóa kỳ lân"
+QUESTION = "thuần hóa kỳ lân"
 """Nonsense: nothing in the demo knowledge base answers it."""
 DEATH = "1.000656"
 """Registering a death (đăng ký khai tử) in the demo knowledge base: staff's (made-up) answer."""
@@ -100,7 +100,7 @@ async def test_an_unanswered_question_added_as_an_alias_is_answered_without_a_re
 
         # Staff read what went unanswered and attach it, as listed, to the procedure it meant.
         [group] = json.loads(await staff("kb", "unanswered", "--json"))
-        assert (group["text"], group["count"], group["none"]) == ("xin phep thuan hoa ky lan", 1, 1)
+        assert (group["text"], group["count"], group["none"]) == ("thuan hoa ky lan", 1, 1)
         added = await staff("kb", "alias", "add", DEATH, group["text"])
         assert f"thủ tục {DEATH}" in added
 

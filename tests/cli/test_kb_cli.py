@@ -16,7 +16,7 @@ from bot.storage import create_engine, session_factory
 from tests.cli.conftest import SMALL_KB, Motcua, make_motcua, write_kb
 
 DEATH = "1.000656"
-UNICORN = "xin giấy phép nuôi kỳ lân"
+UNICORN = "thuần hóa kỳ lân"
 DAY = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 """10:00 in Hà Nội."""
 ASKED: list[tuple[str, Kind, int, datetime]] = [
@@ -103,7 +103,7 @@ def test_aliases_are_audited_refused_for_unknown_codes_searched_and_kept_by_a_re
     added = ready("kb", "alias", "add", DEATH, UNICORN)
     assert added.returncode == 0, added.stderr
     assert f"#1 cho thủ tục {DEATH}" in added.stdout and UNICORN in added.stdout
-    again = ready("kb", "alias", "add", DEATH, "XIN GIAY PHEP NUOI KY LAN")
+    again = ready("kb", "alias", "add", DEATH, "THUAN HOA KY LAN")
     assert again.returncode == 0 and "đã có" in again.stdout
     assert ready("kb", "alias", "add", "1.001193", "giấy chào đời").returncode == 0
 

@@ -29,7 +29,7 @@ from knowledge.model import Procedure
 from tests.storage.conftest import fresh_postgres_database
 
 CLI = Actor.system("cli")
-UNICORN = "xin phép thuần hóa kỳ lân"
+UNICORN = "thuần hóa kỳ lân"
 """Nonsense: nothing in the demo knowledge base answers it."""
 DEATH = "1.000656"
 """Registering a death (đăng ký khai tử) in the demo knowledge base."""
@@ -59,10 +59,10 @@ async def kb(
 
 async def test_add_list_remove_each_audited(kb: SessionFactory) -> None:
     service = AliasService(kb)
-    alias, created = await service.add(CLI, f" {DEATH} ", "  xin phép thuần\nhóa   kỳ lân ")
+    alias, created = await service.add(CLI, f" {DEATH} ", "  thuần\nhóa   kỳ lân ")
     assert created and (alias.code, alias.phrase, alias.created_by) == (DEATH, UNICORN, "cli")
     # The same phrase without accents is the same alias: nothing changes, nothing is audited.
-    again, created = await service.add(CLI, DEATH, "XIN PHEP THUAN HOA KY LAN")
+    again, created = await service.add(CLI, DEATH, "THUAN HOA KY LAN")
     assert not created and again.id == alias.id
     other, _ = await service.add(CLI, "1.001193", "giấy chào đời")
     assert [a.id for a in await service.aliases()] == [alias.id, other.id]
@@ -163,9 +163,9 @@ async def test_a_question_made_an_alias_leaves_the_unanswered_list_until_the_ali
     kb: SessionFactory,
 ) -> None:
     unanswered = UnansweredService(kb)
-    await unanswered.record("Xin phép  thuần hóa KỲ LÂN", "none")
+    await unanswered.record("Thuần  hóa KỲ LÂN", "none")
     await unanswered.record("nuôi rồng", "none")
-    both = {"xin phep thuan hoa ky lan", "nuoi rong"}
+    both = {"thuan hoa ky lan", "nuoi rong"}
     assert {r.text for r in await unanswered.rows()} == both
     alias, _ = await AliasService(kb).add(CLI, DEATH, UNICORN)
     assert [r.text for r in await unanswered.rows()] == ["nuoi rong"]

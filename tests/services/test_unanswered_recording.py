@@ -27,9 +27,9 @@ from knowledge.results import AnswerKind
 from tests.storage.conftest import fresh_postgres_database
 
 USER = "resident-8841"
-UNICORN = "Xin phép  thuần hóa   kỳ lân"
+UNICORN = "Thuần  hóa   kỳ lân"
 """Nonsense: nothing in the demo knowledge base answers it."""
-FOLDED = "xin phep thuan hoa ky lan"
+FOLDED = "thuan hoa ky lan"
 COMMON = (
     "đăng ký kết hôn",
     "căn cước",
