@@ -27,15 +27,12 @@ from bot.adapters.zalo import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
 from bot.app import Core, build_core
 from bot.config import Config, TelegramConfig, ZaloConfig
 from bot.messages import Platform
-from bot.services.dossier_types import DossierEventIn
-from bot.services.dossiers import ApplyResult
-from bot.services.outbox import Sender
-from bot.services.people import recipient_changed
+from bot.outbox import Sender
+from bot.outbox.worker import OutboxWorker
 from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
 from jobs.dossier_pull import DossierPuller, applier
 from jobs.knowledge import knowledge_jobs
-from jobs.outbox import OutboxWorker
 from jobs.scheduler import IntervalJob, add_interval_job, create_scheduler
 
 log = logging.getLogger(__name__)
@@ -94,14 +91,15 @@ class Background:
             self.senders,
             core.config.outbox,
             choices=core.services.conversations,
-            on_recipient=recipient_changed,
+            on_recipient=core.outbox.recipient_changed,
         )
+        self._outbox = core.outbox
         self.scheduler: Any = create_scheduler(core.config.timezone)
         self._jobs = list(jobs)
         self.directive_jobs: DirectiveJobs | None = None
         if core.services.directives is not None:
             self.directive_jobs = DirectiveJobs(
-                core.services.directives, self.scheduler, timezone=core.config.timezone, wake=self.worker.wake
+                core.services.directives, self.scheduler, timezone=core.config.timezone
             )
             self._jobs += self.directive_jobs.jobs()
         self._stop = asyncio.Event()
@@ -114,24 +112,15 @@ class Background:
             await sender.start()
             self._opened.append(sender)
         self._stop.clear()
+        self._outbox.wake_on_commit(self.worker.wake)
         self._task = asyncio.create_task(self.worker.run(self._stop))
         for job in self._jobs:
-            add_interval_job(self.scheduler, job.id, self._job_func(job), job.seconds)
+            add_interval_job(self.scheduler, job.id, job.func, job.seconds)
         if self.directive_jobs is not None:
             # Re-arm from the database; what fell due while the bot was down is published now, once.
             await _quietly("directive schedules", self.directive_jobs.sync())
         self.scheduler.start()
         log.info("outbox: delivering for %s", ", ".join(p.value for p in self.senders) or "no platform")
-
-    def _job_func(self, job: IntervalJob) -> Callable[[], Awaitable[None]]:
-        async def run() -> None:
-            try:
-                await job.func()
-            finally:
-                if job.wakes_outbox:
-                    self.worker.wake()
-
-        return run
 
     async def stop(self) -> None:
         """Stop the scheduler, let the worker finish and mark its sends in flight, close the senders."""
@@ -141,6 +130,7 @@ class Background:
         if self._task is not None:
             await _quietly("outbox worker", self._task)
             self._task = None
+        self._outbox.stop_waking(self.worker.wake)
         for sender in reversed(self._opened):
             await _quietly(type(sender).__name__, sender.close())
         self._opened.clear()
@@ -158,18 +148,12 @@ class DossierFeeds:
         service = core.services.dossiers
         if service is None:
             return
-        self.jobs.append(
-            IntervalJob("dossier-late", late_job(service), LATE_CHECK_SECONDS, wakes_outbox=True)
-        )
+        self.jobs.append(IntervalJob("dossier-late", late_job(service), LATE_CHECK_SECONDS))
         settings = core.config.dossiers
         if settings.pull_url:
             self._client = DossierPullClient(settings.pull_url, settings.pull_token)
             puller = DossierPuller(self._client.fetch, applier(service, "pull"), core.sessions)
-            self.jobs.append(
-                IntervalJob(
-                    "dossier-pull", puller.pull_once, settings.pull_interval_seconds, wakes_outbox=True
-                )
-            )
+            self.jobs.append(IntervalJob("dossier-pull", puller.pull_once, settings.pull_interval_seconds))
 
     async def close(self) -> None:
         """Release the pull source's connections."""
@@ -177,24 +161,17 @@ class DossierFeeds:
             await self._client.close()
 
 
-def mount_dossier_api(server: HttpServer, core: Core, wake: Callable[[], None]) -> bool:
-    """Serve the push API on ``server`` when a token is configured; each accepted batch wakes the outbox."""
+def mount_dossier_api(server: HttpServer, core: Core) -> bool:
+    """Serve the push API on ``server`` when a token is configured (the outbox wakes after each commit)."""
     service = core.services.dossiers
     settings = core.config.dossiers
     if service is None or not settings.api_token:
         return False
     apply = applier(service, "push")
-
-    async def pushed(events: list[DossierEventIn]) -> ApplyResult:
-        result = await apply(events)
-        if result.notices:
-            wake()
-        return result
-
     # SQLite has one writer: queue the API's transactions rather than let them fight over the lock.
     concurrent = 4 if core.engine.dialect.name == "postgresql" else 1
     return add_dossier_api(
-        server, path=settings.api_path, token=settings.api_token, apply=pushed, concurrent_applies=concurrent
+        server, path=settings.api_path, token=settings.api_token, apply=apply, concurrent_applies=concurrent
     )
 
 
@@ -253,8 +230,7 @@ async def run_channels(
     background_started = False
     if core.config.dossiers.api_token and core.services.dossiers is not None:
         server = server or HttpServer(config.http.host, config.http.port)
-        wake = background.worker.wake if background is not None else (lambda: None)
-        mount_dossier_api(server, core, wake)
+        mount_dossier_api(server, core)
     try:
         # The server listens before any webhook is registered, so the first delivery finds it.
         if server is not None:

@@ -77,7 +77,17 @@ def _allowed(module: str) -> tuple[set[str], set[str]]:
     if module.startswith("jobs"):
         return {"jobs", "bot.services", "bot.messages", "bot.config", "bot.storage"}, {"apscheduler"}
     if module.startswith("bot.services"):
-        return {"bot.services", "bot.messages", "bot.storage", "bot.config", "knowledge"}, {"sqlalchemy"}
+        return {
+            "bot.services",
+            "bot.outbox",
+            "bot.messages",
+            "bot.storage",
+            "bot.config",
+            "knowledge",
+        }, {"sqlalchemy"}
+    if module.startswith("bot.outbox"):
+        # Below the services that enqueue, above storage; senders implement its protocol from adapters.
+        return {"bot.outbox", "bot.messages", "bot.storage", "bot.config"}, {"sqlalchemy"}
     if module.startswith("bot.storage"):
         return {"bot.storage", "bot.config"}, {"sqlalchemy", "alembic"}
     return {"bot", "handlers", "knowledge", "jobs"}, {"*"}

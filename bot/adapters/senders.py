@@ -1,13 +1,13 @@
 """Outbox senders: one reply to one chat, rendered like the channels do, errors mapped to neutral ones.
 
-The outbox worker (``jobs.outbox``) retries, reschedules and rate-limits; a sender sends once and says
-what happened with :mod:`bot.services.outbox`'s errors. A reply longer than one message goes as several
+The outbox worker (``bot.outbox.worker``) retries, reschedules and rate-limits; a sender sends once and says
+what happened with :mod:`bot.outbox`'s errors. A reply longer than one message goes as several
 parts; if a later part fails, a retry sends the earlier parts again (at-least-once, like the outbox).
 
 Edits: Telegram edits with ``editMessageText`` (HTML and the inline keyboard, rendered as for a send;
 "message is not modified" is success; a text longer than one message is cut to its first part, and the
 other parts of the original stay as they are). Zalo has no edits: :meth:`ZaloSender.edit` raises
-:class:`~bot.services.outbox.EditUnsupportedError` without a call.
+:class:`~bot.outbox.EditUnsupportedError` without a call.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from bot.adapters.zalo_client import ZaloClient, ZaloPermanentError, ZaloTimeout
 from bot.config import TelegramConfig, ZaloConfig
 from bot.markup import nfc_length, split, to_plain
 from bot.messages import ChatRef, Reply
-from bot.services.outbox import (
+from bot.outbox import (
     ChatMovedError,
     EditUnsupportedError,
     PermanentDeliveryError,
@@ -73,10 +73,11 @@ class TelegramSender:
     ``rate_limiter_retries`` times, inside the send. On the outbox path that would hold the row's lease
     for the whole sleep (a lease running out means another worker sends the same message again), multiply
     the retries (the limiter's times the outbox's ``max_attempts``) and keep the wait in memory, lost on
-    a restart. So the outbox bot has no rate limiter: the outbox's own limiter (``jobs.ratelimit``) spaces
-    sends per platform, chat and group, and a 429 comes straight back as :class:`RetryLaterError`, whose
-    ``retry_after`` is written to the row's ``due_at``. The price is that interactive replies and the
-    outbox do not share one limiter; leave headroom in ``[outbox] telegram_per_second`` if both are busy.
+    a restart. So the outbox bot has no rate limiter: the outbox's own limiter
+    (``bot.outbox.ratelimit``) spaces sends per platform, chat and group, and a 429 comes straight back
+    as :class:`RetryLaterError`, whose ``retry_after`` is written to the row's ``due_at``. The price is
+    that interactive replies and the outbox do not share one limiter; leave headroom in
+    ``[outbox] telegram_per_second`` if both are busy.
     A ``Bot`` with a rate limiter still works here, with the double retry described above.
     """
 

@@ -29,7 +29,6 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -37,6 +36,7 @@ from sqlalchemy import Select, Table, TextClause, and_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.messages import ChatRef, Platform, Reply
+from bot.outbox import Outgoing, enqueue_many
 from bot.services.dossier_types import (
     OPEN_STATUSES,
     RESOLVED_STATUSES,
@@ -47,8 +47,8 @@ from bot.services.dossier_types import (
     Timeliness,
     normalize_receipt_code,
 )
-from bot.services.outbox import PENDING, enqueue, reply_to_payload
 from bot.storage import Dossier, DossierEvent, DossierSubscription, OutboxMessage, SessionFactory
+from bot.storage.bulk import insert_new
 from bot.storage.columns import utcnow
 from bot.storage.engine import begin_write
 
@@ -441,7 +441,8 @@ class DossierService:
             async with self._sessions() as session, self._write_lock(session), session.begin():
                 await begin_write(session)
                 # Core statements on the connection: the ORM session adds nothing but time here.
-                await self._apply_batch(await session.connection(), batch, source[:16], self._now(), counts)
+                connection = await session.connection()
+                await self._apply_batch(session, connection, batch, source[:16], self._now(), counts)
         return ApplyResult(
             applied=counts.applied,
             duplicates=counts.duplicates,
@@ -453,7 +454,8 @@ class DossierService:
 
     async def _apply_batch(
         self,
-        session: AsyncConnection,
+        session: AsyncSession,
+        connection: AsyncConnection,
         batch: list[DossierEventIn],
         source: str,
         now: datetime,
@@ -471,10 +473,11 @@ class DossierService:
                 seen.add(event.event_id)
                 fresh.append(event)
                 positions.append(position)
-        rows, creators, subscribers = await self._load_or_create(session, fresh, now)
-        recorded = await _insert_many(
-            session,
-            "dossier_events",
+        rows, creators, subscribers = await self._load_or_create(connection, fresh, now)
+        recorded = await insert_new(
+            connection,
+            _EVENTS,
+            "event_id",
             [
                 {
                     "event_id": event.event_id,
@@ -509,7 +512,7 @@ class DossierService:
             if notice is not None:
                 told.append(notice)
         if changed_rows:
-            await session.execute(
+            await connection.execute(
                 _UPDATE_DOSSIER, [_row_params(changed_rows[code]) for code in sorted(changed_rows)]
             )
         if told:
@@ -535,7 +538,7 @@ class DossierService:
         if not missing:
             return rows, creators, subscribers
         values = {code: self._new_dossier(firsts[code], now) for code in missing}
-        inserted = await _insert_many(session, "dossiers", [values[code] for code in missing])
+        inserted = await insert_new(session, _DOSSIERS, "code", [values[code] for code in missing])
         for code in missing:
             if code in inserted:
                 rows[code] = _Row(**values[code])
@@ -586,35 +589,20 @@ class DossierService:
 
     async def _tell(
         self,
-        session: AsyncConnection,
+        session: AsyncSession,
         told: list[_Told],
         subscribers: dict[str, list[ChatRef]],
         counts: _Counts,
     ) -> None:
-        """Write the batch's notices for every active subscriber into the outbox in one statement."""
-        now = utcnow()
-        messages: dict[str, dict[str, Any]] = {}
-        replies: dict[int, dict[str, Any]] = {}
+        """Queue the batch's notices for every active subscriber (one batched insert)."""
+        messages: list[Outgoing] = []
+        replies: dict[int, Reply] = {}
 
         def add(key: str, chat: ChatRef, notice: DossierNotice) -> None:
-            if key in messages:
-                return
-            payload = replies.get(id(notice))
-            if payload is None:
-                payload = replies[id(notice)] = reply_to_payload(self._render(notice))
-            messages[key] = {
-                "key": key,
-                "platform": chat.platform.value,
-                "chat_id": chat.chat_id,
-                "is_group": chat.is_group,
-                "kind": f"dossier.{notice.kind.value}",
-                "ref": notice.code,
-                "payload": payload,
-                "status": PENDING,
-                "attempts": 0,
-                "due_at": now,
-                "created_at": now,
-            }
+            reply = replies.get(id(notice))
+            if reply is None:
+                reply = replies[id(notice)] = self._render(notice)
+            messages.append(Outgoing(key, chat, reply, f"dossier.{notice.kind.value}", notice.code))
 
         for entry in told:
             for chat in subscribers.get(entry.code, ()):
@@ -623,7 +611,7 @@ class DossierService:
                 if entry.late is not None:
                     add(late_key(entry.code, chat.platform.value, chat.chat_id), chat, entry.late)
         if messages:
-            counts.notices += len(await _insert_many(session, "outbox", list(messages.values())))
+            counts.notices += await enqueue_many(session, messages)
 
     def _new_dossier(self, event: DossierEventIn, now: datetime) -> dict[str, Any]:
         return {
@@ -728,7 +716,6 @@ class DossierService:
     async def mark_late(self) -> int:
         """Tell subscribers of every open dossier past its due date, once per due date; return notices."""
         now = self._now()
-        written = 0
         async with self._sessions() as session, self._write_lock(session), session.begin():
             await begin_write(session)
             # Driven by the followed dossiers (few) rather than by every open one (many).
@@ -770,32 +757,21 @@ class DossierService:
                     .order_by(Dossier.code, DossierSubscription.id)
                 )
                 rows.extend(row for row in result if row[0].due_at is not None and row[0].due_at < now)
+            messages = []
             for dossier, platform, chat_id, is_group in rows:
                 try:
                     chat = ChatRef(Platform(platform), chat_id, is_group)
                 except ValueError:
                     continue
-                written += await enqueue(
-                    session,
-                    key=late_key(dossier.code, platform, chat_id),
-                    chat=chat,
-                    reply=self._render(_notice(NoticeKind.LATE, dossier)),
-                    kind=f"dossier.{NoticeKind.LATE.value}",
-                    ref=dossier.code,
-                )
-        return written
+                reply = self._render(_notice(NoticeKind.LATE, dossier))
+                key = late_key(dossier.code, platform, chat_id)
+                messages.append(Outgoing(key, chat, reply, f"dossier.{NoticeKind.LATE.value}", dossier.code))
+            return await enqueue_many(session, messages)
 
 
 _LOAD_CHUNK = 500
-_INSERT_CHUNK = 100
-"""Rows per multi-row insert: at most 1,500 parameters, far below SQLite's and asyncpg's limits."""
-
 _DOSSIERS = cast(Table, Dossier.__table__)
-_TABLES = {
-    "dossiers": (_DOSSIERS, "code"),
-    "dossier_events": (cast(Table, DossierEvent.__table__), "event_id"),
-    "outbox": (cast(Table, OutboxMessage.__table__), "key"),
-}
+_EVENTS = cast(Table, DossierEvent.__table__)
 _DOSSIER_COLUMNS = tuple(f.name for f in fields(_Row))
 
 
@@ -848,49 +824,6 @@ async def _load_rows(
             except ValueError:
                 continue
     return rows, subscribers
-
-
-@lru_cache(maxsize=512)
-def _insert_statement(table_name: str, columns: tuple[str, ...], count: int) -> TextClause:
-    """``INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING RETURNING key`` for ``count`` rows.
-
-    One row goes without ``RETURNING``: its row count says whether it went in, one driver call cheaper.
-
-    Both SQLite and PostgreSQL run it; one shape per row count is compiled once and cached. SQLAlchemy's
-    dialect ``on_conflict_do_nothing`` constructs are not cacheable; this text keeps the columns' types.
-    """
-    table, conflict = _TABLES[table_name]
-    names = ", ".join(columns)
-    values = ", ".join("(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(count))
-    sql = (
-        f"INSERT INTO {table.name} ({names}) VALUES {values}"  # noqa: S608
-        f" ON CONFLICT ({conflict}) DO NOTHING"
-    )
-    if count > 1:
-        sql += f" RETURNING {conflict}"
-    return text(sql).bindparams(
-        *(bindparam(f"{name}_{n}", type_=table.c[name].type) for n in range(count) for name in columns)
-    )
-
-
-async def _insert_many(session: AsyncConnection, table_name: str, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert rows in order, skipping those whose unique key is taken; return the keys inserted.
-
-    The unique constraint decides, so two transactions inserting the same key cannot both succeed.
-    """
-    inserted: set[str] = set()
-    if not rows:
-        return inserted
-    columns = tuple(rows[0])
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        chunk = rows[start : start + _INSERT_CHUNK]
-        params = {f"{name}_{n}": row[name] for n, row in enumerate(chunk) for name in columns}
-        result = await session.execute(_insert_statement(table_name, columns, len(chunk)), params)
-        if len(chunk) > 1:
-            inserted.update(result.scalars())
-        elif result.rowcount:
-            inserted.add(chunk[0][_TABLES[table_name][1]])
-    return inserted
 
 
 def _update_statement() -> TextClause:

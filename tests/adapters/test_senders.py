@@ -9,7 +9,7 @@ import pytest
 from bot.adapters.senders import TelegramSender, ZaloSender
 from bot.config import TelegramConfig, ZaloConfig
 from bot.messages import Button, ChatRef, Platform, Reply
-from bot.services.outbox import (
+from bot.outbox import (
     ChatMovedError,
     PermanentDeliveryError,
     RecipientGoneError,

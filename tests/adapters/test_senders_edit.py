@@ -9,7 +9,7 @@ import pytest
 from bot.adapters.senders import TelegramSender, ZaloSender
 from bot.config import TelegramConfig, ZaloConfig
 from bot.messages import Button, ChatRef, Platform, Reply
-from bot.services.outbox import EditUnsupportedError, PermanentDeliveryError, RateLimitedError
+from bot.outbox import EditUnsupportedError, PermanentDeliveryError, RateLimitedError
 from tests.fakes.telegram_api import FakeTelegram, Fault
 from tests.fakes.zalo_api import FakeZalo
 
