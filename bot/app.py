@@ -16,13 +16,14 @@ from bot.config import Config, clock_time
 from bot.messages import Incoming, Reply
 from bot.outbox import Outbox
 from bot.routing import Dispatcher, Router
-from bot.services import Services, people, subscriptions
+from bot.services import Services, people
 from bot.services.conversations import ConversationMemory
 from bot.services.directives import DirectiveService
-from bot.services.dossiers import DossierService
+from bot.services.dossiers import subscriptions
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.subscriptions import SubscriptionService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
-from bot.services.subscriptions import SubscriptionService
 from bot.services.unanswered import UnansweredService
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import check_schema

@@ -29,9 +29,9 @@ from bot.config import Config, TelegramConfig, ZaloConfig
 from bot.messages import Platform
 from bot.outbox import Sender
 from bot.outbox.worker import OutboxWorker
+from bot.services.dossiers.feed import DossierPuller
 from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
-from jobs.dossier_pull import DossierPuller, applier
 from jobs.knowledge import knowledge_jobs
 from jobs.scheduler import IntervalJob, add_interval_job, create_scheduler
 
@@ -152,7 +152,7 @@ class DossierFeeds:
         settings = core.config.dossiers
         if settings.pull_url:
             self._client = DossierPullClient(settings.pull_url, settings.pull_token)
-            puller = DossierPuller(self._client.fetch, applier(service, "pull"), core.sessions)
+            puller = DossierPuller(self._client.fetch, service.applier("pull"), core.sessions)
             self.jobs.append(IntervalJob("dossier-pull", puller.pull_once, settings.pull_interval_seconds))
 
     async def close(self) -> None:
@@ -167,7 +167,7 @@ def mount_dossier_api(server: HttpServer, core: Core) -> bool:
     settings = core.config.dossiers
     if service is None or not settings.api_token:
         return False
-    apply = applier(service, "push")
+    apply = service.applier("push")
     # SQLite has one writer: queue the API's transactions rather than let them fight over the lock.
     concurrent = 4 if core.engine.dialect.name == "postgresql" else 1
     return add_dossier_api(

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import DossierConfig
 from bot.messages import ChatRef
 from bot.outbox import RecipientChange
-from bot.services.dossiers import DossierService
+from bot.services.dossiers.service import DossierService
 from bot.storage import DossierRating, DossierSubscription, SessionFactory, Throttle
 from bot.storage.columns import UTCDateTime, utcnow
 
