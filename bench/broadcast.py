@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import select  # noqa: E402 - after the path set-up above
 
-from bot.adapters.senders import TelegramSender  # noqa: E402
+from bot.adapters.telegram.sender import TelegramSender  # noqa: E402
 from bot.config import OutboxConfig, TelegramConfig  # noqa: E402
 from bot.messages import Platform  # noqa: E402
 from bot.outbox import SENDING, OutboxStore, outbox_stats  # noqa: E402

@@ -14,16 +14,11 @@ from bot import eventloop
 from bot.adapters import ChannelError
 from bot.adapters.dossier_api import add_dossier_api
 from bot.adapters.dossier_pull import DossierPullClient
-from bot.adapters.http_server import (
-    TELEGRAM_AUTH_HEADER,
-    DedupKey,
-    HttpServer,
-    WebhookHandler,
-    telegram_update_id,
-)
-from bot.adapters.senders import TelegramSender, ZaloSender
-from bot.adapters.telegram import TelegramChannel
-from bot.adapters.zalo import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
+from bot.adapters.http_server import DedupKey, HttpServer, WebhookHandler
+from bot.adapters.telegram.channel import TELEGRAM_AUTH_HEADER, TelegramChannel, telegram_update_id
+from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
+from bot.adapters.zalo.sender import ZaloSender
 from bot.app import Core, build_core
 from bot.config import Config, TelegramConfig, ZaloConfig
 from bot.messages import Platform

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.adapters.senders import TelegramSender, ZaloSender
+from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.zalo.sender import ZaloSender
 from bot.app import Core, build_core
 from bot.config import Config, DatabaseConfig, OutboxConfig, TelegramConfig, ZaloConfig
 from bot.messages import Platform

@@ -16,8 +16,8 @@ from aiohttp import ClientSession
 
 from bot import runner, texts
 from bot.adapters import ChannelError
-from bot.adapters.http_server import TELEGRAM_AUTH_HEADER
-from bot.adapters.zalo import ZALO_AUTH_HEADER
+from bot.adapters.telegram.channel import TELEGRAM_AUTH_HEADER
+from bot.adapters.zalo.channel import ZALO_AUTH_HEADER
 from bot.app import build_core
 from bot.config import Config, DatabaseConfig, HttpConfig, TelegramConfig, ZaloConfig
 from bot.markup import to_plain

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.senders import TelegramSender, ZaloSender
+from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.zalo.sender import ZaloSender
 from bot.config import TelegramConfig, ZaloConfig
 from bot.messages import Platform
 from bot.outbox import Sender
