@@ -1,4 +1,4 @@
-"""The composition root: build the engine, the index, the services and the dispatcher once."""
+"""The core every command and channel shares: the database, the outbox, the services and the dispatcher."""
 
 from __future__ import annotations
 
