@@ -41,11 +41,12 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import select  # noqa: E402 - after the path set-up above
 
-from bot.adapters.senders import TelegramSender  # noqa: E402
+from bot.adapters.telegram.sender import TelegramSender  # noqa: E402
 from bot.config import OutboxConfig, TelegramConfig  # noqa: E402
 from bot.messages import Platform  # noqa: E402
+from bot.outbox import SENDING, OutboxStore, outbox_stats  # noqa: E402
+from bot.outbox.worker import OutboxWorker  # noqa: E402
 from bot.services.directives import Audience, DirectiveDraft, DirectiveService, Urgency  # noqa: E402
-from bot.services.outbox import SENDING, OutboxStore, outbox_stats  # noqa: E402
 from bot.services.people import Actor, recipient_changed  # noqa: E402
 from bot.storage import (  # noqa: E402
     ChatGroup,
@@ -58,7 +59,6 @@ from bot.storage import (  # noqa: E402
     session_factory,
 )
 from bot.storage.migrate import upgrade_engine  # noqa: E402
-from jobs.outbox import OutboxWorker  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 CEILING = 30.0

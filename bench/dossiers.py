@@ -33,8 +33,9 @@ from aiohttp import ClientSession
 from bot.adapters.dossier_api import add_dossier_api
 from bot.adapters.http_server import HttpServer
 from bot.messages import Reply
-from bot.services.dossier_types import DossierEventIn, DossierNotice
-from bot.services.dossiers import ApplyResult, DossierService, hash_phone
+from bot.services.dossiers.events import DossierEventIn, DossierNotice, hash_phone
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.views import ApplyResult
 from bot.storage import create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 

@@ -284,7 +284,7 @@ async def _receive(conn: Connection, within: float) -> Any:
 
 async def serve_telegram(database_url: str, conn: Connection, *, limiter: bool) -> tuple[list[Result], float]:
     """The real core and a polling TelegramChannel built as the runner builds it, until the load is done."""
-    from bot.adapters.telegram import TelegramChannel
+    from bot.adapters.telegram.channel import TelegramChannel
     from bot.app import build_core
     from bot.config import Config, DatabaseConfig, TelegramConfig
 

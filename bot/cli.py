@@ -75,7 +75,7 @@ MSG_UNPARSED_NONE = "Mọi trường đều đã được phân tích."
 MSG_PROBLEMS = "Ghi chú khi đọc ({count}):"
 MSG_UNKNOWN_CODE = "không có thủ tục mã {code} trong cơ sở tri thức"
 MSG_EMPTY_KB = "Cơ sở tri thức đang trống: hãy chạy motcua kb import ĐƯỜNG_DẪN trước."
-MSG_CHANNEL_FAILED = "kênh Telegram không khởi động được (trò chuyện trong cửa sổ này vẫn dùng được): %s"
+MSG_CHANNEL_FAILED = "kênh không khởi động được (trò chuyện trong cửa sổ này vẫn dùng được): %s"
 MSG_SEARCH_ANSWER = {
     "confident": "Chắc chắn",
     "choices": "Có vài lựa chọn gần nhau",
@@ -415,7 +415,7 @@ def _share(count: int, total: int) -> str:
 
 
 def cmd_chat(args: argparse.Namespace, config: Config) -> int:
-    """Chat in the terminal; with a Telegram token, serve Telegram in the same process too."""
+    """Chat in the terminal; with a Telegram or Zalo token, serve those channels in the same process too."""
     if sys.stdin.isatty():
         # Log lines would interleave with the conversation; only problems are worth showing here.
         root = logging.getLogger()
@@ -436,7 +436,7 @@ async def _chat(config: Config) -> None:
             print(MSG_EMPTY_KB, file=sys.stderr)
         stop = asyncio.Event()
         channels: list[asyncio.Task[None]] = []
-        if config.telegram.enabled:
+        if config.channels:
             channels.append(asyncio.create_task(_run_other_channels(core, stop)))
         try:
             await run_console(core.dispatcher.dispatch, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
@@ -454,7 +454,7 @@ async def _run_other_channels(core: Core, stop: asyncio.Event) -> None:
     try:
         await run_channels(core, stop)
     except ChannelError as exc:
-        # The terminal keeps working when Telegram cannot start (bad token, no network).
+        # The terminal keeps working when a channel cannot start (bad token, no network).
         log.error(MSG_CHANNEL_FAILED, exc)
 
 

@@ -14,9 +14,15 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from bot.config import Config
-from bot.services.dossier_import import COLUMNS, REQUIRED_COLUMNS, ImportFileError, ImportReport, import_file
-from bot.services.dossier_stats import AgencyStats, DossierStats, dossier_stats
-from bot.services.dossiers import DossierService, NoticeRenderer
+from bot.services.dossiers.importer import (
+    COLUMNS,
+    REQUIRED_COLUMNS,
+    ImportFileError,
+    ImportReport,
+    import_file,
+)
+from bot.services.dossiers.service import DossierService, NoticeRenderer
+from bot.services.dossiers.stats import AgencyStats, DossierStats, dossier_stats
 from bot.storage.migrate import current_sessions
 
 EXIT_OK = 0

@@ -163,6 +163,11 @@ class Config:
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
 
+    @property
+    def channels(self) -> list[str]:
+        """Names of the chat platforms this configuration turns on (the terminal needs no setting)."""
+        return [name for name, on in (("telegram", self.telegram.enabled), ("zalo", self.zalo.enabled)) if on]
+
 
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "MOTCUA_DATABASE_URL": ("database", "url"),

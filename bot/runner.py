@@ -1,4 +1,8 @@
-"""Serve every configured channel until asked to stop: the body of ``motcua run``."""
+"""Serve every configured channel until asked to stop: the process around the composition root.
+
+What is served is built by :mod:`bot.app` (the core, then :class:`bot.app.serving.Serving`); this module
+handles the process: signals, logging without secrets, and the exit code of ``motcua run``.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +11,14 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
 
 from bot import eventloop
 from bot.adapters import ChannelError
-from bot.adapters.dossier_api import add_dossier_api
-from bot.adapters.dossier_pull import DossierPullClient
-from bot.adapters.http_server import (
-    TELEGRAM_AUTH_HEADER,
-    DedupKey,
-    HttpServer,
-    WebhookHandler,
-    telegram_update_id,
-)
-from bot.adapters.senders import TelegramSender, ZaloSender
-from bot.adapters.telegram import TelegramChannel
-from bot.adapters.zalo import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
 from bot.app import Core, build_core
-from bot.config import Config, TelegramConfig, ZaloConfig
-from bot.messages import Platform
-from bot.services.dossier_types import DossierEventIn
-from bot.services.dossiers import ApplyResult
-from bot.services.outbox import Sender
-from bot.services.people import recipient_changed
-from jobs.directives import DirectiveJobs
-from jobs.dossier_late import late_job
-from jobs.dossier_pull import DossierPuller, applier
-from jobs.knowledge import knowledge_jobs
-from jobs.outbox import OutboxWorker
-from jobs.scheduler import IntervalJob, add_interval_job, create_scheduler
+from bot.app.serving import Serving
+from bot.config import Config
+from jobs.scheduler import IntervalJob
 
 log = logging.getLogger(__name__)
 
@@ -49,163 +31,8 @@ MSG_NO_CHANNEL = (
     "hoặc biến môi trường MOTCUA_TELEGRAM_TOKEN / MOTCUA_ZALO_TOKEN."
 )
 
-
-class Channel(Protocol):
-    """A platform channel the runner starts and stops."""
-
-    async def start(self) -> None:
-        """Begin receiving and answering."""
-
-    async def stop(self) -> None:
-        """Stop receiving, finish what is in flight, release resources."""
-
-
 JobFactory = Callable[[Core], Iterable[IntervalJob]]
-"""Builds, from the core, the jobs the scheduler runs (dossier pull, late-dossier check...)."""
-
-
-class OutboxSender(Sender, Protocol):
-    """A sender the runner opens before the worker starts and closes after it stopped."""
-
-    async def start(self) -> None:
-        """Open connections."""
-
-    async def close(self) -> None:
-        """Release connections."""
-
-
-def build_senders(config: Config) -> dict[Platform, OutboxSender]:
-    """An outbox sender for every enabled platform, each over its own HTTP client."""
-    senders: dict[Platform, OutboxSender] = {}
-    if config.telegram.enabled:
-        senders[Platform.TELEGRAM] = TelegramSender.create(config.telegram)
-    if config.zalo.enabled:
-        senders[Platform.ZALO] = ZaloSender.create(config.zalo)
-    return senders
-
-
-class Background:
-    """The outbox worker and the scheduler of one serving process, started and stopped together."""
-
-    def __init__(self, core: Core, jobs: Iterable[IntervalJob] = ()) -> None:
-        self.senders = build_senders(core.config)
-        self.worker = OutboxWorker(
-            core.sessions,
-            self.senders,
-            core.config.outbox,
-            choices=core.services.conversations,
-            on_recipient=recipient_changed,
-        )
-        self.scheduler: Any = create_scheduler(core.config.timezone)
-        self._jobs = list(jobs)
-        self.directive_jobs: DirectiveJobs | None = None
-        if core.services.directives is not None:
-            self.directive_jobs = DirectiveJobs(
-                core.services.directives, self.scheduler, timezone=core.config.timezone, wake=self.worker.wake
-            )
-            self._jobs += self.directive_jobs.jobs()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._opened: list[OutboxSender] = []
-
-    async def start(self) -> None:
-        """Open the senders, start delivering, arm the scheduled jobs."""
-        for sender in self.senders.values():
-            await sender.start()
-            self._opened.append(sender)
-        self._stop.clear()
-        self._task = asyncio.create_task(self.worker.run(self._stop))
-        for job in self._jobs:
-            add_interval_job(self.scheduler, job.id, self._job_func(job), job.seconds)
-        if self.directive_jobs is not None:
-            # Re-arm from the database; what fell due while the bot was down is published now, once.
-            await _quietly("directive schedules", self.directive_jobs.sync())
-        self.scheduler.start()
-        log.info("outbox: delivering for %s", ", ".join(p.value for p in self.senders) or "no platform")
-
-    def _job_func(self, job: IntervalJob) -> Callable[[], Awaitable[None]]:
-        async def run() -> None:
-            try:
-                await job.func()
-            finally:
-                if job.wakes_outbox:
-                    self.worker.wake()
-
-        return run
-
-    async def stop(self) -> None:
-        """Stop the scheduler, let the worker finish and mark its sends in flight, close the senders."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-        self._stop.set()
-        if self._task is not None:
-            await _quietly("outbox worker", self._task)
-            self._task = None
-        for sender in reversed(self._opened):
-            await _quietly(type(sender).__name__, sender.close())
-        self._opened.clear()
-
-
-LATE_CHECK_SECONDS = 60.0
-
-
-class DossierFeeds:
-    """The dossier jobs of a serving process: the late check, the pull source, and its HTTP client."""
-
-    def __init__(self, core: Core) -> None:
-        self.jobs: list[IntervalJob] = []
-        self._client: DossierPullClient | None = None
-        service = core.services.dossiers
-        if service is None:
-            return
-        self.jobs.append(
-            IntervalJob("dossier-late", late_job(service), LATE_CHECK_SECONDS, wakes_outbox=True)
-        )
-        settings = core.config.dossiers
-        if settings.pull_url:
-            self._client = DossierPullClient(settings.pull_url, settings.pull_token)
-            puller = DossierPuller(self._client.fetch, applier(service, "pull"), core.sessions)
-            self.jobs.append(
-                IntervalJob(
-                    "dossier-pull", puller.pull_once, settings.pull_interval_seconds, wakes_outbox=True
-                )
-            )
-
-    async def close(self) -> None:
-        """Release the pull source's connections."""
-        if self._client is not None:
-            await self._client.close()
-
-
-def mount_dossier_api(server: HttpServer, core: Core, wake: Callable[[], None]) -> bool:
-    """Serve the push API on ``server`` when a token is configured; each accepted batch wakes the outbox."""
-    service = core.services.dossiers
-    settings = core.config.dossiers
-    if service is None or not settings.api_token:
-        return False
-    apply = applier(service, "push")
-
-    async def pushed(events: list[DossierEventIn]) -> ApplyResult:
-        result = await apply(events)
-        if result.notices:
-            wake()
-        return result
-
-    # SQLite has one writer: queue the API's transactions rather than let them fight over the lock.
-    concurrent = 4 if core.engine.dialect.name == "postgresql" else 1
-    return add_dossier_api(
-        server, path=settings.api_path, token=settings.api_token, apply=pushed, concurrent_applies=concurrent
-    )
-
-
-def enabled_channels(config: Config) -> list[str]:
-    """Names of the channels the configuration turns on."""
-    names = []
-    if config.telegram.enabled:
-        names.append("telegram")
-    if config.zalo.enabled:
-        names.append("zalo")
-    return names
+"""Builds, from the core, more jobs for the scheduler to run."""
 
 
 async def run_channels(
@@ -217,75 +44,16 @@ async def run_channels(
     on stop they end after the channels stopped taking new work (the worker finishes its sends in flight).
     Raises :class:`bot.adapters.ChannelError` when a channel cannot start; what had started is stopped.
     """
-    config = core.config
-    protect_logs(config)
-    channels: list[Channel] = []
-    # (settings, secret header, handler, de-duplication key, name) of every channel that can take a webhook.
-    hooks: list[tuple[TelegramConfig | ZaloConfig, str, WebhookHandler, DedupKey, str]] = []
-    if config.telegram.enabled:
-        telegram = TelegramChannel(config.telegram, core.dispatcher.dispatch, timezone=config.timezone)
-        channels.append(telegram)
-        hooks.append((config.telegram, TELEGRAM_AUTH_HEADER, telegram.feed, telegram_update_id, "telegram"))
-    if config.zalo.enabled:
-        zalo = ZaloChannel(config.zalo, core.dispatcher.dispatch)
-        channels.append(zalo)
-        hooks.append((config.zalo, ZALO_AUTH_HEADER, zalo.feed, zalo_event_id, "zalo"))
-    server: HttpServer | None = None
-    for settings, header, handle, dedup_key, name in hooks:
-        if settings.mode != "webhook":
-            continue
-        server = server or HttpServer(config.http.host, config.http.port)
-        server.add_webhook(
-            settings.webhook_path,
-            secret_header=header,
-            secret=settings.webhook_secret,
-            handle=handle,
-            dedup_key=dedup_key,
-            name=name,
-        )
-    if not channels:
-        log.warning("no channel configured; nothing to serve")
-    started: list[Channel] = []
-    feeds = DossierFeeds(core)
-    services = core.services
-    learning = knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
-    background = Background(core, [*jobs, *feeds.jobs, *learning]) if outbox else None
-    background_started = False
-    if core.config.dossiers.api_token and core.services.dossiers is not None:
-        server = server or HttpServer(config.http.host, config.http.port)
-        wake = background.worker.wake if background is not None else (lambda: None)
-        mount_dossier_api(server, core, wake)
+    protect_logs(core.config)
+    serving = Serving(core, jobs=jobs, outbox=outbox)
     try:
-        # The server listens before any webhook is registered, so the first delivery finds it.
-        if server is not None:
-            await server.start()
-        for channel in channels:
-            started.append(channel)
-            await channel.start()
-        if background is not None:
-            background_started = True
-            await background.start()
-        log.info("serving %s", ", ".join(enabled_channels(config)) or "nothing")
+        await serving.start()
+        log.info("serving %s", ", ".join(core.config.channels) or "nothing")
         await stop.wait()
         log.info("stopping")
     finally:
-        # Stop accepting webhooks first, so every update answered 200 is still processed.
-        if server is not None:
-            await _quietly("http server", server.stop())
-        for channel in reversed(started):
-            await _quietly(type(channel).__name__, channel.stop())
-        # Last: what the channels enqueued while finishing still has a worker until here.
-        if background is not None and background_started:
-            await _quietly("outbox", background.stop())
-        await _quietly("dossier feeds", feeds.close())
+        await serving.stop()
         log.info("stopped")
-
-
-async def _quietly(name: str, stopping: Awaitable[None]) -> None:
-    try:
-        await stopping
-    except Exception as exc:  # one channel failing to stop must not keep the others running
-        log.error("%s did not stop cleanly: %s", name, type(exc).__name__)
 
 
 def run(config: Config, *, jobs: JobFactory | None = None) -> int:
@@ -293,7 +61,7 @@ def run(config: Config, *, jobs: JobFactory | None = None) -> int:
 
     ``jobs`` builds the scheduled jobs from the core once it is up.
     """
-    if not enabled_channels(config):
+    if not config.channels:
         print(MSG_NO_CHANNEL, file=sys.stderr)
         return EXIT_SETUP
     configure_logging(config)

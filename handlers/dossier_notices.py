@@ -12,7 +12,7 @@ from collections.abc import Callable
 from bot import texts
 from bot.config import CentreConfig
 from bot.messages import Button, Reply
-from bot.services.dossier_types import DossierNotice, NoticeKind
+from bot.services.dossiers.events import DossierNotice, NoticeKind
 
 RATE_PREFIX = "rate"
 """Payload prefix of the rating buttons: ``rate:<code>:<1-5>``."""

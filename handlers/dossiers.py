@@ -3,7 +3,7 @@
 Anyone holding a receipt code sees status only (the code is guessable); following a dossier needs the
 last 4 digits of the applicant's phone, asked only in a private chat. Codes are validated before any
 query, lookups are rate-limited per user and wrong digits lock the user out for a while
-(:mod:`bot.services.subscriptions`).
+(:mod:`bot.services.dossiers.subscriptions`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from bot.markup import bold, esc
 from bot.messages import Incoming, Reply
 from bot.routing import Handler, Router, parse_command
 from bot.services import Flow, Services, StaleFlow
-from bot.services.dossier_types import Status, find_receipt_code, normalize_receipt_code
-from bot.services.dossiers import DossierService, DossierView
-from bot.services.subscriptions import Rating, SubscriptionService, Verification, user_key
+from bot.services.dossiers.events import Status, find_receipt_code, normalize_receipt_code
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.subscriptions import Rating, SubscriptionService, Verification, user_key
+from bot.services.dossiers.views import DossierView
 from handlers.cards import one_line
 from handlers.dossier_notices import RATE_PREFIX
 

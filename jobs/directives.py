@@ -53,18 +53,14 @@ class DirectiveJobs:
         scheduler: Any,
         *,
         timezone: str = "Asia/Ho_Chi_Minh",
-        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self._service = service
         self._scheduler = scheduler
         self._timezone = timezone
-        self._wake = wake
 
     async def run_due(self) -> list[PublishResult]:
-        """Publish what is due, wake the outbox when something was queued, then re-arm."""
+        """Publish what is due (the outbox wakes after the commit), then re-arm."""
         results = await self._service.run_due()
-        if any(r.queued for r in results):
-            self._wake()
         await self.arm()
         return results
 
@@ -92,17 +88,14 @@ class DirectiveJobs:
         await self._service.settle()
 
     async def remind(self) -> RemindResult:
-        """Queue due reminders and escalations, waking the outbox when any were queued."""
-        result = await self._service.remind_due()
-        if result.reminders or result.escalations:
-            self._wake()
-        return result
+        """Queue due reminders and escalations (the outbox wakes after the commit)."""
+        return await self._service.remind_due()
 
     def jobs(self) -> list[IntervalJob]:
         """The periodic jobs the runner adds: the minute sync and the reminder pass."""
         return [
-            IntervalJob("directive-sync", self.sync, SYNC_SECONDS, wakes_outbox=True),
-            IntervalJob("directive-reminders", self.remind, REMIND_SECONDS, wakes_outbox=True),
+            IntervalJob("directive-sync", self.sync, SYNC_SECONDS),
+            IntervalJob("directive-reminders", self.remind, REMIND_SECONDS),
         ]
 
     @staticmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.services.dossiers import DossierService
+from bot.services.dossiers.service import DossierService
 
 log = logging.getLogger(__name__)
 

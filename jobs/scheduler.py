@@ -24,12 +24,11 @@ JobFunc = Callable[[], Awaitable[Any]]
 
 @dataclass(frozen=True, slots=True)
 class IntervalJob:
-    """Work the composition root wants run every ``seconds``; ``wakes_outbox``: it may enqueue messages."""
+    """Work the composition root wants run every ``seconds``."""
 
     id: str
     func: JobFunc
     seconds: float
-    wakes_outbox: bool = False
 
 
 def create_scheduler(timezone: str) -> AsyncIOScheduler:

@@ -1,4 +1,16 @@
-"""The import boundaries of DESIGN §1-2: platform libraries stay in adapters, the core stays neutral."""
+"""The import boundaries of DESIGN §1-2, and the seams chosen in issue 12.
+
+- Platform libraries stay in ``bot.adapters``; the core stays neutral.
+- Layers, from the top: the composition root (``bot.app``, with ``bot.runner`` and the CLI around it);
+  the channels (``bot.adapters``) and the scheduled jobs (``jobs``), which never import each other;
+  ``handlers``; ``bot.services``; ``bot.outbox``; ``bot.storage``. Nothing imports a layer above it.
+- Adapters never import jobs or storage: they translate and send, and reach data through services.
+- Jobs touch no storage (the outbox worker and the dossier pull feed, which did, moved to their
+  concerns); a job at most names the session factory it hands to a service.
+- ``enqueue_many`` is the only way into the outbox table, and only the composition root starts the
+  outbox worker.
+- Every package says what lives in it.
+"""
 
 from __future__ import annotations
 
@@ -75,9 +87,31 @@ def _allowed(module: str) -> tuple[set[str], set[str]]:
             "knowledge.results",
         }, set()
     if module.startswith("jobs"):
+        # bot.storage only to name the session factory: see test_jobs_touch_no_storage.
         return {"jobs", "bot.services", "bot.messages", "bot.config", "bot.storage"}, {"apscheduler"}
+    if module.startswith("bot.adapters"):
+        # sqlalchemy for its exception types only (the push API answers 503 on a database error).
+        return {
+            "bot.adapters",
+            "bot.services",
+            "bot.outbox",
+            "bot.messages",
+            "bot.markup",
+            "bot.texts",
+            "bot.config",
+        }, {"telegram", "aiohttp", "yarl", "sqlalchemy"}
     if module.startswith("bot.services"):
-        return {"bot.services", "bot.messages", "bot.storage", "bot.config", "knowledge"}, {"sqlalchemy"}
+        return {
+            "bot.services",
+            "bot.outbox",
+            "bot.messages",
+            "bot.storage",
+            "bot.config",
+            "knowledge",
+        }, {"sqlalchemy"}
+    if module.startswith("bot.outbox"):
+        # Below the services that enqueue, above storage; senders implement its protocol from adapters.
+        return {"bot.outbox", "bot.messages", "bot.storage", "bot.config"}, {"sqlalchemy"}
     if module.startswith("bot.storage"):
         return {"bot.storage", "bot.config"}, {"sqlalchemy", "alembic"}
     return {"bot", "handlers", "knowledge", "jobs"}, {"*"}
@@ -99,3 +133,76 @@ def test_dependency_direction(module: str, path: Path) -> None:
             )
         else:
             assert "*" in third_party or top in third_party, f"{module} may not import {top}"
+
+
+@pytest.mark.parametrize(("module", "path"), MODULES, ids=[m for m, _ in MODULES])
+def test_jobs_touch_no_storage(module: str, path: Path) -> None:
+    if not module.startswith("jobs"):
+        return
+    storage = {n for n in _imports(path) if n == "bot.storage" or n.startswith("bot.storage.")}
+    assert storage <= {"bot.storage", "bot.storage.SessionFactory"}, (
+        f"{module} uses storage: {sorted(storage)}"
+    )
+
+
+def test_only_the_composition_root_starts_the_outbox_worker() -> None:
+    users = {module for module, path in MODULES if "bot.outbox.worker" in _imports(path)}
+    assert users, "nobody starts the worker"
+    assert all(m.startswith(("bot.app.", "bot.outbox.")) for m in users), sorted(users)
+
+
+def _writes_outbox_rows(tree: ast.AST) -> list[str]:
+    """Ways a module writes outbox rows itself: an insert, the bare table, SQL text, or a new ORM row."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            first = node.args[0] if node.args else None
+            if name == "OutboxMessage" or (
+                name == "insert" and isinstance(first, ast.Name) and first.id == "OutboxMessage"
+            ):
+                found.append(f"line {node.lineno}: {name}(...)")
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr == "__table__"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "OutboxMessage"
+        ):
+            found.append(f"line {node.lineno}: OutboxMessage.__table__")
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and "insert into outbox" in node.value.lower()
+        ):
+            found.append(f"line {node.lineno}: SQL text")
+    return found
+
+
+@pytest.mark.parametrize(("module", "path"), MODULES, ids=[m for m, _ in MODULES])
+def test_enqueue_many_is_the_only_way_into_the_outbox(module: str, path: Path) -> None:
+    if module.startswith(("bot.outbox", "bot.storage")):
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    assert not _writes_outbox_rows(tree), f"{module} writes outbox rows: use bot.outbox.enqueue_many"
+
+
+def test_the_outbox_check_sees_both_ways_of_writing_rows() -> None:
+    tree = ast.parse(
+        "session.add(OutboxMessage(key='k'))\n"
+        "statement = insert(OutboxMessage).values()\n"
+        "text('INSERT INTO outbox (key) VALUES (:k)')\n"
+        "tables = {'outbox': cast(Table, OutboxMessage.__table__)}\n"
+    )
+    assert len(_writes_outbox_rows(tree)) == 4
+
+
+PACKAGES_FOUND = sorted({path.parent for _, path in MODULES if path.name == "__init__.py"})
+
+
+@pytest.mark.parametrize("package", PACKAGES_FOUND, ids=[str(p.relative_to(ROOT)) for p in PACKAGES_FOUND])
+def test_every_package_says_what_lives_in_it(package: Path) -> None:
+    docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8")))
+    assert docstring and len(docstring.split()) >= 5, (
+        f"{package.relative_to(ROOT)}/__init__.py needs a docstring"
+    )

@@ -21,8 +21,8 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.http_server import HttpServer
-from bot.services.dossier_types import DossierEventIn
-from bot.services.dossiers import ApplyResult, InvalidEventError, parse_event
+from bot.services.dossiers.events import DossierEventIn, InvalidEventError, parse_event
+from bot.services.dossiers.views import ApplyResult
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import ClientError, ClientSession, ClientTimeout
 from yarl import URL
 
-from jobs.dossier_pull import (
+from bot.services.dossiers.feed import (
     PullError,
     PullPage,
     PullPermanentError,

@@ -1,4 +1,4 @@
-"""The bot's own aiohttp server: health check and platform webhooks (Telegram now, Zalo later)."""
+"""The bot's own aiohttp server: health check and the routes the channels add (webhooks, the push API)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ log = logging.getLogger(__name__)
 WebhookHandler = Callable[[dict[str, Any]], Awaitable[None]]
 DedupKey = Callable[[dict[str, Any]], str | None]
 
-TELEGRAM_AUTH_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -126,9 +125,3 @@ class HttpServer:
             await handle(body)
         except Exception as exc:  # the event is already acknowledged; one bad event must not kill the server
             log.error("%s webhook: event %s failed with %s", name, key, type(exc).__name__)
-
-
-def telegram_update_id(body: dict[str, Any]) -> str | None:
-    """The de-duplication key of a Telegram update."""
-    update_id = body.get("update_id")
-    return str(update_id) if isinstance(update_id, int) and not isinstance(update_id, bool) else None

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from bot.config import Config
 from bot.services.conversations import ConversationMemory, Flow, StaleFlow
 from bot.services.directives import DirectiveService
-from bot.services.dossiers import DossierService
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.subscriptions import SubscriptionService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
-from bot.services.subscriptions import SubscriptionService
 from bot.services.unanswered import UnansweredService
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChatRef, Platform
-from bot.services.outbox import RecipientChange
+from bot.outbox import RecipientChange
 from bot.storage import (
     AuditEntry,
     ChatGroup,

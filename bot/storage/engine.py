@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -53,7 +54,17 @@ def tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     """Return the session factory every service uses (objects stay usable after commit)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    # A Session class of its own, so listeners on it (the outbox's wake after commit) see this factory only.
+    own = type("FactorySession", (Session,), {})
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=own)
+
+
+def session_class(sessions: SessionFactory) -> type[Session]:
+    """The synchronous Session class behind ``sessions``: the target for session events of that factory."""
+    found = sessions.kw.get("sync_session_class")
+    if not isinstance(found, type) or not issubclass(found, Session) or found is Session:
+        raise TypeError("listen on a factory from bot.storage.session_factory, not on every Session")
+    return found
 
 
 async def begin_write(session: AsyncSession) -> None:

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.adapters.telegram import TelegramChannel
-from bot.adapters.zalo import ZaloChannel
+from bot.adapters.telegram.channel import TelegramChannel
+from bot.adapters.zalo.channel import ZaloChannel
 from bot.config import TelegramConfig, ZaloConfig
 from bot.markup import esc
 from bot.messages import Button, Incoming, Reply

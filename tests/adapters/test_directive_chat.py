@@ -15,15 +15,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.adapters.senders import TelegramSender, ZaloSender
+from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.zalo.sender import ZaloSender
 from bot.app import Core, build_core
 from bot.config import Config, DatabaseConfig, OutboxConfig, TelegramConfig, ZaloConfig
 from bot.messages import Platform
+from bot.outbox.worker import OutboxWorker
 from bot.services.directives import Audience, DirectiveDraft, Urgency
 from bot.services.people import Actor, PeopleService, Role
 from bot.storage import Acknowledgement, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
-from jobs.outbox import OutboxWorker
 from tests.adapters.conftest import make_channel, make_zalo_channel
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from bot.adapters.dossier_api import add_dossier_api
 from bot.adapters.http_server import HttpServer
 from bot.messages import Reply
-from bot.services.dossier_types import DossierEventIn, DossierNotice, Status
-from bot.services.dossiers import ApplyResult, DossierService
+from bot.services.dossiers.events import DossierEventIn, DossierNotice, Status
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.views import ApplyResult
 from bot.storage import Dossier, DossierEvent, SessionFactory, create_engine, session_factory
 from tests.databases import db_url, sessions
 

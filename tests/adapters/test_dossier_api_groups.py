@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.dossier_api import GroupCommit
-from bot.services.dossier_types import DossierEventIn, Status
-from bot.services.dossiers import ApplyResult, DossierService
+from bot.services.dossiers.events import DossierEventIn, Status
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.views import ApplyResult
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from tests.adapters.test_dossier_api import (  # noqa: F401 - api is a fixture

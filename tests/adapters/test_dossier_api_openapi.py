@@ -11,8 +11,8 @@ from aiohttp import ClientSession
 
 from bot.adapters.dossier_api import OPENAPI_FILE, add_dossier_api
 from bot.adapters.http_server import HttpServer
-from bot.services.dossier_types import DossierEventIn
-from bot.services.dossiers import ApplyResult, parse_event
+from bot.services.dossiers.events import DossierEventIn, parse_event
+from bot.services.dossiers.views import ApplyResult
 
 EVENT_FIELDS = {f.name for f in dataclasses.fields(DossierEventIn)}
 """The one list of event fields: parse_event reads exactly these keys into DossierEventIn."""

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from bot.adapters.dossier_api import add_dossier_api
 from bot.adapters.http_server import HttpServer
-from bot.services.dossier_types import DossierEventIn, Status
-from bot.services.dossiers import ApplyResult, DossierService
+from bot.services.dossiers.events import DossierEventIn, Status
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.views import ApplyResult
 from bot.storage import DossierEvent, session_factory
 from bot.storage.migrate import upgrade_engine
 from tests.adapters.test_dossier_api import CODE, PATH, TOKEN, event, receipt, render

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from bot.app import Core, build_core
 from bot.config import Config, DatabaseConfig, DossierConfig
-from bot.services.dossier_types import DossierEventIn, Status
-from bot.services.dossiers import DossierService
-from bot.services.outbox import payload_to_reply
+from bot.outbox import payload_to_reply
+from bot.services.dossiers.events import DossierEventIn, Status
+from bot.services.dossiers.service import DossierService
 from bot.storage import DossierRating, DossierSubscription, OutboxMessage, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from handlers.dossier_notices import render_notice

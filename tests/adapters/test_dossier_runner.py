@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.app import build_core
 from bot.config import Config, DatabaseConfig, DossierConfig, HttpConfig, ZaloConfig
 from bot.messages import ChatRef, Platform
-from bot.services.dossier_types import DossierEventIn, Status
+from bot.services.dossiers.events import DossierEventIn, Status
 from bot.storage import OutboxMessage
 from tests.adapters import test_telegram_runner
 from tests.adapters.test_telegram_runner import free_port, serving

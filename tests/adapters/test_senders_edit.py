@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.adapters.senders import TelegramSender, ZaloSender
+from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.zalo.sender import ZaloSender
 from bot.config import TelegramConfig, ZaloConfig
 from bot.messages import Button, ChatRef, Platform, Reply
-from bot.services.outbox import EditUnsupportedError, PermanentDeliveryError, RateLimitedError
+from bot.outbox import EditUnsupportedError, PermanentDeliveryError, RateLimitedError
 from tests.fakes.telegram_api import FakeTelegram, Fault
 from tests.fakes.zalo_api import FakeZalo
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.adapters.telegram import keyboard, to_incoming
+from bot.adapters.telegram.channel import keyboard, to_incoming
 from bot.messages import Button, ChatRef, Platform
 
 BOT = {"bot_username": "MotcuaTestBot", "bot_id": 999}

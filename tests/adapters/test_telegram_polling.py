@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import texts
-from bot.adapters.telegram import TelegramChannel
+from bot.adapters.telegram.channel import TelegramChannel
 from bot.markup import split
 from tests.adapters.conftest import LONG_TEXT, Services, make_channel
 from tests.fakes.telegram_api import FakeTelegram, Fault

@@ -10,9 +10,9 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.adapters import telegram_request
-from bot.adapters.telegram import build_application
-from bot.adapters.telegram_request import AiohttpRequest, TolerantUpdatesRequest, withhold_unparsed_batches
+from bot.adapters.telegram import request as telegram_request
+from bot.adapters.telegram.channel import build_application
+from bot.adapters.telegram.request import AiohttpRequest, TolerantUpdatesRequest, withhold_unparsed_batches
 from tests.adapters.conftest import PNG, telegram_config
 from tests.fakes.telegram_api import FakeTelegram, Fault
 

@@ -17,7 +17,7 @@ from aiohttp import ClientSession
 
 from bot import runner, texts
 from bot.adapters import ChannelError
-from bot.adapters.http_server import TELEGRAM_AUTH_HEADER
+from bot.adapters.telegram.channel import TELEGRAM_AUTH_HEADER
 from bot.app import build_core
 from bot.config import Config, DatabaseConfig, HttpConfig, TelegramConfig
 from bot.services.procedures import import_procedures

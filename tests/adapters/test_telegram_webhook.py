@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 
-from bot.adapters.http_server import TELEGRAM_AUTH_HEADER, HttpServer, telegram_update_id
-from bot.adapters.telegram import TelegramChannel
+from bot.adapters.http_server import HttpServer
+from bot.adapters.telegram.channel import TELEGRAM_AUTH_HEADER, TelegramChannel, telegram_update_id
 from bot.messages import Incoming, Reply
 from tests.adapters.conftest import Services, make_channel
 from tests.fakes.telegram_api import FakeTelegram

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.adapters.zalo import ZaloChannel
-from bot.adapters.zalo_client import (
+from bot.adapters.zalo.channel import ZaloChannel
+from bot.adapters.zalo.client import (
     ZaloClient,
     ZaloError,
     ZaloPermanentError,

@@ -12,8 +12,8 @@ import pytest
 
 from bot import texts
 from bot.adapters import ChannelError
-from bot.adapters.zalo import ZaloChannel, render
-from bot.adapters.zalo_client import ZaloClient
+from bot.adapters.zalo.channel import ZaloChannel, render
+from bot.adapters.zalo.client import ZaloClient
 from bot.markup import nfc_length, to_plain
 from bot.messages import Button, Incoming, Reply
 from tests.adapters.conftest import LONG_TEXT, PNG, Services, make_zalo_channel, zalo_config

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import re
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,10 +16,10 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession
 
-from bot import runner, texts
+from bot import cli, runner, texts
 from bot.adapters import ChannelError
-from bot.adapters.http_server import TELEGRAM_AUTH_HEADER
-from bot.adapters.zalo import ZALO_AUTH_HEADER
+from bot.adapters.telegram.channel import TELEGRAM_AUTH_HEADER
+from bot.adapters.zalo.channel import ZALO_AUTH_HEADER
 from bot.app import build_core
 from bot.config import Config, DatabaseConfig, HttpConfig, TelegramConfig, ZaloConfig
 from bot.markup import to_plain
@@ -158,8 +160,39 @@ def test_run_without_any_channel_names_both_platforms(capsys: pytest.CaptureFixt
     assert "MOTCUA_TELEGRAM_TOKEN" in err and "MOTCUA_ZALO_TOKEN" in err
 
 
+async def test_motcua_chat_serves_zalo_when_zalo_is_the_only_channel(
+    zalo: FakeZalo, database: DatabaseConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `motcua chat` used to start the other channels only when Telegram was configured.
+    config = tmp_path / "zalo.toml"
+    config.write_text(
+        f'log_level = "WARNING"\n[database]\nurl = "{database.url}"\n'
+        f'[zalo]\ntoken = "{zalo.token}"\nbase_url = "{zalo.base_url}"\npoll_timeout = 1\n'
+    )
+    for name in [n for n in os.environ if n.startswith("MOTCUA_")]:
+        monkeypatch.delenv(name)
+    reading, writing = os.pipe()
+    terminal = io.StringIO()
+    with os.fdopen(reading, "r", encoding="utf-8") as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        monkeypatch.setattr(sys, "stdout", terminal)
+        chat = asyncio.ensure_future(asyncio.to_thread(cli.main, ["--config", str(config), "chat"]))
+        try:
+            zalo.push_text(CHAT, "đăng ký khai sinh")
+            [card] = await zalo.wait_messages(CHAT, 1, within=30)
+        finally:
+            # The terminal is answered too, then its end of input stops every channel.
+            os.write(writing, "đăng ký kết hôn\n".encode())
+            os.close(writing)
+            code = await asyncio.wait_for(chat, 30)
+    assert code == 0
+    assert "khai sinh" in card.text.lower() and "1.001193" in card.text
+    assert "kết hôn" in terminal.getvalue()
+    assert zalo.waiting_polls == 0
+
+
 def test_zalo_is_an_enabled_channel_on_its_own() -> None:
-    assert runner.enabled_channels(Config(zalo=ZaloConfig(token="1:x"))) == ["zalo"]
+    assert Config(zalo=ZaloConfig(token="1:x")).channels == ["zalo"]
 
 
 def test_logs_never_show_the_zalo_token_or_secret() -> None:

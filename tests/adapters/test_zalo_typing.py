@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.adapters.zalo import ZaloChannel
+from bot.adapters.zalo.channel import ZaloChannel
 from bot.messages import Incoming, Reply
 from tests.adapters.conftest import make_zalo_channel
 from tests.fakes.zalo_api import FakeZalo

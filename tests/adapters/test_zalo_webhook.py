@@ -11,7 +11,7 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.adapters.http_server import HttpServer
-from bot.adapters.zalo import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
+from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
 from bot.markup import nfc_length
 from bot.messages import Incoming, Reply
 from tests.adapters.conftest import Services, make_zalo_channel

@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import Config, DatabaseConfig, DossierConfig
 from bot.messages import Reply
-from bot.services.dossier_types import DossierNotice
+from bot.services.dossiers.events import DossierNotice
 from bot.storage.migrate import upgrade
 from tests.cli.conftest import Motcua, make_motcua
 

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from bot import texts
 from bot.markup import to_plain
 from bot.messages import ChatRef, Platform
+from bot.outbox import FAILED, SENT, payload_to_reply
 from bot.services.directives import Audience, DirectiveDraft, Status, Urgency
-from bot.services.outbox import FAILED, SENT, payload_to_reply
 from bot.services.people import Actor
 from bot.storage import Acknowledgement, Directive, OutboxMessage, session_factory
 from tests.handlers.test_directives_support import (

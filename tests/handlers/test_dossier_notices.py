@@ -10,7 +10,7 @@ import pytest
 from bot.config import CentreConfig
 from bot.markup import to_plain
 from bot.messages import Reply
-from bot.services.dossier_types import DossierNotice, NoticeKind, Status
+from bot.services.dossiers.events import DossierNotice, NoticeKind, Status
 from handlers.dossier_notices import notice_renderer, render_notice
 from tests.handlers.support import CENTRE, markup_problem
 

@@ -17,14 +17,14 @@ from bot import texts
 from bot.config import Config, DossierConfig
 from bot.markup import to_plain
 from bot.messages import ChatRef, Incoming, Platform, Reply
+from bot.outbox import payload_to_reply
 from bot.routing import Dispatcher
 from bot.services import Services
 from bot.services.conversations import ConversationMemory
-from bot.services.dossier_types import DossierEventIn, Status
-from bot.services.dossiers import DossierService
-from bot.services.outbox import payload_to_reply
+from bot.services.dossiers.events import DossierEventIn, Status
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.subscriptions import SubscriptionService
 from bot.services.procedures import ProcedureService
-from bot.services.subscriptions import SubscriptionService
 from bot.storage import DossierRating, DossierSubscription, OutboxMessage, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from handlers import build_router, fallback

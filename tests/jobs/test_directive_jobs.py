@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.messages import Platform
+from bot.outbox import Outbox
 from bot.services.directives import Audience, DirectiveDraft, DirectiveService, ScheduleKind
 from bot.services.people import Actor, PeopleService, Role
 from bot.storage import OutboxMessage, SessionFactory, create_engine, session_factory
@@ -100,7 +101,9 @@ async def test_a_firing_missed_while_down_is_published_once_after_a_restart(sess
     restarted_service = DirectiveService(sessions, clock=clock, next_fire=next_fire)
     second = create_scheduler("Asia/Ho_Chi_Minh")
     woken: list[int] = []
-    jobs = DirectiveJobs(restarted_service, second, wake=lambda: woken.append(1))
+    outbox = Outbox(sessions)
+    outbox.wake_on_commit(lambda: woken.append(1))
+    jobs = DirectiveJobs(restarted_service, second)
     await jobs.sync()
     assert await directive_rows(sessions) == 3
     assert woken == [1]

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.services.dossier_types import DossierEventIn, Status
-from bot.services.dossiers import DossierService
+from bot.services.dossiers.events import DossierEventIn, Status
+from bot.services.dossiers.service import DossierService
 from bot.storage import DossierSubscription, OutboxMessage, SessionFactory, create_engine, session_factory
 from jobs.dossier_late import check_late, late_job
 from tests.databases import db_url, sessions
-from tests.jobs.test_dossier_pull import render
+from tests.services.test_dossier_feed import render
 
 # Fixtures, imported by name so pytest finds them here.
 __all__ = ["db_url", "sessions"]

@@ -11,14 +11,14 @@ from bot import runner
 from bot.app import build_core
 from bot.config import Config, DatabaseConfig, HttpConfig, OutboxConfig, TelegramConfig
 from bot.messages import Button, ChatRef, Platform, Reply
-from bot.services.outbox import SENT, enqueue
+from bot.outbox import SENT, enqueue
 from bot.storage import OutboxMessage, SessionFactory, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from jobs.scheduler import IntervalJob
 from tests.adapters.test_telegram_runner import free_port
 from tests.fakes.telegram_api import FakeTelegram
 
-pytest_plugins = ["tests.jobs.outbox_fixtures"]
+pytest_plugins = ["tests.outbox.fixtures"]
 
 
 async def migrated(tmp_path: Path) -> str:
@@ -75,7 +75,7 @@ async def test_run_delivers_enqueued_rows_runs_jobs_and_stops_cleanly(
                     kind="dossier.supplement",
                 )
 
-        job = IntervalJob("dossier-pull", pull, 0.05, wakes_outbox=True)
+        job = IntervalJob("dossier-pull", pull, 0.05)
         task = asyncio.create_task(runner.run_channels(core, stop, jobs=[job]))
         try:
             [first] = await fake.wait_messages(111, 1)

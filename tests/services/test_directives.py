@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.messages import ChatRef, Platform
+from bot.outbox import FAILED, SENT
 from bot.services.directives import (
     AckOutcome,
     Audience,
@@ -22,7 +23,6 @@ from bot.services.directives import (
     is_ack_keyword,
     parse_ack_payload,
 )
-from bot.services.outbox import FAILED, SENT
 from bot.services.people import Actor, PeopleService, PermissionDeniedError, Role
 from bot.storage import AuditEntry, DirectiveRecipient, OutboxMessage, SessionFactory
 from jobs.schedules import next_fire

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.messages import ChatRef, Platform
+from bot.outbox import payload_to_reply
 from bot.services.directives import (
     AckOutcome,
     Audience,
@@ -19,7 +20,6 @@ from bot.services.directives import (
     Status,
     Urgency,
 )
-from bot.services.outbox import payload_to_reply
 from bot.services.people import PermissionDeniedError
 from bot.storage import AuditEntry, Directive, OutboxMessage, SessionFactory
 from handlers.directive_render import directive_renderer

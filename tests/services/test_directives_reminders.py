@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from bot.messages import ChatRef, Platform
+from bot.outbox import SENT, OutboxStore
 from bot.services.directives import Audience, DirectiveService, Urgency
-from bot.services.outbox import SENT, OutboxStore
 from bot.services.people import Actor, recipient_changed
 from bot.storage import DirectiveReminder, OutboxMessage, PlatformAccount, SessionFactory
 from jobs.schedules import next_fire

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.messages import Reply
-from bot.services.dossier_import import ImportFileError, import_file
-from bot.services.dossier_types import DossierNotice, Status
-from bot.services.dossiers import LOCAL_TZ, DossierService, hash_phone
+from bot.services.dossiers.events import LOCAL_TZ, DossierNotice, Status, hash_phone
+from bot.services.dossiers.importer import ImportFileError, import_file
+from bot.services.dossiers.service import DossierService
 from bot.storage import Dossier, DossierEvent, DossierSubscription, OutboxMessage, SessionFactory
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "dossiers"

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.messages import Reply
-from bot.services.dossier_types import DossierEventIn, DossierNotice, Status
-from bot.services.dossiers import LOCAL_TZ, DossierService
+from bot.services.dossiers.events import LOCAL_TZ, DossierEventIn, DossierNotice, Status
+from bot.services.dossiers.service import DossierService
 from bot.storage import DossierEvent, DossierSubscription, OutboxMessage, SessionFactory, session_factory
 from bot.storage.migrate import upgrade_engine
 from tests.storage.conftest import fresh_postgres_database
@@ -88,7 +88,7 @@ async def test_different_events_of_one_dossier_at_once_keep_the_newest(pg_sessio
 
 
 async def test_stats_count_the_same_on_postgresql(pg_sessions: SessionFactory) -> None:
-    from bot.services.dossier_stats import dossier_stats
+    from bot.services.dossiers.stats import dossier_stats
     from tests.services.test_dossier_stats import JULY_FROM, JULY_TO, NOW, figures, load_stats_data
 
     await load_stats_data(pg_sessions)

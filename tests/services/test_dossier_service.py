@@ -10,15 +10,18 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.messages import Reply
-from bot.services.dossier_types import DossierEventIn, DossierNotice, Status, Timeliness
-from bot.services.dossiers import (
+from bot.services.dossiers.events import (
     LOCAL_TZ,
-    DossierService,
+    DossierEventIn,
+    DossierNotice,
     InvalidEventError,
+    Status,
+    Timeliness,
     hash_phone,
     parse_event,
-    timeliness,
 )
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.views import timeliness
 from bot.storage import Dossier, DossierEvent, DossierSubscription, OutboxMessage, SessionFactory
 
 CODE = "000.00.24.H57-250722-0001"

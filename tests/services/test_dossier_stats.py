@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.messages import Reply
-from bot.services.dossier_import import import_file
-from bot.services.dossier_stats import AgencyStats, dossier_stats
-from bot.services.dossier_types import DossierEventIn, DossierNotice, Status
-from bot.services.dossiers import LOCAL_TZ, DossierService
+from bot.services.dossiers.events import LOCAL_TZ, DossierEventIn, DossierNotice, Status
+from bot.services.dossiers.importer import import_file
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.stats import AgencyStats, dossier_stats
 from bot.storage import DossierRating, SessionFactory
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "dossiers"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.messages import ChatRef, Platform
-from bot.services.outbox import RecipientChange
+from bot.outbox import RecipientChange
 from bot.services.people import (
     Actor,
     PeopleService,

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from bot.config import DossierConfig
 from bot.messages import ChatRef, Platform, Reply
-from bot.services.dossier_types import DossierEventIn, DossierNotice, Status
-from bot.services.dossiers import DossierService
-from bot.services.subscriptions import Rating, SubscriptionService, Throttles, Verification, user_key
+from bot.services.dossiers.events import DossierEventIn, DossierNotice, Status
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.subscriptions import Rating, SubscriptionService, Throttles, Verification, user_key
 from bot.storage import DossierRating, DossierSubscription, SessionFactory, Throttle, session_factory
 from bot.storage.migrate import upgrade_engine
 from tests.storage.conftest import fresh_postgres_database

@@ -10,12 +10,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChatRef, Platform, Reply
+from bot.outbox import Outgoing, enqueue_many
 from bot.services.directives.model import KIND, QUEUED, UNREACHABLE, Audience, Status
 from bot.services.directives.results import Preview, Target
 from bot.services.directives.rows import _dialect
-from bot.services.outbox import (
-    enqueue,
-)
 from bot.storage import (
     ChatGroup,
     Directive,
@@ -162,18 +160,12 @@ async def _write_recipients(
                 index_elements=["directive_id", "occurrence", "platform", "chat_id"]
             )
         )
-    queued = 0
+    messages = []
     for target, values in zip(targets, rows, strict=True):
         if not target.reachable:
             continue
         chat = ChatRef(Platform(target.platform), target.chat_id, target.is_group)
-        queued += await enqueue(
-            session,
-            key=str(values["outbox_key"]),
-            chat=chat,
-            reply=reply_for(chat.platform),
-            kind=KIND,
-            ref=str(directive_id),
-            due_at=due,
+        messages.append(
+            Outgoing(str(values["outbox_key"]), chat, reply_for(chat.platform), KIND, str(directive_id), due)
         )
-    return queued
+    return await enqueue_many(session, messages)

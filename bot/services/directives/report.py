@@ -9,12 +9,12 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChatRef, Platform
-from bot.services.directives.model import UNREACHABLE
-from bot.services.directives.results import PersonAck, RecipientLine
-from bot.services.outbox import (
+from bot.outbox import (
     FAILED,
     SENT,
 )
+from bot.services.directives.model import UNREACHABLE
+from bot.services.directives.results import PersonAck, RecipientLine
 from bot.storage import (
     Acknowledgement,
     ChatGroup,

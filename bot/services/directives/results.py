@@ -7,10 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.messages import ChatRef
-from bot.services.directives.model import DirectiveView
-from bot.services.outbox import (
+from bot.outbox import (
     OutboxStats,
 )
+from bot.services.directives.model import DirectiveView
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChatRef, Platform, Reply
+from bot.outbox import (
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    enqueue,
+    enqueue_edit,
+    outbox_stats,
+)
 from bot.services.directives.access import _check_read, _check_scope, _require_author
 from bot.services.directives.cron import NextFire, cron_rule, no_cron
 from bot.services.directives.model import (
@@ -62,15 +71,6 @@ from bot.services.directives.results import (
 )
 from bot.services.directives.rows import _aware, _dialect, _directive, _insert_ignore, _view
 from bot.services.directives.validation import _apply_changes, _diff, _draft_of
-from bot.services.outbox import (
-    FAILED,
-    PENDING,
-    SENDING,
-    SENT,
-    enqueue,
-    enqueue_edit,
-    outbox_stats,
-)
 from bot.services.people import Actor, PermissionDeniedError, audit
 from bot.services.schedule import after_quiet_hours, zone
 from bot.storage import (

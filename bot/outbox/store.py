@@ -1,173 +1,37 @@
-"""The durable outbox (DESIGN §5): messages the bot sends on its own, written with their cause.
+"""The worker's side of the outbox (DESIGN §5): claim due rows with a lease, then mark each outcome.
 
-A service that changes something users must hear about calls :func:`enqueue` inside the same
-transaction as the change; a worker (``jobs.outbox``) later claims due rows, sends them with no
-transaction open, and marks each sent, retried or failed. Enqueuing is idempotent by ``key``.
-
-:func:`enqueue_edit` queues an *edit* of a message the outbox sent (Telegram only: Zalo has no edits,
-so it returns False there and nothing is queued). The worker applies an edit once the original row is
-sent, fails it when the original failed, and applies only the newest of several edits of one message
-(the older ones are marked sent with the reason ``superseded``). Edit rows are left out of
-:func:`outbox_stats`: they are not deliveries.
+Rows come in through :mod:`bot.outbox.queue`; the worker (:mod:`bot.outbox.worker`) claims due rows,
+sends them with no transaction open, and marks each sent, retried or failed here. Edit rows are applied
+once their original is sent; of several edits of one message only the newest is applied (the older ones
+are marked sent with the reason ``superseded``).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Button, ChatRef, Platform, Reply
-from bot.storage import DossierSubscription, OutboxMessage
+from bot.messages import ChatRef, Platform, Reply
+from bot.outbox.core import RecipientChange, RecipientHook
+from bot.outbox.errors import REASON_LIMIT
+from bot.outbox.queue import EDIT_OF, FAILED, PENDING, SENDING, SENT, payload_to_reply
+from bot.outbox.stats import OutboxStats, outbox_stats
+from bot.storage import OutboxMessage
 from bot.storage.columns import utcnow
-from bot.storage.engine import begin_write
+from bot.storage.engine import SessionFactory, begin_write
 
 log = logging.getLogger(__name__)
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-REASON_LIMIT = 255
 SUPERSEDED = "superseded by a newer edit"
 EDIT_WAIT_SECONDS = 2.0
 """How long an edit whose original is not sent yet waits before it looks again."""
-EDITABLE_PLATFORMS = frozenset({Platform.TELEGRAM})
-"""Platforms whose messages can be edited (Zalo's Bot API has no edit method)."""
-
-
-def reply_to_payload(reply: Reply) -> dict[str, Any]:
-    """Serialise a reply for the outbox (images are not stored: they go by link or are rendered at send)."""
-    return {"text": reply.text, "buttons": [[b.label, b.payload] for b in reply.buttons]}
-
-
-def payload_to_reply(payload: dict[str, Any]) -> Reply:
-    """Rebuild the reply stored by :func:`reply_to_payload`."""
-    buttons = tuple(Button(str(label), str(data)) for label, data in payload.get("buttons", []))
-    return Reply(text=str(payload.get("text", "")), buttons=buttons)
-
-
-async def enqueue(
-    session: AsyncSession,
-    *,
-    key: str,
-    chat: ChatRef,
-    reply: Reply,
-    kind: str,
-    ref: str = "",
-    due_at: datetime | None = None,
-) -> bool:
-    """Add one message to the outbox in the caller's transaction; False if ``key`` was already there."""
-    return await _insert(session, key, chat, reply_to_payload(reply), kind, ref, due_at)
-
-
-async def enqueue_edit(
-    session: AsyncSession, *, key: str, chat: ChatRef, of_key: str, reply: Reply, kind: str, ref: str = ""
-) -> bool:
-    """Queue an edit of the message sent by row ``of_key`` to ``reply``; False if ``key`` was there.
-
-    Also False (nothing queued) on a platform that cannot edit messages (see ``EDITABLE_PLATFORMS``).
-    """
-    if chat.platform not in EDITABLE_PLATFORMS:
-        return False
-    payload = {**reply_to_payload(reply), _EDIT_OF: of_key}
-    return await _insert(session, key, chat, payload, kind, ref, None)
-
-
-async def _insert(
-    session: AsyncSession,
-    key: str,
-    chat: ChatRef,
-    payload: dict[str, Any],
-    kind: str,
-    ref: str,
-    due_at: datetime | None,
-) -> bool:
-    now = utcnow()
-    values = {
-        "key": key,
-        "platform": chat.platform.value,
-        "chat_id": chat.chat_id,
-        "is_group": chat.is_group,
-        "kind": kind,
-        "ref": ref,
-        "payload": payload,
-        "status": PENDING,
-        "attempts": 0,
-        "due_at": due_at or now,
-        "created_at": now,
-    }
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
-
-
-# --- delivery: what senders raise, and the storage side of the worker --------------------------------
-
-
-class Sender(Protocol):
-    """Sends one reply to one chat on one platform; raises a :class:`DeliveryError` when it cannot."""
-
-    async def send(self, chat: ChatRef, reply: Reply) -> str:
-        """Deliver ``reply`` to ``chat`` and return the platform's message id (of the last part)."""
-
-    async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
-        """Change message ``message_id`` in ``chat`` to ``reply``; "not modified" is success.
-
-        Raises :class:`EditUnsupportedError` on a platform without edits.
-        """
-
-
-class DeliveryError(Exception):
-    """A reply could not be delivered; ``reason`` is the platform's description, never user text."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason[:REASON_LIMIT]
-
-
-class RetryLaterError(DeliveryError):
-    """Rate limit, server error, timeout or network failure: the same send may succeed later.
-
-    ``retry_after`` (seconds) is the platform's own wait, when it said one.
-    """
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-class RateLimitedError(RetryLaterError):
-    """The platform answered 429 (too many requests): the worker pauses the whole platform, not one chat."""
-
-
-class RecipientGoneError(DeliveryError):
-    """The chat will not take messages any more (blocked the bot, chat not found, bot removed)."""
-
-
-class ChatMovedError(DeliveryError):
-    """The chat has a new id (a Telegram group became a supergroup); the same send goes there at once."""
-
-    def __init__(self, reason: str, new_chat_id: str) -> None:
-        super().__init__(reason)
-        self.new_chat_id = new_chat_id
-
-
-class PermanentDeliveryError(DeliveryError):
-    """The platform refused this message for good (bad request...); retrying will not help."""
-
-
-class EditUnsupportedError(PermanentDeliveryError):
-    """The platform cannot edit a message it delivered (Zalo)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,40 +64,6 @@ class EditTarget:
     """A newer edit of the same message is waiting or was applied: this one must not be sent."""
 
 
-@dataclass(frozen=True, slots=True)
-class RecipientChange:
-    """A chat the platform said is gone (``new_chat_id`` empty) or moved to ``new_chat_id``."""
-
-    platform: Platform
-    chat_id: str
-    reason: str
-    new_chat_id: str = ""
-
-
-RecipientHook = Callable[[AsyncSession, RecipientChange], Awaitable[None]]
-"""Called in the transaction that marks the row, so other tables (recipients...) change with it."""
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxStats:
-    """Counts by status for a ``ref`` and/or ``kind``; what delivery reports show."""
-
-    pending: int = 0
-    sending: int = 0
-    sent: int = 0
-    failed: int = 0
-    possible_duplicates: int = 0
-    """Sent rows claimed more than once: a lease ran out mid-send, or a timed-out send was tried again."""
-    rate_limited: int = 0
-    """Rows whose last refusal was a 429 (too many requests), whatever their status now."""
-    failure_reasons: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        """Every row counted."""
-        return self.pending + self.sending + self.sent + self.failed
-
-
 def backoff_seconds(attempts: int, *, base: float, cap: float, jitter: float) -> float:
     """Exponential backoff after ``attempts`` tries, scaled by ``jitter`` in [0, 1) into its upper half."""
     ceiling = min(cap, base * 2.0 ** max(attempts - 1, 0))
@@ -250,7 +80,7 @@ class OutboxStore:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: SessionFactory,
         *,
         lease_seconds: float = 60.0,
         max_attempts: int = 8,
@@ -369,19 +199,18 @@ class OutboxStore:
             return str(values["status"]) if await _fenced(session, item, values) else ""
 
     async def mark_failed(self, item: Claimed, reason: str, *, gone: bool = False) -> bool:
-        """Record a permanent failure; ``gone``: the recipient is gone, so its subscriptions end too."""
+        """Record a permanent failure; ``gone``: the recipient is gone, and the recipient hook hears of it."""
         values = {"status": FAILED, "error": _reason(reason), "lease_until": None}
         async with self._sessions() as session, session.begin():
             marked = await _fenced(session, item, values)
             if marked and gone:
                 change = RecipientChange(item.chat.platform, item.chat.chat_id, reason)
-                await _deactivate_subscriptions(session, change)
                 if self._on_recipient is not None:
                     await self._on_recipient(session, change)
             return marked
 
     async def chat_moved(self, item: Claimed, new_chat_id: str, reason: str = "chat moved") -> bool:
-        """Point the row (and the chat's other waiting rows and subscriptions) at ``new_chat_id``; due now.
+        """Point the row (and the chat's other waiting rows) at ``new_chat_id``, due now; run the hook.
 
         The refused attempt is not counted: it certainly did not reach anyone.
         """
@@ -407,7 +236,6 @@ class OutboxStore:
                     .values(chat_id=new_chat_id)
                     .execution_options(synchronize_session=False)
                 )
-                await _move_subscriptions(session, change)
                 if self._on_recipient is not None:
                     await self._on_recipient(session, change)
             return marked
@@ -456,7 +284,7 @@ class OutboxStore:
                     .where(
                         OutboxMessage.status.in_((PENDING, SENDING)),
                         OutboxMessage.id > item.id,
-                        OutboxMessage.payload[_EDIT_OF].as_string() == item.edit_of,
+                        OutboxMessage.payload[EDIT_OF].as_string() == item.edit_of,
                     )
                     .limit(1)
                 )
@@ -520,45 +348,6 @@ class OutboxStore:
             return await outbox_stats(session, ref=ref, kind=kind)
 
 
-async def outbox_stats(
-    session: AsyncSession, *, ref: str | None = None, kind: str | None = None
-) -> OutboxStats:
-    """Counts by status, possible duplicates and failure reasons of the rows with ``ref`` and/or ``kind``."""
-    # Edits are not deliveries: a message acknowledged and edited still counts once.
-    filters = [OutboxMessage.payload[_EDIT_OF].as_string().is_(None)]
-    if ref is not None:
-        filters.append(OutboxMessage.ref == ref)
-    if kind is not None:
-        filters.append(OutboxMessage.kind == kind)
-    duplicate = case((and_(OutboxMessage.status == SENT, OutboxMessage.attempts > 1), 1), else_=0)
-    limited = case((OutboxMessage.error.like("429%"), 1), else_=0)
-    by_status = select(OutboxMessage.status, func.count(), func.sum(duplicate), func.sum(limited)).where(
-        *filters
-    )
-    counts: dict[str, int] = {}
-    duplicates = rate_limited = 0
-    for status, count, dup, lim in (await session.execute(by_status.group_by(OutboxMessage.status))).all():
-        counts[str(status)] = int(count)
-        duplicates += int(dup or 0)
-        rate_limited += int(lim or 0)
-    reasons_query = (
-        select(OutboxMessage.error, func.count())
-        .where(*filters, OutboxMessage.status == FAILED)
-        .group_by(OutboxMessage.error)
-    )
-    reasons = {str(error or ""): int(count) for error, count in (await session.execute(reasons_query)).all()}
-    return OutboxStats(
-        pending=counts.get(PENDING, 0),
-        sending=counts.get(SENDING, 0),
-        sent=counts.get(SENT, 0),
-        failed=counts.get(FAILED, 0),
-        possible_duplicates=duplicates,
-        rate_limited=rate_limited,
-        failure_reasons=reasons,
-    )
-
-
-_EDIT_OF = "edit_of"
 _APPLIED_EDIT = "applied_edit"
 """On an original row's payload: the id of the newest edit applied to its message."""
 
@@ -588,38 +377,3 @@ async def _fenced(session: AsyncSession, item: Claimed, values: dict[str, Any]) 
     if not marked:
         log.warning("outbox: row %s was claimed again before it was marked; outcome not recorded", item.id)
     return marked
-
-
-async def _deactivate_subscriptions(session: AsyncSession, change: RecipientChange) -> None:
-    await session.execute(
-        update(DossierSubscription)
-        .where(
-            DossierSubscription.platform == change.platform.value,
-            DossierSubscription.chat_id == change.chat_id,
-        )
-        .values(active=False)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def _move_subscriptions(session: AsyncSession, change: RecipientChange) -> None:
-    """Move the chat's subscriptions to the new id; one the new chat already has stays there alone."""
-    already = (
-        select(DossierSubscription.dossier_code)
-        .where(
-            DossierSubscription.platform == change.platform.value,
-            DossierSubscription.chat_id == change.new_chat_id,
-        )
-        .scalar_subquery()
-    )
-    await session.execute(
-        update(DossierSubscription)
-        .where(
-            DossierSubscription.platform == change.platform.value,
-            DossierSubscription.chat_id == change.chat_id,
-            DossierSubscription.dossier_code.not_in(already),
-        )
-        .values(chat_id=change.new_chat_id)
-        .execution_options(synchronize_session=False)
-    )
-    await _deactivate_subscriptions(session, change)

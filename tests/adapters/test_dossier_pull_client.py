@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.adapters.dossier_pull import DossierPullClient, parse_page
-from jobs.dossier_pull import PullError, PullPermanentError, PullProtocolError, PullTransientError
+from bot.services.dossiers.feed import PullError, PullPermanentError, PullProtocolError, PullTransientError
 from tests.fakes.dossier_source import Failure, FakeDossierSource
 
 

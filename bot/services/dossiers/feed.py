@@ -1,9 +1,10 @@
-"""The pull source: fetch dossier events page by page from a remote system and apply them.
+"""The pull feed: fetch dossier events page by page from a remote system, apply them, keep the cursor.
 
-The remote contract (ours, documented in ``bot/adapters/dossier_pull.py``): ``GET {pull_url}?cursor=<opaque>``
-answers ``{"events": [...], "cursor": "<next>", "has_more": bool}``. The cursor is saved in ``sync_cursors``
-after each page is applied, so a failure leaves it where it was and the next run fetches the page again;
-applying is idempotent by event id, so a page applied twice changes nothing.
+The remote contract is ours (its HTTP side is ``bot/adapters/dossier_pull.py``):
+``GET {pull_url}?cursor=<opaque>`` answers ``{"events": [...], "cursor": "<next>", "has_more": bool}``.
+The cursor is saved in ``sync_cursors`` after each page is applied, so a failure leaves it where it was
+and the next run fetches the page again; applying is idempotent by event id, so a page applied twice
+changes nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.services.dossier_types import DossierEventIn
-from bot.services.dossiers import ApplyResult, DossierService, InvalidEventError, parse_event
+from bot.services.dossiers.events import DossierEventIn, InvalidEventError, parse_event
+from bot.services.dossiers.service import ApplyEvents
 from bot.storage import SessionFactory, SyncCursor
 from bot.storage.engine import begin_write
 
@@ -51,7 +52,6 @@ class PullPage:
 
 Fetch = Callable[[str], Awaitable[PullPage]]
 """Fetch the page after ``cursor`` ("" for the beginning); raises :class:`PullError`."""
-ApplyEvents = Callable[[list[DossierEventIn]], Awaitable[ApplyResult]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +70,6 @@ class PullReport:
     """The remote still had pages when the run stopped at its page limit."""
     error: str = ""
     """Why the run stopped early (empty when it did not)."""
-
-
-def applier(service: DossierService, source: str = "pull") -> ApplyEvents:
-    """``service.apply`` with its source fixed, as the puller and the push API take it."""
-
-    async def apply(events: list[DossierEventIn]) -> ApplyResult:
-        return await service.apply(events, source=source)
-
-    return apply
 
 
 class DossierPuller:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from bot.config import OutboxConfig
 from bot.messages import ChatRef, Platform
-from jobs.ratelimit import PlatformLimits, RateLimiter
-from tests.jobs.outbox_support import FakeClock, with_outbox
+from bot.outbox.ratelimit import PlatformLimits, RateLimiter
+from tests.outbox.support import FakeClock, with_outbox
 
 
 def limiter(clock: FakeClock, config: OutboxConfig | None = None) -> RateLimiter:

@@ -10,7 +10,7 @@ claimed; rows already claimed that would wait longer than a quarter of the lease
 (pending, due when the pause ends, the attempt not counted) instead of holding their lease. 429s are
 counted per platform in :attr:`OutboxWorker.rate_limits`, and per row in the outbox's stats.
 
-Edit rows (``bot.services.outbox.enqueue_edit``) wait, uncounted, until their original is sent; they
+Edit rows (:func:`bot.outbox.queue.enqueue_edit`) wait, uncounted, until their original is sent; they
 fail with the original's reason when it failed; the older of several edits of one message are closed
 as superseded; a platform without edits fails them at once with the reason ``unsupported``.
 """
@@ -27,27 +27,21 @@ from typing import Protocol
 
 from bot.config import OutboxConfig
 from bot.messages import ChatRef, Platform
-from bot.services.outbox import (
-    EDIT_WAIT_SECONDS,
-    EDITABLE_PLATFORMS,
-    FAILED,
-    PENDING,
-    SENDING,
-    SENT,
+from bot.outbox.core import RecipientHook
+from bot.outbox.errors import (
     ChatMovedError,
-    Claimed,
     DeliveryError,
-    OutboxStore,
     PermanentDeliveryError,
     RateLimitedError,
     RecipientGoneError,
-    RecipientHook,
     RetryLaterError,
     Sender,
 )
+from bot.outbox.queue import EDITABLE_PLATFORMS, FAILED, PENDING, SENDING, SENT
+from bot.outbox.ratelimit import RateLimiter
+from bot.outbox.store import EDIT_WAIT_SECONDS, Claimed, OutboxStore
 from bot.storage import SessionFactory
 from bot.storage.columns import utcnow
-from jobs.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +106,7 @@ class OutboxWorker:
         await self._idle.wait()
 
     def wake(self) -> None:
-        """Look for due rows now instead of after ``idle_poll_seconds`` (call after enqueuing)."""
+        """Look for due rows now, not after ``idle_poll_seconds`` (the Outbox calls it after commits)."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:

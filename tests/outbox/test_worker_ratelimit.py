@@ -9,14 +9,14 @@ from sqlalchemy import select
 
 from bot.config import OutboxConfig
 from bot.messages import ChatRef, Platform, Reply
-from bot.services.outbox import PENDING, SENT, Sender, enqueue
+from bot.outbox import PENDING, SENT, Sender, enqueue
+from bot.outbox.ratelimit import RateLimiter
 from bot.storage import OutboxMessage, SessionFactory
-from jobs.ratelimit import RateLimiter
 from tests.fakes.telegram_api import FakeTelegram, Fault, SendLimits
 from tests.fakes.zalo_api import FakeZalo
-from tests.jobs.outbox_support import FakeClock, make_worker, with_outbox
+from tests.outbox.support import FakeClock, make_worker, with_outbox
 
-pytest_plugins = ["tests.jobs.outbox_fixtures"]
+pytest_plugins = ["tests.outbox.fixtures"]
 
 ZALO_CHAT = ChatRef(Platform.ZALO, "a1b2c3d4e5f6a7b8c9d0")
 

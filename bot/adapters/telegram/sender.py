@@ -1,13 +1,12 @@
-"""Outbox senders: one reply to one chat, rendered like the channels do, errors mapped to neutral ones.
+"""The Telegram outbox sender: one reply to one chat, rendered like the channel does, errors made neutral.
 
-The outbox worker (``jobs.outbox``) retries, reschedules and rate-limits; a sender sends once and says
-what happened with :mod:`bot.services.outbox`'s errors. A reply longer than one message goes as several
+The outbox worker (``bot.outbox.worker``) retries, reschedules and rate-limits; the sender sends once and
+says what happened with :mod:`bot.outbox`'s errors. A reply longer than one message goes as several
 parts; if a later part fails, a retry sends the earlier parts again (at-least-once, like the outbox).
 
-Edits: Telegram edits with ``editMessageText`` (HTML and the inline keyboard, rendered as for a send;
-"message is not modified" is success; a text longer than one message is cut to its first part, and the
-other parts of the original stay as they are). Zalo has no edits: :meth:`ZaloSender.edit` raises
-:class:`~bot.services.outbox.EditUnsupportedError` without a call.
+Edits go with ``editMessageText`` (HTML and the inline keyboard, rendered as for a send; "message is not
+modified" is success; a text longer than one message is cut to its first part, and the other parts of
+the original stay as they are).
 """
 
 from __future__ import annotations
@@ -29,18 +28,13 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.adapters.telegram import TEXT_LIMIT as TELEGRAM_TEXT_LIMIT
-from bot.adapters.telegram import keyboard
-from bot.adapters.telegram_request import AiohttpRequest
-from bot.adapters.zalo import TEXT_LIMIT as ZALO_TEXT_LIMIT
-from bot.adapters.zalo import render
-from bot.adapters.zalo_client import ZaloClient, ZaloPermanentError, ZaloTimeoutError, ZaloTransientError
-from bot.config import TelegramConfig, ZaloConfig
-from bot.markup import nfc_length, split, to_plain
+from bot.adapters.telegram.channel import TEXT_LIMIT, keyboard
+from bot.adapters.telegram.request import AiohttpRequest
+from bot.config import TelegramConfig
+from bot.markup import split, to_plain
 from bot.messages import ChatRef, Reply
-from bot.services.outbox import (
+from bot.outbox import (
     ChatMovedError,
-    EditUnsupportedError,
     PermanentDeliveryError,
     RateLimitedError,
     RecipientGoneError,
@@ -60,9 +54,6 @@ _TELEGRAM_GONE = (
     "bot was kicked",
     "user is deactivated",
 )
-_ZALO_GONE = ("chat not found", "blocked", "not a member", "user not found")
-_ZALO_UNAUTHORIZED = 401
-_TOO_MANY_REQUESTS = 429
 
 
 class TelegramSender:
@@ -73,10 +64,11 @@ class TelegramSender:
     ``rate_limiter_retries`` times, inside the send. On the outbox path that would hold the row's lease
     for the whole sleep (a lease running out means another worker sends the same message again), multiply
     the retries (the limiter's times the outbox's ``max_attempts``) and keep the wait in memory, lost on
-    a restart. So the outbox bot has no rate limiter: the outbox's own limiter (``jobs.ratelimit``) spaces
-    sends per platform, chat and group, and a 429 comes straight back as :class:`RetryLaterError`, whose
-    ``retry_after`` is written to the row's ``due_at``. The price is that interactive replies and the
-    outbox do not share one limiter; leave headroom in ``[outbox] telegram_per_second`` if both are busy.
+    a restart. So the outbox bot has no rate limiter: the outbox's own limiter
+    (``bot.outbox.ratelimit``) spaces sends per platform, chat and group, and a 429 comes straight back
+    as :class:`RetryLaterError`, whose ``retry_after`` is written to the row's ``due_at``. The price is
+    that interactive replies and the outbox do not share one limiter; leave headroom in
+    ``[outbox] telegram_per_second`` if both are busy.
     A ``Bot`` with a rate limiter still works here, with the double retry described above.
     """
 
@@ -119,7 +111,7 @@ class TelegramSender:
             raise RecipientGoneError("not a Telegram chat id") from None
         if reply.image is not None:
             log.warning("telegram outbox: a reply image is not sent by the outbox; text only")
-        parts = split(reply.text, TELEGRAM_TEXT_LIMIT) if reply.text.strip() else []
+        parts = split(reply.text, TEXT_LIMIT) if reply.text.strip() else []
         if not parts:
             raise PermanentDeliveryError("empty message")
         markup = keyboard(reply.buttons)
@@ -151,7 +143,7 @@ class TelegramSender:
             chat_id, target = int(chat.chat_id), int(message_id)
         except ValueError:
             raise PermanentDeliveryError("not a Telegram chat or message id") from None
-        parts = split(reply.text, TELEGRAM_TEXT_LIMIT) if reply.text.strip() else []
+        parts = split(reply.text, TEXT_LIMIT) if reply.text.strip() else []
         if not parts:
             raise PermanentDeliveryError("empty message")
         if len(parts) > 1:
@@ -217,57 +209,3 @@ def _retry_seconds(exc: RetryAfter) -> float:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(value) if isinstance(value, int | float) else 1.0
-
-
-class ZaloSender:
-    """Sends outbox replies over a ZaloClient: plain text, buttons as numbered lines, 2,000-char parts."""
-
-    def __init__(self, client: ZaloClient) -> None:
-        self.client = client
-
-    @classmethod
-    def create(cls, config: ZaloConfig) -> ZaloSender:
-        """A sender over a dedicated client for ``config`` (so stopping the channel does not close it)."""
-        return cls(ZaloClient(config.token, config.base_url))
-
-    async def start(self) -> None:
-        """Nothing to open: the client opens its session on first use."""
-
-    async def close(self) -> None:
-        """Close the client's HTTP session."""
-        await self.client.close()
-
-    async def send(self, chat: ChatRef, reply: Reply) -> str:
-        """Send ``reply`` (numbered choices for its buttons); return the last part's message id."""
-        [(text, image)] = render([reply])
-        if image is not None:
-            log.warning("zalo outbox: a reply image is not sent by the outbox; text only")
-        parts = split(text, ZALO_TEXT_LIMIT, nfc_length) if text.strip() else []
-        if not parts:
-            raise PermanentDeliveryError("empty message")
-        message_id = ""
-        for part in parts:
-            try:
-                result = await self.client.send_message(chat.chat_id, part)
-            except ZaloTimeoutError:
-                # It may have been delivered; the retry counts as a possible duplicate (attempts > 1).
-                raise RetryLaterError("timed out") from None
-            except ZaloTransientError as exc:
-                reason = f"{exc.code}: {exc.description}"
-                if exc.code == _TOO_MANY_REQUESTS:
-                    raise RateLimitedError(reason, exc.retry_after) from None
-                raise RetryLaterError(reason, exc.retry_after) from None
-            except ZaloPermanentError as exc:
-                reason = f"{exc.code}: {exc.description}"
-                if exc.code == _ZALO_UNAUTHORIZED:
-                    raise RetryLaterError(reason) from None
-                if exc.code == 403 or any(m in exc.description.lower() for m in _ZALO_GONE):
-                    raise RecipientGoneError(reason) from None
-                raise PermanentDeliveryError(reason) from None
-            found = result.get("message_id") if isinstance(result, dict) else None
-            message_id = str(found) if found is not None else ""
-        return message_id
-
-    async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
-        """Zalo's Bot API cannot edit a message: always :class:`EditUnsupportedError`, without a call."""
-        raise EditUnsupportedError("unsupported: zalo cannot edit messages")

@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.services.dossier_types import DossierEventIn
-from bot.services.dossiers import DossierService, FieldError, InvalidEventError, parse_event
+from bot.services.dossiers.events import DossierEventIn, FieldError, InvalidEventError, parse_event
+from bot.services.dossiers.service import DossierService
 
 Format = Literal["csv", "jsonl"]
 

@@ -1,4 +1,4 @@
-"""The composition root: build the engine, the index, the services and the dispatcher once."""
+"""The core every command and channel shares: the database, the outbox, the services and the dispatcher."""
 
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import handlers
 from bot.config import Config, clock_time
 from bot.messages import Incoming, Reply
+from bot.outbox import Outbox
 from bot.routing import Dispatcher, Router
-from bot.services import Services
+from bot.services import Services, people
 from bot.services.conversations import ConversationMemory
 from bot.services.directives import DirectiveService
-from bot.services.dossiers import DossierService
+from bot.services.dossiers import subscriptions
+from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.subscriptions import SubscriptionService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
-from bot.services.subscriptions import SubscriptionService
 from bot.services.unanswered import UnansweredService
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import check_schema
@@ -42,6 +44,15 @@ class Core:
     dispatcher: Dispatcher[Services]
     engine: AsyncEngine
     sessions: SessionFactory
+    outbox: Outbox
+
+
+def build_outbox(sessions: SessionFactory) -> Outbox:
+    """The outbox, with the recipient hooks of the features that keep chats: subscriptions and people."""
+    outbox = Outbox(sessions)
+    outbox.on_recipient_change(subscriptions.recipient_changed)
+    outbox.on_recipient_change(people.recipient_changed)
+    return outbox
 
 
 def build_dossiers(config: Config, sessions: SessionFactory) -> tuple[DossierService, SubscriptionService]:
@@ -119,7 +130,14 @@ async def build_core(
             flows=memory,
             unpicked=partial(unanswered.record, kind="choices"),
         )
-        yield Core(config=config, services=services, dispatcher=dispatcher, engine=engine, sessions=sessions)
+        yield Core(
+            config=config,
+            services=services,
+            dispatcher=dispatcher,
+            engine=engine,
+            sessions=sessions,
+            outbox=build_outbox(sessions),
+        )
     finally:
         if direct is not None:
             await direct.aclose()

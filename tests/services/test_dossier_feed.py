@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from bot.adapters.dossier_pull import DossierPullClient
 from bot.messages import Reply
-from bot.services.dossier_types import DossierNotice, Status
-from bot.services.dossiers import DossierService
+from bot.services.dossiers.events import DossierNotice, Status
+from bot.services.dossiers.feed import DossierPuller, PullPage
+from bot.services.dossiers.service import DossierService
 from bot.storage import DossierEvent, SessionFactory, SyncCursor, create_engine, session_factory
-from jobs.dossier_pull import DossierPuller, PullPage, applier
 from tests.databases import db_url, sessions
 from tests.fakes.dossier_source import Failure, FakeDossierSource
 
@@ -71,7 +71,7 @@ def puller(
     client: DossierPullClient, service: DossierService, sessions: SessionFactory, **kw: Any
 ) -> DossierPuller:
     """The puller as the composition root builds it."""
-    return DossierPuller(client.fetch, applier(service, "pull"), sessions, **kw)
+    return DossierPuller(client.fetch, service.applier("pull"), sessions, **kw)
 
 
 async def stored_events(sessions: SessionFactory) -> dict[str, str]:
@@ -138,7 +138,7 @@ async def test_invalid_events_are_skipped_counted_and_never_block_the_others(
     assert (report.received, report.applied, report.invalid, report.error) == (5, 2, 3, "")
     assert set(await stored_events(sessions)) == {"pull-1", "pull-5"}
     assert await saved_cursor(sessions) == "p5"
-    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("jobs."))
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot.services.dossiers."))
     assert "event 1 skipped: invalid code" in ours
     assert "event 2 skipped: not an object" in ours
     assert "event 0 skipped: invalid phone, status" in ours  # the second page starts again at 0
@@ -199,13 +199,13 @@ async def test_a_database_failure_keeps_the_cursor_and_the_page_is_applied_again
     broken_engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'never-migrated.db'}")
     try:
         broken = DossierService(session_factory(broken_engine), hash_key="k", render_notice=render)
-        report = await DossierPuller(client.fetch, applier(broken), sessions).pull_once()
+        report = await DossierPuller(client.fetch, broken.applier("pull"), sessions).pull_once()
     finally:
         await broken_engine.dispose()
     assert report.error == "apply: OperationalError"
     assert await saved_cursor(sessions) is None
     working = DossierService(sessions, hash_key="k", render_notice=render)
-    assert (await DossierPuller(client.fetch, applier(working), sessions).pull_once()).applied == 2
+    assert (await DossierPuller(client.fetch, working.applier("pull"), sessions).pull_once()).applied == 2
     assert source.cursors_asked == [None, None]
 
 
@@ -240,7 +240,7 @@ async def test_a_remote_that_never_moves_its_cursor_cannot_loop(
         asked.append(cursor)
         return PullPage(events=[], cursor="same", has_more=True)
 
-    report = await DossierPuller(stuck, applier(service), sessions).pull_once()
+    report = await DossierPuller(stuck, service.applier("pull"), sessions).pull_once()
     assert report.error.startswith("the remote said has_more")
     assert asked == ["", "same"]
     assert await saved_cursor(sessions) == "same"

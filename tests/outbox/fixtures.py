@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.senders import TelegramSender, ZaloSender
+from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.zalo.sender import ZaloSender
 from bot.config import TelegramConfig, ZaloConfig
 from bot.messages import Platform
-from bot.services.outbox import Sender
+from bot.outbox import Sender
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo
-from tests.jobs.outbox_support import FakeClock
+from tests.outbox.support import FakeClock
 from tests.storage.conftest import fresh_postgres_database
 
 

@@ -7,8 +7,7 @@ import logging
 import re
 import traceback
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,7 +44,8 @@ from telegram.warnings import PTBUserWarning
 
 from bot import texts
 from bot.adapters import ChannelError
-from bot.adapters.telegram_request import AiohttpRequest, TolerantUpdatesRequest, withhold_unparsed_batches
+from bot.adapters.chats import ChatSerializer
+from bot.adapters.telegram.request import AiohttpRequest, TolerantUpdatesRequest, withhold_unparsed_batches
 from bot.config import TelegramConfig
 from bot.markup import split, to_plain
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
@@ -58,6 +58,7 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage' instea
 Answer = Callable[[Incoming], Awaitable[list[Reply]]]
 TgApplication = Application[Any, Any, Any, Any, Any, Any]
 
+TELEGRAM_AUTH_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
@@ -175,6 +176,12 @@ def parse_update(data: object, bot: Bot) -> Update | None:
         return None
 
 
+def telegram_update_id(body: dict[str, Any]) -> str | None:
+    """The de-duplication key of a Telegram webhook body; None when it is not an update."""
+    update_id = body.get("update_id")
+    return str(update_id) if isinstance(update_id, int) and not isinstance(update_id, bool) else None
+
+
 def build_application(config: TelegramConfig, timezone: str, *, concurrency: int = 32) -> TgApplication:
     """The real PTB Application for our settings (no JobQueue, no persistence, no built-in webhook server)."""
     # Each update being answered holds at most one connection at a time; the rest serve callback acks.
@@ -220,7 +227,7 @@ class TelegramChannel:
         self._send_retries = send_retries
         self._retry_delay = retry_delay
         self._answer_unaddressed = answer_unaddressed
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._chats = ChatSerializer()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
 
@@ -289,8 +296,8 @@ class TelegramChannel:
                 await self._acknowledge(update.callback_query)
             return
         reply_to = update.message.message_id if msg.chat.is_group and update.message is not None else None
-        # The lock is taken before the first await, so a chat's updates are answered in arrival order.
-        async with self._chat_lock(msg.chat.key):
+        # The chat's turn is taken before the first await, so its updates are answered in arrival order.
+        async with self._chats.turn(msg.chat.key):
             if update.callback_query is not None:
                 await self._acknowledge(update.callback_query)
             try:
@@ -306,21 +313,6 @@ class TelegramChannel:
             await query.answer()
         except TelegramError as exc:
             log.info("telegram: callback query not acknowledged: %s", type(exc).__name__)
-
-    @asynccontextmanager
-    async def _chat_lock(self, key: str) -> AsyncIterator[None]:
-        # Updates run concurrently, but one chat's replies must keep the order of its messages.
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
     async def deliver(
         self, chat_id: int, replies: list[Reply], *, reply_to: int | None = None, migrated: bool = False

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DossierConfig
 from bot.messages import ChatRef
-from bot.services.dossiers import DossierService
+from bot.outbox import RecipientChange
+from bot.services.dossiers.service import DossierService
 from bot.storage import DossierRating, DossierSubscription, SessionFactory, Throttle
 from bot.storage.columns import UTCDateTime, utcnow
 
@@ -321,4 +322,39 @@ def _rating_of(code: str, chat: ChatRef, user_id: str) -> ColumnElement[bool]:
         DossierRating.dossier_code == code,
         DossierRating.platform == chat.platform.value,
         DossierRating.user_id == user_id,
+    )
+
+
+async def recipient_changed(session: AsyncSession, change: RecipientChange) -> None:
+    """Outbox hook: a gone chat stops following; a moved one follows from its new id.
+
+    A dossier the new chat already follows stays there alone.
+    """
+    if change.new_chat_id:
+        already = (
+            select(DossierSubscription.dossier_code)
+            .where(
+                DossierSubscription.platform == change.platform.value,
+                DossierSubscription.chat_id == change.new_chat_id,
+            )
+            .scalar_subquery()
+        )
+        await session.execute(
+            update(DossierSubscription)
+            .where(
+                DossierSubscription.platform == change.platform.value,
+                DossierSubscription.chat_id == change.chat_id,
+                DossierSubscription.dossier_code.not_in(already),
+            )
+            .values(chat_id=change.new_chat_id)
+            .execution_options(synchronize_session=False)
+        )
+    await session.execute(
+        update(DossierSubscription)
+        .where(
+            DossierSubscription.platform == change.platform.value,
+            DossierSubscription.chat_id == change.chat_id,
+        )
+        .values(active=False)
+        .execution_options(synchronize_session=False)
     )

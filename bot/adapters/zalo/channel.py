@@ -10,15 +10,15 @@ import json
 import logging
 import re
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot import texts
 from bot.adapters import ChannelError
+from bot.adapters.chats import ChatSerializer
 from bot.adapters.http_server import RecentKeys
-from bot.adapters.zalo_client import (
+from bot.adapters.zalo.client import (
     POLL_SLACK,
     BotInfo,
     ZaloClient,
@@ -163,7 +163,7 @@ class ZaloChannel:
         self._typing = typing
         self._replace_webhook = replace_webhook
         self._seen = RecentKeys(dedup_capacity)
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._chats = ChatSerializer()
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -258,8 +258,8 @@ class ZaloChannel:
             return
         if not (msg.addressed or self._answer_unaddressed):
             return
-        # The lock is taken before the first await, so a chat's messages are answered in arrival order.
-        async with self._chat_lock(msg.chat.key):
+        # The chat's turn is taken before the first await, so its messages are answered in arrival order.
+        async with self._chats.turn(msg.chat.key):
             typing = await self._typing_for(msg.chat.chat_id)
             try:
                 replies = await self._answer(msg)
@@ -382,17 +382,3 @@ class ZaloChannel:
             await coro
         except Exception as exc:  # one bad event must not stop polling
             log.error("zalo: event failed with %s", type(exc).__name__)
-
-    @asynccontextmanager
-    async def _chat_lock(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)

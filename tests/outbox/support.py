@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bot.app import build_outbox
 from bot.config import OutboxConfig
 from bot.messages import Platform
-from bot.services.outbox import OutboxStore, Sender
+from bot.outbox import OutboxStore, Sender
+from bot.outbox.ratelimit import RateLimiter
+from bot.outbox.worker import OutboxWorker
 from bot.storage import Dossier, DossierSubscription, SessionFactory
-from jobs.outbox import OutboxWorker
-from jobs.ratelimit import RateLimiter
 
 
 class FakeClock:
@@ -49,7 +50,10 @@ def make_worker(
     config: OutboxConfig = OUTBOX,
     **kwargs: object,
 ) -> OutboxWorker:
-    """A worker on the fake clock: no jitter (backoff is exactly half its ceiling) and no real waiting."""
+    """A worker on the fake clock: no jitter (backoff is exactly half its ceiling) and no real waiting.
+
+    Its store runs the recipient hooks the composition root registers (subscriptions, people).
+    """
     store = OutboxStore(
         sessions,
         lease_seconds=config.lease_seconds,
@@ -57,6 +61,7 @@ def make_worker(
         backoff_base=4.0,
         clock=clock,
         jitter=lambda: 0.0,
+        on_recipient=build_outbox(sessions).recipient_changed,
     )
     limiter = RateLimiter.from_config(config, clock=clock.monotonic, sleep=clock.sleep)
     return OutboxWorker(

@@ -7,23 +7,15 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.messages import Button, ChatRef, Platform, Reply
-from bot.services.outbox import (
-    EDIT_WAIT_SECONDS,
-    FAILED,
-    PENDING,
-    SENT,
-    SUPERSEDED,
-    Sender,
-    enqueue,
-    enqueue_edit,
-)
+from bot.outbox import FAILED, PENDING, SENT, Sender, enqueue, enqueue_edit
+from bot.outbox.store import EDIT_WAIT_SECONDS, SUPERSEDED
 from bot.storage import OutboxMessage, SessionFactory
 from bot.storage.columns import utcnow
 from tests.fakes.telegram_api import FakeTelegram, Fault, SentMessage
 from tests.fakes.zalo_api import FakeZalo
-from tests.jobs.outbox_support import FakeClock, make_worker
+from tests.outbox.support import FakeClock, make_worker
 
-pytest_plugins = ["tests.jobs.outbox_fixtures"]
+pytest_plugins = ["tests.outbox.fixtures"]
 
 TG_CHAT = ChatRef(Platform.TELEGRAM, "111")
 ZALO_CHAT = ChatRef(Platform.ZALO, "a1b2c3d4e5f6a7b8c9d0")

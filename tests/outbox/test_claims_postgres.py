@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.messages import ChatRef, Platform, Reply
-from bot.services.outbox import SENDING, Claimed, OutboxStore, enqueue
+from bot.outbox import SENDING, Claimed, OutboxStore, enqueue
 from bot.storage import OutboxMessage, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from tests.storage.conftest import fresh_postgres_database

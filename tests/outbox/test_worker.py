@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.messages import Button, ChatRef, Platform, Reply
+from bot.outbox import FAILED, PENDING, SENT, OutboxStore, Sender, enqueue
 from bot.services.conversations import ConversationMemory
-from bot.services.outbox import FAILED, PENDING, SENT, OutboxStore, Sender, enqueue
 from bot.storage import DossierSubscription, OutboxMessage, SessionFactory
 from tests.fakes.telegram_api import FakeTelegram, Fault
 from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import Fault as ZaloFault
-from tests.jobs.outbox_support import FakeClock, add_subscription, make_worker, with_outbox
+from tests.outbox.support import FakeClock, add_subscription, make_worker, with_outbox
 
-pytest_plugins = ["tests.jobs.outbox_fixtures"]
+pytest_plugins = ["tests.outbox.fixtures"]
 
 TG_CHAT = ChatRef(Platform.TELEGRAM, "111")
 ZALO_CHAT = ChatRef(Platform.ZALO, "a1b2c3d4e5f6a7b8c9d0")
@@ -243,7 +243,7 @@ async def test_platform_without_sender_keeps_rows_pending_and_says_so_once(
     await put(sessions, "tg", TG_CHAT)
     await put(sessions, "zl", ZALO_CHAT)
     worker = make_worker(sessions, {Platform.ZALO: senders[Platform.ZALO]}, clock)
-    with caplog.at_level(logging.WARNING, logger="jobs.outbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.outbox.worker"):
         assert await worker.drain() == 1
         clock.advance(3600)
         assert await worker.drain() == 0

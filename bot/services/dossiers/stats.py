@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.dossier_types import OPEN_STATUSES
-from bot.services.dossiers import LOCAL_TZ
+from bot.services.dossiers.events import LOCAL_TZ, OPEN_STATUSES
 from bot.storage import Dossier, DossierRating, SessionFactory
 from bot.storage.columns import utcnow
 

@@ -1,0 +1,84 @@
+"""The Zalo outbox sender: plain text, buttons as numbered lines, 2,000-character parts; no edits.
+
+The outbox worker (``bot.outbox.worker``) retries, reschedules and rate-limits; the sender sends once and
+says what happened with :mod:`bot.outbox`'s errors. Zalo's Bot API cannot edit a message:
+:meth:`ZaloSender.edit` raises :class:`~bot.outbox.EditUnsupportedError` without a call.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.adapters.zalo.channel import TEXT_LIMIT, render
+from bot.adapters.zalo.client import ZaloClient, ZaloPermanentError, ZaloTimeoutError, ZaloTransientError
+from bot.config import ZaloConfig
+from bot.markup import nfc_length, split
+from bot.messages import ChatRef, Reply
+from bot.outbox import (
+    EditUnsupportedError,
+    PermanentDeliveryError,
+    RateLimitedError,
+    RecipientGoneError,
+    RetryLaterError,
+)
+
+log = logging.getLogger(__name__)
+
+# Refusals that mean the chat itself is unreachable, not that this one message was wrong.
+_ZALO_GONE = ("chat not found", "blocked", "not a member", "user not found")
+_ZALO_UNAUTHORIZED = 401
+_TOO_MANY_REQUESTS = 429
+
+
+class ZaloSender:
+    """Sends outbox replies over a ZaloClient: plain text, buttons as numbered lines, 2,000-char parts."""
+
+    def __init__(self, client: ZaloClient) -> None:
+        self.client = client
+
+    @classmethod
+    def create(cls, config: ZaloConfig) -> ZaloSender:
+        """A sender over a dedicated client for ``config`` (so stopping the channel does not close it)."""
+        return cls(ZaloClient(config.token, config.base_url))
+
+    async def start(self) -> None:
+        """Nothing to open: the client opens its session on first use."""
+
+    async def close(self) -> None:
+        """Close the client's HTTP session."""
+        await self.client.close()
+
+    async def send(self, chat: ChatRef, reply: Reply) -> str:
+        """Send ``reply`` (numbered choices for its buttons); return the last part's message id."""
+        [(text, image)] = render([reply])
+        if image is not None:
+            log.warning("zalo outbox: a reply image is not sent by the outbox; text only")
+        parts = split(text, TEXT_LIMIT, nfc_length) if text.strip() else []
+        if not parts:
+            raise PermanentDeliveryError("empty message")
+        message_id = ""
+        for part in parts:
+            try:
+                result = await self.client.send_message(chat.chat_id, part)
+            except ZaloTimeoutError:
+                # It may have been delivered; the retry counts as a possible duplicate (attempts > 1).
+                raise RetryLaterError("timed out") from None
+            except ZaloTransientError as exc:
+                reason = f"{exc.code}: {exc.description}"
+                if exc.code == _TOO_MANY_REQUESTS:
+                    raise RateLimitedError(reason, exc.retry_after) from None
+                raise RetryLaterError(reason, exc.retry_after) from None
+            except ZaloPermanentError as exc:
+                reason = f"{exc.code}: {exc.description}"
+                if exc.code == _ZALO_UNAUTHORIZED:
+                    raise RetryLaterError(reason) from None
+                if exc.code == 403 or any(m in exc.description.lower() for m in _ZALO_GONE):
+                    raise RecipientGoneError(reason) from None
+                raise PermanentDeliveryError(reason) from None
+            found = result.get("message_id") if isinstance(result, dict) else None
+            message_id = str(found) if found is not None else ""
+        return message_id
+
+    async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
+        """Zalo's Bot API cannot edit a message: always :class:`EditUnsupportedError`, without a call."""
+        raise EditUnsupportedError("unsupported: zalo cannot edit messages")

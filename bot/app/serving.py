@@ -1,0 +1,253 @@
+"""What one serving process runs, built from the core: channels, the HTTP server, the outbox and the jobs.
+
+:class:`Serving` is the second half of the composition root (the first is :func:`bot.app.build_core`):
+it builds every enabled channel (Telegram, Zalo), the bot's HTTP server when a webhook or the dossier
+push API needs one, and the background work (the outbox worker with a sender per platform, and the
+scheduler with the directive, dossier and knowledge jobs). ``motcua run`` and ``motcua chat`` both serve
+through it, so they start the same channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Iterable
+from typing import Any, Protocol
+
+from bot.adapters.dossier_api import add_dossier_api
+from bot.adapters.dossier_pull import DossierPullClient
+from bot.adapters.http_server import DedupKey, HttpServer, WebhookHandler
+from bot.adapters.telegram.channel import TELEGRAM_AUTH_HEADER, TelegramChannel, telegram_update_id
+from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
+from bot.adapters.zalo.sender import ZaloSender
+from bot.app.core import Core
+from bot.config import Config, TelegramConfig, ZaloConfig
+from bot.messages import Platform
+from bot.outbox import Sender
+from bot.outbox.worker import OutboxWorker
+from bot.services.dossiers.feed import DossierPuller
+from jobs.directives import DirectiveJobs
+from jobs.dossier_late import late_job
+from jobs.knowledge import knowledge_jobs
+from jobs.scheduler import IntervalJob, add_interval_job, create_scheduler
+
+log = logging.getLogger(__name__)
+
+LATE_CHECK_SECONDS = 60.0
+
+
+class Channel(Protocol):
+    """A platform channel the process starts and stops."""
+
+    async def start(self) -> None:
+        """Begin receiving and answering."""
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what is in flight, release resources."""
+
+
+class OutboxSender(Sender, Protocol):
+    """A sender opened before the worker starts and closed after it stopped."""
+
+    async def start(self) -> None:
+        """Open connections."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+def build_senders(config: Config) -> dict[Platform, OutboxSender]:
+    """An outbox sender for every enabled platform, each over its own HTTP client."""
+    senders: dict[Platform, OutboxSender] = {}
+    if config.telegram.enabled:
+        senders[Platform.TELEGRAM] = TelegramSender.create(config.telegram)
+    if config.zalo.enabled:
+        senders[Platform.ZALO] = ZaloSender.create(config.zalo)
+    return senders
+
+
+class Background:
+    """The outbox worker and the scheduler of one serving process, started and stopped together."""
+
+    def __init__(self, core: Core, jobs: Iterable[IntervalJob] = ()) -> None:
+        self.senders = build_senders(core.config)
+        self.worker = OutboxWorker(
+            core.sessions,
+            self.senders,
+            core.config.outbox,
+            choices=core.services.conversations,
+            on_recipient=core.outbox.recipient_changed,
+        )
+        self._outbox = core.outbox
+        self.scheduler: Any = create_scheduler(core.config.timezone)
+        self._jobs = list(jobs)
+        self.directive_jobs: DirectiveJobs | None = None
+        if core.services.directives is not None:
+            self.directive_jobs = DirectiveJobs(
+                core.services.directives, self.scheduler, timezone=core.config.timezone
+            )
+            self._jobs += self.directive_jobs.jobs()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._opened: list[OutboxSender] = []
+
+    async def start(self) -> None:
+        """Open the senders, start delivering (woken after each commit that queued), arm the jobs."""
+        for sender in self.senders.values():
+            await sender.start()
+            self._opened.append(sender)
+        self._stop.clear()
+        self._outbox.wake_on_commit(self.worker.wake)
+        self._task = asyncio.create_task(self.worker.run(self._stop))
+        for job in self._jobs:
+            add_interval_job(self.scheduler, job.id, job.func, job.seconds)
+        if self.directive_jobs is not None:
+            # Re-arm from the database; what fell due while the bot was down is published now, once.
+            await quietly("directive schedules", self.directive_jobs.sync())
+        self.scheduler.start()
+        log.info("outbox: delivering for %s", ", ".join(p.value for p in self.senders) or "no platform")
+
+    async def stop(self) -> None:
+        """Stop the scheduler, let the worker finish and mark its sends in flight, close the senders."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self._stop.set()
+        if self._task is not None:
+            await quietly("outbox worker", self._task)
+            self._task = None
+        self._outbox.stop_waking(self.worker.wake)
+        for sender in reversed(self._opened):
+            await quietly(type(sender).__name__, sender.close())
+        self._opened.clear()
+
+
+class Serving:
+    """Every channel, the HTTP server and the background work of one process, built from the core.
+
+    :meth:`start` starts them in the order that loses nothing (the server listens before a webhook is
+    registered; the worker starts last); :meth:`stop` stops what started, in reverse: webhooks first, so
+    every update answered 200 is still processed, and the worker last, so what the channels enqueued
+    while finishing is still delivered.
+    """
+
+    def __init__(self, core: Core, *, jobs: Iterable[IntervalJob] = (), outbox: bool = True) -> None:
+        config = core.config
+        self.server: HttpServer | None = None
+        self.channels = self._channels(core)
+        self._mount_dossier_api(core)
+        self._pull: DossierPullClient | None = None
+        scheduled = [*jobs, *self._dossier_jobs(core)]
+        services = core.services
+        scheduled += knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
+        self.background = Background(core, scheduled) if outbox else None
+        self._started: list[Channel] = []
+        self._server_started = False
+        self._background_started = False
+
+    def _channels(self, core: Core) -> list[Channel]:
+        """Every enabled channel; one in webhook mode gets its route on the HTTP server."""
+        config = core.config
+        channels: list[Channel] = []
+        if config.telegram.enabled:
+            telegram = TelegramChannel(config.telegram, core.dispatcher.dispatch, timezone=config.timezone)
+            channels.append(telegram)
+            self._webhook(config, config.telegram, TELEGRAM_AUTH_HEADER, telegram.feed, telegram_update_id)
+        if config.zalo.enabled:
+            zalo = ZaloChannel(config.zalo, core.dispatcher.dispatch)
+            channels.append(zalo)
+            self._webhook(config, config.zalo, ZALO_AUTH_HEADER, zalo.feed, zalo_event_id)
+        return channels
+
+    def _webhook(
+        self,
+        config: Config,
+        settings: TelegramConfig | ZaloConfig,
+        header: str,
+        handle: WebhookHandler,
+        dedup_key: DedupKey,
+    ) -> None:
+        if settings.mode != "webhook":
+            return
+        self._http(config).add_webhook(
+            settings.webhook_path,
+            secret_header=header,
+            secret=settings.webhook_secret,
+            handle=handle,
+            dedup_key=dedup_key,
+            name="telegram" if isinstance(settings, TelegramConfig) else "zalo",
+        )
+
+    def _http(self, config: Config) -> HttpServer:
+        if self.server is None:
+            self.server = HttpServer(config.http.host, config.http.port)
+        return self.server
+
+    def _mount_dossier_api(self, core: Core) -> None:
+        """Serve the push API when a token is configured (the outbox wakes after each commit)."""
+        service = core.services.dossiers
+        settings = core.config.dossiers
+        if service is None or not settings.api_token:
+            return
+        # SQLite has one writer: queue the API's transactions rather than let them fight over the lock.
+        concurrent = 4 if core.engine.dialect.name == "postgresql" else 1
+        add_dossier_api(
+            self._http(core.config),
+            path=settings.api_path,
+            token=settings.api_token,
+            apply=service.applier("push"),
+            concurrent_applies=concurrent,
+        )
+
+    def _dossier_jobs(self, core: Core) -> list[IntervalJob]:
+        """The late check and, with a pull URL, the pull feed over its own HTTP client."""
+        service = core.services.dossiers
+        if service is None:
+            return []
+        jobs = [IntervalJob("dossier-late", late_job(service), LATE_CHECK_SECONDS)]
+        settings = core.config.dossiers
+        if settings.pull_url:
+            self._pull = DossierPullClient(settings.pull_url, settings.pull_token)
+            puller = DossierPuller(self._pull.fetch, service.applier("pull"), core.sessions)
+            jobs.append(IntervalJob("dossier-pull", puller.pull_once, settings.pull_interval_seconds))
+        return jobs
+
+    async def start(self) -> None:
+        """Start the server, the channels, then the background work.
+
+        Raises :class:`bot.adapters.ChannelError` when a channel cannot start; call :meth:`stop` anyway.
+        """
+        if not self.channels:
+            log.warning("no channel configured; nothing to serve")
+        # The server listens before any webhook is registered, so the first delivery finds it.
+        if self.server is not None:
+            self._server_started = True
+            await self.server.start()
+        for channel in self.channels:
+            self._started.append(channel)
+            await channel.start()
+        if self.background is not None:
+            self._background_started = True
+            await self.background.start()
+
+    async def stop(self) -> None:
+        """Stop what :meth:`start` started, in reverse, each failure logged and the rest still stopped."""
+        # Stop accepting webhooks first, so every update answered 200 is still processed.
+        if self.server is not None and self._server_started:
+            await quietly("http server", self.server.stop())
+        for channel in reversed(self._started):
+            await quietly(type(channel).__name__, channel.stop())
+        self._started.clear()
+        # Last: what the channels enqueued while finishing still has a worker until here.
+        if self.background is not None and self._background_started:
+            await quietly("outbox", self.background.stop())
+        if self._pull is not None:
+            await quietly("dossier pull client", self._pull.close())
+
+
+async def quietly(name: str, stopping: Awaitable[None]) -> None:
+    """Await a stop; a failure is logged by type, so one part failing does not keep the others running."""
+    try:
+        await stopping
+    except Exception as exc:
+        log.error("%s did not stop cleanly: %s", name, type(exc).__name__)

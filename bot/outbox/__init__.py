@@ -1,0 +1,69 @@
+"""The durable outbox (DESIGN §5): messages the bot sends on its own, written with their cause.
+
+- :mod:`~bot.outbox.queue`: :func:`enqueue_many`, the one way in, in the caller's transaction.
+- :mod:`~bot.outbox.core`: the :class:`Outbox`, which wakes the worker after a commit that queued
+  messages and runs the recipient hooks each feature registers (a chat blocked the bot, a group moved).
+- :mod:`~bot.outbox.errors`: the :class:`Sender` protocol the platform adapters implement, and the
+  delivery errors they raise.
+- :mod:`~bot.outbox.store`: the worker's storage side (claim with a lease, mark the outcome).
+- :mod:`~bot.outbox.worker` and :mod:`~bot.outbox.ratelimit`: delivery within the platforms' limits.
+- :mod:`~bot.outbox.stats`: counts by status for reports.
+
+It sits below the services (which enqueue) and above storage; it knows no chat platform library.
+"""
+
+from bot.outbox.core import Outbox, RecipientChange, RecipientHook
+from bot.outbox.errors import (
+    ChatMovedError,
+    DeliveryError,
+    EditUnsupportedError,
+    PermanentDeliveryError,
+    RateLimitedError,
+    RecipientGoneError,
+    RetryLaterError,
+    Sender,
+)
+from bot.outbox.queue import (
+    EDITABLE_PLATFORMS,
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    Outgoing,
+    enqueue,
+    enqueue_edit,
+    enqueue_many,
+    payload_to_reply,
+    reply_to_payload,
+)
+from bot.outbox.stats import OutboxStats, outbox_stats
+from bot.outbox.store import Claimed, OutboxStore
+
+__all__ = [
+    "EDITABLE_PLATFORMS",
+    "FAILED",
+    "PENDING",
+    "SENDING",
+    "SENT",
+    "ChatMovedError",
+    "Claimed",
+    "DeliveryError",
+    "EditUnsupportedError",
+    "Outbox",
+    "OutboxStats",
+    "OutboxStore",
+    "Outgoing",
+    "PermanentDeliveryError",
+    "RateLimitedError",
+    "RecipientChange",
+    "RecipientGoneError",
+    "RecipientHook",
+    "RetryLaterError",
+    "Sender",
+    "enqueue",
+    "enqueue_edit",
+    "enqueue_many",
+    "outbox_stats",
+    "payload_to_reply",
+    "reply_to_payload",
+]
