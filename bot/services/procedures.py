@@ -38,8 +38,8 @@ ANSWER_CACHE_SIZE = 4096
 """How many recent (question, limit) answers a service keeps: residents ask the same few things often."""
 
 # One thread for every longer search in the process. Searches hold the GIL, so several threads would
-# run one at a time anyway, and fighting over it (numpy lets go of it between array steps) cost 2.5x
-# the CPU per question at 32 concurrent chats (bench/throughput.py's core stage).
+# run one at a time anyway, and fighting over it (numpy lets go of it between array steps) multiplied
+# the CPU per question under many concurrent chats (bench/throughput.py's core stage shows it).
 _SEARCH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="motcua-search")
 
 
