@@ -154,20 +154,26 @@ async def test_an_import_while_the_bot_writes_choices_does_not_fail(sessions: Se
         assert (await importing).updated == (300 if round_ else 0)
 
 
-async def test_a_repeated_question_is_answered_from_the_cache_until_the_index_is_replaced() -> None:
-    calls: list[str] = []
+def _counting(calls: list[str]) -> type[ProcedureIndex]:
+    """An index class that notes every question it is asked to search."""
 
     class Counting(ProcedureIndex):
         def search(self, query: str, limit: int = 5) -> SearchResult:
             calls.append(query)
             return super().search(query, limit)
 
-    service = ProcedureService(Counting([BIRTH, DEATH]))
+    return Counting
+
+
+async def test_a_repeated_question_is_answered_from_the_cache_until_the_index_is_replaced() -> None:
+    calls: list[str] = []
+    counting = _counting(calls)
+    service = ProcedureService(counting([BIRTH, DEATH]))
     first = await service.search("khai sinh")
     assert await service.search("khai sinh") == first
     assert await service.search("khai sinh", limit=1) == ProcedureIndex([BIRTH, DEATH]).search("khai sinh", 1)
     assert calls == ["khai sinh", "khai sinh"]  # the second limit is another question
-    service.replace_index(Counting([DEATH, MARRIAGE]))
+    service.replace_index(counting([DEATH, MARRIAGE]))
     after = await service.search("khai sinh")
     assert len(calls) == 3
     assert BIRTH.code not in [hit.code for hit in after.hits]
@@ -175,13 +181,8 @@ async def test_a_repeated_question_is_answered_from_the_cache_until_the_index_is
 
 async def test_the_answer_cache_is_bounded_and_forgets_the_oldest_question() -> None:
     calls: list[str] = []
-
-    class Counting(ProcedureIndex):
-        def search(self, query: str, limit: int = 5) -> SearchResult:
-            calls.append(query)
-            return super().search(query, limit)
-
-    service = ProcedureService(Counting([BIRTH, DEATH]))
+    counting = _counting(calls)
+    service = ProcedureService(counting([BIRTH, DEATH]))
     for i in range(ANSWER_CACHE_SIZE + 1):
         await service.search(f"câu hỏi {i}")
     await service.search(f"câu hỏi {ANSWER_CACHE_SIZE}")  # the newest is still kept
