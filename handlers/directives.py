@@ -291,24 +291,41 @@ async def create(msg: Incoming, svc: Services) -> list[Reply]:
     return [_question("title", {})]
 
 
-def _parse_answer(step: str, value: str, data: Mapping[str, JSONValue], svc: Services) -> JSONValue | str:
-    """The stored value of an answer, or a ``!`` + the Vietnamese reason to ask again."""
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An answer the flow keeps: the value stored for its step."""
+
+    value: JSONValue
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """An answer the flow refuses: the Vietnamese reason, before the question is asked again."""
+
+    reason: str
+
+
+StepResult = Accepted | Retry
+
+
+def _parse_answer(step: str, value: str, data: Mapping[str, JSONValue], svc: Services) -> StepResult:
+    """The value stored for an answer, or the reason to ask again."""
     text = value.strip()
     folded = _fold(text)
     if step == "title":
         if not text or len(text) > TITLE_LIMIT:
-            return "!" + texts.directive_too_long("Tiêu đề", TITLE_LIMIT)
-        return " ".join(text.split())
+            return Retry(texts.directive_too_long("Tiêu đề", TITLE_LIMIT))
+        return Accepted(" ".join(text.split()))
     if step == "body":
         if not text or len(text) > BODY_LIMIT:
-            return "!" + texts.directive_too_long("Nội dung", BODY_LIMIT)
-        return text
+            return Retry(texts.directive_too_long("Nội dung", BODY_LIMIT))
+        return Accepted(text)
     if step == "urgency":
         if folded in ("khan", "1", "k", "khan cap"):
-            return Urgency.KHAN.value
+            return Accepted(Urgency.KHAN.value)
         if folded in ("thuong", "2", "t", "binh thuong"):
-            return Urgency.THUONG.value
-        return "!" + texts.ASK_URGENCY_AGAIN
+            return Accepted(Urgency.THUONG.value)
+        return Retry(texts.ASK_URGENCY_AGAIN)
     if step == "audience":
         options = _options(data)
         chosen: list[int] = []
@@ -319,31 +336,31 @@ def _parse_answer(step: str, value: str, data: Mapping[str, JSONValue], svc: Ser
         else:
             chosen = [i for i, o in enumerate(options) if _fold(str(o.get("label", ""))) == folded]
         if not chosen or any(not 0 <= i < len(options) for i in chosen):
-            return "!" + texts.ASK_AUDIENCE_AGAIN
-        return _merge([options[i] for i in chosen])
+            return Retry(texts.ASK_AUDIENCE_AGAIN)
+        return Accepted(_merge([options[i] for i in chosen]))
     if step == "ack":
         if folded in ("co", "1", "yes", "co can xac nhan", "can"):
-            return True
+            return Accepted(True)
         if folded in ("khong", "2", "no", "ko", "khong can"):
-            return False
-        return "!" + texts.ASK_ACK_AGAIN
+            return Accepted(False)
+        return Retry(texts.ASK_ACK_AGAIN)
     if step == "deadline":
         if folded in ("khong", "none", "ko", "khong dat han"):
-            return ""
+            return Accepted("")
         moment = parse_moment(text, svc.config.timezone)
         if moment is None:
-            return "!" + texts.DEADLINE_INVALID
-        return moment.isoformat()
+            return Retry(texts.DEADLINE_INVALID)
+        return Accepted(moment.isoformat())
     # schedule
     if folded in ("now", "ngay", "gui ngay", "bay gio"):
-        return {"kind": ScheduleKind.NOW.value}
+        return Accepted({"kind": ScheduleKind.NOW.value})
     moment = parse_moment(text, svc.config.timezone)
     if moment is not None:
-        return {"kind": ScheduleKind.AT.value, "at": moment.isoformat()}
+        return Accepted({"kind": ScheduleKind.AT.value, "at": moment.isoformat()})
     rule = parse_recurring(text)
     if rule is not None:
-        return {"kind": ScheduleKind.CRON.value, "cron": rule}
-    return "!" + texts.SCHEDULE_INVALID
+        return Accepted({"kind": ScheduleKind.CRON.value, "cron": rule})
+    return Retry(texts.SCHEDULE_INVALID)
 
 
 def _ids(value: JSONValue) -> set[int]:
@@ -377,9 +394,9 @@ async def _answer(msg: Incoming, svc: Services, flow: Flow, step: str, value: st
         # An old button of an earlier step: ask the current question again.
         return [_question(flow.step, flow.data)]
     parsed = _parse_answer(step, value, flow.data, svc)
-    if isinstance(parsed, str) and parsed.startswith("!"):
-        return [Reply(text=parsed[1:]), _question(step, flow.data)]
-    data: dict[str, JSONValue] = {**flow.data, step: parsed}
+    if isinstance(parsed, Retry):
+        return [Reply(text=parsed.reason), _question(step, flow.data)]
+    data: dict[str, JSONValue] = {**flow.data, step: parsed.value}
     return await _ask_next(msg, svc, flow, data, actor, people, directives)
 
 

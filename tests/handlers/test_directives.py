@@ -186,6 +186,14 @@ async def test_validation_errors_ask_the_same_step_again(office: Office) -> None
     assert draft.schedule_at.astimezone(HCM) == datetime(2030, 12, 25, 7, 30, tzinfo=HCM)
 
 
+async def test_a_title_starting_with_an_exclamation_mark_is_a_title_not_an_error(office: Office) -> None:
+    await office.one("/chidao", user=LEADER_A)
+    # Answers are tagged results: no answer text can pass for the reason to ask again.
+    assert "nội dung" in await office.one("!Khẩn: họp giao ban", user=LEADER_A)
+    flow = await office.svc.conversations.flow(f"telegram:{LEADER_A}")
+    assert flow is not None and flow.step == "body" and flow.data["title"] == "!Khẩn: họp giao ban"
+
+
 async def test_a_weekly_rule_in_words_is_armed_on_send(office: Office) -> None:
     preview = await to_preview(office, schedule="thứ hai hằng tuần 07:30")
     assert "lặp lại theo lịch 30 7 * * 1" in preview
