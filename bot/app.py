@@ -68,6 +68,7 @@ def build_directives(config: Config, sessions: SessionFactory) -> tuple[PeopleSe
         escalate_after=settings.escalate_after,
         render_reminder=reminder_renderer(config.timezone),
         render_escalation=escalation_renderer,
+        ack_deadline_hours=settings.ack_deadline_hours,
     )
     return PeopleService(sessions), directives
 

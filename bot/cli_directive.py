@@ -13,14 +13,14 @@ import csv
 import io
 import sys
 import tomllib
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot import texts
 from bot.config import Config
 from bot.services.directives import (
-    Audience,
     DirectiveDraft,
     DirectiveReport,
     DirectiveService,
@@ -28,8 +28,11 @@ from bot.services.directives import (
     InvalidDirectiveError,
     ScheduleKind,
     Urgency,
+    file_key,
+    read_changes,
+    read_draft,
 )
-from bot.services.people import Actor, PeopleService, PermissionDeniedError
+from bot.services.people import Actor, PermissionDeniedError
 from bot.services.schedule import zone
 from bot.storage import SessionFactory
 from bot.storage.migrate import current_sessions
@@ -56,21 +59,6 @@ Khóa của tệp TOML:
   tags = ["tiep dan"]      groups = [1, 2]      people = [5, 7]
 Mã thoát: 0 xong; 1 tệp hợp lệ nhưng bị từ chối (khóa sai, không có quyền, không tìm thấy); 2 tệp hỏng
 hoặc lỗi cấu hình."""
-
-KEYS = {
-    "title",
-    "body",
-    "urgency",
-    "ack_required",
-    "ack_deadline",
-    "ack_within_minutes",
-    "image_url",
-    "link_url",
-    "at",
-    "cron",
-    "audience",
-}
-URGENCY = {"khan": Urgency.KHAN, "khẩn": Urgency.KHAN, "thuong": Urgency.THUONG, "thường": Urgency.THUONG}
 
 MSG_FILE = "tệp không đọc được: {error}"
 MSG_KEY = "{key}: {reason}"
@@ -109,10 +97,6 @@ CSV_HEADERS = (
     "acknowledged_at",
     "how",
 )
-
-
-class DirectiveFileError(ValueError):
-    """A directive file that cannot be used; the message names the key."""
 
 
 def register(subparsers: Any) -> None:
@@ -168,96 +152,17 @@ def service_for(sessions: SessionFactory, config: Config) -> DirectiveService:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    """The TOML table in ``path``, with only the keys ``create`` knows (the first unknown one is named)."""
+    """The TOML table in ``path``; OSError when it cannot be read or parsed."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise OSError(f"không tìm thấy {path}") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise OSError(str(exc)) from None
-    unknown = sorted(set(raw) - KEYS)
-    if unknown:
-        raise DirectiveFileError(MSG_KEY.format(key=unknown[0], reason="khóa không được hỗ trợ"))
-    return raw
 
 
-def read_directive_file(path: Path, config: Config, now: datetime) -> tuple[DirectiveDraft, list[str | int]]:
-    """The draft in a TOML file and its units as written (names or ids); errors name the key."""
-    raw = _read_toml(path)
-    tz = ZoneInfo(config.timezone)
-    title = _text(raw, "title", required=True)
-    body = _text(raw, "body", required=True)
-    urgency_text = _text(raw, "urgency") or "thuong"
-    if urgency_text.casefold() not in URGENCY:
-        raise DirectiveFileError(MSG_KEY.format(key="urgency", reason='"khan" hoặc "thuong"'))
-    ack_required = raw.get("ack_required", False)
-    if not isinstance(ack_required, bool):
-        raise DirectiveFileError(MSG_KEY.format(key="ack_required", reason="true hoặc false"))
-    at = _moment(raw, "at", tz)
-    cron = _text(raw, "cron")
-    if at is not None and cron:
-        raise DirectiveFileError(MSG_KEY.format(key="cron", reason="chỉ một trong at và cron"))
-    kind = ScheduleKind.CRON if cron else ScheduleKind.AT if at is not None else ScheduleKind.NOW
-    deadline = _moment(raw, "ack_deadline", tz)
-    if deadline is None and ack_required and kind is not ScheduleKind.CRON:
-        deadline = (at or now) + timedelta(hours=config.directives.ack_deadline_hours)
-    within = raw.get("ack_within_minutes")
-    if within is not None and (isinstance(within, bool) or not isinstance(within, int)):
-        raise DirectiveFileError(MSG_KEY.format(key="ack_within_minutes", reason="cần một số nguyên"))
-    audience_raw = raw.get("audience", {})
-    if not isinstance(audience_raw, dict):
-        raise DirectiveFileError(MSG_KEY.format(key="audience", reason="cần một bảng [audience]"))
-    units = audience_raw.get("units", [])
-    if not isinstance(units, list) or not all(
-        isinstance(u, str | int) and not isinstance(u, bool) for u in units
-    ):
-        raise DirectiveFileError(MSG_KEY.format(key="audience.units", reason="danh sách tên hoặc số"))
-    rest = {k: v for k, v in audience_raw.items() if k != "units"}
-    try:
-        audience = Audience.from_json(rest)
-    except InvalidDirectiveError as exc:
-        raise DirectiveFileError(MSG_KEY.format(key="audience", reason=exc.reason)) from None
-    draft = DirectiveDraft(
-        title=title,
-        body=body,
-        audience=audience,
-        urgency=URGENCY[urgency_text.casefold()],
-        image_url=_text(raw, "image_url"),
-        link_url=_text(raw, "link_url"),
-        ack_required=ack_required,
-        ack_deadline=deadline,
-        ack_within_minutes=within,
-        schedule_kind=kind,
-        schedule_at=at,
-        cron=cron,
-        timezone=config.timezone,
-    )
-    return draft, list(units)
-
-
-def _text(raw: dict[str, Any], key: str, *, required: bool = False) -> str:
-    value = raw.get(key, "")
-    if not isinstance(value, str):
-        raise DirectiveFileError(MSG_KEY.format(key=key, reason="cần một chuỗi"))
-    if required and not value.strip():
-        raise DirectiveFileError(MSG_KEY.format(key=key, reason="bắt buộc"))
-    return value
-
-
-def _moment(raw: dict[str, Any], key: str, tz: ZoneInfo) -> datetime | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise DirectiveFileError(MSG_KEY.format(key=key, reason="cần thời điểm ISO 8601")) from None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        raise DirectiveFileError(MSG_KEY.format(key=key, reason="cần cả giờ, không chỉ ngày"))
-    if not isinstance(value, datetime):
-        raise DirectiveFileError(MSG_KEY.format(key=key, reason="cần thời điểm ISO 8601"))
-    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+def _refusal(exc: InvalidDirectiveError) -> str:
+    return MSG_KEY.format(key=file_key(exc.field), reason=texts.directive_reason(exc.reason, exc.value))
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -275,40 +180,26 @@ async def run_create(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Read, validate, create and publish; print what was queued or armed."""
+    """Read, validate, create and publish in one go; print what was queued or armed."""
     out, err = out or sys.stdout, err or sys.stderr
     actor = Actor.system("cli")
+    try:
+        raw = _read_toml(path)
+    except OSError as exc:
+        print(MSG_FILE.format(error=exc), file=err)
+        return EXIT_SETUP
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = service_for(sessions, config)
         try:
-            draft, unit_keys = read_directive_file(path, config, datetime.now(ZoneInfo(config.timezone)))
-        except OSError as exc:
-            print(MSG_FILE.format(error=exc), file=err)
-            return EXIT_SETUP
-        except DirectiveFileError as exc:
-            print(str(exc), file=err)
-            return EXIT_REFUSED
-        people = PeopleService(sessions)
-        unit_ids = []
-        for key in unit_keys:
-            found = await (people.unit(key) if isinstance(key, int) else people.unit_by_name(key))
-            if found is None:
-                print(MSG_KEY.format(key="audience.units", reason=f"không có đơn vị {key!r}"), file=err)
-                return EXIT_REFUSED
-            unit_ids.append(found.id)
-        audience = Audience(
-            tuple(sorted(set(unit_ids))), draft.audience.tags, draft.audience.groups, draft.audience.people
-        )
-        draft = DirectiveDraft(**{**_fields(draft), "audience": audience})
-        try:
-            created = await service.create(actor, draft)
-            result = await service.publish(actor, created.id)
+            draft = await service.resolve(read_draft(raw, config.timezone))
+            submitted = await service.submit(actor, draft)
         except InvalidDirectiveError as exc:
-            print(MSG_KEY.format(key=_file_key(exc.field), reason=exc.reason), file=err)
+            print(_refusal(exc), file=err)
             return EXIT_REFUSED
         except (PermissionDeniedError, DirectiveStateError) as exc:
             print(str(exc), file=err)
             return EXIT_REFUSED
+    created, result = submitted.directive, submitted.result
     tz = zone(config.timezone)
     print(MSG_CREATED.format(id=created.id, title=created.title), file=out)
     due = result.due_at.astimezone(tz).strftime("%H:%M %d/%m/%Y") if result.due_at else "-"
@@ -322,64 +213,6 @@ async def run_create(
             file=out,
         )
     return EXIT_OK
-
-
-def _fields(draft: DirectiveDraft) -> dict[str, Any]:
-    return {name: getattr(draft, name) for name in DirectiveDraft.__dataclass_fields__}
-
-
-def _file_key(field: str) -> str:
-    return {"schedule_at": "at", "schedule_kind": "at/cron"}.get(field, field)
-
-
-def read_changes_file(path: Path, config: Config) -> tuple[dict[str, Any], list[str | int] | None]:
-    """The changes in a TOML file (the keys of ``create``, all optional) and its units as written."""
-    raw = _read_toml(path)
-    tz = ZoneInfo(config.timezone)
-    changes: dict[str, Any] = {}
-    for key in ("title", "body", "image_url", "link_url"):
-        if key in raw:
-            changes[key] = _text(raw, key, required=key in ("title", "body"))
-    if "urgency" in raw:
-        urgency_text = _text(raw, "urgency")
-        if urgency_text.casefold() not in URGENCY:
-            raise DirectiveFileError(MSG_KEY.format(key="urgency", reason='"khan" hoặc "thuong"'))
-        changes["urgency"] = URGENCY[urgency_text.casefold()]
-    if "ack_required" in raw:
-        if not isinstance(raw["ack_required"], bool):
-            raise DirectiveFileError(MSG_KEY.format(key="ack_required", reason="true hoặc false"))
-        changes["ack_required"] = raw["ack_required"]
-    if "ack_deadline" in raw:
-        changes["ack_deadline"] = _moment(raw, "ack_deadline", tz)
-    if "ack_within_minutes" in raw:
-        within = raw["ack_within_minutes"]
-        if isinstance(within, bool) or not isinstance(within, int):
-            raise DirectiveFileError(MSG_KEY.format(key="ack_within_minutes", reason="cần một số nguyên"))
-        changes["ack_within_minutes"] = within
-    if "at" in raw and "cron" in raw:
-        raise DirectiveFileError(MSG_KEY.format(key="cron", reason="chỉ một trong at và cron"))
-    if "at" in raw:
-        changes["schedule_kind"], changes["schedule_at"] = ScheduleKind.AT, _moment(raw, "at", tz)
-    if "cron" in raw:
-        cron = _text(raw, "cron")
-        changes["schedule_kind"] = ScheduleKind.CRON if cron.strip() else ScheduleKind.NOW
-        changes["cron"] = cron
-    units: list[str | int] | None = None
-    if "audience" in raw:
-        audience_raw = raw["audience"]
-        if not isinstance(audience_raw, dict):
-            raise DirectiveFileError(MSG_KEY.format(key="audience", reason="cần một bảng [audience]"))
-        raw_units = audience_raw.get("units", [])
-        if not isinstance(raw_units, list) or not all(
-            isinstance(u, str | int) and not isinstance(u, bool) for u in raw_units
-        ):
-            raise DirectiveFileError(MSG_KEY.format(key="audience.units", reason="danh sách tên hoặc số"))
-        units = list(raw_units)
-        try:
-            changes["audience"] = Audience.from_json({k: v for k, v in audience_raw.items() if k != "units"})
-        except InvalidDirectiveError as exc:
-            raise DirectiveFileError(MSG_KEY.format(key="audience", reason=exc.reason)) from None
-    return changes, units
 
 
 def cmd_directive_change(args: argparse.Namespace, config: Config) -> int:
@@ -399,29 +232,14 @@ async def run_change(
     out, err = out or sys.stdout, err or sys.stderr
     actor = Actor.system("cli")
     try:
-        changes, unit_keys = read_changes_file(path, config)
+        raw = _read_toml(path)
     except OSError as exc:
         print(MSG_FILE.format(error=exc), file=err)
         return EXIT_SETUP
-    except DirectiveFileError as exc:
-        print(str(exc), file=err)
-        return EXIT_REFUSED
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = service_for(sessions, config)
-        if unit_keys is not None:
-            people = PeopleService(sessions)
-            unit_ids = []
-            for key in unit_keys:
-                found = await (people.unit(key) if isinstance(key, int) else people.unit_by_name(key))
-                if found is None:
-                    print(MSG_KEY.format(key="audience.units", reason=f"không có đơn vị {key!r}"), file=err)
-                    return EXIT_REFUSED
-                unit_ids.append(found.id)
-            audience = changes["audience"]
-            changes["audience"] = Audience(
-                tuple(sorted(set(unit_ids))), audience.tags, audience.groups, audience.people
-            )
         try:
+            changes = await service.resolve_changes(read_changes(raw, config.timezone))
             before = await service.get(actor, directive_id)
             after = await service.change(actor, directive_id, changes)
             result = None
@@ -429,7 +247,7 @@ async def run_change(
             if before.status.value == "scheduled" and after.status.value == "draft":
                 result = await service.publish(actor, directive_id)
         except InvalidDirectiveError as exc:
-            print(MSG_KEY.format(key=_file_key(exc.field), reason=exc.reason), file=err)
+            print(_refusal(exc), file=err)
             return EXIT_REFUSED
         except DirectiveStateError as exc:
             text = MSG_NOT_FOUND if str(exc) == "no such directive" else MSG_NOT_CHANGEABLE
@@ -446,7 +264,7 @@ async def run_change(
     if not fields:
         print(MSG_UNCHANGED.format(id=directive_id), file=out)
         return EXIT_OK
-    print(MSG_CHANGED.format(id=directive_id, fields=", ".join(_file_key(f) for f in fields)), file=out)
+    print(MSG_CHANGED.format(id=directive_id, fields=", ".join(file_key(f) for f in fields)), file=out)
     tz = zone(config.timezone)
     if after.schedule_kind is ScheduleKind.CRON and after.next_run_at is not None:
         print(

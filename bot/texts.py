@@ -683,10 +683,20 @@ AUDIENCE_NONE = "Chưa có đơn vị hoặc nhóm nào để gửi. Quản tr�
 ASK_ACK = "<b>Bước 5/7</b>: Có yêu cầu người nhận xác nhận “Đã nhận” không?"
 ACK_YES = "Có, cần xác nhận"
 ACK_NO = "Không cần"
-ASK_DEADLINE = (
-    "<b>Bước 6/7</b>: Hạn xác nhận? Gõ ngày giờ, ví dụ <i>25/11 17:00</i>, hoặc bấm “Không đặt hạn”."
-)
-NO_DEADLINE = "Không đặt hạn"
+
+
+def default_deadline(hours: int) -> str:
+    """The button taking the default acknowledgement deadline (``hours`` after sending; 0: none)."""
+    return f"Mặc định: {hours} giờ sau khi gửi" if hours > 0 else "Không đặt hạn"
+
+
+def ask_deadline(hours: int) -> str:
+    """Step 6 of /chidao."""
+    return (
+        "<b>Bước 6/7</b>: Hạn xác nhận? Gõ ngày giờ, ví dụ <i>25/11 17:00</i>, "
+        f"hoặc bấm “{default_deadline(hours)}”."
+    )
+
 ASK_SCHEDULE = (
     "<b>Bước 7/7</b>: Khi nào gửi? Bấm “Gửi ngay”, hoặc gõ:\n"
     "• một thời điểm, ví dụ <i>25/11 07:30</i>\n"
@@ -775,6 +785,51 @@ def directive_armed(directive_id: int, first: str) -> str:
         f"✅ Đã lên lịch chỉ đạo {directive_number(directive_id)}; lần gửi đầu tiên: {esc(first)}.\n"
         f"Xem tiến độ: /baocao {directive_id}"
     )
+
+
+# --- why a directive was refused (plain text: the command line prints it after the key) ---
+
+DIRECTIVE_REASONS = {
+    "unknown key": "khóa không được hỗ trợ",
+    "not text": "cần một chuỗi",
+    "required": "bắt buộc",
+    "khan or thuong": "“khan” hoặc “thuong”",
+    "not a boolean": "true hoặc false",
+    "at or cron": "chỉ một trong at và cron",
+    "not an integer": "cần một số nguyên",
+    "not a table": "cần một bảng [audience]",
+    "names or ids": "danh sách tên hoặc số",
+    "not a moment": "cần thời điểm ISO 8601, ví dụ 2026-12-01T07:30:00+07:00",
+    "date without time": "cần cả giờ, không chỉ ngày",
+    "empty or too long": "trống hoặc quá dài (tiêu đề tối đa 255, nội dung tối đa 3500 ký tự)",
+    "empty": "chưa chọn người nhận nào",
+    "not an http(s) address": "cần một địa chỉ http:// hoặc https://",
+    "unknown": "không có múi giờ này",
+    "missing or without time zone": "thiếu thời điểm gửi",
+    "in the past": "thời điểm này đã qua",
+    "only for a scheduled time": "chỉ dùng khi gửi vào một thời điểm",
+    "never fires": "lịch này không bao giờ đến",
+    "only for a recurring schedule": "chỉ dùng cho chỉ đạo định kỳ",
+    "without acknowledgement": "chỉ dùng khi ack_required = true",
+    "before the directive goes out": "phải sau lúc gửi",
+    "out of range": "ngoài khoảng cho phép",
+    "unknown field": "trường không được hỗ trợ",
+    "wrong type": "sai kiểu giá trị",
+    "unknown value": "giá trị không hợp lệ",
+    "not an object": "cần một bảng",
+    "unknown keys": "có khóa không được hỗ trợ (dùng units, tags, groups, people)",
+    "ids must be positive integers": "số định danh phải là số nguyên dương",
+    "tags must be strings": "nhãn phải là chuỗi",
+}
+
+
+def directive_reason(reason: str, value: str = "") -> str:
+    """Why a directive field was refused, in Vietnamese (``value``: what was refused, when shown)."""
+    if reason == "unknown unit":
+        return f"không có đơn vị “{value}” (xem: motcua unit list)"
+    if reason == "unreadable":
+        return f"không đọc được lịch định kỳ ({value})"
+    return DIRECTIVE_REASONS.get(reason, reason)
 
 
 # --- /baocao and /dschidao ---

@@ -247,7 +247,7 @@ async def _audience_options(actor: Actor, people: PeopleService) -> list[dict[st
     return options[:MAX_OPTIONS]
 
 
-def _question(step: str, data: Mapping[str, JSONValue]) -> Reply:
+def _question(step: str, data: Mapping[str, JSONValue], svc: Services) -> Reply:
     """The question of ``step`` with its buttons."""
     if step == "title":
         return Reply(text=texts.ask_title(TITLE_LIMIT))
@@ -273,7 +273,10 @@ def _question(step: str, data: Mapping[str, JSONValue]) -> Reply:
         buttons = (_button(texts.ACK_YES, "ack", "yes"), _button(texts.ACK_NO, "ack", "no"))
         return Reply(text=texts.ASK_ACK, buttons=buttons)
     if step == "deadline":
-        return Reply(text=texts.ASK_DEADLINE, buttons=(_button(texts.NO_DEADLINE, "deadline", "none"),))
+        hours = svc.config.directives.ack_deadline_hours
+        return Reply(
+            text=texts.ask_deadline(hours), buttons=(_button(texts.default_deadline(hours), "deadline", "none"),)
+        )
     return Reply(text=texts.ASK_SCHEDULE, buttons=(_button(texts.SEND_NOW, "schedule", "now"),))
 
 
@@ -288,7 +291,7 @@ async def create(msg: Incoming, svc: Services) -> list[Reply]:
     if msg.chat.is_group:
         return [Reply(text=texts.DIRECTIVE_PRIVATE_ONLY)]
     await svc.conversations.start_flow(msg.chat.key, FLOW, "title", {}, ttl=FLOW_TTL)
-    return [_question("title", {})]
+    return [_question("title", {}, svc)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,10 +395,10 @@ async def _answer(msg: Incoming, svc: Services, flow: Flow, step: str, value: st
     actor, people, directives = author
     if step != flow.step:
         # An old button of an earlier step: ask the current question again.
-        return [_question(flow.step, flow.data)]
+        return [_question(flow.step, flow.data, svc)]
     parsed = _parse_answer(step, value, flow.data, svc)
     if isinstance(parsed, Retry):
-        return [Reply(text=parsed.reason), _question(step, flow.data)]
+        return [Reply(text=parsed.reason), _question(step, flow.data, svc)]
     data: dict[str, JSONValue] = {**flow.data, step: parsed.value}
     return await _ask_next(msg, svc, flow, data, actor, people, directives)
 
@@ -417,7 +420,7 @@ async def _ask_next(
             return [Reply(text=texts.AUDIENCE_NONE)]
     if step != "preview":
         await svc.conversations.advance(flow, step, data, ttl=FLOW_TTL)
-        return [_question(step, data)]
+        return [_question(step, data, svc)]
     # Claim the step first: of two answers racing, only one builds the preview.
     flow = await svc.conversations.advance(flow, "creating", data, ttl=FLOW_TTL)
     draft = _draft(data, svc)
@@ -429,10 +432,10 @@ async def _ask_next(
         bad = _FIELD_STEP.get(exc.field, "schedule")
         await svc.conversations.advance(flow, bad, {bad: None}, ttl=FLOW_TTL)
         reason = _REASONS.get(exc.field, texts.DIRECTIVE_INVALID)
-        return [Reply(text=reason), _question(bad, data)]
+        return [Reply(text=reason), _question(bad, data, svc)]
     except PermissionDeniedError:
         await svc.conversations.advance(flow, "audience", {"audience": None}, ttl=FLOW_TTL)
-        return [Reply(text=texts.AUDIENCE_OUT_OF_SCOPE), _question("audience", data)]
+        return [Reply(text=texts.AUDIENCE_OUT_OF_SCOPE), _question("audience", data, svc)]
     view, preview = checked.view, checked.preview
     token = secrets.token_hex(4)
     await svc.conversations.advance(flow, "preview", {"token": token}, ttl=FLOW_TTL)
@@ -445,8 +448,8 @@ async def _ask_next(
     audience = data.get("audience")
     label = str(audience.get("label", "")) if isinstance(audience, dict) else ""
     ack = texts.ACK_NO
-    if draft.ack_required:
-        ack = texts.ACK_YES + (f" (hạn {_time(draft.ack_deadline, svc)})" if draft.ack_deadline else "")
+    if view.ack_required:
+        ack = texts.ACK_YES + (f" (hạn {_time(view.ack_deadline, svc)})" if view.ack_deadline else "")
     text = texts.directive_preview(
         body=directive_text(view, svc.config.timezone),
         audience=label,
@@ -529,9 +532,7 @@ async def _finish(msg: Incoming, svc: Services, flow: Flow, *, send: bool) -> li
         return [Reply(text=texts.DIRECTIVE_CANCELLED_DRAFT)]
     actor, _, directives = author
     try:
-        created = await directives.create(actor, _draft(flow.data, svc))
-        directive_id = created.id
-        result = await directives.publish(actor, directive_id)
+        submitted = await directives.submit(actor, _draft(flow.data, svc))
     except InvalidDirectiveError as exc:
         # Valid at the preview, no longer now (a scheduled time that passed meanwhile).
         return [
@@ -540,6 +541,7 @@ async def _finish(msg: Incoming, svc: Services, flow: Flow, *, send: bool) -> li
         ]
     except (PermissionDeniedError, DirectiveStateError):
         return [Reply(text=texts.DIRECTIVE_FLOW_GONE)]
+    directive_id, result = submitted.directive.id, submitted.result
     schedule = _schedule_of(flow.data)
     if schedule.kind is ScheduleKind.CRON:
         first = _time(result.due_at, svc) if result.due_at is not None else ""

@@ -6,6 +6,8 @@ import asyncio
 import csv
 import io
 import re
+import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -105,24 +107,43 @@ def test_a_recurring_directive_in_vietnamese(staffed: Motcua, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    ("change", "key"),
+    ("change", "key", "reason"),
     [
-        (("title = ", "titel = "), "titel"),
-        (('title = "Kiểm tra hồ sơ tồn"', 'title = ""'), "title"),
-        (('urgency = "khan"', 'urgency = "gap"'), "urgency"),
-        (('urgency = "khan"', 'cron = "61 7 * * *"'), "cron"),
-        (('urgency = "khan"', "at = 2020-01-01T07:00:00+07:00"), "at"),
-        (('units = ["Bộ phận một cửa"]', 'units = ["Không có"]'), "audience.units"),
-        (('units = ["Bộ phận một cửa"]', "units = []"), "audience"),
-        (("ack_required = true", 'ack_required = "có"'), "ack_required"),
+        (("title = ", "titel = "), "titel", "khóa không được hỗ trợ"),
+        (('title = "Kiểm tra hồ sơ tồn"', 'title = ""'), "title", "bắt buộc"),
+        (('urgency = "khan"', 'urgency = "gap"'), "urgency", "“khan” hoặc “thuong”"),
+        (('urgency = "khan"', 'cron = "61 7 * * *"'), "cron", "không đọc được lịch định kỳ"),
+        (('urgency = "khan"', "at = 2020-01-01T07:00:00+07:00"), "at", "thời điểm này đã qua"),
+        (
+            ('units = ["Bộ phận một cửa"]', 'units = ["Không có"]'),
+            "audience.units",
+            "không có đơn vị “Không có”",
+        ),
+        (('units = ["Bộ phận một cửa"]', "units = []"), "audience", "chưa chọn người nhận nào"),
+        (("ack_required = true", 'ack_required = "có"'), "ack_required", "true hoặc false"),
     ],
 )
-def test_bad_files_name_the_key_and_exit_1(
-    staffed: Motcua, tmp_path: Path, change: tuple[str, str], key: str
+def test_bad_files_name_the_key_and_say_why_in_vietnamese_and_exit_1(
+    staffed: Motcua, tmp_path: Path, change: tuple[str, str], key: str, reason: str
 ) -> None:
     done = staffed("directive", "create", "--file", write(tmp_path, DIRECTIVE.replace(*change)))
     assert done.returncode == 1
-    assert done.stderr.startswith(f"{key}:"), done.stderr
+    assert done.stderr.startswith(f"{key}: {reason}"), done.stderr
+
+
+def test_a_failed_publish_leaves_no_draft_and_the_default_deadline_applies(
+    staffed: Motcua, tmp_path: Path
+) -> None:
+    with sqlite3.connect(staffed.database) as db:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    assert staffed("directive", "create", "--file", write(tmp_path, DIRECTIVE)).returncode != 0
+    assert "Chưa có chỉ đạo nào" in staffed("directive", "list").stdout
+    with sqlite3.connect(staffed.database) as db:
+        db.execute("DROP TRIGGER refuse")
+    assert staffed("directive", "create", "--file", write(tmp_path, DIRECTIVE)).returncode == 0
+    with sqlite3.connect(staffed.database) as db:
+        [(deadline, created)] = db.execute("SELECT ack_deadline, created_at FROM directives").fetchall()
+    assert datetime.fromisoformat(deadline) - datetime.fromisoformat(created) == timedelta(hours=24)
 
 
 def test_broken_or_missing_files_exit_2(staffed: Motcua, tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot import texts
 from bot.markup import to_plain
@@ -192,6 +194,31 @@ async def test_a_title_starting_with_an_exclamation_mark_is_a_title_not_an_error
     assert "nội dung" in await office.one("!Khẩn: họp giao ban", user=LEADER_A)
     flow = await office.svc.conversations.flow(f"telegram:{LEADER_A}")
     assert flow is not None and flow.step == "body" and flow.data["title"] == "!Khẩn: họp giao ban"
+
+
+async def test_a_failed_publish_leaves_no_draft_behind(office: Office) -> None:
+    await to_preview(office)
+    async with office.engine.begin() as conn:
+        # The outbox refuses every row, as a full disk or a broken constraint would.
+        await conn.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    with pytest.raises(IntegrityError):
+        await office.say(payload=await send_payload(office), user=LEADER_A)
+    assert await directive_rows(office) == []
+
+
+async def test_the_default_deadline_applies_in_the_chat_as_in_a_file(office: Office) -> None:
+    for answer in ("/chidao", "Tiêu đề", "Nội dung", "1", "1"):
+        await office.one(answer, user=LEADER_A)
+    [question] = await office.say(payload="cd:ack:yes", user=LEADER_A)
+    assert [b.label for b in question.buttons] == ["Mặc định: 24 giờ sau khi gửi"]
+    await office.one(payload=question.buttons[0].payload, user=LEADER_A)
+    preview = await office.all(payload="cd:schedule:now", user=LEADER_A)
+    assert "Có, cần xác nhận (hạn 21/11/2030 09:00)" in preview
+    await office.one("gửi", user=LEADER_A)
+    [row] = await directive_rows(office)
+    assert row.ack_deadline is not None and row.ack_deadline.astimezone(HCM) == T0 + timedelta(hours=24)
 
 
 async def test_a_weekly_rule_in_words_is_armed_on_send(office: Office) -> None:

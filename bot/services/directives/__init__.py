@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bot.services.directives.acks import is_ack_keyword, parse_ack_payload
 from bot.services.directives.cron import NextFire, cron_rule, no_cron
+from bot.services.directives.drafts import ChangeRequest, DraftRequest, file_key, read_changes, read_draft
 from bot.services.directives.model import (
     ACK_KEYWORDS,
     ACK_PREFIX,
@@ -53,6 +54,7 @@ from bot.services.directives.results import (
     PublishResult,
     RecipientLine,
     RemindResult,
+    Submitted,
     Target,
     UnitLine,
 )
@@ -74,6 +76,7 @@ __all__ = [
     "AckOutcome",
     "AckResult",
     "Audience",
+    "ChangeRequest",
     "DirectiveDraft",
     "DirectiveRenderer",
     "DirectiveReport",
@@ -81,6 +84,7 @@ __all__ = [
     "DirectiveStateError",
     "DirectiveView",
     "DraftCheck",
+    "DraftRequest",
     "EscalationRenderer",
     "InvalidDirectiveError",
     "NextFire",
@@ -92,6 +96,7 @@ __all__ = [
     "ReminderRenderer",
     "ScheduleKind",
     "Status",
+    "Submitted",
     "Target",
     "UnitLine",
     "Urgency",
@@ -99,8 +104,11 @@ __all__ = [
     "default_escalation",
     "default_reminder",
     "default_render",
+    "file_key",
     "is_ack_keyword",
     "no_cron",
     "outbox_key",
     "parse_ack_payload",
+    "read_changes",
+    "read_draft",
 ]

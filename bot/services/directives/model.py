@@ -69,12 +69,16 @@ class Status(StrEnum):
 
 
 class InvalidDirectiveError(ValueError):
-    """A draft field is wrong; ``field`` names it, ``reason`` is a short English code."""
+    """A draft field is wrong; ``field`` names it, ``reason`` is a short English code.
 
-    def __init__(self, field_name: str, reason: str) -> None:
+    ``value`` is what was refused when it helps to show it (a unit name that matches no unit).
+    """
+
+    def __init__(self, field_name: str, reason: str, value: str = "") -> None:
         super().__init__(f"{field_name}: {reason}")
         self.field = field_name
         self.reason = reason
+        self.value = value
 
 
 class DirectiveStateError(Exception):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import ChatRef, Platform, Reply
 from bot.services.directives.access import _check_read, _check_scope, _require_author
 from bot.services.directives.cron import NextFire, cron_rule, no_cron
+from bot.services.directives.drafts import ChangeRequest, DraftRequest, Name
 from bot.services.directives.model import (
     BODY_LIMIT,
     CANCELLED_REASON,
@@ -58,6 +59,7 @@ from bot.services.directives.results import (
     Preview,
     PublishResult,
     RemindResult,
+    Submitted,
     UnitLine,
 )
 from bot.services.directives.rows import _aware, _dialect, _directive, _insert_ignore, _view
@@ -105,7 +107,10 @@ class DirectiveService:
         escalate_after: int = 2,
         render_reminder: ReminderRenderer = default_reminder,
         render_escalation: EscalationRenderer = default_escalation,
+        ack_deadline_hours: int = 24,
     ) -> None:
+        """``ack_deadline_hours``: the deadline of an acknowledgement a one-off draft names none for
+        (0: none)."""
         self._sessions = sessions
         self._render = render
         self._clock = clock
@@ -116,6 +121,7 @@ class DirectiveService:
         self._escalate_after = min(max(escalate_after, 0), len(self._reminders))
         self._render_reminder = render_reminder
         self._render_escalation = render_escalation
+        self._deadline_hours = ack_deadline_hours
 
     def recurring_rule(self, text: str) -> str | None:
         """``text`` as a stored cron rule (crontab or an everyday Vietnamese rule) if it fires; else None."""
@@ -136,44 +142,100 @@ class DirectiveService:
         """Validate and store a draft (status draft); leaders only for their own units."""
         _require_author(actor)
         now = self._clock()
+        draft = self._prepared(draft, now)
+        async with self._sessions() as session, session.begin():
+            return _view(await self._insert(session, actor, draft, now))
+
+    async def submit(self, actor: Actor, draft: DirectiveDraft) -> Submitted:
+        """Create and publish (or arm) a draft in one transaction: a failed publish leaves no draft behind."""
+        _require_author(actor)
+        now = self._clock()
+        draft = self._prepared(draft, now)
+        async with self._sessions() as session, session.begin():
+            await begin_write(session)
+            row = await self._insert(session, actor, draft, now)
+            result = await self._publish_row(session, actor, row, now)
+            return Submitted(_view(row), result)
+
+    async def resolve(self, request: DraftRequest) -> DirectiveDraft:
+        """The draft of a request read from a file, its units found by id or by name."""
+        if not request.units:
+            return request.draft
+        unit_ids = await self._unit_ids(request.units)
+        audience = replace(request.draft.audience, units=unit_ids)
+        return replace(request.draft, audience=audience)
+
+    async def resolve_changes(self, request: ChangeRequest) -> dict[str, Any]:
+        """The changes of a request read from a file, its units found by id or by name."""
+        changes = dict(request.changes)
+        if request.units is not None:
+            changes["audience"] = replace(changes["audience"], units=await self._unit_ids(request.units))
+        return changes
+
+    async def _unit_ids(self, names: Sequence[Name]) -> tuple[int, ...]:
+        async with self._sessions() as session:
+            units = (await session.execute(select(Unit.id, Unit.name))).tuples().all()
+        by_id = {unit_id for unit_id, _ in units}
+        by_name = {name.strip().casefold(): unit_id for unit_id, name in units}
+        found = set()
+        for key in names:
+            text = str(key).strip().removeprefix("#")
+            unit_id = int(text) if text.isdigit() and int(text) in by_id else by_name.get(text.casefold())
+            if unit_id is None:
+                raise InvalidDirectiveError("audience.units", "unknown unit", str(key))
+            found.add(unit_id)
+        return tuple(sorted(found))
+
+    def _prepared(self, draft: DirectiveDraft, now: datetime) -> DirectiveDraft:
+        """The draft as stored: a recurring rule in cron form, the default deadline; validated."""
         if draft.schedule_kind is ScheduleKind.CRON:
             draft = replace(draft, cron=cron_rule(draft.cron))
+        if (
+            draft.ack_required
+            and draft.ack_deadline is None
+            and draft.schedule_kind is not ScheduleKind.CRON
+            and self._deadline_hours > 0
+        ):
+            start = draft.schedule_at if draft.schedule_kind is ScheduleKind.AT and draft.schedule_at else now
+            draft = replace(draft, ack_deadline=start + timedelta(hours=self._deadline_hours))
         self._validate(draft, now)
-        async with self._sessions() as session, session.begin():
-            targets = await _resolve(session, draft.audience)
-            await _check_scope(session, actor, draft.audience, targets)
-            row = Directive(
-                title=draft.title.strip(),
-                body=draft.body.strip(),
-                urgency=draft.urgency.value,
-                audience=draft.audience.to_json(),
-                image_url=draft.image_url,
-                link_url=draft.link_url,
-                ack_required=draft.ack_required,
-                ack_deadline=draft.ack_deadline,
-                ack_within_minutes=draft.ack_within_minutes,
-                schedule_kind=draft.schedule_kind.value,
-                schedule_at=draft.schedule_at,
-                cron=" ".join(draft.cron.split()),
-                timezone=draft.timezone,
-                status=Status.DRAFT.value,
-                created_by=actor.person_id,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-            await session.flush()
-            details = {"urgency": row.urgency, "schedule": row.schedule_kind, "chats": len(targets)}
-            await audit(session, actor, "directive.create", "directive", row.id, details, at=now)
-            return _view(row)
+        return draft
+
+    async def _insert(
+        self, session: AsyncSession, actor: Actor, draft: DirectiveDraft, now: datetime
+    ) -> Directive:
+        targets = await _resolve(session, draft.audience)
+        await _check_scope(session, actor, draft.audience, targets)
+        row = Directive(
+            title=draft.title.strip(),
+            body=draft.body.strip(),
+            urgency=draft.urgency.value,
+            audience=draft.audience.to_json(),
+            image_url=draft.image_url,
+            link_url=draft.link_url,
+            ack_required=draft.ack_required,
+            ack_deadline=draft.ack_deadline,
+            ack_within_minutes=draft.ack_within_minutes,
+            schedule_kind=draft.schedule_kind.value,
+            schedule_at=draft.schedule_at,
+            cron=" ".join(draft.cron.split()),
+            timezone=draft.timezone,
+            status=Status.DRAFT.value,
+            created_by=actor.person_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        await session.flush()
+        details = {"urgency": row.urgency, "schedule": row.schedule_kind, "chats": len(targets)}
+        await audit(session, actor, "directive.create", "directive", row.id, details, at=now)
+        return row
 
     async def check(self, actor: Actor, draft: DirectiveDraft) -> DraftCheck:
         """Validate a draft exactly as :meth:`create` would and preview it, storing nothing."""
         _require_author(actor)
         now = self._clock()
-        if draft.schedule_kind is ScheduleKind.CRON:
-            draft = replace(draft, cron=cron_rule(draft.cron))
-        self._validate(draft, now)
+        draft = self._prepared(draft, now)
         async with self._sessions() as session:
             targets = await _resolve(session, draft.audience)
             await _check_scope(session, actor, draft.audience, targets)
@@ -225,10 +287,7 @@ class DirectiveService:
             if published.first() is not None:
                 raise DirectiveStateError("already published")
             before = _draft_of(row)
-            after = _apply_changes(before, changes)
-            if after.schedule_kind is ScheduleKind.CRON:
-                after = replace(after, cron=cron_rule(after.cron))
-            self._validate(after, now)
+            after = self._prepared(_apply_changes(before, changes), now)
             diff = _diff(before, after)
             if not diff:
                 return _view(row)
@@ -300,51 +359,61 @@ class DirectiveService:
             await begin_write(session)
             row = await _directive(session, directive_id, lock=True)
             await _check_read(session, actor, row)
-            if row.status == Status.CANCELLED.value:
-                raise DirectiveStateError("cancelled")
-            kind = ScheduleKind(row.schedule_kind)
-            if kind is ScheduleKind.CRON and occurrence_at is None:
-                if row.next_run_at is None:
-                    row.next_run_at = self.next_run(row.cron, now, row.timezone)
-                row.status, row.updated_at = Status.SCHEDULED.value, now
-                await audit(session, actor, "directive.arm", "directive", row.id, {"cron": row.cron}, at=now)
-                return PublishResult(row.id, "", 0, 0, 0, row.next_run_at)
-            if kind is ScheduleKind.CRON:
-                assert occurrence_at is not None
-                occurrence = occurrence_at.astimezone(zone(row.timezone)).strftime("%Y%m%dT%H%M")
-                due = occurrence_at
-            else:
-                occurrence = ONCE
-                due = row.schedule_at if kind is ScheduleKind.AT and row.schedule_at is not None else now
-            if row.urgency != Urgency.KHAN.value:
-                due = after_quiet_hours(due, self._zone, *self._quiet)
-            targets = await _resolve(session, Audience.from_json(row.audience))
-            view = _view(row)
-            rendered: dict[Platform, Reply] = {}
+            return await self._publish_row(session, actor, row, now, occurrence_at)
 
-            def reply_for(platform: Platform) -> Reply:
-                if platform not in rendered:
-                    rendered[platform] = self._render(view, occurrence, (), platform)
-                return rendered[platform]
+    async def _publish_row(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        row: Directive,
+        now: datetime,
+        occurrence_at: datetime | None = None,
+    ) -> PublishResult:
+        if row.status == Status.CANCELLED.value:
+            raise DirectiveStateError("cancelled")
+        kind = ScheduleKind(row.schedule_kind)
+        if kind is ScheduleKind.CRON and occurrence_at is None:
+            if row.next_run_at is None:
+                row.next_run_at = self.next_run(row.cron, now, row.timezone)
+            row.status, row.updated_at = Status.SCHEDULED.value, now
+            await audit(session, actor, "directive.arm", "directive", row.id, {"cron": row.cron}, at=now)
+            return PublishResult(row.id, "", 0, 0, 0, row.next_run_at)
+        if kind is ScheduleKind.CRON:
+            assert occurrence_at is not None
+            occurrence = occurrence_at.astimezone(zone(row.timezone)).strftime("%Y%m%dT%H%M")
+            due = occurrence_at
+        else:
+            occurrence = ONCE
+            due = row.schedule_at if kind is ScheduleKind.AT and row.schedule_at is not None else now
+        if row.urgency != Urgency.KHAN.value:
+            due = after_quiet_hours(due, self._zone, *self._quiet)
+        targets = await _resolve(session, Audience.from_json(row.audience))
+        view = _view(row)
+        rendered: dict[Platform, Reply] = {}
 
-            queued = await _write_recipients(session, row.id, occurrence, targets, reply_for, due, now)
-            if kind is ScheduleKind.CRON:
-                row.status, row.last_occurrence = Status.SCHEDULED.value, occurrence
-            elif row.status in (Status.DRAFT.value, Status.SCHEDULED.value):
-                row.status = Status.SENDING.value
-                row.last_occurrence = occurrence
-            row.updated_at = now
-            reachable = sum(1 for t in targets if t.reachable)
-            details = {
-                "occurrence": occurrence,
-                "recipients": len(targets),
-                "chats": reachable,
-                "unreachable": len(targets) - reachable,
-                "queued": queued,
-                "due_at": due.isoformat(),
-            }
-            await audit(session, actor, "directive.publish", "directive", row.id, details, at=now)
-            return PublishResult(row.id, occurrence, queued, reachable, len(targets) - reachable, due)
+        def reply_for(platform: Platform) -> Reply:
+            if platform not in rendered:
+                rendered[platform] = self._render(view, occurrence, (), platform)
+            return rendered[platform]
+
+        queued = await _write_recipients(session, row.id, occurrence, targets, reply_for, due, now)
+        if kind is ScheduleKind.CRON:
+            row.status, row.last_occurrence = Status.SCHEDULED.value, occurrence
+        elif row.status in (Status.DRAFT.value, Status.SCHEDULED.value):
+            row.status = Status.SENDING.value
+            row.last_occurrence = occurrence
+        row.updated_at = now
+        reachable = sum(1 for t in targets if t.reachable)
+        details = {
+            "occurrence": occurrence,
+            "recipients": len(targets),
+            "chats": reachable,
+            "unreachable": len(targets) - reachable,
+            "queued": queued,
+            "due_at": due.isoformat(),
+        }
+        await audit(session, actor, "directive.publish", "directive", row.id, details, at=now)
+        return PublishResult(row.id, occurrence, queued, reachable, len(targets) - reachable, due)
 
     async def run_due(self, actor: Actor | None = None) -> list[PublishResult]:
         """Publish every recurring directive whose ``next_run_at`` has come, once, then re-arm it.
@@ -902,7 +971,7 @@ class DirectiveService:
             try:
                 fires = self._next_fire(draft.cron, now, tz)
             except ValueError as exc:
-                raise InvalidDirectiveError("cron", str(exc)) from None
+                raise InvalidDirectiveError("cron", "unreadable", str(exc)) from None
             if fires is None:
                 raise InvalidDirectiveError("cron", "never fires")
         elif draft.cron.strip():
