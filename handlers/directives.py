@@ -274,9 +274,8 @@ def _question(step: str, data: Mapping[str, JSONValue], svc: Services) -> Reply:
         return Reply(text=texts.ASK_ACK, buttons=buttons)
     if step == "deadline":
         hours = svc.config.directives.ack_deadline_hours
-        return Reply(
-            text=texts.ask_deadline(hours), buttons=(_button(texts.default_deadline(hours), "deadline", "none"),)
-        )
+        default = _button(texts.default_deadline(hours), "deadline", "none")
+        return Reply(text=texts.ask_deadline(hours), buttons=(default,))
     return Reply(text=texts.ASK_SCHEDULE, buttons=(_button(texts.SEND_NOW, "schedule", "now"),))
 
 
