@@ -697,6 +697,7 @@ def ask_deadline(hours: int) -> str:
         f"hoặc bấm “{default_deadline(hours)}”."
     )
 
+
 ASK_SCHEDULE = (
     "<b>Bước 7/7</b>: Khi nào gửi? Bấm “Gửi ngay”, hoặc gõ:\n"
     "• một thời điểm, ví dụ <i>25/11 07:30</i>\n"
