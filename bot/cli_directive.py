@@ -55,8 +55,11 @@ Khóa của tệp TOML:
   cron = "30 7 * * 1"      định kỳ theo cú pháp crontab (0/7 = Chủ nhật), hoặc "thứ hai hằng tuần 07:30"
                            (không có at và cron: gửi ngay)
   [audience]               ít nhất một mục
-  units = ["Bộ phận một cửa", 2]    đơn vị theo tên hoặc số
-  tags = ["tiep dan"]      groups = [1, 2]      people = [5, 7]
+  units = ["Bộ phận một cửa", 2]    đơn vị theo tên hoặc số (xem: motcua unit list); gửi tới từng
+                           người của đơn vị và vào các nhóm chat đã đăng ký cho đơn vị bằng /nhom
+  unit_groups = false      chỉ nhắn riêng từng người, không gửi vào nhóm của đơn vị
+  groups = ["Nhóm Bộ phận một cửa", 3]  nhóm theo tên hoặc số (xem: motcua group list)
+  tags = ["tiep dan"]      people = [5, 7]      người theo số (xem: motcua people list)
 Mã thoát: 0 xong; 1 tệp hợp lệ nhưng bị từ chối (khóa sai, không có quyền, không tìm thấy); 2 tệp hỏng
 hoặc lỗi cấu hình."""
 

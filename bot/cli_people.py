@@ -1,4 +1,4 @@
-"""``motcua people`` and ``motcua unit``: invite staff (one-time codes), list people, create units.
+"""``motcua people``, ``unit`` and ``group``: invite staff (one-time codes), list people, units and groups.
 
 The command line acts as the system (an admin, audited as "cli"), so the first admin can be invited
 from here: ``motcua people invite --name "..." --role admin``.
@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot import texts
 from bot.config import Config
 from bot.services.people import Actor, NotFoundError, PeopleService, PermissionDeniedError, Role, UnitView
 from bot.storage.migrate import current_sessions
@@ -35,8 +36,18 @@ MSG_UNIT_EXISTS = "đã có đơn vị {name!r} (#{unit_id})"
 MSG_NO_PERSON = "--leader: không có người #{person}"
 MSG_UNIT_CREATED = "Đã tạo đơn vị {name} (#{unit_id}){leader}"
 MSG_NO_UNITS = "Chưa có đơn vị nào."
+MSG_NO_UNIT_NAMED = "không có đơn vị {unit!r} (xem: motcua unit list)"
+MSG_NO_PERSON_ID = "không có người #{person} (xem: motcua people list)"
+MSG_LEADER_SET = "Đã đặt {name} (#{person_id}) làm lãnh đạo {unit} (#{unit_id})."
+MSG_PROMOTED = "Vai trò của {name} chuyển từ {old} sang lãnh đạo: từ nay soạn được chỉ đạo cho đơn vị."
+MSG_NO_GROUPS = (
+    "Chưa có nhóm nào. Lãnh đạo hoặc quản trị viên gõ /nhom TÊN ĐƠN VỊ trong nhóm chat để đăng ký."
+)
+MSG_GROUP_INACTIVE = "ngừng"
+MSG_GROUP_ACTIVE = "hoạt động"
 PEOPLE_HEADERS = ("#", "Họ tên", "Vai trò", "Đơn vị", "Đã liên kết")
 UNIT_HEADERS = ("#", "Đơn vị", "Lãnh đạo")
+GROUP_HEADERS = ("#", "Nhóm", "Đơn vị", "Nền tảng", "Mã nhóm", "Trạng thái")
 
 
 def register(subparsers: Any) -> None:
@@ -69,6 +80,23 @@ def register(subparsers: Any) -> None:
     create.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     create.set_defaults(handler=cmd_unit_create)
     unit_commands.add_parser("list", help="every unit and its leader").set_defaults(handler=cmd_unit_list)
+    leader = unit_commands.add_parser(
+        "set-leader",
+        help="make a person the unit's leader",
+        description=(
+            "Make a person (see: motcua people list) the leader of a unit: they read its directives' "
+            "reports and are told who has not acknowledged. Staff become leaders; admins stay admins."
+        ),
+    )
+    leader.add_argument("unit", metavar="UNIT", help="unit name or #id")
+    leader.add_argument("person", type=int, metavar="PERSON", help="the person's id")
+    leader.set_defaults(handler=cmd_unit_set_leader)
+
+    group = subparsers.add_parser("group", help="group chats registered with /nhom")
+    group_commands = group.add_subparsers(title="group commands", metavar="COMMAND")
+    group_commands.add_parser(
+        "list", help="every registered group: id (for directive files), unit, platform"
+    ).set_defaults(handler=cmd_group_list)
 
 
 async def find_unit(service: PeopleService, text: str) -> UnitView | None:
@@ -224,6 +252,66 @@ async def run_unit_list(config: Config, *, out: TextIO | None = None) -> int:
         (str(u.id), u.name, names.get(u.leader_id, "") if u.leader_id is not None else "-") for u in units
     ]
     out.write(table(UNIT_HEADERS, rows))
+    return EXIT_OK
+
+
+def cmd_unit_set_leader(args: argparse.Namespace, config: Config) -> int:
+    """``motcua unit set-leader UNIT PERSON``."""
+    return asyncio.run(run_unit_set_leader(config, args.unit, args.person))
+
+
+async def run_unit_set_leader(
+    config: Config, unit: str, person_id: int, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Name a unit's leader (a staff member becomes a leader)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
+        service = PeopleService(sessions)
+        unit_view = await find_unit(service, unit)
+        if unit_view is None:
+            print(MSG_NO_UNIT_NAMED.format(unit=unit), file=err)
+            return EXIT_REFUSED
+        before = await service.person(person_id)
+        if before is None:
+            print(MSG_NO_PERSON_ID.format(person=person_id), file=err)
+            return EXIT_REFUSED
+        after = await service.set_unit_leader(Actor.system("cli"), unit_view.id, person_id)
+    print(
+        MSG_LEADER_SET.format(name=after.name, person_id=after.id, unit=unit_view.name, unit_id=unit_view.id),
+        file=out,
+    )
+    if after.role is not before.role:
+        print(MSG_PROMOTED.format(name=after.name, old=texts.ROLE_WORDS[before.role.value]), file=out)
+    return EXIT_OK
+
+
+def cmd_group_list(args: argparse.Namespace, config: Config) -> int:
+    """``motcua group list``."""
+    return asyncio.run(run_group_list(config))
+
+
+async def run_group_list(config: Config, *, out: TextIO | None = None) -> int:
+    """Print every registered group: id, title, unit, platform, chat id, whether it still receives."""
+    out = out or sys.stdout
+    async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
+        service = PeopleService(sessions)
+        groups = await service.groups()
+        units = {u.id: u.name for u in await service.units()}
+    if not groups:
+        print(MSG_NO_GROUPS, file=out)
+        return EXIT_OK
+    rows = [
+        (
+            str(g.id),
+            g.title or "-",
+            units.get(g.unit_id, ""),
+            g.chat.platform.value,
+            g.chat.chat_id,
+            MSG_GROUP_ACTIVE if g.active else MSG_GROUP_INACTIVE,
+        )
+        for g in groups
+    ]
+    out.write(table(GROUP_HEADERS, rows))
     return EXIT_OK
 
 

@@ -679,6 +679,13 @@ ASK_AUDIENCE = (
     "<b>Bước 4/7</b>: Gửi cho ai? Bấm một lựa chọn, hoặc gõ nhiều số cách nhau bằng dấu phẩy (ví dụ: 1, 3)."
 )
 AUDIENCE_ALL = "Tất cả đơn vị"
+
+
+def audience_private_only(unit: str) -> str:
+    """The option sending to a unit's people only, not to its group chats."""
+    return f"{unit}: chỉ nhắn riêng, không gửi vào nhóm"
+
+
 AUDIENCE_NONE = "Chưa có đơn vị hoặc nhóm nào để gửi. Quản trị viên cần tạo đơn vị trước."
 ASK_ACK = "<b>Bước 5/7</b>: Có yêu cầu người nhận xác nhận “Đã nhận” không?"
 ACK_YES = "Có, cần xác nhận"
@@ -818,7 +825,7 @@ DIRECTIVE_REASONS = {
     "wrong type": "sai kiểu giá trị",
     "unknown value": "giá trị không hợp lệ",
     "not an object": "cần một bảng",
-    "unknown keys": "có khóa không được hỗ trợ (dùng units, tags, groups, people)",
+    "unknown keys": "có khóa không được hỗ trợ (dùng units, unit_groups, tags, groups, people)",
     "ids must be positive integers": "số định danh phải là số nguyên dương",
     "tags must be strings": "nhãn phải là chuỗi",
 }
@@ -828,6 +835,10 @@ def directive_reason(reason: str, value: str = "") -> str:
     """Why a directive field was refused, in Vietnamese (``value``: what was refused, when shown)."""
     if reason == "unknown unit":
         return f"không có đơn vị “{value}” (xem: motcua unit list)"
+    if reason == "unknown group":
+        return f"không có nhóm “{value}” (xem: motcua group list)"
+    if reason == "ambiguous name":
+        return f"có nhiều mục cùng tên “{value}”: dùng số thay cho tên"
     if reason == "unreadable":
         return f"không đọc được lịch định kỳ ({value})"
     return DIRECTIVE_REASONS.get(reason, reason)

@@ -60,8 +60,6 @@ REPORT_PART = 3000
 REPORT_NAMES = 15
 LIST_LIMIT = 10
 MAX_OPTIONS = 40
-UNIT_PROBE_GAP = 20
-UNIT_PROBE_MAX = 1000
 ECHO_MAX = 40
 
 STEPS = ("title", "body", "urgency", "audience", "ack", "deadline", "schedule")
@@ -213,37 +211,34 @@ def _options(data: Mapping[str, JSONValue]) -> list[dict[str, JSONValue]]:
     return [o for o in raw if isinstance(o, dict)] if isinstance(raw, list) else []
 
 
-async def _all_units(people: PeopleService) -> list[int]:
-    """Every unit id. PeopleService has no listing yet, so ids are probed until a long gap."""
-    found: list[int] = []
-    gap = 0
-    for unit_id in range(1, UNIT_PROBE_MAX + 1):
-        if await people.unit(unit_id) is None:
-            gap += 1
-            if gap >= UNIT_PROBE_GAP:
-                break
-            continue
-        gap = 0
-        found.append(unit_id)
-    return found
-
-
 async def _audience_options(actor: Actor, people: PeopleService) -> list[dict[str, JSONValue]]:
-    """What the actor may send to: each unit they lead (admins: every unit, and "all") and its groups."""
-    unit_ids = await _all_units(people) if actor.is_admin else sorted(actor.unit_ids)
+    """What the actor may send to: each unit they lead (admins: every unit, and "all") and its groups.
+
+    A unit reaches its groups too; a unit with groups is offered once more without them.
+    """
+    units = await people.units()
+    if not actor.is_admin:
+        units = [u for u in units if u.id in actor.unit_ids]
+    units.sort(key=lambda u: u.id)
+    groups_of = {u.id: [g for g in await people.groups_of(u.id) if g.active] for u in units}
     options: list[dict[str, JSONValue]] = []
-    if actor.is_admin and unit_ids:
-        units_all: list[JSONValue] = list(unit_ids)
-        options.append({"label": texts.AUDIENCE_ALL, "audience": {"units": units_all}, "all": True})
-    for unit_id in unit_ids:
-        unit = await people.unit(unit_id)
-        if unit is None:
-            continue
-        options.append({"label": unit.name, "audience": {"units": [unit.id]}})
-        for group in await people.groups_of(unit.id):
-            if group.active:
-                label = group.title or texts.group_title(unit.name)
-                options.append({"label": label, "audience": {"groups": [group.id]}})
+    if actor.is_admin and units:
+        units_all: list[JSONValue] = [u.id for u in units]
+        every_group: list[JSONValue] = [g.id for u in units for g in groups_of[u.id]]
+        audience_all: dict[str, JSONValue] = {"units": units_all}
+        options.append(
+            {"label": texts.AUDIENCE_ALL, "audience": audience_all, "all": True, "unit_groups": every_group}
+        )
+    for unit in units:
+        groups = groups_of[unit.id]
+        group_ids: list[JSONValue] = [g.id for g in groups]
+        options.append({"label": unit.name, "audience": {"units": [unit.id]}, "unit_groups": group_ids})
+        if groups:
+            private: dict[str, JSONValue] = {"units": [unit.id], "unit_groups": False}
+            options.append({"label": texts.audience_private_only(unit.name), "audience": private})
+        for group in groups:
+            label = group.title or texts.group_title(unit.name)
+            options.append({"label": label, "audience": {"groups": [group.id]}})
     return options[:MAX_OPTIONS]
 
 
@@ -370,19 +365,33 @@ def _ids(value: JSONValue) -> set[int]:
 
 
 def _merge(options: list[dict[str, JSONValue]]) -> dict[str, JSONValue]:
-    """One audience from several chosen options (units and groups together)."""
+    """One audience from several chosen options (units and groups together).
+
+    Once a unit is chosen without its groups, the groups of the units chosen with theirs are named.
+    """
     units: set[int] = set()
     groups: set[int] = set()
+    units_groups: set[int] = set()
+    private_only = False
     labels: list[str] = []
     for option in options:
         audience = option.get("audience")
         if isinstance(audience, dict):
             units |= _ids(audience.get("units"))
             groups |= _ids(audience.get("groups"))
+            private_only = private_only or audience.get("unit_groups") is False
+        units_groups |= _ids(option.get("unit_groups"))
         labels.append(str(option.get("label", "")))
+    if private_only:
+        groups |= units_groups
     unit_list: list[JSONValue] = list(sorted(units))
     group_list: list[JSONValue] = list(sorted(groups))
-    return {"units": unit_list, "groups": group_list, "label": ", ".join(dict.fromkeys(labels))}
+    return {
+        "units": unit_list,
+        "groups": group_list,
+        "unit_groups": not private_only,
+        "label": ", ".join(dict.fromkeys(labels)),
+    }
 
 
 async def _answer(msg: Incoming, svc: Services, flow: Flow, step: str, value: str) -> list[Reply]:
@@ -467,7 +476,8 @@ def _draft(data: Mapping[str, JSONValue], svc: Services) -> DirectiveDraft:
     audience_raw = data.get("audience")
     audience = Audience()
     if isinstance(audience_raw, dict):
-        audience = Audience.from_json({k: v for k, v in audience_raw.items() if k in ("units", "groups")})
+        wanted = ("units", "groups", "unit_groups")
+        audience = Audience.from_json({k: v for k, v in audience_raw.items() if k in wanted})
     deadline_raw = data.get("deadline")
     deadline = (
         datetime.fromisoformat(deadline_raw) if isinstance(deadline_raw, str) and deadline_raw else None

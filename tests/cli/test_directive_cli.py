@@ -16,6 +16,7 @@ from bot.messages import Platform
 from bot.services.people import PeopleService
 from bot.storage import create_engine, session_factory
 from tests.cli.conftest import Motcua, make_motcua
+from tests.cli.test_people_cli import register_group
 
 CODE = re.compile(r"/dangky ([2-9A-Z]{10})")
 DIRECTIVE = """\
@@ -97,6 +98,22 @@ def test_create_list_report_cancel(staffed: Motcua, tmp_path: Path) -> None:
     assert [r["reason"] for r in after if r["name"] == "Cán bộ A" and r["row"] == "chat"] == ["cancelled"]
     assert staffed("directive", "cancel", "99").returncode == 1
     assert staffed("directive", "report", "99").returncode == 1
+
+
+def test_a_unit_reaches_its_group_and_groups_are_named_in_files(staffed: Motcua, tmp_path: Path) -> None:
+    register_group(staffed.database, "-1001", 1, "Nhóm Bộ phận một cửa")
+    # The unit's people (one linked) and its registered group.
+    done = staffed("directive", "create", "--file", write(tmp_path, DIRECTIVE))
+    assert done.returncode == 0 and "2 tin tới 2 cuộc trò chuyện" in done.stdout, done.stderr
+    private = DIRECTIVE.replace("[audience]", "[audience]\nunit_groups = false")
+    done = staffed("directive", "create", "--file", write(tmp_path, private))
+    assert done.returncode == 0 and "1 tin tới 1 cuộc trò chuyện" in done.stdout, done.stderr
+    by_name = DIRECTIVE.replace('units = ["Bộ phận một cửa"]', 'groups = ["nhóm bộ phận một cửa"]')
+    done = staffed("directive", "create", "--file", write(tmp_path, by_name))
+    assert done.returncode == 0 and "1 tin tới 1 cuộc trò chuyện" in done.stdout, done.stderr
+    unknown = DIRECTIVE.replace('units = ["Bộ phận một cửa"]', 'groups = ["Nhóm khác"]')
+    done = staffed("directive", "create", "--file", write(tmp_path, unknown))
+    assert done.returncode == 1 and done.stderr.startswith("audience.groups: không có nhóm “Nhóm khác”")
 
 
 def test_a_recurring_directive_in_vietnamese(staffed: Motcua, tmp_path: Path) -> None:

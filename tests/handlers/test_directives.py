@@ -236,21 +236,40 @@ async def test_a_leader_is_offered_only_their_units_and_groups_an_admin_everythi
     for answer in ("/chidao", "Tiêu đề", "Nội dung"):
         await office.one(answer, user=LEADER_A)
     [reply] = await office.say("2", user=LEADER_A)
-    assert [b.label for b in reply.buttons] == ["Bộ phận một cửa", "Nhóm một cửa"]
+    private_only = texts.audience_private_only("Bộ phận một cửa")
+    assert [b.label for b in reply.buttons] == ["Bộ phận một cửa", private_only, "Nhóm một cửa"]
     for answer in ("/chidao", "Tiêu đề", "Nội dung"):
         await office.one(answer, user=ADMIN)
     [reply] = await office.say("2", user=ADMIN)
     assert [b.label for b in reply.buttons] == [
         texts.AUDIENCE_ALL,
         "Bộ phận một cửa",
+        private_only,
         "Nhóm một cửa",
         "UBND xã",
     ]
-    await office.one("1, 4", user=ADMIN)  # "all" and UBND xã again: one audience, each person once
+    await office.one("1, 5", user=ADMIN)  # "all" and UBND xã again: one audience, each person once
     await office.one("2", user=ADMIN)
     preview = await office.all(payload="cd:schedule:now", user=ADMIN)
-    # Everyone in a unit (the admin belongs to none), each once.
-    assert "Sẽ gửi tới 5 cuộc trò chuyện (5 cá nhân, 0 nhóm)" in preview
+    # Everyone in a unit (the admin belongs to none), each once, and the unit's registered group.
+    assert "Sẽ gửi tới 6 cuộc trò chuyện (5 cá nhân, 1 nhóm)" in preview
+
+
+async def test_a_unit_reaches_its_groups_unless_sent_to_its_people_only(office: Office) -> None:
+    await office.people.register_group(Actor.system(), _group(GROUP_A), office.ids["unit_a"], "Nhóm một cửa")
+    for choice, reached in (
+        ("1", "4 cuộc trò chuyện (3 cá nhân, 1 nhóm)"),
+        ("2", "3 cuộc trò chuyện (3 cá nhân, 0 nhóm)"),
+    ):
+        for answer in ("/chidao", "Tiêu đề", "Nội dung", "2", choice, "2"):
+            await office.one(answer, user=LEADER_A)
+        assert reached in await office.all(payload="cd:schedule:now", user=LEADER_A)
+    # Its people only, and the group named as well: the group once.
+    for answer in ("/chidao", "Tiêu đề", "Nội dung", "2", "2, 3", "2"):
+        await office.one(answer, user=LEADER_A)
+    assert "4 cuộc trò chuyện (3 cá nhân, 1 nhóm)" in await office.all(
+        payload="cd:schedule:now", user=LEADER_A
+    )
 
 
 async def test_a_command_ends_the_flow(office: Office) -> None:

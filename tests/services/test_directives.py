@@ -188,6 +188,16 @@ async def test_drafts_are_validated(org: Org, clock: Clock) -> None:
     )
 
 
+async def test_a_unit_reaches_its_registered_groups_unless_they_are_left_out(org: Org) -> None:
+    with_groups = await org.directives.preview(ADMIN, Audience(units=(org.unit_b,)))
+    # Unit B: one staff on Zalo, and the group registered for it.
+    assert (with_groups.chats, with_groups.people, with_groups.groups) == (2, 1, 1)
+    without = await org.directives.preview(ADMIN, Audience(units=(org.unit_b,), unit_groups=False))
+    assert (without.chats, without.people, without.groups) == (1, 1, 0)
+    assert Audience.from_json({"units": [1]}).unit_groups is True
+    assert Audience.from_json(Audience(units=(1,), unit_groups=False).to_json()).unit_groups is False
+
+
 async def test_preview_counts_and_publish_is_idempotent(org: Org, sessions: SessionFactory) -> None:
     audience = Audience(units=(org.unit_a,), groups=(org.group_a, org.group_b), people=(org.staff_b,))
     preview = await org.directives.preview(ADMIN, audience)
@@ -276,7 +286,7 @@ def test_ack_payloads_and_keywords() -> None:
 
 
 async def test_report_on_a_small_known_case(org: Org, sessions: SessionFactory, clock: Clock) -> None:
-    audience = Audience(units=(org.unit_a,), groups=(org.group_b,))
+    audience = Audience(units=(org.unit_a,), groups=(org.group_b,), unit_groups=False)
     created = await org.directives.create(ADMIN, draft(audience))
     await org.directives.publish(ADMIN, created.id)
     base = f"directive:{created.id}:once:telegram:"
@@ -345,7 +355,8 @@ async def test_cancel_stops_waiting_rows_and_refuses_publishing(org: Org, sessio
     with pytest.raises(PermissionDeniedError):
         await org.directives.cancel(other_leader_view, created.id)
 
-    assert await org.directives.cancel(org.leader, created.id) == 4
+    # Four private chats and the unit's group.
+    assert await org.directives.cancel(org.leader, created.id) == 5
     assert await org.directives.cancel(org.leader, created.id) == 0
     assert {(r.status, r.error) for r in await outbox_rows(sessions)} == {(FAILED, "cancelled")}
     with pytest.raises(DirectiveStateError):

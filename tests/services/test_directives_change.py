@@ -65,7 +65,8 @@ async def audits(sessions: SessionFactory, action: str) -> list[AuditEntry]:
 async def test_check_validates_and_counts_without_storing(org: Org, sessions: SessionFactory) -> None:
     checked = await org.directives.check(org.leader, weekly(org))
     assert checked.view.id == 0 and checked.view.title == "Giao ban" and checked.view.cron == "30 7 * * 1"
-    assert (checked.preview.chats, checked.preview.unreachable) == (4, 1)
+    # Four private chats and the unit's group; one person has none.
+    assert (checked.preview.chats, checked.preview.unreachable) == (5, 1)
     with pytest.raises(InvalidDirectiveError) as bad:
         await org.directives.check(org.leader, DirectiveDraft("", "x", Audience(units=(org.unit_a,))))
     assert bad.value.field == "title"
@@ -152,8 +153,8 @@ async def test_every_publish_is_audited_with_its_recipients_including_the_schedu
     await org.directives.run_due()
     [entry] = await audits(sessions, "directive.publish")
     assert entry.actor == "scheduler" and entry.actor_id is None
-    assert entry.details["recipients"] == 5 and entry.details["chats"] == 4
-    assert entry.details["unreachable"] == 1 and entry.details["queued"] == 4
+    assert entry.details["recipients"] == 6 and entry.details["chats"] == 5
+    assert entry.details["unreachable"] == 1 and entry.details["queued"] == 5
 
 
 async def test_the_message_is_rendered_per_platform(sessions: SessionFactory, clock: Clock, org: Org) -> None:

@@ -1,6 +1,7 @@
 """Reading a directive from a plain mapping (a TOML file today, a web form later) into a draft.
 
-Units are named as written (a name or an id) and resolved by the service against the database. Every
+Units and groups are named as written (a name or an id) and resolved by the service against the
+database. Every
 error is an :class:`InvalidDirectiveError` naming the key as written in the file and a short English
 reason code that the texts turn into Vietnamese.
 """
@@ -46,23 +47,31 @@ FILE_KEYS = {"schedule_at": "at", "schedule_kind": "at/cron"}
 """Draft fields under the name a directive file gives them."""
 
 Name = str | int
-"""A unit as written in a file: its name or its id."""
+"""A unit or a group as written in a file: its name or its id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """An audience's units and groups as written (names or ids)."""
+
+    units: tuple[Name, ...] = ()
+    groups: tuple[Name, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class DraftRequest:
-    """A draft as read, its units still as written (names or ids)."""
+    """A draft as read, its units and groups still as written."""
 
     draft: DirectiveDraft
-    units: tuple[Name, ...] = ()
+    named: Named = Named()
 
 
 @dataclass(frozen=True, slots=True)
 class ChangeRequest:
-    """Changes as read (draft field names to values), the units still as written; None: unchanged."""
+    """Changes as read (draft field names to values), the audience's names as written (None: unchanged)."""
 
     changes: dict[str, Any]
-    units: tuple[Name, ...] | None = None
+    named: Named | None = None
 
 
 def file_key(field_name: str) -> str:
@@ -80,7 +89,7 @@ def read_draft(raw: Mapping[str, Any], timezone: str) -> DraftRequest:
     if at is not None and cron:
         raise InvalidDirectiveError("cron", "at or cron")
     kind = ScheduleKind.CRON if cron else ScheduleKind.AT if at is not None else ScheduleKind.NOW
-    audience, units = _audience(raw.get("audience", {}))
+    audience, named = _audience(raw.get("audience", {}))
     draft = DirectiveDraft(
         title=_text(raw, "title", required=True),
         body=_text(raw, "body", required=True),
@@ -96,7 +105,7 @@ def read_draft(raw: Mapping[str, Any], timezone: str) -> DraftRequest:
         cron=cron,
         timezone=timezone,
     )
-    return DraftRequest(draft, units)
+    return DraftRequest(draft, named)
 
 
 def read_changes(raw: Mapping[str, Any], timezone: str) -> ChangeRequest:
@@ -123,10 +132,10 @@ def read_changes(raw: Mapping[str, Any], timezone: str) -> ChangeRequest:
         cron = _text(raw, "cron")
         changes["schedule_kind"] = ScheduleKind.CRON if cron.strip() else ScheduleKind.NOW
         changes["cron"] = cron
-    units: tuple[Name, ...] | None = None
+    named: Named | None = None
     if "audience" in raw:
-        changes["audience"], units = _audience(raw["audience"])
-    return ChangeRequest(changes, units)
+        changes["audience"], named = _audience(raw["audience"])
+    return ChangeRequest(changes, named)
 
 
 def _known_keys(raw: Mapping[str, Any]) -> None:
@@ -135,14 +144,19 @@ def _known_keys(raw: Mapping[str, Any]) -> None:
         raise InvalidDirectiveError(unknown[0], "unknown key")
 
 
-def _audience(value: Any) -> tuple[Audience, tuple[Name, ...]]:
+def _audience(value: Any) -> tuple[Audience, Named]:
     if not isinstance(value, dict):
         raise InvalidDirectiveError("audience", "not a table")
-    units = value.get("units", [])
-    if not isinstance(units, list) or not all(isinstance(u, Name) and not isinstance(u, bool) for u in units):
-        raise InvalidDirectiveError("audience.units", "names or ids")
-    audience = Audience.from_json({k: v for k, v in value.items() if k != "units"})
-    return audience, tuple(units)
+    named = Named(_names(value, "units"), _names(value, "groups"))
+    audience = Audience.from_json({k: v for k, v in value.items() if k not in ("units", "groups")})
+    return audience, named
+
+
+def _names(audience: dict[str, Any], key: str) -> tuple[Name, ...]:
+    names = audience.get(key, [])
+    if not isinstance(names, list) or not all(isinstance(n, Name) and not isinstance(n, bool) for n in names):
+        raise InvalidDirectiveError(f"audience.{key}", "names or ids")
+    return tuple(names)
 
 
 def _text(raw: Mapping[str, Any], key: str, *, required: bool = False) -> str:

@@ -87,12 +87,16 @@ class DirectiveStateError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Audience:
-    """Who a directive goes to: units' members, people with tags, registered groups, named people."""
+    """Who a directive goes to: units' members, people with tags, registered groups, named people.
+
+    A unit reaches its registered group chats too, unless ``unit_groups`` is False.
+    """
 
     units: tuple[int, ...] = ()
     tags: tuple[str, ...] = ()
     groups: tuple[int, ...] = ()
     people: tuple[int, ...] = ()
+    unit_groups: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
@@ -101,6 +105,7 @@ class Audience:
             "tags": list(self.tags),
             "groups": list(self.groups),
             "people": list(self.people),
+            "unit_groups": self.unit_groups,
         }
 
     @classmethod
@@ -108,7 +113,7 @@ class Audience:
         """Parse the stored or submitted form; raise :class:`InvalidDirectiveError` on bad shapes."""
         if not isinstance(data, dict):
             raise InvalidDirectiveError("audience", "not an object")
-        unknown = set(data) - {"units", "tags", "groups", "people"}
+        unknown = set(data) - {"units", "tags", "groups", "people", "unit_groups"}
         if unknown:
             raise InvalidDirectiveError("audience", "unknown keys")
         try:
@@ -121,7 +126,10 @@ class Audience:
         if not isinstance(raw_tags, list) or not all(isinstance(t, str) for t in raw_tags):
             raise InvalidDirectiveError("audience", "tags must be strings")
         tags = tuple(sorted({t.strip().casefold() for t in raw_tags if t.strip()}))
-        return cls(units, tags, groups, people)
+        unit_groups = data.get("unit_groups", True)
+        if not isinstance(unit_groups, bool):
+            raise InvalidDirectiveError("audience.unit_groups", "not a boolean")
+        return cls(units, tags, groups, people, unit_groups)
 
     @property
     def empty(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,7 +63,10 @@ async def _private_chats(session: AsyncSession, person_ids: Iterable[int]) -> di
 
 
 async def _resolve(session: AsyncSession, audience: Audience) -> list[Target]:
-    """The chats an audience reaches now: each person once (their newest active account), each group once."""
+    """The chats an audience reaches now: each person once (their newest active account), each group once.
+
+    A unit's registered groups are reached with it unless the audience leaves them out.
+    """
     people: dict[int, Person] = {}
     if audience.units or audience.tags or audience.people:
         rows = (await session.execute(select(Person).where(Person.active.is_(True)))).scalars()
@@ -93,12 +96,12 @@ async def _resolve(session: AsyncSession, audience: Audience) -> list[Target]:
             targets.setdefault(
                 key, Target(account.platform, account.chat_id, False, person_id, None, person.unit_id)
             )
-    if audience.groups:
+    named = ChatGroup.id.in_(audience.groups)
+    wanted = or_(named, ChatGroup.unit_id.in_(audience.units)) if audience.unit_groups else named
+    if audience.groups or (audience.units and audience.unit_groups):
         groups = (
             await session.execute(
-                select(ChatGroup)
-                .where(ChatGroup.id.in_(audience.groups), ChatGroup.active.is_(True))
-                .order_by(ChatGroup.id)
+                select(ChatGroup).where(wanted, ChatGroup.active.is_(True)).order_by(ChatGroup.id)
             )
         ).scalars()
         for group in groups:

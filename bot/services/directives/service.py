@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import ChatRef, Platform, Reply
 from bot.services.directives.access import _check_read, _check_scope, _require_author
 from bot.services.directives.cron import NextFire, cron_rule, no_cron
-from bot.services.directives.drafts import ChangeRequest, DraftRequest, Name
+from bot.services.directives.drafts import ChangeRequest, DraftRequest, Name, Named
 from bot.services.directives.model import (
     BODY_LIMIT,
     CANCELLED_REASON,
@@ -77,6 +77,7 @@ from bot.services.people import Actor, PermissionDeniedError, audit
 from bot.services.schedule import after_quiet_hours, zone
 from bot.storage import (
     Acknowledgement,
+    ChatGroup,
     Directive,
     DirectiveRecipient,
     DirectiveReminder,
@@ -88,6 +89,27 @@ from bot.storage import (
 )
 from bot.storage.columns import utcnow
 from bot.storage.engine import begin_write
+
+
+def _find(
+    names: Sequence[Name], rows: Sequence[tuple[int, str]], field_name: str, unknown: str
+) -> tuple[int, ...]:
+    """The ids of rows named by id (``5`` or ``"#5"``) or by their exact name, any case."""
+    ids = {row_id for row_id, _ in rows}
+    by_name: dict[str, list[int]] = {}
+    for row_id, name in rows:
+        by_name.setdefault(name.strip().casefold(), []).append(row_id)
+    found = set()
+    for key in names:
+        text = str(key).strip().removeprefix("#")
+        if text.isdigit() and int(text) in ids:
+            found.add(int(text))
+            continue
+        matches = by_name.get(text.casefold(), [])
+        if len(matches) != 1:
+            raise InvalidDirectiveError(field_name, unknown if not matches else "ambiguous name", str(key))
+        found.add(matches[0])
+    return tuple(sorted(found))
 
 
 class DirectiveService:
@@ -158,33 +180,27 @@ class DirectiveService:
             return Submitted(_view(row), result)
 
     async def resolve(self, request: DraftRequest) -> DirectiveDraft:
-        """The draft of a request read from a file, its units found by id or by name."""
-        if not request.units:
-            return request.draft
-        unit_ids = await self._unit_ids(request.units)
-        audience = replace(request.draft.audience, units=unit_ids)
+        """The draft of a request read from a file, its units and groups found by id or by name."""
+        audience = await self._named(request.draft.audience, request.named)
         return replace(request.draft, audience=audience)
 
     async def resolve_changes(self, request: ChangeRequest) -> dict[str, Any]:
-        """The changes of a request read from a file, its units found by id or by name."""
+        """The changes of a request read from a file, its units and groups found by id or by name."""
         changes = dict(request.changes)
-        if request.units is not None:
-            changes["audience"] = replace(changes["audience"], units=await self._unit_ids(request.units))
+        if request.named is not None:
+            changes["audience"] = await self._named(changes["audience"], request.named)
         return changes
 
-    async def _unit_ids(self, names: Sequence[Name]) -> tuple[int, ...]:
+    async def _named(self, audience: Audience, named: Named) -> Audience:
+        """``audience`` with the units and groups ``named`` (ids or names; unknown ones are refused)."""
+        if not (named.units or named.groups):
+            return audience
         async with self._sessions() as session:
             units = (await session.execute(select(Unit.id, Unit.name))).tuples().all()
-        by_id = {unit_id for unit_id, _ in units}
-        by_name = {name.strip().casefold(): unit_id for unit_id, name in units}
-        found = set()
-        for key in names:
-            text = str(key).strip().removeprefix("#")
-            unit_id = int(text) if text.isdigit() and int(text) in by_id else by_name.get(text.casefold())
-            if unit_id is None:
-                raise InvalidDirectiveError("audience.units", "unknown unit", str(key))
-            found.add(unit_id)
-        return tuple(sorted(found))
+            groups = (await session.execute(select(ChatGroup.id, ChatGroup.title))).tuples().all()
+        unit_ids = _find(named.units, units, "audience.units", "unknown unit")
+        group_ids = _find(named.groups, groups, "audience.groups", "unknown group")
+        return replace(audience, units=unit_ids, groups=tuple(sorted({*audience.groups, *group_ids})))
 
     def _prepared(self, draft: DirectiveDraft, now: datetime) -> DirectiveDraft:
         """The draft as stored: a recurring rule in cron form, the default deadline; validated."""
