@@ -194,8 +194,8 @@ async def run_create(
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = service_for(sessions, config)
         try:
-            draft = await service.resolve(read_draft(raw, config.timezone))
-            submitted = await service.submit(actor, draft)
+            draft = await service.writing.resolve(read_draft(raw, config.timezone))
+            submitted = await service.writing.submit(actor, draft)
         except InvalidDirectiveError as exc:
             print(_refusal(exc), file=err)
             return EXIT_REFUSED
@@ -242,13 +242,13 @@ async def run_change(
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = service_for(sessions, config)
         try:
-            changes = await service.resolve_changes(read_changes(raw, config.timezone))
-            before = await service.get(actor, directive_id)
-            after = await service.change(actor, directive_id, changes)
+            changes = await service.writing.resolve_changes(read_changes(raw, config.timezone))
+            before = await service.reports.get(actor, directive_id)
+            after = await service.writing.change(actor, directive_id, changes)
             result = None
             # The CLI publishes what it creates: a recurring directive changed to a one-off goes out.
             if before.status.value == "scheduled" and after.status.value == "draft":
-                result = await service.publish(actor, directive_id)
+                result = await service.publishing.publish(actor, directive_id)
         except InvalidDirectiveError as exc:
             print(_refusal(exc), file=err)
             return EXIT_REFUSED
@@ -297,7 +297,7 @@ async def run_list(config: Config, limit: int = 50, *, out: TextIO | None = None
     out = out or sys.stdout
     tz = zone(config.timezone)
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
-        views = await service_for(sessions, config).recent(Actor.system("cli"), limit=max(1, limit))
+        views = await service_for(sessions, config).reports.recent(Actor.system("cli"), limit=max(1, limit))
     if not views:
         print(MSG_NONE, file=out)
         return EXIT_OK
@@ -333,7 +333,7 @@ async def run_cancel(
     out, err = out or sys.stdout, err or sys.stderr
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         try:
-            stopped = await service_for(sessions, config).cancel(Actor.system("cli"), directive_id)
+            stopped = await service_for(sessions, config).publishing.cancel(Actor.system("cli"), directive_id)
         except DirectiveStateError:
             print(MSG_NOT_FOUND.format(id=directive_id), file=err)
             return EXIT_REFUSED
@@ -359,7 +359,9 @@ async def run_report(
     out, err = out or sys.stdout, err or sys.stderr
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         try:
-            report = await service_for(sessions, config).report(Actor.system("cli"), directive_id, occurrence)
+            report = await service_for(sessions, config).reports.report(
+                Actor.system("cli"), directive_id, occurrence
+            )
         except DirectiveStateError:
             print(MSG_NOT_FOUND.format(id=directive_id), file=err)
             return EXIT_REFUSED

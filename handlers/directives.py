@@ -29,6 +29,7 @@ from bot.services.conversations import JSONValue
 from bot.services.directives import (
     BODY_LIMIT,
     TITLE_LIMIT,
+    AckMethod,
     AckOutcome,
     Audience,
     DirectiveDraft,
@@ -40,9 +41,9 @@ from bot.services.directives import (
     Urgency,
     is_ack_keyword,
     parse_ack_payload,
+    recognise,
 )
 from bot.services.people import Actor, PeopleService, PermissionDeniedError
-from bot.services.schedule import vietnamese_rule
 from handlers.cards import one_line
 from handlers.directive_render import directive_text
 
@@ -83,8 +84,6 @@ _DATE_TIME = re.compile(
     r"^(?:(?P<d1>\d{1,2})/(?P<m1>\d{1,2})(?:/(?P<y1>\d{4}))?\s+(?P<h1>\d{1,2})\s*[:hg]\s*(?P<n1>\d{2})"
     r"|(?P<h2>\d{1,2})\s*[:hg]\s*(?P<n2>\d{2})\s+(?:ngay\s+)?(?P<d2>\d{1,2})/(?P<m2>\d{1,2})(?:/(?P<y2>\d{4}))?)$"
 )
-_CRON_NUMERIC = re.compile(r"^[0-9*/,\-]{1,40}$")
-_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-]{1,40}$")
 _NUMBERS = re.compile(r"^\s*\d{1,2}(?:\s*[,;\s]\s*\d{1,2})*\s*$")
 
 
@@ -152,25 +151,6 @@ def parse_moment(text: str, timezone: str, now: datetime | None = None) -> datet
         except ValueError:
             return None
     return moment
-
-
-def parse_recurring(text: str) -> str | None:
-    """A cron rule from "thứ hai hằng tuần 07:30", "hằng ngày 7h30" or five cron fields; None if neither.
-
-    Five fields are only recognised here; the directive service reads (and may refuse) the rule.
-    """
-    rule = vietnamese_rule(text)
-    if rule is not None:
-        return rule
-    fields = text.split()
-    # Minute and hour fields are numeric in cron; that keeps ordinary five-word sentences out.
-    if (
-        len(fields) == 5
-        and all(_CRON_NUMERIC.match(f) for f in fields[:2])
-        and all(_CRON_FIELD.match(f) for f in fields[2:])
-    ):
-        return " ".join(fields)
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +334,7 @@ def _parse_answer(step: str, value: str, data: Mapping[str, JSONValue], svc: Ser
     moment = parse_moment(text, svc.config.timezone)
     if moment is not None:
         return Accepted({"kind": ScheduleKind.AT.value, "at": moment.isoformat()})
-    rule = parse_recurring(text)
+    rule = recognise(text)
     if rule is not None:
         return Accepted({"kind": ScheduleKind.CRON.value, "cron": rule})
     return Retry(texts.SCHEDULE_INVALID)
@@ -435,7 +415,7 @@ async def _ask_next(
     try:
         # Validated and counted, not stored: the directive is created only on "Gửi", so an abandoned
         # or expired flow leaves nothing behind.
-        checked = await directives.check(actor, draft)
+        checked = await directives.writing.check(actor, draft)
     except InvalidDirectiveError as exc:
         bad = _FIELD_STEP.get(exc.field, "schedule")
         await svc.conversations.advance(flow, bad, {bad: None}, ttl=FLOW_TTL)
@@ -541,7 +521,7 @@ async def _finish(msg: Incoming, svc: Services, flow: Flow, *, send: bool) -> li
         return [Reply(text=texts.DIRECTIVE_CANCELLED_DRAFT)]
     actor, _, directives = author
     try:
-        submitted = await directives.submit(actor, _draft(flow.data, svc))
+        submitted = await directives.writing.submit(actor, _draft(flow.data, svc))
     except InvalidDirectiveError as exc:
         # Valid at the preview, no longer now (a scheduled time that passed meanwhile).
         return [
@@ -562,12 +542,12 @@ async def _finish(msg: Incoming, svc: Services, flow: Flow, *, send: bool) -> li
 # --- acknowledgements ---------------------------------------------------------------------------------
 
 
-async def _acknowledge(msg: Incoming, svc: Services, directive_id: int | None, how: str) -> list[Reply]:
+async def _acknowledge(msg: Incoming, svc: Services, directive_id: int | None, how: AckMethod) -> list[Reply]:
     parts = _parts(svc)
     if parts is None:
         return UNAVAILABLE
     people, directives = parts
-    result = await directives.acknowledge(
+    result = await directives.acks.acknowledge(
         msg.chat.platform, msg.user_id, msg.chat, directive_id=directive_id, how=how
     )
     if result.outcome is AckOutcome.NOT_REGISTERED:
@@ -593,7 +573,7 @@ async def ack_button(msg: Incoming, svc: Services) -> list[Reply]:
     directive_id = parse_ack_payload(msg.payload)
     if directive_id is None:
         return [Reply(text=texts.ACK_NOTHING)]
-    return await _acknowledge(msg, svc, directive_id, "button")
+    return await _acknowledge(msg, svc, directive_id, AckMethod.BUTTON)
 
 
 def with_ack_keyword(other: Handler[Services]) -> Handler[Services]:
@@ -603,7 +583,7 @@ def with_ack_keyword(other: Handler[Services]) -> Handler[Services]:
         """Acknowledge on the keyword, else pass the text on."""
         if _parts(svc) is None or not is_ack_keyword(msg.text):
             return await other(msg, svc)
-        replies = await _acknowledge(msg, svc, None, "keyword")
+        replies = await _acknowledge(msg, svc, None, AckMethod.KEYWORD)
         if not msg.addressed and replies and replies[0].text in (texts.ACK_NOTHING, texts.ACK_NOT_REGISTERED):
             # Group chatter not meant for the bot: stay silent unless it recorded something.
             return []
@@ -664,7 +644,7 @@ async def report(msg: Incoming, svc: Services) -> list[Reply]:
     if not args.isdigit() or len(args) > 9:
         return [Reply(text=texts.directive_not_found(one_line(args, ECHO_MAX)))]
     try:
-        found = await directives.report(actor, int(args))
+        found = await directives.reports.report(actor, int(args))
     except (PermissionDeniedError, DirectiveStateError):
         return [Reply(text=texts.directive_not_found(args))]
     return render_report(found, svc)
@@ -679,7 +659,7 @@ async def recent(msg: Incoming, svc: Services) -> list[Reply]:
     if author is None:
         return REFUSED
     actor, _, directives = author
-    found = await directives.recent(actor, limit=LIST_LIMIT)
+    found = await directives.reports.recent(actor, limit=LIST_LIMIT)
     if not found:
         return [Reply(text=texts.LIST_EMPTY)]
     lines = [

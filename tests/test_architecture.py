@@ -99,3 +99,18 @@ def test_dependency_direction(module: str, path: Path) -> None:
             )
         else:
             assert "*" in third_party or top in third_party, f"{module} may not import {top}"
+
+
+def _private_imports(path: Path) -> list[str]:
+    """First-party names starting with an underscore that a file imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and _top(node.module) in FIRST_PARTY:
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    return found
+
+
+@pytest.mark.parametrize(("module", "path"), MODULES, ids=[m for m, _ in MODULES])
+def test_no_module_imports_another_modules_private_names(module: str, path: Path) -> None:
+    assert _private_imports(path) == [], f"{module} imports private names; make them public or keep them home"

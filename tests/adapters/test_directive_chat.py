@@ -80,8 +80,8 @@ async def publish(core: Core, audience: Audience) -> int:
         urgency=Urgency.KHAN,
         ack_required=True,
     )
-    view = await core.services.directives.create(Actor.system(), draft)
-    await core.services.directives.publish(Actor.system(), view.id)
+    view = await core.services.directives.writing.create(Actor.system(), draft)
+    await core.services.directives.publishing.publish(Actor.system(), view.id)
     return view.id
 
 

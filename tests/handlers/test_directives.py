@@ -51,8 +51,8 @@ async def publish(
         ack_required=ack,
         ack_deadline=T0 + timedelta(hours=6) if ack else None,
     )
-    view = await office.directives.create(Actor.system(), draft)
-    await office.directives.publish(Actor.system(), view.id)
+    view = await office.directives.writing.create(Actor.system(), draft)
+    await office.directives.publishing.publish(Actor.system(), view.id)
     return view.id
 
 

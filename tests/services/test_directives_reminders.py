@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from bot.messages import ChatRef, Platform
-from bot.services.directives import Audience, DirectiveService, Urgency
+from bot.services.directives import Audience, Urgency
 from bot.services.outbox import SENT, OutboxStore
 from bot.services.people import Actor, recipient_changed
 from bot.storage import DirectiveReminder, OutboxMessage, PlatformAccount, SessionFactory
-from jobs.schedules import next_fire
+from tests.directive_service import directive_service
 from tests.services.test_directives import MORNING, Clock, Org, build_org, draft, outbox_rows
 
 ADMIN = Actor.system()
@@ -37,43 +37,41 @@ async def test_reminders_at_intervals_then_one_escalation_each_exactly_once(
 ) -> None:
     clock = Clock(MORNING)
     org: Org = await build_org(sessions, clock)
-    service = DirectiveService(
-        sessions, clock=clock, next_fire=next_fire, reminder_minutes=(60, 240), escalate_after=2
-    )
-    created = await service.create(
+    service = directive_service(sessions, clock=clock, reminder_minutes=(60, 240), escalate_after=2)
+    created = await service.writing.create(
         ADMIN, draft(Audience(people=(org.staff_a[0],), groups=(org.group_a,)), urgency=Urgency.KHAN)
     )
-    await service.publish(ADMIN, created.id)
+    await service.publishing.publish(ADMIN, created.id)
     await mark_all_sent(sessions, MORNING)
     group = ChatRef(Platform.TELEGRAM, "-100", True)
-    await service.acknowledge(Platform.TELEGRAM, "12", group, directive_id=created.id)
+    await service.acks.acknowledge(Platform.TELEGRAM, "12", group, directive_id=created.id)
 
     clock.now = MORNING + timedelta(minutes=59)
-    assert (await service.remind_due()).reminders == 0
+    assert (await service.reminders.remind_due()).reminders == 0
 
     # First reminder: privately to 11, 13 and the leader; in the group for the member with no chat.
     clock.now = MORNING + timedelta(minutes=60)
-    first = await service.remind_due()
+    first = await service.reminders.remind_due()
     assert first.reminders == 4 and first.escalations == 0
-    assert (await service.remind_due()).reminders == 0
+    assert (await service.reminders.remind_due()).reminders == 0
     reminders = await rows_of(sessions, "directive-reminder")
     assert sorted(r.chat_id for r in reminders) == ["-100", "10", "11", "13"]
     [in_group] = [r for r in reminders if r.chat_id == "-100"]
     assert "Chưa liên kết" in in_group.payload["text"]
 
-    await service.acknowledge(Platform.TELEGRAM, "13", ChatRef(Platform.TELEGRAM, "13"))
+    await service.acks.acknowledge(Platform.TELEGRAM, "13", ChatRef(Platform.TELEGRAM, "13"))
     clock.now = MORNING + timedelta(minutes=240)
-    second = await service.remind_due()
+    second = await service.reminders.remind_due()
     assert second.reminders == 3 and second.escalations == 0
     clock.now = MORNING + timedelta(minutes=419)
-    assert await service.remind_due() == type(first)()
+    assert await service.reminders.remind_due() == type(first)()
 
     # One gap after the second reminder the leader hears who is missing, once.
     clock.now = MORNING + timedelta(minutes=420)
-    escalated = await service.remind_due()
+    escalated = await service.reminders.remind_due()
     assert escalated.escalations == 1 and escalated.reminders == 0
     clock.now = MORNING + timedelta(hours=20)
-    assert (await service.remind_due()).escalations == 0
+    assert (await service.reminders.remind_due()).escalations == 0
     [escalation] = await rows_of(sessions, "directive-escalation")
     assert escalation.chat_id == "10"
     assert "Cán bộ 11" in escalation.payload["text"] and "Chưa liên kết" in escalation.payload["text"]
@@ -91,13 +89,15 @@ async def test_reminders_at_intervals_then_one_escalation_each_exactly_once(
 async def test_back_after_a_long_pause_only_the_latest_reminder_goes(sessions: SessionFactory) -> None:
     clock = Clock(MORNING)
     org = await build_org(sessions, clock)
-    service = DirectiveService(sessions, clock=clock, next_fire=next_fire, escalate_after=0)
-    created = await service.create(ADMIN, draft(Audience(people=(org.staff_a[0],)), urgency=Urgency.KHAN))
-    await service.publish(ADMIN, created.id)
+    service = directive_service(sessions, clock=clock, escalate_after=0)
+    created = await service.writing.create(
+        ADMIN, draft(Audience(people=(org.staff_a[0],)), urgency=Urgency.KHAN)
+    )
+    await service.publishing.publish(ADMIN, created.id)
     await mark_all_sent(sessions, MORNING)
     clock.now = MORNING + timedelta(hours=10)
-    assert (await service.remind_due()).reminders == 1
-    assert (await service.remind_due()).reminders == 0
+    assert (await service.reminders.remind_due()).reminders == 1
+    assert (await service.reminders.remind_due()).reminders == 0
     [reminder] = await rows_of(sessions, "directive-reminder")
     assert reminder.key.endswith(":2")
     assert await rows_of(sessions, "directive-escalation") == []
@@ -106,30 +106,30 @@ async def test_back_after_a_long_pause_only_the_latest_reminder_goes(sessions: S
 async def test_normal_reminders_wait_for_the_morning_and_cancel_stops_them(sessions: SessionFactory) -> None:
     clock = Clock(MORNING)
     org = await build_org(sessions, clock)
-    service = DirectiveService(sessions, clock=clock, next_fire=next_fire)
-    created = await service.create(ADMIN, draft(Audience(people=(org.staff_a[0],))))
-    await service.publish(ADMIN, created.id)
+    service = directive_service(sessions, clock=clock)
+    created = await service.writing.create(ADMIN, draft(Audience(people=(org.staff_a[0],))))
+    await service.publishing.publish(ADMIN, created.id)
     await mark_all_sent(sessions, MORNING)
     clock.now = MORNING + timedelta(hours=12)  # 22:00 in Viet Nam
-    assert (await service.remind_due()).reminders == 1
+    assert (await service.reminders.remind_due()).reminders == 1
     [reminder] = await rows_of(sessions, "directive-reminder")
     assert reminder.due_at == datetime(2026, 11, 23, 23, 30, tzinfo=MORNING.tzinfo)  # 06:30 local
-    assert await service.cancel(ADMIN, created.id) == 1
+    assert await service.publishing.cancel(ADMIN, created.id) == 1
     [stopped] = await rows_of(sessions, "directive-reminder")
     assert stopped.status == "failed"
     clock.now = MORNING + timedelta(hours=30)
-    assert (await service.remind_due()).reminders == 0
+    assert (await service.reminders.remind_due()).reminders == 0
 
 
 async def test_a_telegram_ack_queues_an_edit_naming_who_acknowledged(sessions: SessionFactory) -> None:
     clock = Clock(MORNING)
     org = await build_org(sessions, clock)
-    created = await org.directives.create(ADMIN, draft(Audience(groups=(org.group_a,))))
-    await org.directives.publish(ADMIN, created.id)
+    created = await org.directives.writing.create(ADMIN, draft(Audience(groups=(org.group_a,))))
+    await org.directives.publishing.publish(ADMIN, created.id)
     group = ChatRef(Platform.TELEGRAM, "-100", True)
-    await org.directives.acknowledge(Platform.TELEGRAM, "11", group, directive_id=created.id)
-    await org.directives.acknowledge(Platform.TELEGRAM, "12", group, directive_id=created.id)
-    await org.directives.acknowledge(Platform.TELEGRAM, "12", group, directive_id=created.id)
+    await org.directives.acks.acknowledge(Platform.TELEGRAM, "11", group, directive_id=created.id)
+    await org.directives.acks.acknowledge(Platform.TELEGRAM, "12", group, directive_id=created.id)
+    await org.directives.acks.acknowledge(Platform.TELEGRAM, "12", group, directive_id=created.id)
     edits = await rows_of(sessions, "directive-acks")
     [original] = await rows_of(sessions, "directive")
     assert [e.key for e in edits] == [f"{original.key}:acks:1", f"{original.key}:acks:2"]
@@ -140,8 +140,8 @@ async def test_a_telegram_ack_queues_an_edit_naming_who_acknowledged(sessions: S
 async def test_a_blocked_chat_is_marked_inactive_and_failed_in_the_report(sessions: SessionFactory) -> None:
     clock = Clock(MORNING)
     org = await build_org(sessions, clock)
-    created = await org.directives.create(ADMIN, draft(Audience(units=(org.unit_a,))))
-    published = await org.directives.publish(ADMIN, created.id)
+    created = await org.directives.writing.create(ADMIN, draft(Audience(units=(org.unit_a,))))
+    published = await org.directives.publishing.publish(ADMIN, created.id)
     store = OutboxStore(sessions, lease_seconds=60, max_attempts=3, on_recipient=recipient_changed)
     claimed = await store.claim(50, [Platform.TELEGRAM])
     [blocked] = [c for c in claimed if c.chat.chat_id == "11"]
@@ -150,7 +150,7 @@ async def test_a_blocked_chat_is_marked_inactive_and_failed_in_the_report(sessio
         if item is not blocked:
             await store.mark_sent(item, "7")
 
-    report = await org.directives.report(ADMIN, created.id)
+    report = await org.directives.reports.report(ADMIN, created.id)
     [line] = [r for r in report.recipients if r.chat is not None and r.chat.chat_id == "11"]
     assert line.status == "failed" and "blocked" in line.reason
     assert sum(u.failed for u in report.units) == 1
@@ -159,5 +159,5 @@ async def test_a_blocked_chat_is_marked_inactive_and_failed_in_the_report(sessio
             await session.execute(select(PlatformAccount).where(PlatformAccount.chat_id == "11"))
         ).scalar_one()
     assert account.active is False
-    preview = await org.directives.preview(ADMIN, Audience(units=(org.unit_a,)))
+    preview = await org.directives.writing.preview(ADMIN, Audience(units=(org.unit_a,)))
     assert preview.chats == published.chats - 1

@@ -25,6 +25,14 @@ TITLE_LIMIT = 255
 BODY_LIMIT = 3500
 
 
+REMINDERS_MAX = 6
+"""How many reminders one directive may have."""
+
+
+REMINDER_MINUTES_MAX = 7 * 24 * 60
+"""The latest a reminder may come after delivery (a week)."""
+
+
 CANCELLED_REASON = "cancelled"
 
 
@@ -154,6 +162,10 @@ class DirectiveDraft:
     schedule_at: datetime | None = None
     cron: str = ""
     timezone: str = "Asia/Ho_Chi_Minh"
+    reminder_minutes: tuple[int, ...] | None = None
+    """Minutes after delivery at which those who have not acknowledged are reminded; None: configured."""
+    escalate_after: int | None = None
+    """After this many reminders the unit's leader is told (0: never); None: configured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +189,8 @@ class DirectiveView:
     next_run_at: datetime | None
     created_by: int | None
     created_at: datetime
+    reminder_minutes: tuple[int, ...] | None = None
+    escalate_after: int | None = None
 
 
 def _positive_int(value: Any) -> int:
