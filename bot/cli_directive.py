@@ -50,6 +50,10 @@ Khóa của tệp TOML:
   ack_deadline = 2026-12-01T17:00:00+07:00
                            hạn xác nhận; mặc định [directives] ack_deadline_hours sau khi gửi
   ack_within_minutes = 120 (chỉ đạo định kỳ) mỗi lần phải xác nhận trong chừng ấy phút
+  reminder_minutes = [30, 120]  nhắc người chưa xác nhận sau chừng ấy phút (tối đa 6 lần, mỗi lần
+                           không quá 7 ngày); mặc định [directives] reminder_minutes; [] = không nhắc
+  escalate_after = 1       sau chừng ấy lần nhắc thì báo lãnh đạo đơn vị (0 = không báo);
+                           mặc định [directives] escalate_after
   image_url = "https://..."  link_url = "https://..."
   at = 2026-12-01T07:30:00+07:00            gửi lúc này (không có múi giờ = giờ Việt Nam)
   cron = "30 7 * * 1"      định kỳ theo cú pháp crontab (0/7 = Chủ nhật), hoặc "thứ hai hằng tuần 07:30"

@@ -662,21 +662,21 @@ DIRECTIVE_FLOW_GONE = "Phiên soạn chỉ đạo đã kết thúc hoặc hết 
 def ask_title(limit: int) -> str:
     """Step 1 of /chidao."""
     return (
-        "<b>Soạn chỉ đạo (bước 1/7)</b>\n"
+        "<b>Soạn chỉ đạo (bước 1/9)</b>\n"
         f"Bạn gõ <b>tiêu đề</b> chỉ đạo (tối đa {limit} ký tự).\nGõ /huy để dừng."
     )
 
 
 def ask_body(limit: int) -> str:
     """Step 2 of /chidao."""
-    return f"<b>Bước 2/7</b>: Bạn gõ <b>nội dung</b> chỉ đạo (tối đa {limit} ký tự)."
+    return f"<b>Bước 2/9</b>: Bạn gõ <b>nội dung</b> chỉ đạo (tối đa {limit} ký tự)."
 
 
-ASK_URGENCY = "<b>Bước 3/7</b>: Mức độ: bấm hoặc gõ số."
+ASK_URGENCY = "<b>Bước 3/9</b>: Mức độ: bấm hoặc gõ số."
 URGENCY_KHAN = "Khẩn"
 URGENCY_THUONG = "Thường"
 ASK_AUDIENCE = (
-    "<b>Bước 4/7</b>: Gửi cho ai? Bấm một lựa chọn, hoặc gõ nhiều số cách nhau bằng dấu phẩy (ví dụ: 1, 3)."
+    "<b>Bước 4/9</b>: Gửi cho ai? Bấm một lựa chọn, hoặc gõ nhiều số cách nhau bằng dấu phẩy (ví dụ: 1, 3)."
 )
 AUDIENCE_ALL = "Tất cả đơn vị"
 
@@ -687,7 +687,7 @@ def audience_private_only(unit: str) -> str:
 
 
 AUDIENCE_NONE = "Chưa có đơn vị hoặc nhóm nào để gửi. Quản trị viên cần tạo đơn vị trước."
-ASK_ACK = "<b>Bước 5/7</b>: Có yêu cầu người nhận xác nhận “Đã nhận” không?"
+ASK_ACK = "<b>Bước 5/9</b>: Có yêu cầu người nhận xác nhận “Đã nhận” không?"
 ACK_YES = "Có, cần xác nhận"
 ACK_NO = "Không cần"
 
@@ -700,13 +700,67 @@ def default_deadline(hours: int) -> str:
 def ask_deadline(hours: int) -> str:
     """Step 6 of /chidao."""
     return (
-        "<b>Bước 6/7</b>: Hạn xác nhận? Gõ ngày giờ, ví dụ <i>25/11 17:00</i>, "
+        "<b>Bước 6/9</b>: Hạn xác nhận? Gõ ngày giờ, ví dụ <i>25/11 17:00</i>, "
         f"hoặc bấm “{default_deadline(hours)}”."
     )
 
 
+ASK_REMIND = (
+    "<b>Bước 7/9</b>: Nhắc người chưa xác nhận sau bao nhiêu phút kể từ khi gửi? "
+    "Gõ các số phút cách nhau bằng dấu phẩy, ví dụ <i>30, 120</i>; gõ <i>không</i> để không nhắc, "
+    "hoặc bấm lựa chọn mặc định."
+)
+NO_REMINDERS = "Không nhắc"
+NO_ESCALATION = "Không báo lãnh đạo"
+
+
+def default_reminders(minutes: list[int]) -> str:
+    """The button taking the configured reminders."""
+    if not minutes:
+        return "Mặc định: không nhắc"
+    return "Mặc định: sau " + ", ".join(str(m) for m in minutes) + " phút"
+
+
+def ask_escalate(reminders: int) -> str:
+    """Step 8 of /chidao (only after reminders of one's own)."""
+    return (
+        "<b>Bước 8/9</b>: Sau lần nhắc thứ mấy thì báo lãnh đạo đơn vị danh sách người chưa xác nhận? "
+        f"Gõ một số từ 1 đến {reminders}, hoặc bấm một lựa chọn."
+    )
+
+
+def escalate_after(number: int, *, default: bool) -> str:
+    """The choice telling the leader after the ``number``-th reminder."""
+    return f"Sau lần nhắc thứ {number}" + (" (mặc định)" if default else "")
+
+
+def remind_again(most: int) -> str:
+    """Reminder minutes that cannot be used."""
+    return (
+        f"Bạn gõ từ 1 đến {most} số phút, mỗi số từ 1 đến 10080 (7 ngày), ví dụ <i>30, 120</i>; "
+        "hoặc gõ <i>không</i> để không nhắc."
+    )
+
+
+def escalate_again(reminders: int) -> str:
+    """An escalation answer that cannot be used."""
+    return f"Bạn gõ một số từ 1 đến {reminders}, hoặc <i>không</i> để không báo lãnh đạo."
+
+
+def ack_words(deadline: str, minutes: list[int], escalate_after: int) -> str:
+    """The preview's line on acknowledgement: deadline, reminders, escalation (plain words, escaped later)."""
+    words = ACK_YES + (f" (hạn {deadline})" if deadline else "")
+    if minutes:
+        words += "; nhắc sau " + ", ".join(str(m) for m in minutes) + " phút"
+        if escalate_after:
+            words += f"; báo lãnh đạo sau lần nhắc thứ {escalate_after}"
+    else:
+        words += "; không nhắc"
+    return words
+
+
 ASK_SCHEDULE = (
-    "<b>Bước 7/7</b>: Khi nào gửi? Bấm “Gửi ngay”, hoặc gõ:\n"
+    "<b>Bước 9/9</b>: Khi nào gửi? Bấm “Gửi ngay”, hoặc gõ:\n"
     "• một thời điểm, ví dụ <i>25/11 07:30</i>\n"
     "• lịch lặp lại, ví dụ <i>thứ hai hằng tuần 07:30</i>, <i>hằng ngày 07:30</i> "
     "hoặc cú pháp cron <i>30 7 * * 1</i>"
@@ -821,6 +875,8 @@ DIRECTIVE_REASONS = {
     "without acknowledgement": "chỉ dùng khi ack_required = true",
     "before the directive goes out": "phải sau lúc gửi",
     "out of range": "ngoài khoảng cho phép",
+    "list of minutes": "cần danh sách số phút, ví dụ [30, 120]",
+    "more than the reminders": "không quá số lần nhắc",
     "unknown field": "trường không được hỗ trợ",
     "wrong type": "sai kiểu giá trị",
     "unknown value": "giá trị không hợp lệ",

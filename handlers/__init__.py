@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.routing import Router
 from bot.services import Services
-from handlers import directives, dossiers, people, procedures, start
+from handlers import directive_flow, directives, dossiers, people, procedures, start
 from handlers.unknown import fallback
 
 
@@ -22,9 +22,10 @@ def build_router(*, flows: bool = False) -> Router[Services]:
     # After start's: /help adds the staff section for staff, leaders and admins.
     router.include(people.help_router)
     router.include(directives.router)
+    router.include(directive_flow.router)
     if flows:
         router.include(dossiers.flow_router)
-        router.include(directives.flow_router)
+        router.include(directive_flow.flow_router)
     # "đã nhận" alone acknowledges a directive; a receipt code is recognised in any other message
     # before the text is taken as a procedure question.
     router.text()(directives.with_ack_keyword(dossiers.with_receipt_codes(procedures.free_text)))

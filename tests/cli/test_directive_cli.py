@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import re
 import sqlite3
 from datetime import datetime, timedelta
@@ -138,6 +139,9 @@ def test_a_recurring_directive_in_vietnamese(staffed: Motcua, tmp_path: Path) ->
         ),
         (('units = ["Bộ phận một cửa"]', "units = []"), "audience", "chưa chọn người nhận nào"),
         (("ack_required = true", 'ack_required = "có"'), "ack_required", "true hoặc false"),
+        (('urgency = "khan"', "reminder_minutes = [0]"), "reminder_minutes", "ngoài khoảng cho phép"),
+        (('urgency = "khan"', 'reminder_minutes = "30"'), "reminder_minutes", "cần danh sách số phút"),
+        (('urgency = "khan"', "escalate_after = 3"), "escalate_after", "không quá số lần nhắc"),
     ],
 )
 def test_bad_files_name_the_key_and_say_why_in_vietnamese_and_exit_1(
@@ -161,6 +165,16 @@ def test_a_failed_publish_leaves_no_draft_and_the_default_deadline_applies(
     with sqlite3.connect(staffed.database) as db:
         [(deadline, created)] = db.execute("SELECT ack_deadline, created_at FROM directives").fetchall()
     assert datetime.fromisoformat(deadline) - datetime.fromisoformat(created) == timedelta(hours=24)
+
+
+def test_a_directive_file_sets_its_own_reminders(staffed: Motcua, tmp_path: Path) -> None:
+    text = DIRECTIVE.replace('urgency = "khan"', "reminder_minutes = [120, 30]\nescalate_after = 1")
+    assert staffed("directive", "create", "--file", write(tmp_path, text)).returncode == 0
+    with sqlite3.connect(staffed.database) as db:
+        [(minutes, escalate)] = db.execute(
+            "SELECT reminder_minutes, escalate_after FROM directives"
+        ).fetchall()
+    assert (json.loads(minutes), escalate) == ([30, 120], 1)
 
 
 def test_broken_or_missing_files_exit_2(staffed: Motcua, tmp_path: Path) -> None:

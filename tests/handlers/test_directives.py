@@ -64,7 +64,8 @@ async def to_preview(office: Office, *, user: str = LEADER_A, schedule: str = ""
     assert "Gửi cho ai" in await office.one("1", user=user)
     assert "xác nhận" in await office.one("1", user=user)
     assert "Hạn xác nhận" in await office.one(payload="cd:ack:yes", user=user)
-    assert "Khi nào gửi" in await office.one("25/11/2030 17:00", user=user)
+    assert "Nhắc người chưa xác nhận" in await office.one("25/11/2030 17:00", user=user)
+    assert "Khi nào gửi" in await office.one(payload="cd:remind:default", user=user)
     if schedule:
         return await office.all(schedule, user=user)
     return await office.all(payload="cd:schedule:now", user=user)
@@ -214,11 +215,38 @@ async def test_the_default_deadline_applies_in_the_chat_as_in_a_file(office: Off
     [question] = await office.say(payload="cd:ack:yes", user=LEADER_A)
     assert [b.label for b in question.buttons] == ["Mặc định: 24 giờ sau khi gửi"]
     await office.one(payload=question.buttons[0].payload, user=LEADER_A)
+    await office.one(payload="cd:remind:default", user=LEADER_A)
     preview = await office.all(payload="cd:schedule:now", user=LEADER_A)
-    assert "Có, cần xác nhận (hạn 21/11/2030 09:00)" in preview
+    # The configured reminders (60 and 240 minutes, the leader told after the second).
+    assert (
+        "Có, cần xác nhận (hạn 21/11/2030 09:00); nhắc sau 60, 240 phút; báo lãnh đạo sau lần nhắc thứ 2"
+        in preview
+    )
     await office.one("gửi", user=LEADER_A)
     [row] = await directive_rows(office)
     assert row.ack_deadline is not None and row.ack_deadline.astimezone(HCM) == T0 + timedelta(hours=24)
+
+
+async def test_a_directive_may_have_its_own_reminders_in_the_chat(office: Office) -> None:
+    for answer in ("/chidao", "Tiêu đề", "Nội dung", "1", "1", "có", "mặc định"):
+        await office.one(answer, user=LEADER_A)
+    assert "từ 1 đến 6 số phút" in await office.all("sau nửa tiếng", user=LEADER_A)
+    [question] = await office.say("120, 30", user=LEADER_A)
+    assert "từ 1 đến 2" in question.text
+    labels = ["Sau lần nhắc thứ 1", "Sau lần nhắc thứ 2 (mặc định)", "Không báo lãnh đạo"]
+    assert [b.label for b in question.buttons] == labels
+    assert "từ 1 đến 2" in await office.all("4", user=LEADER_A)
+    assert "Khi nào gửi" in await office.one("1", user=LEADER_A)
+    preview = await office.all(payload="cd:schedule:now", user=LEADER_A)
+    assert "nhắc sau 30, 120 phút; báo lãnh đạo sau lần nhắc thứ 1" in preview
+    await office.one("gửi", user=LEADER_A)
+    [row] = await directive_rows(office)
+    assert (row.reminder_minutes, row.escalate_after) == ([30, 120], 1)
+    # No reminders at all: escalation is not asked.
+    for answer in ("/chidao", "Tiêu đề", "Nội dung", "1", "1", "có", "mặc định"):
+        await office.one(answer, user=LEADER_A)
+    assert "Khi nào gửi" in await office.one("không", user=LEADER_A)
+    assert "không nhắc" in await office.all(payload="cd:schedule:now", user=LEADER_A)
 
 
 async def test_a_weekly_rule_in_words_is_armed_on_send(office: Office) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.messages import ChatRef, Platform
-from bot.services.directives import Audience, Urgency
+from bot.services.directives import Audience, InvalidDirectiveError, RemindResult, Urgency
 from bot.services.outbox import SENT, OutboxStore
 from bot.services.people import Actor, recipient_changed
 from bot.storage import DirectiveReminder, OutboxMessage, PlatformAccount, SessionFactory
@@ -84,6 +85,52 @@ async def test_reminders_at_intervals_then_one_escalation_each_exactly_once(
     by_number = {n: sorted(p for p, m in recorded if m == n) for n in (1, 2)}
     assert len(by_number[1]) == 4 and len(by_number[2]) == 3
     assert org.staff_a[2] in by_number[1] and org.staff_a[2] not in by_number[2]
+
+
+async def test_a_directive_with_its_own_reminders_follows_them_not_the_configured_ones(
+    sessions: SessionFactory,
+) -> None:
+    clock = Clock(MORNING)
+    org = await build_org(sessions, clock)
+    service = directive_service(sessions, clock=clock, reminder_minutes=(60, 240), escalate_after=2)
+    audience = Audience(people=(org.staff_a[0],))
+    own = draft(audience, urgency=Urgency.KHAN, reminder_minutes=(30,), escalate_after=1)
+    created = await service.writing.create(ADMIN, own)
+    assert (created.reminder_minutes, created.escalate_after) == ((30,), 1)
+    silent = await service.writing.create(ADMIN, draft(audience, urgency=Urgency.KHAN, reminder_minutes=()))
+    for directive in (created, silent):
+        await service.publishing.publish(ADMIN, directive.id)
+    await mark_all_sent(sessions, MORNING)
+    clock.now = MORNING + timedelta(minutes=30)
+    # The first directive's one reminder; the second has none, and the configured hour has not come.
+    assert (await service.reminders.remind_due()).reminders == 1
+    clock.now = MORNING + timedelta(minutes=59)
+    assert await service.reminders.remind_due() == type(await service.reminders.remind_due())()
+    # One gap after its only reminder, the leader hears.
+    clock.now = MORNING + timedelta(minutes=60)
+    assert await service.reminders.remind_due() == RemindResult(reminders=0, escalations=1)
+    reminders = await rows_of(sessions, "directive-reminder")
+    assert [r.ref for r in reminders] == [str(created.id)]
+
+
+async def test_a_directives_reminders_are_checked(sessions: SessionFactory) -> None:
+    org = await build_org(sessions, Clock(MORNING))
+    service = directive_service(sessions, clock=Clock(MORNING))
+    audience = Audience(people=(org.staff_a[0],))
+    bad = [
+        ("reminder_minutes", draft(audience, reminder_minutes=(0,))),
+        ("reminder_minutes", draft(audience, reminder_minutes=(60 * 24 * 8,))),
+        ("reminder_minutes", draft(audience, reminder_minutes=tuple(range(1, 8)))),
+        ("escalate_after", draft(audience, reminder_minutes=(30,), escalate_after=2)),
+        ("escalate_after", draft(audience, escalate_after=3)),
+        ("reminder_minutes", draft(audience, ack_required=False, ack_deadline=None, reminder_minutes=(30,))),
+    ]
+    for field, candidate in bad:
+        with pytest.raises(InvalidDirectiveError) as caught:
+            await service.writing.create(ADMIN, candidate)
+        assert caught.value.field == field
+    stored = await service.writing.create(ADMIN, draft(audience, reminder_minutes=(120, 30, 30)))
+    assert stored.reminder_minutes == (30, 120)
 
 
 async def test_back_after_a_long_pause_only_the_latest_reminder_goes(sessions: SessionFactory) -> None:

@@ -35,6 +35,8 @@ DRAFT_KEYS = frozenset(
         "at",
         "cron",
         "audience",
+        "reminder_minutes",
+        "escalate_after",
     }
 )
 URGENCY_WORDS = {
@@ -104,6 +106,8 @@ def read_draft(raw: Mapping[str, Any], timezone: str) -> DraftRequest:
         schedule_at=at,
         cron=cron,
         timezone=timezone,
+        reminder_minutes=_minutes(raw, "reminder_minutes"),
+        escalate_after=_integer(raw, "escalate_after"),
     )
     return DraftRequest(draft, named)
 
@@ -124,6 +128,10 @@ def read_changes(raw: Mapping[str, Any], timezone: str) -> ChangeRequest:
         changes["ack_deadline"] = _moment(raw, "ack_deadline", tz)
     if "ack_within_minutes" in raw:
         changes["ack_within_minutes"] = _integer(raw, "ack_within_minutes")
+    if "reminder_minutes" in raw:
+        changes["reminder_minutes"] = _minutes(raw, "reminder_minutes")
+    if "escalate_after" in raw:
+        changes["escalate_after"] = _integer(raw, "escalate_after")
     if "at" in raw and "cron" in raw:
         raise InvalidDirectiveError("cron", "at or cron")
     if "at" in raw:
@@ -187,6 +195,15 @@ def _integer(raw: Mapping[str, Any], key: str) -> int | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
         raise InvalidDirectiveError(key, "not an integer")
     return value
+
+
+def _minutes(raw: Mapping[str, Any], key: str) -> tuple[int, ...] | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(m, int) and not isinstance(m, bool) for m in value):
+        raise InvalidDirectiveError(key, "list of minutes")
+    return tuple(value)
 
 
 def _moment(raw: Mapping[str, Any], key: str, tz: ZoneInfo) -> datetime | None:
