@@ -541,11 +541,17 @@ PEOPLE_UNAVAILABLE = "Chức năng dành cho cán bộ chưa được bật trê
 
 
 def registered(name: str, role: str, unit: str) -> str:
-    """The answer to a redeemed invite: who the account now belongs to."""
+    """The answer to a redeemed invite: who the account now belongs to, and what reaches it here."""
     where = f", đơn vị {bold(unit)}" if unit else ""
+    if unit:
+        reach = "Từ nay bạn sẽ nhận chỉ đạo gửi cho đơn vị qua cuộc trò chuyện này."
+    else:
+        reach = "Bạn chưa thuộc đơn vị nào nên chỉ nhận những chỉ đạo gửi đích danh cho bạn."
+    if role in ("admin", "leader"):
+        reach += " Bạn soạn chỉ đạo bằng /chidao."
     return (
         f"✅ Đã liên kết tài khoản với {bold(name)} ({esc(ROLE_WORDS.get(role, role))}{where}).\n"
-        "Từ nay bạn sẽ nhận chỉ đạo qua cuộc trò chuyện này. Gõ /help để xem các lệnh."
+        f"{reach} Gõ /help để xem các lệnh."
     )
 
 
@@ -564,12 +570,16 @@ def group_title(unit: str) -> str:
     return f"Nhóm {unit}"
 
 
-def group_registered(unit: str) -> str:
-    """The answer to /nhom: the group now receives the unit's directives."""
-    return (
-        f"✅ Đã đăng ký nhóm này cho đơn vị {bold(unit)}. "
+def group_registered(unit: str, *, buttons: bool) -> str:
+    """The answer to /nhom: the group now receives the unit's directives; how members acknowledge
+    (``buttons``: the platform shows a "Đã nhận" button; else members reply, no mention needed)."""
+    how = (
         "Mỗi thành viên tự bấm <b>Đã nhận</b> khi nhận chỉ đạo."
+        if buttons
+        else "Mỗi thành viên tự trả lời “đã nhận” (hoặc số của lựa chọn “Đã nhận”) khi nhận chỉ đạo, "
+        "không cần gọi tên bot."
     )
+    return f"✅ Đã đăng ký nhóm này cho đơn vị {bold(unit)}. {how}"
 
 
 # --- the directive as staff read it ---

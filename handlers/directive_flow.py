@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot import texts
 from bot.messages import Button, Incoming, Reply
-from bot.routing import Router
+from bot.routing import Command, Router
 from bot.services import Flow, Services
 from bot.services.conversations import JSONValue
 from bot.services.directives import (
@@ -169,7 +169,7 @@ def _question(step: str, data: Mapping[str, JSONValue], svc: Services) -> Reply:
 
 
 @router.command("chidao")
-async def create(msg: Incoming, svc: Services) -> list[Reply]:
+async def create(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Start the guided flow (leaders and admins, in a private chat)."""
     if svc.directives is None:
         return UNAVAILABLE

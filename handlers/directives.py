@@ -15,7 +15,7 @@ from datetime import datetime
 from bot import texts
 from bot.markup import split
 from bot.messages import Incoming, Reply
-from bot.routing import Handler, Router, parse_command
+from bot.routing import Command, Router
 from bot.services import Services
 from bot.services.directives import (
     AckMethod,
@@ -36,11 +36,6 @@ REPORT_PART = 3000
 REPORT_NAMES = 15
 LIST_LIMIT = 10
 ECHO_MAX = 40
-
-
-def _args(msg: Incoming) -> str:
-    command = parse_command(msg.text)
-    return command.args if command is not None else ""
 
 
 def _parts(svc: Services) -> tuple[PeopleService, DirectiveService] | None:
@@ -96,29 +91,35 @@ async def _acknowledge(msg: Incoming, svc: Services, directive_id: int | None, h
     return [Reply(text=texts.ack_recorded(name, acked_id, list(result.acknowledged_by)))]
 
 
-@router.payload("ack")
+ACK_PRIORITY = 10
+"""The keyword "đã nhận" is tried before any other reading of free text (a receipt code, a question)."""
+
+
+@router.payload("ack", unaddressed=True)
 async def ack_button(msg: Incoming, svc: Services) -> list[Reply]:
-    """The "Đã nhận" button (or its number on Zalo): acknowledge for the person who pressed it."""
+    """The "Đã nhận" button, or its number typed on Zalo: acknowledge for the person who pressed it.
+
+    In a group a number needs no mention of the bot; it is then answered only when it records something.
+    """
     directive_id = parse_ack_payload(msg.payload)
     if directive_id is None:
-        return [Reply(text=texts.ACK_NOTHING)]
-    return await _acknowledge(msg, svc, directive_id, AckMethod.BUTTON)
+        return [Reply(text=texts.ACK_NOTHING)] if msg.addressed else []
+    # A typed number keeps its text; a pressed button has none.
+    how = AckMethod.NUMBER if msg.text.strip() else AckMethod.BUTTON
+    return _quiet_unless_recorded(msg, await _acknowledge(msg, svc, directive_id, how))
 
 
-def with_ack_keyword(other: Handler[Services]) -> Handler[Services]:
-    """Free text: "đã nhận" alone acknowledges the chat's latest directive; other text goes to ``other``."""
+@router.passive(is_ack_keyword, priority=ACK_PRIORITY, unaddressed=True)
+async def ack_keyword(msg: Incoming, svc: Services) -> list[Reply]:
+    """ "đã nhận" typed alone acknowledges the chat's latest directive, in a group without a mention."""
+    return _quiet_unless_recorded(msg, await _acknowledge(msg, svc, None, AckMethod.KEYWORD))
 
-    async def free_text(msg: Incoming, svc: Services) -> list[Reply]:
-        """Acknowledge on the keyword, else pass the text on."""
-        if _parts(svc) is None or not is_ack_keyword(msg.text):
-            return await other(msg, svc)
-        replies = await _acknowledge(msg, svc, None, AckMethod.KEYWORD)
-        if not msg.addressed and replies and replies[0].text in (texts.ACK_NOTHING, texts.ACK_NOT_REGISTERED):
-            # Group chatter not meant for the bot: stay silent unless it recorded something.
-            return []
-        return replies
 
-    return free_text
+def _quiet_unless_recorded(msg: Incoming, replies: list[Reply]) -> list[Reply]:
+    """Group chatter not meant for the bot: stay silent unless it recorded something."""
+    if not msg.addressed and replies and replies[0].text in (texts.ACK_NOTHING, texts.ACK_NOT_REGISTERED):
+        return []
+    return replies
 
 
 # --- /baocao and /dschidao ----------------------------------------------------------------------------
@@ -159,7 +160,7 @@ def render_report(report: DirectiveReport, svc: Services) -> list[Reply]:
 
 
 @router.command("baocao")
-async def report(msg: Incoming, svc: Services) -> list[Reply]:
+async def report(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """``/baocao ID``: the delivery and acknowledgement report (leaders: their units; admins: all)."""
     if _parts(svc) is None:
         return UNAVAILABLE
@@ -167,7 +168,7 @@ async def report(msg: Incoming, svc: Services) -> list[Reply]:
     if found is None:
         return REFUSED
     actor, _, directives = found
-    args = _args(msg).lstrip("#").strip()
+    args = command.args.lstrip("#").strip()
     if not args:
         return [Reply(text=texts.REPORT_USAGE)]
     if not args.isdigit() or len(args) > 9:
@@ -180,7 +181,7 @@ async def report(msg: Incoming, svc: Services) -> list[Reply]:
 
 
 @router.command("dschidao")
-async def recent(msg: Incoming, svc: Services) -> list[Reply]:
+async def recent(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """The newest directives the actor may read."""
     if _parts(svc) is None:
         return UNAVAILABLE
@@ -198,4 +199,4 @@ async def recent(msg: Incoming, svc: Services) -> list[Reply]:
     return [Reply(text=texts.LIST_HEAD + "\n" + "\n".join(lines))]
 
 
-__all__ = ["REFUSED", "UNAVAILABLE", "author", "router", "with_ack_keyword"]
+__all__ = ["REFUSED", "UNAVAILABLE", "author", "router"]
