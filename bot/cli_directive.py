@@ -27,7 +27,6 @@ from bot.services.directives import (
     DirectiveStateError,
     InvalidDirectiveError,
     ScheduleKind,
-    Urgency,
     file_key,
     read_changes,
     read_draft,
@@ -36,58 +35,13 @@ from bot.services.people import Actor, PermissionDeniedError
 from bot.services.schedule import zone
 from bot.storage import SessionFactory
 from bot.storage.migrate import current_sessions
+from bot.texts import cli as say
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_SETUP = 2
 
-CREATE_EPILOG = """\
-Khóa của tệp TOML:
-  title = "..."            bắt buộc, tối đa 255 ký tự
-  body = "..."             bắt buộc, tối đa 3500 ký tự
-  urgency = "thuong"       "thuong" (thường, chờ qua giờ yên lặng) hoặc "khan" (khẩn, gửi ngay)
-  ack_required = true      cần xác nhận "Đã nhận"
-  ack_deadline = 2026-12-01T17:00:00+07:00
-                           hạn xác nhận; mặc định [directives] ack_deadline_hours sau khi gửi
-  ack_within_minutes = 120 (chỉ đạo định kỳ) mỗi lần phải xác nhận trong chừng ấy phút
-  reminder_minutes = [30, 120]  nhắc người chưa xác nhận sau chừng ấy phút (tối đa 6 lần, mỗi lần
-                           không quá 7 ngày); mặc định [directives] reminder_minutes; [] = không nhắc
-  escalate_after = 1       sau chừng ấy lần nhắc thì báo lãnh đạo đơn vị (0 = không báo);
-                           mặc định [directives] escalate_after
-  image_url = "https://..."  link_url = "https://..."
-  at = 2026-12-01T07:30:00+07:00            gửi lúc này (không có múi giờ = giờ Việt Nam)
-  cron = "30 7 * * 1"      định kỳ theo cú pháp crontab (0/7 = Chủ nhật), hoặc "thứ hai hằng tuần 07:30"
-                           (không có at và cron: gửi ngay)
-  [audience]               ít nhất một mục
-  units = ["Bộ phận một cửa", 2]    đơn vị theo tên hoặc số (xem: motcua unit list); gửi tới từng
-                           người của đơn vị và vào các nhóm chat đã đăng ký cho đơn vị bằng /nhom
-  unit_groups = false      chỉ nhắn riêng từng người, không gửi vào nhóm của đơn vị
-  groups = ["Nhóm Bộ phận một cửa", 3]  nhóm theo tên hoặc số (xem: motcua group list)
-  tags = ["tiep dan"]      people = [5, 7]      người theo số (xem: motcua people list)
-Mã thoát: 0 xong; 1 tệp hợp lệ nhưng bị từ chối (khóa sai, không có quyền, không tìm thấy); 2 tệp hỏng
-hoặc lỗi cấu hình."""
 
-MSG_FILE = "tệp không đọc được: {error}"
-MSG_KEY = "{key}: {reason}"
-MSG_CREATED = "Đã tạo chỉ đạo #{id}: {title}"
-MSG_QUEUED = (
-    "Đưa vào hàng đợi {queued} tin tới {chats} cuộc trò chuyện, gửi từ {due}; "
-    "{unreachable} người chưa liên kết."
-)
-MSG_ARMED = "Chỉ đạo định kỳ ({cron}), lần tới: {due}"
-MSG_NONE = "Chưa có chỉ đạo nào."
-MSG_CANCELLED = "Đã hủy chỉ đạo #{id}; {stopped} tin chưa gửi được dừng lại."
-MSG_NOT_FOUND = "không có chỉ đạo #{id}"
-MSG_CHANGED = "Đã sửa chỉ đạo #{id}: {fields}"
-MSG_UNCHANGED = "Chỉ đạo #{id} không có gì thay đổi."
-MSG_NOT_CHANGEABLE = "không sửa được chỉ đạo #{id}: đã gửi hoặc đã hủy"
-LIST_HEADERS = ("#", "Tiêu đề", "Mức độ", "Lịch", "Trạng thái", "Lần tới / tạo lúc")
-STATUS_TEXT = {
-    "delivered": "đã gửi",
-    "failed": "lỗi",
-    "pending": "đang chờ",
-    "unreachable": "chưa liên kết",
-}
 CSV_HEADERS = (
     "directive_id",
     "occurrence",
@@ -114,7 +68,7 @@ def register(subparsers: Any) -> None:
         "create",
         help="create and publish a directive from a TOML file",
         description="Create a directive from a TOML file and publish it (now, at a time, or recurring).",
-        epilog=CREATE_EPILOG,
+        epilog=say.DIRECTIVE_CREATE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     create.add_argument("--file", required=True, type=Path, metavar="FILE")
@@ -126,7 +80,7 @@ def register(subparsers: Any) -> None:
             "Change a directive nothing of which was sent yet, from a TOML file with the keys of "
             "'create', all optional. A recurring directive is re-armed for its new rule."
         ),
-        epilog=CREATE_EPILOG,
+        epilog=say.DIRECTIVE_CREATE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     change.add_argument("id", type=int, metavar="ID")
@@ -163,13 +117,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise OSError(f"không tìm thấy {path}") from None
+        raise OSError(say.DIRECTIVE_FILE_MISSING.format(path=path)) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise OSError(str(exc)) from None
 
 
 def _refusal(exc: InvalidDirectiveError) -> str:
-    return MSG_KEY.format(key=file_key(exc.field), reason=texts.directive_reason(exc.reason, exc.value))
+    return say.DIRECTIVE_KEY.format(
+        key=file_key(exc.field), reason=texts.directive_reason(exc.reason, exc.value)
+    )
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -193,7 +149,7 @@ async def run_create(
     try:
         raw = _read_toml(path)
     except OSError as exc:
-        print(MSG_FILE.format(error=exc), file=err)
+        print(say.DIRECTIVE_FILE.format(error=exc), file=err)
         return EXIT_SETUP
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = service_for(sessions, config)
@@ -208,13 +164,13 @@ async def run_create(
             return EXIT_REFUSED
     created, result = submitted.directive, submitted.result
     tz = zone(config.timezone)
-    print(MSG_CREATED.format(id=created.id, title=created.title), file=out)
+    print(say.DIRECTIVE_CREATED.format(id=created.id, title=created.title), file=out)
     due = result.due_at.astimezone(tz).strftime("%H:%M %d/%m/%Y") if result.due_at else "-"
     if created.schedule_kind is ScheduleKind.CRON:
-        print(MSG_ARMED.format(cron=created.cron, due=due), file=out)
+        print(say.DIRECTIVE_ARMED.format(cron=created.cron, due=due), file=out)
     else:
         print(
-            MSG_QUEUED.format(
+            say.DIRECTIVE_QUEUED.format(
                 queued=result.queued, chats=result.chats, due=due, unreachable=result.unreachable
             ),
             file=out,
@@ -241,7 +197,7 @@ async def run_change(
     try:
         raw = _read_toml(path)
     except OSError as exc:
-        print(MSG_FILE.format(error=exc), file=err)
+        print(say.DIRECTIVE_FILE.format(error=exc), file=err)
         return EXIT_SETUP
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = service_for(sessions, config)
@@ -257,7 +213,9 @@ async def run_change(
             print(_refusal(exc), file=err)
             return EXIT_REFUSED
         except DirectiveStateError as exc:
-            text = MSG_NOT_FOUND if str(exc) == "no such directive" else MSG_NOT_CHANGEABLE
+            text = (
+                say.DIRECTIVE_NOT_FOUND if str(exc) == "no such directive" else say.DIRECTIVE_NOT_CHANGEABLE
+            )
             print(text.format(id=directive_id), file=err)
             return EXIT_REFUSED
         except PermissionDeniedError as exc:
@@ -269,13 +227,15 @@ async def run_change(
         if getattr(before, name, None) != getattr(after, name, None)
     ]
     if not fields:
-        print(MSG_UNCHANGED.format(id=directive_id), file=out)
+        print(say.DIRECTIVE_UNCHANGED.format(id=directive_id), file=out)
         return EXIT_OK
-    print(MSG_CHANGED.format(id=directive_id, fields=", ".join(file_key(f) for f in fields)), file=out)
+    print(
+        say.DIRECTIVE_CHANGED.format(id=directive_id, fields=", ".join(file_key(f) for f in fields)), file=out
+    )
     tz = zone(config.timezone)
     if after.schedule_kind is ScheduleKind.CRON and after.next_run_at is not None:
         print(
-            MSG_ARMED.format(
+            say.DIRECTIVE_ARMED.format(
                 cron=after.cron, due=after.next_run_at.astimezone(tz).strftime("%H:%M %d/%m/%Y")
             ),
             file=out,
@@ -283,7 +243,7 @@ async def run_change(
     elif result is not None:
         due = result.due_at.astimezone(tz).strftime("%H:%M %d/%m/%Y") if result.due_at else "-"
         print(
-            MSG_QUEUED.format(
+            say.DIRECTIVE_QUEUED.format(
                 queued=result.queued, chats=result.chats, due=due, unreachable=result.unreachable
             ),
             file=out,
@@ -303,7 +263,7 @@ async def run_list(config: Config, limit: int = 50, *, out: TextIO | None = None
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         views = await service_for(sessions, config).reports.recent(Actor.system("cli"), limit=max(1, limit))
     if not views:
-        print(MSG_NONE, file=out)
+        print(say.DIRECTIVE_NONE, file=out)
         return EXIT_OK
     rows = []
     for view in views:
@@ -313,7 +273,7 @@ async def run_list(config: Config, limit: int = 50, *, out: TextIO | None = None
             (
                 str(view.id),
                 view.title[:40],
-                "khẩn" if view.urgency is Urgency.KHAN else "thường",
+                say.DIRECTIVE_URGENCY[view.urgency.value],
                 schedule,
                 view.status.value,
                 when.astimezone(tz).strftime("%H:%M %d/%m/%Y"),
@@ -321,7 +281,7 @@ async def run_list(config: Config, limit: int = 50, *, out: TextIO | None = None
         )
     from bot.cli_people import table
 
-    out.write(table(LIST_HEADERS, rows))
+    out.write(table(say.DIRECTIVE_LIST_HEADERS, rows))
     return EXIT_OK
 
 
@@ -339,9 +299,9 @@ async def run_cancel(
         try:
             stopped = await service_for(sessions, config).publishing.cancel(Actor.system("cli"), directive_id)
         except DirectiveStateError:
-            print(MSG_NOT_FOUND.format(id=directive_id), file=err)
+            print(say.DIRECTIVE_NOT_FOUND.format(id=directive_id), file=err)
             return EXIT_REFUSED
-    print(MSG_CANCELLED.format(id=directive_id, stopped=stopped), file=out)
+    print(say.DIRECTIVE_CANCELLED.format(id=directive_id, stopped=stopped), file=out)
     return EXIT_OK
 
 
@@ -367,7 +327,7 @@ async def run_report(
                 Actor.system("cli"), directive_id, occurrence
             )
         except DirectiveStateError:
-            print(MSG_NOT_FOUND.format(id=directive_id), file=err)
+            print(say.DIRECTIVE_NOT_FOUND.format(id=directive_id), file=err)
             return EXIT_REFUSED
     tz = zone(config.timezone)
     out.write(report_csv(report, tz) if as_csv else report_text(report, tz))
@@ -378,21 +338,34 @@ def _when(moment: datetime | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M %d/%m/%Y") if moment is not None else ""
 
 
+def _acknowledged(at: datetime | None, how: str, tz: ZoneInfo) -> str:
+    if at is None:
+        return say.DIRECTIVE_NOT_ACKNOWLEDGED
+    return say.DIRECTIVE_ACKNOWLEDGED.format(at=_when(at, tz), how=say.DIRECTIVE_ACK_HOW.get(how, how))
+
+
 def report_text(report: DirectiveReport, tz: ZoneInfo) -> str:
     """The report as aligned tables: per unit, per chat, per person."""
     from bot.cli_people import table
 
     view = report.directive
-    lines = [f"Chỉ đạo #{view.id}: {view.title} ({view.status.value}; lần {report.occurrence or '-'})"]
+    head = say.DIRECTIVE_REPORT_HEAD.format(
+        id=view.id, title=view.title, status=view.status.value, occurrence=report.occurrence or "-"
+    )
+    lines = [head]
     stats = report.stats
     lines.append(
-        f"Tin: {stats.sent} đã gửi, {stats.failed} lỗi, {stats.pending + stats.sending} đang chờ; "
-        f"có thể trùng: {stats.possible_duplicates}"
+        say.DIRECTIVE_REPORT_MESSAGES.format(
+            sent=stats.sent,
+            failed=stats.failed,
+            waiting=stats.pending + stats.sending,
+            duplicates=stats.possible_duplicates,
+        )
     )
     lines.append("")
     unit_rows = [
         (
-            u.name or "(không đơn vị)",
+            u.name or say.DIRECTIVE_NO_UNIT,
             str(u.delivered),
             str(u.failed),
             str(u.pending),
@@ -401,29 +374,25 @@ def report_text(report: DirectiveReport, tz: ZoneInfo) -> str:
         )
         for u in report.units
     ]
-    headers = ("Đơn vị", "Đã gửi", "Lỗi", "Đang chờ", "Chưa liên kết", "Đã nhận")
+    headers = say.DIRECTIVE_UNIT_HEADERS
     lines.append(table(headers, unit_rows).rstrip("\n"))
     lines.append("")
     chat_rows = [
         (
             r.name or "-",
             f"{r.chat.platform.value}:{r.chat.chat_id}" if r.chat is not None else "-",
-            STATUS_TEXT.get(r.status, r.status) + (" (có thể trùng)" if r.possible_duplicate else ""),
+            say.DIRECTIVE_STATUS_TEXT.get(r.status, r.status)
+            + (say.DIRECTIVE_POSSIBLE_DUPLICATE if r.possible_duplicate else ""),
             r.reason,
             _when(r.sent_at, tz),
         )
         for r in report.recipients
     ]
-    lines.append(
-        table(("Người nhận", "Cuộc trò chuyện", "Trạng thái", "Lý do", "Gửi lúc"), chat_rows).rstrip("\n")
-    )
+    lines.append(table(say.DIRECTIVE_CHAT_HEADERS, chat_rows).rstrip("\n"))
     if report.acks:
         lines.append("")
-        ack_rows = [
-            (a.name, f"đã nhận {_when(a.at, tz)} ({a.how})" if a.at is not None else "chưa nhận")
-            for a in report.acks
-        ]
-        lines.append(table(("Người", "Xác nhận"), ack_rows).rstrip("\n"))
+        ack_rows = [(a.name, _acknowledged(a.at, a.how, tz)) for a in report.acks]
+        lines.append(table(say.DIRECTIVE_ACK_HEADERS, ack_rows).rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 

@@ -18,36 +18,12 @@ from bot import texts
 from bot.config import Config
 from bot.services.people import Actor, NotFoundError, PeopleService, PermissionDeniedError, Role, UnitView
 from bot.storage.migrate import current_sessions
+from bot.texts import cli as say
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_SETUP = 2
 MAX_INVITE_HOURS = 24 * 30
-
-MSG_INVITED = "Đã tạo mã mời cho {name} (#{person_id}, {role}{unit}), hết hạn {expires}:\n  {code}"
-MSG_DEEP_LINK = "Gửi cho người được mời đường dẫn: https://t.me/{bot}?start={code}"
-MSG_REGISTER = "Người được mời gửi cho bot: /dangky {code}"
-MSG_NO_UNIT = "không có đơn vị {unit!r} (tạo bằng: motcua unit create TÊN)"
-MSG_UNIT_NEEDED = "--unit: vai trò {role} cần một đơn vị"
-MSG_BAD_HOURS = "--hours: từ 1 đến {limit}"
-MSG_EMPTY_NAME = "--name: không được để trống"
-MSG_NO_PEOPLE = "Chưa có ai."
-MSG_UNIT_EXISTS = "đã có đơn vị {name!r} (#{unit_id})"
-MSG_NO_PERSON = "--leader: không có người #{person}"
-MSG_UNIT_CREATED = "Đã tạo đơn vị {name} (#{unit_id}){leader}"
-MSG_NO_UNITS = "Chưa có đơn vị nào."
-MSG_NO_UNIT_NAMED = "không có đơn vị {unit!r} (xem: motcua unit list)"
-MSG_NO_PERSON_ID = "không có người #{person} (xem: motcua people list)"
-MSG_LEADER_SET = "Đã đặt {name} (#{person_id}) làm lãnh đạo {unit} (#{unit_id})."
-MSG_PROMOTED = "Vai trò của {name} chuyển từ {old} sang lãnh đạo: từ nay soạn được chỉ đạo cho đơn vị."
-MSG_NO_GROUPS = (
-    "Chưa có nhóm nào. Lãnh đạo hoặc quản trị viên gõ /nhom TÊN ĐƠN VỊ trong nhóm chat để đăng ký."
-)
-MSG_GROUP_INACTIVE = "ngừng"
-MSG_GROUP_ACTIVE = "hoạt động"
-PEOPLE_HEADERS = ("#", "Họ tên", "Vai trò", "Đơn vị", "Đã liên kết")
-UNIT_HEADERS = ("#", "Đơn vị", "Lãnh đạo")
-GROUP_HEADERS = ("#", "Nhóm", "Đơn vị", "Nền tảng", "Mã nhóm", "Trạng thái")
 
 
 def register(subparsers: Any) -> None:
@@ -128,20 +104,20 @@ async def run_invite(
     """Create the person and their invite; print the code and how to use it."""
     out, err = out or sys.stdout, err or sys.stderr
     if not name.strip():
-        print(MSG_EMPTY_NAME, file=err)
+        print(say.PEOPLE_EMPTY_NAME, file=err)
         return EXIT_REFUSED
     if not 1 <= hours <= MAX_INVITE_HOURS:
-        print(MSG_BAD_HOURS.format(limit=MAX_INVITE_HOURS), file=err)
+        print(say.PEOPLE_BAD_HOURS.format(limit=MAX_INVITE_HOURS), file=err)
         return EXIT_REFUSED
     actor = Actor.system("cli")
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = PeopleService(sessions)
         unit_view = await find_unit(service, unit) if unit.strip() else None
         if unit.strip() and unit_view is None:
-            print(MSG_NO_UNIT.format(unit=unit), file=err)
+            print(say.PEOPLE_NO_UNIT.format(unit=unit), file=err)
             return EXIT_REFUSED
         if unit_view is None and role is not Role.ADMIN:
-            print(MSG_UNIT_NEEDED.format(role=role.value), file=err)
+            print(say.PEOPLE_UNIT_NEEDED.format(role=role.value), file=err)
             return EXIT_REFUSED
         unit_id = unit_view.id if unit_view is not None else None
         try:
@@ -153,7 +129,7 @@ async def run_invite(
     expires = code.expires_at.astimezone(_zone(config)).strftime("%H:%M %d/%m/%Y")
     label = f", {unit_view.name}" if unit_view is not None else ""
     print(
-        MSG_INVITED.format(
+        say.PEOPLE_INVITED.format(
             name=person.name,
             person_id=person.id,
             role=role.value,
@@ -164,8 +140,8 @@ async def run_invite(
         file=out,
     )
     if config.directives.bot_username:
-        print(MSG_DEEP_LINK.format(bot=config.directives.bot_username, code=code.code), file=out)
-    print(MSG_REGISTER.format(code=code.code), file=out)
+        print(say.PEOPLE_DEEP_LINK.format(bot=config.directives.bot_username, code=code.code), file=out)
+    print(say.PEOPLE_REGISTER.format(code=code.code), file=out)
     return EXIT_OK
 
 
@@ -182,19 +158,19 @@ async def run_people_list(config: Config, *, out: TextIO | None = None) -> int:
         directory = await service.directory()
         units = {u.id: u.name for u in await service.units()}
     if not directory:
-        print(MSG_NO_PEOPLE, file=out)
+        print(say.PEOPLE_NO_PEOPLE, file=out)
         return EXIT_OK
     rows = [
         (
             str(person.id),
-            person.name + ("" if person.active else " (ngừng)"),
+            person.name + ("" if person.active else say.PEOPLE_INACTIVE),
             person.role.value,
             units.get(person.unit_id, "") if person.unit_id is not None else "",
             ", ".join(platforms) or "-",
         )
         for person, platforms in directory
     ]
-    out.write(table(PEOPLE_HEADERS, rows))
+    out.write(table(say.PEOPLE_PEOPLE_HEADERS, rows))
     return EXIT_OK
 
 
@@ -215,21 +191,21 @@ async def run_unit_create(
     """Create a unit (optionally naming its leader)."""
     out, err = out or sys.stdout, err or sys.stderr
     if not name.strip():
-        print("NAME: không được để trống", file=err)
+        print(say.PEOPLE_UNIT_NAME_EMPTY, file=err)
         return EXIT_REFUSED
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = PeopleService(sessions)
         existing = await service.unit_by_name(name)
         if existing is not None:
-            print(MSG_UNIT_EXISTS.format(name=existing.name, unit_id=existing.id), file=err)
+            print(say.PEOPLE_UNIT_EXISTS.format(name=existing.name, unit_id=existing.id), file=err)
             return EXIT_REFUSED
         try:
             created = await service.create_unit(Actor.system("cli"), name, leader_id=leader, tags=tags or ())
         except NotFoundError:
-            print(MSG_NO_PERSON.format(person=leader), file=err)
+            print(say.PEOPLE_NO_PERSON.format(person=leader), file=err)
             return EXIT_REFUSED
-    suffix = f", lãnh đạo #{leader}" if leader is not None else ""
-    print(MSG_UNIT_CREATED.format(name=created.name, unit_id=created.id, leader=suffix), file=out)
+    suffix = say.PEOPLE_LEADER_SUFFIX.format(leader=leader) if leader is not None else ""
+    print(say.PEOPLE_UNIT_CREATED.format(name=created.name, unit_id=created.id, leader=suffix), file=out)
     return EXIT_OK
 
 
@@ -246,12 +222,12 @@ async def run_unit_list(config: Config, *, out: TextIO | None = None) -> int:
         units = await service.units()
         names = {p.id: p.name for p, _ in await service.directory()}
     if not units:
-        print(MSG_NO_UNITS, file=out)
+        print(say.PEOPLE_NO_UNITS, file=out)
         return EXIT_OK
     rows = [
         (str(u.id), u.name, names.get(u.leader_id, "") if u.leader_id is not None else "-") for u in units
     ]
-    out.write(table(UNIT_HEADERS, rows))
+    out.write(table(say.PEOPLE_UNIT_HEADERS, rows))
     return EXIT_OK
 
 
@@ -269,19 +245,21 @@ async def run_unit_set_leader(
         service = PeopleService(sessions)
         unit_view = await find_unit(service, unit)
         if unit_view is None:
-            print(MSG_NO_UNIT_NAMED.format(unit=unit), file=err)
+            print(say.PEOPLE_NO_UNIT_NAMED.format(unit=unit), file=err)
             return EXIT_REFUSED
         before = await service.person(person_id)
         if before is None:
-            print(MSG_NO_PERSON_ID.format(person=person_id), file=err)
+            print(say.PEOPLE_NO_PERSON_ID.format(person=person_id), file=err)
             return EXIT_REFUSED
         after = await service.set_unit_leader(Actor.system("cli"), unit_view.id, person_id)
     print(
-        MSG_LEADER_SET.format(name=after.name, person_id=after.id, unit=unit_view.name, unit_id=unit_view.id),
+        say.PEOPLE_LEADER_SET.format(
+            name=after.name, person_id=after.id, unit=unit_view.name, unit_id=unit_view.id
+        ),
         file=out,
     )
     if after.role is not before.role:
-        print(MSG_PROMOTED.format(name=after.name, old=texts.ROLE_WORDS[before.role.value]), file=out)
+        print(say.PEOPLE_PROMOTED.format(name=after.name, old=texts.ROLE_WORDS[before.role.value]), file=out)
     return EXIT_OK
 
 
@@ -298,7 +276,7 @@ async def run_group_list(config: Config, *, out: TextIO | None = None) -> int:
         groups = await service.groups()
         units = {u.id: u.name for u in await service.units()}
     if not groups:
-        print(MSG_NO_GROUPS, file=out)
+        print(say.PEOPLE_NO_GROUPS, file=out)
         return EXIT_OK
     rows = [
         (
@@ -307,11 +285,11 @@ async def run_group_list(config: Config, *, out: TextIO | None = None) -> int:
             units.get(g.unit_id, ""),
             g.chat.platform.value,
             g.chat.chat_id,
-            MSG_GROUP_ACTIVE if g.active else MSG_GROUP_INACTIVE,
+            say.PEOPLE_GROUP_ACTIVE if g.active else say.PEOPLE_GROUP_INACTIVE,
         )
         for g in groups
     ]
-    out.write(table(GROUP_HEADERS, rows))
+    out.write(table(say.PEOPLE_GROUP_HEADERS, rows))
     return EXIT_OK
 
 

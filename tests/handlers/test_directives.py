@@ -15,7 +15,7 @@ from bot.services.directives import Audience, DirectiveDraft, Status, Urgency
 from bot.services.outbox import FAILED, SENT, payload_to_reply
 from bot.services.people import Actor
 from bot.storage import Acknowledgement, Directive, OutboxMessage, session_factory
-from tests.handlers.test_directives_support import (
+from tests.handlers.office import (
     ADMIN,
     HCM,
     LEADER_A,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.services.people import Actor
+from tests.handlers.office import LEADER_A, STAFF_1, STAFF_2, build_office
 from tests.handlers.test_directives import GROUP_A, _group, directive_rows, send_payload, to_preview
-from tests.handlers.test_directives_support import LEADER_A, STAFF_1, STAFF_2, build_office
 from tests.storage.conftest import fresh_postgres_database
 
 

@@ -28,8 +28,8 @@ from handlers.directive_render import (
     render_escalation,
 )
 from handlers.directives import REPORT_PART, render_report
+from tests.handlers.office import HCM, PROCEDURES
 from tests.handlers.support import markup_problem, services
-from tests.handlers.test_directives_support import HCM, PROCEDURES
 
 TZ = "Asia/Ho_Chi_Minh"
 

@@ -9,7 +9,7 @@ from bot import texts
 from bot.markup import to_plain
 from bot.messages import ChatRef, Platform
 from bot.services.people import Actor, Role
-from tests.handlers.test_directives_support import (
+from tests.handlers.office import (
     ADMIN,
     LEADER_A,
     LEADER_B,
