@@ -160,7 +160,7 @@ async def run_create(
             print(_refusal(exc), file=err)
             return EXIT_REFUSED
         except (PermissionDeniedError, DirectiveStateError) as exc:
-            print(str(exc), file=err)
+            print(say.REFUSED.format(reason=exc), file=err)
             return EXIT_REFUSED
     created, result = submitted.directive, submitted.result
     tz = zone(config.timezone)
@@ -219,7 +219,7 @@ async def run_change(
             print(text.format(id=directive_id), file=err)
             return EXIT_REFUSED
         except PermissionDeniedError as exc:
-            print(str(exc), file=err)
+            print(say.REFUSED.format(reason=exc), file=err)
             return EXIT_REFUSED
     fields = [
         name

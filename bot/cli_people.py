@@ -124,7 +124,7 @@ async def run_invite(
             person = await service.create_person(actor, name, role, unit_id=unit_id, tags=tags or ())
             code = await service.invite(actor, person.id, ttl=timedelta(hours=hours))
         except (PermissionDeniedError, NotFoundError) as exc:
-            print(str(exc), file=err)
+            print(say.REFUSED.format(reason=exc), file=err)
             return EXIT_REFUSED
     expires = code.expires_at.astimezone(_zone(config)).strftime("%H:%M %d/%m/%Y")
     label = f", {unit_view.name}" if unit_view is not None else ""

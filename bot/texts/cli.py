@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 LIMIT_INVALID = "--limit: cần một số từ 1 đến {limit}"
+REFUSED = "bị từ chối ({reason})"
 
 # --- The command itself: configuration, database, knowledge base (import, search, show, stats) ---
 CONFIG_ERROR = "lỗi cấu hình: {error}"
