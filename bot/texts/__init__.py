@@ -1,6 +1,7 @@
-"""Every string residents read, in Vietnamese, in one place a non-developer can review.
+"""Every string users read, in Vietnamese, in one place a non-developer can review.
 
-The bot calls itself "tôi" and the resident "bạn". Constants are ready-made reply markup
+This module holds what the chat says (residents and staff); :mod:`bot.texts.cli` what the ``motcua``
+command prints. The bot calls itself "tôi" and the resident "bạn". Constants are ready-made reply markup
 (see :mod:`bot.markup`); functions insert values and escape them, so callers pass raw text.
 """
 
