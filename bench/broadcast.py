@@ -42,7 +42,8 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import select  # noqa: E402 - after the path set-up above
 
 from bot.adapters.telegram.sender import TelegramSender  # noqa: E402
-from bot.config import OutboxConfig, TelegramConfig  # noqa: E402
+from bot.app import build_directives  # noqa: E402
+from bot.config import Config, OutboxConfig, TelegramConfig  # noqa: E402
 from bot.messages import Platform  # noqa: E402
 from bot.outbox import SENDING, OutboxStore, outbox_stats  # noqa: E402
 from bot.outbox.worker import OutboxWorker  # noqa: E402
@@ -129,6 +130,11 @@ async def build_org(sessions: SessionFactory, private: int, groups: int) -> Org:
     return Org(private_ids, group_ids, audience)
 
 
+def directive_service(sessions: SessionFactory) -> DirectiveService:
+    """The directive service as the bot builds it from the default configuration."""
+    return build_directives(Config(), sessions)[1]
+
+
 def fake_with_chats(org: Org) -> FakeTelegram:
     """A fake Telegram that knows every chat of ``org``."""
     fake = FakeTelegram()
@@ -141,7 +147,7 @@ def fake_with_chats(org: Org) -> FakeTelegram:
 
 async def publish(sessions: SessionFactory, org: Org, title: str) -> tuple[int, float]:
     """Create and publish an urgent directive (not held by quiet hours); return its id and seconds taken."""
-    service = DirectiveService(sessions)
+    service = directive_service(sessions)
     draft = DirectiveDraft(
         title=title,
         body="Đề nghị các đồng chí triển khai ngay và bấm Đã nhận.",
@@ -149,9 +155,9 @@ async def publish(sessions: SessionFactory, org: Org, title: str) -> tuple[int, 
         urgency=Urgency.KHAN,
         ack_required=True,
     )
-    created = await service.create(ADMIN, draft)
+    created = await service.writing.create(ADMIN, draft)
     started = time.perf_counter()
-    result = await service.publish(ADMIN, created.id)
+    result = await service.publishing.publish(ADMIN, created.id)
     seconds = time.perf_counter() - started
     assert result.queued == len(org.private) + len(org.groups), result
     return created.id, seconds
@@ -209,8 +215,7 @@ async def rate(args: argparse.Namespace, folder: Path) -> bool:
     achieved = (len(times) - 1) / span if span > 0 else 0.0
     overall = len(times) / (times[-1] - started) if times else 0.0
     late_429 = sum(1 for t in fake.throttled if times and t.at > times[0] + 1.0)
-    service = DirectiveService(sessions)
-    report = await service.report(ADMIN, directive_id)
+    report = await directive_service(sessions).reports.report(ADMIN, directive_id)
     await engine.dispose()
     share = achieved / CEILING
     print(f"rate: {len(expected)} recipients ({len(org.private)} private chats, {len(org.groups)} groups)")
@@ -328,7 +333,7 @@ async def crash(args: argparse.Namespace, folder: Path) -> bool:
     duplicated = {chat for chat, n in delivered.items() if n > 1}
     duplicates = sum(delivered[chat] - 1 for chat in duplicated)
     flight = sum(s for _, _, s in kills)
-    report = await DirectiveService(sessions).report(ADMIN, directive_id)
+    report = await directive_service(sessions).reports.report(ADMIN, directive_id)
     await engine.dispose()
     flagged = {int(line.chat.chat_id) for line in report.recipients if line.chat and line.possible_duplicate}
     report_delivered = {

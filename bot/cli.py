@@ -35,6 +35,7 @@ from bot.storage.migrate import (
     head_revision,
     upgrade,
 )
+from bot.texts import cli as say
 from knowledge.importers import ImportError_, ImportResult, load_paths
 from knowledge.model import Procedure
 from knowledge.results import SearchResult
@@ -48,52 +49,7 @@ EXIT_NOT_FOUND = 1
 EXIT_SETUP = 2
 EXIT_INTERRUPTED = 130
 
-# Operator messages (Vietnamese, plain text; what residents read lives in bot/texts.py).
-MSG_CONFIG_ERROR = "lỗi cấu hình: {error}"
-MSG_SCHEMA = (
-    "cơ sở dữ liệu chưa ở phiên bản mới nhất (hiện tại: {current}, cần: {head}).\n"
-    "Hãy chạy: motcua{config} db upgrade"
-)
-MSG_SCHEMA_EMPTY = "trống"
-MSG_DATABASE_ERROR = "không dùng được cơ sở dữ liệu {url}: {error}"
-MSG_UP_TO_DATE = "Cơ sở dữ liệu đã ở phiên bản mới nhất ({head})."
-MSG_UPGRADED = "Đã nâng cấp cơ sở dữ liệu: {before} -> {head}."
-MSG_CURRENT_HEAD = "{current} (head)"
-MSG_CURRENT_BEHIND = "{current} (chưa mới nhất: cần {head}; chạy motcua db upgrade)"
-MSG_IMPORT_ERROR = "lỗi nhập dữ liệu: {error}\nKhông có gì được ghi vào cơ sở dữ liệu."
-MSG_READING = "Đang đọc {paths}…"
-MSG_WRITING = "Đang ghi {count} thủ tục vào cơ sở dữ liệu…"
-MSG_PROGRESS = "  {percent:3d}% ({done}/{total} tệp)"
-MSG_SUMMARY = (
-    "Tệp đã đọc: {files}\n"
-    "Thủ tục đọc được: {read}\n"
-    "Thêm mới: {imported} | Cập nhật: {updated} | Không đổi: {unchanged}"
-)
-MSG_UNPARSED = "Trường chưa phân tích được (số thủ tục giữ nguyên văn): {counts}"
-MSG_KEPT_REAL = "Giữ nguyên bản thật: bỏ qua {count} bản ghi MẪU (demo) trùng mã với thủ tục thật"
-MSG_UNPARSED_NONE = "Mọi trường đều đã được phân tích."
-MSG_PROBLEMS = "Ghi chú khi đọc ({count}):"
-MSG_UNKNOWN_CODE = "không có thủ tục mã {code} trong cơ sở tri thức"
-MSG_EMPTY_KB = "Cơ sở tri thức đang trống: hãy chạy motcua kb import ĐƯỜNG_DẪN trước."
-MSG_CHANNEL_FAILED = "kênh không khởi động được (trò chuyện trong cửa sổ này vẫn dùng được): %s"
-MSG_SEARCH_ANSWER = {
-    "confident": "Chắc chắn",
-    "choices": "Có vài lựa chọn gần nhau",
-    "none": "Không tìm thấy",
-}
-MSG_STATS_TOTAL = "Tổng số thủ tục: {total} ({kind})"
-MSG_STATS_REAL = "dữ liệu thật"
-MSG_STATS_DEMO = "dữ liệu MẪU (demo), không dùng để làm thủ tục thật"
-MSG_STATS_MIXED = "{real} thật, {demo} MẪU (demo)"
-MSG_STATS_BY_SOURCE = "Theo nguồn"
-MSG_STATS_BY_LEVEL = "Theo cấp thực hiện (một thủ tục có thể ở nhiều cấp)"
-MSG_STATS_BY_FIELD = "Theo lĩnh vực"
-MSG_STATS_TOP = " ({shown} nhiều nhất trong {total})"
-MSG_STATS_DETAILS = "Có thông tin chi tiết:"
-MSG_STATS_DOCUMENTS = "thành phần hồ sơ"
-MSG_STATS_CHANNELS = "cách nộp và thời hạn"
-MSG_STATS_FEES = "phí, lệ phí"
-UNKNOWN_VALUE = "(không rõ)"
+# What the command prints lives in bot/texts/cli.py (``say``), next to what residents read.
 PROBLEMS_SHOWN = 20
 FIELDS_SHOWN = 15
 
@@ -110,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = config_module.load(args.config)
     except ConfigError as exc:
-        print(MSG_CONFIG_ERROR.format(error=exc), file=sys.stderr)
+        print(say.CONFIG_ERROR.format(error=exc), file=sys.stderr)
         return EXIT_SETUP
     logging.basicConfig(
         level=config.log_level.upper(),
@@ -134,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OperationalError, InterfaceError, OSError) as exc:
         cause = getattr(exc, "orig", None) or exc
         url = make_url(config.database.url).render_as_string(hide_password=True)
-        print(MSG_DATABASE_ERROR.format(url=url, error=f"{type(cause).__name__}: {cause}"), file=sys.stderr)
+        print(say.DATABASE_ERROR.format(url=url, error=f"{type(cause).__name__}: {cause}"), file=sys.stderr)
         return EXIT_SETUP
 
 
@@ -187,7 +143,7 @@ def _positive(value: str) -> int:
 
 def _schema_message(exc: SchemaNotCurrent, config_path: str | None) -> str:
     option = f" --config {config_path}" if config_path else ""
-    return MSG_SCHEMA.format(current=exc.current or MSG_SCHEMA_EMPTY, head=exc.head, config=option)
+    return say.SCHEMA.format(current=exc.current or say.SCHEMA_EMPTY, head=exc.head, config=option)
 
 
 # --- db ---------------------------------------------------------------------------------------------
@@ -199,9 +155,9 @@ def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
     upgrade(config.database.url)
     head = head_revision()
     if before == head:
-        print(MSG_UP_TO_DATE.format(head=head))
+        print(say.UP_TO_DATE.format(head=head))
     else:
-        print(MSG_UPGRADED.format(before=before or MSG_SCHEMA_EMPTY, head=head))
+        print(say.UPGRADED.format(before=before or say.SCHEMA_EMPTY, head=head))
     return EXIT_OK
 
 
@@ -209,11 +165,11 @@ def cmd_db_current(args: argparse.Namespace, config: Config) -> int:
     """Print the schema version and whether it is the latest."""
     revision = current(config.database.url)
     head = head_revision()
-    shown = revision or MSG_SCHEMA_EMPTY
+    shown = revision or say.SCHEMA_EMPTY
     if revision == head:
-        print(MSG_CURRENT_HEAD.format(current=shown))
+        print(say.CURRENT_HEAD.format(current=shown))
         return EXIT_OK
-    print(MSG_CURRENT_BEHIND.format(current=shown, head=head))
+    print(say.CURRENT_BEHIND.format(current=shown, head=head))
     return EXIT_SETUP
 
 
@@ -227,16 +183,16 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
 
 async def _kb_import(config: Config, paths: list[Path]) -> int:
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
-        print(MSG_READING.format(paths=", ".join(str(p) for p in paths)), file=sys.stderr)
+        print(say.READING.format(paths=", ".join(str(p) for p in paths)), file=sys.stderr)
         progress = Progress(sys.stderr)
         try:
             result = await asyncio.to_thread(load_paths, paths, progress)
         except ImportError_ as exc:
             progress.finish()
-            print(MSG_IMPORT_ERROR.format(error=exc), file=sys.stderr)
+            print(say.IMPORT_ERROR.format(error=exc), file=sys.stderr)
             return EXIT_SETUP
         progress.finish()
-        print(MSG_WRITING.format(count=len(result.procedures)), file=sys.stderr)
+        print(say.WRITING.format(count=len(result.procedures)), file=sys.stderr)
         summary = await import_procedures(sessions, result.procedures.values())
     _print_summary(result, summary)
     return EXIT_OK
@@ -262,7 +218,7 @@ class Progress:
             self._stream.write(f"\r[{bar}] {percent:3d}% {done}/{total}")
             self._drawn = True
         elif percent // 10 > self._shown // 10:
-            self._stream.write(MSG_PROGRESS.format(percent=percent, done=done, total=total) + "\n")
+            self._stream.write(say.PROGRESS.format(percent=percent, done=done, total=total) + "\n")
         else:
             return
         self._shown = percent
@@ -278,7 +234,7 @@ class Progress:
 
 def _print_summary(result: ImportResult, summary: ImportSummary) -> None:
     print(
-        MSG_SUMMARY.format(
+        say.SUMMARY.format(
             files=result.files,
             read=len(result.procedures),
             imported=summary.imported,
@@ -287,14 +243,14 @@ def _print_summary(result: ImportResult, summary: ImportSummary) -> None:
         )
     )
     if summary.kept_real:
-        print(MSG_KEPT_REAL.format(count=summary.kept_real))
+        print(say.KEPT_REAL.format(count=summary.kept_real))
     counts = result.unparsed_counts()
     if counts:
-        print(MSG_UNPARSED.format(counts=", ".join(f"{name} {n}" for name, n in counts.items())))
+        print(say.UNPARSED.format(counts=", ".join(f"{name} {n}" for name, n in counts.items())))
     else:
-        print(MSG_UNPARSED_NONE)
+        print(say.UNPARSED_NONE)
     if result.problems:
-        print(MSG_PROBLEMS.format(count=len(result.problems)), file=sys.stderr)
+        print(say.PROBLEMS.format(count=len(result.problems)), file=sys.stderr)
         for problem in result.problems[:PROBLEMS_SHOWN]:
             print(f"  - {problem}", file=sys.stderr)
         if len(result.problems) > PROBLEMS_SHOWN:
@@ -326,7 +282,7 @@ async def _kb_search(config: Config, query: str, limit: int, *, as_json: bool) -
         print(json.dumps(search_json(result), ensure_ascii=False, indent=2))
         return EXIT_OK
     print(
-        f"{MSG_SEARCH_ANSWER.get(result.answer, result.answer)}"
+        f"{say.SEARCH_ANSWER.get(result.answer, result.answer)}"
         + (f" ({result.reason})" if result.reason else "")
     )
     for number, hit in enumerate(result.hits, 1):
@@ -347,7 +303,7 @@ def cmd_kb_show(args: argparse.Namespace, config: Config) -> int:
     """Print one procedure's card as plain text."""
     proc = asyncio.run(_kb_get(config, args.code.strip()))
     if proc is None:
-        print(MSG_UNKNOWN_CODE.format(code=args.code), file=sys.stderr)
+        print(say.UNKNOWN_CODE.format(code=args.code), file=sys.stderr)
         return EXIT_NOT_FOUND
     from handlers.cards import render_card
 
@@ -370,27 +326,27 @@ def cmd_kb_stats(args: argparse.Namespace, config: Config) -> int:
     stats = knowledge_stats(procedures)
     total = stats.total
     if not total:
-        print(MSG_EMPTY_KB)
+        print(say.EMPTY_KB)
         return EXIT_OK
     if stats.demo == total:
-        kind = MSG_STATS_DEMO
+        kind = say.STATS_DEMO
     elif stats.demo == 0:
-        kind = MSG_STATS_REAL
+        kind = say.STATS_REAL
     else:
-        kind = MSG_STATS_MIXED.format(real=total - stats.demo, demo=stats.demo)
-    print(MSG_STATS_TOTAL.format(total=total, kind=kind))
-    _print_counts(MSG_STATS_BY_SOURCE, stats.by_source.items(), total)
-    _print_counts(MSG_STATS_BY_LEVEL, stats.by_level.items(), total)
+        kind = say.STATS_MIXED.format(real=total - stats.demo, demo=stats.demo)
+    print(say.STATS_TOTAL.format(total=total, kind=kind))
+    _print_counts(say.STATS_BY_SOURCE, stats.by_source.items(), total)
+    _print_counts(say.STATS_BY_LEVEL, stats.by_level.items(), total)
     fields = list(stats.by_field.items())
-    title = MSG_STATS_BY_FIELD
+    title = say.STATS_BY_FIELD
     if len(fields) > FIELDS_SHOWN:
-        title += MSG_STATS_TOP.format(shown=FIELDS_SHOWN, total=len(fields))
+        title += say.STATS_TOP.format(shown=FIELDS_SHOWN, total=len(fields))
     _print_counts(title, fields[:FIELDS_SHOWN], total)
-    print(MSG_STATS_DETAILS)
+    print(say.STATS_DETAILS)
     for label, count in (
-        (MSG_STATS_DOCUMENTS, stats.with_documents),
-        (MSG_STATS_CHANNELS, stats.with_channels),
-        (MSG_STATS_FEES, stats.with_fees),
+        (say.STATS_DOCUMENTS, stats.with_documents),
+        (say.STATS_CHANNELS, stats.with_channels),
+        (say.STATS_FEES, stats.with_fees),
     ):
         print(f"  {label}: {count} ({_share(count, total)})")
     return EXIT_OK
@@ -404,7 +360,7 @@ async def _kb_all(config: Config) -> list[Procedure]:
 def _print_counts(title: str, counts: Iterable[tuple[str, int]], total: int) -> None:
     print(f"{title}:")
     for name, count in counts:
-        print(f"  {name or UNKNOWN_VALUE}: {count} ({_share(count, total)})")
+        print(f"  {name or say.UNKNOWN_VALUE}: {count} ({_share(count, total)})")
 
 
 def _share(count: int, total: int) -> str:
@@ -433,7 +389,7 @@ async def _chat(config: Config) -> None:
 
     async with build_core(config) as core:
         if core.services.procedures.count == 0:
-            print(MSG_EMPTY_KB, file=sys.stderr)
+            print(say.EMPTY_KB, file=sys.stderr)
         stop = asyncio.Event()
         channels: list[asyncio.Task[None]] = []
         if config.channels:
@@ -455,7 +411,7 @@ async def _run_other_channels(core: Core, stop: asyncio.Event) -> None:
         await run_channels(core, stop)
     except ChannelError as exc:
         # The terminal keeps working when a channel cannot start (bad token, no network).
-        log.error(MSG_CHANNEL_FAILED, exc)
+        log.error(say.CHANNEL_FAILED, exc)
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:

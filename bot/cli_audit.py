@@ -19,16 +19,12 @@ from bot.config import Config
 from bot.services.people import Actor, AuditLine, PeopleService
 from bot.services.schedule import zone
 from bot.storage.migrate import current_sessions
+from bot.texts import cli as say
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
 
-HEADERS = ("Thời gian", "Ai", "Hành động", "Đối tượng", "Chi tiết")
 CSV_HEADERS = ("at", "who", "actor_id", "action", "object", "details")
-MSG_NONE = "Không có mục nào trong nhật ký."
-MSG_OBJECT = "--object: cần dạng LOẠI:SỐ, ví dụ directive:12"
-MSG_SINCE = "--since: cần ngày dạng YYYY-MM-DD"
-MSG_LIMIT = "--limit: cần một số từ 1 đến 10000"
 DETAILS_WIDTH = 120
 
 
@@ -87,15 +83,15 @@ async def run_audit(
     if target:
         object_type, _, object_id = target.partition(":")
         if not object_type or not object_id:
-            print(MSG_OBJECT, file=err)
+            print(say.AUDIT_OBJECT, file=err)
             return EXIT_REFUSED
     try:
         start = start_of_day(since, tz)
     except ValueError:
-        print(MSG_SINCE, file=err)
+        print(say.SINCE_INVALID, file=err)
         return EXIT_REFUSED
     if not 1 <= limit <= 10000:
-        print(MSG_LIMIT, file=err)
+        print(say.LIMIT_INVALID.format(limit=10000), file=err)
         return EXIT_REFUSED
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         lines = await PeopleService(sessions).audit_log(
@@ -109,7 +105,7 @@ async def run_audit(
     if as_csv:
         out.write(audit_csv(lines, tz))
     elif not lines:
-        print(MSG_NONE, file=out)
+        print(say.AUDIT_NONE, file=out)
     else:
         from bot.cli_people import table
 
@@ -123,7 +119,7 @@ async def run_audit(
             )
             for line in lines
         ]
-        out.write(table(HEADERS, rows))
+        out.write(table(say.AUDIT_HEADERS, rows))
     return EXIT_OK
 
 

@@ -24,62 +24,15 @@ from bot.services.dossiers.importer import (
 from bot.services.dossiers.service import DossierService, NoticeRenderer
 from bot.services.dossiers.stats import AgencyStats, DossierStats, dossier_stats
 from bot.storage.migrate import current_sessions
+from bot.texts import cli as say
 
 EXIT_OK = 0
 EXIT_BAD_ROWS = 1
 EXIT_SETUP = 2
 ERRORS_SHOWN = 50
 
-IMPORT_EPILOG = (
-    "Cột (dòng tiêu đề CSV, hoặc khóa JSON Lines; thứ tự tùy ý, cột lạ bị bỏ qua, ô trống = không có):\n"
-    "  bắt buộc: " + ", ".join(REQUIRED_COLUMNS) + "\n"
-    "  tùy chọn: " + ", ".join(c for c in COLUMNS if c not in REQUIRED_COLUMNS) + "\n"
-    "  status: received, in_progress, supplement_requested, ready, returned, rejected, withdrawn\n"
-    "  thời điểm: ISO 8601 (2025-07-22T08:30:00+07:00; không có múi giờ = giờ Việt Nam);\n"
-    "    due_at/new_due_at chỉ có ngày = cuối ngày đó\n"
-    "  online: true/false (CSV nhận cả 1/0, có/không); phone: chỉ lưu mã băm có khóa và 4 số cuối\n"
-    "  event_id: mã duy nhất của thay đổi; để trống thì tự tạo từ nội dung dòng (nhập lại không trùng)\n"
-    "Mã thoát: 0 mọi dòng tốt; 1 có dòng lỗi (các dòng tốt vẫn được ghi); 2 tệp hỏng hoặc lỗi cấu hình."
-)
+IMPORT_EPILOG = say.dossier_import_epilog(REQUIRED_COLUMNS, [c for c in COLUMNS if c not in REQUIRED_COLUMNS])
 
-MSG_NO_HASH_KEY = (
-    "lỗi cấu hình: chưa đặt [dossiers] hash_key (hoặc MOTCUA_DOSSIER_HASH_KEY), "
-    "cần để lưu số điện thoại dưới dạng mã băm"
-)
-MSG_NO_RENDERER = "thiếu handlers.dossier_notices (không soạn được thông báo cho người theo dõi): {error}"
-MSG_FILE_ERROR = "tệp không nhập được: {error}\nKhông có gì được ghi vào cơ sở dữ liệu."
-MSG_IMPORT_SUMMARY = (
-    "Dòng dữ liệu: {rows}\n"
-    "Đã áp dụng: {applied} (hồ sơ mới: {created}; sự kiện cũ hơn trạng thái hiện tại: {stale})\n"
-    "Đã có từ trước (bỏ qua): {duplicates}\n"
-    "Thông báo đưa vào hàng đợi gửi: {notices}\n"
-    "Dòng lỗi: {errors}"
-)
-MSG_ROW_ERROR = "  dòng {line}: {reasons}"
-MSG_MORE_ERRORS = "  … (+{count} dòng lỗi nữa)"
-MSG_PROGRESS = "  đã đọc {rows} dòng, áp dụng {applied}"
-MSG_BAD_DATE = "ngày không hợp lệ (cần YYYY-MM-DD): {value!r}"
-MSG_STATS_PERIOD = "Hồ sơ tiếp nhận {period}{agency}"
-MSG_PERIOD_ALL = "từ trước tới nay"
-MSG_PERIOD_FROM_TO = "từ {start} đến {end}"
-MSG_PERIOD_FROM = "từ {start}"
-MSG_PERIOD_TO = "đến {end}"
-MSG_AGENCY_FILTER = " (cơ quan có tên chứa “{agency}”)"
-MSG_STATS_EMPTY = "Không có hồ sơ nào trong khoảng này."
-TOTAL_LABEL = "Tổng cộng"
-NO_AGENCY = "(không rõ)"
-TABLE_HEADERS = (
-    "Cơ quan",
-    "Tiếp nhận",
-    "Trước hạn",
-    "Đúng hạn",
-    "Trễ hạn",
-    "Đang giải quyết",
-    "Quá hạn chưa xong",
-    "Trực tuyến",
-    "Hài lòng (TB)",
-    "Lượt đánh giá",
-)
 CSV_HEADERS = (
     "agency",
     "received",
@@ -121,7 +74,7 @@ def _day(value: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(MSG_BAD_DATE.format(value=value)) from None
+        raise argparse.ArgumentTypeError(say.DOSSIER_BAD_DATE.format(value=value)) from None
 
 
 def default_notice_renderer(config: Config) -> NoticeRenderer:
@@ -156,27 +109,27 @@ async def run_import(
     out = out or sys.stdout
     err = err or sys.stderr
     if not config.dossiers.hash_key:
-        print(MSG_NO_HASH_KEY, file=err)
+        print(say.DOSSIER_NO_HASH_KEY, file=err)
         return EXIT_SETUP
     if notice_renderer is None:
         try:
             notice_renderer = default_notice_renderer(config)
         except ImportError as exc:
-            print(MSG_NO_RENDERER.format(error=exc), file=err)
+            print(say.DOSSIER_NO_RENDERER.format(error=exc), file=err)
             return EXIT_SETUP
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = DossierService(sessions, hash_key=config.dossiers.hash_key, render_notice=notice_renderer)
 
         def progress(report: ImportReport) -> None:
-            print(MSG_PROGRESS.format(rows=report.rows, applied=report.applied), file=err)
+            print(say.DOSSIER_PROGRESS.format(rows=report.rows, applied=report.applied), file=err)
 
         try:
             report = await import_file(service, path, _format(fmt), progress=progress)
         except ImportFileError as exc:
-            print(MSG_FILE_ERROR.format(error=exc), file=err)
+            print(say.DOSSIER_FILE_ERROR.format(error=exc), file=err)
             return EXIT_SETUP
     print(
-        MSG_IMPORT_SUMMARY.format(
+        say.DOSSIER_IMPORT_SUMMARY.format(
             rows=report.rows,
             applied=report.applied,
             created=report.created,
@@ -189,9 +142,9 @@ async def run_import(
     )
     for error in report.errors[:ERRORS_SHOWN]:
         reasons = "; ".join(f"{e.field}: {e.reason}" if e.field else e.reason for e in error.errors)
-        print(MSG_ROW_ERROR.format(line=error.line, reasons=reasons), file=err)
+        print(say.DOSSIER_ROW_ERROR.format(line=error.line, reasons=reasons), file=err)
     if len(report.errors) > ERRORS_SHOWN:
-        print(MSG_MORE_ERRORS.format(count=len(report.errors) - ERRORS_SHOWN), file=err)
+        print(say.DOSSIER_MORE_ERRORS.format(count=len(report.errors) - ERRORS_SHOWN), file=err)
     return EXIT_BAD_ROWS if report.errors else EXIT_OK
 
 
@@ -251,12 +204,12 @@ def stats_table(stats: DossierStats) -> str:
     """Render the figures as an aligned table with a title line."""
     lines = [_title(stats)]
     if not stats.agencies:
-        return "\n".join([*lines, MSG_STATS_EMPTY]) + "\n"
-    rows = [list(TABLE_HEADERS)]
-    rows += [_cells(a, a.agency or NO_AGENCY) for a in stats.agencies]
-    rows.append(_cells(stats.total, TOTAL_LABEL))
+        return "\n".join([*lines, say.DOSSIER_STATS_EMPTY]) + "\n"
+    rows = [list(say.DOSSIER_TABLE_HEADERS)]
+    rows += [_cells(a, a.agency or say.DOSSIER_NO_AGENCY) for a in stats.agencies]
+    rows.append(_cells(stats.total, say.DOSSIER_TOTAL_LABEL))
     rows = [[unicodedata.normalize("NFC", cell) for cell in row] for row in rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_HEADERS))]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(say.DOSSIER_TABLE_HEADERS))]
 
     def line(cells: Sequence[str]) -> str:
         first = cells[0].ljust(widths[0])
@@ -272,15 +225,15 @@ def _title(stats: DossierStats) -> str:
     start = stats.date_from.strftime("%d/%m/%Y") if stats.date_from else ""
     end = stats.date_to.strftime("%d/%m/%Y") if stats.date_to else ""
     if start and end:
-        period = MSG_PERIOD_FROM_TO.format(start=start, end=end)
+        period = say.DOSSIER_PERIOD_FROM_TO.format(start=start, end=end)
     elif start:
-        period = MSG_PERIOD_FROM.format(start=start)
+        period = say.DOSSIER_PERIOD_FROM.format(start=start)
     elif end:
-        period = MSG_PERIOD_TO.format(end=end)
+        period = say.DOSSIER_PERIOD_TO.format(end=end)
     else:
-        period = MSG_PERIOD_ALL
-    agency = MSG_AGENCY_FILTER.format(agency=stats.agency_filter) if stats.agency_filter else ""
-    return MSG_STATS_PERIOD.format(period=period, agency=agency)
+        period = say.DOSSIER_PERIOD_ALL
+    agency = say.DOSSIER_AGENCY_FILTER.format(agency=stats.agency_filter) if stats.agency_filter else ""
+    return say.DOSSIER_STATS_PERIOD.format(period=period, agency=agency)
 
 
 def stats_csv(stats: DossierStats) -> str:
@@ -288,7 +241,7 @@ def stats_csv(stats: DossierStats) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADERS)
-    for row, label in [*((a, a.agency) for a in stats.agencies), (stats.total, TOTAL_LABEL)]:
+    for row, label in [*((a, a.agency) for a in stats.agencies), (stats.total, say.DOSSIER_TOTAL_LABEL)]:
         writer.writerow(
             [
                 label,

@@ -28,31 +28,13 @@ from bot.services.aliases import (
 from bot.services.people import Actor
 from bot.services.unanswered import UnansweredService
 from bot.storage.migrate import current_sessions
+from bot.texts import cli as say
 from bot.unanswered_report import Group, Variant, group_unanswered
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
 LIMIT_MAX = 10_000
 
-MSG_UNKNOWN_CODE = "không có thủ tục mã {code} trong cơ sở tri thức"
-MSG_BAD_PHRASE = "cách gọi khác phải có chữ hoặc số và dài không quá {max} ký tự"
-MSG_ALIAS_ADDED = (
-    "Đã thêm cách gọi khác #{id} cho thủ tục {code}: “{phrase}”.\n"
-    "Bot đang chạy sẽ dùng nó trong vòng {seconds} giây, không cần khởi động lại."
-)
-MSG_ALIAS_EXISTS = "Thủ tục {code} đã có cách gọi này (#{id}: “{phrase}”); không thay đổi gì."
-MSG_ALIAS_REMOVED = "Đã xóa cách gọi khác #{id} của thủ tục {code}: “{phrase}”."
-MSG_NO_ALIAS = "không có cách gọi khác #{id}"
-MSG_NO_ALIASES = "Chưa có cách gọi khác nào."
-MSG_NO_UNANSWERED = "Chưa có câu hỏi nào bot không trả lời được."
-MSG_SINCE = "--since: cần ngày dạng YYYY-MM-DD"
-MSG_LIMIT = f"--limit: cần một số từ 1 đến {LIMIT_MAX}"
-MSG_VARIANTS = " (+{count} cách viết gần giống)"
-MSG_SHOWN = (
-    '{shown}/{total} nhóm câu hỏi; cách viết đã bỏ dấu. Thêm cách gọi khác: motcua kb alias add MÃ "câu hỏi"'
-)
-ALIAS_HEADERS = ("#", "Mã thủ tục", "Cách gọi khác", "Thêm lúc", "Người thêm")
-UNANSWERED_HEADERS = ("Số lần", "Không thấy", "Không chọn", "Lần cuối", "Câu hỏi")
 TEXT_WIDTH = 80
 
 
@@ -112,10 +94,10 @@ async def run_unanswered(
     try:
         start = start_of_day(since, tz)
     except ValueError:
-        print(MSG_SINCE, file=err)
+        print(say.SINCE_INVALID, file=err)
         return EXIT_REFUSED
     if not 1 <= limit <= LIMIT_MAX:
-        print(MSG_LIMIT, file=err)
+        print(say.LIMIT_INVALID.format(limit=LIMIT_MAX), file=err)
         return EXIT_REFUSED
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         rows = await UnansweredService(sessions).rows(since=start)
@@ -125,7 +107,7 @@ async def run_unanswered(
         print(json.dumps([_group_json(g, tz) for g in shown], ensure_ascii=False, indent=2), file=out)
         return EXIT_OK
     if not shown:
-        print(MSG_NO_UNANSWERED, file=out)
+        print(say.KB_NO_UNANSWERED, file=out)
         return EXIT_OK
     from bot.cli_people import table
 
@@ -136,12 +118,12 @@ async def run_unanswered(
             str(g.total.choices),
             _local(g.total.last_seen, tz),
             _cut(g.text, TEXT_WIDTH)
-            + (MSG_VARIANTS.format(count=len(g.variants) - 1) if len(g.variants) > 1 else ""),
+            + (say.KB_VARIANTS.format(count=len(g.variants) - 1) if len(g.variants) > 1 else ""),
         )
         for g in shown
     ]
-    out.write(table(UNANSWERED_HEADERS, table_rows))
-    print(MSG_SHOWN.format(shown=len(shown), total=len(groups)), file=out)
+    out.write(table(say.KB_UNANSWERED_HEADERS, table_rows))
+    print(say.KB_SHOWN.format(shown=len(shown), total=len(groups)), file=out)
     return EXIT_OK
 
 
@@ -180,19 +162,19 @@ async def run_alias_add(
         try:
             alias, created = await AliasService(sessions).add(Actor.system("cli"), code, phrase)
         except UnknownProcedureError as exc:
-            print(MSG_UNKNOWN_CODE.format(code=exc.code), file=err)
+            print(say.UNKNOWN_CODE.format(code=exc.code), file=err)
             return EXIT_REFUSED
         except BadPhraseError:
-            print(MSG_BAD_PHRASE.format(max=PHRASE_MAX), file=err)
+            print(say.KB_BAD_PHRASE.format(max=PHRASE_MAX), file=err)
             return EXIT_REFUSED
     if created:
         seconds = f"{config.search.reload_seconds:g}"
         print(
-            MSG_ALIAS_ADDED.format(id=alias.id, code=alias.code, phrase=alias.phrase, seconds=seconds),
+            say.KB_ALIAS_ADDED.format(id=alias.id, code=alias.code, phrase=alias.phrase, seconds=seconds),
             file=out,
         )
     else:
-        print(MSG_ALIAS_EXISTS.format(id=alias.id, code=alias.code, phrase=alias.phrase), file=out)
+        print(say.KB_ALIAS_EXISTS.format(id=alias.id, code=alias.code, phrase=alias.phrase), file=out)
     return EXIT_OK
 
 
@@ -210,15 +192,15 @@ async def run_alias_list(
         try:
             aliases = await AliasService(sessions).aliases(code)
         except UnknownProcedureError as exc:
-            print(MSG_UNKNOWN_CODE.format(code=exc.code), file=err)
+            print(say.UNKNOWN_CODE.format(code=exc.code), file=err)
             return EXIT_REFUSED
     if not aliases:
-        print(MSG_NO_ALIASES, file=out)
+        print(say.KB_NO_ALIASES, file=out)
         return EXIT_OK
     from bot.cli_people import table
 
     tz = ZoneInfo(config.timezone)
-    out.write(table(ALIAS_HEADERS, [_alias_row(a, tz) for a in aliases]))
+    out.write(table(say.KB_ALIAS_HEADERS, [_alias_row(a, tz) for a in aliases]))
     return EXIT_OK
 
 
@@ -246,9 +228,9 @@ async def run_alias_remove(
         try:
             removed = await AliasService(sessions).remove(Actor.system("cli"), alias_id)
         except AliasNotFoundError:
-            print(MSG_NO_ALIAS.format(id=alias_id), file=err)
+            print(say.KB_NO_ALIAS.format(id=alias_id), file=err)
             return EXIT_REFUSED
-    print(MSG_ALIAS_REMOVED.format(id=removed.id, code=removed.code, phrase=removed.phrase), file=out)
+    print(say.KB_ALIAS_REMOVED.format(id=removed.id, code=removed.code, phrase=removed.phrase), file=out)
     return EXIT_OK
 
 

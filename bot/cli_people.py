@@ -1,4 +1,4 @@
-"""``motcua people`` and ``motcua unit``: invite staff (one-time codes), list people, create units.
+"""``motcua people``, ``unit`` and ``group``: invite staff (one-time codes), list people, units and groups.
 
 The command line acts as the system (an admin, audited as "cli"), so the first admin can be invited
 from here: ``motcua people invite --name "..." --role admin``.
@@ -14,29 +14,16 @@ from datetime import timedelta
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot import texts
 from bot.config import Config
 from bot.services.people import Actor, NotFoundError, PeopleService, PermissionDeniedError, Role, UnitView
 from bot.storage.migrate import current_sessions
+from bot.texts import cli as say
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_SETUP = 2
 MAX_INVITE_HOURS = 24 * 30
-
-MSG_INVITED = "Đã tạo mã mời cho {name} (#{person_id}, {role}{unit}), hết hạn {expires}:\n  {code}"
-MSG_DEEP_LINK = "Gửi cho người được mời đường dẫn: https://t.me/{bot}?start={code}"
-MSG_REGISTER = "Người được mời gửi cho bot: /dangky {code}"
-MSG_NO_UNIT = "không có đơn vị {unit!r} (tạo bằng: motcua unit create TÊN)"
-MSG_UNIT_NEEDED = "--unit: vai trò {role} cần một đơn vị"
-MSG_BAD_HOURS = "--hours: từ 1 đến {limit}"
-MSG_EMPTY_NAME = "--name: không được để trống"
-MSG_NO_PEOPLE = "Chưa có ai."
-MSG_UNIT_EXISTS = "đã có đơn vị {name!r} (#{unit_id})"
-MSG_NO_PERSON = "--leader: không có người #{person}"
-MSG_UNIT_CREATED = "Đã tạo đơn vị {name} (#{unit_id}){leader}"
-MSG_NO_UNITS = "Chưa có đơn vị nào."
-PEOPLE_HEADERS = ("#", "Họ tên", "Vai trò", "Đơn vị", "Đã liên kết")
-UNIT_HEADERS = ("#", "Đơn vị", "Lãnh đạo")
 
 
 def register(subparsers: Any) -> None:
@@ -69,6 +56,23 @@ def register(subparsers: Any) -> None:
     create.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     create.set_defaults(handler=cmd_unit_create)
     unit_commands.add_parser("list", help="every unit and its leader").set_defaults(handler=cmd_unit_list)
+    leader = unit_commands.add_parser(
+        "set-leader",
+        help="make a person the unit's leader",
+        description=(
+            "Make a person (see: motcua people list) the leader of a unit: they read its directives' "
+            "reports and are told who has not acknowledged. Staff become leaders; admins stay admins."
+        ),
+    )
+    leader.add_argument("unit", metavar="UNIT", help="unit name or #id")
+    leader.add_argument("person", type=int, metavar="PERSON", help="the person's id")
+    leader.set_defaults(handler=cmd_unit_set_leader)
+
+    group = subparsers.add_parser("group", help="group chats registered with /nhom")
+    group_commands = group.add_subparsers(title="group commands", metavar="COMMAND")
+    group_commands.add_parser(
+        "list", help="every registered group: id (for directive files), unit, platform"
+    ).set_defaults(handler=cmd_group_list)
 
 
 async def find_unit(service: PeopleService, text: str) -> UnitView | None:
@@ -100,32 +104,32 @@ async def run_invite(
     """Create the person and their invite; print the code and how to use it."""
     out, err = out or sys.stdout, err or sys.stderr
     if not name.strip():
-        print(MSG_EMPTY_NAME, file=err)
+        print(say.PEOPLE_EMPTY_NAME, file=err)
         return EXIT_REFUSED
     if not 1 <= hours <= MAX_INVITE_HOURS:
-        print(MSG_BAD_HOURS.format(limit=MAX_INVITE_HOURS), file=err)
+        print(say.PEOPLE_BAD_HOURS.format(limit=MAX_INVITE_HOURS), file=err)
         return EXIT_REFUSED
     actor = Actor.system("cli")
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = PeopleService(sessions)
         unit_view = await find_unit(service, unit) if unit.strip() else None
         if unit.strip() and unit_view is None:
-            print(MSG_NO_UNIT.format(unit=unit), file=err)
+            print(say.PEOPLE_NO_UNIT.format(unit=unit), file=err)
             return EXIT_REFUSED
         if unit_view is None and role is not Role.ADMIN:
-            print(MSG_UNIT_NEEDED.format(role=role.value), file=err)
+            print(say.PEOPLE_UNIT_NEEDED.format(role=role.value), file=err)
             return EXIT_REFUSED
         unit_id = unit_view.id if unit_view is not None else None
         try:
             person = await service.create_person(actor, name, role, unit_id=unit_id, tags=tags or ())
             code = await service.invite(actor, person.id, ttl=timedelta(hours=hours))
         except (PermissionDeniedError, NotFoundError) as exc:
-            print(str(exc), file=err)
+            print(say.REFUSED.format(reason=exc), file=err)
             return EXIT_REFUSED
     expires = code.expires_at.astimezone(_zone(config)).strftime("%H:%M %d/%m/%Y")
     label = f", {unit_view.name}" if unit_view is not None else ""
     print(
-        MSG_INVITED.format(
+        say.PEOPLE_INVITED.format(
             name=person.name,
             person_id=person.id,
             role=role.value,
@@ -136,8 +140,8 @@ async def run_invite(
         file=out,
     )
     if config.directives.bot_username:
-        print(MSG_DEEP_LINK.format(bot=config.directives.bot_username, code=code.code), file=out)
-    print(MSG_REGISTER.format(code=code.code), file=out)
+        print(say.PEOPLE_DEEP_LINK.format(bot=config.directives.bot_username, code=code.code), file=out)
+    print(say.PEOPLE_REGISTER.format(code=code.code), file=out)
     return EXIT_OK
 
 
@@ -154,19 +158,19 @@ async def run_people_list(config: Config, *, out: TextIO | None = None) -> int:
         directory = await service.directory()
         units = {u.id: u.name for u in await service.units()}
     if not directory:
-        print(MSG_NO_PEOPLE, file=out)
+        print(say.PEOPLE_NO_PEOPLE, file=out)
         return EXIT_OK
     rows = [
         (
             str(person.id),
-            person.name + ("" if person.active else " (ngừng)"),
+            person.name + ("" if person.active else say.PEOPLE_INACTIVE),
             person.role.value,
             units.get(person.unit_id, "") if person.unit_id is not None else "",
             ", ".join(platforms) or "-",
         )
         for person, platforms in directory
     ]
-    out.write(table(PEOPLE_HEADERS, rows))
+    out.write(table(say.PEOPLE_PEOPLE_HEADERS, rows))
     return EXIT_OK
 
 
@@ -187,21 +191,21 @@ async def run_unit_create(
     """Create a unit (optionally naming its leader)."""
     out, err = out or sys.stdout, err or sys.stderr
     if not name.strip():
-        print("NAME: không được để trống", file=err)
+        print(say.PEOPLE_UNIT_NAME_EMPTY, file=err)
         return EXIT_REFUSED
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         service = PeopleService(sessions)
         existing = await service.unit_by_name(name)
         if existing is not None:
-            print(MSG_UNIT_EXISTS.format(name=existing.name, unit_id=existing.id), file=err)
+            print(say.PEOPLE_UNIT_EXISTS.format(name=existing.name, unit_id=existing.id), file=err)
             return EXIT_REFUSED
         try:
             created = await service.create_unit(Actor.system("cli"), name, leader_id=leader, tags=tags or ())
         except NotFoundError:
-            print(MSG_NO_PERSON.format(person=leader), file=err)
+            print(say.PEOPLE_NO_PERSON.format(person=leader), file=err)
             return EXIT_REFUSED
-    suffix = f", lãnh đạo #{leader}" if leader is not None else ""
-    print(MSG_UNIT_CREATED.format(name=created.name, unit_id=created.id, leader=suffix), file=out)
+    suffix = say.PEOPLE_LEADER_SUFFIX.format(leader=leader) if leader is not None else ""
+    print(say.PEOPLE_UNIT_CREATED.format(name=created.name, unit_id=created.id, leader=suffix), file=out)
     return EXIT_OK
 
 
@@ -218,12 +222,74 @@ async def run_unit_list(config: Config, *, out: TextIO | None = None) -> int:
         units = await service.units()
         names = {p.id: p.name for p, _ in await service.directory()}
     if not units:
-        print(MSG_NO_UNITS, file=out)
+        print(say.PEOPLE_NO_UNITS, file=out)
         return EXIT_OK
     rows = [
         (str(u.id), u.name, names.get(u.leader_id, "") if u.leader_id is not None else "-") for u in units
     ]
-    out.write(table(UNIT_HEADERS, rows))
+    out.write(table(say.PEOPLE_UNIT_HEADERS, rows))
+    return EXIT_OK
+
+
+def cmd_unit_set_leader(args: argparse.Namespace, config: Config) -> int:
+    """``motcua unit set-leader UNIT PERSON``."""
+    return asyncio.run(run_unit_set_leader(config, args.unit, args.person))
+
+
+async def run_unit_set_leader(
+    config: Config, unit: str, person_id: int, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Name a unit's leader (a staff member becomes a leader)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
+        service = PeopleService(sessions)
+        unit_view = await find_unit(service, unit)
+        if unit_view is None:
+            print(say.PEOPLE_NO_UNIT_NAMED.format(unit=unit), file=err)
+            return EXIT_REFUSED
+        before = await service.person(person_id)
+        if before is None:
+            print(say.PEOPLE_NO_PERSON_ID.format(person=person_id), file=err)
+            return EXIT_REFUSED
+        after = await service.set_unit_leader(Actor.system("cli"), unit_view.id, person_id)
+    print(
+        say.PEOPLE_LEADER_SET.format(
+            name=after.name, person_id=after.id, unit=unit_view.name, unit_id=unit_view.id
+        ),
+        file=out,
+    )
+    if after.role is not before.role:
+        print(say.PEOPLE_PROMOTED.format(name=after.name, old=texts.ROLE_WORDS[before.role.value]), file=out)
+    return EXIT_OK
+
+
+def cmd_group_list(args: argparse.Namespace, config: Config) -> int:
+    """``motcua group list``."""
+    return asyncio.run(run_group_list(config))
+
+
+async def run_group_list(config: Config, *, out: TextIO | None = None) -> int:
+    """Print every registered group: id, title, unit, platform, chat id, whether it still receives."""
+    out = out or sys.stdout
+    async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
+        service = PeopleService(sessions)
+        groups = await service.groups()
+        units = {u.id: u.name for u in await service.units()}
+    if not groups:
+        print(say.PEOPLE_NO_GROUPS, file=out)
+        return EXIT_OK
+    rows = [
+        (
+            str(g.id),
+            g.title or "-",
+            units.get(g.unit_id, ""),
+            g.chat.platform.value,
+            g.chat.chat_id,
+            say.PEOPLE_GROUP_ACTIVE if g.active else say.PEOPLE_GROUP_INACTIVE,
+        )
+        for g in groups
+    ]
+    out.write(table(say.PEOPLE_GROUP_HEADERS, rows))
     return EXIT_OK
 
 

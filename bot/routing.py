@@ -1,11 +1,15 @@
 """Route a neutral message to the handler that serves it.
 
 Order, for one message: a button payload (or a number picking one of the choices last shown) goes
-to its payload handler; a command goes to its command handler and ends the chat's active flow
-first, so any command (``/huy`` included) is a way out and never an answer to a flow's question;
-other text, when the bot is addressed and the chat has an unexpired flow, goes to that flow's
-handler; everything else goes to the free-text handler. An expired flow is simply absent, so the
-message is routed as if there never was one.
+to its payload handler; a command, parsed once here, goes to its command handler with the parsed
+:class:`Command` and ends the chat's active flow first, so any command (``/huy`` included) is a way out
+and never an answer to a flow's question; other text, when the bot is addressed and the chat has an
+unexpired flow, goes to that flow's handler; everything else goes to the first passive matcher (by
+priority) whose pattern accepts the text. An expired flow is simply absent, so the message is routed
+as if there never was one.
+
+In a group, a message not addressed to the bot reaches only what is registered ``unaddressed``: a
+passive matcher (the acknowledgement keyword) or a payload a typed number picks (its "Đã nhận").
 
 Search choices carry their question (:attr:`bot.messages.Reply.question`); the next message the bot
 answers in that chat settles it: a pick of one of the live choices, or else the question is handed to
@@ -16,7 +20,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+import unicodedata
+from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass, replace
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
@@ -27,6 +32,7 @@ log = logging.getLogger(__name__)
 
 Svc = TypeVar("Svc")
 S_contra = TypeVar("S_contra", contravariant=True)
+_T = TypeVar("_T")
 
 
 class Handler(Protocol[S_contra]):
@@ -82,8 +88,11 @@ class ConversationStore(ChoiceMemory, FlowMemory, Protocol):
         """Forget the chat's choices; no write when ``known`` (as read) shows none."""
 
 
-_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+_COMMAND = re.compile(r"^/(\S{1,64})(?:\s+(.*))?$", re.DOTALL)
+_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+LAST = 1000
+"""The priority of the catch-all passive matcher (:meth:`Router.text`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,67 +103,149 @@ class Command:
     args: str
 
 
-def parse_command(text: str) -> Command | None:
-    """Parse ``/tim abc`` or ``/tim@MotcuaBot abc``; None if the text is not a command."""
+def _fold_name(word: str) -> str:
+    """A command word as registered: lower case, without Vietnamese marks (phones add them: "/tìm")."""
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def parse_command(text: str, known: Container[str] = ()) -> Command | None:
+    """Parse ``/tim abc``, ``/tim@MotcuaBot abc`` or ``/tìm abc``; None if the text is not a command.
+
+    A command name typed as two words ("/thủ tục", "/tìm kiếm") is joined when the joined name is
+    one of ``known``.
+    """
     match = _COMMAND.match(text.strip())
     if match is None:
         return None
-    return Command(name=match.group(1).lower(), args=(match.group(2) or "").strip())
+    name = _fold_name(match.group(1).partition("@")[0])
+    if not _NAME.match(name):
+        return None
+    args = (match.group(2) or "").strip()
+    second, _, rest = args.partition(" ")
+    if second and name + _fold_name(second) in known:
+        name, args = name + _fold_name(second), rest.strip()
+    return Command(name=name, args=args)
+
+
+class CommandHandler(Protocol[S_contra]):
+    """An async function answering a command, given the command as parsed."""
+
+    def __call__(self, msg: Incoming, svc: S_contra, command: Command, /) -> Awaitable[list[Reply]]: ...
+
+
+Pattern = re.Pattern[str] | Callable[[str], bool]
+"""What a passive matcher accepts: a regular expression found in the text, or a test of the text."""
+
+
+@dataclass(frozen=True, slots=True)
+class Passive(Generic[Svc]):
+    """A free-text matcher: its handler answers text its pattern accepts; lower priorities go first."""
+
+    pattern: Pattern
+    priority: int
+    handler: Handler[Svc]
+    unaddressed: bool = False
+    """Also for group messages not addressed to the bot (the handler then stays silent unless it acts)."""
+
+    def accepts(self, msg: Incoming) -> bool:
+        """True when this matcher answers ``msg``."""
+        if not (msg.addressed or self.unaddressed):
+            return False
+        if isinstance(self.pattern, re.Pattern):
+            return self.pattern.search(msg.text) is not None
+        return self.pattern(msg.text)
+
+
+def any_text(text: str) -> bool:
+    """The catch-all pattern: any text that is not blank."""
+    return bool(text.strip())
 
 
 class Router(Generic[Svc]):
-    """Commands, button payloads by prefix, flows by name, and one free-text fallback."""
+    """Commands, button payloads by prefix, flows by name, and passive matchers by priority.
+
+    Registering anything twice (in one router, or through :meth:`include`) raises ValueError, so no
+    registration silently wins over another.
+    """
 
     def __init__(self) -> None:
-        self._commands: dict[str, Handler[Svc]] = {}
+        self._commands: dict[str, CommandHandler[Svc]] = {}
         self._payloads: dict[str, Handler[Svc]] = {}
+        self._unaddressed_payloads: set[str] = set()
         self._flows: dict[str, FlowHandler[Svc]] = {}
-        self._text: Handler[Svc] | None = None
+        self._passives: list[Passive[Svc]] = []
 
-    def command(self, *names: str) -> Callable[[Handler[Svc]], Handler[Svc]]:
-        """Register a handler for ``/name``."""
+    def command(self, *names: str) -> Callable[[CommandHandler[Svc]], CommandHandler[Svc]]:
+        """Register a handler for ``/name`` (names are lower case without marks)."""
 
-        def register(handler: Handler[Svc]) -> Handler[Svc]:
+        def register(handler: CommandHandler[Svc]) -> CommandHandler[Svc]:
             for name in names:
-                self._commands[name.lower()] = handler
+                self._add(self._commands, name.lower(), handler, "command /")
             return handler
 
         return register
 
-    def payload(self, prefix: str) -> Callable[[Handler[Svc]], Handler[Svc]]:
-        """Register a handler for button payloads starting with ``prefix:``."""
+    def payload(self, prefix: str, *, unaddressed: bool = False) -> Callable[[Handler[Svc]], Handler[Svc]]:
+        """Register a handler for button payloads starting with ``prefix:``.
+
+        ``unaddressed``: a number typed in a group without naming the bot may pick such a payload.
+        """
 
         def register(handler: Handler[Svc]) -> Handler[Svc]:
-            self._payloads[prefix] = handler
+            self._add(self._payloads, prefix, handler, "payload ")
+            if unaddressed:
+                self._unaddressed_payloads.add(prefix)
+            return handler
+
+        return register
+
+    def passive(
+        self, pattern: Pattern, *, priority: int, unaddressed: bool = False
+    ) -> Callable[[Handler[Svc]], Handler[Svc]]:
+        """Register a handler for free text ``pattern`` accepts, tried in ``priority`` order."""
+
+        def register(handler: Handler[Svc]) -> Handler[Svc]:
+            self._add_passive(Passive(pattern, priority, handler, unaddressed))
             return handler
 
         return register
 
     def text(self) -> Callable[[Handler[Svc]], Handler[Svc]]:
-        """Register the handler for free text."""
-
-        def register(handler: Handler[Svc]) -> Handler[Svc]:
-            self._text = handler
-            return handler
-
-        return register
+        """Register the handler for any other text (the passive matcher tried last)."""
+        return self.passive(any_text, priority=LAST)
 
     def flow(self, name: str) -> Callable[[FlowHandler[Svc]], FlowHandler[Svc]]:
         """Register the handler for free text while the chat's active flow is ``name``."""
 
         def register(handler: FlowHandler[Svc]) -> FlowHandler[Svc]:
-            self._flows[name] = handler
+            self._add(self._flows, name, handler, "flow ")
             return handler
 
         return register
 
     def include(self, other: Router[Svc]) -> None:
-        """Merge another feature's router into this one."""
-        self._commands.update(other._commands)
-        self._payloads.update(other._payloads)
-        self._flows.update(other._flows)
-        if other._text is not None:
-            self._text = other._text
+        """Merge another feature's router into this one; ValueError on anything registered twice."""
+        for name, command in other._commands.items():
+            self._add(self._commands, name, command, "command /")
+        for prefix, handler in other._payloads.items():
+            self._add(self._payloads, prefix, handler, "payload ")
+        self._unaddressed_payloads |= other._unaddressed_payloads
+        for name, flow in other._flows.items():
+            self._add(self._flows, name, flow, "flow ")
+        for passive in other._passives:
+            self._add_passive(passive)
+
+    @staticmethod
+    def _add(table: dict[str, _T], key: str, value: _T, what: str) -> None:
+        if key in table:
+            raise ValueError(f"{what}{key} is registered twice")
+        table[key] = value
+
+    def _add_passive(self, passive: Passive[Svc]) -> None:
+        if any(p.priority == passive.priority for p in self._passives):
+            raise ValueError(f"two passive matchers with priority {passive.priority}")
+        self._passives = sorted([*self._passives, passive], key=lambda p: p.priority)
 
     @property
     def commands(self) -> list[str]:
@@ -166,19 +257,38 @@ class Router(Generic[Svc]):
         """Names of every registered flow."""
         return sorted(self._flows)
 
+    @property
+    def passives(self) -> list[Passive[Svc]]:
+        """The passive matchers, in the order they are tried."""
+        return list(self._passives)
+
+    def parse(self, msg: Incoming) -> Command | None:
+        """The message's command (names typed as two words joined when registered so), or None."""
+        return None if msg.payload is not None else parse_command(msg.text, self._commands)
+
     def flow_handler(self, name: str) -> FlowHandler[Svc] | None:
         """The handler of flow ``name``, or None."""
         return self._flows.get(name)
 
-    def resolve(self, msg: Incoming) -> Handler[Svc] | None:
-        """Pick the handler for a message, or None if nothing serves it."""
-        if msg.payload is not None:
-            prefix = msg.payload.split(":", 1)[0]
-            return self._payloads.get(prefix)
-        command = parse_command(msg.text)
-        if command is not None:
-            return self._commands.get(command.name)
-        return self._text if msg.text.strip() else None
+    def command_handler(self, name: str) -> CommandHandler[Svc] | None:
+        """The handler of command ``name``, or None."""
+        return self._commands.get(name)
+
+    def payload_handler(self, payload: str) -> Handler[Svc] | None:
+        """The handler of a button payload, or None."""
+        return self._payloads.get(payload.split(":", 1)[0])
+
+    def unaddressed_payload(self, payload: str) -> bool:
+        """True when a number typed without naming the bot may pick this payload."""
+        return payload.split(":", 1)[0] in self._unaddressed_payloads
+
+    def match(self, msg: Incoming) -> Handler[Svc] | None:
+        """The handler of the first passive matcher accepting the text, or None."""
+        return next((p.handler for p in self._passives if p.accepts(msg)), None)
+
+
+Fallback = Callable[[Incoming, Command | None], list[Reply]]
+"""What answers a message nothing serves, given its command when it has one."""
 
 
 class Dispatcher(Generic[Svc]):
@@ -196,12 +306,15 @@ class Dispatcher(Generic[Svc]):
         router: Router[Svc],
         services: Svc,
         memory: ChoiceMemory,
-        fallback: Callable[[Incoming], list[Reply]],
+        fallback: Fallback,
         *,
         flows: FlowMemory | None = None,
         unpicked: Callable[[str], Awaitable[object]] | None = None,
     ) -> None:
-        """``unpicked`` receives the question of choices the next message did not pick from."""
+        """``fallback`` answers what nothing serves (an unknown command, a stale button, an image).
+
+        ``unpicked`` receives the question of choices the next message did not pick from.
+        """
         if router.flows and flows is None:
             raise ValueError(f"the router has flows {router.flows} but the dispatcher has no flow store")
         self._router = router
@@ -230,8 +343,9 @@ class Dispatcher(Generic[Svc]):
         if replies and state is not None and state.question:
             await self._settle(msg, state)
         shown = [b.payload for r in replies for b in r.buttons]
-        # Silence must not wipe a list someone is answering either.
-        if replies and (shown or msg.payload is None):
+        # Silence must not wipe a list someone is answering either, nor a group member's word not
+        # addressed to the bot (an acknowledgement): the others may still pick from that list.
+        if replies and (shown or msg.payload is None) and msg.addressed:
             if self._store is None:
                 await self._memory.remember(msg.chat.key, shown)
             elif shown:
@@ -256,19 +370,29 @@ class Dispatcher(Generic[Svc]):
             await self._unpicked(state.question)
 
     async def _answer(self, msg: Incoming, state: ChatState | None) -> list[Reply]:
-        if self._flows is not None and msg.payload is None:
-            if parse_command(msg.text) is not None:
-                if state is None or state.flow_stored:
-                    await self._flows.end_flow(msg.chat.key)
-            elif msg.addressed and msg.text.strip():
-                flow = await self._flows.flow(msg.chat.key) if state is None else state.flow
-                if flow is not None:
-                    flow_handler = self._router.flow_handler(flow.name)
-                    if flow_handler is not None:
-                        return await flow_handler(msg, self._services, flow)
-                    log.warning("chat %s: no handler for flow %r; routing normally", msg.chat.key, flow.name)
-        handler = self._router.resolve(msg)
-        return self._fallback(msg) if handler is None else await handler(msg, self._services)
+        command = self._router.parse(msg)
+        if command is not None:
+            if self._flows is not None and (state is None or state.flow_stored):
+                await self._flows.end_flow(msg.chat.key)
+            command_handler = self._router.command_handler(command.name)
+            if command_handler is None:
+                return self._fallback(msg, command)
+            return await command_handler(msg, self._services, command)
+        if msg.payload is not None:
+            handler = self._router.payload_handler(msg.payload)
+            return self._fallback(msg, None) if handler is None else await handler(msg, self._services)
+        if self._flows is not None and msg.addressed and msg.text.strip():
+            flow = await self._flows.flow(msg.chat.key) if state is None else state.flow
+            if flow is not None:
+                flow_handler = self._router.flow_handler(flow.name)
+                if flow_handler is not None:
+                    return await flow_handler(msg, self._services, flow)
+                log.warning("chat %s: no handler for flow %r; routing normally", msg.chat.key, flow.name)
+        handler = self._router.match(msg)
+        if handler is None:
+            # Group chatter nothing answers unaddressed is not for the bot: no answer at all.
+            return self._fallback(msg, None) if msg.addressed else []
+        return await handler(msg, self._services)
 
     async def _resolve_number(self, msg: Incoming, state: ChatState | None) -> Incoming:
         if msg.payload is not None:
@@ -278,6 +402,7 @@ class Dispatcher(Generic[Svc]):
             return msg
         choices = await self._memory.recall(msg.chat.key) if state is None else state.choices
         index = int(match.group(1)) - 1
-        if 0 <= index < len(choices):
+        # Group chatter not naming the bot picks only what may be answered that way ("Đã nhận").
+        if 0 <= index < len(choices) and (msg.addressed or self._router.unaddressed_payload(choices[index])):
             return replace(msg, payload=choices[index])
         return msg

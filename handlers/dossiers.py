@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot import texts
 from bot.markup import bold, esc
 from bot.messages import Incoming, Reply
-from bot.routing import Handler, Router, parse_command
+from bot.routing import Command, Router
 from bot.services import Flow, Services, StaleFlow
 from bot.services.dossiers.events import Status, find_receipt_code, normalize_receipt_code
 from bot.services.dossiers.service import DossierService
@@ -35,11 +35,6 @@ HISTORY_LINES = 5
 NOTE_MAX = 300
 ECHO_MAX = 40
 _PHONE_TYPED = re.compile(r"^\+?[\d\s.\-()]{4,20}$")
-
-
-def _args(msg: Incoming) -> str:
-    command = parse_command(msg.text)
-    return command.args if command is not None else ""
 
 
 def _parts(svc: Services) -> tuple[DossierService, SubscriptionService] | None:
@@ -109,9 +104,9 @@ def _invalid(args: str) -> list[Reply]:
 
 
 @router.command("hoso")
-async def dossier_status(msg: Incoming, svc: Services) -> list[Reply]:
+async def dossier_status(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Show a dossier's status by receipt code, or how to ask."""
-    args = _args(msg)
+    args = command.args
     if not args:
         return [Reply(text=texts.DOSSIER_USAGE)]
     code = find_receipt_code(args)
@@ -120,17 +115,20 @@ async def dossier_status(msg: Incoming, svc: Services) -> list[Reply]:
     return await show_status(code, msg, svc)
 
 
-def with_receipt_codes(search: Handler[Services]) -> Handler[Services]:
-    """Free text: a receipt code anywhere in the message shows its status; other text goes to ``search``."""
+RECEIPT_CODE_PRIORITY = 20
+"""A receipt code anywhere in a message is read before the text is taken as a procedure question."""
 
-    async def free_text(msg: Incoming, svc: Services) -> list[Reply]:
-        """Answer a pasted receipt code with its status, other text with ``search``."""
-        code = find_receipt_code(msg.text) if msg.addressed else None
-        if code is None:
-            return await search(msg, svc)
-        return await show_status(code, msg, svc)
 
-    return free_text
+def has_receipt_code(text: str) -> bool:
+    """True when a receipt code appears anywhere in ``text``."""
+    return find_receipt_code(text) is not None
+
+
+@router.passive(has_receipt_code, priority=RECEIPT_CODE_PRIORITY)
+async def pasted_code(msg: Incoming, svc: Services) -> list[Reply]:
+    """Free text holding a receipt code: the status of that dossier."""
+    code = find_receipt_code(msg.text)
+    return [] if code is None else await show_status(code, msg, svc)
 
 
 def _time(svc: Services, at: datetime | None) -> str:
@@ -138,13 +136,13 @@ def _time(svc: Services, at: datetime | None) -> str:
 
 
 @router.command("theodoi")
-async def follow(msg: Incoming, svc: Services) -> list[Reply]:
+async def follow(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Follow a dossier (after the second factor, in private), or list what this chat follows."""
     parts = _parts(svc)
     if parts is None:
         return UNAVAILABLE
     dossiers, subscriptions = parts
-    args = _args(msg)
+    args = command.args
     if not args:
         return await _list(msg, svc, dossiers, subscriptions)
     code = find_receipt_code(args)
@@ -211,9 +209,9 @@ async def follow_answer(msg: Incoming, svc: Services, flow: Flow) -> list[Reply]
 
 
 @router.command("huy")
-async def cancel(msg: Incoming, svc: Services) -> list[Reply]:
+async def cancel(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Stop following a dossier; alone, confirm that whatever was going on has stopped."""
-    args = _args(msg)
+    args = command.args
     if not args:
         # The dispatcher already ended the chat's flow: every command does.
         return [Reply(text=texts.CANCELLED)]
@@ -271,6 +269,6 @@ async def comment(msg: Incoming, svc: Services, flow: Flow) -> list[Reply]:
 
 
 @router.command("boqua")
-async def skip(msg: Incoming, svc: Services) -> list[Reply]:
+async def skip(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Skip the comment (the dispatcher already ended the flow, as for any command)."""
     return [Reply(text=texts.COMMENT_SKIPPED)]

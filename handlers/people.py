@@ -1,4 +1,4 @@
-"""Staff in the chat: /moi invites, /dangky CODE links an account, /nhom UNIT registers a group, /help.
+"""Staff in the chat: /moi invites, /dangky CODE links an account, /nhom UNIT registers a group.
 
 Roles come from :class:`bot.services.people.PeopleService` by the numeric platform user id, never by
 the name a user shows. Registration happens in private (the private chat is where directives go).
@@ -9,8 +9,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from bot.messages import Incoming, Reply
-from bot.routing import Router, parse_command
+from bot.messages import Incoming, Platform, Reply
+from bot.routing import Command, Router
 from bot.services import Services
 from bot.services.people import (
     NotFoundError,
@@ -25,8 +25,6 @@ from handlers.cards import one_line
 
 router: Router[Services] = Router()
 """/moi, /dangky and /nhom."""
-help_router: Router[Services] = Router()
-"""/help with the staff section; included after the resident /help so it replaces it."""
 
 CODE_MAX = 64
 UNIT_ECHO_MAX = 80
@@ -38,11 +36,6 @@ _REFUSALS = {
     RedeemOutcome.EXPIRED: texts.REGISTER_EXPIRED,
     RedeemOutcome.ALREADY_LINKED: texts.REGISTER_ALREADY_LINKED,
 }
-
-
-def _args(msg: Incoming) -> str:
-    command = parse_command(msg.text)
-    return command.args if command is not None else ""
 
 
 def looks_like_invite(text: str) -> bool:
@@ -94,7 +87,7 @@ NAME_MAX = 120
 
 
 @router.command("moi")
-async def invite(msg: Incoming, svc: Services) -> list[Reply]:
+async def invite(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """``/moi NAME; ROLE; UNIT``: an admin, or a leader for their units, gets a new person's one-time code."""
     if svc.people is None:
         return UNAVAILABLE
@@ -104,7 +97,7 @@ async def invite(msg: Incoming, svc: Services) -> list[Reply]:
         return [Reply(text=texts.INVITE_REFUSED)]
     if msg.chat.is_group:
         return [Reply(text=texts.INVITE_IN_PRIVATE)]
-    parts = [" ".join(part.split()) for part in _args(msg).replace("|", ";").split(";")]
+    parts = [" ".join(part.split()) for part in command.args.replace("|", ";").split(";")]
     if len(parts) not in (2, 3) or not parts[0] or not parts[1] or len(parts[0]) > NAME_MAX:
         return [Reply(text=texts.INVITE_USAGE)]
     name, role_word = parts[0], parts[1].lower()
@@ -134,9 +127,9 @@ async def invite(msg: Incoming, svc: Services) -> list[Reply]:
 
 
 @router.command("dangky")
-async def register(msg: Incoming, svc: Services) -> list[Reply]:
+async def register(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """``/dangky CODE``: link this platform account to the invited person."""
-    return await redeem(_args(msg), msg, svc)
+    return await redeem(command.args, msg, svc)
 
 
 async def _unit(people: PeopleService, name: str) -> UnitView | None:
@@ -147,7 +140,7 @@ async def _unit(people: PeopleService, name: str) -> UnitView | None:
 
 
 @router.command("nhom")
-async def register_group(msg: Incoming, svc: Services) -> list[Reply]:
+async def register_group(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """``/nhom UNIT`` inside a group: an admin (or the unit's leader) registers the group for the unit."""
     if svc.people is None:
         return UNAVAILABLE
@@ -157,7 +150,7 @@ async def register_group(msg: Incoming, svc: Services) -> list[Reply]:
     # The role is checked before any unit is looked up, so others learn nothing about units.
     if not (actor.is_admin or actor.is_leader):
         return [Reply(text=texts.GROUP_REFUSED)]
-    name = " ".join(_args(msg).split())
+    name = " ".join(command.args.split())
     if not name:
         return [Reply(text=texts.GROUP_USAGE)]
     unit = await _unit(svc.people, name)
@@ -169,17 +162,6 @@ async def register_group(msg: Incoming, svc: Services) -> list[Reply]:
         return [Reply(text=texts.GROUP_REFUSED)]
     except NotFoundError:
         return [Reply(text=texts.group_unit_unknown(one_line(name, UNIT_ECHO_MAX)))]
-    return [Reply(text=texts.group_registered(unit.name))]
-
-
-@help_router.command("help", "trogiup", "huongdan")
-async def help_(msg: Incoming, svc: Services) -> list[Reply]:
-    """The resident help, plus the staff section for linked staff (and the leaders' commands for leaders)."""
-    text = texts.HELP
-    if svc.people is not None:
-        actor = await svc.people.actor(msg.chat.platform, msg.user_id)
-        if actor.role is not Role.RESIDENT:
-            text += "\n\n" + texts.STAFF_HELP
-            if actor.is_admin or actor.is_leader:
-                text += "\n" + texts.LEADER_HELP
-    return [Reply(text=text + "\n\n" + texts.contact(svc.config.centre))]
+    # Only Telegram shows buttons; elsewhere the "Đã nhận" button is a numbered choice.
+    buttons = msg.chat.platform is Platform.TELEGRAM
+    return [Reply(text=texts.group_registered(unit.name, buttons=buttons))]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from bot import texts
 from bot.messages import Incoming, Reply
-from bot.routing import Router, parse_command
+from bot.routing import Command, Router
 from bot.services import Services
 from bot.services.unanswered import fold_question
 from handlers.cards import (
@@ -52,16 +51,6 @@ async def answer(query: str, svc: Services) -> list[Reply]:
     return [render_choices(procs, question=fold_question(query))]
 
 
-def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFD", word.lower().replace("đ", "d"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _args(msg: Incoming) -> str:
-    command = parse_command(msg.text)
-    return command.args if command is not None else ""
-
-
 @router.text()
 async def free_text(msg: Incoming, svc: Services) -> list[Reply]:
     """Treat any other text as a procedure question."""
@@ -70,32 +59,19 @@ async def free_text(msg: Incoming, svc: Services) -> list[Reply]:
     if _BARE_NUMBER.match(msg.text):
         # The dispatcher turns a number into a choice when one is remembered; here none was.
         return [Reply(text=texts.CHOICE_EXPIRED)]
-    text = msg.text.strip()
-    if text.startswith("/"):
-        # Phones add diacritics ("/tìm", "/thủ tục"): commands only parse without them.
-        name, _, rest = text[1:].partition(" ")
-        folded = _fold(name)
-        second, _, after = rest.partition(" ")
-        if folded in {"thu", "tim"} and _fold(second) in {"tuc", "kiem"}:
-            folded, rest = folded + _fold(second), after
-        if folded in {"tim", "timkiem"} or not name:
-            return await answer(rest, svc)
-        if folded == "thutuc":
-            return await card_by_code(rest, svc)
-        return [Reply(text=texts.unknown_command(one_line(name, CODE_ECHO_MAX)))]
     return await answer(msg.text, svc)
 
 
 @router.command("tim", "timkiem")
-async def find(msg: Incoming, svc: Services) -> list[Reply]:
+async def find(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Search for the words after /tim, or ask what to search."""
-    return await answer(_args(msg), svc)
+    return await answer(command.args, svc)
 
 
 @router.command("thutuc", "ma")
-async def by_code(msg: Incoming, svc: Services) -> list[Reply]:
+async def by_code(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Show the card of the procedure whose code follows /thutuc."""
-    return await card_by_code(_args(msg), svc)
+    return await card_by_code(command.args, svc)
 
 
 async def card_by_code(args: str, svc: Services) -> list[Reply]:

@@ -1,4 +1,4 @@
-"""/start (with optional deep link to a procedure or an invite code) and /help."""
+"""/start (with optional deep link to a procedure or an invite code) and /help (with the staff section)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import re
 
 from bot import texts
 from bot.messages import Incoming, Reply
-from bot.routing import Router, parse_command
+from bot.routing import Command, Router
 from bot.services import Services
+from bot.services.people import Role
 from handlers.cards import one_line
 from handlers.people import looks_like_invite, redeem
 from handlers.procedures import CODE_ECHO_MAX, card_reply
@@ -30,10 +31,9 @@ def code_from_start_payload(payload: str) -> str | None:
 
 
 @router.command("start", "batdau")
-async def start(msg: Incoming, svc: Services) -> list[Reply]:
+async def start(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Welcome the user, open the procedure a deep link points to, or redeem an invite (``?start=CODE``)."""
-    command = parse_command(msg.text)
-    payload = command.args if command is not None else ""
+    payload = command.args
     welcome = Reply(text=texts.welcome(svc.config.centre.name))
     code = code_from_start_payload(payload) if payload else None
     if code is None:
@@ -48,6 +48,13 @@ async def start(msg: Incoming, svc: Services) -> list[Reply]:
 
 
 @router.command("help", "trogiup", "huongdan")
-async def help_(msg: Incoming, svc: Services) -> list[Reply]:
-    """List what the bot can do and where to reach a person."""
-    return [Reply(text=texts.HELP + "\n\n" + texts.contact(svc.config.centre))]
+async def help_(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
+    """What the bot can do and where to reach a person; staff also read their commands."""
+    text = texts.HELP
+    if svc.people is not None:
+        actor = await svc.people.actor(msg.chat.platform, msg.user_id)
+        if actor.role is not Role.RESIDENT:
+            text += "\n\n" + texts.STAFF_HELP
+            if actor.is_admin or actor.is_leader:
+                text += "\n" + texts.LEADER_HELP
+    return [Reply(text=text + "\n\n" + texts.contact(svc.config.centre))]

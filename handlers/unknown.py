@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from bot import texts
 from bot.messages import Incoming, Reply
-from bot.routing import parse_command
+from bot.routing import Command
 
 
-def fallback(msg: Incoming) -> list[Reply]:
+def fallback(msg: Incoming, command: Command | None = None) -> list[Reply]:
     """Unknown command -> help hint; stale button -> ask again; no text -> say we read text only."""
     if not msg.addressed:
         return []
     if msg.payload is not None:
         return [Reply(text=texts.CHOICE_EXPIRED)]
-    command = parse_command(msg.text)
     if command is not None:
         return [Reply(text=texts.unknown_command(command.name))]
     if not msg.text.strip():

@@ -28,8 +28,8 @@ SYNC_SECONDS = 60.0
 REMIND_SECONDS = 60.0
 
 
-class Directives(Protocol):
-    """What the jobs need of :class:`bot.services.directives.DirectiveService`."""
+class Publishing(Protocol):
+    """What the jobs need of :class:`bot.services.directives.publishing.Publishing`."""
 
     async def run_due(self) -> list[PublishResult]:
         """Publish the recurring directives that came due."""
@@ -37,11 +37,27 @@ class Directives(Protocol):
     async def armed(self) -> list[tuple[int, datetime]]:
         """Scheduled directives and their next run."""
 
+    async def settle(self) -> int:
+        """Mark one-off directives whose messages all left the outbox as sent."""
+
+
+class Reminding(Protocol):
+    """What the jobs need of :class:`bot.services.directives.reminders.Reminders`."""
+
     async def remind_due(self) -> RemindResult:
         """Queue the reminders and escalations that came due."""
 
-    async def settle(self) -> int:
-        """Mark one-off directives whose messages all left the outbox as sent."""
+
+class Directives(Protocol):
+    """What the jobs need of :class:`bot.services.directives.DirectiveService`."""
+
+    @property
+    def publishing(self) -> Publishing:
+        """Publishing, recurring runs and settling."""
+
+    @property
+    def reminders(self) -> Reminding:
+        """Reminders and escalation."""
 
 
 class DirectiveJobs:
@@ -60,13 +76,13 @@ class DirectiveJobs:
 
     async def run_due(self) -> list[PublishResult]:
         """Publish what is due (the outbox wakes after the commit), then re-arm."""
-        results = await self._service.run_due()
+        results = await self._service.publishing.run_due()
         await self.arm()
         return results
 
     async def arm(self) -> int:
         """Add or replace ``directive:<id>`` for every armed directive; drop jobs of the others."""
-        armed = dict(await self._service.armed())
+        armed = dict(await self._service.publishing.armed())
         for directive_id, run_at in armed.items():
             self._scheduler.add_job(
                 self._guarded(self.run_due),
@@ -85,11 +101,11 @@ class DirectiveJobs:
     async def sync(self) -> None:
         """Catch up what is due (a firing missed while down is published once), re-arm, settle the sent."""
         await self.run_due()
-        await self._service.settle()
+        await self._service.publishing.settle()
 
     async def remind(self) -> RemindResult:
         """Queue due reminders and escalations (the outbox wakes after the commit)."""
-        return await self._service.remind_due()
+        return await self._service.reminders.remind_due()
 
     def jobs(self) -> list[IntervalJob]:
         """The periodic jobs the runner adds: the minute sync and the reminder pass."""

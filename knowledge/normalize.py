@@ -66,8 +66,3 @@ def accent_key(syllable: str) -> str:
 def accented_syllables(text: str) -> list[str]:
     """Split text into syllables keeping accents (NFC, lower case)."""
     return _WORD.findall(nfc_lower(text))
-
-
-def has_marks(text: str) -> bool:
-    """True when the text carries any Vietnamese diacritic (the writer typed accents)."""
-    return fold(text) != text.lower()

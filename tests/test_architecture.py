@@ -10,6 +10,7 @@
 - ``enqueue_many`` is the only way into the outbox table, and only the composition root starts the
   outbox worker.
 - Every package says what lives in it.
+- No module imports another module's private (underscored) names.
 """
 
 from __future__ import annotations
@@ -179,6 +180,16 @@ def _writes_outbox_rows(tree: ast.AST) -> list[str]:
     return found
 
 
+def _private_imports(path: Path) -> list[str]:
+    """First-party names starting with an underscore that a file imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and _top(node.module) in FIRST_PARTY:
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    return found
+
+
 @pytest.mark.parametrize(("module", "path"), MODULES, ids=[m for m, _ in MODULES])
 def test_enqueue_many_is_the_only_way_into_the_outbox(module: str, path: Path) -> None:
     if module.startswith(("bot.outbox", "bot.storage")):
@@ -206,3 +217,8 @@ def test_every_package_says_what_lives_in_it(package: Path) -> None:
     assert docstring and len(docstring.split()) >= 5, (
         f"{package.relative_to(ROOT)}/__init__.py needs a docstring"
     )
+
+
+@pytest.mark.parametrize(("module", "path"), MODULES, ids=[m for m, _ in MODULES])
+def test_no_module_imports_another_modules_private_names(module: str, path: Path) -> None:
+    assert _private_imports(path) == [], f"{module} imports private names; make them public or keep them home"

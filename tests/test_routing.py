@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
-from bot.routing import Dispatcher, Router, parse_command
+from bot.routing import Command, Dispatcher, Router, parse_command
 from bot.services.conversations import ConversationMemory, Flow
 from bot.storage import create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
@@ -40,7 +41,7 @@ def build() -> tuple[Dispatcher[str], Memory]:
     router: Router[str] = Router()
 
     @router.command("tim")
-    async def find(msg: Incoming, svc: str) -> list[Reply]:
+    async def find(msg: Incoming, svc: str, command: Command) -> list[Reply]:
         return [Reply(f"tim:{msg.text}", buttons=(Button("A", "p:a"), Button("B", "p:b")))]
 
     @router.payload("p")
@@ -52,7 +53,7 @@ def build() -> tuple[Dispatcher[str], Memory]:
         return [] if not msg.addressed else [Reply(f"text:{msg.text}")]
 
     memory = Memory()
-    return Dispatcher(router, "svc", memory, lambda m: [Reply("fallback")]), memory
+    return Dispatcher(router, "svc", memory, lambda m, c: [Reply("fallback")]), memory
 
 
 def test_parse_command_handles_bot_suffix_and_arguments() -> None:
@@ -107,6 +108,99 @@ async def test_unknown_command_and_payload_reach_the_fallback() -> None:
     assert [r.text for r in await dispatcher.dispatch(Incoming(CHAT, "u", payload="zz:1"))] == ["fallback"]
 
 
+def test_a_command_registered_twice_is_refused_not_silently_replaced() -> None:
+    first: Router[str] = Router()
+    second: Router[str] = Router()
+
+    async def handler(msg: Incoming, svc: str, command: Command) -> list[Reply]:
+        return []
+
+    first.command("help")(handler)
+    second.command("help")(handler)
+    with pytest.raises(ValueError, match="help"):
+        first.include(second)
+    with pytest.raises(ValueError, match="help"):
+        first.command("help")(handler)
+
+
+async def test_passive_matchers_are_tried_by_priority_not_by_registration() -> None:
+    low: Router[str] = Router()
+    high: Router[str] = Router()
+
+    @low.text()
+    async def anything(msg: Incoming, svc: str) -> list[Reply]:
+        return [Reply("text")]
+
+    @low.passive(re.compile(r"\d{3}"), priority=20)
+    async def digits(msg: Incoming, svc: str) -> list[Reply]:
+        return [Reply("digits")]
+
+    @high.passive(lambda text: text == "ok", priority=10, unaddressed=True)
+    async def ok(msg: Incoming, svc: str) -> list[Reply]:
+        return [Reply(f"ok:{msg.addressed}")]
+
+    low.include(high)
+    assert [p.priority for p in low.passives] == [10, 20, 1000]
+    dispatcher = Dispatcher(low, "svc", Memory(), lambda m, c: [Reply("fallback")])
+
+    async def say(text: str, addressed: bool = True) -> list[str]:
+        return [
+            r.text for r in await dispatcher.dispatch(Incoming(CHAT, "u", text=text, addressed=addressed))
+        ]
+
+    assert (
+        await say("ok") == ["ok:True"] and await say("a 123 b") == ["digits"] and await say("x") == ["text"]
+    )
+    # Not addressed: only what is registered for it answers; the rest is silence.
+    assert await say("ok", addressed=False) == ["ok:False"]
+    assert await say("a 123 b", addressed=False) == []
+    same: Router[str] = Router()
+    same.passive(re.compile("x"), priority=20)(digits)
+    with pytest.raises(ValueError, match="priority 20"):
+        low.include(same)
+
+
+async def test_an_unaddressed_number_picks_only_what_may_be_answered_without_a_mention() -> None:
+    router: Router[str] = Router()
+
+    @router.payload("ack", unaddressed=True)
+    async def ack(msg: Incoming, svc: str) -> list[Reply]:
+        return [Reply(f"ack:{msg.payload}:{msg.text}")]
+
+    @router.payload("p")
+    async def pick(msg: Incoming, svc: str) -> list[Reply]:
+        return [Reply(f"picked:{msg.payload}")]
+
+    memory = Memory()
+    dispatcher = Dispatcher(router, "svc", memory, lambda m, c: [Reply("fallback")])
+    memory.data[CHAT.key] = ["p:a", "ack:7"]
+    assert await dispatcher.dispatch(Incoming(CHAT, "u", text="1", addressed=False)) == []
+    [reply] = await dispatcher.dispatch(Incoming(CHAT, "u", text="2", addressed=False))
+    assert reply.text == "ack:ack:7:2"
+    # Answering a member who did not address the bot leaves the list for the others.
+    assert memory.data[CHAT.key] == ["p:a", "ack:7"]
+    [reply] = await dispatcher.dispatch(Incoming(CHAT, "u", text="1"))
+    assert reply.text == "picked:p:a"
+
+
+async def test_a_command_is_parsed_once_and_handed_to_its_handler() -> None:
+    router: Router[str] = Router()
+    seen: list[Command] = []
+
+    @router.command("tim", "timkiem", "thutuc")
+    async def find(msg: Incoming, svc: str, command: Command) -> list[Reply]:
+        seen.append(command)
+        return [Reply(command.name)]
+
+    dispatcher = Dispatcher(router, "svc", Memory(), lambda m, c: [Reply(f"unknown:{c.name if c else ''}")])
+    for text in ("/tìm kiếm khai sinh", "/Thủ tục 1.001193", "/tim@MotcuaBot kiem", "/xin chào"):
+        await dispatcher.dispatch(Incoming(CHAT, "u", text=text))
+    assert seen == [Command("timkiem", "khai sinh"), Command("thutuc", "1.001193"), Command("timkiem", "")]
+    assert [r.text for r in await dispatcher.dispatch(Incoming(CHAT, "u", text="/xin chào"))] == [
+        "unknown:xin"
+    ]
+
+
 # Flows, through the real Dispatcher and the real store on a SQLite file.
 
 
@@ -123,7 +217,7 @@ def demo_router(on_flow_read: Callable[[], Awaitable[None]] | None = None) -> Ro
     router: Router[DemoServices] = Router()
 
     @router.command("so")
-    async def ask(msg: Incoming, svc: DemoServices) -> list[Reply]:
+    async def ask(msg: Incoming, svc: DemoServices, command: Command) -> list[Reply]:
         await svc.conversations.start_flow(msg.chat.key, "so", "ask")
         return [Reply("Nhập một số")]
 
@@ -158,7 +252,7 @@ def demo_router(on_flow_read: Callable[[], Awaitable[None]] | None = None) -> Ro
         return [Reply("Đã huỷ")]
 
     @router.command("tim")
-    async def find(msg: Incoming, svc: DemoServices) -> list[Reply]:
+    async def find(msg: Incoming, svc: DemoServices, command: Command) -> list[Reply]:
         return [Reply(f"tim:{msg.text}")]
 
     @router.text()
@@ -175,7 +269,7 @@ class Demo:
         self.memory = ConversationMemory(session_factory(engine), clock=clock)
         self.services = DemoServices(self.memory)
         self.dispatcher = Dispatcher(
-            router, self.services, self.memory, lambda m: [Reply("fallback")], flows=self.memory
+            router, self.services, self.memory, lambda m, c: [Reply("fallback")], flows=self.memory
         )
 
     async def say(self, text: str = "", payload: str | None = None, addressed: bool = True) -> list[str]:
@@ -316,7 +410,7 @@ async def test_two_racing_confirmations_save_once(engine: AsyncEngine) -> None:
 
 def test_a_router_with_flows_needs_a_flow_store() -> None:
     with pytest.raises(ValueError, match="flow store"):
-        Dispatcher(demo_router(), DemoServices(cast(ConversationMemory, None)), Memory(), lambda m: [])
+        Dispatcher(demo_router(), DemoServices(cast(ConversationMemory, None)), Memory(), lambda m, c: [])
 
 
 async def test_a_plain_answer_costs_one_read_and_no_write(engine: AsyncEngine) -> None:

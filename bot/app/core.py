@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import time
@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers
 from bot.config import Config, clock_time
-from bot.messages import Incoming, Reply
 from bot.outbox import Outbox
-from bot.routing import Dispatcher, Router
+from bot.routing import Dispatcher, Fallback, Router
 from bot.services import Services, people
 from bot.services.conversations import ConversationMemory
 from bot.services.directives import DirectiveService
@@ -79,6 +78,7 @@ def build_directives(config: Config, sessions: SessionFactory) -> tuple[PeopleSe
         escalate_after=settings.escalate_after,
         render_reminder=reminder_renderer(config.timezone),
         render_escalation=escalation_renderer,
+        ack_deadline_hours=settings.ack_deadline_hours,
     )
     return PeopleService(sessions), directives
 
@@ -88,7 +88,7 @@ async def build_core(
     config: Config,
     *,
     router: Router[Services] | None = None,
-    fallback: Callable[[Incoming], list[Reply]] | None = None,
+    fallback: Fallback | None = None,
 ) -> AsyncIterator[Core]:
     """Open the database (which must be at the latest migration), load the index, wire the dispatcher.
 

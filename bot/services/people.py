@@ -289,16 +289,25 @@ class PeopleService:
             await audit(session, actor, "unit.create", "unit", row.id, {"leader_id": leader_id}, at=now)
         return UnitView(row.id, row.name, row.leader_id, tuple(row.tags))
 
-    async def set_unit_leader(self, actor: Actor, unit_id: int, leader_id: int) -> None:
-        """Make ``leader_id`` the unit's leader (admins only)."""
+    async def set_unit_leader(self, actor: Actor, unit_id: int, leader_id: int) -> PersonView:
+        """Make ``leader_id`` the unit's leader (admins only); staff, guides and residents become leaders.
+
+        An admin keeps the admin role. Returns the person as they now are.
+        """
         _require(actor.is_admin, "only admins change leaders")
         now = self._clock()
         async with self._sessions() as session, session.begin():
             unit = await session.get(Unit, unit_id)
-            if unit is None or await session.get(Person, leader_id) is None:
+            person = await session.get(Person, leader_id)
+            if unit is None or person is None:
                 raise NotFoundError(f"unit {unit_id} or person {leader_id}")
             unit.leader_id = leader_id
-            await audit(session, actor, "unit.leader", "unit", unit_id, {"leader_id": leader_id}, at=now)
+            details: dict[str, Any] = {"leader_id": leader_id}
+            if person.role not in (Role.ADMIN.value, Role.LEADER.value):
+                details["role"] = {"old": person.role, "new": Role.LEADER.value}
+                person.role = Role.LEADER.value
+            await audit(session, actor, "unit.leader", "unit", unit_id, details, at=now)
+            return _person_view(person)
 
     async def create_person(
         self,
@@ -498,6 +507,20 @@ class PeopleService:
             await audit(session, actor, "group.register", "group", row.id, {"unit_id": unit_id}, at=now)
             view = _group_view(row)
         return view
+
+    async def groups(self) -> list[GroupView]:
+        """Every registered group chat, by unit then id."""
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(select(ChatGroup).order_by(ChatGroup.unit_id, ChatGroup.id))
+            ).scalars()
+            return [_group_view(row) for row in rows]
+
+    async def person(self, person_id: int) -> PersonView | None:
+        """A person by id."""
+        async with self._sessions() as session:
+            row = await session.get(Person, person_id)
+        return _person_view(row) if row is not None else None
 
     async def groups_of(self, unit_id: int) -> list[GroupView]:
         """The unit's registered group chats."""

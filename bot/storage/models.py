@@ -374,6 +374,10 @@ class Directive(Base):
     ack_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ack_within_minutes: Mapped[int | None] = mapped_column(Integer)
     """For recurring directives: each occurrence must be acknowledged within this many minutes."""
+    reminder_minutes: Mapped[list[int] | None] = mapped_column(PortableJSON)
+    """Minutes after delivery at which those who have not acknowledged are reminded; None: configured."""
+    escalate_after: Mapped[int | None] = mapped_column(Integer)
+    """After this many reminders the unit's leader is told (0: never); None: configured."""
     schedule_kind: Mapped[str] = mapped_column(String(8))
     """now, at (``schedule_at``) or cron (``cron``)."""
     schedule_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

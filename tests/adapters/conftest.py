@@ -12,7 +12,7 @@ from bot.adapters.zalo.channel import ZaloChannel
 from bot.config import TelegramConfig, ZaloConfig
 from bot.markup import esc
 from bot.messages import Button, Incoming, Reply
-from bot.routing import Dispatcher, Router
+from bot.routing import Command, Dispatcher, Router
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo
 
@@ -47,28 +47,28 @@ router: Router[Services] = Router()
 
 
 @router.command("start")
-async def start(msg: Incoming, svc: Services) -> list[Reply]:
+async def start(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Greet."""
     svc.asked.append(msg)
     return [Reply("Xin chào! Hãy hỏi về một thủ tục.")]
 
 
 @router.command("dai")
-async def long_answer(msg: Incoming, svc: Services) -> list[Reply]:
+async def long_answer(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """A card far longer than one Telegram message."""
     svc.asked.append(msg)
     return [Reply(LONG_TEXT, buttons=(Button("Nộp trực tuyến", "p:1.000110"),))]
 
 
 @router.command("hong")
-async def broken_markup(msg: Incoming, svc: Services) -> list[Reply]:
+async def broken_markup(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """A reply whose markup Telegram cannot parse (a bug the channel must survive)."""
     svc.asked.append(msg)
     return [Reply("<b>Thủ tục chưa đóng thẻ")]
 
 
 @router.command("anh")
-async def picture(msg: Incoming, svc: Services) -> list[Reply]:
+async def picture(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """A QR image with a short caption and a button, then one with a text too long for a caption."""
     svc.asked.append(msg)
     return [
@@ -78,7 +78,7 @@ async def picture(msg: Incoming, svc: Services) -> list[Reply]:
 
 
 @router.command("loi")
-async def failing(msg: Incoming, svc: Services) -> list[Reply]:
+async def failing(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """A handler with a bug; its message quotes what the user wrote."""
     raise ValueError(f"bug while reading {msg.text!r}")
 
@@ -98,7 +98,7 @@ async def search(msg: Incoming, svc: Services) -> list[Reply]:
     return [Reply(f"Bạn hỏi: <b>{esc(msg.text)}</b>", buttons=choices)]
 
 
-def fallback(msg: Incoming) -> list[Reply]:
+def fallback(msg: Incoming, command: Command | None = None) -> list[Reply]:
     """Anything no handler serves."""
     return [Reply("Xin lỗi, tôi chưa hiểu.")]
 

@@ -32,6 +32,7 @@ from tests.fakes.zalo_api import FakeZalo
 GROUP = -100900
 ADMIN, MEMBER_1, MEMBER_2 = 700, 701, 702
 ZALO_STAFF = "a1b2c3d4e5f6a7b8c9d0"
+ZALO_GROUP = "f0e1d2c3b4a5968778695a4b"
 
 
 @dataclass
@@ -81,8 +82,8 @@ async def publish(core: Core, audience: Audience) -> int:
         urgency=Urgency.KHAN,
         ack_required=True,
     )
-    view = await core.services.directives.create(Actor.system(), draft)
-    await core.services.directives.publish(Actor.system(), view.id)
+    view = await core.services.directives.writing.create(Actor.system(), draft)
+    await core.services.directives.publishing.publish(Actor.system(), view.id)
     return view.id
 
 
@@ -181,5 +182,55 @@ async def test_zalo_links_by_code_and_acknowledges_by_number_then_keyword(
     finally:
         await channel.stop()
         await sender.close()
-    assert [(c, h) for c, h, _ in await acknowledged(core)] == [(ZALO_STAFF, "button")]
+    assert [(c, h) for c, h, _ in await acknowledged(core)] == [(ZALO_STAFF, "number")]
     assert directive_id > 0
+
+
+async def test_a_zalo_group_acknowledges_by_words_and_number_without_a_mention(
+    zalo: FakeZalo, seeded: Seeded
+) -> None:
+    core = seeded.core
+    people = core.services.people
+    assert people is not None
+    system = Actor.system()
+    for key, name, role in (("z_admin", "Quản Trị Zalo", Role.ADMIN), ("z_1", "Đỗ Văn Một", Role.STAFF)):
+        person = await people.create_person(system, name, role, unit_id=seeded.unit_id)
+        invite = await people.invite(system, person.id)
+        assert (await people.redeem(invite.code, Platform.ZALO, key, key)).person
+    assert (await people.redeem(seeded.codes["zalo"], Platform.ZALO, "z_2", "z_2")).person
+    # This bot's getMe has no display name: members mention it by its account name.
+    zalo.display_name = ""
+    channel = make_zalo_channel(zalo, core.dispatcher.dispatch)
+    sender = ZaloSender.create(ZaloConfig(token=zalo.token, base_url=zalo.base_url))
+    worker = OutboxWorker(
+        core.sessions, {Platform.ZALO: sender}, OutboxConfig(), choices=core.services.conversations
+    )
+    await channel.start()
+    try:
+        zalo.push_text(ZALO_GROUP, "/nhom Bộ phận một cửa", user_id="z_admin", chat_type="GROUP")
+        registered = (await zalo.wait_messages(ZALO_GROUP, 1))[0].text
+        assert "Đã đăng ký nhóm" in registered and "trả lời “đã nhận”" in registered
+        assert "bấm" not in registered
+        [group] = await people.groups_of(seeded.unit_id)
+        directive_id = await publish(core, Audience(groups=(group.id,)))
+        assert await worker.drain() == 1
+        delivered = (await zalo.wait_messages(ZALO_GROUP, 2))[1].text
+        assert "Trả lời “đã nhận” để xác nhận" in delivered and "1. Đã nhận" in delivered
+
+        zalo.push_text(ZALO_GROUP, "đã nhận", user_id="z_1", chat_type="GROUP")
+        assert "Đỗ Văn Một đã xác nhận" in (await zalo.wait_messages(ZALO_GROUP, 3))[2].text
+        zalo.push_text(ZALO_GROUP, "1", user_id="z_2", chat_type="GROUP")
+        assert "Lý Thị Zalo đã xác nhận" in (await zalo.wait_messages(ZALO_GROUP, 4))[3].text
+        # Chatter, a number that picks nothing, and the words from someone with nothing to acknowledge.
+        for text, user in (("chào cả nhà", "z_1"), ("2", "z_1"), ("đã nhận", "stranger")):
+            zalo.push_text(ZALO_GROUP, text, user_id=user, chat_type="GROUP")
+        zalo.push_text(
+            ZALO_GROUP, f"@{zalo.account_name} đăng ký khai sinh", user_id="z_1", chat_type="GROUP"
+        )
+        await zalo.wait_messages(ZALO_GROUP, 5)
+        assert len(zalo.messages_to(ZALO_GROUP)) == 5
+    finally:
+        await channel.stop()
+        await sender.close()
+    how = {h for c, h, _ in await acknowledged(core) if c == ZALO_GROUP}
+    assert how == {"keyword", "number"} and directive_id > 0

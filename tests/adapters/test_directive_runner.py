@@ -16,12 +16,12 @@ from bot import runner
 from bot.app import Core, build_core
 from bot.config import Config, DatabaseConfig
 from bot.messages import Platform
-from bot.services.directives import Audience, DirectiveDraft, DirectiveService, ScheduleKind, Urgency
+from bot.services.directives import Audience, DirectiveDraft, ScheduleKind, Urgency
 from bot.services.people import Actor, PeopleService, Role
 from bot.storage import Acknowledgement, Directive, create_engine, session_factory
-from jobs.schedules import next_fire
 from tests.adapters import test_telegram_runner
 from tests.adapters.test_telegram_runner import config_for
+from tests.directive_service import directive_service
 from tests.fakes.telegram_api import FakeTelegram
 
 STAFF = 801
@@ -53,8 +53,8 @@ async def seed(url: str) -> int:
         code = await people.invite(system, person.id)
         await people.redeem(code.code, Platform.TELEGRAM, str(STAFF), str(STAFF))
         back_then = datetime.now(UTC) - timedelta(days=3)
-        service = DirectiveService(sessions, clock=lambda: back_then, next_fire=next_fire)
-        created = await service.create(
+        service = directive_service(sessions, clock=lambda: back_then)
+        created = await service.writing.create(
             system,
             DirectiveDraft(
                 title="Báo cáo đầu ngày",
@@ -66,7 +66,7 @@ async def seed(url: str) -> int:
                 cron="0 8 * * *",
             ),
         )
-        await service.publish(system, created.id)
+        await service.publishing.publish(system, created.id)
         return created.id
     finally:
         await engine.dispose()
@@ -92,6 +92,6 @@ async def test_a_missed_schedule_is_sent_once_at_start_and_a_button_ack_is_recor
         assert ack.directive_id == directive_id and ack.how == "button"
         assert directive.next_run_at is not None and directive.next_run_at > datetime.now(UTC)
         assert core.services.directives is not None
-        assert await core.services.directives.run_due() == []
+        assert await core.services.directives.publishing.run_due() == []
     # Published once: the three missed mornings collapse into one message.
     assert len([m for m in fake.messages_to(STAFF) if "Báo cáo đầu ngày" in m.text]) == 1

@@ -37,7 +37,7 @@ def _tiny_router() -> Router[Services]:
     return router
 
 
-def _nothing(msg: Incoming) -> list[Reply]:
+def _nothing(msg: Incoming, command: object = None) -> list[Reply]:
     return [Reply(text="?")]
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import re
+import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from bot.messages import Platform
 from bot.services.people import PeopleService
 from bot.storage import create_engine, session_factory
 from tests.cli.conftest import Motcua, make_motcua
+from tests.cli.test_people_cli import register_group
 
 CODE = re.compile(r"/dangky ([2-9A-Z]{10})")
 DIRECTIVE = """\
@@ -97,6 +101,22 @@ def test_create_list_report_cancel(staffed: Motcua, tmp_path: Path) -> None:
     assert staffed("directive", "report", "99").returncode == 1
 
 
+def test_a_unit_reaches_its_group_and_groups_are_named_in_files(staffed: Motcua, tmp_path: Path) -> None:
+    register_group(staffed.database, "-1001", 1, "Nhóm Bộ phận một cửa")
+    # The unit's people (one linked) and its registered group.
+    done = staffed("directive", "create", "--file", write(tmp_path, DIRECTIVE))
+    assert done.returncode == 0 and "2 tin tới 2 cuộc trò chuyện" in done.stdout, done.stderr
+    private = DIRECTIVE.replace("[audience]", "[audience]\nunit_groups = false")
+    done = staffed("directive", "create", "--file", write(tmp_path, private))
+    assert done.returncode == 0 and "1 tin tới 1 cuộc trò chuyện" in done.stdout, done.stderr
+    by_name = DIRECTIVE.replace('units = ["Bộ phận một cửa"]', 'groups = ["nhóm bộ phận một cửa"]')
+    done = staffed("directive", "create", "--file", write(tmp_path, by_name))
+    assert done.returncode == 0 and "1 tin tới 1 cuộc trò chuyện" in done.stdout, done.stderr
+    unknown = DIRECTIVE.replace('units = ["Bộ phận một cửa"]', 'groups = ["Nhóm khác"]')
+    done = staffed("directive", "create", "--file", write(tmp_path, unknown))
+    assert done.returncode == 1 and done.stderr.startswith("audience.groups: không có nhóm “Nhóm khác”")
+
+
 def test_a_recurring_directive_in_vietnamese(staffed: Motcua, tmp_path: Path) -> None:
     text = DIRECTIVE.replace('urgency = "khan"', 'cron = "thứ hai hằng tuần 07:30"')
     done = staffed("directive", "create", "--file", write(tmp_path, text))
@@ -105,24 +125,56 @@ def test_a_recurring_directive_in_vietnamese(staffed: Motcua, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    ("change", "key"),
+    ("change", "key", "reason"),
     [
-        (("title = ", "titel = "), "titel"),
-        (('title = "Kiểm tra hồ sơ tồn"', 'title = ""'), "title"),
-        (('urgency = "khan"', 'urgency = "gap"'), "urgency"),
-        (('urgency = "khan"', 'cron = "61 7 * * *"'), "cron"),
-        (('urgency = "khan"', "at = 2020-01-01T07:00:00+07:00"), "at"),
-        (('units = ["Bộ phận một cửa"]', 'units = ["Không có"]'), "audience.units"),
-        (('units = ["Bộ phận một cửa"]', "units = []"), "audience"),
-        (("ack_required = true", 'ack_required = "có"'), "ack_required"),
+        (("title = ", "titel = "), "titel", "khóa không được hỗ trợ"),
+        (('title = "Kiểm tra hồ sơ tồn"', 'title = ""'), "title", "bắt buộc"),
+        (('urgency = "khan"', 'urgency = "gap"'), "urgency", "“khan” hoặc “thuong”"),
+        (('urgency = "khan"', 'cron = "61 7 * * *"'), "cron", "không đọc được lịch định kỳ"),
+        (('urgency = "khan"', "at = 2020-01-01T07:00:00+07:00"), "at", "thời điểm này đã qua"),
+        (
+            ('units = ["Bộ phận một cửa"]', 'units = ["Không có"]'),
+            "audience.units",
+            "không có đơn vị “Không có”",
+        ),
+        (('units = ["Bộ phận một cửa"]', "units = []"), "audience", "chưa chọn người nhận nào"),
+        (("ack_required = true", 'ack_required = "có"'), "ack_required", "true hoặc false"),
+        (('urgency = "khan"', "reminder_minutes = [0]"), "reminder_minutes", "ngoài khoảng cho phép"),
+        (('urgency = "khan"', 'reminder_minutes = "30"'), "reminder_minutes", "cần danh sách số phút"),
+        (('urgency = "khan"', "escalate_after = 3"), "escalate_after", "không quá số lần nhắc"),
     ],
 )
-def test_bad_files_name_the_key_and_exit_1(
-    staffed: Motcua, tmp_path: Path, change: tuple[str, str], key: str
+def test_bad_files_name_the_key_and_say_why_in_vietnamese_and_exit_1(
+    staffed: Motcua, tmp_path: Path, change: tuple[str, str], key: str, reason: str
 ) -> None:
     done = staffed("directive", "create", "--file", write(tmp_path, DIRECTIVE.replace(*change)))
     assert done.returncode == 1
-    assert done.stderr.startswith(f"{key}:"), done.stderr
+    assert done.stderr.startswith(f"{key}: {reason}"), done.stderr
+
+
+def test_a_failed_publish_leaves_no_draft_and_the_default_deadline_applies(
+    staffed: Motcua, tmp_path: Path
+) -> None:
+    with sqlite3.connect(staffed.database) as db:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    assert staffed("directive", "create", "--file", write(tmp_path, DIRECTIVE)).returncode != 0
+    assert "Chưa có chỉ đạo nào" in staffed("directive", "list").stdout
+    with sqlite3.connect(staffed.database) as db:
+        db.execute("DROP TRIGGER refuse")
+    assert staffed("directive", "create", "--file", write(tmp_path, DIRECTIVE)).returncode == 0
+    with sqlite3.connect(staffed.database) as db:
+        [(deadline, created)] = db.execute("SELECT ack_deadline, created_at FROM directives").fetchall()
+    assert datetime.fromisoformat(deadline) - datetime.fromisoformat(created) == timedelta(hours=24)
+
+
+def test_a_directive_file_sets_its_own_reminders(staffed: Motcua, tmp_path: Path) -> None:
+    text = DIRECTIVE.replace('urgency = "khan"', "reminder_minutes = [120, 30]\nescalate_after = 1")
+    assert staffed("directive", "create", "--file", write(tmp_path, text)).returncode == 0
+    with sqlite3.connect(staffed.database) as db:
+        [(minutes, escalate)] = db.execute(
+            "SELECT reminder_minutes, escalate_after FROM directives"
+        ).fetchall()
+    assert (json.loads(minutes), escalate) == ([30, 120], 1)
 
 
 def test_broken_or_missing_files_exit_2(staffed: Motcua, tmp_path: Path) -> None:

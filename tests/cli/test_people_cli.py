@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
 import pytest
 
+from bot.messages import ChatRef, Platform
+from bot.services.people import Actor, PeopleService
+from bot.storage import create_engine, session_factory
 from tests.cli.conftest import Motcua, make_motcua
 
 CODE = re.compile(r"/dangky ([2-9A-Z]{10})")
@@ -73,3 +77,47 @@ def test_without_a_bot_username_only_the_command_is_printed(tmp_path: Path) -> N
     assert command("db", "upgrade").returncode == 0
     done = command("people", "invite", "--name", "Quản trị", "--role", "admin")
     assert done.returncode == 0 and "t.me" not in done.stdout and CODE.search(done.stdout)
+
+
+def test_set_leader_makes_staff_the_units_leader(staff_motcua: Motcua) -> None:
+    assert staff_motcua("unit", "create", "Bộ phận một cửa").returncode == 0
+    invited = staff_motcua("people", "invite", "--name", "Trưởng A", "--role", "staff", "--unit", "#1")
+    assert invited.returncode == 0, invited.stderr
+    done = staff_motcua("unit", "set-leader", "Bộ phận một cửa", "1")
+    assert done.returncode == 0, done.stderr
+    assert "Đã đặt Trưởng A (#1) làm lãnh đạo Bộ phận một cửa (#1)" in done.stdout
+    assert "từ cán bộ sang lãnh đạo" in done.stdout
+    assert "Trưởng A" in staff_motcua("unit", "list").stdout
+    assert "leader" in staff_motcua("people", "list").stdout
+    again = staff_motcua("unit", "set-leader", "#1", "1")
+    assert again.returncode == 0 and "sang lãnh đạo" not in again.stdout
+    assert staff_motcua("unit", "set-leader", "Không có", "1").returncode == 1
+    missing = staff_motcua("unit", "set-leader", "#1", "9")
+    assert missing.returncode == 1 and "không có người #9" in missing.stderr
+
+
+def test_group_list_shows_the_ids_directive_files_use(staff_motcua: Motcua) -> None:
+    empty = staff_motcua("group", "list")
+    assert empty.returncode == 0 and "/nhom" in empty.stdout
+    assert staff_motcua("unit", "create", "Bộ phận một cửa").returncode == 0
+    register_group(staff_motcua.database, "-1001", 1, "Nhóm Bộ phận một cửa")
+    listed = staff_motcua("group", "list")
+    assert listed.returncode == 0
+    [row] = [line.split() for line in listed.stdout.splitlines()[2:]]
+    assert row[0] == "1" and "-1001" in row and "telegram" in row and "Nhóm Bộ phận một cửa" in listed.stdout
+
+
+def register_group(database: Path, chat_id: str, unit_id: int, title: str) -> None:
+    """Register a Telegram group for a unit, as /nhom would."""
+
+    async def register() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{database}")
+        try:
+            people = PeopleService(session_factory(engine))
+            await people.register_group(
+                Actor.system(), ChatRef(Platform.TELEGRAM, chat_id, True), unit_id, title
+            )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(register())

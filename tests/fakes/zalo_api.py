@@ -337,13 +337,16 @@ class FakeZalo(LoopbackApi):
     # --- methods ---------------------------------------------------------------------------------
 
     async def _get_me(self, params: JSON) -> JSON:
-        return {
+        me: JSON = {
             "id": self.bot_id,
             "account_name": self.account_name,
             "account_type": "BASIC",
             "can_join_groups": True,
-            "display_name": self.display_name,
         }
+        # The public getMe sample has no display_name: an empty one leaves the key out likewise.
+        if self.display_name:
+            me["display_name"] = self.display_name
+        return me
 
     async def _get_updates(self, params: JSON) -> JSON:
         if self.webhook_url:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot import texts
 from bot.markup import to_plain
@@ -13,7 +15,7 @@ from bot.outbox import FAILED, SENT, payload_to_reply
 from bot.services.directives import Audience, DirectiveDraft, Status, Urgency
 from bot.services.people import Actor
 from bot.storage import Acknowledgement, Directive, OutboxMessage, session_factory
-from tests.handlers.test_directives_support import (
+from tests.handlers.office import (
     ADMIN,
     HCM,
     LEADER_A,
@@ -49,8 +51,8 @@ async def publish(
         ack_required=ack,
         ack_deadline=T0 + timedelta(hours=6) if ack else None,
     )
-    view = await office.directives.create(Actor.system(), draft)
-    await office.directives.publish(Actor.system(), view.id)
+    view = await office.directives.writing.create(Actor.system(), draft)
+    await office.directives.publishing.publish(Actor.system(), view.id)
     return view.id
 
 
@@ -62,7 +64,8 @@ async def to_preview(office: Office, *, user: str = LEADER_A, schedule: str = ""
     assert "Gửi cho ai" in await office.one("1", user=user)
     assert "xác nhận" in await office.one("1", user=user)
     assert "Hạn xác nhận" in await office.one(payload="cd:ack:yes", user=user)
-    assert "Khi nào gửi" in await office.one("25/11/2030 17:00", user=user)
+    assert "Nhắc người chưa xác nhận" in await office.one("25/11/2030 17:00", user=user)
+    assert "Khi nào gửi" in await office.one(payload="cd:remind:default", user=user)
     if schedule:
         return await office.all(schedule, user=user)
     return await office.all(payload="cd:schedule:now", user=user)
@@ -186,6 +189,66 @@ async def test_validation_errors_ask_the_same_step_again(office: Office) -> None
     assert draft.schedule_at.astimezone(HCM) == datetime(2030, 12, 25, 7, 30, tzinfo=HCM)
 
 
+async def test_a_title_starting_with_an_exclamation_mark_is_a_title_not_an_error(office: Office) -> None:
+    await office.one("/chidao", user=LEADER_A)
+    # Answers are tagged results: no answer text can pass for the reason to ask again.
+    assert "nội dung" in await office.one("!Khẩn: họp giao ban", user=LEADER_A)
+    flow = await office.svc.conversations.flow(f"telegram:{LEADER_A}")
+    assert flow is not None and flow.step == "body" and flow.data["title"] == "!Khẩn: họp giao ban"
+
+
+async def test_a_failed_publish_leaves_no_draft_behind(office: Office) -> None:
+    await to_preview(office)
+    async with office.engine.begin() as conn:
+        # The outbox refuses every row, as a full disk or a broken constraint would.
+        await conn.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    with pytest.raises(IntegrityError):
+        await office.say(payload=await send_payload(office), user=LEADER_A)
+    assert await directive_rows(office) == []
+
+
+async def test_the_default_deadline_applies_in_the_chat_as_in_a_file(office: Office) -> None:
+    for answer in ("/chidao", "Tiêu đề", "Nội dung", "1", "1"):
+        await office.one(answer, user=LEADER_A)
+    [question] = await office.say(payload="cd:ack:yes", user=LEADER_A)
+    assert [b.label for b in question.buttons] == ["Mặc định: 24 giờ sau khi gửi"]
+    await office.one(payload=question.buttons[0].payload, user=LEADER_A)
+    await office.one(payload="cd:remind:default", user=LEADER_A)
+    preview = await office.all(payload="cd:schedule:now", user=LEADER_A)
+    # The configured reminders (60 and 240 minutes, the leader told after the second).
+    assert (
+        "Có, cần xác nhận (hạn 21/11/2030 09:00); nhắc sau 60, 240 phút; báo lãnh đạo sau lần nhắc thứ 2"
+        in preview
+    )
+    await office.one("gửi", user=LEADER_A)
+    [row] = await directive_rows(office)
+    assert row.ack_deadline is not None and row.ack_deadline.astimezone(HCM) == T0 + timedelta(hours=24)
+
+
+async def test_a_directive_may_have_its_own_reminders_in_the_chat(office: Office) -> None:
+    for answer in ("/chidao", "Tiêu đề", "Nội dung", "1", "1", "có", "mặc định"):
+        await office.one(answer, user=LEADER_A)
+    assert "từ 1 đến 6 số phút" in await office.all("sau nửa tiếng", user=LEADER_A)
+    [question] = await office.say("120, 30", user=LEADER_A)
+    assert "từ 1 đến 2" in question.text
+    labels = ["Sau lần nhắc thứ 1", "Sau lần nhắc thứ 2 (mặc định)", "Không báo lãnh đạo"]
+    assert [b.label for b in question.buttons] == labels
+    assert "từ 1 đến 2" in await office.all("4", user=LEADER_A)
+    assert "Khi nào gửi" in await office.one("1", user=LEADER_A)
+    preview = await office.all(payload="cd:schedule:now", user=LEADER_A)
+    assert "nhắc sau 30, 120 phút; báo lãnh đạo sau lần nhắc thứ 1" in preview
+    await office.one("gửi", user=LEADER_A)
+    [row] = await directive_rows(office)
+    assert (row.reminder_minutes, row.escalate_after) == ([30, 120], 1)
+    # No reminders at all: escalation is not asked.
+    for answer in ("/chidao", "Tiêu đề", "Nội dung", "1", "1", "có", "mặc định"):
+        await office.one(answer, user=LEADER_A)
+    assert "Khi nào gửi" in await office.one("không", user=LEADER_A)
+    assert "không nhắc" in await office.all(payload="cd:schedule:now", user=LEADER_A)
+
+
 async def test_a_weekly_rule_in_words_is_armed_on_send(office: Office) -> None:
     preview = await to_preview(office, schedule="thứ hai hằng tuần 07:30")
     assert "lặp lại theo lịch 30 7 * * 1" in preview
@@ -201,21 +264,40 @@ async def test_a_leader_is_offered_only_their_units_and_groups_an_admin_everythi
     for answer in ("/chidao", "Tiêu đề", "Nội dung"):
         await office.one(answer, user=LEADER_A)
     [reply] = await office.say("2", user=LEADER_A)
-    assert [b.label for b in reply.buttons] == ["Bộ phận một cửa", "Nhóm một cửa"]
+    private_only = texts.audience_private_only("Bộ phận một cửa")
+    assert [b.label for b in reply.buttons] == ["Bộ phận một cửa", private_only, "Nhóm một cửa"]
     for answer in ("/chidao", "Tiêu đề", "Nội dung"):
         await office.one(answer, user=ADMIN)
     [reply] = await office.say("2", user=ADMIN)
     assert [b.label for b in reply.buttons] == [
         texts.AUDIENCE_ALL,
         "Bộ phận một cửa",
+        private_only,
         "Nhóm một cửa",
         "UBND xã",
     ]
-    await office.one("1, 4", user=ADMIN)  # "all" and UBND xã again: one audience, each person once
+    await office.one("1, 5", user=ADMIN)  # "all" and UBND xã again: one audience, each person once
     await office.one("2", user=ADMIN)
     preview = await office.all(payload="cd:schedule:now", user=ADMIN)
-    # Everyone in a unit (the admin belongs to none), each once.
-    assert "Sẽ gửi tới 5 cuộc trò chuyện (5 cá nhân, 0 nhóm)" in preview
+    # Everyone in a unit (the admin belongs to none), each once, and the unit's registered group.
+    assert "Sẽ gửi tới 6 cuộc trò chuyện (5 cá nhân, 1 nhóm)" in preview
+
+
+async def test_a_unit_reaches_its_groups_unless_sent_to_its_people_only(office: Office) -> None:
+    await office.people.register_group(Actor.system(), _group(GROUP_A), office.ids["unit_a"], "Nhóm một cửa")
+    for choice, reached in (
+        ("1", "4 cuộc trò chuyện (3 cá nhân, 1 nhóm)"),
+        ("2", "3 cuộc trò chuyện (3 cá nhân, 0 nhóm)"),
+    ):
+        for answer in ("/chidao", "Tiêu đề", "Nội dung", "2", choice, "2"):
+            await office.one(answer, user=LEADER_A)
+        assert reached in await office.all(payload="cd:schedule:now", user=LEADER_A)
+    # Its people only, and the group named as well: the group once.
+    for answer in ("/chidao", "Tiêu đề", "Nội dung", "2", "2, 3", "2"):
+        await office.one(answer, user=LEADER_A)
+    assert "4 cuộc trò chuyện (3 cá nhân, 1 nhóm)" in await office.all(
+        payload="cd:schedule:now", user=LEADER_A
+    )
 
 
 async def test_a_command_ends_the_flow(office: Office) -> None:
@@ -247,11 +329,12 @@ async def test_ack_by_button_keyword_and_number_and_again(office: Office) -> Non
     # Zalo-style: the number of the choice the outbox showed.
     await office.memory.remember(f"telegram:{LEADER_A}", [f"ack:{directive_id}"])
     assert "Lê Văn Lãnh đã xác nhận" in await office.one("1", user=LEADER_A)
+    # The report says what was used: the button, the words, or the number.
     assert await acks(office) == sorted(
         [
             (office.ids["staff_1"], "button"),
             (office.ids["staff_2"], "keyword"),
-            (office.ids["leader_a"], "button"),
+            (office.ids["leader_a"], "number"),
         ]
     )
 

@@ -19,15 +19,17 @@ from bot.services.directives import (
     UnitLine,
     Urgency,
 )
+from bot.services.directives import recognise as parse_recurring
+from handlers.directive_answers import parse_moment
 from handlers.directive_render import (
     directive_renderer,
     reminder_renderer,
     render_directive,
     render_escalation,
 )
-from handlers.directives import REPORT_PART, parse_moment, parse_recurring, render_report
+from handlers.directives import REPORT_PART, render_report
+from tests.handlers.office import HCM, PROCEDURES
 from tests.handlers.support import markup_problem, services
-from tests.handlers.test_directives_support import HCM, PROCEDURES
 
 TZ = "Asia/Ho_Chi_Minh"
 

@@ -9,7 +9,7 @@ from bot import texts
 from bot.markup import to_plain
 from bot.messages import ChatRef, Platform
 from bot.services.people import Actor, Role
-from tests.handlers.test_directives_support import (
+from tests.handlers.office import (
     ADMIN,
     LEADER_A,
     LEADER_B,
@@ -38,6 +38,22 @@ async def test_dangky_links_the_account_and_says_who_and_where(office: Office) -
     assert "Đỗ Thị Mới" in answer and "cán bộ" in answer and "Bộ phận một cửa" in answer
     actor = await office.people.actor(Platform.TELEGRAM, "555")
     assert actor.person_id == person_id and actor.role is Role.STAFF
+
+
+async def test_an_admin_with_no_unit_is_told_only_directives_by_name_reach_them(office: Office) -> None:
+    admin = await office.people.create_person(Actor.system(), "Quản Trị Hai", Role.ADMIN)
+    invite = await office.people.invite(Actor.system(), admin.id)
+    answer = await office.one(f"/dangky {invite.code}", user="556")
+    assert "chưa thuộc đơn vị nào" in answer and "gửi đích danh" in answer and "/chidao" in answer
+    assert "nhận chỉ đạo qua cuộc trò chuyện này" not in answer
+    _, code = await new_person(office)
+    staff = await office.one(f"/dangky {code}", user="557")
+    assert "chỉ đạo gửi cho đơn vị" in staff and "/chidao" not in staff
+
+
+async def test_nhom_tells_telegram_members_to_press_the_button(office: Office) -> None:
+    reply = await office.one("/nhom Bộ phận một cửa", user=ADMIN, chat=GROUP, group=True)
+    assert "bấm Đã nhận" in reply
 
 
 async def test_wrong_used_expired_and_already_linked_codes_each_get_their_own_answer(office: Office) -> None:

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 
 from bot.messages import Platform
 from bot.outbox import Outbox
-from bot.services.directives import Audience, DirectiveDraft, DirectiveService, ScheduleKind
+from bot.services.directives import Audience, DirectiveDraft, ScheduleKind
 from bot.services.people import Actor, PeopleService, Role
 from bot.storage import OutboxMessage, SessionFactory, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from jobs.directives import DirectiveJobs
 from jobs.scheduler import MISFIRE_GRACE_SECONDS, create_scheduler
-from jobs.schedules import next_fire
+from tests.directive_service import directive_service
 from tests.storage.conftest import fresh_postgres_database
 
 ADMIN = Actor.system()
@@ -74,8 +74,8 @@ async def test_a_firing_missed_while_down_is_published_once_after_a_restart(sess
     for n in (1, 2, 3):
         person = await people.create_person(ADMIN, f"Cán bộ {n}", Role.STAFF, unit_id=unit.id)
         await people.redeem((await people.invite(ADMIN, person.id)).code, Platform.TELEGRAM, str(n), str(n))
-    service = DirectiveService(sessions, clock=clock, next_fire=next_fire)
-    created = await service.create(
+    service = directive_service(sessions, clock=clock)
+    created = await service.writing.create(
         ADMIN,
         DirectiveDraft(
             title="Giao ban",
@@ -86,7 +86,7 @@ async def test_a_firing_missed_while_down_is_published_once_after_a_restart(sess
         ),
     )
     assert created.cron == "30 7 * * 1"
-    await service.publish(ADMIN, created.id)
+    await service.publishing.publish(ADMIN, created.id)
 
     # First run: the job is armed for next Monday 07:30, nothing is sent yet.
     first = create_scheduler("Asia/Ho_Chi_Minh")
@@ -98,7 +98,7 @@ async def test_a_firing_missed_while_down_is_published_once_after_a_restart(sess
 
     # "Stop" past the firing and come back two hours later with a new process.
     clock.now = datetime(2026, 11, 30, 9, 30, tzinfo=VN)
-    restarted_service = DirectiveService(sessions, clock=clock, next_fire=next_fire)
+    restarted_service = directive_service(sessions, clock=clock)
     second = create_scheduler("Asia/Ho_Chi_Minh")
     woken: list[int] = []
     outbox = Outbox(sessions)
@@ -126,8 +126,8 @@ async def test_cancelling_removes_the_job_at_the_next_sync(sessions: SessionFact
     people = PeopleService(sessions, clock=clock)
     unit = await people.create_unit(ADMIN, "UBND xã")
     await people.create_person(ADMIN, "Cán bộ", Role.STAFF, unit_id=unit.id)
-    service = DirectiveService(sessions, clock=clock, next_fire=next_fire)
-    created = await service.create(
+    service = directive_service(sessions, clock=clock)
+    created = await service.writing.create(
         ADMIN,
         DirectiveDraft(
             title="Báo cáo",
@@ -137,12 +137,12 @@ async def test_cancelling_removes_the_job_at_the_next_sync(sessions: SessionFact
             cron="0 16 * * 5",
         ),
     )
-    await service.publish(ADMIN, created.id)
+    await service.publishing.publish(ADMIN, created.id)
     scheduler = create_scheduler("Asia/Ho_Chi_Minh")
     jobs = DirectiveJobs(service, scheduler)
     await jobs.sync()
     assert [j.id for j in scheduler.get_jobs()] == [f"directive:{created.id}"]
-    await service.cancel(ADMIN, created.id)
+    await service.publishing.cancel(ADMIN, created.id)
     clock.now += timedelta(days=30)
     await jobs.sync()
     assert scheduler.get_jobs() == []
@@ -159,15 +159,15 @@ async def test_a_one_off_directive_becomes_sent_once_its_messages_left_the_outbo
     for n in (1, 2):
         person = await people.create_person(ADMIN, f"Cán bộ {n}", Role.STAFF, unit_id=unit.id)
         await people.redeem((await people.invite(ADMIN, person.id)).code, Platform.TELEGRAM, str(n), str(n))
-    service = DirectiveService(sessions, clock=clock, next_fire=next_fire)
+    service = directive_service(sessions, clock=clock)
     draft = DirectiveDraft(
         title="Kiểm tra PCCC", body="Rà soát bình chữa cháy.", audience=Audience(units=(unit.id,))
     )
-    created = await service.create(ADMIN, draft)
-    await service.publish(ADMIN, created.id)
+    created = await service.writing.create(ADMIN, draft)
+    await service.publishing.publish(ADMIN, created.id)
     jobs = DirectiveJobs(service, create_scheduler("Asia/Ho_Chi_Minh"))
     await jobs.sync()
-    assert (await service.get(ADMIN, created.id)).status.value == "sending"
+    assert (await service.reports.get(ADMIN, created.id)).status.value == "sending"
     # One message delivered, one failed for good: nothing waits any more.
     async with sessions.begin() as session:
         rows = (
@@ -176,4 +176,4 @@ async def test_a_one_off_directive_becomes_sent_once_its_messages_left_the_outbo
         for row, status in zip(rows, ("sent", "failed"), strict=True):
             row.status = status
     await jobs.sync()
-    assert (await service.get(ADMIN, created.id)).status.value == "sent"
+    assert (await service.reports.get(ADMIN, created.id)).status.value == "sent"

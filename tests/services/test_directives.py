@@ -25,7 +25,7 @@ from bot.services.directives import (
 )
 from bot.services.people import Actor, PeopleService, PermissionDeniedError, Role
 from bot.storage import AuditEntry, DirectiveRecipient, OutboxMessage, SessionFactory
-from jobs.schedules import next_fire
+from tests.directive_service import directive_service
 
 ADMIN = Actor.system()
 # 10:00 in Viet Nam (UTC+7): outside the quiet hours.
@@ -61,7 +61,7 @@ class Org:
 async def build_org(sessions: SessionFactory, clock: Clock) -> Org:
     """Create the organisation through the services, linking accounts by invite."""
     people = PeopleService(sessions, clock=clock)
-    directives = DirectiveService(sessions, clock=clock, next_fire=next_fire)
+    directives = directive_service(sessions, clock=clock)
     unit_a = await people.create_unit(ADMIN, "Bộ phận một cửa")
     unit_b = await people.create_unit(ADMIN, "UBND xã")
     leader = await people.create_person(ADMIN, "Trưởng bộ phận", Role.LEADER, unit_id=unit_a.id)
@@ -126,22 +126,22 @@ async def outbox_rows(sessions: SessionFactory) -> list[OutboxMessage]:
 
 
 async def test_residents_and_staff_cannot_create_or_read(org: Org) -> None:
-    created = await org.directives.create(ADMIN, draft(Audience(units=(org.unit_a,))))
+    created = await org.directives.writing.create(ADMIN, draft(Audience(units=(org.unit_a,))))
     for actor in (
         await org.people.actor(Platform.TELEGRAM, "999"),
         await org.people.actor(Platform.TELEGRAM, "11"),
     ):
         assert actor.role in (Role.RESIDENT, Role.STAFF)
         with pytest.raises(PermissionDeniedError):
-            await org.directives.create(actor, draft(Audience(units=(org.unit_a,))))
+            await org.directives.writing.create(actor, draft(Audience(units=(org.unit_a,))))
         with pytest.raises(PermissionDeniedError):
-            await org.directives.get(actor, created.id)
+            await org.directives.reports.get(actor, created.id)
         with pytest.raises(PermissionDeniedError):
-            await org.directives.report(actor, created.id)
+            await org.directives.reports.report(actor, created.id)
 
 
 async def test_a_leader_addresses_and_reads_only_their_units(org: Org) -> None:
-    mine = await org.directives.create(
+    mine = await org.directives.writing.create(
         org.leader, draft(Audience(units=(org.unit_a,), groups=(org.group_a,)))
     )
     assert mine.created_by == org.leader.person_id
@@ -152,12 +152,12 @@ async def test_a_leader_addresses_and_reads_only_their_units(org: Org) -> None:
         Audience(tags=("tiep dan",)),  # the tag reaches unit B's staff too
     ):
         with pytest.raises(PermissionDeniedError):
-            await org.directives.create(org.leader, draft(audience))
-    theirs = await org.directives.create(ADMIN, draft(Audience(units=(org.unit_b,))))
+            await org.directives.writing.create(org.leader, draft(audience))
+    theirs = await org.directives.writing.create(ADMIN, draft(Audience(units=(org.unit_b,))))
     with pytest.raises(PermissionDeniedError):
-        await org.directives.report(org.leader, theirs.id)
-    assert [d.id for d in await org.directives.recent(org.leader)] == [mine.id]
-    assert {d.id for d in await org.directives.recent(ADMIN)} == {mine.id, theirs.id}
+        await org.directives.reports.report(org.leader, theirs.id)
+    assert [d.id for d in await org.directives.reports.recent(org.leader)] == [mine.id]
+    assert {d.id for d in await org.directives.reports.recent(ADMIN)} == {mine.id, theirs.id}
 
 
 async def test_drafts_are_validated(org: Org, clock: Clock) -> None:
@@ -177,7 +177,7 @@ async def test_drafts_are_validated(org: Org, clock: Clock) -> None:
     ]
     for field, candidate in bad:
         with pytest.raises(InvalidDirectiveError) as caught:
-            await org.directives.create(ADMIN, candidate)
+            await org.directives.writing.create(ADMIN, candidate)
         assert caught.value.field == field
     with pytest.raises(InvalidDirectiveError):
         Audience.from_json({"units": ["x"]})
@@ -188,15 +188,25 @@ async def test_drafts_are_validated(org: Org, clock: Clock) -> None:
     )
 
 
+async def test_a_unit_reaches_its_registered_groups_unless_they_are_left_out(org: Org) -> None:
+    with_groups = await org.directives.writing.preview(ADMIN, Audience(units=(org.unit_b,)))
+    # Unit B: one staff on Zalo, and the group registered for it.
+    assert (with_groups.chats, with_groups.people, with_groups.groups) == (2, 1, 1)
+    without = await org.directives.writing.preview(ADMIN, Audience(units=(org.unit_b,), unit_groups=False))
+    assert (without.chats, without.people, without.groups) == (1, 1, 0)
+    assert Audience.from_json({"units": [1]}).unit_groups is True
+    assert Audience.from_json(Audience(units=(1,), unit_groups=False).to_json()).unit_groups is False
+
+
 async def test_preview_counts_and_publish_is_idempotent(org: Org, sessions: SessionFactory) -> None:
     audience = Audience(units=(org.unit_a,), groups=(org.group_a, org.group_b), people=(org.staff_b,))
-    preview = await org.directives.preview(ADMIN, audience)
+    preview = await org.directives.writing.preview(ADMIN, audience)
     # Unit A: leader and three staff linked, one not; staff B on Zalo; two groups.
     assert (preview.chats, preview.people, preview.groups, preview.unreachable) == (7, 5, 2, 1)
-    created = await org.directives.create(ADMIN, draft(audience))
+    created = await org.directives.writing.create(ADMIN, draft(audience))
 
-    first = await org.directives.publish(ADMIN, created.id)
-    again = await org.directives.publish(ADMIN, created.id)
+    first = await org.directives.publishing.publish(ADMIN, created.id)
+    again = await org.directives.publishing.publish(ADMIN, created.id)
 
     assert (first.queued, first.chats, first.unreachable) == (7, 7, 1)
     assert (again.queued, again.chats) == (0, 7)
@@ -212,7 +222,7 @@ async def test_preview_counts_and_publish_is_idempotent(org: Org, sessions: Sess
         assert await session.scalar(select(func.count()).select_from(DirectiveRecipient)) == 8
         actions = list((await session.execute(select(AuditEntry.action))).scalars())
     assert actions.count("directive.publish") == 2 and "directive.create" in actions
-    assert (await org.directives.get(ADMIN, created.id)).status is Status.SENDING
+    assert (await org.directives.reports.get(ADMIN, created.id)).status is Status.SENDING
 
 
 async def test_quiet_hours_hold_normal_directives_until_morning_but_not_urgent_ones(
@@ -220,35 +230,41 @@ async def test_quiet_hours_hold_normal_directives_until_morning_but_not_urgent_o
 ) -> None:
     clock.now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 22:00 in Viet Nam
     audience = Audience(people=(org.staff_a[0],))
-    normal = await org.directives.create(ADMIN, draft(audience))
-    urgent = await org.directives.create(ADMIN, draft(audience, urgency=Urgency.KHAN, title="Khẩn: bão"))
-    held = await org.directives.publish(ADMIN, normal.id)
-    now = await org.directives.publish(ADMIN, urgent.id)
+    normal = await org.directives.writing.create(ADMIN, draft(audience))
+    urgent = await org.directives.writing.create(
+        ADMIN, draft(audience, urgency=Urgency.KHAN, title="Khẩn: bão")
+    )
+    held = await org.directives.publishing.publish(ADMIN, normal.id)
+    now = await org.directives.publishing.publish(ADMIN, urgent.id)
     assert held.due_at == datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # 06:30 the next morning
     assert now.due_at == clock.now
     assert {r.due_at for r in await outbox_rows(sessions)} == {held.due_at, clock.now}
     early = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # 05:00 in Viet Nam
-    assert org.directives.release_time(early, Urgency.THUONG) == datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    assert org.directives.settings.release_time(early, Urgency.THUONG) == datetime(
+        2026, 11, 23, 23, 30, tzinfo=UTC
+    )
     day = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
-    assert org.directives.release_time(day, Urgency.THUONG) == day
-    silent = DirectiveService(sessions, clock=clock, quiet_start=time(0), quiet_end=time(0))
-    assert silent.release_time(clock.now, Urgency.THUONG) == clock.now
+    assert org.directives.settings.release_time(day, Urgency.THUONG) == day
+    silent = directive_service(sessions, clock=clock, quiet_start=time(0), quiet_end=time(0))
+    assert silent.settings.release_time(clock.now, Urgency.THUONG) == clock.now
 
 
 async def test_acknowledge_in_private_and_in_a_group_each_member_for_themselves(org: Org) -> None:
-    created = await org.directives.create(
+    created = await org.directives.writing.create(
         ADMIN, draft(Audience(people=(org.staff_a[0],), groups=(org.group_a,)))
     )
-    await org.directives.publish(ADMIN, created.id)
+    await org.directives.publishing.publish(ADMIN, created.id)
     private = ChatRef(Platform.TELEGRAM, "11")
     group = ChatRef(Platform.TELEGRAM, "-100", True)
 
-    by_button = await org.directives.acknowledge(Platform.TELEGRAM, "11", private, directive_id=created.id)
-    twice = await org.directives.acknowledge(Platform.TELEGRAM, "11", group, directive_id=created.id)
-    in_group = await org.directives.acknowledge(Platform.TELEGRAM, "12", group, directive_id=created.id)
-    by_keyword = await org.directives.acknowledge(Platform.TELEGRAM, "13", group, how="keyword")
-    stranger = await org.directives.acknowledge(Platform.TELEGRAM, "999", group, directive_id=created.id)
-    elsewhere = await org.directives.acknowledge(
+    by_button = await org.directives.acks.acknowledge(
+        Platform.TELEGRAM, "11", private, directive_id=created.id
+    )
+    twice = await org.directives.acks.acknowledge(Platform.TELEGRAM, "11", group, directive_id=created.id)
+    in_group = await org.directives.acks.acknowledge(Platform.TELEGRAM, "12", group, directive_id=created.id)
+    by_keyword = await org.directives.acks.acknowledge(Platform.TELEGRAM, "13", group, how="keyword")
+    stranger = await org.directives.acks.acknowledge(Platform.TELEGRAM, "999", group, directive_id=created.id)
+    elsewhere = await org.directives.acks.acknowledge(
         Platform.TELEGRAM, "12", ChatRef(Platform.TELEGRAM, "12"), directive_id=created.id
     )
 
@@ -259,10 +275,10 @@ async def test_acknowledge_in_private_and_in_a_group_each_member_for_themselves(
     assert by_keyword.acknowledged_by == ("Cán bộ 12", "Cán bộ 13")
     assert stranger.outcome is AckOutcome.NOT_REGISTERED
     assert elsewhere.outcome is AckOutcome.NOT_A_RECIPIENT
-    pending = await org.directives.pending_acknowledgements(created.id)
+    pending = await org.directives.acks.pending(created.id)
     # Unit A's members (the group) and the private recipient: the leader and the unlinked one remain.
     assert {p.person_id for p in pending} == {org.leader.person_id, org.no_account}
-    missing = await org.directives.acknowledge(Platform.TELEGRAM, "11", private, directive_id=10**6)
+    missing = await org.directives.acks.acknowledge(Platform.TELEGRAM, "11", private, directive_id=10**6)
     assert missing.outcome is AckOutcome.NOT_FOUND
 
 
@@ -276,9 +292,9 @@ def test_ack_payloads_and_keywords() -> None:
 
 
 async def test_report_on_a_small_known_case(org: Org, sessions: SessionFactory, clock: Clock) -> None:
-    audience = Audience(units=(org.unit_a,), groups=(org.group_b,))
-    created = await org.directives.create(ADMIN, draft(audience))
-    await org.directives.publish(ADMIN, created.id)
+    audience = Audience(units=(org.unit_a,), groups=(org.group_b,), unit_groups=False)
+    created = await org.directives.writing.create(ADMIN, draft(audience))
+    await org.directives.publishing.publish(ADMIN, created.id)
     base = f"directive:{created.id}:once:telegram:"
     async with sessions() as session, session.begin():
         # 10 and 11 delivered (11 twice: a possible duplicate), 12 blocked, 13 and the group still waiting.
@@ -295,11 +311,11 @@ async def test_report_on_a_small_known_case(org: Org, sessions: SessionFactory, 
             .where(OutboxMessage.key == base + "12")
             .values(status=FAILED, error="403: Forbidden: bot was blocked by the user", attempts=1)
         )
-    await org.directives.acknowledge(
+    await org.directives.acks.acknowledge(
         Platform.TELEGRAM, "11", ChatRef(Platform.TELEGRAM, "11"), directive_id=created.id
     )
 
-    report = await org.directives.report(org.leader, created.id)
+    report = await org.directives.reports.report(org.leader, created.id)
 
     by_name = {line.name: line for line in report.recipients}
     assert by_name["Trưởng bộ phận"].status == "delivered"
@@ -339,22 +355,23 @@ async def test_report_on_a_small_known_case(org: Org, sessions: SessionFactory, 
 
 
 async def test_cancel_stops_waiting_rows_and_refuses_publishing(org: Org, sessions: SessionFactory) -> None:
-    created = await org.directives.create(org.leader, draft(Audience(units=(org.unit_a,))))
-    await org.directives.publish(org.leader, created.id)
+    created = await org.directives.writing.create(org.leader, draft(Audience(units=(org.unit_a,))))
+    await org.directives.publishing.publish(org.leader, created.id)
     other_leader_view = await org.people.actor(Platform.TELEGRAM, "11")
     with pytest.raises(PermissionDeniedError):
-        await org.directives.cancel(other_leader_view, created.id)
+        await org.directives.publishing.cancel(other_leader_view, created.id)
 
-    assert await org.directives.cancel(org.leader, created.id) == 4
-    assert await org.directives.cancel(org.leader, created.id) == 0
+    # Four private chats and the unit's group.
+    assert await org.directives.publishing.cancel(org.leader, created.id) == 5
+    assert await org.directives.publishing.cancel(org.leader, created.id) == 0
     assert {(r.status, r.error) for r in await outbox_rows(sessions)} == {(FAILED, "cancelled")}
     with pytest.raises(DirectiveStateError):
-        await org.directives.publish(ADMIN, created.id)
-    ack = await org.directives.acknowledge(
+        await org.directives.publishing.publish(ADMIN, created.id)
+    ack = await org.directives.acks.acknowledge(
         Platform.TELEGRAM, "11", ChatRef(Platform.TELEGRAM, "11"), directive_id=created.id
     )
     assert ack.outcome is AckOutcome.CANCELLED
-    report = await org.directives.report(ADMIN, created.id)
+    report = await org.directives.reports.report(ADMIN, created.id)
     assert {line.reason for line in report.recipients if line.chat is not None} == {"cancelled"}
 
 
@@ -362,10 +379,10 @@ async def test_scheduled_one_off_is_queued_for_its_time(
     org: Org, sessions: SessionFactory, clock: Clock
 ) -> None:
     at = clock.now + timedelta(hours=2)
-    created = await org.directives.create(
+    created = await org.directives.writing.create(
         ADMIN, draft(Audience(people=(org.staff_a[0],)), schedule_kind=ScheduleKind.AT, schedule_at=at)
     )
-    result = await org.directives.publish(ADMIN, created.id)
+    result = await org.directives.publishing.publish(ADMIN, created.id)
     assert result.due_at == at
     assert [r.due_at for r in await outbox_rows(sessions)] == [at]
 
@@ -373,25 +390,25 @@ async def test_scheduled_one_off_is_queued_for_its_time(
 async def test_recurring_directive_runs_once_per_occurrence_and_catches_up_once(
     org: Org, sessions: SessionFactory, clock: Clock
 ) -> None:
-    created = await org.directives.create(
+    created = await org.directives.writing.create(
         ADMIN,
         draft(Audience(people=(org.staff_a[0],)), schedule_kind=ScheduleKind.CRON, cron="30 7 * * mon"),
     )
-    armed = await org.directives.publish(ADMIN, created.id)
+    armed = await org.directives.publishing.publish(ADMIN, created.id)
     monday = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # Monday 07:30 in Viet Nam (23 Nov 10:00 was a Monday)
     assert armed.queued == 0 and armed.due_at == monday
-    assert await org.directives.armed() == [(created.id, monday)]
-    assert await org.directives.run_due() == []
+    assert await org.directives.publishing.armed() == [(created.id, monday)]
+    assert await org.directives.publishing.run_due() == []
 
     # The bot was down for three Mondays: one occurrence is sent when it comes back, then it is re-armed.
     clock.now = monday + timedelta(days=14, hours=1)
-    [result] = await org.directives.run_due()
+    [result] = await org.directives.publishing.run_due()
     assert (result.occurrence, result.queued) == ("20261130T0730", 1)
-    assert await org.directives.run_due() == []
-    assert await org.directives.armed() == [(created.id, monday + timedelta(days=21))]
+    assert await org.directives.publishing.run_due() == []
+    assert await org.directives.publishing.armed() == [(created.id, monday + timedelta(days=21))]
     assert len(await outbox_rows(sessions)) == 1
-    ack = await org.directives.acknowledge(
+    ack = await org.directives.acks.acknowledge(
         Platform.TELEGRAM, "11", ChatRef(Platform.TELEGRAM, "11"), how="keyword"
     )
     assert ack.outcome is AckOutcome.RECORDED
-    assert await org.directives.pending_acknowledgements(created.id) == []
+    assert await org.directives.acks.pending(created.id) == []

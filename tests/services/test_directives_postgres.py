@@ -19,24 +19,29 @@ async def test_publish_ack_and_report_on_postgresql(postgres_url: str) -> None:
         await upgrade_engine(engine)
         sessions = session_factory(engine)
         org = await build_org(sessions, Clock())
-        created = await org.directives.create(
+        created = await org.directives.writing.create(
             ADMIN, draft(Audience(units=(org.unit_a,), groups=(org.group_a, org.group_b)))
         )
 
-        results = await asyncio.gather(*(org.directives.publish(ADMIN, created.id) for _ in range(4)))
+        results = await asyncio.gather(
+            *(org.directives.publishing.publish(ADMIN, created.id) for _ in range(4))
+        )
 
         assert sorted(r.queued for r in results) == [0, 0, 0, 6]
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 6
         group = ChatRef(Platform.TELEGRAM, "-100", True)
         acks = await asyncio.gather(
-            *(org.directives.acknowledge(Platform.TELEGRAM, "12", group, how="keyword") for _ in range(3))
+            *(
+                org.directives.acks.acknowledge(Platform.TELEGRAM, "12", group, how="keyword")
+                for _ in range(3)
+            )
         )
         assert sorted(a.outcome for a in acks) == [
             AckOutcome.ALREADY,
             AckOutcome.ALREADY,
             AckOutcome.RECORDED,
         ]
-        report = await org.directives.report(ADMIN, created.id)
+        report = await org.directives.reports.report(ADMIN, created.id)
         assert len(report.recipients) == 7 and report.stats.pending == 6
         assert [a.name for a in report.acks if a.at is not None] == ["Cán bộ 12"]

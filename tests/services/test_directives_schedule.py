@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.schedule import after_quiet_hours, vietnamese_rule
-from jobs.schedules import next_fire, weekday_field
+from bot.services.directives.recurring import vietnamese_rule, weekday_field
+from bot.services.schedule import after_quiet_hours
+from jobs.schedules import next_fire
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # Monday 23 November 2026, 10:00 in Viet Nam.

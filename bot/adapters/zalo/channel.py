@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +30,7 @@ from bot.adapters.zalo.client import (
 from bot.config import ZaloConfig
 from bot.markup import nfc_length, split, to_plain
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
+from bot.services.directives import may_acknowledge
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,11 @@ def zalo_event_id(body: dict[str, Any]) -> str | None:
     return f"{event['event_name']}:{digest[:32]}"
 
 
-def to_incoming(event: dict[str, Any], *, bot_name: str = "", bot_id: str = "") -> Incoming | None:
-    """Map a Zalo event to a neutral message; None for what the bot ignores."""
+def to_incoming(event: dict[str, Any], *, bot_names: Sequence[str] = (), bot_id: str = "") -> Incoming | None:
+    """Map a Zalo event to a neutral message; None for what the bot ignores.
+
+    In a group the bot is addressed by a command or by ``@`` one of ``bot_names`` or its id.
+    """
     name = event.get("event_name")
     message = event.get("message")
     if name not in MEDIA_EVENTS and name != TEXT_EVENT:
@@ -91,7 +95,7 @@ def to_incoming(event: dict[str, Any], *, bot_name: str = "", bot_id: str = "") 
     is_group = str(chat.get("chat_type", "")).upper() == GROUP
     addressed = True
     if is_group:
-        text, mentioned = _strip_mention(text, bot_name, bot_id)
+        text, mentioned = _strip_mention(text, [*bot_names, bot_id])
         addressed = mentioned or text.lstrip().startswith("/")
     message_id = message.get("message_id")
     return Incoming(
@@ -104,9 +108,9 @@ def to_incoming(event: dict[str, Any], *, bot_name: str = "", bot_id: str = "") 
     )
 
 
-def _strip_mention(text: str, bot_name: str, bot_id: str) -> tuple[str, bool]:
-    """Remove ``@<display name>`` or ``@<bot id>`` from a group message; report whether it was there."""
-    names = [n for n in (bot_name, bot_id) if n]
+def _strip_mention(text: str, names: Sequence[str]) -> tuple[str, bool]:
+    """Remove ``@<name>`` (any of ``names``) from a group message; report whether it was there."""
+    names = [n for n in names if n]
     if not names:
         return text, False
     pattern = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
@@ -252,11 +256,15 @@ class ZaloChannel:
         if isinstance(message_id, str) and message_id and not self._seen.add(message_id):
             log.info("zalo: duplicate message %s ignored", message_id)
             return
-        msg = to_incoming(event, bot_name=self.me.display_name, bot_id=self.me.id)
+        # getMe may leave out display_name: the account name is how members mention the bot then.
+        names = (self.me.display_name, self.me.account_name)
+        msg = to_incoming(event, bot_names=names, bot_id=self.me.id)
         if msg is None:
             log.debug("zalo: event %s ignored", name if isinstance(name, str) else "?")
             return
-        if not (msg.addressed or self._answer_unaddressed):
+        # In a group an acknowledgement needs no mention (Zalo users answer a directive as it asks);
+        # the core stays silent unless it records one. Other chatter is not the bot's business.
+        if not (msg.addressed or self._answer_unaddressed or may_acknowledge(msg.text)):
             return
         # The chat's turn is taken before the first await, so its messages are answered in arrival order.
         async with self._chats.turn(msg.chat.key):

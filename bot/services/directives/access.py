@@ -10,19 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.directives.model import Audience
 from bot.services.directives.results import Target
 from bot.services.people import Actor, PermissionDeniedError
-from bot.storage import (
-    ChatGroup,
-    Directive,
-    DirectiveRecipient,
-)
+from bot.storage import ChatGroup, Directive, DirectiveRecipient
 
 
-def _require_author(actor: Actor) -> None:
+def require_author(actor: Actor) -> None:
+    """Only admins and leaders write or read directives."""
     if not (actor.is_admin or actor.is_leader):
         raise PermissionDeniedError("only admins and leaders handle directives")
 
 
-async def _check_scope(
+async def check_scope(
     session: AsyncSession, actor: Actor, audience: Audience, targets: Sequence[Target]
 ) -> None:
     """A leader may address only their own units: every named unit, group and person must be inside."""
@@ -37,9 +34,9 @@ async def _check_scope(
             raise PermissionDeniedError("group outside the leader's units")
 
 
-async def _check_read(session: AsyncSession, actor: Actor, row: Directive) -> None:
+async def check_read(session: AsyncSession, actor: Actor, row: Directive) -> None:
     """Admins read everything; a leader reads what they wrote or what reaches their units; no one else."""
-    _require_author(actor)
+    require_author(actor)
     if actor.is_admin or (actor.person_id is not None and row.created_by == actor.person_id):
         return
     units = set(Audience.from_json(row.audience).units)

@@ -25,6 +25,14 @@ TITLE_LIMIT = 255
 BODY_LIMIT = 3500
 
 
+REMINDERS_MAX = 6
+"""How many reminders one directive may have."""
+
+
+REMINDER_MINUTES_MAX = 7 * 24 * 60
+"""The latest a reminder may come after delivery (a week)."""
+
+
 CANCELLED_REASON = "cancelled"
 
 
@@ -69,12 +77,16 @@ class Status(StrEnum):
 
 
 class InvalidDirectiveError(ValueError):
-    """A draft field is wrong; ``field`` names it, ``reason`` is a short English code."""
+    """A draft field is wrong; ``field`` names it, ``reason`` is a short English code.
 
-    def __init__(self, field_name: str, reason: str) -> None:
+    ``value`` is what was refused when it helps to show it (a unit name that matches no unit).
+    """
+
+    def __init__(self, field_name: str, reason: str, value: str = "") -> None:
         super().__init__(f"{field_name}: {reason}")
         self.field = field_name
         self.reason = reason
+        self.value = value
 
 
 class DirectiveStateError(Exception):
@@ -83,12 +95,16 @@ class DirectiveStateError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Audience:
-    """Who a directive goes to: units' members, people with tags, registered groups, named people."""
+    """Who a directive goes to: units' members, people with tags, registered groups, named people.
+
+    A unit reaches its registered group chats too, unless ``unit_groups`` is False.
+    """
 
     units: tuple[int, ...] = ()
     tags: tuple[str, ...] = ()
     groups: tuple[int, ...] = ()
     people: tuple[int, ...] = ()
+    unit_groups: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
@@ -97,6 +113,7 @@ class Audience:
             "tags": list(self.tags),
             "groups": list(self.groups),
             "people": list(self.people),
+            "unit_groups": self.unit_groups,
         }
 
     @classmethod
@@ -104,7 +121,7 @@ class Audience:
         """Parse the stored or submitted form; raise :class:`InvalidDirectiveError` on bad shapes."""
         if not isinstance(data, dict):
             raise InvalidDirectiveError("audience", "not an object")
-        unknown = set(data) - {"units", "tags", "groups", "people"}
+        unknown = set(data) - {"units", "tags", "groups", "people", "unit_groups"}
         if unknown:
             raise InvalidDirectiveError("audience", "unknown keys")
         try:
@@ -117,7 +134,10 @@ class Audience:
         if not isinstance(raw_tags, list) or not all(isinstance(t, str) for t in raw_tags):
             raise InvalidDirectiveError("audience", "tags must be strings")
         tags = tuple(sorted({t.strip().casefold() for t in raw_tags if t.strip()}))
-        return cls(units, tags, groups, people)
+        unit_groups = data.get("unit_groups", True)
+        if not isinstance(unit_groups, bool):
+            raise InvalidDirectiveError("audience.unit_groups", "not a boolean")
+        return cls(units, tags, groups, people, unit_groups)
 
     @property
     def empty(self) -> bool:
@@ -142,6 +162,10 @@ class DirectiveDraft:
     schedule_at: datetime | None = None
     cron: str = ""
     timezone: str = "Asia/Ho_Chi_Minh"
+    reminder_minutes: tuple[int, ...] | None = None
+    """Minutes after delivery at which those who have not acknowledged are reminded; None: configured."""
+    escalate_after: int | None = None
+    """After this many reminders the unit's leader is told (0: never); None: configured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +189,8 @@ class DirectiveView:
     next_run_at: datetime | None
     created_by: int | None
     created_at: datetime
+    reminder_minutes: tuple[int, ...] | None = None
+    escalate_after: int | None = None
 
 
 def _positive_int(value: Any) -> int:

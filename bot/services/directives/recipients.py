@@ -5,47 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChatRef, Platform, Reply
 from bot.outbox import Outgoing, enqueue_many
-from bot.services.directives.model import KIND, QUEUED, UNREACHABLE, Audience, Status
+from bot.services.directives.model import KIND, QUEUED, UNREACHABLE, Audience
 from bot.services.directives.results import Preview, Target
-from bot.services.directives.rows import _dialect
+from bot.services.directives.rows import dialect
 from bot.storage import (
     ChatGroup,
-    Directive,
     DirectiveRecipient,
-    DirectiveReminder,
     Person,
     PlatformAccount,
 )
 
 
-async def _reminded(
-    session: AsyncSession, person_id: int, directive_id: int | None
-) -> tuple[int, str] | None:
-    """The newest (directive, occurrence) this person was reminded of privately and may acknowledge."""
-    statement = (
-        select(DirectiveReminder.directive_id, DirectiveReminder.occurrence)
-        .join(Directive, Directive.id == DirectiveReminder.directive_id)
-        .where(
-            DirectiveReminder.person_id == person_id,
-            Directive.ack_required.is_(True),
-            Directive.status != Status.CANCELLED.value,
-        )
-        .order_by(DirectiveReminder.id.desc())
-        .limit(1)
-    )
-    if directive_id is not None:
-        statement = statement.where(DirectiveReminder.directive_id == directive_id)
-    row = (await session.execute(statement)).first()
-    return (int(row[0]), str(row[1])) if row is not None else None
-
-
-async def _private_chats(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, ChatRef]:
+async def private_chats(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, ChatRef]:
     """Each person's newest active private chat."""
     wanted = set(person_ids)
     if not wanted:
@@ -60,8 +37,11 @@ async def _private_chats(session: AsyncSession, person_ids: Iterable[int]) -> di
     return {row.person_id: ChatRef(Platform(row.platform), row.chat_id, False) for row in rows}
 
 
-async def _resolve(session: AsyncSession, audience: Audience) -> list[Target]:
-    """The chats an audience reaches now: each person once (their newest active account), each group once."""
+async def resolve(session: AsyncSession, audience: Audience) -> list[Target]:
+    """The chats an audience reaches now: each person once (their newest active account), each group once.
+
+    A unit's registered groups are reached with it unless the audience leaves them out.
+    """
     people: dict[int, Person] = {}
     if audience.units or audience.tags or audience.people:
         rows = (await session.execute(select(Person).where(Person.active.is_(True)))).scalars()
@@ -91,12 +71,12 @@ async def _resolve(session: AsyncSession, audience: Audience) -> list[Target]:
             targets.setdefault(
                 key, Target(account.platform, account.chat_id, False, person_id, None, person.unit_id)
             )
-    if audience.groups:
+    named = ChatGroup.id.in_(audience.groups)
+    wanted = or_(named, ChatGroup.unit_id.in_(audience.units)) if audience.unit_groups else named
+    if audience.groups or (audience.units and audience.unit_groups):
         groups = (
             await session.execute(
-                select(ChatGroup)
-                .where(ChatGroup.id.in_(audience.groups), ChatGroup.active.is_(True))
-                .order_by(ChatGroup.id)
+                select(ChatGroup).where(wanted, ChatGroup.active.is_(True)).order_by(ChatGroup.id)
             )
         ).scalars()
         for group in groups:
@@ -107,7 +87,8 @@ async def _resolve(session: AsyncSession, audience: Audience) -> list[Target]:
     return list(targets.values())
 
 
-def _preview(targets: Iterable[Target]) -> Preview:
+def preview_of(targets: Iterable[Target]) -> Preview:
+    """What reaching ``targets`` means: chats, people in private, groups, people with no chat."""
     chats = people = groups = unreachable = 0
     for target in targets:
         if not target.reachable:
@@ -124,7 +105,7 @@ def outbox_key(directive_id: int, occurrence: str, platform: str, chat_id: str) 
     return f"{KIND}:{directive_id}:{occurrence}:{platform}:{chat_id}"
 
 
-async def _write_recipients(
+async def write_recipients(
     session: AsyncSession,
     directive_id: int,
     occurrence: str,
@@ -152,7 +133,7 @@ async def _write_recipients(
         }
         for t in targets
     ]
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
     for start in range(0, len(rows), 500):
         statement = insert(DirectiveRecipient).values(rows[start : start + 500])
         await session.execute(

@@ -52,6 +52,14 @@ class PublishResult:
     due_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A directive created and published (or armed) at once."""
+
+    directive: DirectiveView
+    result: PublishResult
+
+
 class AckOutcome(StrEnum):
     """What an acknowledgement did."""
 

@@ -1,4 +1,4 @@
-"""Loading and viewing directive rows, and small storage helpers."""
+"""Loading and viewing directive rows, and small storage helpers shared by the directive modules."""
 
 from __future__ import annotations
 
@@ -17,27 +17,28 @@ from bot.services.directives.model import (
     Status,
     Urgency,
 )
-from bot.storage import (
-    Directive,
-)
+from bot.storage import Directive
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     """Aggregates come back without the column type's time zone on SQLite: read them as UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-async def _insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+def dialect(session: AsyncSession) -> str:
+    """The database's dialect name ("sqlite", "postgresql")."""
+    return session.get_bind().dialect.name
+
+
+async def insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    """Insert one row unless one with the same ``keys`` exists; True when it was inserted."""
+    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
     return bool(getattr(await session.execute(statement), "rowcount", 0))
 
 
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
-def _view(row: Directive) -> DirectiveView:
+def view_of(row: Directive) -> DirectiveView:
+    """A stored directive as the service shows it."""
     return DirectiveView(
         id=row.id,
         title=row.title,
@@ -56,12 +57,15 @@ def _view(row: Directive) -> DirectiveView:
         next_run_at=row.next_run_at,
         created_by=row.created_by,
         created_at=row.created_at,
+        reminder_minutes=tuple(row.reminder_minutes) if row.reminder_minutes is not None else None,
+        escalate_after=row.escalate_after,
     )
 
 
-async def _directive(session: AsyncSession, directive_id: int, *, lock: bool = False) -> Directive:
+async def load(session: AsyncSession, directive_id: int, *, lock: bool = False) -> Directive:
+    """The directive row (locked for update on PostgreSQL); DirectiveStateError when there is none."""
     statement = select(Directive).where(Directive.id == directive_id)
-    if lock and _dialect(session) == "postgresql":
+    if lock and dialect(session) == "postgresql":
         statement = statement.with_for_update()
     row = (await session.execute(statement)).scalar_one_or_none()
     if row is None:

@@ -1,113 +1,111 @@
-"""Changing a stored draft: field types, applying changes and the audited diff."""
+"""The rules a draft must keep before it is stored, and the defaults it takes (one place for every entry:
+the chat flow, the command line, a later web page)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any
+from datetime import datetime, timedelta
 
 from bot.services.directives.model import (
-    Audience,
+    BODY_LIMIT,
+    REMINDER_MINUTES_MAX,
+    REMINDERS_MAX,
+    TITLE_LIMIT,
     DirectiveDraft,
     InvalidDirectiveError,
     ScheduleKind,
     Urgency,
 )
-from bot.storage import (
-    Directive,
-)
+from bot.services.directives.recurring import NextFire, cron_rule
+from bot.services.directives.settings import Settings
+from bot.services.schedule import zone
+
+URL_MAX = 2000
+ACK_WITHIN_MAX = 60 * 24 * 31
 
 
-def _draft_of(row: Directive) -> DirectiveDraft:
-    """The stored directive as the draft that would create it."""
-    return DirectiveDraft(
-        title=row.title,
-        body=row.body,
-        audience=Audience.from_json(row.audience),
-        urgency=Urgency(row.urgency),
-        image_url=row.image_url,
-        link_url=row.link_url,
-        ack_required=row.ack_required,
-        ack_deadline=row.ack_deadline,
-        ack_within_minutes=row.ack_within_minutes,
-        schedule_kind=ScheduleKind(row.schedule_kind),
-        schedule_at=row.schedule_at,
-        cron=row.cron,
-        timezone=row.timezone,
-    )
+def prepared(draft: DirectiveDraft, now: datetime, settings: Settings) -> DirectiveDraft:
+    """The draft as stored (a recurring rule in cron form, reminders in order, the default deadline);
+    :class:`InvalidDirectiveError` naming the first field that breaks a rule."""
+    if draft.schedule_kind is ScheduleKind.CRON:
+        draft = replace(draft, cron=cron_rule(draft.cron))
+    _validate_reminders(draft, settings.reminding.minutes)
+    if draft.reminder_minutes is not None:
+        draft = replace(draft, reminder_minutes=tuple(sorted(set(draft.reminder_minutes))))
+    if (
+        draft.ack_required
+        and draft.ack_deadline is None
+        and draft.schedule_kind is not ScheduleKind.CRON
+        and settings.ack_deadline_hours > 0
+    ):
+        start = draft.schedule_at if draft.schedule_kind is ScheduleKind.AT and draft.schedule_at else now
+        draft = replace(draft, ack_deadline=start + timedelta(hours=settings.ack_deadline_hours))
+    validate(draft, now, settings.next_fire)
+    return draft
 
 
-_CHANGE_TYPES: dict[str, tuple[type, ...]] = {
-    "title": (str,),
-    "body": (str,),
-    "audience": (Audience,),
-    "urgency": (Urgency,),
-    "image_url": (str,),
-    "link_url": (str,),
-    "ack_required": (bool,),
-    "ack_deadline": (datetime, type(None)),
-    "ack_within_minutes": (int, type(None)),
-    "schedule_kind": (ScheduleKind,),
-    "schedule_at": (datetime, type(None)),
-    "cron": (str,),
-    "timezone": (str,),
-}
+def validate(draft: DirectiveDraft, now: datetime, next_fire: NextFire) -> None:
+    """Raise :class:`InvalidDirectiveError` for the first field of ``draft`` that breaks a rule."""
+    if not draft.title.strip() or len(draft.title.strip()) > TITLE_LIMIT:
+        raise InvalidDirectiveError("title", "empty or too long")
+    if not draft.body.strip() or len(draft.body.strip()) > BODY_LIMIT:
+        raise InvalidDirectiveError("body", "empty or too long")
+    if not isinstance(draft.urgency, Urgency):
+        raise InvalidDirectiveError("urgency", "khan or thuong")
+    if draft.audience.empty:
+        raise InvalidDirectiveError("audience", "empty")
+    for name, url in (("image_url", draft.image_url), ("link_url", draft.link_url)):
+        if url and (
+            not url.startswith(("https://", "http://")) or len(url) > URL_MAX or any(c.isspace() for c in url)
+        ):
+            raise InvalidDirectiveError(name, "not an http(s) address")
+    _validate_schedule(draft, now, next_fire)
+    if draft.ack_deadline is not None:
+        if not draft.ack_required:
+            raise InvalidDirectiveError("ack_deadline", "without acknowledgement")
+        if draft.ack_deadline.tzinfo is None or draft.ack_deadline <= (draft.schedule_at or now):
+            raise InvalidDirectiveError("ack_deadline", "before the directive goes out")
+    if draft.ack_within_minutes is not None and not 1 <= draft.ack_within_minutes <= ACK_WITHIN_MAX:
+        raise InvalidDirectiveError("ack_within_minutes", "out of range")
 
 
-def _apply_changes(before: DirectiveDraft, changes: Mapping[str, Any]) -> DirectiveDraft:
-    """``before`` with ``changes``; fields a new schedule kind or dropped acknowledgement leaves meaningless
-    are cleared unless given."""
-    values = dict(changes)
-    for name in ("urgency", "schedule_kind"):
-        if isinstance(values.get(name), str) and not isinstance(values[name], StrEnum):
-            enum = Urgency if name == "urgency" else ScheduleKind
-            try:
-                values[name] = enum(values[name])
-            except ValueError:
-                raise InvalidDirectiveError(name, "unknown value") from None
-    for name, value in values.items():
-        allowed = _CHANGE_TYPES[name]
-        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
-            raise InvalidDirectiveError(name, "wrong type")
-    kind = values.get("schedule_kind", before.schedule_kind)
-    if kind is not ScheduleKind.AT:
-        values.setdefault("schedule_at", None)
-    if kind is not ScheduleKind.CRON:
-        values.setdefault("cron", "")
-    if values.get("ack_required") is False:
-        values.setdefault("ack_deadline", None)
-        values.setdefault("ack_within_minutes", None)
-    return replace(before, **values)
+def _validate_schedule(draft: DirectiveDraft, now: datetime, next_fire: NextFire) -> None:
+    try:
+        tz = zone(draft.timezone)
+    except ValueError:
+        raise InvalidDirectiveError("timezone", "unknown") from None
+    kind = draft.schedule_kind
+    if kind is ScheduleKind.AT:
+        if draft.schedule_at is None or draft.schedule_at.tzinfo is None:
+            raise InvalidDirectiveError("schedule_at", "missing or without time zone")
+        if draft.schedule_at <= now:
+            raise InvalidDirectiveError("schedule_at", "in the past")
+    elif draft.schedule_at is not None:
+        raise InvalidDirectiveError("schedule_at", "only for a scheduled time")
+    if kind is ScheduleKind.CRON:
+        try:
+            fires = next_fire(draft.cron, now, tz)
+        except ValueError as exc:
+            raise InvalidDirectiveError("cron", "unreadable", str(exc)) from None
+        if fires is None:
+            raise InvalidDirectiveError("cron", "never fires")
+    elif draft.cron.strip():
+        raise InvalidDirectiveError("cron", "only for a recurring schedule")
 
 
-def _short(value: Any) -> Any:
-    """A field's value as the audit log keeps it (JSON)."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, Audience):
-        return value.to_json()
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
-
-
-def _stored_text(name: str, value: str) -> str:
-    return " ".join(value.split()) if name == "cron" else value.strip()
-
-
-def _diff(before: DirectiveDraft, after: DirectiveDraft) -> dict[str, dict[str, Any]]:
-    """Changed fields: old and new values, and only lengths for the body (messages stay out of the log)."""
-    changed: dict[str, dict[str, Any]] = {}
-    for name in DirectiveDraft.__dataclass_fields__:
-        old, new = getattr(before, name), getattr(after, name)
-        if isinstance(old, str) and isinstance(new, str) and name in ("title", "body", "cron"):
-            old, new = _stored_text(name, old), _stored_text(name, new)
-        if old == new:
-            continue
-        if name == "body":
-            changed[name] = {"old_length": len(old), "new_length": len(new)}
-        else:
-            changed[name] = {"old": _short(old), "new": _short(new)}
-    return changed
+def _validate_reminders(draft: DirectiveDraft, configured: tuple[int, ...]) -> None:
+    minutes = draft.reminder_minutes
+    if (minutes is not None or draft.escalate_after is not None) and not draft.ack_required:
+        field_name = "reminder_minutes" if minutes is not None else "escalate_after"
+        raise InvalidDirectiveError(field_name, "without acknowledgement")
+    if minutes is not None and (
+        len(minutes) > REMINDERS_MAX
+        or any(
+            isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= REMINDER_MINUTES_MAX
+            for m in minutes
+        )
+    ):
+        raise InvalidDirectiveError("reminder_minutes", "out of range")
+    reminders = len(minutes if minutes is not None else configured)
+    if draft.escalate_after is not None and not 0 <= draft.escalate_after <= reminders:
+        raise InvalidDirectiveError("escalate_after", "more than the reminders")

@@ -30,10 +30,9 @@ from bot.services.procedures import ProcedureService
 from bot.storage import OutboxMessage, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from handlers import build_router, fallback
-from handlers.directive_render import directive_renderer, escalation_renderer, reminder_renderer
-from jobs.schedules import next_fire
 from knowledge.index import ProcedureIndex
 from knowledge.model import Procedure
+from tests.directive_service import directive_service
 from tests.handlers.support import CENTRE, markup_problem
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -126,15 +125,7 @@ async def build_office(engine: AsyncEngine) -> AsyncIterator[Office]:
     clock = Clock()
     config = Config(centre=CENTRE)
     people = PeopleService(sessions, clock=clock)
-    directives = DirectiveService(
-        sessions,
-        render=directive_renderer(config.timezone),
-        clock=clock,
-        timezone=config.timezone,
-        next_fire=next_fire,
-        render_reminder=reminder_renderer(config.timezone),
-        render_escalation=escalation_renderer,
-    )
+    directives = directive_service(sessions, clock=clock, timezone=config.timezone)
     memory = ConversationMemory(sessions, clock=clock)
     svc = Services(
         config=config,

@@ -1,6 +1,7 @@
-"""Every string residents read, in Vietnamese, in one place a non-developer can review.
+"""Every string users read, in Vietnamese, in one place a non-developer can review.
 
-The bot calls itself "tôi" and the resident "bạn". Constants are ready-made reply markup
+This module holds what the chat says (residents and staff); :mod:`bot.texts.cli` what the ``motcua``
+command prints. The bot calls itself "tôi" and the resident "bạn". Constants are ready-made reply markup
 (see :mod:`bot.markup`); functions insert values and escape them, so callers pass raw text.
 """
 
@@ -541,11 +542,17 @@ PEOPLE_UNAVAILABLE = "Chức năng dành cho cán bộ chưa được bật trê
 
 
 def registered(name: str, role: str, unit: str) -> str:
-    """The answer to a redeemed invite: who the account now belongs to."""
+    """The answer to a redeemed invite: who the account now belongs to, and what reaches it here."""
     where = f", đơn vị {bold(unit)}" if unit else ""
+    if unit:
+        reach = "Từ nay bạn sẽ nhận chỉ đạo gửi cho đơn vị qua cuộc trò chuyện này."
+    else:
+        reach = "Bạn chưa thuộc đơn vị nào nên chỉ nhận những chỉ đạo gửi đích danh cho bạn."
+    if role in ("admin", "leader"):
+        reach += " Bạn soạn chỉ đạo bằng /chidao."
     return (
         f"✅ Đã liên kết tài khoản với {bold(name)} ({esc(ROLE_WORDS.get(role, role))}{where}).\n"
-        "Từ nay bạn sẽ nhận chỉ đạo qua cuộc trò chuyện này. Gõ /help để xem các lệnh."
+        f"{reach} Gõ /help để xem các lệnh."
     )
 
 
@@ -564,12 +571,16 @@ def group_title(unit: str) -> str:
     return f"Nhóm {unit}"
 
 
-def group_registered(unit: str) -> str:
-    """The answer to /nhom: the group now receives the unit's directives."""
-    return (
-        f"✅ Đã đăng ký nhóm này cho đơn vị {bold(unit)}. "
+def group_registered(unit: str, *, buttons: bool) -> str:
+    """The answer to /nhom: the group now receives the unit's directives; how members acknowledge
+    (``buttons``: the platform shows a "Đã nhận" button; else members reply, no mention needed)."""
+    how = (
         "Mỗi thành viên tự bấm <b>Đã nhận</b> khi nhận chỉ đạo."
+        if buttons
+        else "Mỗi thành viên tự trả lời “đã nhận” (hoặc số của lựa chọn “Đã nhận”) khi nhận chỉ đạo, "
+        "không cần gọi tên bot."
     )
+    return f"✅ Đã đăng ký nhóm này cho đơn vị {bold(unit)}. {how}"
 
 
 # --- the directive as staff read it ---
@@ -662,33 +673,105 @@ DIRECTIVE_FLOW_GONE = "Phiên soạn chỉ đạo đã kết thúc hoặc hết 
 def ask_title(limit: int) -> str:
     """Step 1 of /chidao."""
     return (
-        "<b>Soạn chỉ đạo (bước 1/7)</b>\n"
+        "<b>Soạn chỉ đạo (bước 1/9)</b>\n"
         f"Bạn gõ <b>tiêu đề</b> chỉ đạo (tối đa {limit} ký tự).\nGõ /huy để dừng."
     )
 
 
 def ask_body(limit: int) -> str:
     """Step 2 of /chidao."""
-    return f"<b>Bước 2/7</b>: Bạn gõ <b>nội dung</b> chỉ đạo (tối đa {limit} ký tự)."
+    return f"<b>Bước 2/9</b>: Bạn gõ <b>nội dung</b> chỉ đạo (tối đa {limit} ký tự)."
 
 
-ASK_URGENCY = "<b>Bước 3/7</b>: Mức độ: bấm hoặc gõ số."
+ASK_URGENCY = "<b>Bước 3/9</b>: Mức độ: bấm hoặc gõ số."
 URGENCY_KHAN = "Khẩn"
 URGENCY_THUONG = "Thường"
 ASK_AUDIENCE = (
-    "<b>Bước 4/7</b>: Gửi cho ai? Bấm một lựa chọn, hoặc gõ nhiều số cách nhau bằng dấu phẩy (ví dụ: 1, 3)."
+    "<b>Bước 4/9</b>: Gửi cho ai? Bấm một lựa chọn, hoặc gõ nhiều số cách nhau bằng dấu phẩy (ví dụ: 1, 3)."
 )
 AUDIENCE_ALL = "Tất cả đơn vị"
+
+
+def audience_private_only(unit: str) -> str:
+    """The option sending to a unit's people only, not to its group chats."""
+    return f"{unit}: chỉ nhắn riêng, không gửi vào nhóm"
+
+
 AUDIENCE_NONE = "Chưa có đơn vị hoặc nhóm nào để gửi. Quản trị viên cần tạo đơn vị trước."
-ASK_ACK = "<b>Bước 5/7</b>: Có yêu cầu người nhận xác nhận “Đã nhận” không?"
+ASK_ACK = "<b>Bước 5/9</b>: Có yêu cầu người nhận xác nhận “Đã nhận” không?"
 ACK_YES = "Có, cần xác nhận"
 ACK_NO = "Không cần"
-ASK_DEADLINE = (
-    "<b>Bước 6/7</b>: Hạn xác nhận? Gõ ngày giờ, ví dụ <i>25/11 17:00</i>, hoặc bấm “Không đặt hạn”."
+
+
+def default_deadline(hours: int) -> str:
+    """The button taking the default acknowledgement deadline (``hours`` after sending; 0: none)."""
+    return f"Mặc định: {hours} giờ sau khi gửi" if hours > 0 else "Không đặt hạn"
+
+
+def ask_deadline(hours: int) -> str:
+    """Step 6 of /chidao."""
+    return (
+        "<b>Bước 6/9</b>: Hạn xác nhận? Gõ ngày giờ, ví dụ <i>25/11 17:00</i>, "
+        f"hoặc bấm “{default_deadline(hours)}”."
+    )
+
+
+ASK_REMIND = (
+    "<b>Bước 7/9</b>: Nhắc người chưa xác nhận sau bao nhiêu phút kể từ khi gửi? "
+    "Gõ các số phút cách nhau bằng dấu phẩy, ví dụ <i>30, 120</i>; gõ <i>không</i> để không nhắc, "
+    "hoặc bấm lựa chọn mặc định."
 )
-NO_DEADLINE = "Không đặt hạn"
+NO_REMINDERS = "Không nhắc"
+NO_ESCALATION = "Không báo lãnh đạo"
+
+
+def default_reminders(minutes: list[int]) -> str:
+    """The button taking the configured reminders."""
+    if not minutes:
+        return "Mặc định: không nhắc"
+    return "Mặc định: sau " + ", ".join(str(m) for m in minutes) + " phút"
+
+
+def ask_escalate(reminders: int) -> str:
+    """Step 8 of /chidao (only after reminders of one's own)."""
+    return (
+        "<b>Bước 8/9</b>: Sau lần nhắc thứ mấy thì báo lãnh đạo đơn vị danh sách người chưa xác nhận? "
+        f"Gõ một số từ 1 đến {reminders}, hoặc bấm một lựa chọn."
+    )
+
+
+def escalate_after(number: int, *, default: bool) -> str:
+    """The choice telling the leader after the ``number``-th reminder."""
+    return f"Sau lần nhắc thứ {number}" + (" (mặc định)" if default else "")
+
+
+def remind_again(most: int) -> str:
+    """Reminder minutes that cannot be used."""
+    return (
+        f"Bạn gõ từ 1 đến {most} số phút, mỗi số từ 1 đến 10080 (7 ngày), ví dụ <i>30, 120</i>; "
+        "hoặc gõ <i>không</i> để không nhắc."
+    )
+
+
+def escalate_again(reminders: int) -> str:
+    """An escalation answer that cannot be used."""
+    return f"Bạn gõ một số từ 1 đến {reminders}, hoặc <i>không</i> để không báo lãnh đạo."
+
+
+def ack_words(deadline: str, minutes: list[int], escalate_after: int) -> str:
+    """The preview's line on acknowledgement: deadline, reminders, escalation (plain words, escaped later)."""
+    words = ACK_YES + (f" (hạn {deadline})" if deadline else "")
+    if minutes:
+        words += "; nhắc sau " + ", ".join(str(m) for m in minutes) + " phút"
+        if escalate_after:
+            words += f"; báo lãnh đạo sau lần nhắc thứ {escalate_after}"
+    else:
+        words += "; không nhắc"
+    return words
+
+
 ASK_SCHEDULE = (
-    "<b>Bước 7/7</b>: Khi nào gửi? Bấm “Gửi ngay”, hoặc gõ:\n"
+    "<b>Bước 9/9</b>: Khi nào gửi? Bấm “Gửi ngay”, hoặc gõ:\n"
     "• một thời điểm, ví dụ <i>25/11 07:30</i>\n"
     "• lịch lặp lại, ví dụ <i>thứ hai hằng tuần 07:30</i>, <i>hằng ngày 07:30</i> "
     "hoặc cú pháp cron <i>30 7 * * 1</i>"
@@ -775,6 +858,57 @@ def directive_armed(directive_id: int, first: str) -> str:
         f"✅ Đã lên lịch chỉ đạo {directive_number(directive_id)}; lần gửi đầu tiên: {esc(first)}.\n"
         f"Xem tiến độ: /baocao {directive_id}"
     )
+
+
+# --- why a directive was refused (plain text: the command line prints it after the key) ---
+
+DIRECTIVE_REASONS = {
+    "unknown key": "khóa không được hỗ trợ",
+    "not text": "cần một chuỗi",
+    "required": "bắt buộc",
+    "khan or thuong": "“khan” hoặc “thuong”",
+    "not a boolean": "true hoặc false",
+    "at or cron": "chỉ một trong at và cron",
+    "not an integer": "cần một số nguyên",
+    "not a table": "cần một bảng [audience]",
+    "names or ids": "danh sách tên hoặc số",
+    "not a moment": "cần thời điểm ISO 8601, ví dụ 2026-12-01T07:30:00+07:00",
+    "date without time": "cần cả giờ, không chỉ ngày",
+    "empty or too long": "trống hoặc quá dài (tiêu đề tối đa 255, nội dung tối đa 3500 ký tự)",
+    "empty": "chưa chọn người nhận nào",
+    "not an http(s) address": "cần một địa chỉ http:// hoặc https://",
+    "unknown": "không có múi giờ này",
+    "missing or without time zone": "thiếu thời điểm gửi",
+    "in the past": "thời điểm này đã qua",
+    "only for a scheduled time": "chỉ dùng khi gửi vào một thời điểm",
+    "never fires": "lịch này không bao giờ đến",
+    "only for a recurring schedule": "chỉ dùng cho chỉ đạo định kỳ",
+    "without acknowledgement": "chỉ dùng khi ack_required = true",
+    "before the directive goes out": "phải sau lúc gửi",
+    "out of range": "ngoài khoảng cho phép",
+    "list of minutes": "cần danh sách số phút, ví dụ [30, 120]",
+    "more than the reminders": "không quá số lần nhắc",
+    "unknown field": "trường không được hỗ trợ",
+    "wrong type": "sai kiểu giá trị",
+    "unknown value": "giá trị không hợp lệ",
+    "not an object": "cần một bảng",
+    "unknown keys": "có khóa không được hỗ trợ (dùng units, unit_groups, tags, groups, people)",
+    "ids must be positive integers": "số định danh phải là số nguyên dương",
+    "tags must be strings": "nhãn phải là chuỗi",
+}
+
+
+def directive_reason(reason: str, value: str = "") -> str:
+    """Why a directive field was refused, in Vietnamese (``value``: what was refused, when shown)."""
+    if reason == "unknown unit":
+        return f"không có đơn vị “{value}” (xem: motcua unit list)"
+    if reason == "unknown group":
+        return f"không có nhóm “{value}” (xem: motcua group list)"
+    if reason == "ambiguous name":
+        return f"có nhiều mục cùng tên “{value}”: dùng số thay cho tên"
+    if reason == "unreadable":
+        return f"không đọc được lịch định kỳ ({value})"
+    return DIRECTIVE_REASONS.get(reason, reason)
 
 
 # --- /baocao and /dschidao ---
