@@ -27,7 +27,8 @@ _THEN = re.compile(
 _NOT_A_PAPER = re.compile(r"^(?:không phải|không cần|cơ quan|người tiếp nhận|cán bộ|công chức)\b", re.I)
 # A condition inside the paper's own first clause ("Văn bản ủy quyền … trong trường hợp ủy quyền …").
 _INNER_CONDITION = re.compile(
-    r"(?:\btrong trường hợp\b|\(\s*(?:nếu|trường hợp|đối với|áp dụng)\b|,\s*nếu\b|\bnếu có\b)",
+    r"(?:\btrong trường hợp\b|\bđối với trường hợp\b|\(\s*(?:nếu|trường hợp|đối với|áp dụng)\b"
+    r"|,\s*nếu\b|\bnếu có\b)",
     re.IGNORECASE,
 )
 _NOTE_SECTION = re.compile(r"^[\s*\-]*(?:lưu ý|ghi chú|chú ý)\b", re.IGNORECASE)
@@ -53,6 +54,8 @@ class Paper:
     """The paper itself: the row's name, or what follows its leading condition."""
     condition: str = ""
     """Who needs it ("Trường hợp ủy quyền…"); '' for everyone."""
+    group: str = ""
+    """The case of the section or heading above the row ("a) Thành phần hồ sơ giao đất…"); '' for none."""
     channels: tuple[str, ...] = ()
     """Channel keys ("in_person", "post", "online") when the paper depends only on how one submits."""
     note: bool = False
@@ -71,10 +74,16 @@ class Paper:
 
 @dataclass(frozen=True, slots=True)
 class Case:
-    """Papers needed only under one condition."""
+    """Papers needed only under one condition, within the group (section or heading) it belongs to."""
 
+    group: str
     condition: str
     papers: tuple[Paper, ...]
+
+    @property
+    def label(self) -> str:
+        """The case in words: its group, then its own condition."""
+        return "; ".join(part for part in (self.group, self.condition) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +101,10 @@ class SortedDocuments:
         in_cases = tuple(paper for case in self.cases for paper in case.papers)
         return (*self.handed_in, *self.shown, *in_cases, *self.notes)
 
+    def case_count(self) -> int:
+        """How many special cases a resident may be in: groups, and conditions outside any group."""
+        return len({case.group or case.condition for case in self.cases})
+
 
 def _clean(text: str) -> str:
     return " ".join(text.split()).strip()
@@ -101,8 +114,35 @@ def _strip_bullet(text: str) -> str:
     return re.sub(r"^[\s*+\-–•]+", "", text)
 
 
+# "a) Thành phần hồ sơ giao đất…", "b) Thành phần hồ sơ gia hạn…": one dossier per variant of the procedure.
+_VARIANT_SECTION = re.compile(
+    r"^(?:[a-zđ]\)|\(?\d+(?:\.\d+)*\)|\d+\.)?\s*(?:thành phần )?hồ sơ\s+(?!gồm\b|:)\S", re.IGNORECASE
+)
+
+
 def _is_section_plain(section: str) -> bool:
     return _LEADING_CONDITION.match(section) is None and _NOTE_SECTION.match(section) is None
+
+
+def _variants(documents: tuple[Document, ...]) -> set[str]:
+    """Section titles naming variants of the procedure, when there are at least two of them."""
+    titles = {
+        _clean(doc.section).rstrip(":")
+        for doc in documents
+        if not doc.must_show and _VARIANT_SECTION.match(_clean(doc.section))
+    }
+    return titles if len(titles) >= 2 else set()
+
+
+def _common_to_variants(documents: tuple[Document, ...], variants: set[str]) -> set[str]:
+    """Papers every variant asks for: they are for everyone."""
+    names: dict[str, set[str]] = {}
+    for doc in documents:
+        section = _clean(doc.section).rstrip(":")
+        if section in variants:
+            names.setdefault(section, set()).add(_clean(doc.name).rstrip(" .;"))
+    sets = list(names.values())
+    return set.intersection(*sets) if sets else set()
 
 
 def split_condition(name: str) -> tuple[str, str]:
@@ -142,29 +182,31 @@ def _paper(doc: Document, inherited: str) -> Paper:
     if heading or (condition and not counted and _NOT_A_PAPER.match(text)):
         return Paper(document=doc, text=text, condition=condition, note=True)
     channels = channels_of(condition)
-    if channels and not inherited:
-        return Paper(document=doc, text=text, channels=channels)
-    if inherited and condition:
-        condition = f"{inherited}; {condition[:1].lower()}{condition[1:]}"
-    return Paper(document=doc, text=text, condition=condition or inherited)
+    if channels:
+        return Paper(document=doc, text=text, group=inherited, channels=channels)
+    return Paper(document=doc, text=text, condition=condition, group=inherited)
 
 
 def sort_documents(documents: tuple[Document, ...]) -> SortedDocuments:
     """Sort a record's documents into papers for everyone, special cases and notes."""
     handed_in: list[Paper] = []
     shown: list[Paper] = []
-    cases: dict[str, list[Paper]] = {}
+    cases: dict[tuple[str, str], list[Paper]] = {}
     notes: list[Paper] = []
     heading_condition = ""
     current_section = None
+    variants = _variants(documents)
+    common = _common_to_variants(documents, variants)
     for doc in documents:
         section = _clean(doc.section).rstrip(":")
+        if section in variants and _clean(doc.name).rstrip(" .;") in common:
+            section = ""
         if section != current_section:
             current_section, heading_condition = section, ""
         if _NOTE_SECTION.match(section):
             notes.append(Paper(document=doc, text=_clean(_strip_bullet(doc.name)), note=True))
             continue
-        section_condition = "" if _is_section_plain(section) else section
+        section_condition = section if section in variants or not _is_section_plain(section) else ""
         inherited = "; ".join(part for part in (section_condition, heading_condition) if part)
         paper = _paper(doc, inherited)
         if paper.note and _clean(doc.name).endswith(":"):
@@ -174,8 +216,8 @@ def sort_documents(documents: tuple[Document, ...]) -> SortedDocuments:
             continue
         if paper.note:
             notes.append(paper)
-        elif paper.condition:
-            cases.setdefault(paper.condition, []).append(paper)
+        elif paper.condition or paper.group:
+            cases.setdefault((paper.group, paper.condition), []).append(paper)
         elif doc.must_show:
             shown.append(paper)
         else:
@@ -183,7 +225,7 @@ def sort_documents(documents: tuple[Document, ...]) -> SortedDocuments:
     return SortedDocuments(
         handed_in=_everyone_first(handed_in),
         shown=tuple(shown),
-        cases=tuple(Case(condition=c, papers=tuple(p)) for c, p in cases.items()),
+        cases=tuple(Case(group=g, condition=c, papers=tuple(p)) for (g, c), p in cases.items()),
         notes=tuple(notes),
     )
 
@@ -196,4 +238,12 @@ def _everyone_first(papers: list[Paper]) -> tuple[Paper, ...]:
         online_only = paper.channels == ("online",)
         return (2 if online_only else 0 if paper.is_form else 1, index)
 
-    return tuple(paper for _, paper in sorted(enumerate(papers), key=rank))
+    ordered: list[Paper] = []
+    seen: set[str] = set()
+    for _, paper in sorted(enumerate(papers), key=rank):
+        key = paper.text.casefold().rstrip(" .;")
+        if key not in seen:
+            # The same paper listed again (once per variant, or twice by the portal) is shown once.
+            seen.add(key)
+            ordered.append(paper)
+    return tuple(ordered)
