@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from bot import texts
 from bot.markup import bold, esc, link, nfc_length, split
 from handlers.cards import split_steps, tidy
-from handlers.short_card import channel_words, paper_counts, paper_words, time_limit_text
-from knowledge.documents import Paper, sort_documents
+from handlers.short_card import channel_words, paper_counts, time_limit_text
+from knowledge.documents import Paper, distinct, sort_documents
 from knowledge.model import Procedure
 from knowledge.text_cleanup import clean_lines
 
@@ -68,12 +68,12 @@ def _documents(proc: Procedure) -> list[list[str]]:
         group = case.group
         if case.condition:
             block.append(f"<i>{esc(tidy(case.condition).replace(chr(10), ' '))}:</i>")
-        block.extend(_full_line(paper) for paper in case.papers)
+        block.extend(_full_line(paper) for paper in distinct(case.papers))
         blocks.append(block)
     if not docs.cases:
         blocks.append([esc(texts.SHORT_NO_CASES)])
-    # Papers for everyone whose short form left words out are written here in full.
-    general = [p for p in (*docs.handed_in, *docs.shown) if paper_words(p)[1]]
+    # The short card gives these in a few words, and may stop short: here they are in full.
+    general = distinct((*docs.handed_in, *docs.shown))
     if general:
         blocks.append([bold(texts.SECTION_GENERAL_FULL), *(_full_line(p) for p in general)])
     if docs.notes:

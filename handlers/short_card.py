@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from bot import texts
 from bot.markup import bold, esc, link, to_plain
 from handlers.cards import one_line, shorten, tidy
-from knowledge.documents import Paper, SortedDocuments, sort_documents
+from knowledge.documents import Paper, SortedDocuments, distinct, sort_documents
 from knowledge.model import Channel, Procedure
 from knowledge.time_limits import bare_numbers, stated_time_limits
 
@@ -29,7 +29,12 @@ FEE_MAX = 160
 TIME_MAX = 160
 _CLAUSE_END = re.compile(r";|\.\s|\s\(|:\s|,\s(?:trường hợp|nếu|trừ)\b", re.IGNORECASE)
 _LEADING_ARTICLE = re.compile(r"^(?:các|một|01|1)\s+(?=bản|tờ|đơn)", re.IGNORECASE)
+_NOT_WORD = re.compile(r"\W+")
 _CHANNEL_ORDER = {"Trực tiếp": 0, "Dịch vụ bưu chính": 1, "Trực tuyến": 2}
+
+
+def _letters(text: str) -> str:
+    return _NOT_WORD.sub("", text).casefold()
 
 
 def paper_words(paper: Paper) -> tuple[str, bool]:
@@ -37,9 +42,9 @@ def paper_words(paper: Paper) -> tuple[str, bool]:
     text = tidy(paper.text).replace("\n", " ")
     clause = _CLAUSE_END.split(text, maxsplit=1)[0].strip(" ,;:.")
     clause = _LEADING_ARTICLE.sub("", clause)
-    short, cut = shorten(clause, PAPER_MAX)
+    short, _ = shorten(clause, PAPER_MAX)
     short = short[:1].upper() + short[1:]
-    return short, cut or len(clause) < len(text.strip(" ,;:."))
+    return short, _letters(short) != _letters(text)
 
 
 def paper_counts(paper: Paper) -> str:
@@ -164,14 +169,14 @@ def fee_text(proc: Procedure) -> str:
 def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:
     if not proc.documents:
         return [bold(texts.SHORT_BRING), esc(texts.SHORT_BRING_RAW)] if proc.unparsed.get("documents") else []
-    lines, hidden, _ = everyone_lines(docs.handed_in, budget)
+    lines, hidden, _ = everyone_lines(distinct(docs.handed_in), budget)
     out = [f"📄 {bold(texts.SHORT_BRING)}"]
     out.extend(lines or [esc(texts.SHORT_BRING_NONE)])
     if hidden:
         out.append(esc(texts.short_more_papers(hidden)))
     if docs.shown:
         shown = "; ".join(
-            paper_words(p)[0] + (f" ({channel_words(p)})" if p.channels else "") for p in docs.shown
+            paper_words(p)[0] + (f" ({channel_words(p)})" if p.channels else "") for p in distinct(docs.shown)
         )
         out.append(f"{esc(texts.SHORT_SHOW)}: {esc(shorten(shown, PAPER_MAX * 2)[0])}")
     return out

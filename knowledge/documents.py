@@ -238,12 +238,16 @@ def _everyone_first(papers: list[Paper]) -> tuple[Paper, ...]:
         online_only = paper.channels == ("online",)
         return (2 if online_only else 0 if paper.is_form else 1, index)
 
-    ordered: list[Paper] = []
-    seen: set[str] = set()
-    for _, paper in sorted(enumerate(papers), key=rank):
-        key = paper.text.casefold().rstrip(" .;")
+    return tuple(paper for _, paper in sorted(enumerate(papers), key=rank))
+
+
+def distinct(papers: tuple[Paper, ...]) -> tuple[Paper, ...]:
+    """The papers without repeats: the portal lists some twice, or once per variant of the procedure."""
+    out: list[Paper] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for paper in papers:
+        key = (" ".join(paper.text.casefold().split()).rstrip(" .;"), paper.channels)
         if key not in seen:
-            # The same paper listed again (once per variant, or twice by the portal) is shown once.
             seen.add(key)
-            ordered.append(paper)
-    return tuple(ordered)
+            out.append(paper)
+    return tuple(out)
