@@ -218,7 +218,8 @@ def sort_documents(documents: tuple[Document, ...]) -> SortedDocuments:
             notes.append(paper)
         elif paper.condition or paper.group:
             cases.setdefault((paper.group, paper.condition), []).append(paper)
-        elif doc.must_show:
+        # A row under "papers to show" that applies only when sending by post or online is sent, not shown.
+        elif doc.must_show and set(paper.channels) <= {"in_person"}:
             shown.append(paper)
         else:
             handed_in.append(paper)
