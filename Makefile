@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/dossiers.py
+	$(BIN)/python bench/cards.py --source $(KNOWLEDGE_SOURCE)
 
 # Refit the search's weights and thresholds on tests/data (writes knowledge/ranker.json).
 fit-search: install

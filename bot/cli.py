@@ -119,8 +119,13 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=_positive, default=None, help="at most N results")
     search.add_argument("--json", action="store_true", help="print JSON")
     search.set_defaults(handler=cmd_kb_search)
-    show = kb.add_parser("show", help="print a procedure card")
+    show = kb.add_parser("show", help="print a procedure's short card, or one of its sections")
     show.add_argument("code", metavar="CODE")
+    show.add_argument(
+        "--section",
+        choices=("giayto", "cacbuoc", "cancu", "tructuyen", "all"),
+        help="print a section the card's buttons open (all: the short card and every section)",
+    )
     show.set_defaults(handler=cmd_kb_show)
     kb.add_parser("stats", help="what the knowledge base holds").set_defaults(handler=cmd_kb_stats)
     cli_kb.register(kb)
@@ -305,9 +310,16 @@ def cmd_kb_show(args: argparse.Namespace, config: Config) -> int:
     if proc is None:
         print(say.UNKNOWN_CODE.format(code=args.code), file=sys.stderr)
         return EXIT_NOT_FOUND
-    from handlers.cards import render_card
+    from handlers.card_sections import SECTIONS, render_section
+    from handlers.short_card import render_short_card
 
-    print(to_plain(render_card(proc, portal_url=config.centre.portal_url)))
+    portal_url = config.centre.portal_url
+    if args.section in (None, "all"):
+        print(to_plain(render_short_card(proc, portal_url=portal_url)))
+    for section in SECTIONS if args.section == "all" else (args.section,) if args.section else ():
+        for part in render_section(proc, section, portal_url=portal_url):
+            print()
+            print(to_plain(part))
     return EXIT_OK
 
 

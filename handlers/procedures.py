@@ -13,11 +13,11 @@ from handlers.cards import (
     CHOICE_PREFIX,
     QUERY_MAX,
     one_line,
-    render_card,
     render_choices,
     render_none,
     tidy,
 )
+from handlers.short_card import render_short_card
 from knowledge.model import Procedure
 
 router: Router[Services] = Router()
@@ -27,8 +27,8 @@ CODE_ECHO_MAX = 60
 
 
 def card_reply(proc: Procedure, svc: Services) -> Reply:
-    """A reply holding the card of one procedure."""
-    return Reply(text=render_card(proc, portal_url=svc.config.centre.portal_url))
+    """A reply holding the short card of one procedure; its sections are one tap away."""
+    return Reply(text=render_short_card(proc, portal_url=svc.config.centre.portal_url))
 
 
 async def answer(query: str, svc: Services) -> list[Reply]:

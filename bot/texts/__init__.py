@@ -183,6 +183,74 @@ def card_more_steps(count: int) -> str:
     return f"… và {count} bước nữa"
 
 
+# The short card (what a resident reads first) and the sections its buttons open.
+
+SHORT_BRING = "Cần mang"
+SHORT_BRING_NONE = "Giấy tờ tùy từng trường hợp: xem “Giấy tờ trong trường hợp đặc biệt”."
+SHORT_BRING_RAW = (
+    "Cổng Dịch vụ công ghi giấy tờ thành một khối chưa tách được: xem “Giấy tờ trong trường hợp đặc biệt”."
+)
+SHORT_SHOW = "Mang bản chính để xuất trình"
+SHORT_FORM = "theo mẫu"
+SHORT_WHERE = "Nộp tại"
+SHORT_CHANNELS = "Cách nộp"
+SHORT_ONLINE = "Nộp trực tuyến"
+SHORT_ONLINE_LINK = "Cổng Dịch vụ công"
+SHORT_NOT_ONLINE = "chưa nộp trực tuyến được"
+SHORT_TIME_LIMIT = "Thời hạn"
+SHORT_FEE = "Phí, lệ phí"
+SHORT_FEE_UNKNOWN = "Cổng Dịch vụ công chưa ghi rõ"
+SHORT_NO_TIME_LIMIT = "Cổng Dịch vụ công chưa ghi rõ, bạn hỏi thêm bộ phận một cửa"
+SHORT_NO_CASES = "Không có trường hợp đặc biệt nào cần thêm giấy tờ."
+CHANNEL_LABELS = {"in_person": "nộp trực tiếp", "post": "qua bưu chính", "online": "nộp trực tuyến"}
+"""How a paper that depends only on the channel says so."""
+CHANNEL_KINDS = {"Trực tiếp": "trực tiếp", "Trực tuyến": "trực tuyến", "Dịch vụ bưu chính": "qua bưu chính"}
+
+TIME_LIMIT_SOURCES = {
+    "table": "theo Cổng Dịch vụ công",
+    "table+steps": "Cổng Dịch vụ công ghi số, đơn vị lấy từ phần Trình tự thực hiện",
+    "table+conditions": "Cổng Dịch vụ công ghi số, đơn vị lấy từ phần Yêu cầu, điều kiện",
+    "table+legal": "Cổng Dịch vụ công ghi số, đơn vị lấy từ phần Căn cứ pháp lý",
+    "steps": "theo phần Trình tự thực hiện trên Cổng Dịch vụ công",
+    "conditions": "theo phần Yêu cầu, điều kiện trên Cổng Dịch vụ công",
+}
+"""Where a shown time limit comes from, by :mod:`knowledge.time_limits` source."""
+
+GARBLED = "[chữ bị lỗi trên Cổng Dịch vụ công]"
+"""Written after a fragment the portal scrambled; the fragment itself is kept as it is."""
+
+SECTION_DOCUMENTS = "Giấy tờ trong trường hợp đặc biệt"
+SECTION_STEPS = "Các bước"
+SECTION_LEGAL = "Căn cứ pháp lý"
+SECTION_ONLINE = "Nộp trực tuyến"
+SECTION_GENERAL_FULL = "Giấy tờ chung, ghi đầy đủ"
+SECTION_NOTES = "Lưu ý"
+SECTION_NONE = "Cổng Dịch vụ công không có mục này cho thủ tục này."
+SECTION_PART = "phần"
+SECTION_ONLINE_AT = "Nộp hồ sơ trực tuyến tại"
+SECTION_ONLINE_NONE = "Cổng Dịch vụ công không ghi cách nộp trực tuyến cho thủ tục này."
+
+
+def short_time_limit_bare(numbers: str) -> str:
+    """The time limit line when the portal gives a number without its unit."""
+    return f"Cổng Dịch vụ công chỉ ghi số “{numbers}”, không ghi đơn vị; bạn hỏi thêm bộ phận một cửa"
+
+
+def short_cases(count: int) -> str:
+    """The line saying how many special cases the documents section holds."""
+    return f"Có {count} trường hợp đặc biệt cần giấy tờ khác: xem “{SECTION_DOCUMENTS}”."
+
+
+def short_more_papers(count: int) -> str:
+    """The line closing a short list of papers for everyone that did not fit."""
+    return f"… và {count} giấy tờ khác: xem “{SECTION_DOCUMENTS}”."
+
+
+def section_heading(title: str, procedure: str) -> str:
+    """The first line of a section: what it is and for which procedure."""
+    return f"{title} · {procedure}"
+
+
 # ---------------------------------------------------------------------------
 # Dossiers (hồ sơ): status, following, notices and ratings
 # ---------------------------------------------------------------------------

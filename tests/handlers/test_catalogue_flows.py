@@ -25,7 +25,7 @@ async def test_birth_registration_question_gets_its_card_with_documents(svc: Ser
         [reply] = await chat.dispatch(incoming("1"))
     plain = to_plain(reply.text)
     assert "khai sinh" in plain.lower()
-    assert "Hồ sơ cần nộp" in plain
+    assert "Cần mang" in plain
     assert "Mã thủ tục:" in plain
 
 

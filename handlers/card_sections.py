@@ -1,0 +1,146 @@
+"""The sections a short card's buttons open, each split into parts that fit one Zalo message.
+
+"Giấy tờ trong trường hợp đặc biệt" holds every row the short card did not show in full, so no paper
+is ever lost; "Các bước" the cleaned steps; "Căn cứ pháp lý" the legal basis; "Nộp trực tuyến" the
+ways to submit with their time limits and fees, and the online link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from bot import texts
+from bot.markup import bold, esc, link, nfc_length, split
+from handlers.cards import split_steps, tidy
+from handlers.short_card import channel_words, paper_counts, time_limit_text
+from knowledge.documents import Paper, distinct, sort_documents
+from knowledge.model import Procedure
+from knowledge.text_cleanup import clean_lines
+
+DOCUMENTS = "giayto"
+STEPS = "cacbuoc"
+LEGAL = "cancu"
+ONLINE = "tructuyen"
+SECTIONS = (DOCUMENTS, STEPS, LEGAL, ONLINE)
+"""Section keys, in the order the buttons will show them."""
+TITLES = {
+    DOCUMENTS: texts.SECTION_DOCUMENTS,
+    STEPS: texts.SECTION_STEPS,
+    LEGAL: texts.SECTION_LEGAL,
+    ONLINE: texts.SECTION_ONLINE,
+}
+PART_LIMIT = 2000
+"""Zalo's message limit after NFC normalisation, the smallest of the platforms."""
+
+
+def _mark(fragment: str) -> str:
+    return f"{fragment} {texts.GARBLED}"
+
+
+def _full_line(paper: Paper) -> str:
+    """A paper in full, with its counts, template and channel."""
+    details = [counts] if (counts := paper_counts(paper)) else []
+    template = tidy(paper.document.template).replace("\n", " ")
+    if template.startswith(("http://", "https://")) and " " not in template:
+        return (
+            f"• {esc(tidy(paper.text))}"
+            + (f" ({esc('; '.join(details))})" if details else "")
+            + (f" {link(template, texts.SHORT_FORM)}")
+        )
+    if template:
+        details.insert(0, f"{texts.SHORT_FORM}: {template}")
+    elif paper.has_template:
+        details.insert(0, texts.SHORT_FORM)
+    if paper.channels:
+        details.append(channel_words(paper))
+    suffix = f" ({'; '.join(details)})" if details else ""
+    return f"• {esc(tidy(paper.text).replace(chr(10), ' '))}{esc(suffix)}"
+
+
+def _documents(proc: Procedure) -> list[list[str]]:
+    docs = sort_documents(proc.documents)
+    blocks: list[list[str]] = []
+    group = None
+    for case in docs.cases:
+        block: list[str] = []
+        if case.group != group and case.group:
+            block.append(bold(tidy(case.group).replace("\n", " ")))
+        group = case.group
+        if case.condition:
+            block.append(f"<i>{esc(tidy(case.condition).replace(chr(10), ' '))}:</i>")
+        block.extend(_full_line(paper) for paper in distinct(case.papers))
+        blocks.append(block)
+    if not docs.cases:
+        blocks.append([esc(texts.SHORT_NO_CASES)])
+    # The short card gives these in a few words, and may stop short: here they are in full.
+    general = distinct((*docs.handed_in, *docs.shown))
+    if general:
+        blocks.append([bold(texts.SECTION_GENERAL_FULL), *(_full_line(p) for p in general)])
+    if docs.notes:
+        notes = [f"• {esc(tidy(p.document.name).replace(chr(10), ' ').lstrip('-+* '))}" for p in docs.notes]
+        blocks.append([bold(texts.SECTION_NOTES), *notes])
+    if not proc.documents and proc.unparsed.get("documents"):
+        blocks.append([esc(line) for line in tidy(proc.unparsed["documents"]).split("\n")])
+    return blocks
+
+
+def _steps(proc: Procedure) -> list[list[str]]:
+    lines = clean_lines(split_steps(proc.steps), _mark)
+    return [[f"• {esc(line.lstrip('-–•* ').strip())}" for line in lines]] if lines else []
+
+
+def _legal(proc: Procedure) -> list[list[str]]:
+    lines = []
+    for basis in proc.legal_basis:
+        title = tidy(basis.title).replace("\n", " ")
+        number = tidy(basis.number)
+        lines.append(f"• {esc(title)}" + (f" ({esc(number)})" if number and number not in title else ""))
+    if not lines and proc.unparsed.get("legal_basis"):
+        lines = [esc(line) for line in tidy(proc.unparsed["legal_basis"]).split("\n")]
+    return [lines] if lines else []
+
+
+def _online(proc: Procedure, portal_url: str) -> list[list[str]]:
+    blocks: list[list[str]] = []
+    lines = []
+    for channel in proc.channels:
+        details = [
+            f"{texts.CARD_TIME_LIMIT} {tidy(channel.time_limit)}" if channel.time_limit else "",
+            f"{texts.CARD_FEE}: {tidy(channel.fee)}" if channel.fee else "",
+            tidy(channel.note),
+        ]
+        text = "; ".join(d.replace("\n", " ") for d in details if d)
+        lines.append(f"• {bold(tidy(channel.kind))}" + (f": {esc(text)}" if text else ""))
+    if lines:
+        lines.append(f"⏱ {esc(texts.SHORT_TIME_LIMIT)}: {esc(time_limit_text(proc))}")
+        blocks.append(lines)
+    elif proc.unparsed.get("channels"):
+        blocks.append([esc(line) for line in tidy(proc.unparsed["channels"]).split("\n")])
+    online = any(tidy(c.kind) == "Trực tuyến" for c in proc.channels)
+    url = proc.url or portal_url
+    if online and url:
+        blocks.append([f"🔗 {esc(texts.SECTION_ONLINE_AT)}: {link(url, texts.SHORT_ONLINE_LINK)}"])
+    elif proc.channels:
+        blocks.append([esc(texts.SECTION_ONLINE_NONE)])
+    return blocks
+
+
+_BUILDERS: dict[str, Callable[[Procedure, str], list[list[str]]]] = {
+    DOCUMENTS: lambda proc, _url: _documents(proc),
+    STEPS: lambda proc, _url: _steps(proc),
+    LEGAL: lambda proc, _url: _legal(proc),
+    ONLINE: _online,
+}
+
+
+def _join(blocks: Iterable[list[str]]) -> str:
+    return "\n\n".join("\n".join(block) for block in blocks if block)
+
+
+def render_section(proc: Procedure, section: str, *, portal_url: str = "") -> list[str]:
+    """Render one section of a procedure as parts of at most :data:`PART_LIMIT` characters each."""
+    if section not in _BUILDERS:
+        raise KeyError(section)
+    heading = bold(texts.section_heading(TITLES[section], tidy(proc.name).replace("\n", " ")[:200]))
+    body = _join(_BUILDERS[section](proc, portal_url)) or esc(texts.SECTION_NONE)
+    return split(f"{heading}\n\n{body}", PART_LIMIT, nfc_length)

@@ -1,0 +1,207 @@
+"""The short card: what a resident needs to decide and prepare, on one phone screen.
+
+Name, level and agency; the papers everyone brings, in a few words each; where and how to submit
+(with the online link); the time limit with its source; the fee; and how many special cases the
+documents section holds. Everything else is one tap away (:mod:`handlers.card_sections`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from bot import texts
+from bot.markup import bold, esc, link, to_plain
+from handlers.cards import one_line, shorten, tidy
+from knowledge.documents import Paper, SortedDocuments, distinct, sort_documents
+from knowledge.model import Channel, Procedure
+from knowledge.time_limits import bare_numbers, stated_time_limits
+
+TARGET = 900
+"""About one phone screen; the papers list stops short of it."""
+HARD_CAP = 2000
+"""Zalo's limit after NFC normalisation; no short card may exceed it."""
+NAME_MAX = 200
+PLACE_MAX = 160
+PAPER_MAX = 70
+FEE_MAX = 160
+TIME_MAX = 160
+_CLAUSE_END = re.compile(r";|\.\s|\s\(|:\s|,\s(?:trường hợp|nếu|trừ)\b", re.IGNORECASE)
+_LEADING_ARTICLE = re.compile(r"^(?:các|một|01|1)\s+(?=bản|tờ|đơn)", re.IGNORECASE)
+_NOT_WORD = re.compile(r"\W+")
+_CHANNEL_ORDER = {"Trực tiếp": 0, "Dịch vụ bưu chính": 1, "Trực tuyến": 2}
+
+
+def _letters(text: str) -> str:
+    return _NOT_WORD.sub("", text).casefold()
+
+
+def paper_words(paper: Paper) -> tuple[str, bool]:
+    """A paper in a few words: its first clause, capped; the flag tells whether words were left out."""
+    text = tidy(paper.text).replace("\n", " ")
+    clause = _CLAUSE_END.split(text, maxsplit=1)[0].strip(" ,;:.")
+    clause = _LEADING_ARTICLE.sub("", clause)
+    short, _ = shorten(clause, PAPER_MAX)
+    short = short[:1].upper() + short[1:]
+    return short, _letters(short) != _letters(text)
+
+
+def paper_counts(paper: Paper) -> str:
+    """The counts the table gives ("1 bản chính, 1 bản sao"); '' when it gives none."""
+    doc = paper.document
+    counts = []
+    if doc.originals:
+        counts.append(f"{doc.originals} {texts.CARD_ORIGINALS}")
+    if doc.copies:
+        counts.append(f"{doc.copies} {texts.CARD_COPIES}")
+    return ", ".join(counts)
+
+
+def _paper_line(paper: Paper) -> tuple[str, bool]:
+    words, cut = paper_words(paper)
+    details = [texts.SHORT_FORM] if paper.has_template and texts.SHORT_FORM not in words.lower() else []
+    if counts := paper_counts(paper):
+        details.append(counts)
+    if paper.channels:
+        details.append(channel_words(paper))
+    suffix = f" ({'; '.join(details)})" if details else ""
+    return f"• {esc(words)}{esc(suffix)}", cut
+
+
+def channel_words(paper: Paper) -> str:
+    """The channels a paper depends on, in words ("nộp trực tiếp, qua bưu chính"); '' for any channel."""
+    return ", ".join(texts.CHANNEL_LABELS[key] for key in paper.channels)
+
+
+def everyone_lines(papers: Sequence[Paper], budget: int) -> tuple[list[str], int, bool]:
+    """Lines for the papers everyone brings within ``budget`` characters: (lines, hidden, any cut)."""
+    lines: list[str] = []
+    used = 0
+    cut_any = False
+    for index, paper in enumerate(papers):
+        line, cut = _paper_line(paper)
+        if lines and used + len(line) > budget:
+            return lines, len(papers) - index, True
+        lines.append(line)
+        used += len(line) + 1
+        cut_any = cut_any or cut
+    return lines, 0, cut_any
+
+
+def _header(proc: Procedure) -> list[str]:
+    lines = [bold(one_line(proc.name, NAME_MAX) or proc.code)]
+    place = " · ".join(v for v in (one_line(proc.level, PLACE_MAX), one_line(proc.agency, PLACE_MAX)) if v)
+    if place:
+        lines.append(esc(place))
+    lines.append(f"{esc(texts.CARD_CODE)}: <code>{esc(one_line(proc.code, PLACE_MAX))}</code>")
+    if proc.demo:
+        lines.insert(0, texts.DEMO_NOTICE)
+    return lines
+
+
+def _kinds(channels: Sequence[Channel]) -> list[str]:
+    kinds: list[str] = []
+    for channel in sorted(channels, key=lambda c: _CHANNEL_ORDER.get(tidy(c.kind), 3)):
+        kind = texts.CHANNEL_KINDS.get(tidy(channel.kind), tidy(channel.kind).lower())
+        if kind and kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def _where(proc: Procedure, portal_url: str) -> str:
+    offline = [k for k in _kinds(proc.channels) if k != texts.CHANNEL_KINDS["Trực tuyến"]]
+    online = any(tidy(c.kind) == "Trực tuyến" for c in proc.channels)
+    parts = []
+    if offline:
+        parts.append(", ".join(offline))
+    url = proc.url or portal_url
+    if online:
+        parts.append(
+            f"{texts.SHORT_ONLINE.lower()}: {link(url, texts.SHORT_ONLINE_LINK)}"
+            if url
+            else texts.SHORT_ONLINE.lower()
+        )
+    elif proc.channels:
+        parts.append(texts.SHORT_NOT_ONLINE)
+    line = f"📮 {bold(texts.SHORT_CHANNELS)}: " + "; ".join(p if "<a " in p else esc(p) for p in parts)
+    if url and not online:
+        # The portal page is the one place with everything; online procedures link it above.
+        return (line + "\n" if parts else "") + "🔗 " + link(url, texts.CARD_PORTAL_LINK)
+    return line if parts else ""
+
+
+def time_limit_text(proc: Procedure) -> str:
+    """The time limit as a resident reads it, with its source; honest when no source states it."""
+    limits = stated_time_limits(proc)
+    if limits:
+        sources = {limit.source for limit in limits}
+        if len(limits) == 1:
+            text = limits[0].text
+        else:
+            text = "; ".join(
+                f"{', '.join(texts.CHANNEL_KINDS.get(k, k) for k in limit.channels)}: {limit.text}"
+                for limit in limits
+            )
+        source = "; ".join(texts.TIME_LIMIT_SOURCES.get(s, s) for s in sorted(sources))
+        return f"{one_line(text, TIME_MAX)} ({source})"
+    bare = sorted(set(bare_numbers(proc).values()))
+    if bare:
+        return texts.short_time_limit_bare(", ".join(str(n) for n in bare))
+    return texts.SHORT_NO_TIME_LIMIT
+
+
+def fee_text(proc: Procedure) -> str:
+    """The fee in one line: the shared one, or each channel's."""
+    fees: dict[str, list[str]] = {}
+    for channel in proc.channels:
+        fee = tidy(channel.fee).replace("\n", " ")
+        if fee:
+            fees.setdefault(fee, []).append(texts.CHANNEL_KINDS.get(tidy(channel.kind), tidy(channel.kind)))
+    if not fees:
+        return texts.SHORT_FEE_UNKNOWN
+    if len(fees) == 1:
+        return shorten(next(iter(fees)), FEE_MAX)[0]
+    joined = "; ".join(f"{', '.join(kinds)}: {fee}" for fee, kinds in fees.items())
+    return shorten(joined, FEE_MAX)[0]
+
+
+def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:
+    if not proc.documents:
+        return [bold(texts.SHORT_BRING), esc(texts.SHORT_BRING_RAW)] if proc.unparsed.get("documents") else []
+    lines, hidden, _ = everyone_lines(distinct(docs.handed_in), budget)
+    out = [f"📄 {bold(texts.SHORT_BRING)}"]
+    out.extend(lines or [esc(texts.SHORT_BRING_NONE)])
+    if hidden:
+        out.append(esc(texts.short_more_papers(hidden)))
+    if docs.shown:
+        shown = "; ".join(
+            paper_words(p)[0] + (f" ({channel_words(p)})" if p.channels else "") for p in distinct(docs.shown)
+        )
+        out.append(f"{esc(texts.SHORT_SHOW)}: {esc(shorten(shown, PAPER_MAX * 2)[0])}")
+    return out
+
+
+def render_short_card(proc: Procedure, *, portal_url: str = "") -> str:
+    """Render the short card of a procedure (reply markup, at most :data:`HARD_CAP` characters)."""
+    docs = sort_documents(proc.documents)
+    header = _header(proc)
+    tail = [
+        line
+        for line in (
+            _where(proc, portal_url),
+            f"⏱ {bold(texts.SHORT_TIME_LIMIT)}: {esc(time_limit_text(proc))}",
+            f"💰 {bold(texts.SHORT_FEE)}: {esc(fee_text(proc))}",
+            "➕ " + esc(texts.short_cases(docs.case_count())) if docs.cases else "",
+        )
+        if line
+    ]
+    fixed = len(to_plain("\n".join(header + tail)))
+    bring = _bring(proc, docs, max(TARGET - fixed - 60, PAPER_MAX * 2))
+    sections = [header, bring, tail]
+    card = "\n\n".join("\n".join(lines) for lines in sections if lines)
+    if len(unicodedata.normalize("NFC", card)) > HARD_CAP:
+        # Only pathological records get here (every field at its cap): keep the essentials.
+        sections = [header, bring[:4], tail]
+        card = "\n\n".join("\n".join(lines) for lines in sections if lines)
+    return card

@@ -1,0 +1,254 @@
+"""Sort a dossier's documents by who needs them: everyone, a special case, or nobody (notes).
+
+The portal mixes papers everyone brings with conditional rows ("Trường hợp…", "Nếu…", "Đối với…")
+and with notes ("Lưu ý…"). Sorting never drops a row: every document lands in exactly one group,
+and a paper split from its condition keeps both halves of its text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.model import Document
+
+# A condition opens the row ("Trường hợp…", "- Nếu…", "(Đối với…").
+_LEADING_CONDITION = re.compile(
+    r"^[\s(\[*+\-–•]*(?:(?:trong|đối với|riêng)\s+)?(?:trường hợp|nếu|đối với|riêng|khi)\b",
+    re.IGNORECASE,
+)
+# "… thì nộp …", "…: …": where the condition of a leading-condition row ends and the paper begins.
+_THEN = re.compile(
+    r"\s+thì\s+(?:phải\s+)?(?:có\s+|nộp\s+(?:thêm\s+)?|kèm theo\s+|bổ sung\s+)?"
+    r"|\s+phải\s+(?:có|nộp(?:\s+thêm)?|kèm theo)\s+|:\s+",
+    re.IGNORECASE,
+)
+# What follows a condition but is not a paper: "… thì không phải nộp", "… thì cơ quan … tra cứu".
+_NOT_A_PAPER = re.compile(r"^(?:không phải|không cần|cơ quan|người tiếp nhận|cán bộ|công chức)\b", re.I)
+# A condition inside the paper's own first clause ("Văn bản ủy quyền … trong trường hợp ủy quyền …").
+_INNER_CONDITION = re.compile(
+    r"(?:\btrong trường hợp\b|\bđối với trường hợp\b|\(\s*(?:nếu|trường hợp|đối với|áp dụng)\b"
+    r"|,\s*nếu\b|\bnếu có\b)",
+    re.IGNORECASE,
+)
+_NOTE_SECTION = re.compile(r"^[\s*\-]*(?:lưu ý|ghi chú|chú ý)\b", re.IGNORECASE)
+# Submission channels: a condition that only names one is not a special case of the resident.
+_CHANNEL_WORDS = {
+    "in_person": re.compile(r"trực tiếp", re.IGNORECASE),
+    "post": re.compile(r"bưu chính", re.IGNORECASE),
+    "online": re.compile(r"trực tuyến|môi trường điện tử|dịch vụ công trực tuyến|cổng dịch vụ công", re.I),
+}
+_NOT_ONLY_CHANNEL = re.compile(r"ủy quyền|uỷ quyền|người nước ngoài|doanh nghiệp|tổ chức|không có|chưa", re.I)
+CHANNEL_CONDITION_MAX = 200
+"""Longer conditions say more than which channel is used."""
+_FORM_WORDS = re.compile(r"^(?:tờ khai|đơn|bản khai|phiếu|giấy đề nghị|văn bản đề nghị|mẫu)\b", re.IGNORECASE)
+_TEMPLATE_MENTION = re.compile(r"\btheo mẫu\b|\bmẫu số\b|\bmẫu\s+[A-ZĐ0-9]", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One row of the dossier, with the condition under which it is needed split from the paper."""
+
+    document: Document
+    text: str
+    """The paper itself: the row's name, or what follows its leading condition."""
+    condition: str = ""
+    """Who needs it ("Trường hợp ủy quyền…"); '' for everyone."""
+    group: str = ""
+    """The case of the section or heading above the row ("a) Thành phần hồ sơ giao đất…"); '' for none."""
+    channels: tuple[str, ...] = ()
+    """Channel keys ("in_person", "post", "online") when the paper depends only on how one submits."""
+    note: bool = False
+    """True for rows that are not papers: notes, headings and explanations."""
+
+    @property
+    def has_template(self) -> bool:
+        """Tell whether the paper is a form with a template (a file on the portal or "theo mẫu")."""
+        return bool(self.document.template) or _TEMPLATE_MENTION.search(self.document.name) is not None
+
+    @property
+    def is_form(self) -> bool:
+        """Tell whether the paper is the form the resident fills in (Tờ khai, Đơn, …)."""
+        return self.has_template or _FORM_WORDS.match(self.text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """Papers needed only under one condition, within the group (section or heading) it belongs to."""
+
+    group: str
+    condition: str
+    papers: tuple[Paper, ...]
+
+    @property
+    def label(self) -> str:
+        """The case in words: its group, then its own condition."""
+        return "; ".join(part for part in (self.group, self.condition) if part)
+
+
+@dataclass(frozen=True, slots=True)
+class SortedDocuments:
+    """A dossier sorted for a resident: papers for everyone first, then special cases, then notes."""
+
+    handed_in: tuple[Paper, ...]
+    shown: tuple[Paper, ...]
+    """Papers everyone shows at the counter (giấy tờ phải xuất trình), not handed in."""
+    cases: tuple[Case, ...]
+    notes: tuple[Paper, ...]
+
+    def all_papers(self) -> tuple[Paper, ...]:
+        """Every row, in the groups' order: none is ever dropped."""
+        in_cases = tuple(paper for case in self.cases for paper in case.papers)
+        return (*self.handed_in, *self.shown, *in_cases, *self.notes)
+
+    def case_count(self) -> int:
+        """How many special cases a resident may be in: groups, and conditions outside any group."""
+        return len({case.group or case.condition for case in self.cases})
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split()).strip()
+
+
+def _strip_bullet(text: str) -> str:
+    return re.sub(r"^[\s*+\-–•]+", "", text)
+
+
+# "a) Thành phần hồ sơ giao đất…", "b) Thành phần hồ sơ gia hạn…": one dossier per variant of the procedure.
+_VARIANT_SECTION = re.compile(
+    r"^(?:[a-zđ]\)|\(?\d+(?:\.\d+)*\)|\d+\.)?\s*(?:thành phần )?hồ sơ\s+(?!gồm\b|:)\S", re.IGNORECASE
+)
+
+
+def _is_section_plain(section: str) -> bool:
+    return _LEADING_CONDITION.match(section) is None and _NOTE_SECTION.match(section) is None
+
+
+def _variants(documents: tuple[Document, ...]) -> set[str]:
+    """Section titles naming variants of the procedure, when there are at least two of them."""
+    titles = {
+        _clean(doc.section).rstrip(":")
+        for doc in documents
+        if not doc.must_show and _VARIANT_SECTION.match(_clean(doc.section))
+    }
+    return titles if len(titles) >= 2 else set()
+
+
+def _common_to_variants(documents: tuple[Document, ...], variants: set[str]) -> set[str]:
+    """Papers every variant asks for: they are for everyone."""
+    names: dict[str, set[str]] = {}
+    for doc in documents:
+        section = _clean(doc.section).rstrip(":")
+        if section in variants:
+            names.setdefault(section, set()).add(_clean(doc.name).rstrip(" .;"))
+    sets = list(names.values())
+    return set.intersection(*sets) if sets else set()
+
+
+def split_condition(name: str) -> tuple[str, str]:
+    """Split a row into (condition, paper); ('', name) when the row applies to everyone.
+
+    "Trường hợp X thì phải có Y" gives ("Trường hợp X", "Y"); a condition inside the first clause
+    ("Văn bản ủy quyền … trong trường hợp ủy quyền …") gives that phrase and the whole row as the paper.
+    """
+    text = _clean(_strip_bullet(name))
+    if _LEADING_CONDITION.match(text):
+        then = _THEN.search(text)
+        if then and then.end() < len(text):
+            return text[: then.start()].rstrip(" ,;:"), text[then.end() :].strip()
+        return text.rstrip(" .;:"), ""
+    first_clause = re.split(r";|\.\s", text, maxsplit=1)[0]
+    inner = _INNER_CONDITION.search(first_clause)
+    if inner is None:
+        return "", text
+    phrase = first_clause[inner.start() :].lstrip(",( ").rstrip(" .;)")
+    return phrase[:1].upper() + phrase[1:], text
+
+
+def channels_of(condition: str) -> tuple[str, ...]:
+    """The channels a condition only names ("nếu nộp trực tuyến"); () when it says more than that."""
+    if not condition or len(condition) > CHANNEL_CONDITION_MAX or _NOT_ONLY_CHANNEL.search(condition):
+        return ()
+    return tuple(key for key, pattern in _CHANNEL_WORDS.items() if pattern.search(condition))
+
+
+def _paper(doc: Document, inherited: str) -> Paper:
+    condition, text = split_condition(doc.name)
+    counted = bool(doc.originals or doc.copies)
+    heading = _clean(doc.name).endswith(":") and not counted
+    if not text:
+        # A bare condition without a paper ("Trường hợp … không phải nộp") is a note about that case.
+        return Paper(document=doc, text=_clean(_strip_bullet(doc.name)), condition=condition, note=True)
+    if heading or (condition and not counted and _NOT_A_PAPER.match(text)):
+        return Paper(document=doc, text=text, condition=condition, note=True)
+    channels = channels_of(condition)
+    if channels:
+        return Paper(document=doc, text=text, group=inherited, channels=channels)
+    return Paper(document=doc, text=text, condition=condition, group=inherited)
+
+
+def sort_documents(documents: tuple[Document, ...]) -> SortedDocuments:
+    """Sort a record's documents into papers for everyone, special cases and notes."""
+    handed_in: list[Paper] = []
+    shown: list[Paper] = []
+    cases: dict[tuple[str, str], list[Paper]] = {}
+    notes: list[Paper] = []
+    heading_condition = ""
+    current_section = None
+    variants = _variants(documents)
+    common = _common_to_variants(documents, variants)
+    for doc in documents:
+        section = _clean(doc.section).rstrip(":")
+        if section in variants and _clean(doc.name).rstrip(" .;") in common:
+            section = ""
+        if section != current_section:
+            current_section, heading_condition = section, ""
+        if _NOTE_SECTION.match(section):
+            notes.append(Paper(document=doc, text=_clean(_strip_bullet(doc.name)), note=True))
+            continue
+        section_condition = section if section in variants or not _is_section_plain(section) else ""
+        inherited = "; ".join(part for part in (section_condition, heading_condition) if part)
+        paper = _paper(doc, inherited)
+        if paper.note and _clean(doc.name).endswith(":"):
+            # A heading ("Đối với hồ sơ nộp trực tuyến:") sets the case of the rows below it.
+            heading_condition = paper.condition
+            notes.append(paper)
+            continue
+        if paper.note:
+            notes.append(paper)
+        elif paper.condition or paper.group:
+            cases.setdefault((paper.group, paper.condition), []).append(paper)
+        # A row under "papers to show" that applies only when sending by post or online is sent, not shown.
+        elif doc.must_show and set(paper.channels) <= {"in_person"}:
+            shown.append(paper)
+        else:
+            handed_in.append(paper)
+    return SortedDocuments(
+        handed_in=_everyone_first(handed_in),
+        shown=tuple(shown),
+        cases=tuple(Case(group=g, condition=c, papers=tuple(p)) for (g, c), p in cases.items()),
+        notes=tuple(notes),
+    )
+
+
+def _everyone_first(papers: list[Paper]) -> tuple[Paper, ...]:
+    """Forms first, then other papers, then papers for one online channel only (they replace a form)."""
+
+    def rank(item: tuple[int, Paper]) -> tuple[int, int]:
+        index, paper = item
+        online_only = paper.channels == ("online",)
+        return (2 if online_only else 0 if paper.is_form else 1, index)
+
+    return tuple(paper for _, paper in sorted(enumerate(papers), key=rank))
+
+
+def distinct(papers: tuple[Paper, ...]) -> tuple[Paper, ...]:
+    """The papers without repeats: the portal lists some twice, or once per variant of the procedure."""
+    out: list[Paper] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for paper in papers:
+        key = (" ".join(paper.text.casefold().split()).rstrip(" .;"), paper.channels)
+        if key not in seen:
+            seen.add(key)
+            out.append(paper)
+    return tuple(out)

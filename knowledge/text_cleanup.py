@@ -1,0 +1,83 @@
+"""Clean the portal's running text without rewriting it: join broken lines, drop repeated headers,
+and mark garbled fragments so a resident knows the words are the portal's, not ours.
+
+Nothing here changes a word: lines are only joined or dropped when they repeat, and a marker is added
+after a fragment that is plainly broken.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+# A line that ends a sentence, a list heading or a step title: the next line starts something new.
+_ENDS_COMPLETE = re.compile(r"[.;:!?)\]”\"…]\s*$")
+_LIST_START = re.compile(r"^(?:[-+*•–]|[a-zđ]\)|\(?[ivx]+\)|\d+[.)]|Bước\s*\d)", re.IGNORECASE)
+# Titles of the portal's own fields, repeated at the top of the text they head.
+_FIELD_TITLES = re.compile(
+    r"^[*\-\s]*(?:trình tự thực hiện|cách thức thực hiện|thành phần hồ sơ|trình tự, thủ tục)\s*:?\s*$",
+    re.IGNORECASE,
+)
+# The portal's page scrambled "…nộp hồ sơ đăng ký khai sinh tại Trung tâm Phục vụ…" into "…khai tâm
+# Phục vụ…": the tail of a proper name without its head is a sure sign of such a break.
+_HEADLESS_NAME = re.compile(r"\S+\s+(?<!Trung )tâm Phục vụ")
+# A line ending on the head of a name ("…tại Trung") whose next line does not continue it.
+_DANGLING_HEAD = re.compile(r"\bTrung$")
+_NAME_TAILS = ("tâm", "ương", "đoàn", "đội", "Quốc", "Tâm", "Ương")
+# A list marker alone on its line ("a)") belongs to the line after it.
+_LONE_MARKER = re.compile(r"^(?:[a-zđ]\)|\(?[ivx]+\)|\d+[.)]|[-+*•])$", re.IGNORECASE)
+
+Marker = Callable[[str], str]
+"""Writes a garbled fragment with a visible mark; the caller owns the wording."""
+
+
+def join_broken_lines(lines: Iterable[str], mark: Marker) -> list[str]:
+    """Join a line cut in the middle of a sentence with the line that continues it."""
+    out: list[str] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        previous = out[-1] if out else ""
+        if _LONE_MARKER.match(previous):
+            out[-1] = f"{previous} {line}"
+            continue
+        continues = (
+            previous
+            and not _ENDS_COMPLETE.search(previous)
+            and not _LIST_START.match(line)
+            and line[:1].islower()
+        )
+        if not continues:
+            out.append(line)
+            continue
+        head = _DANGLING_HEAD.search(previous)
+        if head and not line.startswith(_NAME_TAILS):
+            out[-1] = previous[: head.start()] + mark(previous[head.start() :] + " " + line.split(" ", 1)[0])
+            rest = line.split(" ", 1)[1] if " " in line else ""
+            out[-1] = f"{out[-1]} {rest}".rstrip()
+        else:
+            out[-1] = f"{previous} {line}"
+    return out
+
+
+def drop_repeated_headers(lines: Iterable[str]) -> list[str]:
+    """Drop the field's own title and a line that repeats the one before it."""
+    out: list[str] = []
+    for line in lines:
+        if _FIELD_TITLES.match(line):
+            continue
+        if out and line.casefold() == out[-1].casefold():
+            continue
+        out.append(line)
+    return out
+
+
+def mark_garbled(line: str, mark: Marker) -> str:
+    """Mark the fragments of a line the portal plainly scrambled."""
+    return _HEADLESS_NAME.sub(lambda m: mark(m.group(0)), line)
+
+
+def clean_lines(lines: Iterable[str], mark: Marker) -> list[str]:
+    """Clean a field's lines: repeated headers dropped, broken lines joined, garbled fragments marked."""
+    return [mark_garbled(line, mark) for line in join_broken_lines(drop_repeated_headers(lines), mark)]

@@ -1,0 +1,87 @@
+"""Short cards and their sections over the whole real catalogue: short, and no paper ever lost."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.markup import nfc_length, to_plain
+from handlers.card_sections import DOCUMENTS, SECTIONS, render_section
+from handlers.short_card import HARD_CAP, render_short_card
+from knowledge.documents import sort_documents
+from knowledge.model import Procedure
+from tests.handlers.support import CENTRE, markup_problem
+
+_NOT_WORD = re.compile(r"\W+")
+
+
+def _letters(text: str) -> str:
+    """Only letters and digits, folded: what must survive rendering whatever the punctuation."""
+    return _NOT_WORD.sub("", text).casefold()
+
+
+def _bring(card: str) -> list[str]:
+    """The lines of the short card's "what to bring" list, in order."""
+    plain = to_plain(card)
+    block = plain.split("Cần mang", 1)[1].split("\n\n", 1)[0]
+    return [line for line in block.split("\n") if line.startswith("•")]
+
+
+@pytest.fixture(scope="module")
+def by_code(catalogue: list[Procedure]) -> dict[str, Procedure]:
+    """The catalogue by procedure code."""
+    return {proc.code: proc for proc in catalogue}
+
+
+def test_birth_registration_brings_the_declaration_and_birth_certificate_first(
+    by_code: dict[str, Procedure],
+) -> None:
+    proc = by_code["1.001193"]
+    card = render_short_card(proc, portal_url=CENTRE.portal_url)
+    first, second, *_ = _bring(card)
+    assert first.startswith("• Tờ khai đăng ký khai sinh")
+    assert second.startswith("• Giấy chứng sinh")
+    # The abandoned-child paper is a special case: only behind the button, never on the card.
+    assert "bỏ rơi" not in card
+    documents = "\n".join(render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url))
+    assert "Trường hợp trẻ em bị bỏ rơi" in documents
+    assert "biên bản về việc trẻ bị bỏ rơi" in documents
+    assert "trường hợp đặc biệt" in to_plain(card)
+
+
+def test_birth_registration_states_its_time_limit_with_the_source(by_code: dict[str, Procedure]) -> None:
+    plain = to_plain(render_short_card(by_code["1.001193"]))
+    assert "chưa ghi rõ" not in plain
+    assert "Thời hạn: 1 ngày làm việc" in plain
+    assert "Trình tự thực hiện" in plain
+
+
+def test_every_short_card_fits_one_zalo_message(catalogue: list[Procedure]) -> None:
+    assert len(catalogue) >= 2800
+    too_long = []
+    for proc in catalogue:
+        card = render_short_card(proc, portal_url=CENTRE.portal_url)
+        if nfc_length(card) > HARD_CAP or nfc_length(to_plain(card)) > HARD_CAP:
+            too_long.append(proc.code)
+        assert markup_problem(card) is None, proc.code
+    assert not too_long, too_long[:10]
+
+
+def test_every_paper_of_every_record_appears_in_some_section(catalogue: list[Procedure]) -> None:
+    lost: list[str] = []
+    for proc in catalogue:
+        docs = sort_documents(proc.documents)
+        # Sorting keeps one row per document: none is dropped before rendering either.
+        assert len(docs.all_papers()) == len(proc.documents), proc.code
+        rendered = [render_short_card(proc, portal_url=CENTRE.portal_url)]
+        for section in SECTIONS:
+            parts = render_section(proc, section, portal_url=CENTRE.portal_url)
+            assert all(nfc_length(part) <= 2000 and markup_problem(part) is None for part in parts), proc.code
+            rendered.extend(parts)
+        everything = _letters(to_plain("\n".join(rendered)))
+        for paper in docs.all_papers():
+            wanted = paper.document.name if paper.note else paper.text
+            if _letters(wanted) not in everything or _letters(paper.condition) not in everything:
+                lost.append(f"{proc.code}: {paper.document.name[:60]}")
+    assert not lost, lost[:10]

@@ -1,0 +1,79 @@
+"""Sorting a dossier's rows by who needs them, on rows written like the portal's."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from knowledge.documents import sort_documents, split_condition
+from knowledge.model import Document
+
+
+def test_a_leading_condition_is_split_from_its_paper() -> None:
+    row = "- Trường hợp trẻ em bị bỏ rơi thì phải có biên bản về việc trẻ bị bỏ rơi."
+    condition, paper = split_condition(row)
+    assert condition == "Trường hợp trẻ em bị bỏ rơi"
+    assert paper == "biên bản về việc trẻ bị bỏ rơi."
+
+
+def test_an_alternative_after_a_semicolon_keeps_the_paper_for_everyone() -> None:
+    assert split_condition("Giấy chứng sinh; trường hợp không có Giấy chứng sinh thì nộp văn bản")[0] == ""
+
+
+def test_a_condition_inside_the_first_clause_makes_a_special_case() -> None:
+    condition, paper = split_condition("Văn bản ủy quyền trong trường hợp ủy quyền thực hiện việc đăng ký.")
+    assert condition == "Trong trường hợp ủy quyền thực hiện việc đăng ký"
+    assert paper.startswith("Văn bản ủy quyền")
+
+
+def test_rows_sorted_for_everyone_cases_and_notes() -> None:
+    docs = (
+        Document(name="Trường hợp ủy quyền thì nộp văn bản ủy quyền", originals=1),
+        Document(name="Giấy chứng sinh", originals=1),
+        Document(name="Mẫu điện tử tương tác (nếu nộp hồ sơ theo hình thức trực tuyến)", originals=1),
+        Document(name="Tờ khai đăng ký khai sinh (nếu nộp trực tiếp hoặc qua bưu chính)", originals=1),
+        Document(name="Hộ chiếu", originals=1, must_show=True, section="Giấy tờ phải xuất trình"),
+        Document(name="Cơ quan đăng ký tra cứu dữ liệu", originals=0, section="Lưu ý"),
+    )
+    sorted_docs = sort_documents(docs)
+    # The form first, then the other papers, then the online-only form.
+    assert [p.text[:8] for p in sorted_docs.handed_in] == ["Tờ khai ", "Giấy chứ", "Mẫu điện"]
+    assert sorted_docs.handed_in[0].channels == ("in_person", "post")
+    assert [p.document.name[:7] for p in sorted_docs.shown] == ["Hộ chiế"]
+    [case] = sorted_docs.cases
+    assert case.condition == "Trường hợp ủy quyền"
+    assert [p.text for p in case.papers] == ["văn bản ủy quyền"]
+    assert [p.document.name[:7] for p in sorted_docs.notes] == ["Cơ quan"]
+
+
+def test_variant_sections_become_cases_and_their_common_paper_is_for_everyone() -> None:
+    docs = (
+        Document(name="Đơn đề nghị", originals=1, section="a) Thành phần hồ sơ giao đất"),
+        Document(name="Dự án đầu tư", originals=1, section="a) Thành phần hồ sơ giao đất"),
+        Document(name="Đơn đề nghị", originals=1, section="b) Thành phần hồ sơ gia hạn"),
+        Document(name="Giấy chứng nhận", copies=1, section="b) Thành phần hồ sơ gia hạn"),
+    )
+    sorted_docs = sort_documents(docs)
+    assert [p.text for p in sorted_docs.handed_in] == ["Đơn đề nghị", "Đơn đề nghị"]
+    assert [case.group for case in sorted_docs.cases] == [
+        "a) Thành phần hồ sơ giao đất",
+        "b) Thành phần hồ sơ gia hạn",
+    ]
+    assert sorted_docs.case_count() == 2
+
+
+_ROW = st.text(alphabet="abcđ ;:.,()-+ThìNếuĐốivớiTrườnghợp", max_size=60)
+
+
+_SECTION = st.sampled_from(["", "Lưu ý", "Trường hợp X"])
+
+
+@given(st.lists(st.tuples(_ROW, st.integers(0, 2), _SECTION), max_size=8))
+def test_no_row_is_ever_dropped_and_each_half_is_from_the_row(rows: list[tuple[str, int, str]]) -> None:
+    docs = tuple(Document(name=name, originals=n, section=section) for name, n, section in rows)
+    papers = sort_documents(docs).all_papers()
+    assert sorted(id(p.document) for p in papers) == sorted(id(d) for d in docs)
+    for paper in papers:
+        squeezed = " ".join(paper.document.name.split())
+        assert paper.text in squeezed or paper.note
+        assert paper.condition.lower() in squeezed.lower()
