@@ -3,6 +3,10 @@
 "Giấy tờ trong trường hợp đặc biệt" holds every row the short card did not show in full, so no paper
 is ever lost; "Các bước" the cleaned steps; "Căn cứ pháp lý" the legal basis; "Nộp trực tuyến" the
 ways to submit with their time limits and fees, and the online link.
+
+A button carries its section and procedure code (``s:giayto:1.001193``), so it opens the section with
+nothing remembered: a Telegram button still works after a restart, and so does a number typed on Zalo
+while the chat's stored choices last.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 from bot import texts
 from bot.markup import bold, esc, link, nfc_length, split
+from bot.messages import Button
 from handlers.cards import split_steps, tidy
 from handlers.short_card import channel_words, paper_counts, time_limit_text
 from knowledge.documents import Paper, distinct, sort_documents
@@ -31,6 +36,8 @@ TITLES = {
 }
 PART_LIMIT = 2000
 """Zalo's message limit after NFC normalisation, the smallest of the platforms."""
+SECTION_PREFIX = "s"
+"""Button payloads ``s:<section>:<code>`` open one section of a procedure's card."""
 
 
 def _mark(fragment: str) -> str:
@@ -144,3 +151,42 @@ def render_section(proc: Procedure, section: str, *, portal_url: str = "") -> li
     heading = bold(texts.section_heading(TITLES[section], tidy(proc.name).replace("\n", " ")[:200]))
     body = _join(_BUILDERS[section](proc, portal_url)) or esc(texts.SECTION_NONE)
     return split(f"{heading}\n\n{body}", PART_LIMIT, nfc_length)
+
+
+def section_payload(section: str, code: str) -> str:
+    """The button payload opening ``section`` of the procedure ``code``."""
+    return f"{SECTION_PREFIX}:{section}:{code}"
+
+
+def parse_section_payload(payload: str) -> tuple[str, str] | None:
+    """(section, code) of a section button's payload; None when it is not one (the section is unchecked)."""
+    prefix, _, rest = payload.partition(":")
+    section, _, code = rest.partition(":")
+    if prefix != SECTION_PREFIX or not section or not code.strip():
+        return None
+    return section, code.strip()
+
+
+def sections_of(proc: Procedure) -> list[str]:
+    """The sections worth a button for this record, in button order."""
+    found = []
+    if proc.documents or proc.unparsed.get("documents"):
+        # Even without special cases it holds the papers in full; the short card gives a few words each.
+        found.append(DOCUMENTS)
+    if _steps(proc):
+        found.append(STEPS)
+    if _legal(proc):
+        found.append(LEGAL)
+    # A button "Nộp trực tuyến" for a procedure that cannot be done online would only disappoint.
+    if any(tidy(c.kind) == "Trực tuyến" for c in proc.channels):
+        found.append(ONLINE)
+    return found
+
+
+def section_buttons(proc: Procedure, *, without: str = "") -> tuple[Button, ...]:
+    """Buttons for the record's sections (except ``without``, the one just shown)."""
+    return tuple(
+        Button(label=TITLES[key], payload=section_payload(key, proc.code))
+        for key in sections_of(proc)
+        if key != without
+    )

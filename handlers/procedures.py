@@ -1,4 +1,4 @@
-"""Procedure questions: free text and /tim search, /thutuc by code, and pressed choices."""
+"""Procedure questions: free text and /tim search, /thutuc by code, pressed choices, and card sections."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from bot.messages import Incoming, Reply
 from bot.routing import Command, Router
 from bot.services import Services
 from bot.services.unanswered import fold_question
+from handlers.card_sections import (
+    SECTION_PREFIX,
+    SECTIONS,
+    parse_section_payload,
+    render_section,
+    section_buttons,
+)
 from handlers.cards import (
     CHOICE_PREFIX,
     QUERY_MAX,
@@ -27,8 +34,10 @@ CODE_ECHO_MAX = 60
 
 
 def card_reply(proc: Procedure, svc: Services) -> Reply:
-    """A reply holding the short card of one procedure; its sections are one tap away."""
-    return Reply(text=render_short_card(proc, portal_url=svc.config.centre.portal_url))
+    """A reply holding the short card of one procedure, with a button for each of its sections."""
+    return Reply(
+        text=render_short_card(proc, portal_url=svc.config.centre.portal_url), buttons=section_buttons(proc)
+    )
 
 
 async def answer(query: str, svc: Services) -> list[Reply]:
@@ -79,11 +88,15 @@ async def card_by_code(args: str, svc: Services) -> list[Reply]:
     words = tidy(args).split()
     if not words:
         return [Reply(text=texts.ASK_FOR_CODE)]
-    code = words[0].strip(".,;:()[]<>\"'")
-    proc = svc.procedures.get(code) if code else None
+    proc = _typed_procedure(words[0], svc)
     if proc is None:
         return [Reply(text=texts.unknown_code(one_line(words[0], CODE_ECHO_MAX)))]
     return [card_reply(proc, svc)]
+
+
+def _typed_procedure(word: str, svc: Services) -> Procedure | None:
+    code = word.strip(".,;:()[]<>\"'")
+    return svc.procedures.get(code) if code else None
 
 
 @router.payload(CHOICE_PREFIX)
@@ -94,3 +107,42 @@ async def chosen(msg: Incoming, svc: Services) -> list[Reply]:
     if proc is None:
         return [Reply(text=texts.CHOICE_EXPIRED)]
     return [card_reply(proc, svc)]
+
+
+def section_replies(proc: Procedure, section: str, svc: Services) -> list[Reply]:
+    """One section of a card, one message per part; the last offers the other sections."""
+    if section not in SECTIONS:
+        buttons = section_buttons(proc)
+        return [
+            Reply(
+                text=texts.SECTION_KEY_UNKNOWN if buttons else texts.SECTION_BUTTON_UNKNOWN, buttons=buttons
+            )
+        ]
+    parts = render_section(proc, section, portal_url=svc.config.centre.portal_url)
+    last = Reply(text=parts[-1], buttons=section_buttons(proc, without=section))
+    return [*(Reply(text=part) for part in parts[:-1]), last]
+
+
+@router.payload(SECTION_PREFIX)
+async def section_pressed(msg: Incoming, svc: Services) -> list[Reply]:
+    """Open the section a card's button names, for the procedure it names."""
+    parsed = parse_section_payload(msg.payload or "")
+    if parsed is None:
+        return [Reply(text=texts.SECTION_BUTTON_UNKNOWN)]
+    section, code = parsed
+    proc = svc.procedures.get(code)
+    if proc is None:
+        return [Reply(text=texts.section_procedure_gone(one_line(code, CODE_ECHO_MAX)))]
+    return section_replies(proc, section, svc)
+
+
+@router.command(*SECTIONS)
+async def section_command(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
+    """``/giayto CODE`` and the like: a section typed as a command (the terminal's way to the buttons)."""
+    words = tidy(command.args).split()
+    if not words:
+        return [Reply(text=texts.ask_section_code(command.name))]
+    proc = _typed_procedure(words[0], svc)
+    if proc is None:
+        return [Reply(text=texts.unknown_code(one_line(words[0], CODE_ECHO_MAX)))]
+    return section_replies(proc, command.name, svc)

@@ -42,6 +42,8 @@ HELP = (
     "• Hỏi bằng lời bình thường, ví dụ: <i>đăng ký kết hôn</i>\n"
     "• /tim <i>từ khóa</i>: tìm thủ tục theo từ khóa\n"
     "• /thutuc <i>mã</i>: xem thủ tục theo mã, ví dụ: /thutuc 1.000110\n"
+    "• /giayto, /cacbuoc, /cancu, /tructuyen <i>mã</i>: xem giấy tờ trong trường hợp đặc biệt, "
+    "các bước, căn cứ pháp lý, cách nộp trực tuyến của thủ tục\n"
     "• /hoso <i>mã hồ sơ</i>: xem tình trạng hồ sơ đã nộp (mã in trên giấy tiếp nhận)\n"
     "• /theodoi <i>mã hồ sơ</i>: nhận thông báo khi hồ sơ có thay đổi\n"
     "• /theodoi: xem các hồ sơ đang theo dõi\n"
@@ -249,6 +251,26 @@ def short_more_papers(count: int) -> str:
 def section_heading(title: str, procedure: str) -> str:
     """The first line of a section: what it is and for which procedure."""
     return f"{title} · {procedure}"
+
+
+SECTION_BUTTON_UNKNOWN = (
+    "Tôi không mở được mục này (nút có thể đã cũ). Bạn hỏi lại tên thủ tục để tôi gửi thông tin mới nhất."
+)
+SECTION_KEY_UNKNOWN = "Thủ tục này không có mục đó. Bạn chọn một mục dưới đây."
+
+
+def section_procedure_gone(code: str) -> str:
+    """The answer to a section button whose procedure is no longer in the catalogue."""
+    return (
+        f"Thủ tục có mã {bold(code)} không còn trong danh mục của tôi "
+        "(Cổng Dịch vụ công có thể đã thay đổi). "
+        "Bạn hỏi lại tên thủ tục để tôi tìm thông tin mới nhất."
+    )
+
+
+def ask_section_code(command: str) -> str:
+    """The answer to a section command typed without a procedure code."""
+    return f"Bạn gõ /{command} kèm mã thủ tục, ví dụ: /{command} 1.001193"
 
 
 # ---------------------------------------------------------------------------

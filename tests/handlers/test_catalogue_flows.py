@@ -19,7 +19,7 @@ def svc(catalogue_index: ProcedureIndex) -> Services:
 async def test_birth_registration_question_gets_its_card_with_documents(svc: Services) -> None:
     chat = dispatcher(svc)
     [reply] = await chat.dispatch(incoming("lam giay khai sinh cho con"))
-    if reply.buttons:
+    if reply.buttons[0].payload.startswith("p:"):
         # Choices are acceptable when they lead to birth registration: the first opens a card.
         assert "khai sinh" in reply.buttons[0].label.lower()
         [reply] = await chat.dispatch(incoming("1"))

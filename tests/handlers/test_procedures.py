@@ -39,7 +39,10 @@ async def test_a_clear_question_gets_the_card(svc: Services) -> None:
     plain = to_plain(reply.text)
     assert "Mã thủ tục: 1.001193" in plain
     assert "Tờ khai đăng ký khai sinh (1 bản chính)" in plain
-    assert not reply.buttons
+    # Only the sections this record has: papers, but no steps, no legal basis, no online channel.
+    assert [(b.label, b.payload) for b in reply.buttons] == [
+        ("Giấy tờ trong trường hợp đặc biệt", "s:giayto:1.001193")
+    ]
     assert CENTRE.portal_url in reply.text
 
 
