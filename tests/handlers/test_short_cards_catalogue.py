@@ -6,8 +6,17 @@ import re
 
 import pytest
 
+from bot import texts
+from bot.adapters.telegram.channel import CALLBACK_DATA_LIMIT
 from bot.markup import nfc_length, to_plain
-from handlers.card_sections import DOCUMENTS, SECTIONS, render_section
+from handlers.card_sections import (
+    DOCUMENTS,
+    SECTIONS,
+    parse_section_payload,
+    render_section,
+    section_buttons,
+    sections_of,
+)
 from handlers.short_card import HARD_CAP, render_short_card
 from knowledge.documents import sort_documents
 from knowledge.model import Procedure
@@ -85,3 +94,23 @@ def test_every_paper_of_every_record_appears_in_some_section(catalogue: list[Pro
             if _letters(wanted) not in everything or _letters(paper.condition) not in everything:
                 lost.append(f"{proc.code}: {paper.document.name[:60]}")
     assert not lost, lost[:10]
+
+
+def test_every_section_button_fits_telegram_and_opens_a_section_with_content(
+    catalogue: list[Procedure],
+) -> None:
+    longest = 0
+    for proc in catalogue:
+        card = to_plain(render_short_card(proc, portal_url=CENTRE.portal_url))
+        buttons = section_buttons(proc)
+        opened = [parse_section_payload(b.payload) for b in buttons]
+        assert [key for key, _ in filter(None, opened)] == sections_of(proc), proc.code
+        assert {code for _, code in filter(None, opened)} <= {proc.code}
+        for button, (key, _) in zip(buttons, filter(None, opened), strict=True):
+            longest = max(longest, len(button.payload.encode("utf-8")))
+            parts = render_section(proc, key, portal_url=CENTRE.portal_url)
+            assert texts.SECTION_NONE not in parts[0], (proc.code, key)
+        # Whenever the card sends the resident to the special cases, the button is there.
+        if texts.SECTION_DOCUMENTS in card:
+            assert DOCUMENTS in sections_of(proc), proc.code
+    assert 0 < longest <= CALLBACK_DATA_LIMIT
