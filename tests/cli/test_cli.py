@@ -186,6 +186,22 @@ def test_make_demo_flow_on_the_demo_knowledge_base(tmp_path: Path) -> None:
     assert "khai sinh" in chat.stdout.lower()
 
 
+def test_chat_shows_the_card_sections_as_numbered_choices_and_commands(tmp_path: Path) -> None:
+    command = make_motcua(tmp_path)
+    assert command("db", "upgrade").returncode == 0
+    assert command("kb", "import", str(DEMO_KB)).returncode == 0
+    chat = command("chat", stdin="/thutuc 1.001193\n2\n/cancu 1.001193\n")
+    assert chat.returncode == 0, chat.stderr
+    out = chat.stdout
+    numbered = "1. Giấy tờ trong trường hợp đặc biệt\n2. Các bước\n3. Căn cứ pháp lý\n4. Nộp trực tuyến\n"
+    # The card, then "2" opens its steps, then the typed command its legal basis, in that order.
+    card = out.index("Mã thủ tục: 1.001193")
+    steps = out.index("\nCác bước · Thủ tục đăng ký khai sinh\n")
+    legal = out.index("\nCăn cứ pháp lý · Thủ tục đăng ký khai sinh\n")
+    assert card < out.index(numbered) < steps < out.index("Bước 1:", steps) < legal
+    assert "60/2014/QH13" in out[legal:]
+
+
 def test_config_file_and_database_url_can_come_from_the_environment(loaded: Motcua, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere.toml"
     elsewhere.write_text('[database]\nurl = "sqlite+aiosqlite:///does/not/matter.db"\n')

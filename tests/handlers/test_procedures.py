@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import texts
 from bot.markup import esc, to_plain
 from bot.messages import Reply
 from bot.services import Services
@@ -149,3 +150,20 @@ async def test_garbage_and_control_characters_never_raise(svc: Services, text: s
 
 def test_router_serves_the_documented_commands() -> None:
     assert {"start", "help", "tim", "thutuc"} <= set(build_router().commands)
+
+
+async def test_section_commands_open_a_section_by_code(svc: Services) -> None:
+    chat = dispatcher(svc)
+    [papers] = await chat.dispatch(incoming("/giayto 1.001193"))
+    plain = to_plain(papers.text)
+    assert plain.startswith("Giấy tờ trong trường hợp đặc biệt · Thủ tục đăng ký khai sinh")
+    assert "Tờ khai đăng ký khai sinh (1 bản chính)" in plain
+    # This record has no other section, so the section offers none.
+    assert papers.buttons == ()
+    # Phones add marks and split words: "/giấy tờ" is the same command.
+    [joined] = await chat.dispatch(incoming("/giấy tờ 1.001193."))
+    assert joined.text == papers.text
+    [ask] = await chat.dispatch(incoming("/cancu"))
+    assert ask.text == texts.ask_section_code("cancu")
+    [missing] = await chat.dispatch(incoming("/tructuyen 9.999999"))
+    assert "không tìm thấy thủ tục có mã" in missing.text.lower() and "9.999999" in missing.text
