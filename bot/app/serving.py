@@ -82,12 +82,10 @@ class Background:
         self._outbox = core.outbox
         self.scheduler: Any = create_scheduler(core.config.timezone)
         self._jobs = list(jobs)
-        self.directive_jobs: DirectiveJobs | None = None
-        if core.services.directives is not None:
-            self.directive_jobs = DirectiveJobs(
-                core.services.directives, self.scheduler, timezone=core.config.timezone
-            )
-            self._jobs += self.directive_jobs.jobs()
+        self.directive_jobs = DirectiveJobs(
+            core.services.directives, self.scheduler, timezone=core.config.timezone
+        )
+        self._jobs += self.directive_jobs.jobs()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._opened: list[OutboxSender] = []
@@ -102,9 +100,8 @@ class Background:
         self._task = asyncio.create_task(self.worker.run(self._stop))
         for job in self._jobs:
             add_interval_job(self.scheduler, job.id, job.func, job.seconds)
-        if self.directive_jobs is not None:
-            # Re-arm from the database; what fell due while the bot was down is published now, once.
-            await quietly("directive schedules", self.directive_jobs.sync())
+        # Re-arm from the database; what fell due while the bot was down is published now, once.
+        await quietly("directive schedules", self.directive_jobs.sync())
         self.scheduler.start()
         log.info("outbox: delivering for %s", ", ".join(p.value for p in self.senders) or "no platform")
 

@@ -606,7 +606,6 @@ REGISTER_ALREADY_LINKED = (
     "Tài khoản chat này đã được liên kết với một người khác. "
     "Nếu có nhầm lẫn, bạn báo người quản lý để được hỗ trợ."
 )
-PEOPLE_UNAVAILABLE = "Chức năng dành cho cán bộ chưa được bật trên hệ thống này."
 
 
 def registered(name: str, role: str, unit: str) -> str:
@@ -734,7 +733,6 @@ ACK_CANCELLED = "Chỉ đạo này đã được hủy, bạn không cần xác 
 
 DIRECTIVE_REFUSED = "Xin lỗi, lệnh này không dành cho bạn."
 DIRECTIVE_PRIVATE_ONLY = "Bạn vui lòng nhắn riêng với tôi để soạn chỉ đạo."
-DIRECTIVE_UNAVAILABLE = "Chức năng chỉ đạo chưa được bật trên hệ thống này."
 DIRECTIVE_FLOW_GONE = "Phiên soạn chỉ đạo đã kết thúc hoặc hết hạn. Bạn gõ /chidao để bắt đầu lại."
 
 
