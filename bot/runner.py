@@ -18,6 +18,7 @@ from bot.adapters import ChannelError
 from bot.app import Core, build_core
 from bot.app.serving import Serving
 from bot.config import Config
+from bot.texts import cli as say
 from jobs.scheduler import IntervalJob
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_SETUP = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-MSG_NO_CHANNEL = (
-    "Chưa cấu hình kênh nào để phục vụ: đặt [telegram] token hoặc [zalo] token trong tệp cấu hình, "
-    "hoặc biến môi trường MOTCUA_TELEGRAM_TOKEN / MOTCUA_ZALO_TOKEN."
-)
 
 JobFactory = Callable[[Core], Iterable[IntervalJob]]
 """Builds, from the core, more jobs for the scheduler to run."""
@@ -62,7 +59,7 @@ def run(config: Config, *, jobs: JobFactory | None = None) -> int:
     ``jobs`` builds the scheduled jobs from the core once it is up.
     """
     if not config.channels:
-        print(MSG_NO_CHANNEL, file=sys.stderr)
+        print(say.NO_CHANNEL, file=sys.stderr)
         return EXIT_SETUP
     configure_logging(config)
     log.debug("event loop: %s", eventloop.loop_name())

@@ -848,6 +848,10 @@ CANCEL = "Hủy"
 PREVIEW_HEAD = "<b>Xem trước chỉ đạo</b>"
 
 
+TITLE_WORD = "Tiêu đề"
+BODY_WORD = "Nội dung"
+
+
 def directive_too_long(what: str, limit: int) -> str:
     """A title or body that is empty or too long."""
     return f"{esc(what)} cần có nội dung và không quá {limit} ký tự. Bạn gõ lại nhé."
