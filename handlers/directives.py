@@ -15,7 +15,7 @@ from datetime import datetime
 from bot import texts
 from bot.markup import split
 from bot.messages import Incoming, Reply
-from bot.routing import Command, Router
+from bot.routing import ACK_KEYWORDS, Command, Router
 from bot.services import Services
 from bot.services.directives import (
     AckMethod,
@@ -77,10 +77,6 @@ async def _acknowledge(msg: Incoming, svc: Services, directive_id: int | None, h
     return [Reply(text=texts.ack_recorded(name, acked_id, list(result.acknowledged_by)))]
 
 
-ACK_PRIORITY = 10
-"""The keyword "đã nhận" is tried before any other reading of free text (a receipt code, a question)."""
-
-
 @router.payload("ack", unaddressed=True)
 async def ack_button(msg: Incoming, svc: Services) -> list[Reply]:
     """The "Đã nhận" button, or its number typed on Zalo: acknowledge for the person who pressed it.
@@ -95,7 +91,7 @@ async def ack_button(msg: Incoming, svc: Services) -> list[Reply]:
     return _quiet_unless_recorded(msg, await _acknowledge(msg, svc, directive_id, how))
 
 
-@router.passive(is_ack_keyword, priority=ACK_PRIORITY, unaddressed=True)
+@router.passive(is_ack_keyword, priority=ACK_KEYWORDS, unaddressed=True)
 async def ack_keyword(msg: Incoming, svc: Services) -> list[Reply]:
     """ "đã nhận" typed alone acknowledges the chat's latest directive, in a group without a mention."""
     return _quiet_unless_recorded(msg, await _acknowledge(msg, svc, None, AckMethod.KEYWORD))

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot import texts
 from bot.markup import bold, esc
 from bot.messages import Incoming, Reply
-from bot.routing import Command, Router
+from bot.routing import RECEIPT_CODES, Command, Router
 from bot.services import Flow, Services, StaleFlow
 from bot.services.dossiers.events import Status, find_receipt_code, normalize_receipt_code
 from bot.services.dossiers.service import DossierService
@@ -103,16 +103,12 @@ async def dossier_status(msg: Incoming, svc: Services, command: Command) -> list
     return await show_status(code, msg, svc)
 
 
-RECEIPT_CODE_PRIORITY = 20
-"""A receipt code anywhere in a message is read before the text is taken as a procedure question."""
-
-
 def has_receipt_code(text: str) -> bool:
     """True when a receipt code appears anywhere in ``text``."""
     return find_receipt_code(text) is not None
 
 
-@router.passive(has_receipt_code, priority=RECEIPT_CODE_PRIORITY)
+@router.passive(has_receipt_code, priority=RECEIPT_CODES)
 async def pasted_code(msg: Incoming, svc: Services) -> list[Reply]:
     """Free text holding a receipt code: the status of that dossier."""
     code = find_receipt_code(msg.text)

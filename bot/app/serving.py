@@ -128,7 +128,7 @@ class Serving:
     while finishing is still delivered.
     """
 
-    def __init__(self, core: Core, *, jobs: Iterable[IntervalJob] = (), outbox: bool = True) -> None:
+    def __init__(self, core: Core, *, jobs: Iterable[IntervalJob] = ()) -> None:
         config = core.config
         self.server: HttpServer | None = None
         self.channels = self._channels(core)
@@ -137,7 +137,7 @@ class Serving:
         scheduled = [*jobs, *self._dossier_jobs(core)]
         services = core.services
         scheduled += knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
-        self.background = Background(core, scheduled) if outbox else None
+        self.background = Background(core, scheduled)
         self._started: list[Channel] = []
         self._server_started = False
         self._background_started = False
@@ -223,9 +223,8 @@ class Serving:
         for channel in self.channels:
             self._started.append(channel)
             await channel.start()
-        if self.background is not None:
-            self._background_started = True
-            await self.background.start()
+        self._background_started = True
+        await self.background.start()
 
     async def stop(self) -> None:
         """Stop what :meth:`start` started, in reverse, each failure logged and the rest still stopped."""
@@ -236,7 +235,7 @@ class Serving:
             await quietly(type(channel).__name__, channel.stop())
         self._started.clear()
         # Last: what the channels enqueued while finishing still has a worker until here.
-        if self.background is not None and self._background_started:
+        if self._background_started:
             await quietly("outbox", self.background.stop())
         if self._pull is not None:
             await quietly("dossier pull client", self._pull.close())
