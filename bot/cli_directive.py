@@ -22,6 +22,7 @@ from bot import texts
 from bot.config import Config
 from bot.services.directives import (
     DirectiveDraft,
+    DirectiveNotFoundError,
     DirectiveReport,
     DirectiveService,
     DirectiveStateError,
@@ -212,11 +213,11 @@ async def run_change(
         except InvalidDirectiveError as exc:
             print(_refusal(exc), file=err)
             return EXIT_REFUSED
-        except DirectiveStateError as exc:
-            text = (
-                say.DIRECTIVE_NOT_FOUND if str(exc) == "no such directive" else say.DIRECTIVE_NOT_CHANGEABLE
-            )
-            print(text.format(id=directive_id), file=err)
+        except DirectiveNotFoundError:
+            print(say.DIRECTIVE_NOT_FOUND.format(id=directive_id), file=err)
+            return EXIT_REFUSED
+        except DirectiveStateError:
+            print(say.DIRECTIVE_NOT_CHANGEABLE.format(id=directive_id), file=err)
             return EXIT_REFUSED
         except PermissionDeniedError as exc:
             print(say.REFUSED.format(reason=exc), file=err)

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 
 from bot.config import Config
 from bot.services.dossiers.importer import (
@@ -21,8 +21,9 @@ from bot.services.dossiers.importer import (
     ImportReport,
     import_file,
 )
-from bot.services.dossiers.service import DossierService, NoticeRenderer
+from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.stats import AgencyStats, DossierStats, dossier_stats
+from bot.storage import SessionFactory
 from bot.storage.migrate import current_sessions
 from bot.texts import cli as say
 
@@ -77,15 +78,12 @@ def _day(value: str) -> date:
         raise argparse.ArgumentTypeError(say.DOSSIER_BAD_DATE.format(value=value)) from None
 
 
-def default_notice_renderer(config: Config) -> NoticeRenderer:
-    """The chat's renderer, in the configured centre's name (imported lazily: cli is the composition root)."""
-    from handlers import dossier_notices
+def service_for(sessions: SessionFactory, config: Config) -> DossierService:
+    """The dossier service exactly as the running bot builds it (its notices in the centre's name)."""
+    # Imported here: the composition root pulls in the handlers, which the other commands never need.
+    from bot.app import build_dossiers
 
-    factory = getattr(dossier_notices, "notice_renderer", None)
-    if factory is not None:
-        return cast(NoticeRenderer, factory(config.centre, config.timezone))
-    renderer: NoticeRenderer = dossier_notices.render_notice
-    return renderer
+    return build_dossiers(config, sessions)[0]
 
 
 # --- import -----------------------------------------------------------------------------------------
@@ -101,7 +99,6 @@ async def run_import(
     path: Path,
     fmt: str | None = None,
     *,
-    notice_renderer: NoticeRenderer | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -111,14 +108,8 @@ async def run_import(
     if not config.dossiers.hash_key:
         print(say.DOSSIER_NO_HASH_KEY, file=err)
         return EXIT_SETUP
-    if notice_renderer is None:
-        try:
-            notice_renderer = default_notice_renderer(config)
-        except ImportError as exc:
-            print(say.DOSSIER_NO_RENDERER.format(error=exc), file=err)
-            return EXIT_SETUP
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
-        service = DossierService(sessions, hash_key=config.dossiers.hash_key, render_notice=notice_renderer)
+        service = service_for(sessions, config)
 
         def progress(report: ImportReport) -> None:
             print(say.DOSSIER_PROGRESS.format(rows=report.rows, applied=report.applied), file=err)

@@ -91,8 +91,13 @@ class ConversationStore(ChoiceMemory, FlowMemory, Protocol):
 _COMMAND = re.compile(r"^/(\S{1,64})(?:\s+(.*))?$", re.DOTALL)
 _NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
-LAST = 1000
-"""The priority of the catch-all passive matcher (:meth:`Router.text`)."""
+# The order in which free text is read, in one place: the lowest priority is tried first.
+ACK_KEYWORDS = 10
+""" "đã nhận" typed alone acknowledges a directive, before any other reading of the text."""
+RECEIPT_CODES = 20
+"""A receipt code anywhere in a message shows its dossier, before the text is taken as a question."""
+SEARCH = 1000
+"""Anything else is a procedure question: the catch-all passive matcher (:meth:`Router.text`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +218,7 @@ class Router(Generic[Svc]):
 
     def text(self) -> Callable[[Handler[Svc]], Handler[Svc]]:
         """Register the handler for any other text (the passive matcher tried last)."""
-        return self.passive(any_text, priority=LAST)
+        return self.passive(any_text, priority=SEARCH)
 
     def flow(self, name: str) -> Callable[[FlowHandler[Svc]], FlowHandler[Svc]]:
         """Register the handler for free text while the chat's active flow is ``name``."""

@@ -11,13 +11,14 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from bot import eventloop
 from bot.adapters import ChannelError
 from bot.app import Core, build_core
 from bot.app.serving import Serving
 from bot.config import Config
+from bot.texts import cli as say
 from jobs.scheduler import IntervalJob
 
 log = logging.getLogger(__name__)
@@ -26,26 +27,17 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_SETUP = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-MSG_NO_CHANNEL = (
-    "Chưa cấu hình kênh nào để phục vụ: đặt [telegram] token hoặc [zalo] token trong tệp cấu hình, "
-    "hoặc biến môi trường MOTCUA_TELEGRAM_TOKEN / MOTCUA_ZALO_TOKEN."
-)
-
-JobFactory = Callable[[Core], Iterable[IntervalJob]]
-"""Builds, from the core, more jobs for the scheduler to run."""
 
 
-async def run_channels(
-    core: Core, stop: asyncio.Event, *, jobs: Iterable[IntervalJob] = (), outbox: bool = True
-) -> None:
+async def run_channels(core: Core, stop: asyncio.Event, *, jobs: Iterable[IntervalJob] = ()) -> None:
     """Start every configured channel (and the HTTP server for webhooks), serve until ``stop``, stop cleanly.
 
-    With ``outbox`` the outbox worker delivers for the enabled platforms and the scheduler runs ``jobs``;
+    The outbox worker delivers for the enabled platforms and the scheduler runs its jobs and ``jobs``;
     on stop they end after the channels stopped taking new work (the worker finishes its sends in flight).
     Raises :class:`bot.adapters.ChannelError` when a channel cannot start; what had started is stopped.
     """
     protect_logs(core.config)
-    serving = Serving(core, jobs=jobs, outbox=outbox)
+    serving = Serving(core, jobs=jobs)
     try:
         await serving.start()
         log.info("serving %s", ", ".join(core.config.channels) or "nothing")
@@ -56,20 +48,17 @@ async def run_channels(
         log.info("stopped")
 
 
-def run(config: Config, *, jobs: JobFactory | None = None) -> int:
-    """Serve until SIGTERM or SIGINT; return the process exit code (2 when no channel is configured).
-
-    ``jobs`` builds the scheduled jobs from the core once it is up.
-    """
+def run(config: Config) -> int:
+    """Serve until SIGTERM or SIGINT; return the process exit code (2 when no channel is configured)."""
     if not config.channels:
-        print(MSG_NO_CHANNEL, file=sys.stderr)
+        print(say.NO_CHANNEL, file=sys.stderr)
         return EXIT_SETUP
     configure_logging(config)
     log.debug("event loop: %s", eventloop.loop_name())
-    return eventloop.run(_serve(config, jobs))
+    return eventloop.run(_serve(config))
 
 
-async def _serve(config: Config, jobs: JobFactory | None = None) -> int:
+async def _serve(config: Config) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
@@ -82,7 +71,7 @@ async def _serve(config: Config, jobs: JobFactory | None = None) -> int:
         async with build_core(config) as core:
             if core.services.procedures.count == 0:
                 log.warning("the knowledge base is empty: run `motcua kb import` first")
-            await run_channels(core, stop, jobs=jobs(core) if jobs is not None else ())
+            await run_channels(core, stop)
     except ChannelError as exc:
         log.error("%s", exc)
         return EXIT_FAILED

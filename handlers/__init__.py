@@ -1,4 +1,13 @@
-"""Feature handlers: each module owns one feature's router; this module composes them."""
+"""Feature handlers, composed here into one router.
+
+- One router per feature: :mod:`procedures` (questions, cards), :mod:`start` (/start, /help),
+  :mod:`dossiers`, :mod:`people` (invites, groups), :mod:`directives` (acknowledgements, reports) and
+  :mod:`directive_flow` (/chidao).
+- What those routers (and the composition root's renderers) use, with no router of their own:
+  :mod:`cards`, :mod:`short_card` and :mod:`card_sections` (procedure cards), :mod:`dossier_notices`,
+  :mod:`directive_render`, :mod:`directive_answers` (reading /chidao's answers), and :mod:`unknown`
+  (the dispatcher's fallback).
+"""
 
 from __future__ import annotations
 

@@ -96,7 +96,8 @@ def parse_answer(step: str, value: str, data: Mapping[str, JSONValue], timezone:
     if step in ("title", "body"):
         limit = TITLE_LIMIT if step == "title" else BODY_LIMIT
         if not text or len(text) > limit:
-            return Retry(texts.directive_too_long("Tiêu đề" if step == "title" else "Nội dung", limit))
+            what = texts.TITLE_WORD if step == "title" else texts.BODY_WORD
+            return Retry(texts.directive_too_long(what, limit))
         return Accepted(" ".join(text.split()) if step == "title" else text)
     if step == "urgency":
         if folded in ("khan", "1", "k", "khan cap"):

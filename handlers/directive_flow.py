@@ -31,7 +31,7 @@ from bot.services.people import Actor, PeopleService, PermissionDeniedError
 from handlers.cards import one_line
 from handlers.directive_answers import DEFAULT, Retry, draft_of, fold, options, parse_answer, schedule_of
 from handlers.directive_render import directive_text
-from handlers.directives import REFUSED, UNAVAILABLE, author
+from handlers.directives import REFUSED, author
 
 router: Router[Services] = Router()
 """/chidao and its buttons; they need no flow store."""
@@ -171,8 +171,6 @@ def _question(step: str, data: Mapping[str, JSONValue], svc: Services) -> Reply:
 @router.command("chidao")
 async def create(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Start the guided flow (leaders and admins, in a private chat)."""
-    if svc.directives is None:
-        return UNAVAILABLE
     if await author(msg, svc) is None:
         return REFUSED
     if msg.chat.is_group:
@@ -264,9 +262,9 @@ def _preview_text(
 @flow_router.flow(FLOW)
 async def flow_answer(msg: Incoming, svc: Services, flow: Flow) -> list[Reply]:
     """Typed answers to /chidao's questions."""
-    if svc.directives is None or msg.chat.is_group:
+    if msg.chat.is_group:
         await svc.conversations.end_flow(flow)
-        return UNAVAILABLE if svc.directives is None else []
+        return []
     if flow.step in ("preview", "creating"):
         folded = fold(msg.text)
         if folded in ("gui", "huy"):
@@ -280,7 +278,7 @@ async def flow_button(msg: Incoming, svc: Services) -> list[Reply]:
     """A pressed (or numbered) choice of /chidao: an answer, or "Gửi" / "Hủy" at the preview."""
     fields = (msg.payload or "").split(":", 2)
     flow = await svc.conversations.flow(msg.chat.key)
-    if len(fields) != 3 or flow is None or flow.name != FLOW or svc.directives is None:
+    if len(fields) != 3 or flow is None or flow.name != FLOW:
         return [Reply(text=texts.DIRECTIVE_FLOW_GONE)]
     step, value = fields[1], fields[2]
     if step in ("send", "cancel"):

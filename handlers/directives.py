@@ -15,7 +15,7 @@ from datetime import datetime
 from bot import texts
 from bot.markup import split
 from bot.messages import Incoming, Reply
-from bot.routing import Command, Router
+from bot.routing import ACK_KEYWORDS, Command, Router
 from bot.services import Services
 from bot.services.directives import (
     AckMethod,
@@ -38,25 +38,15 @@ LIST_LIMIT = 10
 ECHO_MAX = 40
 
 
-def _parts(svc: Services) -> tuple[PeopleService, DirectiveService] | None:
-    if svc.people is None or svc.directives is None:
-        return None
-    return svc.people, svc.directives
-
-
-UNAVAILABLE = [Reply(text=texts.DIRECTIVE_UNAVAILABLE)]
 REFUSED = [Reply(text=texts.DIRECTIVE_REFUSED)]
 
 
 async def author(msg: Incoming, svc: Services) -> tuple[Actor, PeopleService, DirectiveService] | None:
     """The actor when they may handle directives (admin or leader), else None."""
-    parts = _parts(svc)
-    if parts is None:
-        return None
-    actor = await parts[0].actor(msg.chat.platform, msg.user_id)
+    actor = await svc.people.actor(msg.chat.platform, msg.user_id)
     if not (actor.is_admin or actor.is_leader):
         return None
-    return actor, parts[0], parts[1]
+    return actor, svc.people, svc.directives
 
 
 def _time(at: datetime, svc: Services) -> str:
@@ -67,11 +57,7 @@ def _time(at: datetime, svc: Services) -> str:
 
 
 async def _acknowledge(msg: Incoming, svc: Services, directive_id: int | None, how: AckMethod) -> list[Reply]:
-    parts = _parts(svc)
-    if parts is None:
-        return UNAVAILABLE
-    people, directives = parts
-    result = await directives.acks.acknowledge(
+    result = await svc.directives.acks.acknowledge(
         msg.chat.platform, msg.user_id, msg.chat, directive_id=directive_id, how=how
     )
     if result.outcome is AckOutcome.NOT_REGISTERED:
@@ -82,17 +68,13 @@ async def _acknowledge(msg: Incoming, svc: Services, directive_id: int | None, h
         return [Reply(text=texts.ACK_NOT_REQUIRED)]
     if result.outcome is AckOutcome.CANCELLED:
         return [Reply(text=texts.ACK_CANCELLED)]
-    person = await people.person_for(msg.chat.platform, msg.user_id)
+    person = await svc.people.person_for(msg.chat.platform, msg.user_id)
     name = person.name if person is not None else msg.user_name
     acked_id = result.directive_id or 0
     if result.outcome is AckOutcome.ALREADY:
         when = result.acknowledged_at
         return [Reply(text=texts.ack_already(name, _time(when, svc) if when else ""))]
     return [Reply(text=texts.ack_recorded(name, acked_id, list(result.acknowledged_by)))]
-
-
-ACK_PRIORITY = 10
-"""The keyword "đã nhận" is tried before any other reading of free text (a receipt code, a question)."""
 
 
 @router.payload("ack", unaddressed=True)
@@ -109,7 +91,7 @@ async def ack_button(msg: Incoming, svc: Services) -> list[Reply]:
     return _quiet_unless_recorded(msg, await _acknowledge(msg, svc, directive_id, how))
 
 
-@router.passive(is_ack_keyword, priority=ACK_PRIORITY, unaddressed=True)
+@router.passive(is_ack_keyword, priority=ACK_KEYWORDS, unaddressed=True)
 async def ack_keyword(msg: Incoming, svc: Services) -> list[Reply]:
     """ "đã nhận" typed alone acknowledges the chat's latest directive, in a group without a mention."""
     return _quiet_unless_recorded(msg, await _acknowledge(msg, svc, None, AckMethod.KEYWORD))
@@ -162,8 +144,6 @@ def render_report(report: DirectiveReport, svc: Services) -> list[Reply]:
 @router.command("baocao")
 async def report(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """``/baocao ID``: the delivery and acknowledgement report (leaders: their units; admins: all)."""
-    if _parts(svc) is None:
-        return UNAVAILABLE
     found = await author(msg, svc)
     if found is None:
         return REFUSED
@@ -183,8 +163,6 @@ async def report(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
 @router.command("dschidao")
 async def recent(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """The newest directives the actor may read."""
-    if _parts(svc) is None:
-        return UNAVAILABLE
     found = await author(msg, svc)
     if found is None:
         return REFUSED
@@ -199,4 +177,4 @@ async def recent(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     return [Reply(text=texts.LIST_HEAD + "\n" + "\n".join(lines))]
 
 
-__all__ = ["REFUSED", "UNAVAILABLE", "author", "router"]
+__all__ = ["REFUSED", "author", "router"]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot import texts
 from bot.markup import bold, esc
 from bot.messages import Incoming, Reply
-from bot.routing import Command, Router
+from bot.routing import RECEIPT_CODES, Command, Router
 from bot.services import Flow, Services, StaleFlow
 from bot.services.dossiers.events import Status, find_receipt_code, normalize_receipt_code
 from bot.services.dossiers.service import DossierService
@@ -35,15 +35,6 @@ HISTORY_LINES = 5
 NOTE_MAX = 300
 ECHO_MAX = 40
 _PHONE_TYPED = re.compile(r"^\+?[\d\s.\-()]{4,20}$")
-
-
-def _parts(svc: Services) -> tuple[DossierService, SubscriptionService] | None:
-    if svc.dossiers is None or svc.subscriptions is None:
-        return None
-    return svc.dossiers, svc.subscriptions
-
-
-UNAVAILABLE = [Reply(text=texts.DOSSIERS_UNAVAILABLE)]
 
 
 def status_card(view: DossierView, timezone: str) -> str:
@@ -87,10 +78,7 @@ def status_card(view: DossierView, timezone: str) -> str:
 
 async def show_status(code: str, msg: Incoming, svc: Services) -> list[Reply]:
     """The status of a validated code, within the user's lookup budget."""
-    parts = _parts(svc)
-    if parts is None:
-        return UNAVAILABLE
-    dossiers, subscriptions = parts
+    dossiers, subscriptions = svc.dossiers, svc.subscriptions
     if not await subscriptions.allow_lookup(user_key(msg.chat, msg.user_id)):
         return [Reply(text=texts.DOSSIER_RATE_LIMITED)]
     view = await dossiers.lookup(code)
@@ -115,16 +103,12 @@ async def dossier_status(msg: Incoming, svc: Services, command: Command) -> list
     return await show_status(code, msg, svc)
 
 
-RECEIPT_CODE_PRIORITY = 20
-"""A receipt code anywhere in a message is read before the text is taken as a procedure question."""
-
-
 def has_receipt_code(text: str) -> bool:
     """True when a receipt code appears anywhere in ``text``."""
     return find_receipt_code(text) is not None
 
 
-@router.passive(has_receipt_code, priority=RECEIPT_CODE_PRIORITY)
+@router.passive(has_receipt_code, priority=RECEIPT_CODES)
 async def pasted_code(msg: Incoming, svc: Services) -> list[Reply]:
     """Free text holding a receipt code: the status of that dossier."""
     code = find_receipt_code(msg.text)
@@ -138,10 +122,7 @@ def _time(svc: Services, at: datetime | None) -> str:
 @router.command("theodoi")
 async def follow(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Follow a dossier (after the second factor, in private), or list what this chat follows."""
-    parts = _parts(svc)
-    if parts is None:
-        return UNAVAILABLE
-    dossiers, subscriptions = parts
+    dossiers, subscriptions = svc.dossiers, svc.subscriptions
     args = command.args
     if not args:
         return await _list(msg, svc, dossiers, subscriptions)
@@ -187,17 +168,16 @@ async def _list(
 @flow_router.flow(FOLLOW_FLOW)
 async def follow_answer(msg: Incoming, svc: Services, flow: Flow) -> list[Reply]:
     """Check the digits typed after /theodoi CODE: subscribe, say how many tries are left, or lock out."""
-    parts = _parts(svc)
     code = str(flow.data.get("code", ""))
-    if parts is None or msg.chat.is_group or normalize_receipt_code(code) is None:
+    if msg.chat.is_group or normalize_receipt_code(code) is None:
         await svc.conversations.end_flow(flow)
-        return UNAVAILABLE if parts is None else []
+        return []
     typed = msg.text.strip()
     if not _PHONE_TYPED.match(typed):
         return [Reply(text=texts.ASK_DIGITS_AGAIN)]
     # Claim the step first: of two answers racing, only one is checked (and counted).
     flow = await svc.conversations.advance(flow, "digits")
-    result = await parts[1].verify(code, msg.chat, msg.user_id, typed)
+    result = await svc.subscriptions.verify(code, msg.chat, msg.user_id, typed)
     if result.outcome is Verification.WRONG and result.tries_left > 0:
         return [Reply(text=texts.wrong_digits(result.tries_left))]
     # Another answer may have moved the flow on meanwhile; it answers for itself.
@@ -215,13 +195,10 @@ async def cancel(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     if not args:
         # The dispatcher already ended the chat's flow: every command does.
         return [Reply(text=texts.CANCELLED)]
-    parts = _parts(svc)
-    if parts is None:
-        return UNAVAILABLE
     code = find_receipt_code(args)
     if code is None:
         return _invalid(args)
-    if await parts[1].unsubscribe(code, msg.chat):
+    if await svc.subscriptions.unsubscribe(code, msg.chat):
         return [Reply(text=texts.unsubscribed(code))]
     return [Reply(text=texts.not_subscribed(code))]
 
@@ -229,10 +206,7 @@ async def cancel(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
 @router.payload(RATE_PREFIX)
 async def rate(msg: Incoming, svc: Services) -> list[Reply]:
     """Store a 1-5 rating pressed (or typed as a number) under a "returned" notice; then ask for a comment."""
-    parts = _parts(svc)
-    if parts is None:
-        return UNAVAILABLE
-    dossiers, subscriptions = parts
+    dossiers, subscriptions = svc.dossiers, svc.subscriptions
     fields = (msg.payload or "").split(":")
     code = normalize_receipt_code(fields[1]) if len(fields) == 3 else None
     if code is None or not re.fullmatch(r"[1-5]", fields[2]):
@@ -260,11 +234,10 @@ async def rate(msg: Incoming, svc: Services) -> list[Reply]:
 async def comment(msg: Incoming, svc: Services, flow: Flow) -> list[Reply]:
     """Store the optional comment after a rating."""
     await svc.conversations.end_flow(flow)
-    parts = _parts(svc)
     code = str(flow.data.get("code", ""))
-    if parts is None or normalize_receipt_code(code) is None:
-        return UNAVAILABLE
-    await parts[1].comment(code, msg.chat, msg.user_id, msg.text)
+    if normalize_receipt_code(code) is None:
+        return [Reply(text=texts.DOSSIERS_UNAVAILABLE)]
+    await svc.subscriptions.comment(code, msg.chat, msg.user_id, msg.text)
     return [Reply(text=texts.COMMENT_THANKS)]
 
 

@@ -28,7 +28,6 @@ router: Router[Services] = Router()
 
 CODE_MAX = 64
 UNIT_ECHO_MAX = 80
-UNAVAILABLE = [Reply(text=texts.PEOPLE_UNAVAILABLE)]
 
 _REFUSALS = {
     RedeemOutcome.WRONG: texts.REGISTER_WRONG,
@@ -50,8 +49,6 @@ def looks_like_invite(text: str) -> bool:
 
 async def redeem(code: str, msg: Incoming, svc: Services) -> list[Reply]:
     """Link the sender's account with an invite code; each outcome has its own answer."""
-    if svc.people is None:
-        return UNAVAILABLE
     if msg.chat.is_group:
         return [Reply(text=texts.REGISTER_IN_PRIVATE)]
     if not code.strip():
@@ -89,8 +86,6 @@ NAME_MAX = 120
 @router.command("moi")
 async def invite(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """``/moi NAME; ROLE; UNIT``: an admin, or a leader for their units, gets a new person's one-time code."""
-    if svc.people is None:
-        return UNAVAILABLE
     actor = await svc.people.actor(msg.chat.platform, msg.user_id)
     # The role is checked first, so residents learn nothing about units or people.
     if not (actor.is_admin or actor.is_leader):
@@ -142,8 +137,6 @@ async def _unit(people: PeopleService, name: str) -> UnitView | None:
 @router.command("nhom")
 async def register_group(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """``/nhom UNIT`` inside a group: an admin (or the unit's leader) registers the group for the unit."""
-    if svc.people is None:
-        return UNAVAILABLE
     if not msg.chat.is_group:
         return [Reply(text=texts.GROUP_ONLY_IN_GROUP)]
     actor = await svc.people.actor(msg.chat.platform, msg.user_id)

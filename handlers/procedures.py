@@ -51,7 +51,7 @@ async def answer(query: str, svc: Services) -> list[Reply]:
     result = await svc.procedures.search(query, limit=svc.config.search.max_choices)
     if result.answer == "none" or not result.hits:
         # Small talk, empty and too-long messages are not questions the catalogue failed to answer.
-        if result.reason == "no_match" and svc.unanswered is not None:
+        if result.reason == "no_match":
             await svc.unanswered.record(query, "none")
         return [render_none(result, svc.config.centre)]
     procs = [svc.procedures.get(hit.code) or Procedure(code=hit.code, name=hit.name) for hit in result.hits]

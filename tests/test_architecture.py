@@ -7,8 +7,8 @@
 - Adapters never import jobs or storage: they translate and send, and reach data through services.
 - Jobs touch no storage (the outbox worker and the dossier pull feed, which did, moved to their
   concerns); a job at most names the session factory it hands to a service.
-- ``enqueue_many`` is the only way into the outbox table, and only the composition root starts the
-  outbox worker.
+- Only ``bot.outbox`` touches the outbox table (``enqueue_many`` in, its lookups to read or cancel what
+  a feature queued), and only the composition root starts the outbox worker.
 - Every package says what lives in it.
 - No module imports another module's private (underscored) names.
 """
@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -156,29 +157,21 @@ def test_only_the_composition_root_starts_the_outbox_worker() -> None:
     assert all(m.startswith(("bot.app.", "bot.outbox.")) for m in users), sorted(users)
 
 
-def _writes_outbox_rows(tree: ast.AST) -> list[str]:
-    """Ways a module writes outbox rows itself: an insert, the bare table, SQL text, or a new ORM row."""
+_OUTBOX_SQL = re.compile(r"\b(?:from|join|update|into|exists)\s+outbox\b", re.I)
+
+
+def _touches_outbox_table(tree: ast.AST) -> list[str]:
+    """Ways a module reaches the outbox table itself: the ORM class (imported or used), or SQL text."""
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            first = node.args[0] if node.args else None
-            if name == "OutboxMessage" or (
-                name == "insert" and isinstance(first, ast.Name) and first.id == "OutboxMessage"
-            ):
-                found.append(f"line {node.lineno}: {name}(...)")
-        elif (
-            isinstance(node, ast.Attribute)
-            and node.attr == "__table__"
-            and isinstance(node.value, ast.Name)
-            and node.value.id == "OutboxMessage"
+        if isinstance(node, ast.ImportFrom) and any(a.name == "OutboxMessage" for a in node.names):
+            found.append(f"line {node.lineno}: imports OutboxMessage")
+        elif (isinstance(node, ast.Name) and node.id == "OutboxMessage") or (
+            isinstance(node, ast.Attribute) and node.attr == "OutboxMessage"
         ):
-            found.append(f"line {node.lineno}: OutboxMessage.__table__")
+            found.append(f"line {node.lineno}: OutboxMessage")
         elif (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and "insert into outbox" in node.value.lower()
+            isinstance(node, ast.Constant) and isinstance(node.value, str) and _OUTBOX_SQL.search(node.value)
         ):
             found.append(f"line {node.lineno}: SQL text")
     return found
@@ -195,21 +188,26 @@ def _private_imports(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(("module", "path"), MODULES, ids=[m for m, _ in MODULES])
-def test_enqueue_many_is_the_only_way_into_the_outbox(module: str, path: Path) -> None:
+def test_only_the_outbox_touches_its_table(module: str, path: Path) -> None:
     if module.startswith(("bot.outbox", "bot.storage")):
         return
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    assert not _writes_outbox_rows(tree), f"{module} writes outbox rows: use bot.outbox.enqueue_many"
+    found = _touches_outbox_table(tree)
+    assert not found, f"{module} touches outbox rows {found}: use bot.outbox (enqueue_many, lookups)"
 
 
-def test_the_outbox_check_sees_both_ways_of_writing_rows() -> None:
+def test_the_outbox_check_sees_writes_reads_and_sql_text() -> None:
     tree = ast.parse(
-        "session.add(OutboxMessage(key='k'))\n"
-        "statement = insert(OutboxMessage).values()\n"
+        "from bot.storage import OutboxMessage\n"
+        "session.add(storage.OutboxMessage(key='k'))\n"
+        "statement = update(OutboxMessage).values()\n"
         "text('INSERT INTO outbox (key) VALUES (:k)')\n"
-        "tables = {'outbox': cast(Table, OutboxMessage.__table__)}\n"
+        "text('SELECT 1 FROM outbox WHERE key = :k')\n"
+        "log.info('outbox: delivering for %s')\n"
     )
-    assert len(_writes_outbox_rows(tree)) == 4
+    # The log line names the outbox but is no SQL.
+    lines = sorted(int(f.split(":")[0].removeprefix("line ")) for f in _touches_outbox_table(tree))
+    assert lines == [1, 2, 3, 4, 5]
 
 
 PACKAGES_FOUND = sorted({path.parent for _, path in MODULES if path.name == "__init__.py"})

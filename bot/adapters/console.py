@@ -13,15 +13,12 @@ from typing import TextIO
 from bot import texts
 from bot.markup import to_plain
 from bot.messages import ChatRef, Incoming, Platform, Reply
+from bot.texts import cli as say
 
 log = logging.getLogger(__name__)
 
-PROMPT = "Bạn: "
+PROMPT = say.CHAT_PROMPT
 EXIT_COMMANDS = frozenset({"/thoat", "/thoát", "/exit", "/quit"})
-GREETING = (
-    "Trợ lý tra cứu thủ tục hành chính. Hãy gõ câu hỏi, ví dụ: {example}\n"
-    "Khi có danh sách lựa chọn, gõ số thứ tự (1, 2, …). Gõ /thoat hoặc Ctrl-D để thoát."
-)
 
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
 
@@ -53,7 +50,7 @@ async def run_console(
     lines = _line_reader(stdin)
     stopped = asyncio.ensure_future((stop or asyncio.Event()).wait())
     if interactive:
-        stdout.write(GREETING.format(example=texts.EXAMPLES[0]) + "\n\n")
+        stdout.write(say.CHAT_GREETING.format(example=texts.EXAMPLES[0]) + "\n\n")
     try:
         for number in itertools.count(1):
             if interactive:

@@ -82,12 +82,10 @@ class Background:
         self._outbox = core.outbox
         self.scheduler: Any = create_scheduler(core.config.timezone)
         self._jobs = list(jobs)
-        self.directive_jobs: DirectiveJobs | None = None
-        if core.services.directives is not None:
-            self.directive_jobs = DirectiveJobs(
-                core.services.directives, self.scheduler, timezone=core.config.timezone
-            )
-            self._jobs += self.directive_jobs.jobs()
+        self.directive_jobs = DirectiveJobs(
+            core.services.directives, self.scheduler, timezone=core.config.timezone
+        )
+        self._jobs += self.directive_jobs.jobs()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._opened: list[OutboxSender] = []
@@ -102,9 +100,8 @@ class Background:
         self._task = asyncio.create_task(self.worker.run(self._stop))
         for job in self._jobs:
             add_interval_job(self.scheduler, job.id, job.func, job.seconds)
-        if self.directive_jobs is not None:
-            # Re-arm from the database; what fell due while the bot was down is published now, once.
-            await quietly("directive schedules", self.directive_jobs.sync())
+        # Re-arm from the database; what fell due while the bot was down is published now, once.
+        await quietly("directive schedules", self.directive_jobs.sync())
         self.scheduler.start()
         log.info("outbox: delivering for %s", ", ".join(p.value for p in self.senders) or "no platform")
 
@@ -131,7 +128,7 @@ class Serving:
     while finishing is still delivered.
     """
 
-    def __init__(self, core: Core, *, jobs: Iterable[IntervalJob] = (), outbox: bool = True) -> None:
+    def __init__(self, core: Core, *, jobs: Iterable[IntervalJob] = ()) -> None:
         config = core.config
         self.server: HttpServer | None = None
         self.channels = self._channels(core)
@@ -140,7 +137,7 @@ class Serving:
         scheduled = [*jobs, *self._dossier_jobs(core)]
         services = core.services
         scheduled += knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
-        self.background = Background(core, scheduled) if outbox else None
+        self.background = Background(core, scheduled)
         self._started: list[Channel] = []
         self._server_started = False
         self._background_started = False
@@ -226,9 +223,8 @@ class Serving:
         for channel in self.channels:
             self._started.append(channel)
             await channel.start()
-        if self.background is not None:
-            self._background_started = True
-            await self.background.start()
+        self._background_started = True
+        await self.background.start()
 
     async def stop(self) -> None:
         """Stop what :meth:`start` started, in reverse, each failure logged and the rest still stopped."""
@@ -239,7 +235,7 @@ class Serving:
             await quietly(type(channel).__name__, channel.stop())
         self._started.clear()
         # Last: what the channels enqueued while finishing still has a worker until here.
-        if self.background is not None and self._background_started:
+        if self._background_started:
             await quietly("outbox", self.background.stop())
         if self._pull is not None:
             await quietly("dossier pull client", self._pull.close())

@@ -8,6 +8,9 @@
 - :mod:`~bot.outbox.store`: the worker's storage side (claim with a lease, mark the outcome).
 - :mod:`~bot.outbox.worker` and :mod:`~bot.outbox.ratelimit`: delivery within the platforms' limits.
 - :mod:`~bot.outbox.stats`: counts by status for reports.
+- :mod:`~bot.outbox.lookups`: what a feature may ask of, or do to, the messages it queued (their
+  delivery states, "already queued?", cancelling those not yet sent). Only this package touches the
+  outbox table (a test enforces it).
 
 It sits below the services (which enqueue) and above storage; it knows no chat platform library.
 """
@@ -23,6 +26,7 @@ from bot.outbox.errors import (
     RetryLaterError,
     Sender,
 )
+from bot.outbox.lookups import Delivery, cancel_pending, deliveries, queued_for, sent_since, waiting
 from bot.outbox.queue import (
     EDITABLE_PLATFORMS,
     FAILED,
@@ -47,6 +51,7 @@ __all__ = [
     "SENT",
     "ChatMovedError",
     "Claimed",
+    "Delivery",
     "DeliveryError",
     "EditUnsupportedError",
     "Outbox",
@@ -60,10 +65,15 @@ __all__ = [
     "RecipientHook",
     "RetryLaterError",
     "Sender",
+    "cancel_pending",
+    "deliveries",
     "enqueue",
     "enqueue_edit",
     "enqueue_many",
     "outbox_stats",
     "payload_to_reply",
+    "queued_for",
     "reply_to_payload",
+    "sent_since",
+    "waiting",
 ]

@@ -21,16 +21,16 @@ class Services:
     config: Config
     procedures: ProcedureService
     conversations: ConversationMemory
-    dossiers: DossierService | None = None
-    """Dossier status; None where a caller does not offer it (dossier commands then say so)."""
-    subscriptions: SubscriptionService | None = None
-    """Who follows which dossier, ratings, lookup limits; set together with ``dossiers``."""
-    people: PeopleService | None = None
-    """Staff, units and groups by platform id; None where a caller does not offer directives."""
-    directives: DirectiveService | None = None
-    """Directives to staff; set together with ``people``."""
-    unanswered: UnansweredService | None = None
-    """Where questions the search could not answer are counted; None: they are not."""
+    dossiers: DossierService
+    """Dossier status, events and notices."""
+    subscriptions: SubscriptionService
+    """Who follows which dossier, ratings, lookup limits."""
+    people: PeopleService
+    """Staff, units and groups by platform id."""
+    directives: DirectiveService
+    """Directives to staff."""
+    unanswered: UnansweredService
+    """Where questions the search could not answer are counted."""
 
 
 __all__ = [

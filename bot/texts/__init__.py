@@ -628,7 +628,6 @@ REGISTER_ALREADY_LINKED = (
     "Tài khoản chat này đã được liên kết với một người khác. "
     "Nếu có nhầm lẫn, bạn báo người quản lý để được hỗ trợ."
 )
-PEOPLE_UNAVAILABLE = "Chức năng dành cho cán bộ chưa được bật trên hệ thống này."
 
 
 def registered(name: str, role: str, unit: str) -> str:
@@ -756,7 +755,6 @@ ACK_CANCELLED = "Chỉ đạo này đã được hủy, bạn không cần xác 
 
 DIRECTIVE_REFUSED = "Xin lỗi, lệnh này không dành cho bạn."
 DIRECTIVE_PRIVATE_ONLY = "Bạn vui lòng nhắn riêng với tôi để soạn chỉ đạo."
-DIRECTIVE_UNAVAILABLE = "Chức năng chỉ đạo chưa được bật trên hệ thống này."
 DIRECTIVE_FLOW_GONE = "Phiên soạn chỉ đạo đã kết thúc hoặc hết hạn. Bạn gõ /chidao để bắt đầu lại."
 
 
@@ -870,6 +868,10 @@ SEND_NOW = "Gửi ngay"
 SEND = "Gửi"
 CANCEL = "Hủy"
 PREVIEW_HEAD = "<b>Xem trước chỉ đạo</b>"
+
+
+TITLE_WORD = "Tiêu đề"
+BODY_WORD = "Nội dung"
 
 
 def directive_too_long(what: str, limit: int) -> str:

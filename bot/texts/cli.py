@@ -8,7 +8,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 LIMIT_INVALID = "--limit: cần một số từ 1 đến {limit}"
+AT_LEAST_ONE = "cần một số từ 1 trở lên"
 REFUSED = "bị từ chối ({reason})"
+
+# --- motcua run / motcua chat ---
+NO_CHANNEL = (
+    "Chưa cấu hình kênh nào để phục vụ: đặt [telegram] token hoặc [zalo] token trong tệp cấu hình, "
+    "hoặc biến môi trường MOTCUA_TELEGRAM_TOKEN / MOTCUA_ZALO_TOKEN."
+)
+CHAT_PROMPT = "Bạn: "
+CHAT_GREETING = (
+    "Trợ lý tra cứu thủ tục hành chính. Hãy gõ câu hỏi, ví dụ: {example}\n"
+    "Khi có danh sách lựa chọn, gõ số thứ tự (1, 2, …). Gõ /thoat hoặc Ctrl-D để thoát."
+)
 
 # --- The command itself: configuration, database, knowledge base (import, search, show, stats) ---
 CONFIG_ERROR = "lỗi cấu hình: {error}"
@@ -100,7 +112,6 @@ DOSSIER_NO_HASH_KEY = (
     "lỗi cấu hình: chưa đặt [dossiers] hash_key (hoặc MOTCUA_DOSSIER_HASH_KEY), "
     "cần để lưu số điện thoại dưới dạng mã băm"
 )
-DOSSIER_NO_RENDERER = "thiếu handlers.dossier_notices (không soạn được thông báo cho người theo dõi): {error}"
 DOSSIER_FILE_ERROR = "tệp không nhập được: {error}\nKhông có gì được ghi vào cơ sở dữ liệu."
 DOSSIER_IMPORT_SUMMARY = (
     "Dòng dữ liệu: {rows}\n"

@@ -74,7 +74,6 @@ async def seeded(tmp_path: Path) -> AsyncIterator[Seeded]:
 
 async def publish(core: Core, audience: Audience) -> int:
     """An urgent directive needing acknowledgement, published now; return its id."""
-    assert core.services.directives is not None
     draft = DirectiveDraft(
         title="Trực tiếp dân ngày thứ bảy",
         body="Bộ phận một cửa bố trí người trực sáng thứ bảy.",
@@ -115,7 +114,6 @@ async def test_telegram_group_registered_in_chat_and_acknowledged_by_two_members
         assert "chỉ quản trị viên" in (await fake.wait_messages(GROUP, 1))[0].text.lower()
         fake.push_text(GROUP, "/nhom Bộ phận một cửa", user_id=ADMIN, chat_type="supergroup")
         assert "Đã đăng ký nhóm" in (await fake.wait_messages(GROUP, 2))[1].text
-        assert core.services.people is not None
         [group] = await core.services.people.groups_of(seeded.unit_id)
 
         directive_id = await publish(core, Audience(groups=(group.id,)))

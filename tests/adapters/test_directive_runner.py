@@ -91,7 +91,6 @@ async def test_a_missed_schedule_is_sent_once_at_start_and_a_button_ack_is_recor
             directive = (await session.execute(select(Directive))).scalar_one()
         assert ack.directive_id == directive_id and ack.how == "button"
         assert directive.next_run_at is not None and directive.next_run_at > datetime.now(UTC)
-        assert core.services.directives is not None
         assert await core.services.directives.publishing.run_due() == []
     # Published once: the three missed mornings collapse into one message.
     assert len([m for m in fake.messages_to(STAFF) if "Báo cáo đầu ngày" in m.text]) == 1

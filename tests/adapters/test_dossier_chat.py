@@ -64,7 +64,6 @@ async def core(tmp_path: Path) -> AsyncIterator[Core]:
 
 async def return_dossier(core: Core, platform: str, chat_id: str) -> list[str]:
     """Apply "ready" then "returned"; return the rating payloads of the notice written for the chat."""
-    assert core.services.dossiers is not None
     ready = DossierEventIn(
         event_id="ready", code=CODE, status=Status.READY, occurred_at=T0 + timedelta(days=1)
     )

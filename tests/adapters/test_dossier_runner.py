@@ -71,7 +71,6 @@ def received(event_id: str = "evt-1") -> DossierEventIn:
 async def subscribed_dossier(config: Config) -> AsyncIterator[None]:
     """The dossier exists and the Zalo chat follows it (as after /theodoi and the right 4 digits)."""
     async with build_core(config) as core:
-        assert core.services.dossiers is not None and core.services.subscriptions is not None
         await core.services.dossiers.apply([received()], source="import")
         chat = ChatRef(Platform.ZALO, CHAT)
         assert await core.services.subscriptions.subscribe(CODE, chat, "user-1")
@@ -114,7 +113,6 @@ async def test_a_notice_written_before_a_crash_is_sent_after_the_restart(
         pass
     # The status change commits with its notice; the process then dies before any worker sends it.
     async with build_core(config) as core:
-        assert core.services.dossiers is not None
         ready = replace(received("evt-ready"), status=Status.READY, occurred_at=RECEIVED + timedelta(days=1))
         result = await core.services.dossiers.apply([ready], source="pull")
         assert result.notices == 1

@@ -57,10 +57,8 @@ def test_change_is_refused_once_sent_and_bad_files_name_the_key(staffed: Motcua,
     assert staffed("directive", "create", "--file", write(tmp_path, DIRECTIVE)).returncode == 0
     refused = staffed("directive", "change", "1", "--file", write(tmp_path, 'title = "Khác"\n', "c.toml"))
     assert refused.returncode == 1 and "đã gửi" in refused.stderr
-    assert (
-        staffed("directive", "change", "9", "--file", write(tmp_path, 'title = "K"\n', "d.toml")).returncode
-        == 1
-    )
+    missing = staffed("directive", "change", "9", "--file", write(tmp_path, 'title = "K"\n', "d.toml"))
+    assert missing.returncode == 1 and "không có chỉ đạo #9" in missing.stderr
     assert staffed("directive", "create", "--file", write(tmp_path, WEEKLY, "w.toml")).returncode == 0
     bad = staffed("directive", "change", "2", "--file", write(tmp_path, 'cron = "61 7 * * *"\n', "e.toml"))
     assert bad.returncode == 1 and bad.stderr.startswith("cron:")

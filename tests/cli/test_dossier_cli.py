@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, DatabaseConfig, DossierConfig
-from bot.messages import Reply
-from bot.services.dossiers.events import DossierNotice
 from bot.storage.migrate import upgrade
 from tests.cli.conftest import Motcua, make_motcua
 
@@ -123,20 +121,14 @@ def test_stats_rejects_a_bad_date(dossier_motcua: Motcua) -> None:
     assert "YYYY-MM-DD" in done.stderr
 
 
-def _render(notice: DossierNotice) -> Reply:
-    return Reply(text=notice.kind.value)
-
-
-def test_run_import_in_process_with_a_given_renderer(tmp_path: Path) -> None:
+def test_run_import_in_process(tmp_path: Path) -> None:
     from bot.cli_dossier import run_import, run_stats
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
     upgrade(url)
     config = Config(database=DatabaseConfig(url=url), dossiers=DossierConfig(hash_key="k"))
     out, err = io.StringIO(), io.StringIO()
-    code = asyncio.run(
-        run_import(config, DATA / "good.jsonl", None, notice_renderer=_render, out=out, err=err)
-    )
+    code = asyncio.run(run_import(config, DATA / "good.jsonl", None, out=out, err=err))
     assert code == 0
     assert "Đã áp dụng: 3" in out.getvalue()
     empty = io.StringIO()

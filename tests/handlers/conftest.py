@@ -1,4 +1,4 @@
-"""Fixtures for handler tests: the real catalogue, loaded once per session."""
+"""Fixtures for handler tests: the real catalogue, loaded once per session, and a migrated database."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import pytest
 from knowledge.importers import load_paths
 from knowledge.index import ProcedureIndex
 from knowledge.model import Procedure
+from tests.databases import db_url, sessions
+
+__all__ = ["catalogue", "catalogue_index", "db_url", "sessions"]
 
 
 @pytest.fixture(scope="session")

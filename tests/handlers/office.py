@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app.core import build_dossiers
 from bot.config import Config
 from bot.markup import to_plain
 from bot.messages import ChatRef, Incoming, Platform, Reply
@@ -27,6 +28,7 @@ from bot.services.conversations import ConversationMemory
 from bot.services.directives import DirectiveService
 from bot.services.people import Actor, PeopleService, Role
 from bot.services.procedures import ProcedureService
+from bot.services.unanswered import UnansweredService
 from bot.storage import OutboxMessage, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from handlers import build_router, fallback
@@ -127,12 +129,16 @@ async def build_office(engine: AsyncEngine) -> AsyncIterator[Office]:
     people = PeopleService(sessions, clock=clock)
     directives = directive_service(sessions, clock=clock, timezone=config.timezone)
     memory = ConversationMemory(sessions, clock=clock)
+    dossiers, subscriptions = build_dossiers(config, sessions)
     svc = Services(
         config=config,
         procedures=ProcedureService(ProcedureIndex(PROCEDURES)),
         conversations=memory,
+        dossiers=dossiers,
+        subscriptions=subscriptions,
         people=people,
         directives=directives,
+        unanswered=UnansweredService(sessions),
     )
     system = Actor.system()
     ids: dict[str, int] = {}

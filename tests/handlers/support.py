@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 
+from bot.app.core import build_directives, build_dossiers
 from bot.config import CentreConfig, Config
 from bot.messages import ChatRef, Incoming, Platform, Reply
 from bot.routing import Dispatcher
 from bot.services import Services
 from bot.services.conversations import ConversationMemory
 from bot.services.procedures import ProcedureService
-from bot.storage import create_engine, session_factory
+from bot.services.unanswered import UnansweredService
+from bot.storage import SessionFactory
 from handlers import build_router, fallback
 from knowledge.index import ProcedureIndex
 from knowledge.model import Procedure
@@ -68,13 +70,23 @@ def incoming(
     )
 
 
-def services(procedures: list[Procedure] | ProcedureIndex, config: Config = CONFIG) -> Services:
-    """Real services over a list of procedures or a ready index."""
+def services(
+    procedures: list[Procedure] | ProcedureIndex, sessions: SessionFactory, config: Config = CONFIG
+) -> Services:
+    """Real services over a list of procedures or a ready index, on a migrated database."""
     index = procedures if isinstance(procedures, ProcedureIndex) else ProcedureIndex(procedures)
-    # Handlers never touch the conversation table (the dispatcher's memory does), so the engine
-    # behind it is never connected; tests give the dispatcher a MemoryChoices instead.
-    unused = ConversationMemory(session_factory(create_engine("sqlite+aiosqlite:///:memory:")))
-    return Services(config=config, procedures=ProcedureService(index), conversations=unused)
+    dossiers, subscriptions = build_dossiers(config, sessions)
+    people, directives = build_directives(config, sessions)
+    return Services(
+        config=config,
+        procedures=ProcedureService(index),
+        conversations=ConversationMemory(sessions),
+        dossiers=dossiers,
+        subscriptions=subscriptions,
+        people=people,
+        directives=directives,
+        unanswered=UnansweredService(sessions),
+    )
 
 
 class MemoryChoices:

@@ -6,14 +6,15 @@ import pytest
 
 from bot.markup import to_plain
 from bot.services import Services
+from bot.storage import SessionFactory
 from knowledge.index import ProcedureIndex
 from tests.handlers.support import dispatcher, incoming, services
 
 
 @pytest.fixture
-def svc(catalogue_index: ProcedureIndex) -> Services:
-    """Real services over the real catalogue."""
-    return services(catalogue_index)
+def svc(catalogue_index: ProcedureIndex, sessions: SessionFactory) -> Services:
+    """Real services over the real catalogue, on a migrated database."""
+    return services(catalogue_index, sessions)
 
 
 async def test_birth_registration_question_gets_its_card_with_documents(svc: Services) -> None:

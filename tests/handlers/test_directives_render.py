@@ -20,6 +20,7 @@ from bot.services.directives import (
     Urgency,
 )
 from bot.services.directives import recognise as parse_recurring
+from bot.storage import SessionFactory
 from handlers.directive_answers import parse_moment
 from handlers.directive_render import (
     directive_renderer,
@@ -128,7 +129,9 @@ def test_parse_recurring(text: str, expected: str | None) -> None:
     assert parse_recurring(text) == expected
 
 
-def test_a_long_report_is_split_into_valid_messages_at_line_boundaries() -> None:
+async def test_a_long_report_is_split_into_valid_messages_at_line_boundaries(
+    sessions: SessionFactory,
+) -> None:
     units = tuple(
         UnitLine(i, f"Tổ công nghệ số cộng đồng số {i} <ấp {i}>", delivered=3, failed=1) for i in range(200)
     )
@@ -140,7 +143,7 @@ def test_a_long_report_is_split_into_valid_messages_at_line_boundaries() -> None
     )
     acks = tuple(PersonAck(i, f"Người {i}", i) for i in range(40))
     report = DirectiveReport(view(), "once", failed, units, acks)
-    replies = render_report(report, services(PROCEDURES))
+    replies = render_report(report, services(PROCEDURES, sessions))
     assert len(replies) > 2
     assert all(len(r.text) <= REPORT_PART and markup_problem(r.text) is None for r in replies)
     text = "\n".join(to_plain(r.text) for r in replies)

@@ -14,6 +14,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
+from bot.app.core import build_directives
 from bot.config import Config, DossierConfig
 from bot.markup import to_plain
 from bot.messages import ChatRef, Incoming, Platform, Reply
@@ -25,6 +26,7 @@ from bot.services.dossiers.events import DossierEventIn, Status
 from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.subscriptions import SubscriptionService
 from bot.services.procedures import ProcedureService
+from bot.services.unanswered import UnansweredService
 from bot.storage import DossierRating, DossierSubscription, OutboxMessage, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
 from handlers import build_router, fallback
@@ -91,7 +93,6 @@ class Chat:
 
     async def apply(self, *events: DossierEventIn) -> None:
         """Feed events through the real dossier service."""
-        assert self.svc.dossiers is not None
         await self.svc.dossiers.apply(events, source="test")
 
     def touched(self, *tables: str) -> list[str]:
@@ -144,12 +145,16 @@ async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
         sessions, hash_key=SETTINGS.hash_key, render_notice=notice_renderer(CENTRE), clock=clock
     )
     memory = ConversationMemory(sessions, clock=clock)
+    people, directives = build_directives(config, sessions)
     svc = Services(
         config=config,
         procedures=ProcedureService(ProcedureIndex(PROCEDURES)),
         conversations=memory,
         dossiers=dossiers,
         subscriptions=SubscriptionService(sessions, dossiers, SETTINGS, clock=clock),
+        people=people,
+        directives=directives,
+        unanswered=UnansweredService(sessions),
     )
     dispatcher = Dispatcher(build_router(flows=True), svc, memory, fallback, flows=memory)
     try:
@@ -216,7 +221,6 @@ async def test_a_known_code_shows_status_dates_and_history_but_no_personal_data(
 
 def svc_hash(chat: Chat) -> str:
     """The stored hash of the test phone."""
-    assert chat.svc.dossiers is not None
     return chat.svc.dossiers.hash_phone(PHONE)
 
 

@@ -10,6 +10,7 @@ from bot import texts
 from bot.markup import esc, to_plain
 from bot.messages import Reply
 from bot.services import Services
+from bot.storage import SessionFactory
 from handlers import build_router
 from handlers.cards import QUERY_MAX
 from knowledge.model import Channel, Document, Procedure
@@ -30,9 +31,9 @@ PROCEDURES = [
 
 
 @pytest.fixture
-def svc() -> Services:
-    """Real services over the in-test procedures."""
-    return services(PROCEDURES)
+def svc(sessions: SessionFactory) -> Services:
+    """Real services over the in-test procedures, on a migrated database."""
+    return services(PROCEDURES, sessions)
 
 
 async def test_a_clear_question_gets_the_card(svc: Services) -> None:

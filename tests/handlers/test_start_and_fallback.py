@@ -9,6 +9,7 @@ import pytest
 from bot import texts
 from bot.config import CentreConfig, Config
 from bot.markup import to_plain
+from bot.storage import SessionFactory
 from handlers import fallback
 from handlers.start import code_from_start_payload, start_payload
 from knowledge.model import Procedure
@@ -17,8 +18,8 @@ from tests.handlers.support import CENTRE, dispatcher, incoming, markup_problem,
 PROCEDURES = [Procedure(code="1.000110", name="Đăng ký khai sinh có yếu tố nước ngoài", level="Cấp xã")]
 
 
-async def test_start_welcomes_with_examples_and_the_centre_name() -> None:
-    [reply] = await dispatcher(services(PROCEDURES)).dispatch(incoming("/start"))
+async def test_start_welcomes_with_examples_and_the_centre_name(sessions: SessionFactory) -> None:
+    [reply] = await dispatcher(services(PROCEDURES, sessions)).dispatch(incoming("/start"))
     plain = to_plain(reply.text)
     assert CENTRE.name in plain
     assert all(example in plain for example in texts.EXAMPLES)
@@ -26,8 +27,8 @@ async def test_start_welcomes_with_examples_and_the_centre_name() -> None:
     assert markup_problem(reply.text) is None
 
 
-async def test_deep_link_opens_the_card() -> None:
-    chat = dispatcher(services(PROCEDURES))
+async def test_deep_link_opens_the_card(sessions: SessionFactory) -> None:
+    chat = dispatcher(services(PROCEDURES, sessions))
     [card] = await chat.dispatch(incoming(f"/start {start_payload('1.000110')}"))
     assert "<code>1.000110</code>" in card.text
     replies = await chat.dispatch(incoming("/start p_9_999999"))
@@ -46,9 +47,9 @@ def test_start_payload_round_trips_within_telegram_rules(code: str) -> None:
     assert code_from_start_payload("other") is None
 
 
-async def test_help_lists_commands_and_how_to_reach_a_person() -> None:
+async def test_help_lists_commands_and_how_to_reach_a_person(sessions: SessionFactory) -> None:
     config = Config(centre=CentreConfig(name="UBND xã Hòa Bình", phone="", address="", portal_url=""))
-    [reply] = await dispatcher(services(PROCEDURES, config)).dispatch(incoming("/help"))
+    [reply] = await dispatcher(services(PROCEDURES, sessions, config)).dispatch(incoming("/help"))
     plain = to_plain(reply.text)
     for command in ("/tim", "/thutuc", "/help"):
         assert command in plain
@@ -56,8 +57,8 @@ async def test_help_lists_commands_and_how_to_reach_a_person() -> None:
     assert "điện thoại" not in plain and "http" not in plain
 
 
-async def test_unknown_command_points_to_help() -> None:
-    [reply] = await dispatcher(services(PROCEDURES)).dispatch(incoming("/xyz abc"))
+async def test_unknown_command_points_to_help(sessions: SessionFactory) -> None:
+    [reply] = await dispatcher(services(PROCEDURES, sessions)).dispatch(incoming("/xyz abc"))
     assert "/xyz" in reply.text and "/help" in reply.text
 
 

@@ -116,7 +116,6 @@ class Chat:
 
 
 async def _recorded(core: Core) -> list[tuple[str, str, int]]:
-    assert core.services.unanswered is not None
     return sorted((r.text, r.kind, r.count) for r in await core.services.unanswered.rows())
 
 

@@ -386,9 +386,10 @@ class TelegramChannel:
     ) -> None:
         """sendMessage without turning Telegram's answer into a Message object, which nothing here reads.
 
-        ``send_message`` would build that Message (about 0.25 ms of CPU per part, a tenth of an
-        update's cost under load). ``do_api_request`` goes through the same request object, rate
-        limiter and error mapping; it skips the Defaults, so the parse mode is passed explicitly.
+        ``send_message`` would build that Message for every part, a cost that shows under load
+        (``bench/throughput.py`` gives today's figures). ``do_api_request`` goes through the same
+        request object, rate limiter and error mapping; it skips the Defaults, so the parse mode is
+        passed explicitly.
         """
         kwargs: dict[str, object] = {"chat_id": chat_id, "text": text}
         if parse_mode is not None:

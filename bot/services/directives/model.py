@@ -93,6 +93,10 @@ class DirectiveStateError(Exception):
     """The directive cannot do that now (cancelled, unknown...)."""
 
 
+class DirectiveNotFoundError(DirectiveStateError):
+    """No directive has that id."""
+
+
 @dataclass(frozen=True, slots=True)
 class Audience:
     """Who a directive goes to: units' members, people with tags, registered groups, named people.

@@ -9,7 +9,7 @@ from sqlalchemy import String, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Platform, Reply
-from bot.outbox import FAILED, PENDING, SENDING
+from bot.outbox import cancel_pending, waiting
 from bot.services.directives.access import check_read
 from bot.services.directives.model import (
     CANCELLED_REASON,
@@ -29,7 +29,7 @@ from bot.services.directives.rows import load, view_of
 from bot.services.directives.settings import Settings
 from bot.services.people import Actor, PermissionDeniedError, audit
 from bot.services.schedule import zone
-from bot.storage import Directive, OutboxMessage, SessionFactory
+from bot.storage import Directive, SessionFactory
 from bot.storage.engine import begin_write
 
 
@@ -83,19 +83,11 @@ class Publishing:
 
     async def settle(self) -> int:
         """Mark one-off directives "sent" once none of their messages waits in the outbox; how many."""
-        waiting = (
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.kind == KIND,
-                OutboxMessage.ref == cast(Directive.id, String),
-                OutboxMessage.status.in_((PENDING, SENDING)),
-            )
-            .exists()
-        )
+        queued = waiting(KIND, cast(Directive.id, String))
         async with self._sessions() as session, session.begin():
             result = await session.execute(
                 update(Directive)
-                .where(Directive.status == Status.SENDING.value, ~waiting)
+                .where(Directive.status == Status.SENDING.value, ~queued)
                 .values(status=Status.SENT.value, updated_at=self._settings.clock())
                 .execution_options(synchronize_session=False)
             )
@@ -122,17 +114,8 @@ class Publishing:
                 raise PermissionDeniedError("only the author or an admin cancels")
             if row.status == Status.CANCELLED.value:
                 return 0
-            result = await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.kind.in_((KIND, REMINDER_KIND, ESCALATION_KIND)),
-                    OutboxMessage.ref == str(row.id),
-                    OutboxMessage.status == PENDING,
-                )
-                .values(status=FAILED, error=CANCELLED_REASON)
-                .execution_options(synchronize_session=False)
-            )
-            stopped = int(getattr(result, "rowcount", 0) or 0)
+            kinds = (KIND, REMINDER_KIND, ESCALATION_KIND)
+            stopped = await cancel_pending(session, kinds, str(row.id), CANCELLED_REASON)
             row.status, row.next_run_at, row.updated_at = Status.CANCELLED.value, None, now
             await audit(session, actor, "directive.cancel", "directive", row.id, {"stopped": stopped}, at=now)
             return stopped

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChatRef, Platform
-from bot.outbox import SENT, enqueue
+from bot.outbox import enqueue, sent_since
 from bot.services.directives.model import (
     ESCALATION_KIND,
     REMINDER_KIND,
@@ -34,7 +34,6 @@ from bot.storage import (
     Directive,
     DirectiveRecipient,
     DirectiveReminder,
-    OutboxMessage,
     Person,
     SessionFactory,
     Unit,
@@ -189,16 +188,15 @@ class Reminders:
 
 async def _delivered(session: AsyncSession, since: datetime) -> dict[tuple[int, str], list[Delivered]]:
     """Delivered rows of the latest occurrences awaiting acknowledgement, by (directive, occurrence)."""
+    sent = sent_since(since)
     delivered = await session.execute(
-        select(DirectiveRecipient, OutboxMessage.sent_at)
+        select(DirectiveRecipient, sent.c.sent_at)
         .join(Directive, Directive.id == DirectiveRecipient.directive_id)
-        .join(OutboxMessage, OutboxMessage.key == DirectiveRecipient.outbox_key)
+        .join(sent, sent.c.key == DirectiveRecipient.outbox_key)
         .where(
             Directive.ack_required.is_(True),
             Directive.status.not_in((Status.CANCELLED.value, Status.DRAFT.value)),
             DirectiveRecipient.occurrence == Directive.last_occurrence,
-            OutboxMessage.status == SENT,
-            OutboxMessage.sent_at >= since,
         )
         .order_by(DirectiveRecipient.id)
     )

@@ -9,7 +9,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChatRef, Platform
-from bot.outbox import FAILED, SENT, outbox_stats
+from bot.outbox import FAILED, SENT, Delivery, deliveries, outbox_stats
 from bot.services.directives.access import check_read, require_author
 from bot.services.directives.model import KIND, ONCE, UNREACHABLE, DirectiveView
 from bot.services.directives.results import DirectiveReport, PersonAck, RecipientLine, UnitLine
@@ -20,7 +20,6 @@ from bot.storage import (
     ChatGroup,
     Directive,
     DirectiveRecipient,
-    OutboxMessage,
     Person,
     SessionFactory,
     Unit,
@@ -65,15 +64,15 @@ class Reports:
             await check_read(session, actor, row)
             occurrence = occurrence or row.last_occurrence or ONCE
             statement = (
-                select(DirectiveRecipient, OutboxMessage)
-                .outerjoin(OutboxMessage, OutboxMessage.key == DirectiveRecipient.outbox_key)
+                select(DirectiveRecipient)
                 .where(DirectiveRecipient.directive_id == row.id, DirectiveRecipient.occurrence == occurrence)
                 .order_by(DirectiveRecipient.id)
             )
-            pairs = (await session.execute(statement)).all()
-            names = await _names(session, [r.person_id for r, _ in pairs if r.person_id is not None])
-            titles = await _group_titles(session, [r.group_id for r, _ in pairs if r.group_id is not None])
-            lines = [_line(recipient, message, names, titles) for recipient, message in pairs]
+            recipients = list(await session.scalars(statement))
+            sent = await deliveries(session, [r.outbox_key for r in recipients if r.outbox_key])
+            names = await _names(session, [r.person_id for r in recipients if r.person_id is not None])
+            titles = await _group_titles(session, [r.group_id for r in recipients if r.group_id is not None])
+            lines = [_line(r, sent.get(r.outbox_key), names, titles) for r in recipients]
             acks = await expected_acks(session, row.id, occurrence)
             unit_names = dict((await session.execute(select(Unit.id, Unit.name))).tuples().all())
             stats = await outbox_stats(session, kind=KIND, ref=str(row.id))
@@ -109,7 +108,7 @@ def _by_unit(
 
 def _line(
     recipient: DirectiveRecipient,
-    message: OutboxMessage | None,
+    message: Delivery | None,
     names: dict[int, str],
     titles: dict[int, str],
 ) -> RecipientLine:
@@ -127,8 +126,8 @@ def _line(
     if message.status == SENT:
         return replace(line, status="delivered", sent_at=message.sent_at, attempts=message.attempts)
     if message.status == FAILED:
-        return replace(line, status="failed", reason=message.error or "", attempts=message.attempts)
-    return replace(line, reason=message.error or "", attempts=message.attempts)
+        return replace(line, status="failed", reason=message.error, attempts=message.attempts)
+    return replace(line, reason=message.error, attempts=message.attempts)
 
 
 async def _names(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.directives.model import (
     Audience,
-    DirectiveStateError,
+    DirectiveNotFoundError,
     DirectiveView,
     ScheduleKind,
     Status,
@@ -63,11 +63,11 @@ def view_of(row: Directive) -> DirectiveView:
 
 
 async def load(session: AsyncSession, directive_id: int, *, lock: bool = False) -> Directive:
-    """The directive row (locked for update on PostgreSQL); DirectiveStateError when there is none."""
+    """The directive row (locked for update on PostgreSQL); DirectiveNotFoundError when there is none."""
     statement = select(Directive).where(Directive.id == directive_id)
     if lock and dialect(session) == "postgresql":
         statement = statement.with_for_update()
     row = (await session.execute(statement)).scalar_one_or_none()
     if row is None:
-        raise DirectiveStateError("no such directive")
+        raise DirectiveNotFoundError("no such directive")
     return row

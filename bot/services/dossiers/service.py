@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.messages import ChatRef, Platform, Reply
-from bot.outbox import Outgoing, enqueue_many
+from bot.outbox import Outgoing, enqueue_many, queued_for
 from bot.services.dossiers.events import (
     OPEN_STATUSES,
     PHONE_SEPARATORS,
@@ -57,7 +57,7 @@ from bot.services.dossiers.rows import (
     row_params,
 )
 from bot.services.dossiers.views import ApplyResult, DossierView, Outcome, StatusEntry, timeliness
-from bot.storage import Dossier, DossierSubscription, OutboxMessage, SessionFactory
+from bot.storage import Dossier, DossierSubscription, SessionFactory
 from bot.storage.bulk import insert_new
 from bot.storage.columns import utcnow
 from bot.storage.engine import begin_write
@@ -441,15 +441,11 @@ class DossierService:
                     .distinct()
                 )
             )
-            already_told = (
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.ref == Dossier.code,
-                    OutboxMessage.kind == f"dossier.{NoticeKind.LATE.value}",
-                    OutboxMessage.platform == DossierSubscription.platform,
-                    OutboxMessage.chat_id == DossierSubscription.chat_id,
-                )
-                .exists()
+            already_told = queued_for(
+                f"dossier.{NoticeKind.LATE.value}",
+                Dossier.code,
+                DossierSubscription.platform,
+                DossierSubscription.chat_id,
             )
             rows: list[Any] = []
             for start in range(0, len(followed), LOAD_CHUNK):

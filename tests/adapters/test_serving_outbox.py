@@ -1,4 +1,5 @@
-"""`motcua run` with the outbox: the worker delivers what is enqueued, jobs wake it, stop is clean."""
+"""A serving process and the outbox: rows queued before start and by a job are delivered (the job's
+commit wakes the worker), notification buttons are remembered, and stop is clean."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from bot.storage.migrate import upgrade_engine
 from jobs.scheduler import IntervalJob
 from tests.adapters.test_telegram_runner import free_port
 from tests.fakes.telegram_api import FakeTelegram
-
-pytest_plugins = ["tests.outbox.fixtures"]
 
 
 async def migrated(tmp_path: Path) -> str:
