@@ -69,10 +69,10 @@ class Reports:
                 .order_by(DirectiveRecipient.id)
             )
             recipients = list(await session.scalars(statement))
-            sent = await deliveries(session, [r.outbox_key for r in recipients if r.outbox_key])
+            states = await deliveries(session, [r.outbox_key for r in recipients if r.outbox_key])
             names = await _names(session, [r.person_id for r in recipients if r.person_id is not None])
             titles = await _group_titles(session, [r.group_id for r in recipients if r.group_id is not None])
-            lines = [_line(r, sent.get(r.outbox_key), names, titles) for r in recipients]
+            lines = [_line(r, states.get(r.outbox_key), names, titles) for r in recipients]
             acks = await expected_acks(session, row.id, occurrence)
             unit_names = dict((await session.execute(select(Unit.id, Unit.name))).tuples().all())
             stats = await outbox_stats(session, kind=KIND, ref=str(row.id))
