@@ -216,6 +216,8 @@ class _NameWords:
         pair_ids: list[int] = []
         pair_names: list[int] = []
         owners: list[int] = []
+        # The first name of each procedure is its own; its length says how specific the procedure is.
+        own_lengths = [len(set(doc.names[0])) if doc.names else 0 for doc in docs]
         for i, doc in enumerate(docs):
             for name in doc.names:
                 for token in dict.fromkeys(name):
@@ -237,11 +239,7 @@ class _NameWords:
         self._pair_names = _frozen(np.array(pair_names, dtype=np.intp))
         self._mass = _frozen(_counts(self._word_names, self._word_idf, self._names))
         self._pair_counts = _frozen(_counts(self._pair_names, None, self._names))
-        first = np.full(self._n, -1, dtype=np.intp)
-        first[self._owners[::-1]] = np.arange(self._names - 1, -1, -1)
-        # The first name of each procedure is its own; its length says how specific the procedure is.
-        lengths = _counts(self._word_names, None, self._names)
-        self._length = _frozen(np.where(first >= 0, np.log1p(lengths[np.maximum(first, 0)]), 0.0))
+        self._length = _frozen(np.log1p(np.array(own_lengths, dtype=np.float64)))
 
     def measure(self, query: _Query) -> tuple[npt.NDArray[np.float64], ...]:
         """Per procedure, by its best name: words said (share), unsaid (IDF), pairs said, name length."""
@@ -754,17 +752,17 @@ def question_features(
         [
             scores[first],
             scores[first] - scores[order[1]] if len(order) > 1 else _LONE_MARGIN,
-            row[CANDIDATE_FEATURES.index("coverage")],
-            row[CANDIDATE_FEATURES.index("head")],
+            row[_COLUMN["coverage"]],
+            row[_COLUMN["head"]],
             float(row[body_at : body_at + len(FIELDS) - 1].max()),
             found.unknown_share,
             math.log1p(found.concepts),
             row[_PLAIN_AT],
             float(row[_PLAIN_AT + 1 : _PLAIN_AT + len(FIELDS)].max()),
-            row[CANDIDATE_FEATURES.index("missing")],
-            row[CANDIDATE_FEATURES.index("name_said")],
-            row[CANDIDATE_FEATURES.index("name_pairs")],
-            float(found.features[:, CANDIDATE_FEATURES.index("name_said")].max()),
+            row[_COLUMN["missing"]],
+            row[_COLUMN["name_said"]],
+            row[_COLUMN["name_pairs"]],
+            float(found.features[:, _COLUMN["name_said"]].max()),
         ],
         dtype=np.float64,
     )

@@ -160,14 +160,13 @@ class OutboxStore:
             )
         return claimed
 
+    def _delivered(self, message_id: str) -> dict[str, object]:
+        """The columns of a row the platform has accepted, now."""
+        return {"status": SENT, "message_id": message_id[:64], "sent_at": self._clock(), "lease_until": None}
+
     async def mark_sent(self, item: Claimed, message_id: str) -> bool:
         """Record the delivery; False when the claim was lost (lease expired and the row claimed again)."""
-        values = {
-            "status": SENT,
-            "message_id": message_id[:64],
-            "sent_at": self._clock(),
-            "lease_until": None,
-        }
+        values = self._delivered(message_id)
         async with self._sessions() as session, session.begin():
             return await _fenced(session, item, values)
 
@@ -300,12 +299,7 @@ class OutboxStore:
 
     async def mark_edited(self, item: Claimed, message_id: str) -> bool:
         """Record an applied edit, and on its original which edit it now shows (older ones are superseded)."""
-        values = {
-            "status": SENT,
-            "message_id": message_id[:64],
-            "sent_at": self._clock(),
-            "lease_until": None,
-        }
+        values = self._delivered(message_id)
         async with self._sessions() as session, session.begin():
             if not await _fenced(session, item, values):
                 return False
