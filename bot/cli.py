@@ -398,18 +398,23 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 async def _chat(config: Config) -> None:
     from bot.adapters.console import run_console
     from bot.app import build_core
+    from bot.app.serving import knowledge_scheduler
 
     async with build_core(config) as core:
         if core.services.procedures.count == 0:
             print(say.EMPTY_KB, file=sys.stderr)
         stop = asyncio.Event()
         channels: list[asyncio.Task[None]] = []
+        # Without a channel, nothing else would pick up new aliases or a re-import while the chat runs.
+        learning = None if config.channels else knowledge_scheduler(core)
         if config.channels:
             channels.append(asyncio.create_task(_run_other_channels(core, stop)))
         try:
             await run_console(core.dispatcher.dispatch, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
         finally:
             stop.set()
+            if learning is not None:
+                learning.shutdown(wait=False)
             for task in channels:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -119,6 +119,16 @@ class Background:
         self._opened.clear()
 
 
+def knowledge_scheduler(core: Core) -> Any:
+    """A started scheduler running only the knowledge jobs, for a process that serves no channel."""
+    scheduler = create_scheduler(core.config.timezone)
+    services = core.services
+    for job in knowledge_jobs(services.procedures, core.sessions, core.config.search, services.unanswered):
+        add_interval_job(scheduler, job.id, job.func, job.seconds)
+    scheduler.start()
+    return scheduler
+
+
 class Serving:
     """Every channel, the HTTP server and the background work of one process, built from the core.
 
