@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 LEADER_LOCK_KEY = 0x6D6F7463_75610001
 """The advisory lock key of the scheduler's leader ("motcua" and 1): one bigint for the whole database."""
 DEFAULT_RETRY_SECONDS = 10.0
+MIN_TIMEOUT_SECONDS = 5.0
 
 OnChange = Callable[[bool], Awaitable[None]]
 
@@ -53,6 +54,8 @@ class Leadership:
             raise ValueError("retry_seconds must be positive")
         self._url = make_url(url) if url is not None else None
         self._retry = retry_seconds
+        # A try or check may take longer than a short retry interval on a busy machine; a hung one ends.
+        self._timeout = max(retry_seconds, MIN_TIMEOUT_SECONDS)
         self._key = key
         self._on_change = on_change
         self._leading = False
@@ -117,7 +120,7 @@ class Leadership:
     async def _step(self) -> None:
         """One try to lead, or, while leading, one check that the lock is still held."""
         try:
-            held = await asyncio.wait_for(self._check() if self._conn else self._try(), self._retry)
+            held = await asyncio.wait_for(self._check() if self._conn else self._try(), self._timeout)
         except Exception as exc:  # a lost connection, a timeout: not leading until a try succeeds
             log.warning("leadership: %s failed (%s)", "check" if self._conn else "try", type(exc).__name__)
             held = False

@@ -47,7 +47,7 @@ async def test_telegram_goes_out_while_zalo_answers_slowly(
         zalo.add_chat(chat)
     for n in TELEGRAM_CHATS:
         fake.add_chat(n)
-    zalo.inject("sendMessage", ZaloFault.slow(3.0), times=None)
+    zalo.inject("sendMessage", ZaloFault.slow(5.0), times=None)
     await _queue(sessions)
     worker = make_worker(sessions, senders, clock)
     stop = asyncio.Event()
