@@ -388,8 +388,16 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
         # Log lines would interleave with the conversation; only problems are worth showing here.
         root = logging.getLogger()
         root.setLevel(max(logging.WARNING, root.level))
+    from bot.runner import EXIT_FAILED, in_use
+    from bot.storage.process_lock import DatabaseInUseError, hold_database
+
     try:
-        asyncio.run(_chat(config))
+        # One serving process per SQLite file: the chat runs the same dispatcher, outbox and jobs.
+        with hold_database(config.database.url):
+            asyncio.run(_chat(config))
+    except DatabaseInUseError as exc:
+        print(in_use(exc), file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print(file=sys.stdout)
     return EXIT_OK

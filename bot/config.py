@@ -24,6 +24,8 @@ class DatabaseConfig:
 
     url: str = DEFAULT_DATABASE_URL
     echo: bool = False
+    leader_retry_seconds: float = 10.0
+    """PostgreSQL: how often a process tries to become the scheduler's leader (and the leader checks)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +283,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"search.reload_seconds: phải lớn hơn 0 và không quá {RELOAD_SECONDS_MAX} giây")
     if not config.database.url:
         raise ConfigError("database.url: không được để trống")
+    if not 0 < config.database.leader_retry_seconds <= 30:
+        raise ConfigError("database.leader_retry_seconds: phải lớn hơn 0 và không quá 30 giây")
     _validate_dossiers(config.dossiers)
     _validate_outbox(config.outbox)
     _validate_directives(config.directives)

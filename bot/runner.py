@@ -18,6 +18,7 @@ from bot.adapters import ChannelError
 from bot.app import Core, build_core
 from bot.app.serving import Serving
 from bot.config import Config
+from bot.storage.process_lock import DatabaseInUseError, hold_database
 from bot.texts import cli as say
 from jobs.scheduler import IntervalJob
 
@@ -68,10 +69,15 @@ async def _serve(config: Config) -> int:
         except (NotImplementedError, RuntimeError):
             log.debug("signal %s cannot be handled on this platform", signum)
     try:
-        async with build_core(config) as core:
-            if core.services.procedures.count == 0:
-                log.warning("the knowledge base is empty: run `motcua kb import` first")
-            await run_channels(core, stop)
+        # The lock comes first: nothing of a second process on the same SQLite file may start.
+        with hold_database(config.database.url):
+            async with build_core(config) as core:
+                if core.services.procedures.count == 0:
+                    log.warning("the knowledge base is empty: run `motcua kb import` first")
+                await run_channels(core, stop)
+    except DatabaseInUseError as exc:
+        print(in_use(exc), file=sys.stderr)
+        return EXIT_FAILED
     except ChannelError as exc:
         log.error("%s", exc)
         return EXIT_FAILED
@@ -84,6 +90,11 @@ async def _serve(config: Config) -> int:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signum)
     return EXIT_OK
+
+
+def in_use(exc: DatabaseInUseError) -> str:
+    """The refusal a second process on the same SQLite file prints."""
+    return say.DATABASE_IN_USE.format(database=exc.database, pid=exc.pid or "?")
 
 
 class RedactingFormatter(logging.Formatter):

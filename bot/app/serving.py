@@ -3,7 +3,8 @@
 :class:`Serving` is the second half of the composition root (the first is :func:`bot.app.build_core`):
 it builds every enabled channel (Telegram, Zalo), the bot's HTTP server when a webhook or the dossier
 push API needs one, and the background work (the outbox worker with a sender per platform, and the
-scheduler with the directive, dossier and knowledge jobs). ``motcua run`` and ``motcua chat`` both serve
+scheduler with the directive, dossier and knowledge jobs, run by the leader of the processes sharing the
+database: :mod:`bot.app.leader`). ``motcua run`` and ``motcua chat`` both serve
 through it, so they start the same channels.
 """
 
@@ -22,6 +23,7 @@ from bot.adapters.telegram.sender import TelegramSender
 from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
 from bot.adapters.zalo.sender import ZaloSender
 from bot.app.core import Core
+from bot.app.leader import Leadership
 from bot.config import Config, TelegramConfig, ZaloConfig
 from bot.messages import Platform
 from bot.outbox import Sender
@@ -80,7 +82,12 @@ class Background:
             on_recipient=core.outbox.recipient_changed,
         )
         self._outbox = core.outbox
+        # The leader's jobs (paused unless this process leads) and the jobs every process runs.
         self.scheduler: Any = create_scheduler(core.config.timezone)
+        self.local: Any = create_scheduler(core.config.timezone)
+        self.leadership = Leadership.for_engine(
+            core.engine, retry_seconds=core.config.database.leader_retry_seconds, on_change=self._lead
+        )
         self._jobs = list(jobs)
         self.directive_jobs = DirectiveJobs(
             core.services.directives, self.scheduler, timezone=core.config.timezone
@@ -99,16 +106,30 @@ class Background:
         self._outbox.wake_on_commit(self.worker.wake)
         self._task = asyncio.create_task(self.worker.run(self._stop))
         for job in self._jobs:
-            add_interval_job(self.scheduler, job.id, job.func, job.seconds)
-        # Re-arm from the database; what fell due while the bot was down is published now, once.
-        await quietly("directive schedules", self.directive_jobs.sync())
-        self.scheduler.start()
+            scheduler = self.local if job.every_process else self.scheduler
+            add_interval_job(scheduler, job.id, job.func, job.seconds)
+        self.scheduler.start(paused=True)
+        self.local.start()
+        await self.leadership.start()
         log.info("outbox: delivering for %s", ", ".join(p.value for p in self.senders) or "no platform")
 
+    async def _lead(self, leading: bool) -> None:
+        """Run the leader's jobs while this process leads (always, on SQLite), pause them otherwise."""
+        if not self.scheduler.running:
+            return
+        if not leading:
+            self.scheduler.pause()
+            return
+        # Re-arm from the database; what fell due while no one led is published now, once.
+        await quietly("directive schedules", self.directive_jobs.sync())
+        self.scheduler.resume()
+
     async def stop(self) -> None:
-        """Stop the scheduler, let the worker finish and mark its sends in flight, close the senders."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        """Stop the schedulers, let the worker finish and mark its sends in flight, close the senders."""
+        for scheduler in (self.scheduler, self.local):
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+        await quietly("leadership", self.leadership.stop())
         self._stop.set()
         if self._task is not None:
             await quietly("outbox worker", self._task)

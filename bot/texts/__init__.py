@@ -130,6 +130,12 @@ CHOICE_EXPIRED = "Lựa chọn này đã hết hạn. Bạn vui lòng hỏi lạ
 ERROR = "Xin lỗi, tôi đang gặp sự cố. Bạn vui lòng thử lại sau ít phút."
 """For adapters: what to send when a handler fails unexpectedly."""
 
+TRY_AGAIN = (
+    "Tôi nhận được nhiều tin nhắn của bạn cùng lúc nên chưa trả lời được tin này. "
+    "Bạn vui lòng gửi lại sau giây lát."
+)
+"""When a message kept losing the race to the same chat's other messages (the dispatcher gave up)."""
+
 TEXT_ONLY = "Hiện tôi chỉ đọc được tin nhắn chữ. Bạn vui lòng gõ câu hỏi nhé."
 
 
