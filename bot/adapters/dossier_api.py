@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,6 +20,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.http_server import HttpServer
+from bot.adapters.json_body import MalformedJSONError, read_json
 from bot.services.dossiers.events import DossierEventIn, InvalidEventError, parse_event
 from bot.services.dossiers.views import ApplyResult
 
@@ -201,8 +201,8 @@ def add_dossier_api(
         if raw is None:
             return _error(413, f"the body is larger than {max_body_bytes} bytes")
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            body = read_json(raw)
+        except MalformedJSONError:
             return _error(400, "malformed JSON")
         events, errors = parse_body(body, max_events=max_events)
         if errors:
