@@ -350,7 +350,7 @@ def _validate_outbox(outbox: OutboxConfig) -> None:
 def clock_time(text: str) -> time | None:
     """``HH:MM`` as a time, or None when it is not one."""
     hours, sep, minutes = text.strip().partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    if not (sep and text.isascii() and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
         return None
     if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
         return None

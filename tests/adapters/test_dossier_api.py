@@ -201,6 +201,15 @@ async def test_any_invalid_event_is_422_naming_every_field_and_nothing_is_applie
     assert await api.counts() == (0, 0)
 
 
+@pytest.mark.parametrize("digits", ["٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９", "०१२३४५६७८९"])
+async def test_a_code_in_digits_other_than_ascii_is_422_and_stores_nothing(api: Api, digits: str) -> None:
+    foreign = CODE.translate(str.maketrans("0123456789", digits))
+    response = await api.post(receipt(code=foreign))
+    assert response.status == 422
+    assert [(e["index"], e["field"]) for e in (await response.json())["errors"]] == [(0, "code")]
+    assert await api.counts() == (0, 0)
+
+
 @pytest.mark.parametrize("events", [[], list(range(501)), "e-1", None])
 async def test_a_batch_must_hold_1_to_500_events(api: Api, events: Any) -> None:
     response = await api.post({"events": events})

@@ -47,8 +47,8 @@ class Timeliness(StrEnum):
     """Still open and not yet past its due date."""
 
 
-RECEIPT_CODE = re.compile(r"\b(\d{3}\.\d{2}\.\d{2}\.H\d{2}-\d{6}-\d{4})\b", re.IGNORECASE)
-_EXACT_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.H\d{2}-\d{6}-\d{4}$")
+RECEIPT_CODE = re.compile(r"\b([0-9]{3}\.[0-9]{2}\.[0-9]{2}\.H[0-9]{2}-[0-9]{6}-[0-9]{4})\b", re.IGNORECASE)
+_EXACT_CODE = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.H[0-9]{2}-[0-9]{6}-[0-9]{4}$")
 
 
 def normalize_receipt_code(text: str) -> str | None:
