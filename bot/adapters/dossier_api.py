@@ -2,8 +2,9 @@
 
 ``POST {path}`` takes one event object or ``{"events": [...]}`` (1 to 500) with ``Authorization: Bearer
 <token>``. A request is all-or-nothing: any invalid event answers 422 naming every bad field and applies
-nothing, so the sender can fix and resend. Events are committed before the 200 answer. The contract is
-described by ``openapi/dossier-events.json``, served at ``GET {path}/openapi.json``.
+nothing, so the sender can fix and resend; an ``event_id`` already used for an event with other content
+answers 409 naming the ids, and applies nothing either. Events are committed before the 200 answer.
+The contract is described by ``openapi/dossier-events.json``, served at ``GET {path}/openapi.json``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.http_server import HttpServer
 from bot.adapters.json_body import MalformedJSONError, read_json
-from bot.services.dossiers.events import DossierEventIn, InvalidEventError, parse_event
+from bot.services.dossiers.events import (
+    DossierEventIn,
+    EventIdConflictError,
+    InvalidEventError,
+    parse_event,
+)
 from bot.services.dossiers.views import ApplyResult
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,7 @@ ApplyEvents = Callable[[list[DossierEventIn]], Awaitable[ApplyResult]]
 """``DossierService.apply`` bound to ``source="push"``."""
 
 MAX_GROUP_EVENTS = 1000
+_Request = tuple[list[DossierEventIn], "asyncio.Future[ApplyResult]"]
 
 
 class GroupCommit:
@@ -53,7 +60,9 @@ class GroupCommit:
         self._apply = apply
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._max_events = max_events
-        self._waiting: deque[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]] = deque()
+        self._waiting: deque[_Request] = deque()
+        self._alone: deque[_Request] = deque()
+        """Requests to apply one at a time: each held an event whose id conflicted in a merged group."""
 
     async def submit(self, events: list[DossierEventIn]) -> ApplyResult:
         """Apply one request's events (perhaps with others'); its own counts."""
@@ -70,8 +79,12 @@ class GroupCommit:
             raise
         return future.result()
 
-    def _take(self) -> list[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]]:
-        group: list[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]] = []
+    def _take(self) -> list[_Request]:
+        while self._alone:
+            request = self._alone.popleft()
+            if not request[1].done():
+                return [request]
+        group: list[_Request] = []
         size = 0
         while self._waiting:
             events, future = self._waiting[0]
@@ -84,12 +97,15 @@ class GroupCommit:
             size += len(events)
         return group
 
-    async def _run(self, group: list[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]]) -> None:
+    async def _run(self, group: list[_Request]) -> None:
         merged = [event for events, _ in group for event in events]
         try:
             result = await self._apply(merged)
             if len(group) > 1 and len(result.outcomes) != len(merged):
                 raise RuntimeError("apply did not report per-event outcomes: requests cannot share it")
+        except EventIdConflictError as exc:
+            self._refuse(group, exc)
+            return
         except Exception as exc:
             for _, future in group:
                 if not future.done():
@@ -101,6 +117,24 @@ class GroupCommit:
                 future.set_result(result if len(group) == 1 else result.part(start, start + len(events)))
             start += len(events)
 
+    def _refuse(self, group: list[_Request], exc: EventIdConflictError) -> None:
+        """Fail a lone request that reused an id; in a merged group, find out which request did.
+
+        A request holding an offending event runs again alone (the conflict may be with another request
+        of the group); the others go back to the front of the queue. Nothing of the group was applied.
+        """
+        if len(group) == 1:
+            group[0][1].set_exception(exc)
+            return
+        offending = set(exc.positions)
+        innocent: list[_Request] = []
+        start = 0
+        for request in group:
+            size = len(request[0])
+            (self._alone if offending.intersection(range(start, start + size)) else innocent).append(request)
+            start += size
+        self._waiting.extendleft(reversed(innocent))
+
 
 def openapi_document() -> bytes:
     """The OpenAPI file exactly as it is served."""
@@ -109,6 +143,12 @@ def openapi_document() -> bytes:
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
+
+
+def _conflict(exc: EventIdConflictError) -> web.Response:
+    ids = list(exc.event_ids)
+    message = "event_id already used for an event with different content: " + ", ".join(ids)
+    return web.json_response({"error": message, "event_ids": ids}, status=409)
 
 
 def _field_errors(errors: list[dict[str, Any]]) -> web.Response:
@@ -210,6 +250,9 @@ def add_dossier_api(
             return _field_errors(errors)
         try:
             result = await commits.submit(events)
+        except EventIdConflictError as exc:
+            log.info("dossier push API: %d event id(s) reused with different content", len(exc.event_ids))
+            return _conflict(exc)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.error("dossier push API: %d event(s) not applied: %s", len(events), type(exc).__name__)
             return _error(503, "temporarily unavailable, retry later", **{"Retry-After": "5"})
