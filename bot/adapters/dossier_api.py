@@ -61,8 +61,8 @@ class GroupCommit:
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._max_events = max_events
         self._waiting: deque[_Request] = deque()
-        self._alone: deque[_Request] = deque()
-        """Requests to apply one at a time: each held an event whose id conflicted in a merged group."""
+        self._alone: set[asyncio.Future[ApplyResult]] = set()
+        """Requests to apply on their own: each held an event whose id conflicted in a merged group."""
 
     async def submit(self, events: list[DossierEventIn]) -> ApplyResult:
         """Apply one request's events (perhaps with others'); its own counts."""
@@ -80,21 +80,21 @@ class GroupCommit:
         return future.result()
 
     def _take(self) -> list[_Request]:
-        while self._alone:
-            request = self._alone.popleft()
-            if not request[1].done():
-                return [request]
         group: list[_Request] = []
         size = 0
         while self._waiting:
             events, future = self._waiting[0]
             if future.done():
+                self._alone.discard(future)
                 self._waiting.popleft()
                 continue
-            if group and size + len(events) > self._max_events:
+            if group and (future in self._alone or size + len(events) > self._max_events):
                 break
             group.append(self._waiting.popleft())
             size += len(events)
+            if future in self._alone:
+                self._alone.discard(future)
+                break
         return group
 
     async def _run(self, group: list[_Request]) -> None:
@@ -120,20 +120,21 @@ class GroupCommit:
     def _refuse(self, group: list[_Request], exc: EventIdConflictError) -> None:
         """Fail a lone request that reused an id; in a merged group, find out which request did.
 
-        A request holding an offending event runs again alone (the conflict may be with another request
-        of the group); the others go back to the front of the queue. Nothing of the group was applied.
+        Nothing of the group was applied: it goes back to the front of the queue in its order, each
+        request holding an offending event marked to run on its own (its conflict may be with another
+        request of the group, which then goes first, as it came first).
         """
         if len(group) == 1:
-            group[0][1].set_exception(exc)
+            if not group[0][1].done():
+                group[0][1].set_exception(exc)
             return
         offending = set(exc.positions)
-        innocent: list[_Request] = []
         start = 0
-        for request in group:
-            size = len(request[0])
-            (self._alone if offending.intersection(range(start, start + size)) else innocent).append(request)
-            start += size
-        self._waiting.extendleft(reversed(innocent))
+        for events, future in group:
+            if offending.intersection(range(start, start + len(events))):
+                self._alone.add(future)
+            start += len(events)
+        self._waiting.extendleft(reversed(group))
 
 
 def openapi_document() -> bytes:

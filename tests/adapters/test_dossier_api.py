@@ -379,3 +379,20 @@ async def test_a_reused_id_fails_only_its_own_request_when_requests_are_applied_
     assert [r.applied for r in (results[0], results[2]) if isinstance(r, ApplyResult)] == [1, 1]
     view = await service.lookup(CODE)
     assert view is not None and view.status.value == "supplement_requested"
+
+
+async def test_two_merged_requests_giving_one_new_id_two_contents_keep_the_first_sent(
+    sessions: SessionFactory,
+) -> None:
+    service = DossierService(sessions, hash_key="k", render_notice=render)
+    commits = GroupCommit(service.applier("push"))
+    first = [parse_event(receipt())]
+    earlier = [parse_event(event("x", "in_progress", "2025-07-22T09:00:00+07:00"))]
+    later = [parse_event(event("x", "ready", "2025-07-22T10:00:00+07:00"))]
+    results = await asyncio.gather(
+        commits.submit(first), commits.submit(earlier), commits.submit(later), return_exceptions=True
+    )
+    assert isinstance(results[2], EventIdConflictError) and results[2].event_ids == ("x",)
+    assert [r.applied for r in results[:2] if isinstance(r, ApplyResult)] == [1, 1]
+    view = await service.lookup(CODE)
+    assert view is not None and view.status.value == "in_progress"
