@@ -19,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from bot import cli_audit, cli_directive, cli_dossier, cli_kb, cli_people
 from bot import config as config_module
 from bot.config import Config, ConfigError
+from bot.logs import quiet_libraries
 from bot.markup import to_plain
 from bot.services.procedures import (
     ImportSummary,
@@ -73,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    quiet_libraries()
     # Alembic narrates every connection at INFO; the db commands print what matters themselves.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     handler: Callable[[argparse.Namespace, Config], int] = args.handler

@@ -91,7 +91,7 @@ class ConversationStore(ChoiceMemory, FlowMemory, Protocol):
 
 _COMMAND = re.compile(r"^/(\S{1,64})(?:\s+(.*))?$", re.DOTALL)
 _NAME = re.compile(r"^[a-z0-9_]{1,32}$")
-_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+_NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.)]?\s*$")
 # The order in which free text is read, in one place: the lowest priority is tried first.
 ACK_KEYWORDS = 10
 """ "đã nhận" typed alone acknowledges a directive, before any other reading of the text."""

@@ -18,6 +18,7 @@ from bot.adapters import ChannelError
 from bot.app import Core, build_core
 from bot.app.serving import Serving
 from bot.config import Config
+from bot.logs import quiet_libraries
 from bot.storage.process_lock import DatabaseInUseError, hold_database
 from bot.texts import cli as say
 from jobs.scheduler import IntervalJob
@@ -125,7 +126,7 @@ def configure_logging(config: Config) -> None:
 
 
 def protect_logs(config: Config) -> None:
-    """Redact secrets on every root handler and quiet the libraries that log bodies or URLs."""
+    """Redact secrets on every root handler and quiet the libraries that log bodies, data or URLs."""
     secrets = (
         config.telegram.token,
         config.telegram.webhook_secret,
@@ -136,13 +137,4 @@ def protect_logs(config: Config) -> None:
         current = handler.formatter
         inner = current.inner if isinstance(current, RedactingFormatter) else current
         handler.setFormatter(RedactingFormatter(inner, secrets))
-    # httpx logs every request URL (with the token) at INFO; PTB logs whole updates and request
-    # parameters at DEBUG; aiohttp's access log adds nothing the webhook route does not log itself.
-    for name, floor in (
-        ("httpx", logging.WARNING),
-        ("httpcore", logging.WARNING),
-        ("telegram", logging.INFO),
-        ("aiohttp.access", logging.WARNING),
-    ):
-        logger = logging.getLogger(name)
-        logger.setLevel(max(floor, logger.getEffectiveLevel()))
+    quiet_libraries()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+
+from bot.adapters.json_body import MalformedJSONError, read_json
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,8 @@ class HttpServer:
                 log.warning("%s webhook: wrong or missing secret from %s", name, request.remote)
                 return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
             try:
-                body = json.loads(await request.read())
-            except (ValueError, UnicodeDecodeError):
+                body = read_json(await request.read())
+            except MalformedJSONError:
                 return web.json_response({"ok": False, "error": "malformed JSON"}, status=400)
             key = dedup_key(body) if isinstance(body, dict) else None
             if key is None:
