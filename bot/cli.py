@@ -20,6 +20,7 @@ from bot import cli_audit, cli_directive, cli_dossier, cli_kb, cli_people
 from bot import config as config_module
 from bot.config import Config, ConfigError
 from bot.markup import to_plain
+from bot.ops import doctor
 from bot.services.procedures import (
     ImportSummary,
     import_procedures,
@@ -66,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = config_module.load(args.config)
     except ConfigError as exc:
+        if args.handler is cmd_doctor:
+            return doctor.report(doctor.config_failed(str(exc)), sys.stdout)
         print(say.CONFIG_ERROR.format(error=exc), file=sys.stderr)
         return EXIT_SETUP
     logging.basicConfig(
@@ -136,6 +139,11 @@ def _parser() -> argparse.ArgumentParser:
     cli_audit.register(sub)
     sub.add_parser("chat", help="chat with the bot in this terminal").set_defaults(handler=cmd_chat)
     sub.add_parser("run", help="serve every configured channel").set_defaults(handler=cmd_run)
+    check = sub.add_parser("doctor", help="check the configuration, database, tokens and webhooks")
+    check.add_argument(
+        "--timeout", type=float, default=doctor.DEFAULT_TIMEOUT, metavar="SECONDS", help="per check"
+    )
+    check.set_defaults(handler=cmd_doctor)
     return parser
 
 
@@ -432,3 +440,12 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     from bot.runner import run
 
     return run(config)
+
+
+# --- doctor -----------------------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
+    """Check what ``motcua run`` needs and print what is wrong and how to fix it; 1 when something is."""
+    findings = asyncio.run(doctor.diagnose(config, config_path=args.config, seconds=args.timeout))
+    return doctor.report(findings, sys.stdout)
