@@ -105,9 +105,7 @@ async def test_counters_move_with_updates_answers_duplicates_and_sends(
         assert value(after, "motcua_updates_duplicated_total", platform=platform) == 1
         assert value(after, "motcua_update_handling_seconds_count", platform=platform) == 2
         assert value(after, "motcua_update_handling_seconds_sum", platform=platform) > 0
-    kinds = {
-        kind: value(after, "motcua_answers_total", kind=kind) for kind in ("confident", "choices", "none")
-    }
+    kinds = {kind: value(after, "motcua_answers_total", kind=kind) for kind in ANSWER_KINDS}
     assert sum(kinds.values()) == 4 and kinds["choices"] >= 1, kinds
     assert value(after, "motcua_outbox_sends_total", platform="telegram", result="rate_limited") == 1
     assert value(after, "motcua_outbox_sends_total", platform="telegram", result="sent") == 1
