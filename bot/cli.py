@@ -429,8 +429,8 @@ async def _run_other_channels(core: Core, stop: asyncio.Event) -> None:
 
     try:
         await run_channels(core, stop)
-    except ChannelError as exc:
-        # The terminal keeps working when a channel cannot start (bad token, no network).
+    except (ChannelError, OSError) as exc:
+        # The terminal keeps working when a channel cannot start (bad token, no network, [http] port taken).
         log.error(say.CHANNEL_FAILED, exc)
 
 
