@@ -23,8 +23,9 @@ def write_config(
     zalo: FakeZalo,
     *,
     telegram_token: str | None = None,
+    mode: str = "webhook",
 ) -> Path:
-    """A configuration with both platforms in webhook mode at the fakes."""
+    """A configuration with both platforms at the fakes, in webhook mode unless told otherwise."""
     path = tmp_path / "motcua.toml"
     path.write_text(
         f"""
@@ -38,14 +39,14 @@ hash_key = "doctor-test-hash-key"
 token = "{telegram_token or fake.token}"
 base_url = "{fake.base_url}"
 base_file_url = "{fake.base_file_url}"
-mode = "webhook"
+mode = "{mode}"
 webhook_url = "{TELEGRAM_HOOK}"
 webhook_secret = "doctor-telegram-secret-0123"
 
 [zalo]
 token = "{zalo.token}"
 base_url = "{zalo.base_url}"
-mode = "webhook"
+mode = "{mode}"
 webhook_url = "{ZALO_HOOK}"
 webhook_secret = "doctor-zalo-secret-0123456"
 """,
@@ -113,6 +114,24 @@ async def test_webhooks_missing_or_pointing_elsewhere_are_problems(
     assert "Telegram: webhook đang trỏ tới old-server.example.org" in out
     assert 'Zalo: webhook chưa được đặt (mode = "webhook")' in out
     assert "Kết luận: có 2 lỗi cần sửa" in out
+
+
+async def test_polling_with_a_webhook_set_is_a_note_on_telegram_and_a_problem_on_zalo(
+    fake: FakeTelegram,
+    zalo: FakeZalo,
+    database: DatabaseConfig,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake.webhook_url, zalo.webhook_url = TELEGRAM_HOOK, ZALO_HOOK
+    code, out = await doctor(write_config(tmp_path, database, fake, zalo, mode="polling"), capsys)
+    assert code == 1
+    # Telegram's polling deletes the webhook at start; Zalo's refuses to start rather than cut it off.
+    assert '[lưu ý] Telegram: mode = "polling" nhưng đang có webhook trỏ tới bot.example.gov.vn' in out
+    assert '[lỗi]   Zalo: mode = "polling" nhưng đang có webhook trỏ tới bot.example.gov.vn' in out
+    assert "Kết luận: có 1 lỗi cần sửa" in out
+    # Nothing was changed: the doctor only looks.
+    assert fake.webhook_url == TELEGRAM_HOOK and zalo.webhook_url == ZALO_HOOK
 
 
 async def test_a_missing_database_is_reported_not_created(
