@@ -105,5 +105,5 @@ async def wait_ready(config: Config) -> dict[str, Any]:
         status, body = await readyz(config)
         return body if status == 200 else None
 
-    found: dict[str, Any] = await until(ready)
+    found: dict[str, Any] = await until(ready, within=10)
     return found

@@ -51,7 +51,12 @@ async def test_counters_move_with_updates_answers_duplicates_and_sends(
         await wait_ready(config)
         before = await scrape(url)
         assert value(before, "motcua_updates_received_total", platform="telegram") == 0
-        assert value(before, "motcua_scheduler_leader") == 1
+
+        async def leading() -> bool:
+            # Ready once the channels started; the scheduler starts right after them.
+            return value(await scrape(url), "motcua_scheduler_leader") == 1
+
+        await until(leading)
 
         fake.push_text(111, "đăng ký khai sinh")
         await fake.wait_messages(111, 1)
@@ -90,11 +95,9 @@ async def test_counters_move_with_updates_answers_duplicates_and_sends(
 
         async def scraped_sent() -> list[Sample] | None:
             found = await scrape(url)
-            return (
-                found
-                if value(found, "motcua_outbox_sends_total", platform="telegram", result="sent")
-                else None
-            )
+            # Counted when the send returns; the row is marked sent just after, so the depth follows.
+            sent = value(found, "motcua_outbox_sends_total", platform="telegram", result="sent")
+            return found if sent and value(found, "motcua_outbox_depth") == 1 else None
 
         after = await until(scraped_sent)
 

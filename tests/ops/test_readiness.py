@@ -18,14 +18,14 @@ async def test_not_ready_until_each_channel_started_then_ready(
 ) -> None:
     config = webhooks(fake, zalo, database)
     # Zalo's setWebhook is held back, so the server is up, Telegram started and Zalo not yet.
-    zalo.inject("setWebhook", ZaloFault.slow(2.0))
+    zalo.inject("setWebhook", ZaloFault.slow(3.0))
     async with serving(config):
 
         async def telegram_only() -> dict[str, object] | None:
             status, body = await readyz(config)
             return body if status == 503 and body["checks"]["channel:telegram"] == "ok" else None
 
-        body = await until(telegram_only)
+        body = await until(telegram_only, within=10)
         assert body["status"] == "not ready"
         assert body["checks"] == {
             "database": "ok",
