@@ -21,6 +21,7 @@ from bot import config as config_module
 from bot.config import Config, ConfigError
 from bot.logs import quiet_libraries
 from bot.markup import to_plain
+from bot.ops import doctor
 from bot.services.procedures import (
     ImportSummary,
     import_procedures,
@@ -67,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = config_module.load(args.config)
     except ConfigError as exc:
+        if args.handler is cmd_doctor:
+            return doctor.report(doctor.config_failed(str(exc)), sys.stdout)
         print(say.CONFIG_ERROR.format(error=exc), file=sys.stderr)
         return EXIT_SETUP
     logging.basicConfig(
@@ -138,6 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     cli_audit.register(sub)
     sub.add_parser("chat", help="chat with the bot in this terminal").set_defaults(handler=cmd_chat)
     sub.add_parser("run", help="serve every configured channel").set_defaults(handler=cmd_run)
+    check = sub.add_parser("doctor", help="check the configuration, database, tokens and webhooks")
+    check.add_argument(
+        "--timeout", type=float, default=doctor.DEFAULT_TIMEOUT, metavar="SECONDS", help="per check"
+    )
+    check.set_defaults(handler=cmd_doctor)
     return parser
 
 
@@ -436,8 +444,8 @@ async def _run_other_channels(core: Core, stop: asyncio.Event) -> None:
 
     try:
         await run_channels(core, stop)
-    except ChannelError as exc:
-        # The terminal keeps working when a channel cannot start (bad token, no network).
+    except (ChannelError, OSError) as exc:
+        # The terminal keeps working when a channel cannot start (bad token, no network, [http] port taken).
         log.error(say.CHANNEL_FAILED, exc)
 
 
@@ -447,3 +455,12 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     from bot.runner import run
 
     return run(config)
+
+
+# --- doctor -----------------------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
+    """Check what ``motcua run`` needs and print what is wrong and how to fix it; 1 when something is."""
+    findings = asyncio.run(doctor.diagnose(config, config_path=args.config, seconds=args.timeout))
+    return doctor.report(findings, sys.stdout)
