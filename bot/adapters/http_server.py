@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 WebhookHandler = Callable[[dict[str, Any]], Awaitable[None]]
 DedupKey = Callable[[dict[str, Any]], str | None]
+WebhookStore = Callable[[dict[str, Any]], Awaitable[bool | None]]
+"""Store a webhook body durably: True when new, False for a duplicate, None when it is not an event."""
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -63,10 +65,14 @@ class HttpServer:
         dedup_key: DedupKey,
         name: str,
         dedup_capacity: int = 10_000,
+        store: WebhookStore | None = None,
     ) -> None:
         """Serve a platform webhook: check the secret, parse, de-duplicate, answer 200, process in background.
 
         ``dedup_key`` returns the event's unique id, or None when the body is not an event of that platform.
+        With ``store`` (the durable inbox) the body is stored before the answer and handled from there
+        (``handle`` is not called); a duplicate still gets 200, and a body that could not be stored 503,
+        so the platform sends it again.
         """
         seen = RecentKeys(dedup_capacity)
         expected = secret.encode("utf-8")
@@ -84,6 +90,8 @@ class HttpServer:
             key = dedup_key(body) if isinstance(body, dict) else None
             if key is None:
                 return web.json_response({"ok": False, "error": "not an event"}, status=400)
+            if store is not None:
+                return await self._store(name, key, store, body)
             if not seen.add(key):
                 log.info("%s webhook: duplicate event %s ignored", name, key)
                 return web.json_response({"ok": True, "duplicate": True})
@@ -91,6 +99,19 @@ class HttpServer:
             return web.json_response({"ok": True})
 
         self.app.router.add_post(path, webhook)
+
+    async def _store(self, name: str, key: str, store: WebhookStore, body: dict[str, Any]) -> web.Response:
+        try:
+            fresh = await store(body)
+        except Exception as exc:
+            log.error("%s webhook: event %s not stored (%s); answered 503", name, key, type(exc).__name__)
+            return web.json_response({"ok": False, "error": "try again"}, status=503)
+        if fresh is None:
+            return web.json_response({"ok": False, "error": "not an event"}, status=400)
+        if not fresh:
+            log.info("%s webhook: duplicate event %s ignored", name, key)
+            return web.json_response({"ok": True, "duplicate": True})
+        return web.json_response({"ok": True})
 
     async def start(self) -> None:
         """Bind and serve (port 0 picks a free port, see :attr:`port`)."""
