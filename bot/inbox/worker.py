@@ -26,6 +26,7 @@ Handler = Callable[[dict[str, Any]], Awaitable[None]]
 KEEP_DONE = timedelta(hours=48)
 """How long a done row (its de-duplication key) is kept: longer than Telegram keeps an update (24 h)."""
 PRUNE_EVERY_SECONDS = 600.0
+RETRY_SECONDS = 1.0
 MAX_ATTEMPTS = 5
 """Claims after which an update that never finished (it kept killing its process) is given up."""
 
@@ -60,7 +61,7 @@ class InboxWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Take back dead claims, then hand out updates until ``stop`` is set; finish those in hand."""
-        await self.store.take_back()
+        await self._take_back(stop)
         upkeep = asyncio.create_task(self._upkeep(stop))
         try:
             while not stop.is_set():
@@ -81,11 +82,22 @@ class InboxWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await upkeep
 
+    async def _take_back(self, stop: asyncio.Event) -> None:
+        """Take back dead claims before anything else, however long the database takes to answer."""
+        while not stop.is_set():
+            try:
+                await self.store.take_back()
+                return
+            except Exception as exc:
+                log.error("inbox: taking back claims failed with %s; retrying", type(exc).__name__)
+                await _first(stop, stop, RETRY_SECONDS)
+
     async def _claim(self, limit: int) -> list[Claimed]:
         try:
             return await self.store.claim(limit, self._handlers)
         except Exception as exc:  # the database is down: try again after a pause, never stop
             log.error("inbox: claiming failed with %s; retrying", type(exc).__name__)
+            await asyncio.sleep(RETRY_SECONDS)
             return []
 
     def _finished(self, task: asyncio.Task[None]) -> None:

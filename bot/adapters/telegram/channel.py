@@ -181,7 +181,9 @@ def parse_update(data: object, bot: Bot) -> Update | None:
 def telegram_update_id(body: dict[str, Any]) -> str | None:
     """The de-duplication key of a Telegram webhook body; None when it is not an update."""
     update_id = body.get("update_id")
-    return str(update_id) if isinstance(update_id, int) and not isinstance(update_id, bool) else None
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**63:
+        return None
+    return str(update_id)
 
 
 def telegram_envelope(body: dict[str, Any]) -> Envelope | None:
