@@ -11,8 +11,8 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from aiohttp import ClientSession
 
@@ -24,11 +24,12 @@ from bot.adapters.telegram.channel import (
     telegram_update_id,
 )
 from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_envelope, zalo_event_id
+from bot.config import TelegramConfig
 from bot.inbox import Envelope, InboxStore
 from bot.inbox.worker import InboxWorker
 from bot.messages import Incoming, Platform, Reply
 from bot.storage import SessionFactory
-from tests.adapters.conftest import telegram_config, zalo_config
+from tests.adapters.conftest import zalo_config
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo
 
@@ -36,6 +37,31 @@ Answer = Callable[[Incoming], Awaitable[list[Reply]]]
 SECRET = "inbox-secret_0123456789"
 TELEGRAM_PATH = "/telegram/webhook"
 ZALO_PATH = "/zalo/webhook"
+
+
+class BotApi(Protocol):
+    """Where a Bot API answers: the fake's addresses (in this process or another)."""
+
+    @property
+    def token(self) -> str:
+        """The bot token."""
+
+    @property
+    def base_url(self) -> str:
+        """The Bot API base URL."""
+
+    @property
+    def base_file_url(self) -> str:
+        """The file base URL."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """A Bot API's addresses as plain values (what a second process is given)."""
+
+    token: str
+    base_url: str
+    base_file_url: str
 
 
 @dataclass
@@ -67,7 +93,7 @@ async def _nothing(body: dict[str, Any]) -> None:
 
 @asynccontextmanager
 async def telegram_rig(
-    fake: FakeTelegram,
+    fake: BotApi,
     sessions: SessionFactory,
     answer: Answer,
     *,
@@ -75,9 +101,10 @@ async def telegram_rig(
     owner: str | None = None,
     concurrency: int = 8,
     start_worker: bool = True,
+    lease_seconds: float = 30.0,
 ) -> AsyncIterator[Rig]:
     """Server (webhook mode), Telegram channel and inbox worker, stopped in Serving's order on exit."""
-    store = InboxStore(sessions, owner=owner)
+    store = InboxStore(sessions, owner=owner, lease_seconds=lease_seconds)
     server = None
     overrides: dict[str, object] = {"mode": mode}
     if mode == "webhook":
@@ -96,8 +123,15 @@ async def telegram_rig(
             "webhook_url": f"http://127.0.0.1:{server.port}{TELEGRAM_PATH}",
             "webhook_secret": SECRET,
         }
+    config = TelegramConfig(
+        token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, rate_limiter_retries=3
+    )
     channel = TelegramChannel(
-        telegram_config(fake, **overrides), answer, keep=store.keep, poll_timeout=1, retry_delay=0.05
+        replace(config, **overrides),  # type: ignore[arg-type]
+        answer,
+        keep=store.keep,
+        poll_timeout=1,
+        retry_delay=0.05,
     )
     worker = InboxWorker(store, {Platform.TELEGRAM: channel.handle_stored}, concurrency=concurrency)
     async with _running(store, worker, server, channel, start_worker) as rig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import ClientSession
 from sqlalchemy import select, text
@@ -133,7 +133,7 @@ async def test_polling_asks_again_while_the_inbox_cannot_store(
     failures = 3
     real_keep = store.keep
 
-    async def flaky(envelopes: list[Envelope]) -> list[bool]:
+    async def flaky(envelopes: Sequence[Envelope]) -> list[bool]:
         nonlocal failures
         if failures:
             failures -= 1
