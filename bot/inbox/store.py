@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -43,6 +43,10 @@ class Claimed:
     chat_key: str
     body: dict[str, Any]
     attempts: int
+
+
+Finished = tuple[Claimed, str]
+"""A handled update and its error (empty when none)."""
 
 
 class InboxStore:
@@ -103,10 +107,17 @@ class InboxStore:
         """Store one update; True when it is new, False for a duplicate."""
         return (await self.keep([envelope]))[0]
 
-    async def claim(self, limit: int, platforms: Iterable[Platform]) -> list[Claimed]:
-        """Lease up to ``limit`` updates, oldest first: each the oldest open one of its chat."""
+    async def claim(
+        self, limit: int, platforms: Iterable[Platform], *, finished: Sequence[Finished] = ()
+    ) -> list[Claimed]:
+        """Lease up to ``limit`` updates, oldest first: each the oldest open one of its chat.
+
+        ``finished`` (updates handled since the last claim) are marked done in the same transaction,
+        so a chat's next update is claimed as its previous one is marked, in one round trip.
+        """
         names = sorted({p.value for p in platforms})
         if not names or limit <= 0:
+            await self.done_many(finished)
             return []
         now = self._clock()
         claimable = or_(
@@ -130,6 +141,8 @@ class InboxStore:
                 select_next = select_next.with_for_update(skip_locked=True, of=InboxUpdate)
             else:
                 await begin_write(session)
+            if finished:
+                await self._mark_done(session, finished, now)
             ids = list((await session.execute(select_next)).scalars())
             if not ids:
                 return []
@@ -167,14 +180,39 @@ class InboxStore:
 
     async def done(self, item: Claimed, error: str = "") -> bool:
         """Mark a claimed update handled; False when this process no longer held the claim."""
-        values = {
-            "status": DONE,
-            "done_at": self._clock(),
-            "lease_until": None,
-            "error": error[:ERROR_LIMIT] or None,
-        }
+        return await self.done_many([(item, error)]) == 1
+
+    async def done_many(self, finished: Sequence[Finished]) -> int:
+        """Mark claimed updates handled (each with its error, empty if none); how many were still ours."""
+        if not finished:
+            return 0
         async with self._sessions() as session, session.begin():
-            return await self._fenced(session, item, values)
+            return await self._mark_done(session, finished, self._clock())
+
+    async def _mark_done(self, session: AsyncSession, finished: Sequence[Finished], now: datetime) -> int:
+        """Mark done, in one statement for those without an error; each fenced by its claim."""
+        values: dict[str, Any] = {"status": DONE, "done_at": now, "lease_until": None}
+        marked = 0
+        for item, error in finished:
+            if error:
+                marked += await self._fenced(session, item, {**values, "error": error[:ERROR_LIMIT]})
+        clean = [(item.id, item.attempts) for item, error in finished if not error]
+        if clean:
+            statement = (
+                update(InboxUpdate)
+                .where(
+                    tuple_(InboxUpdate.id, InboxUpdate.attempts).in_(clean),
+                    InboxUpdate.status == CLAIMED,
+                    InboxUpdate.owner == self.owner,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            count = int(getattr(await session.execute(statement), "rowcount", 0) or 0)
+            if count < len(clean):
+                log.warning("inbox: %d update row(s) taken back before they were marked", len(clean) - count)
+            marked += count
+        return marked
 
     async def release(self, item: Claimed) -> bool:
         """Give a claimed update back unhandled (the process is stopping); the claim is not counted."""

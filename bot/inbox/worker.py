@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from bot.inbox.store import Claimed, InboxStore
+from bot.inbox.store import Claimed, Finished, InboxStore
 from bot.messages import Platform
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class InboxWorker:
         self._max_attempts = max_attempts
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._finished: list[Finished] = []
         self.handled = 0
         store.on_kept(self.wake)
 
@@ -67,17 +68,18 @@ class InboxWorker:
             while not stop.is_set():
                 self._wake.clear()
                 free = self._concurrency - len(self._tasks)
-                claimed = await self._claim(free) if free > 0 else []
+                claimed = await self._claim(free)
                 for item in claimed:
                     task = asyncio.create_task(self._handle(item))
                     self._tasks.add(task)
-                    task.add_done_callback(self._finished)
+                    task.add_done_callback(self._task_done)
                 if free > 0 and len(claimed) == free:
                     continue
                 await _first(self._wake, stop, self._idle)
         finally:
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._flush()
             upkeep.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await upkeep
@@ -93,14 +95,28 @@ class InboxWorker:
                 await _first(stop, stop, RETRY_SECONDS)
 
     async def _claim(self, limit: int) -> list[Claimed]:
+        """Mark what was handled since the last round done and claim more, in one transaction."""
+        finished, self._finished = self._finished, []
         try:
-            return await self.store.claim(limit, self._handlers)
+            claimed = await self.store.claim(limit, self._handlers, finished=finished)
         except Exception as exc:  # the database is down: try again after a pause, never stop
+            self._finished[:0] = finished
             log.error("inbox: claiming failed with %s; retrying", type(exc).__name__)
             await asyncio.sleep(RETRY_SECONDS)
             return []
+        self.handled += len(finished)
+        return claimed
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    async def _flush(self) -> None:
+        """Mark done what was handled since the last claim (the worker is stopping)."""
+        finished, self._finished = self._finished, []
+        try:
+            self.handled += await self.store.done_many(finished)
+        except Exception as exc:
+            # Left claimed: taken back at the next start (or by another process after the lease).
+            log.error("inbox: %d update(s) not marked done (%s)", len(finished), type(exc).__name__)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self.wake()
 
@@ -116,12 +132,7 @@ class InboxWorker:
                 # The channel answers its own errors; this is a bug. The type only: messages quote text.
                 error = type(exc).__name__
                 log.error("inbox: %s update %s failed with %s", item.platform.value, item.update_id, error)
-        try:
-            if await self.store.done(item, error):
-                self.handled += 1
-        except Exception as exc:
-            # Left claimed: taken back at the next start (or by another process after the lease).
-            log.error("inbox: update %s not marked done (%s)", item.update_id, type(exc).__name__)
+        self._finished.append((item, error))
 
     async def _upkeep(self, stop: asyncio.Event) -> None:
         """Renew the claims' lease a few times per lease; prune done rows now and then."""

@@ -35,7 +35,7 @@ Answer = Callable[[Incoming], Awaitable[list[Reply]]]
 
 @asynccontextmanager
 async def second_process(
-    db_url: str, fake: FakeTelegram, owner: str, lease: float
+    db_url: str, fake: FakeTelegram, owner: str, lease: float, pause: float = 0.01
 ) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
     """Start ``tests.inbox.worker_process``; its base URL and the process, ended on exit."""
     address = {"token": fake.token, "base_url": fake.base_url, "base_file_url": fake.base_file_url}
@@ -47,6 +47,7 @@ async def second_process(
         json.dumps(address),
         owner,
         str(lease),
+        str(pause),
         cwd=ROOT,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
@@ -137,7 +138,7 @@ async def test_a_killed_process_claims_are_taken_over_after_its_lease(
         db_url = engine.url.render_as_string(hide_password=False)
         sessions = session_factory(engine)
         async with ClientSession() as http:
-            async with second_process(db_url, fake, "doomed", 1.0) as (doomed_url, process):
+            async with second_process(db_url, fake, "doomed", 1.0, pause=0.2) as (doomed_url, process):
                 bodies = [text_update(fake, 20_000 + n, 6000 + n % 10, f"câu {n}") for n in range(60)]
                 for body in bodies:
                     assert (await post(http, doomed_url + TELEGRAM_PATH, body))[0] == 200
@@ -158,8 +159,8 @@ async def test_a_killed_process_claims_are_taken_over_after_its_lease(
                     20,
                 )
         counts = Counter(m.text for m in fake.sent)
-        # At most the updates in hand when the process died were answered twice.
-        assert sum(counts.values()) - len(counts) <= 10
+        # At most the updates in hand when the process died (its worker runs 8 at once) were answered twice.
+        assert sum(counts.values()) - len(counts) <= 8
         async with sessions() as session:
             statuses = set((await session.execute(select(InboxUpdate.status))).scalars())
         assert statuses == {DONE}

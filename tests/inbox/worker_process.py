@@ -1,8 +1,8 @@
-"""A second OS process serving the inbox (``python -m tests.inbox.worker_process DB FAKE OWNER LEASE``).
+"""A second OS process serving the inbox (``python -m tests.inbox.worker_process DB FAKE OWNER LEASE PAUSE``).
 
 It runs the same rig as the tests (HTTP server, PTB Application against the fake, inbox worker) on the
 given database, prints its base URL on one line, and serves until its standard input closes. Each
-answer takes a little while, so a test can kill it with updates in hand.
+answer takes PAUSE seconds more, so a test can kill it with updates in hand.
 """
 
 from __future__ import annotations
@@ -17,16 +17,14 @@ from bot.storage import create_engine, session_factory
 from tests.adapters.conftest import MemoryChoices, Services, fallback, router
 from tests.inbox.rig import Address, telegram_rig
 
-ANSWER_SECONDS = 0.02
 
-
-async def main(db_url: str, fake: dict[str, str], owner: str, lease: float) -> None:
+async def main(db_url: str, fake: dict[str, str], owner: str, lease: float, pause: float) -> None:
     """Serve until standard input closes."""
     engine = create_engine(db_url)
     dispatch = Dispatcher(router, Services(), MemoryChoices(), fallback).dispatch
 
     async def answer(msg: Incoming) -> list[Reply]:
-        await asyncio.sleep(ANSWER_SECONDS)
+        await asyncio.sleep(pause)
         return await dispatch(msg)
 
     address = Address(fake["token"], fake["base_url"], fake["base_file_url"])
@@ -41,4 +39,6 @@ async def main(db_url: str, fake: dict[str, str], owner: str, lease: float) -> N
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], float(sys.argv[4])))
+    asyncio.run(
+        main(sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], float(sys.argv[4]), float(sys.argv[5]))
+    )
