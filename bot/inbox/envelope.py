@@ -38,4 +38,24 @@ class Envelope:
         chat = f"{platform.value}:{chat_id}" if chat_id else ""
         if not chat or len(chat) > CHAT_KEY_LIMIT:
             chat = f"{platform.value}#{update_id}"
-        return cls(platform, update_id, chat, body)
+        storable = _storable(body)
+        return None if storable is None else cls(platform, update_id, chat, storable)
+
+
+def _storable(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The body without NUL characters, which PostgreSQL's JSONB refuses; None if nested too deep."""
+    try:
+        # repr writes a NUL as the four characters \x00; a cheap test for the rare body that has one.
+        return body if "\\x00" not in repr(body) else _without_nul(body)
+    except RecursionError:
+        return None
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value

@@ -10,6 +10,7 @@ lock first.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -31,6 +32,8 @@ from bot.storage.engine import SessionFactory, begin_write
 log = logging.getLogger(__name__)
 
 ERROR_LIMIT = 255
+KEEP_BATCH = 200
+"""Most updates stored in one transaction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,8 @@ class InboxStore:
         self.owner = owner or uuid.uuid4().hex
         self._clock = clock
         self._listeners: list[Callable[[], None]] = []
+        self._batch: list[tuple[Envelope, asyncio.Future[bool]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     def on_kept(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each commit that stored a new update (the worker wakes)."""
@@ -104,8 +109,33 @@ class InboxStore:
         return fresh
 
     async def keep_one(self, envelope: Envelope) -> bool:
-        """Store one update; True when it is new, False for a duplicate."""
-        return (await self.keep([envelope]))[0]
+        """Store one update; True when it is new, False for a duplicate. Committed on return.
+
+        Updates arriving together (a webhook burst) are stored in one transaction: each caller waits
+        for the commit that holds its update, so nobody hears 200 before that.
+        """
+        waiting = asyncio.get_running_loop().create_future()
+        # A caller that went away (its request cancelled) leaves the outcome unread: no warning for it.
+        waiting.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._batch.append((envelope, waiting))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_batches())
+        fresh: bool = await asyncio.shield(waiting)
+        return fresh
+
+    async def _commit_batches(self) -> None:
+        while self._batch:
+            batch, self._batch = self._batch[:KEEP_BATCH], self._batch[KEEP_BATCH:]
+            try:
+                results = await self.keep([envelope for envelope, _ in batch])
+            except Exception as exc:
+                for _, waiting in batch:
+                    if not waiting.done():
+                        waiting.set_exception(exc)
+                continue
+            for (_, waiting), fresh in zip(batch, results, strict=True):
+                if not waiting.done():
+                    waiting.set_result(fresh)
 
     async def claim(
         self, limit: int, platforms: Iterable[Platform], *, finished: Sequence[Finished] = ()

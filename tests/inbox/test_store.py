@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -121,3 +122,22 @@ def test_an_update_id_too_long_is_no_envelope_and_a_long_chat_orders_alone() -> 
     assert Envelope.of(TG, "", "1", {}) is None
     lonely = Envelope.of(TG, "5", "x" * 500, {})
     assert lonely is not None and lonely.chat_key == "telegram#5"
+
+
+async def test_concurrent_keeps_share_commits_and_still_refuse_duplicates(sessions: SessionFactory) -> None:
+    store = InboxStore(sessions)
+    # 300 arrivals at once, every update twice: one transaction holds many of them.
+    results = await asyncio.gather(*(store.keep_one(envelope(n % 150, n % 7)) for n in range(300)))
+    assert sum(results) == 150
+    assert len(await statuses(sessions)) == 150
+
+
+async def test_a_body_with_nul_characters_is_stored_without_them(sessions: SessionFactory) -> None:
+    # PostgreSQL's JSONB refuses NUL: the update must still be stored, or the platform retries forever.
+    body = {"update_id": 9, "message": {"text": "a\x00b", "chat": {"id": 1}}}
+    found = Envelope.of(TG, "9", "1", body)
+    assert found is not None
+    assert await InboxStore(sessions).keep_one(found)
+    async with sessions() as session:
+        stored = (await session.execute(select(InboxUpdate.body))).scalar_one()
+    assert stored["message"]["text"] == "ab"
