@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.inbox.envelope import DONE
+from bot.inbox.envelope import CLAIMED, PENDING
 from bot.storage import InboxUpdate
 from bot.storage.columns import utcnow
 
@@ -23,7 +23,9 @@ class InboxStats:
 
 async def inbox_stats(session: AsyncSession, *, now: datetime | None = None) -> InboxStats:
     """Depth of the inbox (updates not done) and the age of its oldest one."""
-    statement = select(func.count(), func.min(InboxUpdate.received_at)).where(InboxUpdate.status != DONE)
+    statement = select(func.count(), func.min(InboxUpdate.received_at)).where(
+        InboxUpdate.status.in_((PENDING, CLAIMED))
+    )
     count, oldest = (await session.execute(statement)).one()
     if not count or oldest is None:
         return InboxStats(0, 0.0)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, tuple_, update
+from sqlalchemy import Select, and_, delete, exists, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -32,6 +32,7 @@ from bot.storage.engine import SessionFactory, begin_write
 log = logging.getLogger(__name__)
 
 ERROR_LIMIT = 255
+OPEN = (PENDING, CLAIMED)
 KEEP_BATCH = 200
 """Most updates stored in one transaction."""
 
@@ -158,14 +159,17 @@ class InboxStore:
         waits_for_older = exists().where(
             older.chat_key == InboxUpdate.chat_key,
             older.id < InboxUpdate.id,
-            older.status != DONE,
+            older.status.in_(OPEN),
         )
         select_next = (
             select(InboxUpdate.id)
-            .where(InboxUpdate.platform.in_(names), InboxUpdate.status != DONE, claimable, ~waits_for_older)
+            # status IN (...) rather than != done: the (status, id) index then skips the done rows.
+            .where(InboxUpdate.platform.in_(names), InboxUpdate.status.in_(OPEN), claimable, ~waits_for_older)
             .order_by(InboxUpdate.id)
             .limit(limit)
         )
+        if not finished and not await self._anything(select_next):
+            return []
         async with self._sessions() as session, session.begin():
             if _dialect(session) == "postgresql":
                 select_next = select_next.with_for_update(skip_locked=True, of=InboxUpdate)
@@ -207,6 +211,11 @@ class InboxStore:
             )
             for row in sorted(rows, key=lambda r: int(r.id))
         ]
+
+    async def _anything(self, select_next: Select[tuple[int]]) -> bool:
+        """Whether a claim would find something: a read, so an idle worker never takes a write lock."""
+        async with self._sessions() as session:
+            return (await session.execute(select_next.limit(1))).first() is not None
 
     async def done(self, item: Claimed, error: str = "") -> bool:
         """Mark a claimed update handled; False when this process no longer held the claim."""
