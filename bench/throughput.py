@@ -358,9 +358,15 @@ async def serve_zalo(
 
 
 async def _in_memory_zalo(core: Any, stop: asyncio.Event) -> None:
-    """Zalo's webhook as it was before the inbox: 200 first, de-duplication and handling in memory."""
+    """Zalo's webhook as it was before the inbox: 200 first, de-duplication and handling in memory.
+
+    The outbox worker and the scheduler with the knowledge jobs run as in ``run_channels``, so the
+    two Zalo scenarios differ by the inbox alone.
+    """
     from bot.adapters.http_server import HttpServer
     from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
+    from bot.app.serving import Background
+    from jobs.knowledge import knowledge_jobs
 
     settings = core.config.zalo
     server = HttpServer(core.config.http.host, core.config.http.port)
@@ -373,13 +379,19 @@ async def _in_memory_zalo(core: Any, stop: asyncio.Event) -> None:
         dedup_key=zalo_event_id,
         name="zalo",
     )
+    services = core.services
+    background = Background(
+        core, knowledge_jobs(services.procedures, core.sessions, core.config.search, services.unanswered)
+    )
     await server.start()
     await channel.start()
+    await background.start()
     try:
         await stop.wait()
     finally:
         await server.stop()
         await channel.stop()
+        await background.stop()
 
 
 def _free_port() -> int:
