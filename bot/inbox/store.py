@@ -139,12 +139,19 @@ class InboxStore:
                     waiting.set_result(fresh)
 
     async def claim(
-        self, limit: int, platforms: Iterable[Platform], *, finished: Sequence[Finished] = ()
+        self,
+        limit: int,
+        platforms: Iterable[Platform],
+        *,
+        finished: Sequence[Finished] = (),
+        probe: bool = True,
     ) -> list[Claimed]:
         """Lease up to ``limit`` updates, oldest first: each the oldest open one of its chat.
 
         ``finished`` (updates handled since the last claim) are marked done in the same transaction,
-        so a chat's next update is claimed as its previous one is marked, in one round trip.
+        so a chat's next update is claimed as its previous one is marked, in one round trip. With
+        ``probe`` (and nothing finished), a read first checks that there is anything to claim, so
+        an idle worker takes no write lock; the caller that knows an update just came skips it.
         """
         names = sorted({p.value for p in platforms})
         if not names or limit <= 0:
@@ -168,7 +175,7 @@ class InboxStore:
             .order_by(InboxUpdate.id)
             .limit(limit)
         )
-        if not finished and not await self._anything(select_next):
+        if probe and not finished and not await self._anything(select_next):
             return []
         async with self._sessions() as session, session.begin():
             if _dialect(session) == "postgresql":

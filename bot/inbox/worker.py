@@ -54,7 +54,12 @@ class InboxWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._finished: list[Finished] = []
         self.handled = 0
-        store.on_kept(self.wake)
+        self._kept = False
+        store.on_kept(self._on_kept)
+
+    def _on_kept(self) -> None:
+        self._kept = True
+        self.wake()
 
     def wake(self) -> None:
         """Look for claimable updates now (a new one was stored, or a chat's previous one is done)."""
@@ -97,8 +102,10 @@ class InboxWorker:
     async def _claim(self, limit: int) -> list[Claimed]:
         """Mark what was handled since the last round done and claim more, in one transaction."""
         finished, self._finished = self._finished, []
+        # Just stored here: something is there to claim, no need to look first.
+        kept, self._kept = self._kept, False
         try:
-            claimed = await self.store.claim(limit, self._handlers, finished=finished)
+            claimed = await self.store.claim(limit, self._handlers, finished=finished, probe=not kept)
         except Exception as exc:  # the database is down: try again after a pause, never stop
             self._finished[:0] = finished
             log.error("inbox: claiming failed with %s; retrying", type(exc).__name__)
