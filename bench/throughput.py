@@ -72,6 +72,8 @@ class Scenario:
     limiter: bool
     phases: tuple[Phase, ...]
     note: str = ""
+    inbox: bool = True
+    """Zalo webhook only: False serves the old way (answer 200, handle in memory) for comparison."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,8 +314,13 @@ async def serve_telegram(database_url: str, conn: Connection, *, limiter: bool) 
     return results, share
 
 
-async def serve_zalo(database_url: str, conn: Connection, *, limiter: bool) -> tuple[list[Result], float]:
-    """The real core served by ``run_channels``: Zalo in webhook mode on our own HTTP server."""
+async def serve_zalo(
+    database_url: str, conn: Connection, *, limiter: bool, inbox: bool = True
+) -> tuple[list[Result], float]:
+    """The real core served by ``run_channels``: Zalo in webhook mode on our own HTTP server.
+
+    Without ``inbox``: the channel and server wired by hand, without the durable inbox, as before it.
+    """
     from bot.app import build_core
     from bot.config import Config, DatabaseConfig, HttpConfig, ZaloConfig
     from bot.runner import run_channels
@@ -334,7 +341,8 @@ async def serve_zalo(database_url: str, conn: Connection, *, limiter: bool) -> t
     )
     stop = asyncio.Event()
     async with build_core(config) as core:
-        serving = asyncio.create_task(run_channels(core, stop))
+        run = run_channels(core, stop) if inbox else _in_memory_zalo(core, stop)
+        serving = asyncio.create_task(run)
         try:
             conn.send(url)
             await _receive(conn, 30)  # the fake saw the webhook registered
@@ -347,6 +355,43 @@ async def serve_zalo(database_url: str, conn: Connection, *, limiter: bool) -> t
             await serving
             conn.send("stopped")
     return results, share
+
+
+async def _in_memory_zalo(core: Any, stop: asyncio.Event) -> None:
+    """Zalo's webhook as it was before the inbox: 200 first, de-duplication and handling in memory.
+
+    The outbox worker and the scheduler with the knowledge jobs run as in ``run_channels``, so the
+    two Zalo scenarios differ by the inbox alone.
+    """
+    from bot.adapters.http_server import HttpServer
+    from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
+    from bot.app.serving import Background
+    from jobs.knowledge import knowledge_jobs
+
+    settings = core.config.zalo
+    server = HttpServer(core.config.http.host, core.config.http.port)
+    channel = ZaloChannel(settings, core.dispatcher.dispatch)
+    server.add_webhook(
+        settings.webhook_path,
+        secret_header=ZALO_AUTH_HEADER,
+        secret=settings.webhook_secret,
+        handle=channel.feed,
+        dedup_key=zalo_event_id,
+        name="zalo",
+    )
+    services = core.services
+    background = Background(
+        core, knowledge_jobs(services.procedures, core.sessions, core.config.search, services.unanswered)
+    )
+    await server.start()
+    await channel.start()
+    await background.start()
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        await channel.stop()
+        await background.stop()
 
 
 def _free_port() -> int:
@@ -366,8 +411,9 @@ def run_scenario(
     )
     process.start()
     try:
-        servers = {"telegram": serve_telegram, "zalo": serve_zalo}
-        return eventloop.run(servers[scenario.platform](database_url, ours, limiter=scenario.limiter))
+        if scenario.platform == "zalo":
+            return eventloop.run(serve_zalo(database_url, ours, limiter=False, inbox=scenario.inbox))
+        return eventloop.run(serve_telegram(database_url, ours, limiter=scenario.limiter))
     finally:
         process.join(10)
         if process.is_alive():
@@ -517,11 +563,19 @@ def scenarios() -> list[Scenario]:
             phases=unlimited,
         ),
         Scenario(
-            "Zalo webhook (run_channels: our aiohttp server in, the fake Zalo API out)",
+            "Zalo webhook (run_channels: our aiohttp server in, the durable inbox, the fake Zalo API out)",
             "zalo",
             limiter=False,
             phases=unlimited,
             note="the channel has no rate limiter; the fake POSTs each event as Zalo would",
+        ),
+        Scenario(
+            "Zalo webhook without the inbox (200 first, handled in memory: the way before issue 14)",
+            "zalo",
+            limiter=False,
+            phases=unlimited,
+            note="for comparison only: a crash loses what was answered 200 and not yet handled",
+            inbox=False,
         ),
     ]
 
@@ -563,10 +617,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   CPU {result.cpu / result.seconds:4.0%}"
             )
         print()
+        bursts: dict[bool, float] = {}
         for number, scenario in enumerate(scenarios(), 1):
             if args.only and number not in args.only:
                 continue
-            report(scenario, *run_scenario(scenario, url, questions))
+            results, share = run_scenario(scenario, url, questions)
+            report(scenario, results, share)
+            if scenario.platform == "zalo":
+                bursts[scenario.inbox] = next((r.rate for r in results if r.phase == "burst"), 0.0)
+        if len(bursts) == 2 and bursts[False] > 0:
+            print(
+                f"Zalo webhook burst with the durable inbox / without: {bursts[True]:.0f} / "
+                f"{bursts[False]:.0f} updates/s = {bursts[True] / bursts[False]:.2f}"
+            )
     return 0
 
 

@@ -101,6 +101,7 @@ def _allowed(module: str) -> tuple[set[str], set[str]]:
             "bot.adapters",
             "bot.services",
             "bot.outbox",
+            "bot.inbox",
             "bot.messages",
             "bot.markup",
             "bot.texts",
@@ -118,6 +119,9 @@ def _allowed(module: str) -> tuple[set[str], set[str]]:
     if module.startswith("bot.outbox"):
         # Below the services that enqueue, above storage; senders implement its protocol from adapters.
         return {"bot.outbox", "bot.messages", "bot.storage", "bot.config"}, {"sqlalchemy"}
+    if module.startswith("bot.inbox"):
+        # Beside the outbox: channels hand it updates, the composition root runs its worker.
+        return {"bot.inbox", "bot.messages", "bot.storage", "bot.config"}, {"sqlalchemy"}
     if module.startswith("bot.storage"):
         return {"bot.storage", "bot.config"}, {"sqlalchemy", "alembic"}
     return {"bot", "handlers", "knowledge", "jobs"}, {"*"}

@@ -21,6 +21,8 @@ ReadyProbe = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 """Answers (ready?, what each check found) for ``/readyz``."""
 MetricsPage = Callable[[], Awaitable[bytes]]
 """Renders the Prometheus text for ``/metrics``."""
+WebhookStore = Callable[[dict[str, Any]], Awaitable[bool | None]]
+"""Store a webhook body durably: True when new, False for a duplicate, None when it is not an event."""
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -72,10 +74,14 @@ class HttpServer:
         dedup_key: DedupKey,
         name: str,
         dedup_capacity: int = 10_000,
+        store: WebhookStore | None = None,
     ) -> None:
         """Serve a platform webhook: check the secret, parse, de-duplicate, answer 200, process in background.
 
         ``dedup_key`` returns the event's unique id, or None when the body is not an event of that platform.
+        With ``store`` (the durable inbox) the body is stored before the answer and handled from there
+        (``handle`` is not called); a duplicate still gets 200, and a body that could not be stored 503,
+        so the platform sends it again.
         """
         seen = RecentKeys(dedup_capacity)
         expected = secret.encode("utf-8")
@@ -93,6 +99,8 @@ class HttpServer:
             key = dedup_key(body) if isinstance(body, dict) else None
             if key is None:
                 return web.json_response({"ok": False, "error": "not an event"}, status=400)
+            if store is not None:
+                return await self._store(name, key, store, body)
             if not seen.add(key):
                 log.info("%s webhook: duplicate event %s ignored", name, key)
                 if self._on_duplicate is not None:
@@ -115,6 +123,21 @@ class HttpServer:
 
         self.app.router.add_get("/readyz", readyz)
         self.app.router.add_get("/metrics", metrics_page)
+
+    async def _store(self, name: str, key: str, store: WebhookStore, body: dict[str, Any]) -> web.Response:
+        try:
+            fresh = await store(body)
+        except Exception as exc:
+            log.error("%s webhook: event %s not stored (%s); answered 503", name, key, type(exc).__name__)
+            return web.json_response({"ok": False, "error": "try again"}, status=503)
+        if fresh is None:
+            return web.json_response({"ok": False, "error": "not an event"}, status=400)
+        if not fresh:
+            log.info("%s webhook: duplicate event %s ignored", name, key)
+            if self._on_duplicate is not None:
+                self._on_duplicate(name)
+            return web.json_response({"ok": True, "duplicate": True})
+        return web.json_response({"ok": True})
 
     async def start(self) -> None:
         """Bind and serve (port 0 picks a free port, see :attr:`port`)."""

@@ -12,21 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from bot.adapters.dossier_api import add_dossier_api
 from bot.adapters.dossier_pull import DossierPullClient
-from bot.adapters.http_server import DedupKey, HttpServer, WebhookHandler
-from bot.adapters.telegram.channel import TELEGRAM_AUTH_HEADER, TelegramChannel, telegram_update_id
+from bot.adapters.http_server import DedupKey, HttpServer, WebhookHandler, WebhookStore
+from bot.adapters.telegram.channel import (
+    TELEGRAM_AUTH_HEADER,
+    TelegramChannel,
+    telegram_envelope,
+    telegram_update_id,
+)
 from bot.adapters.telegram.sender import TelegramSender
-from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
+from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_envelope, zalo_event_id
 from bot.adapters.zalo.sender import ZaloSender
 from bot.app.core import Core
 from bot.app.leader import Leadership
 from bot.config import Config, TelegramConfig, ZaloConfig
+from bot.inbox import Envelope, InboxStore
+from bot.inbox.worker import Handler, InboxWorker
 from bot.messages import Platform
-from bot.ops.metrics import CONTENT_TYPE, Metrics
+from bot.ops.metrics import CONTENT_TYPE, Metrics, inbox_backlog
 from bot.ops.readiness import Readiness
 from bot.ops.sends import counting
 from bot.outbox import Sender
@@ -175,7 +182,12 @@ class Serving:
         self.readiness = Readiness(core.engine)
         self.server: HttpServer | None = None
         self.channel_names: list[str] = []
+        self.inbox = InboxStore(core.sessions)
+        self._handlers: dict[Platform, Handler] = {}
         self.channels = self._channels(core)
+        self.inbox_worker = InboxWorker(self.inbox, self._handlers)
+        self._inbox_stop = asyncio.Event()
+        self._inbox_task: asyncio.Task[None] | None = None
         self._mount_dossier_api(core)
         self._mount_probes(core)
         self._pull: DossierPullClient | None = None
@@ -191,21 +203,47 @@ class Serving:
         """Every enabled channel; one in webhook mode gets its route on the HTTP server."""
         config = core.config
         channels: list[Channel] = []
-        # Counted where updates enter the core (the inbox will count receipts and duplicates once it exists).
+        # Received and handled are counted where updates enter the core; duplicates where the inbox
+        # refuses them.
         dispatch = self.metrics.observe(core.dispatcher.dispatch)
+        keep = self._keep
         if config.telegram.enabled:
-            telegram = TelegramChannel(config.telegram, dispatch, timezone=config.timezone)
+            telegram = TelegramChannel(config.telegram, dispatch, timezone=config.timezone, keep=keep)
             channels.append(telegram)
             self.channel_names.append("telegram")
-            self._webhook(config, config.telegram, TELEGRAM_AUTH_HEADER, telegram.feed, telegram_update_id)
+            self._handlers[Platform.TELEGRAM] = telegram.handle_stored
+            store = self._store(telegram_envelope)
+            self._webhook(
+                config, config.telegram, TELEGRAM_AUTH_HEADER, telegram.feed, telegram_update_id, store
+            )
         if config.zalo.enabled:
-            zalo = ZaloChannel(config.zalo, dispatch)
+            zalo = ZaloChannel(config.zalo, dispatch, keep=keep)
             channels.append(zalo)
             self.channel_names.append("zalo")
-            self._webhook(config, config.zalo, ZALO_AUTH_HEADER, zalo.feed, zalo_event_id)
+            self._handlers[Platform.ZALO] = zalo.handle_stored
+            self._webhook(
+                config, config.zalo, ZALO_AUTH_HEADER, zalo.feed, zalo_event_id, self._store(zalo_envelope)
+            )
         for name in self.channel_names:
             self.readiness.expect(name)
         return channels
+
+    async def _keep(self, envelopes: Sequence[Envelope]) -> list[bool]:
+        """Store polled updates in the inbox, counting the ones it already had."""
+        fresh = await self.inbox.keep(envelopes)
+        for envelope, new in zip(envelopes, fresh, strict=True):
+            if not new:
+                self.metrics.duplicated(envelope.platform.value)
+        return fresh
+
+    def _store(self, envelope: Callable[[dict[str, Any]], Envelope | None]) -> WebhookStore:
+        """Store a webhook body in the inbox before the platform hears 200."""
+
+        async def store(body: dict[str, Any]) -> bool | None:
+            found = envelope(body)
+            return None if found is None else await self.inbox.keep_one(found)
+
+        return store
 
     def _webhook(
         self,
@@ -214,6 +252,7 @@ class Serving:
         header: str,
         handle: WebhookHandler,
         dedup_key: DedupKey,
+        store: WebhookStore,
     ) -> None:
         if settings.mode != "webhook":
             return
@@ -224,6 +263,7 @@ class Serving:
             handle=handle,
             dedup_key=dedup_key,
             name="telegram" if isinstance(settings, TelegramConfig) else "zalo",
+            store=store,
         )
 
     def _http(self, config: Config) -> HttpServer:
@@ -239,6 +279,7 @@ class Serving:
             return
         core.services.procedures.on_answer = self.metrics.answered
         self.metrics.watch_outbox(core.sessions)
+        self.metrics.watch_inbox(inbox_backlog(core.sessions))
         self.server.add_probes(ready=self._ready, metrics=self.metrics.render, content_type=CONTENT_TYPE)
 
     async def _ready(self) -> tuple[bool, dict[str, Any]]:
@@ -289,6 +330,9 @@ class Serving:
             self._started.append(channel)
             await channel.start()
             self.readiness.started(name)
+        # Channels are up (Telegram knows its name): what was stored and not handled goes first.
+        self._inbox_stop.clear()
+        self._inbox_task = asyncio.create_task(self.inbox_worker.run(self._inbox_stop))
         self._background_started = True
         await self.background.start()
 
@@ -299,6 +343,12 @@ class Serving:
             self.readiness.stopped(name)
         if self.server is not None and self._server_started:
             await quietly("http server", self.server.stop())
+        # Then the inbox worker finishes the updates it holds, while the channels can still answer;
+        # what stays stored is handled at the next start.
+        if self._inbox_task is not None:
+            self._inbox_stop.set()
+            await quietly("inbox worker", self._inbox_task)
+            self._inbox_task = None
         for channel in reversed(self._started):
             await quietly(type(channel).__name__, channel.stop())
         self._started.clear()

@@ -3,8 +3,8 @@
 Counted as they happen: updates received and handled per platform (where updates enter the core, the
 dispatcher; duplicates where the webhook route refuses them), search answers by kind, the handling time,
 outbox sends by result (429s as ``rate_limited``), and whether this process runs the scheduler. Read at
-scrape time: the outbox backlog (through :func:`bot.outbox.backlog`) and the inbox backlog, from whatever
-source the composition root registers with :meth:`Metrics.watch_inbox`.
+scrape time: the outbox backlog (through :func:`bot.outbox.backlog`) and the inbox backlog (through
+:func:`bot.inbox.inbox_stats`), from the sources the composition root registers.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from bot.inbox import inbox_stats
 from bot.messages import Incoming, Reply
 from bot.outbox import backlog
 from bot.storage import SessionFactory
@@ -178,6 +179,17 @@ def outbox_backlog(sessions: SessionFactory, clock: Callable[[], datetime] = utc
             found = await backlog(session, now)
         age = 0.0 if found.oldest_due is None else max((now - found.oldest_due).total_seconds(), 0.0)
         return QueueBacklog(found.depth, age)
+
+    return read
+
+
+def inbox_backlog(sessions: SessionFactory, clock: Callable[[], datetime] = utcnow) -> BacklogSource:
+    """A source reading the inbox's depth (updates not done) and the age of its oldest one."""
+
+    async def read() -> QueueBacklog:
+        async with sessions() as session:
+            found = await inbox_stats(session, now=clock())
+        return QueueBacklog(found.depth, found.oldest_age_seconds)
 
     return read
 

@@ -467,3 +467,34 @@ class AuditEntry(Base):
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+
+
+class InboxUpdate(Base):
+    """One incoming platform update, stored before the platform hears 200 (DESIGN §8).
+
+    ``(platform, update_id)`` is unique, so the database refuses a redelivered update, across restarts
+    and processes. ``chat_key`` orders a chat's updates: its next one is claimed only once the previous
+    is done. A claim names its ``owner`` (a process's token) and holds until ``lease_until``, which the
+    owner's heartbeat keeps moving; ``body`` is the raw update, never logged.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "update_id"),
+        Index("ix_inbox_chat_key_id", "chat_key", "id"),
+        Index("ix_inbox_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    update_id: Mapped[str] = mapped_column(String(128))
+    chat_key: Mapped[str] = mapped_column(String(160))
+    body: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending, claimed (being handled by ``owner``), done."""
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    error: Mapped[str | None] = mapped_column(String(255))

@@ -11,9 +11,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from bot.config import DatabaseConfig
+from bot.inbox import Envelope, InboxStore
 from bot.messages import ChatRef, Platform, Reply
-from bot.ops.metrics import ANSWER_KINDS, Metrics, QueueBacklog
+from bot.ops.metrics import ANSWER_KINDS, Metrics, QueueBacklog, inbox_backlog
 from bot.outbox import enqueue
+from bot.storage import create_engine, session_factory
 from bot.storage.columns import utcnow
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_api import Fault as TelegramFault
@@ -148,3 +150,23 @@ async def test_two_apps_in_one_process_keep_their_own_counts() -> None:
     assert not [s for s in page if s.name == "motcua_updates_duplicated_total"]
     assert value(page, "motcua_scheduler_leader") == 0
     assert value(samples((await first.render()).decode()), "motcua_scheduler_leader") == 1
+
+
+async def test_the_inbox_backlog_is_read_from_the_inbox_table(database: DatabaseConfig) -> None:
+    engine = create_engine(database.url)
+    try:
+        sessions = session_factory(engine)
+        metrics = Metrics(["telegram"])
+        metrics.watch_inbox(inbox_backlog(sessions, clock=lambda: utcnow() + timedelta(seconds=90)))
+        page = samples((await metrics.render()).decode())
+        assert value(page, "motcua_inbox_depth") == 0
+        update = {"update_id": 41, "message": {"chat": {"id": 5}, "text": "đăng ký khai sinh"}}
+        envelope = Envelope.of(Platform.TELEGRAM, "41", "5", update)
+        assert envelope is not None
+        assert await InboxStore(sessions).keep_one(envelope)
+        # Stored, not handled (no worker here): it waits, and has waited as long as the clock says.
+        page = samples((await metrics.render()).decode())
+        assert value(page, "motcua_inbox_depth") == 1
+        assert 85 <= value(page, "motcua_inbox_oldest_age_seconds") <= 95
+    finally:
+        await engine.dispose()

@@ -48,6 +48,7 @@ from bot.adapters.chats import ChatSerializer
 from bot.adapters.platform_ids import telegram_ids_valid
 from bot.adapters.telegram.request import AiohttpRequest, TolerantUpdatesRequest, withhold_unparsed_batches
 from bot.config import TelegramConfig
+from bot.inbox import Envelope
 from bot.markup import split, to_plain
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
 
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage' instead", category=PTBUserWarning)
 
 Answer = Callable[[Incoming], Awaitable[list[Reply]]]
+Keep = Callable[[list[Envelope]], Awaitable[object]]
 TgApplication = Application[Any, Any, Any, Any, Any, Any]
 
 TELEGRAM_AUTH_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -182,18 +184,44 @@ def parse_update(data: object, bot: Bot) -> Update | None:
 def telegram_update_id(body: dict[str, Any]) -> str | None:
     """The de-duplication key of a Telegram webhook body; None when it is not an update."""
     update_id = body.get("update_id")
-    return str(update_id) if isinstance(update_id, int) and not isinstance(update_id, bool) else None
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**63:
+        return None
+    return str(update_id)
 
 
-def build_application(config: TelegramConfig, timezone: str, *, concurrency: int = 32) -> TgApplication:
-    """The real PTB Application for our settings (no JobQueue, no persistence, no built-in webhook server)."""
+def telegram_envelope(body: dict[str, Any]) -> Envelope | None:
+    """What the inbox stores of a Telegram update body; None when it is not an update."""
+    update_id = telegram_update_id(body)
+    if update_id is None:
+        return None
+    return Envelope.of(Platform.TELEGRAM, update_id, _chat_id(body), body)
+
+
+def _chat_id(body: dict[str, Any]) -> str | None:
+    """The chat a raw update belongs to (message or button press), if it names one by number."""
+    message = body.get("message")
+    query = body.get("callback_query")
+    if not isinstance(message, dict) and isinstance(query, dict):
+        message = query.get("message")
+    chat = message.get("chat") if isinstance(message, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return str(chat_id) if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
+
+
+def build_application(
+    config: TelegramConfig, timezone: str, *, concurrency: int = 32, keep: Keep | None = None
+) -> TgApplication:
+    """The real PTB Application for our settings (no JobQueue, no persistence, no built-in webhook server).
+
+    With ``keep`` (the durable inbox), polled batches are stored before the offset moves past them.
+    """
     # Each update being answered holds at most one connection at a time; the rest serve callback acks.
     pool = max(2 * concurrency, 8)
     builder = (
         ApplicationBuilder()
         .token(config.token)
         .request(AiohttpRequest(connection_pool_size=pool))
-        .get_updates_request(TolerantUpdatesRequest(connection_pool_size=1))
+        .get_updates_request(TolerantUpdatesRequest(connection_pool_size=1, store=_batch_keeper(keep)))
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
         .rate_limiter(AIORateLimiter(max_retries=config.rate_limiter_retries))
@@ -206,6 +234,17 @@ def build_application(config: TelegramConfig, timezone: str, *, concurrency: int
     else:
         withhold_unparsed_batches()
     return builder.build()
+
+
+def _batch_keeper(keep: Keep | None) -> Callable[[list[dict[str, Any]]], Awaitable[object]] | None:
+    if keep is None:
+        return None
+
+    async def store(updates: list[dict[str, Any]]) -> None:
+        envelopes = [e for e in map(telegram_envelope, updates) if e is not None]
+        await keep(envelopes)
+
+    return store
 
 
 class TelegramChannel:
@@ -222,16 +261,20 @@ class TelegramChannel:
         retry_delay: float = 1.0,
         concurrency: int = 32,
         answer_unaddressed: bool = False,
+        keep: Keep | None = None,
     ) -> None:
         self.config = config
-        self.application = build_application(config, timezone, concurrency=concurrency)
+        self.application = build_application(config, timezone, concurrency=concurrency, keep=keep)
         self._answer = answer
         self._poll_timeout = poll_timeout
         self._send_retries = send_retries
         self._retry_delay = retry_delay
         self._answer_unaddressed = answer_unaddressed
         self._chats = ChatSerializer()
-        self.application.add_handler(TypeHandler(Update, self._on_update))
+        if keep is None:
+            self.application.add_handler(TypeHandler(Update, self._on_update))
+        # With the inbox, polled updates are stored by the transport and handled by handle_stored: the
+        # Application's own queue gets them too, and answers them with no handler at all.
         self.application.add_error_handler(self._on_error)
 
     @property
@@ -290,7 +333,20 @@ class TelegramChannel:
         if update is not None:
             await self.application.update_queue.put(update)
 
+    async def handle_stored(self, body: dict[str, Any]) -> None:
+        """Answer one update the inbox stored (raw body) to the end; a failure is logged, never raised."""
+        update = parse_update(body, self.application.bot)
+        if update is None:
+            return
+        try:
+            await self._handle(update)
+        except Exception as exc:
+            self._log_failure(update.update_id, exc)
+
     async def _on_update(self, update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self._handle(update)
+
+    async def _handle(self, update: Update) -> None:
         bot = self.application.bot
         msg = to_incoming(update, bot_username=bot.username, bot_id=bot.id)
         wanted = msg is not None and (msg.addressed or self._answer_unaddressed)
@@ -418,8 +474,9 @@ class TelegramChannel:
                 await asyncio.sleep(self._retry_delay * (2**attempt))
 
     async def _on_error(self, update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
-        error = context.error
-        update_id = update.update_id if isinstance(update, Update) else None
+        self._log_failure(update.update_id if isinstance(update, Update) else None, context.error)
+
+    def _log_failure(self, update_id: int | None, error: BaseException | None) -> None:
         frames = "".join(traceback.format_tb(error.__traceback__)) if error is not None else ""
         # The exception's message can quote user text, so only its type and the frames are logged.
         log.error("telegram: update %s failed with %s\n%s", update_id, type(error).__name__, frames)

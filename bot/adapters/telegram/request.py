@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.adapters.json_body import MalformedJSONError, read_json
 log = logging.getLogger(__name__)
 
 Timeouts = tuple[float | None, float | None, float | None, float | None]
+BatchStore = Callable[[list[dict[str, Any]]], Awaitable[object]]
 
 
 class AiohttpRequest(BaseRequest):
@@ -147,13 +149,18 @@ class TolerantUpdatesRequest(AiohttpRequest):
     confirming it, and the next poll asks again from the same offset. Only then, so a healthy batch
     costs nothing extra, the repeated batch is checked and each update PTB cannot parse is replaced
     by a bare one of the same id.
+
+    With ``store`` (the durable inbox), each batch is stored before PTB sees it: PTB confirms a batch
+    (moves the offset past it) only with its next poll, so nothing is confirmed before it is stored.
+    A batch that cannot be stored fails the poll, which PTB repeats from the same offset.
     """
 
-    __slots__ = ("_unconfirmed",)
+    __slots__ = ("_store", "_unconfirmed")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, store: BatchStore | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._unconfirmed: object = _NOTHING
+        self._store = store
 
     async def do_request(
         self,
@@ -171,11 +178,30 @@ class TolerantUpdatesRequest(AiohttpRequest):
         )
         if code != HTTPStatus.OK or not url.endswith("/getUpdates"):
             return code, payload
+        if self._store is not None:
+            await self._keep(payload)
         offset = request_data.parameters.get("offset") if request_data is not None else None
         repeated = offset == self._unconfirmed
         # Any update carries this key; an empty batch does not, and needs no confirmation.
         self._unconfirmed = offset if b'"update_id"' in payload else _NOTHING
         return code, sanitised(payload) if repeated else payload
+
+    async def _keep(self, payload: bytes) -> None:
+        """Store the batch's updates (raw) before PTB parses them."""
+        assert self._store is not None
+        try:
+            body = json.loads(payload)
+        except (ValueError, RecursionError):
+            return
+        result = body.get("result") if isinstance(body, dict) else None
+        updates = [raw for raw in result if isinstance(raw, dict)] if isinstance(result, list) else []
+        if not updates:
+            return
+        try:
+            await self._store(updates)
+        except Exception as exc:
+            log.error("telegram: polled updates not stored (%s); asking again", type(exc).__name__)
+            raise NetworkError("updates could not be stored") from None
 
 
 def sanitised(payload: bytes) -> bytes:

@@ -29,6 +29,7 @@ from bot.adapters.zalo.client import (
     ZaloTransientError,
 )
 from bot.config import ZaloConfig
+from bot.inbox import Envelope
 from bot.markup import nfc_length, split, to_plain
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
 from bot.services.directives import may_acknowledge
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Answer = Callable[[Incoming], Awaitable[list[Reply]]]
 ImageHost = Callable[[bytes], Awaitable[str | None]]
+Keep = Callable[[list[Envelope]], Awaitable[object]]
 
 ZALO_AUTH_HEADER = "X-Bot-Api-Secret-Token"
 TEXT_LIMIT = 2000
@@ -44,6 +46,7 @@ TEXT_EVENT = "message.text.received"
 # Media the bot cannot read still reaches the core, which answers that it reads text only.
 MEDIA_EVENTS = frozenset({"message.image.received", "message.sticker.received"})
 GROUP = "GROUP"
+MESSAGE_ID_LIMIT = 96
 TYPING_WAIT = 2.0
 
 
@@ -62,11 +65,23 @@ def zalo_event_id(body: dict[str, Any]) -> str | None:
         return None
     message = event.get("message")
     message_id = message.get("message_id") if isinstance(message, dict) else None
-    if isinstance(message_id, str) and message_id:
+    if isinstance(message_id, str) and message_id and len(message_id) <= MESSAGE_ID_LIMIT:
         return message_id
     # Events without a message id (unknown kinds) are keyed by content, so a redelivery still matches.
     digest = hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode("utf-8")).hexdigest()
     return f"{event['event_name']}:{digest[:32]}"
+
+
+def zalo_envelope(body: dict[str, Any]) -> Envelope | None:
+    """What the inbox stores of a Zalo webhook body (or polled event); None when it is not an event."""
+    event_id = zalo_event_id(body)
+    if event_id is None:
+        return None
+    event = unwrap(body)
+    message = event.get("message") if event is not None else None
+    chat = message.get("chat") if isinstance(message, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return Envelope.of(Platform.ZALO, event_id, chat_id if isinstance(chat_id, str) else None, body)
 
 
 def to_incoming(event: dict[str, Any], *, bot_names: Sequence[str] = (), bot_id: str = "") -> Incoming | None:
@@ -156,6 +171,7 @@ class ZaloChannel:
         typing: bool = True,
         dedup_capacity: int = 10_000,
         replace_webhook: bool = False,
+        keep: Keep | None = None,
     ) -> None:
         self.config = config
         self.client = client or ZaloClient(config.token, config.base_url)
@@ -167,6 +183,7 @@ class ZaloChannel:
         self._answer_unaddressed = answer_unaddressed
         self._typing = typing
         self._replace_webhook = replace_webhook
+        self._keep = keep
         self._seen = RecentKeys(dedup_capacity)
         self._chats = ChatSerializer()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -249,12 +266,18 @@ class ZaloChannel:
         if event is not None:
             await self.handle(event)
 
-    async def handle(self, event: dict[str, Any]) -> None:
-        """Answer one event once: de-duplicate on message_id, ask the core, send the replies in order."""
+    async def handle_stored(self, body: dict[str, Any]) -> None:
+        """Answer one event the inbox stored (which refused its duplicates) to the end."""
+        event = unwrap(body)
+        if event is not None:
+            await self.handle(event, seen=True)
+
+    async def handle(self, event: dict[str, Any], *, seen: bool = False) -> None:
+        """Answer one event once: de-duplicate on message_id (unless ``seen``), ask the core, reply."""
         name = event.get("event_name")
         message = event.get("message")
         message_id = message.get("message_id") if isinstance(message, dict) else None
-        if isinstance(message_id, str) and message_id and not self._seen.add(message_id):
+        if not seen and isinstance(message_id, str) and message_id and not self._seen.add(message_id):
             log.info("zalo: duplicate message %s ignored", message_id)
             return
         # getMe may leave out display_name: the account name is how members mention the bot then.
@@ -379,7 +402,20 @@ class ZaloChannel:
                 continue
             failures = 0
             if event is not None:
-                self._spawn(self.handle(event))
+                await self._received(event)
+
+    async def _received(self, event: dict[str, Any]) -> None:
+        """Store a polled event in the inbox before the next poll (or answer it here, without one)."""
+        envelope = zalo_envelope(event) if self._keep is not None else None
+        if self._keep is None or envelope is None:
+            self._spawn(self.handle(event))
+            return
+        try:
+            await self._keep([envelope])
+        except Exception as exc:
+            # getUpdates cannot be asked again for this event: answer it from memory rather than lose it.
+            log.error("zalo: polled event not stored (%s); answered without the inbox", type(exc).__name__)
+            self._spawn(self.handle(event))
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(self._guarded(coro))
