@@ -1,0 +1,146 @@
+"""The platform's side of bench/chaos.py: each update POSTed to one of the bot processes, as through a balancer.
+
+Round robin over the processes that are up; a process is taken out when a POST to it gets no answer or a
+non-2xx answer (or when the bench kills it), and put back once its readiness check answers. A failed
+delivery goes to the next process at once, then is retried with a growing pause, as Telegram and Zalo
+retry a webhook that did not answer 2xx. Every attempt is recorded with the incarnation it went to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, TCPConnector
+
+from bench.chaos_cluster import ready
+
+Post = Callable[[str, Any, Mapping[str, str]], Awaitable[int]]
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One POST of an update: to which incarnation, when, and the HTTP status (0: no answer)."""
+
+    incarnation: str
+    started: float
+    ended: float | None = None
+    status: int | None = None
+    """None while the POST is open."""
+
+    def alive_at(self, moment: float) -> bool:
+        """Sent before ``moment`` and not failed by then: the process held it, or was receiving it."""
+        if self.started >= moment:
+            return False
+        failed_before = self.ended is not None and self.ended < moment and not _ok(self.status)
+        return not failed_before
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One update the platform must get a 2xx for: its body, headers and the attempts so far."""
+
+    platform: str
+    chat: str
+    question: str
+    path: str
+    body: Any
+    headers: Mapping[str, str]
+    attempts: list[Attempt] = field(default_factory=list)
+    accepted_at: float | None = None
+    pushed_at: float | None = None
+
+
+@dataclass(slots=True)
+class Backend:
+    """A bot process as the balancer sees it: its port, its current incarnation, whether it takes traffic."""
+
+    port: int
+    incarnation: str = ""
+    up: bool = False
+    _probe: asyncio.Task[None] | None = None
+
+
+def _ok(status: int | None) -> bool:
+    return status is not None and 200 <= status < 300
+
+
+class Balancer:
+    """Delivers updates to the backends that are up; see the module docstring."""
+
+    def __init__(self, backends: list[Backend], post: Post, *, give_up_after: float = 120.0) -> None:
+        self.backends = backends
+        self._post = post
+        self._give_up_after = give_up_after
+        self._next = 0
+        self._probes: ClientSession | None = None
+        self.gave_up: list[Delivery] = []
+
+    async def __aenter__(self) -> Balancer:
+        self._probes = ClientSession(
+            timeout=ClientTimeout(total=2), connector=TCPConnector(limit=0, force_close=True)
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for backend in self.backends:
+            if backend._probe is not None:
+                backend._probe.cancel()
+        if self._probes is not None:
+            await self._probes.close()
+
+    def take_out(self, backend: Backend) -> None:
+        """Send it nothing until its readiness check answers again."""
+        backend.up = False
+        if backend._probe is None or backend._probe.done():
+            backend._probe = asyncio.create_task(self._watch(backend))
+
+    def put_in(self, backend: Backend, incarnation: str) -> None:
+        """Send it traffic (a process the bench saw ready)."""
+        backend.incarnation = incarnation
+        backend.up = True
+
+    async def _watch(self, backend: Backend) -> None:
+        assert self._probes is not None
+        while not await ready(self._probes, backend.port):
+            await asyncio.sleep(0.1)
+        backend.up = True
+
+    def _pick(self) -> Backend | None:
+        for offset in range(len(self.backends)):
+            backend = self.backends[(self._next + offset) % len(self.backends)]
+            if backend.up:
+                self._next = (self._next + offset + 1) % len(self.backends)
+                return backend
+        return None
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        """POST until some process answers 2xx (True), or give up after ``give_up_after`` seconds."""
+        delivery.pushed_at = time.monotonic()
+        deadline = delivery.pushed_at + self._give_up_after
+        failures = 0
+        while time.monotonic() < deadline:
+            backend = self._pick()
+            if backend is None:
+                # Nobody is up: wait for a restart, as the platform would keep retrying.
+                await asyncio.sleep(0.05)
+                continue
+            attempt = Attempt(backend.incarnation, time.monotonic())
+            delivery.attempts.append(attempt)
+            url = f"http://127.0.0.1:{backend.port}{delivery.path}"
+            attempt.status = await self._post(url, delivery.body, delivery.headers)
+            attempt.ended = time.monotonic()
+            if _ok(attempt.status):
+                delivery.accepted_at = attempt.ended
+                return True
+            if backend.incarnation == attempt.incarnation:
+                self.take_out(backend)
+            failures += 1
+            if failures > 1:
+                # The first failure goes straight to the next process; then the platforms back off.
+                await asyncio.sleep(min(2.0, 0.1 * 2 ** (failures - 2)))
+        self.gave_up.append(delivery)
+        return False
