@@ -37,12 +37,13 @@ import argparse
 import asyncio
 import contextlib
 import random
+import shutil
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,12 @@ if str(ROOT) not in sys.path:
     # The fakes and the PostgreSQL helper live in tests/, which is not an installed package.
     sys.path.insert(0, str(ROOT))
 
-from bench.chaos_balancer import Attempt, Backend, Balancer, Delivery  # noqa: E402
+from bench.chaos_balancer import Backend, Balancer, Delivery  # noqa: E402
 from bench.chaos_cluster import (  # noqa: E402
     TELEGRAM_PATH,
     ZALO_PATH,
     Node,
+    Outbox,
     Platforms,
     motcua,
     render_config,
@@ -82,8 +84,11 @@ class Options:
     kills: int
     rate: float
     lease: int
+    outbox_rate: float
+    """Directive messages per second per platform and process: spread over the load, so kills hit it."""
     source: Path
     timeout: float
+    keep: bool
 
 
 @dataclass(slots=True)
@@ -283,7 +288,6 @@ class Chaos:
     load_seconds: float = 0.0
     settled_seconds: float = 0.0
     directive_output: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 async def chaos_phase(
@@ -301,7 +305,9 @@ async def chaos_phase(
     """Pace the plan, publish the directive, kill and restart at seeded moments, wait for the outcome."""
     deliveries = [fakes.delivery(p, c, q) for p, c, q in plan]
     duration = len(deliveries) / options.rate
-    moments = sorted(rng.uniform(0.1, 0.9) * duration for _ in range(options.kills))
+    # One moment in each of ``kills`` equal slots of the load: random, yet not bunched together.
+    slot = 0.9 * duration / max(options.kills, 1)
+    moments = [0.05 * duration + (n + rng.random()) * slot for n in range(options.kills)]
     started = time.monotonic()
     chaos = Chaos(deliveries, [], recipients, started)
     publishing = asyncio.create_task(
@@ -317,6 +323,7 @@ async def chaos_phase(
     await killing
     await asyncio.gather(*sending)
     chaos.directive_output = (await publishing).strip()
+    print(f"  directive: {chaos.directive_output.splitlines()[-1] if chaos.directive_output else '?'}")
     chaos.load_seconds = time.monotonic() - started
     last_kill = max((k.at for k in chaos.kills), default=started)
     earliest = last_kill + options.lease + 3.0  # rows the killed process held are sent again by then
@@ -337,12 +344,18 @@ async def kill_at(
     nodes: Sequence[Node],
     kills: list[Kill],
 ) -> None:
-    """At each moment SIGKILL one process that is up (any, if none is) and start it again at once."""
+    """At each moment SIGKILL one process that is serving and start it again at once.
+
+    When none is serving (the other is still starting after the last kill), the kill waits for one.
+    """
     readiness: list[asyncio.Task[None]] = []
     for moment in moments:
         if (ahead := started + moment - time.monotonic()) > 0:
             await asyncio.sleep(ahead)
-        up = [i for i, b in enumerate(balancer.backends) if b.up] or list(range(len(nodes)))
+        while True:
+            if up := balancer.serving():
+                break
+            await asyncio.sleep(0.05)  # a restart is seen by the balancer's readiness checks
         index = rng.choice(up)
         node, backend = nodes[index], balancer.backends[index]
         kill = Kill(time.monotonic(), node.incarnation)
@@ -428,8 +441,8 @@ def goal(met: bool) -> str:
 # --- reporting -------------------------------------------------------------------------------------
 
 
-def report_scaling(one: Scaling, two: Scaling) -> None:
-    """Rates with one and with two processes, per platform, and the ratio."""
+def report_scaling(one: Scaling, two: Scaling) -> dict[str, float]:
+    """Rates with one and with two processes, per platform, and the ratio; the figures for the summary."""
     print(f"scaling, no kills: the same {len(one.deliveries)} updates, all at once, each from a new chat")
     for phase in (one, two):
         answered = len(phase.first_answer)
@@ -448,9 +461,12 @@ def report_scaling(one: Scaling, two: Scaling) -> None:
         "(each process has its own 30 messages/s limiter); all "
         f"{two.rate() / max(one.rate(), 1e-9):.2f}x"
     )
+    return {"zalo_1": one.rate(ZALO), "zalo_2": two.rate(ZALO), "scaling_ratio": ratio}
 
 
-def report_chaos(chaos: Chaos, fakes: Fakes, replies: dict[tuple[str, str], tuple[str, int]]) -> None:
+def report_chaos(
+    chaos: Chaos, fakes: Fakes, replies: dict[tuple[str, str], tuple[str, int]]
+) -> dict[str, float]:
     """Kills, then answered, lost and duplicated updates and directive messages beside the goals."""
     messages = fakes.messages()
     held = in_flight_updates(chaos, messages, replies)
@@ -468,13 +484,12 @@ def report_chaos(chaos: Chaos, fakes: Fakes, replies: dict[tuple[str, str], tupl
     duplicates = sum(c - 1 for c in copies if c > 1)
     retried = sum(1 for d in chaos.deliveries if len(d.attempts) > 1)
     print(
-        f"  incoming: {len(chaos.deliveries)} updates ({retried} POSTed more than once), {answered} answered, "
+        f"  incoming: {len(chaos.deliveries)} updates ({retried} POSTed more than once), "
+        f"{answered} answered, "
         f"{len(chaos.deliveries) - answered} never answered (goal: all answered, "
         f"{goal(answered == len(chaos.deliveries))}); {duplicates} duplicate answers "
         f"(goal: <= {sum(held)} in flight at the kills, {goal(duplicates <= sum(held))})"
     )
-    if chaos.notes or chaos.directive_output:
-        print(f"  directive: {chaos.directive_output.splitlines()[-1] if chaos.directive_output else ''}")
     received = [len(messages.get(r, [])) for r in chaos.recipients]
     lost = sum(1 for n in received if n == 0)
     doubled = sum(n - 1 for n in received if n > 1)
@@ -487,6 +502,16 @@ def report_chaos(chaos: Chaos, fakes: Fakes, replies: dict[tuple[str, str], tupl
         f"  the load took {chaos.load_seconds:.1f} s; the phase ended after {chaos.settled_seconds:.1f} s "
         "(everything arrived, or the wait ran out)"
     )
+    return {
+        "updates": len(chaos.deliveries),
+        "answered": answered,
+        "duplicate_answers": duplicates,
+        "updates_in_flight": sum(held),
+        "directive_messages": len(chaos.recipients),
+        "delivered": len(chaos.recipients) - lost,
+        "duplicated": doubled,
+        "sends_in_flight": sum(sends),
+    }
 
 
 # --- the run ---------------------------------------------------------------------------------------
@@ -515,21 +540,22 @@ async def run(options: Options, database_url: str, workdir: Path) -> int:
         fakes = Fakes(telegram, zalo)
         platforms = Platforms(f"{telegram.base_url[:-4]}", telegram.token, zalo.base_url, zalo.token)
         config = workdir / "cli.toml"
-        config.write_text(render_config(database_url, 9, platforms, "cli", options.lease))
+        outbox = Outbox(options.lease, options.outbox_rate)
+        config.write_text(render_config(database_url, 9, platforms, "cli", outbox))
         clock = time.monotonic()
         await asyncio.to_thread(motcua, config, "db", "upgrade")
-        imported = await asyncio.to_thread(motcua, config, "kb", "import", str(options.source))
+        await asyncio.to_thread(motcua, config, "kb", "import", str(options.source))
         recipients = await link_recipients(database_url, options.recipients)
         for platform, chat in recipients:
             (telegram.add_chat(int(chat)) if platform == TELEGRAM else zalo.add_chat(chat))
         directive = workdir / "directive.toml"
         directive.write_text(DIRECTIVE)
-        summary = imported.strip().splitlines()[-1] if imported.strip() else ""
         print(
-            f"set-up {time.monotonic() - clock:.1f} s: schema, knowledge base ({summary}), {len(recipients)} linked recipients"
+            f"set-up {time.monotonic() - clock:.1f} s: schema, knowledge base from {options.source.name}, "
+            f"{len(recipients)} linked recipients"
         )
 
-        nodes = [Node(i, workdir, database_url, platforms, options.lease) for i in range(2)]
+        nodes = [Node(i, workdir, database_url, platforms, outbox) for i in range(2)]
         backends = [Backend(node.port) for node in nodes]
         try:
             async with Balancer(backends, fakes.post, give_up_after=options.timeout * 2) as balancer:
@@ -561,7 +587,7 @@ async def phases(
     balancer.put_in(backends[1], nodes[1].start())
     print(f"{nodes[1].incarnation} ready in {await wait_ready(nodes[1]):.1f} s")
     two, again = await scaling_phase(2, balancer, fakes, nodes, pairs, 2_000_000, options.timeout)
-    report_scaling(one, two)
+    figures = report_scaling(one, two)
     differing = {pair for pair, reply in again.items() if replies.get(pair, reply)[0] != reply[0]}
     stable = {pair: reply for pair, reply in replies.items() if pair not in differing}
     if differing:
@@ -572,14 +598,20 @@ async def phases(
     print(
         f"chaos: seed {options.seed}; {len(plan)} updates from {chats} chats "
         f"({sum(1 for p, _, _ in plan if p == TELEGRAM)} Telegram) at {options.rate:.0f}/s; "
-        f"a directive to {len(recipients)} recipients; {options.kills} SIGKILLs; outbox lease {options.lease} s"
+        f"a directive to {len(recipients)} recipients (outbox: {options.outbox_rate:.1f} messages/s "
+        f"per platform and process, lease {options.lease} s); {options.kills} SIGKILLs"
     )
     chaos = await chaos_phase(
         options, rng, balancer, fakes, nodes, plan, stable, recipients, directive, config
     )
-    report_chaos(chaos, fakes, stable)
+    figures |= report_chaos(chaos, fakes, stable)
     if balancer.gave_up:
         print(f"  the platforms gave up on {len(balancer.gave_up)} updates (no process answered 2xx)")
+    print()
+    print(
+        "summary: "
+        + " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
+    )
     return 0
 
 
@@ -588,56 +620,64 @@ def parse(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--seed", type=int, default=None, help="seed of the plan and the kills (random by default)"
+    add = parser.add_argument
+    add("--seed", type=int, default=None, help="seed of the plan and the kills (random by default)")
+    add("--updates", type=int, default=None, help="incoming updates per phase (1000)")
+    add("--recipients", type=int, default=None, help="recipients of the directive (300)")
+    add("--kills", type=int, default=None, help="SIGKILLs during the chaos phase (5)")
+    add("--rate", type=float, default=None, help="updates/s offered in the chaos phase (25)")
+    add("--lease", type=int, default=None, help="outbox lease of the bot processes, seconds (15)")
+    add(
+        "--outbox-rate",
+        type=float,
+        default=None,
+        help="directive messages/s per platform and process (default: the directive spans the load)",
     )
-    parser.add_argument("--updates", type=int, default=None, help="incoming updates per phase (1000)")
-    parser.add_argument("--recipients", type=int, default=None, help="recipients of the directive (300)")
-    parser.add_argument("--kills", type=int, default=None, help="SIGKILLs during the chaos phase (5)")
-    parser.add_argument(
-        "--rate", type=float, default=None, help="updates per second offered in the chaos phase (50)"
-    )
-    parser.add_argument(
-        "--lease", type=int, default=15, help="outbox lease of the bot processes, seconds (15)"
-    )
-    parser.add_argument(
-        "--source", type=Path, default=None, help="knowledge to import (the real catalogue if present)"
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="small numbers and the demo knowledge base: a smoke run"
-    )
+    add("--source", type=Path, default=None, help="knowledge to import (the real catalogue if present)")
+    add("--keep", action="store_true", help="keep the config files and the processes' logs")
+    add("--quick", action="store_true", help="small numbers and the demo knowledge base: a smoke run")
     args = parser.parse_args(argv)
     quick = args.quick
 
     def pick(value: Any, full: Any, small: Any) -> Any:
         return value if value is not None else (small if quick else full)
 
+    updates, recipients, rate = (
+        pick(args.updates, 1000, 60),
+        pick(args.recipients, 300, 30),
+        pick(args.rate, 25.0, 20.0),
+    )
+    # Two platforms, two processes: the directive's last message goes out at about 80% of the load.
+    spread = recipients / (0.8 * (updates / rate) * 4)
     source = args.source or (DEFAULT_SOURCE if DEFAULT_SOURCE.is_dir() and not quick else DEMO_SOURCE)
     return Options(
         seed=args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000),
-        updates=pick(args.updates, 1000, 60),
-        recipients=pick(args.recipients, 300, 30),
+        updates=updates,
+        recipients=recipients,
         kills=pick(args.kills, 5, 2),
-        rate=pick(args.rate, 50.0, 20.0),
-        lease=args.lease if not quick or args.lease != 15 else 5,
+        rate=rate,
+        lease=pick(args.lease, 15, 5),
+        outbox_rate=args.outbox_rate or max(spread, 0.5),
         source=source,
-        timeout=30.0 if quick else 60.0,
+        timeout=10.0 if quick else 60.0,
+        keep=args.keep,
     )
 
 
 @contextlib.contextmanager
-def workspace() -> Iterator[Path]:
-    """A temporary folder for config files and logs (kept and named when the run fails)."""
+def workspace(keep: bool) -> Iterator[Path]:
+    """A temporary folder for config files and logs (kept and named when asked or when the run fails)."""
     folder = Path(tempfile.mkdtemp(prefix="motcua-chaos-"))
     try:
         yield folder
     except BaseException:
-        print(f"logs kept in {folder}", file=sys.stderr)
+        keep = True
         raise
-    else:
-        import shutil
-
-        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        if keep:
+            print(f"config files and logs kept in {folder}", file=sys.stderr)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -653,7 +693,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     print(f"seed {options.seed} (--seed {options.seed} repeats the plan and the kill moments)")
-    with workspace() as workdir, postgres_server() as database_url:
+    with workspace(options.keep) as workdir, postgres_server() as database_url:
         return eventloop.run(run(options, database_url, workdir))
 
 

@@ -1,9 +1,10 @@
-"""The platform's side of bench/chaos.py: each update POSTed to one of the bot processes, as through a balancer.
+"""The platforms' side of bench/chaos.py: each update POSTed to a bot process, as through a load balancer.
 
-Round robin over the processes that are up; a process is taken out when a POST to it gets no answer or a
-non-2xx answer (or when the bench kills it), and put back once its readiness check answers. A failed
-delivery goes to the next process at once, then is retried with a growing pause, as Telegram and Zalo
-retry a webhook that did not answer 2xx. Every attempt is recorded with the incarnation it went to.
+Round robin (per webhook path) over the processes that are up; a process is taken out when a POST to it
+gets no answer or a non-2xx answer (or when the bench kills it), and put back once its readiness check
+answers. A failed delivery goes to the next process at once, then is retried with a growing pause, as
+Telegram and Zalo retry a webhook that did not answer 2xx. Every attempt is recorded with the
+incarnation it went to.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ class Balancer:
         self.backends = backends
         self._post = post
         self._give_up_after = give_up_after
-        self._next = 0
+        # One turn per webhook path: a load alternating Telegram and Zalo must not send each to one process.
+        self._next: dict[str, int] = {}
         self._probes: ClientSession | None = None
         self.gave_up: list[Delivery] = []
 
@@ -105,15 +107,22 @@ class Balancer:
 
     async def _watch(self, backend: Backend) -> None:
         assert self._probes is not None
-        while not await ready(self._probes, backend.port):
-            await asyncio.sleep(0.1)
-        backend.up = True
+        while True:
+            if await ready(self._probes, backend.port):
+                backend.up = True
+                return
+            await asyncio.sleep(0.1)  # the process's readiness is only seen by asking again
 
-    def _pick(self) -> Backend | None:
+    def serving(self) -> list[int]:
+        """Indexes of the backends taking traffic now."""
+        return [i for i, b in enumerate(self.backends) if b.up]
+
+    def _pick(self, path: str) -> Backend | None:
+        turn = self._next.get(path, 0)
         for offset in range(len(self.backends)):
-            backend = self.backends[(self._next + offset) % len(self.backends)]
+            backend = self.backends[(turn + offset) % len(self.backends)]
             if backend.up:
-                self._next = (self._next + offset + 1) % len(self.backends)
+                self._next[path] = (turn + offset + 1) % len(self.backends)
                 return backend
         return None
 
@@ -123,7 +132,7 @@ class Balancer:
         deadline = delivery.pushed_at + self._give_up_after
         failures = 0
         while time.monotonic() < deadline:
-            backend = self._pick()
+            backend = self._pick(delivery.path)
             if backend is None:
                 # Nobody is up: wait for a restart, as the platform would keep retrying.
                 await asyncio.sleep(0.05)

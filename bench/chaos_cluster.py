@@ -48,7 +48,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def render_config(database_url: str, port: int, platforms: Platforms, via: str, lease_seconds: int) -> str:
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    """The outbox settings the bench changes: the lease, and each platform's send rate per process."""
+
+    lease_seconds: int
+    per_second: float
+
+
+def render_config(database_url: str, port: int, platforms: Platforms, via: str, outbox: Outbox) -> str:
     """The TOML of one incarnation: PostgreSQL, both platforms by webhook, its own HTTP port."""
     return f"""\
 log_level = "WARNING"
@@ -78,7 +86,9 @@ webhook_path = "{ZALO_PATH}"
 webhook_secret = "{WEBHOOK_SECRET}"
 
 [outbox]
-lease_seconds = {lease_seconds}
+lease_seconds = {outbox.lease_seconds}
+telegram_per_second = {outbox.per_second:.3f}
+zalo_per_second = {outbox.per_second:.3f}
 """
 
 
@@ -101,7 +111,7 @@ class Node:
     """One ``motcua run`` slot: a fixed HTTP port, a process that may be killed and started again."""
 
     def __init__(
-        self, index: int, workdir: Path, database_url: str, platforms: Platforms, lease_seconds: int
+        self, index: int, workdir: Path, database_url: str, platforms: Platforms, outbox: Outbox
     ) -> None:
         self.index = index
         self.port = free_port()
@@ -110,7 +120,7 @@ class Node:
         self._workdir = workdir
         self._database_url = database_url
         self._platforms = platforms
-        self._lease = lease_seconds
+        self._outbox = outbox
         self._process: subprocess.Popen[bytes] | None = None
         self.log = workdir / f"p{index}.log"
 
@@ -130,7 +140,7 @@ class Node:
         self.incarnation = f"p{self.index}.{self._starts}"
         config = self._workdir / f"{self.incarnation}.toml"
         config.write_text(
-            render_config(self._database_url, self.port, self._platforms, self.incarnation, self._lease)
+            render_config(self._database_url, self.port, self._platforms, self.incarnation, self._outbox)
         )
         with self.log.open("ab") as log:
             log.write(f"--- {self.incarnation} started at {time.time():.3f}\n".encode())
