@@ -3,8 +3,9 @@
 Round robin (per webhook path) over the processes that are up; a process is taken out when a POST to it
 gets no answer or a non-2xx answer (or when the bench kills it), and put back once its readiness check
 answers. A failed delivery goes to the next process at once, then is retried with a growing pause, as
-Telegram and Zalo retry a webhook that did not answer 2xx. Every attempt is recorded with the
-incarnation it went to.
+Telegram and Zalo retry a webhook that did not answer 2xx. At most ``CONNECTIONS`` POSTs are open to
+one process at a time (Telegram's default ``max_connections``); the others wait on the platform's side,
+so an attempt is recorded, with the incarnation it went to, only once it is on the wire.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from bench.chaos_cluster import ready
 
 Post = Callable[[str, Any, Mapping[str, str]], Awaitable[int]]
 
+CONNECTIONS = 40
+
 
 @dataclass(slots=True)
 class Attempt:
@@ -32,12 +35,13 @@ class Attempt:
     status: int | None = None
     """None while the POST is open."""
 
-    def alive_at(self, moment: float) -> bool:
-        """Sent before ``moment`` and not failed by then: the process held it, or was receiving it."""
-        if self.started >= moment:
-            return False
-        failed_before = self.ended is not None and self.ended < moment and not _ok(self.status)
-        return not failed_before
+    def accepted_by(self, moment: float) -> bool:
+        """Answered 2xx before ``moment``: the process held the update then."""
+        return self.ended is not None and self.ended < moment and _ok(self.status)
+
+    def open_at(self, moment: float) -> bool:
+        """On the wire at ``moment``: the process may have been receiving or storing it."""
+        return self.started < moment and (self.ended is None or self.ended >= moment)
 
 
 @dataclass(slots=True)
@@ -63,6 +67,7 @@ class Backend:
     incarnation: str = ""
     up: bool = False
     _probe: asyncio.Task[None] | None = None
+    connections: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONNECTIONS))
 
 
 def _ok(status: int | None) -> bool:
@@ -79,6 +84,7 @@ class Balancer:
         # One turn per webhook path: a load alternating Telegram and Zalo must not send each to one process.
         self._next: dict[str, int] = {}
         self._probes: ClientSession | None = None
+        self._changed = asyncio.Event()
         self.gave_up: list[Delivery] = []
 
     async def __aenter__(self) -> Balancer:
@@ -96,26 +102,35 @@ class Balancer:
 
     def take_out(self, backend: Backend) -> None:
         """Send it nothing until its readiness check answers again."""
-        backend.up = False
+        self._set(backend, False)
         if backend._probe is None or backend._probe.done():
             backend._probe = asyncio.create_task(self._watch(backend))
 
     def put_in(self, backend: Backend, incarnation: str) -> None:
         """Send it traffic (a process the bench saw ready)."""
         backend.incarnation = incarnation
-        backend.up = True
+        self._set(backend, True)
+
+    async def all_serving(self) -> None:
+        """Return once every backend takes traffic."""
+        while True:
+            changed = self._changed  # taken before the check, so a change in between is not missed
+            if all(b.up for b in self.backends):
+                return
+            await changed.wait()
+
+    def _set(self, backend: Backend, up: bool) -> None:
+        backend.up = up
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     async def _watch(self, backend: Backend) -> None:
         assert self._probes is not None
         while True:
             if await ready(self._probes, backend.port):
-                backend.up = True
+                self._set(backend, True)
                 return
             await asyncio.sleep(0.1)  # the process's readiness is only seen by asking again
-
-    def serving(self) -> list[int]:
-        """Indexes of the backends taking traffic now."""
-        return [i for i, b in enumerate(self.backends) if b.up]
 
     def _pick(self, path: str) -> Backend | None:
         turn = self._next.get(path, 0)
@@ -137,11 +152,12 @@ class Balancer:
                 # Nobody is up: wait for a restart, as the platform would keep retrying.
                 await asyncio.sleep(0.05)
                 continue
-            attempt = Attempt(backend.incarnation, time.monotonic())
-            delivery.attempts.append(attempt)
-            url = f"http://127.0.0.1:{backend.port}{delivery.path}"
-            attempt.status = await self._post(url, delivery.body, delivery.headers)
-            attempt.ended = time.monotonic()
+            async with backend.connections:
+                attempt = Attempt(backend.incarnation, time.monotonic())
+                delivery.attempts.append(attempt)
+                url = f"http://127.0.0.1:{backend.port}{delivery.path}"
+                attempt.status = await self._post(url, delivery.body, delivery.headers)
+                attempt.ended = time.monotonic()
             if _ok(attempt.status):
                 delivery.accepted_at = attempt.ended
                 return True

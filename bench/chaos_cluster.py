@@ -173,13 +173,7 @@ class Node:
 
     def cpu_seconds(self) -> float:
         """CPU seconds (user + system) the current incarnation used so far; 0 when it is not running."""
-        if self.pid is None:
-            return 0.0
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu(self.pid)[0] if self.pid is not None else 0.0
 
     def log_tail(self, lines: int = 15) -> str:
         """The end of this slot's log (every incarnation's stderr)."""
@@ -187,6 +181,44 @@ class Node:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def process_cpu(pid: int) -> tuple[float, int]:
+    """(CPU seconds used, parent pid) of a process, from /proc; (0, 0) when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0
+    # proc(5): utime and stime are fields 14 and 15, the parent field 4, counted after the command name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[1])
+
+
+def postgres_cpu(port: int) -> float:
+    """CPU seconds used so far by the PostgreSQL server listening on ``port`` and its live backends."""
+    server = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].endswith(b"/postgres") and f"-p {port}".encode() in b" ".join(argv):
+                server = int(entry.name)
+                break
+    if not server:
+        return 0.0
+    total = process_cpu(server)[0]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (usage := process_cpu(int(entry.name)))[1] == server:
+            total += usage[0]
+    return total
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, all) CPU time of the whole machine so far, in clock ticks summed over its cores."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return float(sum(ticks) - idle), float(sum(ticks))
 
 
 async def ready(session: ClientSession, port: int) -> bool:
@@ -203,12 +235,15 @@ async def ready(session: ClientSession, port: int) -> bool:
 
 
 async def wait_ready(node: Node, within: float = 120.0) -> float:
-    """Wait until ``node`` is ready; the seconds it took. Raises when its process died or time ran out."""
-    started = time.monotonic()
+    """Wait until ``node``'s current incarnation is ready; the seconds it took.
+
+    Raises when that incarnation died or was replaced, or time ran out.
+    """
+    started, incarnation = time.monotonic(), node.incarnation
     async with ClientSession(timeout=ClientTimeout(total=2)) as session:
         while time.monotonic() - started < within:
-            if not node.alive:
-                raise RuntimeError(f"{node.incarnation} exited:\n{node.log_tail()}")
+            if not node.alive or node.incarnation != incarnation:
+                raise RuntimeError(f"{incarnation} exited:\n{node.log_tail()}")
             if await ready(session, node.port):
                 return time.monotonic() - started
             await asyncio.sleep(0.1)
