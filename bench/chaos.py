@@ -103,7 +103,6 @@ class Kill:
     planned: float
     """The seeded moment; later when the previous victim was still starting."""
     successor: str = ""
-    ready_after: float | None = None
 
 
 @dataclass(slots=True)
@@ -125,15 +124,20 @@ class Fakes:
         """A resident's text as the platform would POST it to the bot's webhook."""
         if platform == TELEGRAM:
             body = self.telegram.text_update(int(chat), question)
-            return Delivery(platform, chat, question, TELEGRAM_PATH, body, self.telegram.webhook_headers())
+            return Delivery(platform, chat, question, TELEGRAM_PATH, body)
         body = self.zalo.text_update(chat, question)
-        return Delivery(platform, chat, question, ZALO_PATH, body, self.zalo.webhook_headers())
+        return Delivery(platform, chat, question, ZALO_PATH, body)
 
-    async def post(self, url: str, body: Any, headers: Any) -> int:
-        """POST through the fake that owns the update (both share the loopback helper)."""
+    async def post(self, url: str, body: Any) -> int:
+        """POST as the platform the update is from, with the secret the bot registered last."""
         fake = self.telegram if "update_id" in body else self.zalo
-        status: int = await fake.post(url, body, headers)
+        status: int = await fake.post(url, body, fake.webhook_headers())
         return status
+
+    async def registered(self, within: float = 60.0) -> None:
+        """Wait until the bot has set both webhooks (a process is serving only from then)."""
+        await self.telegram.wait_for(lambda: self.telegram.webhook_url, within)
+        await self.zalo.wait_for(lambda: self.zalo.webhook_url, within)
 
 
 def chat_id(platform: str, base: int, number: int) -> str:
@@ -362,7 +366,6 @@ async def kill_at(
 
     One process is down at a time: while the last one killed is still starting, the kill waits for it.
     """
-    readiness: list[asyncio.Task[None]] = []
     for moment in moments:
         if (ahead := started + moment - time.monotonic()) > 0:
             await asyncio.sleep(ahead)
@@ -374,14 +377,6 @@ async def kill_at(
         balancer.take_out(backend)
         kill.successor = backend.incarnation = node.start()
         kills.append(kill)
-        readiness.append(asyncio.create_task(time_ready(node, kill)))
-    await asyncio.gather(*readiness)
-
-
-async def time_ready(node: Node, kill: Kill) -> None:
-    """Note how long the successor took to be ready (nothing when it was killed first)."""
-    with contextlib.suppress(RuntimeError):
-        kill.ready_after = await wait_ready(node)
 
 
 # --- counting --------------------------------------------------------------------------------------
@@ -456,6 +451,11 @@ def goal(met: bool) -> str:
 # --- reporting -------------------------------------------------------------------------------------
 
 
+def times(faster: float, slower: float) -> float:
+    """How many times ``slower`` ``faster`` is (0 when nothing was measured)."""
+    return faster / slower if slower > 0 else 0.0
+
+
 def report_scaling(one: Scaling, two: Scaling) -> dict[str, float]:
     """Rates with one and with two processes, per platform, and the ratio; the figures for the summary."""
     print(f"scaling, no kills: the same {len(one.deliveries)} updates, all at once, each from a new chat")
@@ -470,31 +470,31 @@ def report_scaling(one: Scaling, two: Scaling) -> dict[str, float]:
             f"bench {phase.load_cpu / phase.seconds:4.0%}; machine busy {phase.machine_busy:4.0%}"
             + (f"   NO REPLY: {missing}" if missing else "")
         )
-    ratio = two.rate(ZALO) / max(one.rate(ZALO), 1e-9)
+    ratio = times(two.rate(ZALO), one.rate(ZALO))
     cores = os.cpu_count() or 1
     print(f"  (the machine has {cores} cores; near 100% busy, a second process has no spare core to use)")
     print(
         f"  ratio, Zalo (no send limiter in the way): {ratio:.2f}x, goal >= {GOAL_RATIO}x: "
-        f"{goal(ratio >= GOAL_RATIO)}; Telegram {two.rate(TELEGRAM) / max(one.rate(TELEGRAM), 1e-9):.2f}x "
+        f"{goal(ratio >= GOAL_RATIO)}; Telegram {times(two.rate(TELEGRAM), one.rate(TELEGRAM)):.2f}x "
         "(each process has its own 30 messages/s limiter); all "
-        f"{two.rate() / max(one.rate(), 1e-9):.2f}x"
+        f"{times(two.rate(), one.rate()):.2f}x"
     )
     return {"zalo_1": one.rate(ZALO), "zalo_2": two.rate(ZALO), "scaling_ratio": ratio}
 
 
 def report_chaos(
-    chaos: Chaos, fakes: Fakes, replies: dict[tuple[str, str], tuple[str, int]]
+    chaos: Chaos, fakes: Fakes, replies: dict[tuple[str, str], tuple[str, int]], backends: Sequence[Backend]
 ) -> dict[str, float]:
     """Kills, then answered, lost and duplicated updates and directive messages beside the goals."""
     messages = fakes.messages()
     held = in_flight_updates(chaos, messages, replies)
     sends = in_flight_sends(chaos, fakes)
+    came_up = {name: at for backend in backends for name, at in backend.came_up.items()}
     for number, (kill, (accepted, receiving), outbox) in enumerate(
         zip(chaos.kills, held, sends, strict=True), 1
     ):
-        ready = (
-            f"ready after {kill.ready_after:.1f} s" if kill.ready_after is not None else "killed before ready"
-        )
+        up = came_up.get(kill.successor)
+        ready = f"ready after {up - kill.at:.1f} s" if up is not None else "not ready before the end"
         print(
             f"  kill {number} at {kill.at - chaos.started:5.1f} s: {kill.victim} SIGKILLed; in flight: "
             f"{accepted + receiving} updates ({accepted} accepted, {receiving} being POSTed), "
@@ -615,6 +615,7 @@ async def phases(
     backends = balancer.backends
     balancer.put_in(backends[0], nodes[0].start())
     print(f"{nodes[0].incarnation} ready in {await wait_ready(nodes[0]):.1f} s")
+    await fakes.registered()
     port = database_port
     one, replies = await scaling_phase(1, balancer, fakes, nodes[:1], pairs, 1_000_000, options.timeout, port)
     balancer.put_in(backends[1], nodes[1].start())
@@ -637,7 +638,7 @@ async def phases(
     chaos = await chaos_phase(
         options, rng, balancer, fakes, nodes, plan, stable, recipients, directive, config
     )
-    figures |= report_chaos(chaos, fakes, stable)
+    figures |= report_chaos(chaos, fakes, stable, balancer.backends)
     if balancer.gave_up:
         print(f"  the platforms gave up on {len(balancer.gave_up)} updates (no process answered 2xx)")
     print()

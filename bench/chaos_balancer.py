@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,8 @@ from aiohttp import ClientSession, ClientTimeout, TCPConnector
 
 from bench.chaos_cluster import ready
 
-Post = Callable[[str, Any, Mapping[str, str]], Awaitable[int]]
+Post = Callable[[str, Any], Awaitable[int]]
+"""POST a webhook body to a URL as the platform does (with its secret header); the HTTP status, 0 for none."""
 
 CONNECTIONS = 40
 
@@ -46,14 +47,13 @@ class Attempt:
 
 @dataclass(slots=True)
 class Delivery:
-    """One update the platform must get a 2xx for: its body, headers and the attempts so far."""
+    """One update the platform must get a 2xx for: its body and the attempts so far."""
 
     platform: str
     chat: str
     question: str
     path: str
     body: Any
-    headers: Mapping[str, str]
     attempts: list[Attempt] = field(default_factory=list)
     accepted_at: float | None = None
     pushed_at: float | None = None
@@ -67,6 +67,8 @@ class Backend:
     incarnation: str = ""
     up: bool = False
     _probe: asyncio.Task[None] | None = None
+    came_up: dict[str, float] = field(default_factory=dict)
+    """Incarnation -> when the balancer first saw it ready (monotonic)."""
     connections: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONNECTIONS))
 
 
@@ -127,7 +129,9 @@ class Balancer:
     async def _watch(self, backend: Backend) -> None:
         assert self._probes is not None
         while True:
+            incarnation = backend.incarnation
             if await ready(self._probes, backend.port):
+                backend.came_up.setdefault(incarnation, time.monotonic())
                 self._set(backend, True)
                 return
             await asyncio.sleep(0.1)  # the process's readiness is only seen by asking again
@@ -156,7 +160,7 @@ class Balancer:
                 attempt = Attempt(backend.incarnation, time.monotonic())
                 delivery.attempts.append(attempt)
                 url = f"http://127.0.0.1:{backend.port}{delivery.path}"
-                attempt.status = await self._post(url, delivery.body, delivery.headers)
+                attempt.status = await self._post(url, delivery.body)
                 attempt.ended = time.monotonic()
             if _ok(attempt.status):
                 delivery.accepted_at = attempt.ended

@@ -183,18 +183,22 @@ class Node:
             return ""
 
 
-def process_cpu(pid: int) -> tuple[float, int]:
-    """(CPU seconds used, parent pid) of a process, from /proc; (0, 0) when it is gone."""
+def process_cpu(pid: int, *, reaped: bool = False) -> tuple[float, int]:
+    """(CPU seconds used, parent pid) of a process, from /proc; (0, 0) when it is gone.
+
+    ``reaped``: add what its children that have exited used.
+    """
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0, 0
-    # proc(5): utime and stime are fields 14 and 15, the parent field 4, counted after the command name.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[1])
+    # proc(5) fields 14-17 (utime, stime, cutime, cstime) and 4 (ppid), counted after the command name.
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
+    return ticks / os.sysconf("SC_CLK_TCK"), int(fields[1])
 
 
 def postgres_cpu(port: int) -> float:
-    """CPU seconds used so far by the PostgreSQL server listening on ``port`` and its live backends."""
+    """CPU seconds used so far by the PostgreSQL server listening on ``port`` and all its backends."""
     server = 0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -207,7 +211,7 @@ def postgres_cpu(port: int) -> float:
                 break
     if not server:
         return 0.0
-    total = process_cpu(server)[0]
+    total = process_cpu(server, reaped=True)[0]
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and (usage := process_cpu(int(entry.name)))[1] == server:
             total += usage[0]
