@@ -55,6 +55,15 @@ class Outbox:
     lease_seconds: int
     per_second: float
 
+    @property
+    def batch_size(self) -> int:
+        """Rows claimed at once: few enough that a batch is sent well within a quarter of the lease.
+
+        A claimed row waits for its send slot one slot at a time; at a low rate the last rows of a big
+        batch would outlive their lease and be sent by the other process too.
+        """
+        return max(2, int(2 * self.per_second * self.lease_seconds / 4 * 0.8))
+
 
 def render_config(database_url: str, port: int, platforms: Platforms, via: str, outbox: Outbox) -> str:
     """The TOML of one incarnation: PostgreSQL, both platforms by webhook, its own HTTP port."""
@@ -89,6 +98,7 @@ webhook_secret = "{WEBHOOK_SECRET}"
 lease_seconds = {outbox.lease_seconds}
 telegram_per_second = {outbox.per_second:.3f}
 zalo_per_second = {outbox.per_second:.3f}
+batch_size = {outbox.batch_size}
 """
 
 
