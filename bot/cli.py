@@ -19,7 +19,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from bot import cli_audit, cli_directive, cli_dossier, cli_kb, cli_people
 from bot import config as config_module
 from bot.config import Config, ConfigError
+from bot.logs import quiet_libraries
 from bot.markup import to_plain
+from bot.ops import doctor
 from bot.services.procedures import (
     ImportSummary,
     import_procedures,
@@ -66,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = config_module.load(args.config)
     except ConfigError as exc:
+        if args.handler is cmd_doctor:
+            return doctor.report(doctor.config_failed(str(exc)), sys.stdout)
         print(say.CONFIG_ERROR.format(error=exc), file=sys.stderr)
         return EXIT_SETUP
     logging.basicConfig(
@@ -73,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    quiet_libraries()
     # Alembic narrates every connection at INFO; the db commands print what matters themselves.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     handler: Callable[[argparse.Namespace, Config], int] = args.handler
@@ -136,6 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     cli_audit.register(sub)
     sub.add_parser("chat", help="chat with the bot in this terminal").set_defaults(handler=cmd_chat)
     sub.add_parser("run", help="serve every configured channel").set_defaults(handler=cmd_run)
+    check = sub.add_parser("doctor", help="check the configuration, database, tokens and webhooks")
+    check.add_argument(
+        "--timeout", type=float, default=doctor.DEFAULT_TIMEOUT, metavar="SECONDS", help="per check"
+    )
+    check.set_defaults(handler=cmd_doctor)
     return parser
 
 
@@ -388,8 +398,16 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
         # Log lines would interleave with the conversation; only problems are worth showing here.
         root = logging.getLogger()
         root.setLevel(max(logging.WARNING, root.level))
+    from bot.runner import EXIT_FAILED, in_use
+    from bot.storage.process_lock import DatabaseInUseError, hold_database
+
     try:
-        asyncio.run(_chat(config))
+        # One serving process per SQLite file: the chat runs the same dispatcher, outbox and jobs.
+        with hold_database(config.database.url):
+            asyncio.run(_chat(config))
+    except DatabaseInUseError as exc:
+        print(in_use(exc), file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print(file=sys.stdout)
     return EXIT_OK
@@ -398,18 +416,23 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 async def _chat(config: Config) -> None:
     from bot.adapters.console import run_console
     from bot.app import build_core
+    from bot.app.serving import knowledge_scheduler
 
     async with build_core(config) as core:
         if core.services.procedures.count == 0:
             print(say.EMPTY_KB, file=sys.stderr)
         stop = asyncio.Event()
         channels: list[asyncio.Task[None]] = []
+        # Without a channel, nothing else would pick up new aliases or a re-import while the chat runs.
+        learning = None if config.channels else knowledge_scheduler(core)
         if config.channels:
             channels.append(asyncio.create_task(_run_other_channels(core, stop)))
         try:
             await run_console(core.dispatcher.dispatch, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
         finally:
             stop.set()
+            if learning is not None:
+                learning.shutdown(wait=False)
             for task in channels:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -421,8 +444,8 @@ async def _run_other_channels(core: Core, stop: asyncio.Event) -> None:
 
     try:
         await run_channels(core, stop)
-    except ChannelError as exc:
-        # The terminal keeps working when a channel cannot start (bad token, no network).
+    except (ChannelError, OSError) as exc:
+        # The terminal keeps working when a channel cannot start (bad token, no network, [http] port taken).
         log.error(say.CHANNEL_FAILED, exc)
 
 
@@ -432,3 +455,12 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     from bot.runner import run
 
     return run(config)
+
+
+# --- doctor -----------------------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
+    """Check what ``motcua run`` needs and print what is wrong and how to fix it; 1 when something is."""
+    findings = asyncio.run(doctor.diagnose(config, config_path=args.config, seconds=args.timeout))
+    return doctor.report(findings, sys.stdout)

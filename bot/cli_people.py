@@ -78,7 +78,7 @@ def register(subparsers: Any) -> None:
 async def find_unit(service: PeopleService, text: str) -> UnitView | None:
     """A unit by ``#id``, a bare id, or its name."""
     key = text.strip().removeprefix("#")
-    if key.isdigit():
+    if key.isascii() and key.isdigit():
         found = await service.unit(int(key))
         if found is not None:
             return found

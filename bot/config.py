@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ class DatabaseConfig:
 
     url: str = DEFAULT_DATABASE_URL
     echo: bool = False
+    leader_retry_seconds: float = 10.0
+    """PostgreSQL: how often a process tries to become the scheduler's leader (and the leader checks)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ class TelegramConfig:
         return bool(self.token)
 
 
+TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 ZALO_SECRET_MIN = 16
 ZALO_SECRET_MAX = 256
 
@@ -272,6 +276,9 @@ def _validate(config: Config) -> None:
             raise ConfigError('telegram.webhook_url: bắt buộc khi mode = "webhook"')
         if len(tg.webhook_secret) < 16:
             raise ConfigError('telegram.webhook_secret: cần ít nhất 16 ký tự khi mode = "webhook"')
+        if not TELEGRAM_SECRET.fullmatch(tg.webhook_secret):
+            # Telegram's setWebhook takes 1-256 characters of A-Z a-z 0-9 _ - and refuses anything else.
+            raise ConfigError("telegram.webhook_secret: chỉ gồm A-Z a-z 0-9 _ - và không quá 256 ký tự")
     _validate_zalo(config.zalo)
     if not 1 <= config.http.port <= 65535:
         raise ConfigError("http.port: phải trong khoảng 1-65535")
@@ -281,6 +288,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"search.reload_seconds: phải lớn hơn 0 và không quá {RELOAD_SECONDS_MAX} giây")
     if not config.database.url:
         raise ConfigError("database.url: không được để trống")
+    if not 0 < config.database.leader_retry_seconds <= 30:
+        raise ConfigError("database.leader_retry_seconds: phải lớn hơn 0 và không quá 30 giây")
     _validate_dossiers(config.dossiers)
     _validate_outbox(config.outbox)
     _validate_directives(config.directives)
@@ -350,7 +359,7 @@ def _validate_outbox(outbox: OutboxConfig) -> None:
 def clock_time(text: str) -> time | None:
     """``HH:MM`` as a time, or None when it is not one."""
     hours, sep, minutes = text.strip().partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    if not (sep and text.isascii() and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
         return None
     if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
         return None

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass, replace
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
+from bot import texts
 from bot.messages import Incoming, Reply
 from bot.services.conversations import ChatState, Flow, StaleFlow
 
@@ -90,7 +91,7 @@ class ConversationStore(ChoiceMemory, FlowMemory, Protocol):
 
 _COMMAND = re.compile(r"^/(\S{1,64})(?:\s+(.*))?$", re.DOTALL)
 _NAME = re.compile(r"^[a-z0-9_]{1,32}$")
-_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+_NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.)]?\s*$")
 # The order in which free text is read, in one place: the lowest priority is tried first.
 ACK_KEYWORDS = 10
 """ "đã nhận" typed alone acknowledges a directive, before any other reading of the text."""
@@ -301,7 +302,8 @@ class Dispatcher(Generic[Svc]):
 
     With ``flows`` (the conversation store), it also routes a chat's free text to its active flow.
     A handler that loses a compare-and-set race raises :class:`StaleFlow`; the message is then
-    answered again from the top against the flow as it now is, as if it had arrived second.
+    answered again from the top against the flow as it now is, as if it had arrived second. After
+    :attr:`STALE_ATTEMPTS` lost races the sender is asked to send the message again.
     """
 
     STALE_ATTEMPTS = 5
@@ -341,7 +343,9 @@ class Dispatcher(Generic[Svc]):
                 break
             except StaleFlow:
                 if attempt == self.STALE_ATTEMPTS:
-                    raise
+                    # The chat's other messages kept moving the flow on: ask for this one again, politely.
+                    log.warning("chat %s: flow kept changing; asked to send again", msg.chat.key)
+                    return [Reply(text=texts.TRY_AGAIN)]
                 log.info("chat %s: flow changed under message, answering again", msg.chat.key)
                 state = await self._state(msg)
         # Silence (e.g. group chatter not meant for the bot) is not the next message: it settles nothing.

@@ -18,6 +18,8 @@ from bot.adapters import ChannelError
 from bot.app import Core, build_core
 from bot.app.serving import Serving
 from bot.config import Config
+from bot.logs import quiet_libraries
+from bot.storage.process_lock import DatabaseInUseError, hold_database
 from bot.texts import cli as say
 from jobs.scheduler import IntervalJob
 
@@ -68,10 +70,15 @@ async def _serve(config: Config) -> int:
         except (NotImplementedError, RuntimeError):
             log.debug("signal %s cannot be handled on this platform", signum)
     try:
-        async with build_core(config) as core:
-            if core.services.procedures.count == 0:
-                log.warning("the knowledge base is empty: run `motcua kb import` first")
-            await run_channels(core, stop)
+        # The lock comes first: nothing of a second process on the same SQLite file may start.
+        with hold_database(config.database.url):
+            async with build_core(config) as core:
+                if core.services.procedures.count == 0:
+                    log.warning("the knowledge base is empty: run `motcua kb import` first")
+                await run_channels(core, stop)
+    except DatabaseInUseError as exc:
+        print(in_use(exc), file=sys.stderr)
+        return EXIT_FAILED
     except ChannelError as exc:
         log.error("%s", exc)
         return EXIT_FAILED
@@ -84,6 +91,11 @@ async def _serve(config: Config) -> int:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signum)
     return EXIT_OK
+
+
+def in_use(exc: DatabaseInUseError) -> str:
+    """The refusal a second process on the same SQLite file prints."""
+    return say.DATABASE_IN_USE.format(database=exc.database, pid=exc.pid or "?")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -114,7 +126,7 @@ def configure_logging(config: Config) -> None:
 
 
 def protect_logs(config: Config) -> None:
-    """Redact secrets on every root handler and quiet the libraries that log bodies or URLs."""
+    """Redact secrets on every root handler and quiet the libraries that log bodies, data or URLs."""
     secrets = (
         config.telegram.token,
         config.telegram.webhook_secret,
@@ -125,13 +137,4 @@ def protect_logs(config: Config) -> None:
         current = handler.formatter
         inner = current.inner if isinstance(current, RedactingFormatter) else current
         handler.setFormatter(RedactingFormatter(inner, secrets))
-    # httpx logs every request URL (with the token) at INFO; PTB logs whole updates and request
-    # parameters at DEBUG; aiohttp's access log adds nothing the webhook route does not log itself.
-    for name, floor in (
-        ("httpx", logging.WARNING),
-        ("httpcore", logging.WARNING),
-        ("telegram", logging.INFO),
-        ("aiohttp.access", logging.WARNING),
-    ):
-        logger = logging.getLogger(name)
-        logger.setLevel(max(floor, logger.getEffectiveLevel()))
+    quiet_libraries()

@@ -48,7 +48,7 @@ _CONTROL = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ud800-\udfff]"
 )
 _SPACES = re.compile(r"[ \t\r\f\v]+")
-_STEP_START = re.compile(r"(?<=\S)\s*(?=Bước \d+\s*[:.])")
+_STEP_START = re.compile(r"(?<=\S)\s*(?=Bước [0-9]+\s*[:.])")
 _BULLET = re.compile(r"^[-–+*•·]+\s*")
 _PROCEDURE_PREFIX = re.compile(r"^thủ tục\s+", re.IGNORECASE)
 # Section names that only repeat the card's own titles get no sub-heading.

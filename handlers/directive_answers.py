@@ -30,10 +30,10 @@ from bot.services.directives import (
 DEFAULT = "default"
 """The stored answer taking the configured reminders or escalation."""
 _DATE_TIME = re.compile(
-    r"^(?:(?P<d1>\d{1,2})/(?P<m1>\d{1,2})(?:/(?P<y1>\d{4}))?\s+(?P<h1>\d{1,2})\s*[:hg]\s*(?P<n1>\d{2})"
-    r"|(?P<h2>\d{1,2})\s*[:hg]\s*(?P<n2>\d{2})\s+(?:ngay\s+)?(?P<d2>\d{1,2})/(?P<m2>\d{1,2})(?:/(?P<y2>\d{4}))?)$"
+    r"^(?:(?P<d1>[0-9]{1,2})/(?P<m1>[0-9]{1,2})(?:/(?P<y1>[0-9]{4}))?\s+(?P<h1>[0-9]{1,2})\s*[:hg]\s*(?P<n1>[0-9]{2})"
+    r"|(?P<h2>[0-9]{1,2})\s*[:hg]\s*(?P<n2>[0-9]{2})\s+(?:ngay\s+)?(?P<d2>[0-9]{1,2})/(?P<m2>[0-9]{1,2})(?:/(?P<y2>[0-9]{4}))?)$"
 )
-_NUMBERS = re.compile(r"^\s*\d{1,5}(?:\s*[,;\s]\s*\d{1,5})*\s*$")
+_NUMBERS = re.compile(r"^\s*[0-9]{1,5}(?:\s*[,;\s]\s*[0-9]{1,5})*\s*$")
 _YES = ("co", "1", "yes", "co can xac nhan", "can")
 _NO = ("khong", "2", "no", "ko", "khong can")
 
@@ -127,7 +127,7 @@ def _audience(folded: str, offered: list[dict[str, JSONValue]]) -> StepResult:
     if folded in ("tat ca", "all"):
         chosen = [i for i, o in enumerate(offered) if o.get("all")]
     elif _NUMBERS.match(folded):
-        chosen = [int(n) - 1 for n in re.findall(r"\d+", folded)]
+        chosen = [int(n) - 1 for n in re.findall(r"[0-9]+", folded)]
     else:
         chosen = [i for i, o in enumerate(offered) if fold(str(o.get("label", ""))) == folded]
     if not chosen or any(not 0 <= i < len(offered) for i in chosen):
@@ -140,7 +140,7 @@ def _reminders(folded: str) -> StepResult:
         return Accepted(DEFAULT)
     if folded in ("khong", "none", "ko", "khong nhac"):
         return Accepted([])
-    minutes = sorted({int(n) for n in re.findall(r"\d+", folded)}) if _NUMBERS.match(folded) else []
+    minutes = sorted({int(n) for n in re.findall(r"[0-9]+", folded)}) if _NUMBERS.match(folded) else []
     if (
         not minutes
         or len(minutes) > REMINDERS_MAX
@@ -157,7 +157,7 @@ def _escalation(folded: str, data: Mapping[str, JSONValue]) -> StepResult:
         return Accepted(DEFAULT)
     if folded in ("khong", "none", "ko", "khong bao", "0"):
         return Accepted(0)
-    if folded.isdigit() and 1 <= int(folded) <= count:
+    if folded.isascii() and folded.isdigit() and 1 <= int(folded) <= count:
         return Accepted(int(folded))
     return Retry(texts.escalate_again(count))
 

@@ -151,7 +151,7 @@ async def report(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     args = command.args.lstrip("#").strip()
     if not args:
         return [Reply(text=texts.REPORT_USAGE)]
-    if not args.isdigit() or len(args) > 9:
+    if not (args.isascii() and args.isdigit()) or len(args) > 9:
         return [Reply(text=texts.directive_not_found(one_line(args, ECHO_MAX)))]
     try:
         report_ = await directives.reports.report(actor, int(args))

@@ -44,8 +44,11 @@ def notice_renderer(
         if notice.kind is NoticeKind.SUPPLEMENT:
             return Reply(text=texts.notice_supplement(code, procedure, notice.agency, notice.note))
         if notice.kind is NoticeKind.LATE:
+            # The appointment just missed is never repeated as if it were a promise.
+            return Reply(text=texts.notice_late(centre.name, code, procedure, notice.note))
+        if notice.kind is NoticeKind.EXTENDED:
             due = texts.dossier_time(notice.due_at, timezone) if notice.due_at is not None else ""
-            return Reply(text=texts.notice_late(centre.name, code, procedure, due, notice.note))
+            return Reply(text=texts.notice_extended(centre.name, code, procedure, due, notice.note))
         if notice.kind is NoticeKind.RETURNED:
             return Reply(
                 text=texts.notice_returned(centre.name, code, procedure), buttons=rating_buttons(code)

@@ -34,7 +34,7 @@ COMMENT_FLOW = "dossier_comment"
 HISTORY_LINES = 5
 NOTE_MAX = 300
 ECHO_MAX = 40
-_PHONE_TYPED = re.compile(r"^\+?[\d\s.\-()]{4,20}$")
+_PHONE_TYPED = re.compile(r"^\+?[0-9\s.\-()]{4,20}$")
 
 
 def status_card(view: DossierView, timezone: str) -> str:

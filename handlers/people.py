@@ -129,7 +129,7 @@ async def register(msg: Incoming, svc: Services, command: Command) -> list[Reply
 
 async def _unit(people: PeopleService, name: str) -> UnitView | None:
     found = await people.unit_by_name(name)
-    if found is None and name.isdigit() and len(name) <= 9:
+    if found is None and name.isascii() and name.isdigit() and len(name) <= 9:
         found = await people.unit(int(name))
     return found
 

@@ -29,7 +29,7 @@ from knowledge.model import Procedure
 
 router: Router[Services] = Router()
 
-_BARE_NUMBER = re.compile(r"^\s*\d{1,2}\s*[.)]?\s*$")
+_BARE_NUMBER = re.compile(r"^\s*[0-9]{1,2}\s*[.)]?\s*$")
 CODE_ECHO_MAX = 60
 
 

@@ -1,4 +1,4 @@
-"""The late check: tell subscribers of overdue open dossiers (once per due date, the service sees to it)."""
+"""The late check: apologise to subscribers of overdue open dossiers (once each, the service sees to it)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ def knowledge_jobs(
         if await procedures.refresh(sessions):
             log.info("knowledge base changed: index rebuilt, %d procedures searchable", procedures.count)
 
-    jobs = [IntervalJob(RELOAD_JOB, reload, settings.reload_seconds)]
+    # Every process holds its own index, so every process reloads it.
+    jobs = [IntervalJob(RELOAD_JOB, reload, settings.reload_seconds, every_process=True)]
     if unanswered is not None:
         jobs.append(IntervalJob(PRUNE_JOB, unanswered.prune, PRUNE_SECONDS))
     return jobs

@@ -3,6 +3,9 @@
 The scheduler only decides when to wake up; what must happen is already in our tables. Jobs are
 coalesced (a backlog of missed runs runs once), never overlap, and a run missed while the bot was down
 still happens when it comes back, within a generous grace time.
+
+With several processes on one database only the leader (:mod:`bot.app.leader`) runs the jobs that
+work on the database; a job marked ``every_process`` (the knowledge index reload) runs in each.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class IntervalJob:
     id: str
     func: JobFunc
     seconds: float
+    every_process: bool = False
+    """Run in every serving process (work on the process's own memory), not only on the leader."""
 
 
 def create_scheduler(timezone: str) -> AsyncIOScheduler:

@@ -116,7 +116,7 @@ def _strip_bullet(text: str) -> str:
 
 # "a) Thành phần hồ sơ giao đất…", "b) Thành phần hồ sơ gia hạn…": one dossier per variant of the procedure.
 _VARIANT_SECTION = re.compile(
-    r"^(?:[a-zđ]\)|\(?\d+(?:\.\d+)*\)|\d+\.)?\s*(?:thành phần )?hồ sơ\s+(?!gồm\b|:)\S", re.IGNORECASE
+    r"^(?:[a-zđ]\)|\(?[0-9]+(?:\.[0-9]+)*\)|[0-9]+\.)?\s*(?:thành phần )?hồ sơ\s+(?!gồm\b|:)\S", re.IGNORECASE
 )
 
 

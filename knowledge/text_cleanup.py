@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 # A line that ends a sentence, a list heading or a step title: the next line starts something new.
 _ENDS_COMPLETE = re.compile(r"[.;:!?)\]”\"…]\s*$")
-_LIST_START = re.compile(r"^(?:[-+*•–]|[a-zđ]\)|\(?[ivx]+\)|\d+[.)]|Bước\s*\d)", re.IGNORECASE)
+_LIST_START = re.compile(r"^(?:[-+*•–]|[a-zđ]\)|\(?[ivx]+\)|[0-9]+[.)]|Bước\s*[0-9])", re.IGNORECASE)
 # Titles of the portal's own fields, repeated at the top of the text they head.
 _FIELD_TITLES = re.compile(
     r"^[*\-\s]*(?:trình tự thực hiện|cách thức thực hiện|thành phần hồ sơ|trình tự, thủ tục)\s*:?\s*$",
@@ -25,7 +25,7 @@ _HEADLESS_NAME = re.compile(r"\S+\s+(?<!Trung )tâm Phục vụ")
 _DANGLING_HEAD = re.compile(r"\bTrung$")
 _NAME_TAILS = ("tâm", "ương", "đoàn", "đội", "Quốc", "Tâm", "Ương")
 # A list marker alone on its line ("a)") belongs to the line after it.
-_LONE_MARKER = re.compile(r"^(?:[a-zđ]\)|\(?[ivx]+\)|\d+[.)]|[-+*•])$", re.IGNORECASE)
+_LONE_MARKER = re.compile(r"^(?:[a-zđ]\)|\(?[ivx]+\)|[0-9]+[.)]|[-+*•])$", re.IGNORECASE)
 
 Marker = Callable[[str], str]
 """Writes a garbled fragment with a visible mark; the caller owns the wording."""

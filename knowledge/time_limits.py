@@ -27,7 +27,7 @@ CONDITIONS = "conditions"
 _UNITS = r"ngày làm việc|ngày|giờ|tháng|năm|phút"
 _KINDS = r"Trực tiếp|Trực tuyến|Dịch vụ bưu chính"
 # A bare number in the raw table: a kind glued to digits glued to the fee cell.
-_BARE = re.compile(rf"({_KINDS})(\d{{1,3}})(?=Miễn phí|Không có thông tin|Mức|\(|Phí|Lệ phí|$)")
+_BARE = re.compile(rf"({_KINDS})([0-9]{{1,3}})(?=Miễn phí|Không có thông tin|Mức|\(|Phí|Lệ phí|$)")
 _SPELLED = {
     "một": 1,
     "hai": 2,
@@ -43,8 +43,8 @@ _SPELLED = {
     "hai mươi": 20,
     "ba mươi": 30,
 }
-_NUMBER = r"\d{1,3}|" + "|".join(sorted(_SPELLED, key=len, reverse=True))
-_AMOUNT = re.compile(rf"(?<![\d.,/])(?:0*)({_NUMBER})\s*(?:\(\s*\d+\s*\)\s*)?({_UNITS})\b", re.IGNORECASE)
+_NUMBER = r"[0-9]{1,3}|" + "|".join(sorted(_SPELLED, key=len, reverse=True))
+_AMOUNT = re.compile(rf"(?<![0-9.,/])(?:0*)({_NUMBER})\s*(?:\(\s*[0-9]+\s*\)\s*)?({_UNITS})\b", re.IGNORECASE)
 # Words that make a sentence about the time to settle the case, not about some step's own duration.
 _DEADLINE = re.compile(
     r"thời hạn giải quyết|thời gian giải quyết|thời hạn trả kết quả|thời gian xử lý|thời hạn xử lý"

@@ -12,6 +12,7 @@ from bot.config import Config, ConfigError, load
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"
+TELEGRAM_WEBHOOK = "[telegram]\ntoken = 't'\nmode = 'webhook'\nwebhook_url = 'https://x'\n"
 ZALO_WEBHOOK = "[zalo]\ntoken = 't'\nmode = 'webhook'\nwebhook_url = 'https://x'\n"
 
 
@@ -72,6 +73,14 @@ def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
         (
             "[telegram]\ntoken = 't'\nmode = 'webhook'\nwebhook_url = 'https://x'\nwebhook_secret = 'abc'\n",
             "telegram.webhook_secret",
+        ),
+        *(
+            (
+                f"{TELEGRAM_WEBHOOK}webhook_secret = '{secret}'\n",
+                "telegram.webhook_secret",
+            )
+            # Characters Telegram's setWebhook refuses, and a secret longer than it takes.
+            for secret in ("s3cret.webhook+token", "secret webhook token", "bí-mật-webhook-0123", "s" * 257)
         ),
         ("timezon = 'UTC'\n", "timezon"),
         ("log_level = 10\n", "log_level"),

@@ -2,15 +2,15 @@
 
 ``POST {path}`` takes one event object or ``{"events": [...]}`` (1 to 500) with ``Authorization: Bearer
 <token>``. A request is all-or-nothing: any invalid event answers 422 naming every bad field and applies
-nothing, so the sender can fix and resend. Events are committed before the 200 answer. The contract is
-described by ``openapi/dossier-events.json``, served at ``GET {path}/openapi.json``.
+nothing, so the sender can fix and resend; an ``event_id`` already used for an event with other content
+answers 409 naming the ids, and applies nothing either. Events are committed before the 200 answer.
+The contract is described by ``openapi/dossier-events.json``, served at ``GET {path}/openapi.json``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,7 +21,13 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.http_server import HttpServer
-from bot.services.dossiers.events import DossierEventIn, InvalidEventError, parse_event
+from bot.adapters.json_body import MalformedJSONError, read_json
+from bot.services.dossiers.events import (
+    DossierEventIn,
+    EventIdConflictError,
+    InvalidEventError,
+    parse_event,
+)
 from bot.services.dossiers.views import ApplyResult
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,7 @@ ApplyEvents = Callable[[list[DossierEventIn]], Awaitable[ApplyResult]]
 """``DossierService.apply`` bound to ``source="push"``."""
 
 MAX_GROUP_EVENTS = 1000
+_Request = tuple[list[DossierEventIn], "asyncio.Future[ApplyResult]"]
 
 
 class GroupCommit:
@@ -53,7 +60,9 @@ class GroupCommit:
         self._apply = apply
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._max_events = max_events
-        self._waiting: deque[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]] = deque()
+        self._waiting: deque[_Request] = deque()
+        self._alone: set[asyncio.Future[ApplyResult]] = set()
+        """Requests to apply on their own: each held an event whose id conflicted in a merged group."""
 
     async def submit(self, events: list[DossierEventIn]) -> ApplyResult:
         """Apply one request's events (perhaps with others'); its own counts."""
@@ -70,26 +79,33 @@ class GroupCommit:
             raise
         return future.result()
 
-    def _take(self) -> list[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]]:
-        group: list[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]] = []
+    def _take(self) -> list[_Request]:
+        group: list[_Request] = []
         size = 0
         while self._waiting:
             events, future = self._waiting[0]
             if future.done():
+                self._alone.discard(future)
                 self._waiting.popleft()
                 continue
-            if group and size + len(events) > self._max_events:
+            if group and (future in self._alone or size + len(events) > self._max_events):
                 break
             group.append(self._waiting.popleft())
             size += len(events)
+            if future in self._alone:
+                self._alone.discard(future)
+                break
         return group
 
-    async def _run(self, group: list[tuple[list[DossierEventIn], asyncio.Future[ApplyResult]]]) -> None:
+    async def _run(self, group: list[_Request]) -> None:
         merged = [event for events, _ in group for event in events]
         try:
             result = await self._apply(merged)
             if len(group) > 1 and len(result.outcomes) != len(merged):
                 raise RuntimeError("apply did not report per-event outcomes: requests cannot share it")
+        except EventIdConflictError as exc:
+            self._refuse(group, exc)
+            return
         except Exception as exc:
             for _, future in group:
                 if not future.done():
@@ -101,6 +117,25 @@ class GroupCommit:
                 future.set_result(result if len(group) == 1 else result.part(start, start + len(events)))
             start += len(events)
 
+    def _refuse(self, group: list[_Request], exc: EventIdConflictError) -> None:
+        """Fail a lone request that reused an id; in a merged group, find out which request did.
+
+        Nothing of the group was applied: it goes back to the front of the queue in its order, each
+        request holding an offending event marked to run on its own (its conflict may be with another
+        request of the group, which then goes first, as it came first).
+        """
+        if len(group) == 1:
+            if not group[0][1].done():
+                group[0][1].set_exception(exc)
+            return
+        offending = set(exc.positions)
+        start = 0
+        for events, future in group:
+            if offending.intersection(range(start, start + len(events))):
+                self._alone.add(future)
+            start += len(events)
+        self._waiting.extendleft(reversed(group))
+
 
 def openapi_document() -> bytes:
     """The OpenAPI file exactly as it is served."""
@@ -109,6 +144,12 @@ def openapi_document() -> bytes:
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
+
+
+def _conflict(exc: EventIdConflictError) -> web.Response:
+    ids = list(exc.event_ids)
+    message = "event_id already used for an event with different content: " + ", ".join(ids)
+    return web.json_response({"error": message, "event_ids": ids}, status=409)
 
 
 def _field_errors(errors: list[dict[str, Any]]) -> web.Response:
@@ -201,8 +242,8 @@ def add_dossier_api(
         if raw is None:
             return _error(413, f"the body is larger than {max_body_bytes} bytes")
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            body = read_json(raw)
+        except MalformedJSONError:
             return _error(400, "malformed JSON")
         events, errors = parse_body(body, max_events=max_events)
         if errors:
@@ -210,6 +251,9 @@ def add_dossier_api(
             return _field_errors(errors)
         try:
             result = await commits.submit(events)
+        except EventIdConflictError as exc:
+            log.info("dossier push API: %d event id(s) reused with different content", len(exc.event_ids))
+            return _conflict(exc)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.error("dossier push API: %d event(s) not applied: %s", len(events), type(exc).__name__)
             return _error(503, "temporarily unavailable, retry later", **{"Retry-After": "5"})

@@ -13,13 +13,13 @@ Our documented contract for the remote:
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
 from yarl import URL
 
+from bot.adapters.json_body import MalformedJSONError, read_json
 from bot.services.dossiers.feed import (
     PullError,
     PullPage,
@@ -101,8 +101,8 @@ def _status_error(status: int) -> PullError:
 def parse_page(raw: bytes) -> PullPage:
     """Read a page body; PullProtocolError when it is not the documented shape."""
     try:
-        body: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body: Any = read_json(raw)
+    except MalformedJSONError as exc:
         raise PullProtocolError("the page is not JSON") from exc
     if not isinstance(body, dict):
         raise PullProtocolError("the page is not a JSON object")

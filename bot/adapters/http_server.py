@@ -1,10 +1,9 @@
-"""The bot's own aiohttp server: health check and the routes the channels add (webhooks, the push API)."""
+"""The bot's own aiohttp server: health, readiness, metrics, the routes channels add (webhooks, push API)."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -12,10 +11,16 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.adapters.json_body import MalformedJSONError, read_json
+
 log = logging.getLogger(__name__)
 
 WebhookHandler = Callable[[dict[str, Any]], Awaitable[None]]
 DedupKey = Callable[[dict[str, Any]], str | None]
+ReadyProbe = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+"""Answers (ready?, what each check found) for ``/readyz``."""
+MetricsPage = Callable[[], Awaitable[bytes]]
+"""Renders the Prometheus text for ``/metrics``."""
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -42,10 +47,14 @@ class RecentKeys:
 
 
 class HttpServer:
-    """Health check plus webhook routes; add every route before :meth:`start`."""
+    """Health check plus webhook routes; add every route before :meth:`start`.
 
-    def __init__(self, host: str, port: int) -> None:
+    ``on_duplicate`` is told the webhook's name each time an event is refused as already seen.
+    """
+
+    def __init__(self, host: str, port: int, *, on_duplicate: Callable[[str], None] | None = None) -> None:
         self.host = host
+        self._on_duplicate = on_duplicate
         self._requested_port = port
         self.port = port
         self.app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -78,19 +87,34 @@ class HttpServer:
                 log.warning("%s webhook: wrong or missing secret from %s", name, request.remote)
                 return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
             try:
-                body = json.loads(await request.read())
-            except (ValueError, UnicodeDecodeError):
+                body = read_json(await request.read())
+            except MalformedJSONError:
                 return web.json_response({"ok": False, "error": "malformed JSON"}, status=400)
             key = dedup_key(body) if isinstance(body, dict) else None
             if key is None:
                 return web.json_response({"ok": False, "error": "not an event"}, status=400)
             if not seen.add(key):
                 log.info("%s webhook: duplicate event %s ignored", name, key)
+                if self._on_duplicate is not None:
+                    self._on_duplicate(name)
                 return web.json_response({"ok": True, "duplicate": True})
             self._spawn(self._process(name, key, handle, body))
             return web.json_response({"ok": True})
 
         self.app.router.add_post(path, webhook)
+
+    def add_probes(self, *, ready: ReadyProbe, metrics: MetricsPage, content_type: str) -> None:
+        """Serve ``/readyz`` (200 when ready, else 503, with what each check found) and ``/metrics``."""
+
+        async def readyz(request: web.Request) -> web.Response:
+            ok, checks = await ready()
+            return web.json_response(checks, status=200 if ok else 503)
+
+        async def metrics_page(request: web.Request) -> web.Response:
+            return web.Response(body=await metrics(), headers={"Content-Type": content_type})
+
+        self.app.router.add_get("/readyz", readyz)
+        self.app.router.add_get("/metrics", metrics_page)
 
     async def start(self) -> None:
         """Bind and serve (port 0 picks a free port, see :attr:`port`)."""

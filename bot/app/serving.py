@@ -1,9 +1,10 @@
 """What one serving process runs, built from the core: channels, the HTTP server, the outbox and the jobs.
 
 :class:`Serving` is the second half of the composition root (the first is :func:`bot.app.build_core`):
-it builds every enabled channel (Telegram, Zalo), the bot's HTTP server when a webhook or the dossier
-push API needs one, and the background work (the outbox worker with a sender per platform, and the
-scheduler with the directive, dossier and knowledge jobs). ``motcua run`` and ``motcua chat`` both serve
+it builds every enabled channel (Telegram, Zalo), the bot's HTTP server (health, readiness and metrics,
+the webhooks, the dossier push API), and the background work (the outbox worker with a sender per
+platform, and the scheduler with the directive, dossier and knowledge jobs, run by the leader of the
+processes sharing the database: :mod:`bot.app.leader`). ``motcua run`` and ``motcua chat`` both serve
 through it, so they start the same channels.
 """
 
@@ -22,8 +23,12 @@ from bot.adapters.telegram.sender import TelegramSender
 from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_event_id
 from bot.adapters.zalo.sender import ZaloSender
 from bot.app.core import Core
+from bot.app.leader import Leadership
 from bot.config import Config, TelegramConfig, ZaloConfig
 from bot.messages import Platform
+from bot.ops.metrics import CONTENT_TYPE, Metrics
+from bot.ops.readiness import Readiness
+from bot.ops.sends import counting
 from bot.outbox import Sender
 from bot.outbox.worker import OutboxWorker
 from bot.services.dossiers.feed import DossierPuller
@@ -70,17 +75,25 @@ def build_senders(config: Config) -> dict[Platform, OutboxSender]:
 class Background:
     """The outbox worker and the scheduler of one serving process, started and stopped together."""
 
-    def __init__(self, core: Core, jobs: Iterable[IntervalJob] = ()) -> None:
+    def __init__(
+        self, core: Core, jobs: Iterable[IntervalJob] = (), *, metrics: Metrics | None = None
+    ) -> None:
         self.senders = build_senders(core.config)
+        self.metrics = metrics or Metrics(core.config.channels)
         self.worker = OutboxWorker(
             core.sessions,
-            self.senders,
+            counting(self.senders, self.metrics),
             core.config.outbox,
             choices=core.services.conversations,
             on_recipient=core.outbox.recipient_changed,
         )
         self._outbox = core.outbox
+        # The leader's jobs (paused unless this process leads) and the jobs every process runs.
         self.scheduler: Any = create_scheduler(core.config.timezone)
+        self.local: Any = create_scheduler(core.config.timezone)
+        self.leadership = Leadership.for_engine(
+            core.engine, retry_seconds=core.config.database.leader_retry_seconds, on_change=self._lead
+        )
         self._jobs = list(jobs)
         self.directive_jobs = DirectiveJobs(
             core.services.directives, self.scheduler, timezone=core.config.timezone
@@ -99,16 +112,32 @@ class Background:
         self._outbox.wake_on_commit(self.worker.wake)
         self._task = asyncio.create_task(self.worker.run(self._stop))
         for job in self._jobs:
-            add_interval_job(self.scheduler, job.id, job.func, job.seconds)
-        # Re-arm from the database; what fell due while the bot was down is published now, once.
-        await quietly("directive schedules", self.directive_jobs.sync())
-        self.scheduler.start()
+            scheduler = self.local if job.every_process else self.scheduler
+            add_interval_job(scheduler, job.id, job.func, job.seconds)
+        self.scheduler.start(paused=True)
+        self.local.start()
+        await self.leadership.start()
         log.info("outbox: delivering for %s", ", ".join(p.value for p in self.senders) or "no platform")
 
+    async def _lead(self, leading: bool) -> None:
+        """Run the leader's jobs while this process leads (always, on SQLite), pause them otherwise."""
+        self.metrics.set_scheduler_leader(leading)
+        if not self.scheduler.running:
+            return
+        if not leading:
+            self.scheduler.pause()
+            return
+        # Re-arm from the database; what fell due while no one led is published now, once.
+        await quietly("directive schedules", self.directive_jobs.sync())
+        self.scheduler.resume()
+
     async def stop(self) -> None:
-        """Stop the scheduler, let the worker finish and mark its sends in flight, close the senders."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        """Stop the schedulers, let the worker finish and mark its sends in flight, close the senders."""
+        for scheduler in (self.scheduler, self.local):
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+        await quietly("leadership", self.leadership.stop())
+        self.metrics.set_scheduler_leader(False)
         self._stop.set()
         if self._task is not None:
             await quietly("outbox worker", self._task)
@@ -117,6 +146,16 @@ class Background:
         for sender in reversed(self._opened):
             await quietly(type(sender).__name__, sender.close())
         self._opened.clear()
+
+
+def knowledge_scheduler(core: Core) -> Any:
+    """A started scheduler running only the knowledge jobs, for a process that serves no channel."""
+    scheduler = create_scheduler(core.config.timezone)
+    services = core.services
+    for job in knowledge_jobs(services.procedures, core.sessions, core.config.search, services.unanswered):
+        add_interval_job(scheduler, job.id, job.func, job.seconds)
+    scheduler.start()
+    return scheduler
 
 
 class Serving:
@@ -128,16 +167,22 @@ class Serving:
     while finishing is still delivered.
     """
 
-    def __init__(self, core: Core, *, jobs: Iterable[IntervalJob] = ()) -> None:
+    def __init__(
+        self, core: Core, *, jobs: Iterable[IntervalJob] = (), metrics: Metrics | None = None
+    ) -> None:
         config = core.config
+        self.metrics = metrics or Metrics(config.channels)
+        self.readiness = Readiness(core.engine)
         self.server: HttpServer | None = None
+        self.channel_names: list[str] = []
         self.channels = self._channels(core)
         self._mount_dossier_api(core)
+        self._mount_probes(core)
         self._pull: DossierPullClient | None = None
         scheduled = [*jobs, *self._dossier_jobs(core)]
         services = core.services
         scheduled += knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
-        self.background = Background(core, scheduled)
+        self.background = Background(core, scheduled, metrics=self.metrics)
         self._started: list[Channel] = []
         self._server_started = False
         self._background_started = False
@@ -146,14 +191,20 @@ class Serving:
         """Every enabled channel; one in webhook mode gets its route on the HTTP server."""
         config = core.config
         channels: list[Channel] = []
+        # Counted where updates enter the core (the inbox will count receipts and duplicates once it exists).
+        dispatch = self.metrics.observe(core.dispatcher.dispatch)
         if config.telegram.enabled:
-            telegram = TelegramChannel(config.telegram, core.dispatcher.dispatch, timezone=config.timezone)
+            telegram = TelegramChannel(config.telegram, dispatch, timezone=config.timezone)
             channels.append(telegram)
+            self.channel_names.append("telegram")
             self._webhook(config, config.telegram, TELEGRAM_AUTH_HEADER, telegram.feed, telegram_update_id)
         if config.zalo.enabled:
-            zalo = ZaloChannel(config.zalo, core.dispatcher.dispatch)
+            zalo = ZaloChannel(config.zalo, dispatch)
             channels.append(zalo)
+            self.channel_names.append("zalo")
             self._webhook(config, config.zalo, ZALO_AUTH_HEADER, zalo.feed, zalo_event_id)
+        for name in self.channel_names:
+            self.readiness.expect(name)
         return channels
 
     def _webhook(
@@ -177,8 +228,22 @@ class Serving:
 
     def _http(self, config: Config) -> HttpServer:
         if self.server is None:
-            self.server = HttpServer(config.http.host, config.http.port)
+            self.server = HttpServer(config.http.host, config.http.port, on_duplicate=self.metrics.duplicated)
         return self.server
+
+    def _mount_probes(self, core: Core) -> None:
+        """/readyz and /metrics on the HTTP server, which runs whenever a channel is served."""
+        if self.channels:
+            self._http(core.config)
+        if self.server is None:
+            return
+        core.services.procedures.on_answer = self.metrics.answered
+        self.metrics.watch_outbox(core.sessions)
+        self.server.add_probes(ready=self._ready, metrics=self.metrics.render, content_type=CONTENT_TYPE)
+
+    async def _ready(self) -> tuple[bool, dict[str, Any]]:
+        report = await self.readiness.check()
+        return report.ready, report.as_json()
 
     def _mount_dossier_api(self, core: Core) -> None:
         """Serve the push API when a token is configured (the outbox wakes after each commit)."""
@@ -220,15 +285,18 @@ class Serving:
         if self.server is not None:
             self._server_started = True
             await self.server.start()
-        for channel in self.channels:
+        for name, channel in zip(self.channel_names, self.channels, strict=True):
             self._started.append(channel)
             await channel.start()
+            self.readiness.started(name)
         self._background_started = True
         await self.background.start()
 
     async def stop(self) -> None:
         """Stop what :meth:`start` started, in reverse, each failure logged and the rest still stopped."""
         # Stop accepting webhooks first, so every update answered 200 is still processed.
+        for name in self.channel_names:
+            self.readiness.stopped(name)
         if self.server is not None and self._server_started:
             await quietly("http server", self.server.stop())
         for channel in reversed(self._started):

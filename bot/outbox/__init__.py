@@ -7,7 +7,7 @@
   delivery errors they raise.
 - :mod:`~bot.outbox.store`: the worker's storage side (claim with a lease, mark the outcome).
 - :mod:`~bot.outbox.worker` and :mod:`~bot.outbox.ratelimit`: delivery within the platforms' limits.
-- :mod:`~bot.outbox.stats`: counts by status for reports.
+- :mod:`~bot.outbox.stats`: counts by status for reports, and the backlog (depth, oldest due) for metrics.
 - :mod:`~bot.outbox.lookups`: what a feature may ask of, or do to, the messages it queued (their
   delivery states, "already queued?", cancelling those not yet sent). Only this package touches the
   outbox table (a test enforces it).
@@ -40,7 +40,7 @@ from bot.outbox.queue import (
     payload_to_reply,
     reply_to_payload,
 )
-from bot.outbox.stats import OutboxStats, outbox_stats
+from bot.outbox.stats import Backlog, OutboxStats, backlog, outbox_stats
 from bot.outbox.store import Claimed, OutboxStore
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "PENDING",
     "SENDING",
     "SENT",
+    "Backlog",
     "ChatMovedError",
     "Claimed",
     "Delivery",
@@ -65,6 +66,7 @@ __all__ = [
     "RecipientHook",
     "RetryLaterError",
     "Sender",
+    "backlog",
     "cancel_pending",
     "deliveries",
     "enqueue",

@@ -1,8 +1,9 @@
-"""Counts of outbox rows by status, for delivery reports (edit rows are left out: they are not deliveries)."""
+"""Counts of outbox rows: by status for delivery reports (edits left out), and the backlog for metrics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,3 +68,22 @@ async def outbox_stats(
         rate_limited=rate_limited,
         failure_reasons=reasons,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits to be sent: rows not yet finished, and when the longest-waiting due row fell due."""
+
+    depth: int
+    oldest_due: datetime | None
+
+
+async def backlog(session: AsyncSession, now: datetime) -> Backlog:
+    """Rows pending or being sent, and the due time of the oldest pending row already due at ``now``."""
+    depth = await session.scalar(select(func.count()).where(OutboxMessage.status.in_((PENDING, SENDING))))
+    oldest = await session.scalar(
+        select(func.min(OutboxMessage.due_at)).where(
+            OutboxMessage.status == PENDING, OutboxMessage.due_at <= now
+        )
+    )
+    return Backlog(depth=int(depth or 0), oldest_due=oldest)

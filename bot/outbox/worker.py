@@ -10,6 +10,9 @@ claimed; rows already claimed that would wait longer than a quarter of the lease
 (pending, due when the pause ends, the attempt not counted) instead of holding their lease. 429s are
 counted per platform in :attr:`OutboxWorker.rate_limits`, and per row in the outbox's stats.
 
+Each platform has its own lane (DESIGN §8): :meth:`OutboxWorker.run` claims and sends every platform's
+rows in a loop of its own, so a slow or rate-limited platform never holds up another's messages.
+
 Edit rows (:func:`bot.outbox.queue.enqueue_edit`) wait, uncounted, until their original is sent; they
 fail with the original's reason when it failed; the older of several edits of one message are closed
 as superseded; a platform without edits fails them at once with the reason ``unsupported``.
@@ -21,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -60,7 +63,7 @@ class ChoiceMemory(Protocol):
 
 
 class OutboxWorker:
-    """Sends what the outbox holds, one batch at a time, until stopped."""
+    """Sends what the outbox holds, one batch at a time per platform, until stopped."""
 
     def __init__(
         self,
@@ -86,11 +89,13 @@ class OutboxWorker:
             clock=clock,
             on_recipient=on_recipient,
         )
-        self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._warned: set[str] = set()
         self._orphans_checked: datetime | None = None
-        self._idle = asyncio.Event()
+        # One lane per platform; with no sender at all, one empty lane still watches for orphans.
+        self._lanes: tuple[Platform | None, ...] = tuple(self._senders) or (None,)
+        self._wakes = {lane: asyncio.Event() for lane in self._lanes}
+        self._idles = {lane: asyncio.Event() for lane in self._lanes}
         # Longer waits for a send slot give the row back rather than hold its lease.
         self._hold = max(config.lease_seconds / 4, 1.0)
         self.rate_limits: Counter[Platform] = Counter()
@@ -98,48 +103,60 @@ class OutboxWorker:
 
     @property
     def idle(self) -> bool:
-        """True while :meth:`run` waits for work (its last claim found nothing due)."""
-        return self._idle.is_set()
+        """True while every lane of :meth:`run` waits for work (its last claim found nothing due)."""
+        return all(event.is_set() for event in self._idles.values())
 
     async def wait_idle(self) -> None:
-        """Return once :meth:`run` waits for work."""
-        await self._idle.wait()
+        """Return once every lane of :meth:`run` waits for work."""
+        while not self.idle:
+            await asyncio.gather(*(event.wait() for event in self._idles.values()))
 
     def wake(self) -> None:
         """Look for due rows now, not after ``idle_poll_seconds`` (the Outbox calls it after commits)."""
-        self._wake.set()
+        for event in self._wakes.values():
+            event.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; the batch in flight is finished and marked, no more is claimed."""
+        """Deliver until ``stop`` is set, a lane per platform; batches in flight are finished and marked."""
         self._stopping.clear()
         watcher = asyncio.ensure_future(self._relay(stop))
+        lanes = [asyncio.ensure_future(self._lane(lane, stop)) for lane in self._lanes]
         try:
-            while not stop.is_set():
-                # Cleared before the claim: a wake() during the batch is kept, so no enqueue is missed.
-                self._wake.clear()
-                try:
-                    claimed = await self.run_once()
-                except Exception as exc:  # a database hiccup must not end delivery for good
-                    log.error("outbox: batch failed with %s; retrying", type(exc).__name__)
-                    claimed = 0
-                if claimed:
-                    continue
-                await self._check_orphans()
-                self._idle.set()
-                try:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._config.idle_poll_seconds)
-                finally:
-                    self._idle.clear()
+            await asyncio.gather(*lanes)
         finally:
+            for task in lanes:
+                task.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
 
+    async def _lane(self, lane: Platform | None, stop: asyncio.Event) -> None:
+        """One platform's claim loop: its batches wait for nobody else's."""
+        wake, idle = self._wakes[lane], self._idles[lane]
+        platforms = () if lane is None else (lane,)
+        while not stop.is_set():
+            # Cleared before the claim: a wake() during the batch is kept, so no enqueue is missed.
+            wake.clear()
+            try:
+                claimed = await self.run_once(platforms)
+            except Exception as exc:  # a database hiccup must not end delivery for good
+                log.error("outbox: batch failed with %s; retrying", type(exc).__name__)
+                claimed = 0
+            if claimed:
+                continue
+            await self._check_orphans()
+            idle.set()
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._config.idle_poll_seconds)
+            finally:
+                idle.clear()
+
     async def _relay(self, stop: asyncio.Event) -> None:
         await stop.wait()
         self._stopping.set()
-        self._wake.set()
+        self.wake()
 
     async def drain(self, until_idle: bool = True) -> int:
         """Send every due row (one batch if not ``until_idle``); return how many rows were handled."""
@@ -151,13 +168,14 @@ class OutboxWorker:
                 await self._check_orphans()
                 return total
 
-    async def run_once(self) -> int:
-        """Claim one batch and deliver it; return the number of rows claimed."""
+    async def run_once(self, platforms: Iterable[Platform] | None = None) -> int:
+        """Claim one batch (of ``platforms``, default: all with a sender), deliver it; return its size."""
         if self._stopping.is_set():
             return 0
+        wanted = self._senders if platforms is None else [p for p in platforms if p in self._senders]
         # A paused platform's rows stay in the table: claiming them now would only hold their leases.
-        platforms = [p for p in self._senders if self.limiter.paused(p) <= 0]
-        batch = await self.store.claim(self._config.batch_size, platforms)
+        ready = [p for p in wanted if self.limiter.paused(p) <= 0]
+        batch = await self.store.claim(self._config.batch_size, ready)
         if not batch:
             return 0
         # One chat's messages go in order; different chats go concurrently.

@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import json
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -72,6 +72,8 @@ class ProcedureService:
         self._index = index
         self._fingerprint = fingerprint
         self._answers: OrderedDict[tuple[str, int], SearchResult] = OrderedDict()
+        self.on_answer: Callable[[str], None] | None = None
+        """Told the kind of each answer (``confident``, ``choices``, ``none``): the metrics count them."""
 
     @classmethod
     async def load(cls, sessions: SessionFactory) -> ProcedureService:
@@ -95,7 +97,15 @@ class ProcedureService:
         found = answers.get(key)
         if found is not None:
             answers.move_to_end(key)
-            return found
+        else:
+            found = await self._search(query, limit)
+        if self.on_answer is not None:
+            self.on_answer(found.answer)
+        return found
+
+    async def _search(self, query: str, limit: int) -> SearchResult:
+        key = (query, limit)
+        answers = self._answers
         if len(query) <= INLINE_QUERY_CHARS:
             found = self._index.search(query, limit)
         else:

@@ -29,12 +29,16 @@ def sqlite_path(url: str | URL) -> Path | None:
 def create_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine for ``url``; for a SQLite file, create its folder and tune the connection."""
     parsed = make_url(url)
+    # Parameters hold notice texts, phone hashes and conversation state: never in a log or an error text,
+    # even with ``echo``.
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, echo=echo, pool_pre_ping=True)
+        return create_async_engine(parsed, echo=echo, pool_pre_ping=True, hide_parameters=True)
     path = sqlite_path(parsed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(
+        parsed, echo=echo, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
     event.listen(engine.sync_engine, "connect", tune_sqlite)
     return engine
 

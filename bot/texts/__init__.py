@@ -130,6 +130,12 @@ CHOICE_EXPIRED = "Lựa chọn này đã hết hạn. Bạn vui lòng hỏi lạ
 ERROR = "Xin lỗi, tôi đang gặp sự cố. Bạn vui lòng thử lại sau ít phút."
 """For adapters: what to send when a handler fails unexpectedly."""
 
+TRY_AGAIN = (
+    "Tôi nhận được nhiều tin nhắn của bạn cùng lúc nên chưa trả lời được tin này. "
+    "Bạn vui lòng gửi lại sau giây lát."
+)
+"""When a message kept losing the race to the same chat's other messages (the dispatcher gave up)."""
+
 TEXT_ONLY = "Hiện tôi chỉ đọc được tin nhắn chữ. Bạn vui lòng gõ câu hỏi nhé."
 
 
@@ -495,15 +501,30 @@ def notice_supplement(code: str, procedure: str, agency: str, note: str) -> str:
     return "\n".join(lines)
 
 
-def notice_late(centre_name: str, code: str, procedure: str, new_due: str, note: str) -> str:
-    """The written apology for a late dossier, with the new date (Decree 61/2018/NĐ-CP)."""
+def notice_late(centre_name: str, code: str, procedure: str, note: str) -> str:
+    """The written apology once the appointment has passed (Decree 61/2018/NĐ-CP); the new date follows."""
+    subject = f"hồ sơ {bold(code)}" + (f" ({esc(procedure)})" if procedure else "")
+    lines = [
+        f"🙏 <b>Thư xin lỗi</b>\n{esc(centre_name)} xin lỗi ông/bà vì {subject} chưa giải quyết đúng hạn. "
+        "Chúng tôi sẽ thông báo ngày hẹn trả kết quả mới ngay khi có."
+    ]
+    if note:
+        lines.append(f"Lý do: {esc(note)}")
+    lines.append("Mong ông/bà thông cảm. Chúng tôi sẽ nhắn ngay khi hồ sơ có kết quả.")
+    return "\n".join(lines)
+
+
+def notice_extended(centre_name: str, code: str, procedure: str, new_due: str, note: str) -> str:
+    """The apology with the new appointment, sent for each extension (Decree 61/2018/NĐ-CP)."""
     subject = f"hồ sơ {bold(code)}" + (f" ({esc(procedure)})" if procedure else "")
     promise = (
-        f"hẹn trả kết quả vào {bold(new_due)}" if new_due else "sẽ sớm thông báo ngày hẹn trả kết quả mới"
+        f"ngày hẹn trả kết quả mới là {bold(new_due)}"
+        if new_due
+        else "chúng tôi sẽ sớm báo ngày hẹn trả kết quả mới"
     )
     lines = [
-        f"🙏 <b>Thư xin lỗi</b>\n{esc(centre_name)} xin lỗi ông/bà vì {subject} chưa giải quyết đúng hạn; "
-        f"{promise}."
+        f"📅 <b>Thư xin lỗi và hẹn lại ngày trả kết quả</b>\n{esc(centre_name)} xin lỗi ông/bà vì {subject} "
+        f"chưa giải quyết được như đã hẹn; {promise}."
     ]
     if note:
         lines.append(f"Lý do: {esc(note)}")

@@ -16,6 +16,11 @@ NO_CHANNEL = (
     "Chưa cấu hình kênh nào để phục vụ: đặt [telegram] token hoặc [zalo] token trong tệp cấu hình, "
     "hoặc biến môi trường MOTCUA_TELEGRAM_TOKEN / MOTCUA_ZALO_TOKEN."
 )
+DATABASE_IN_USE = (
+    "Tệp cơ sở dữ liệu {database} đang được một tiến trình khác dùng (pid {pid}): mỗi tệp SQLite chỉ "
+    "chạy được một bot (motcua run hoặc motcua chat). Hãy dừng tiến trình đó trước; muốn chạy nhiều "
+    "tiến trình thì dùng PostgreSQL."
+)
 CHAT_PROMPT = "Bạn: "
 CHAT_GREETING = (
     "Trợ lý tra cứu thủ tục hành chính. Hãy gõ câu hỏi, ví dụ: {example}\n"

@@ -9,7 +9,7 @@ from knowledge.importers.portal_tables import is_shown_only, parse_steps
 from knowledge.importers.text import clean, informative, normalize_fee, normalize_time_limit
 from knowledge.model import Channel, Document, LegalBasis, Procedure
 
-_COPIES = re.compile(r"Bản\s+(chính|sao)\s*:\s*(\d+)", re.IGNORECASE)
+_COPIES = re.compile(r"Bản\s+(chính|sao)\s*:\s*([0-9]+)", re.IGNORECASE)
 
 
 def matches(record: dict[str, Any]) -> bool:
@@ -96,9 +96,9 @@ def _fee(value: object) -> str:
             continue
         label, amount, unit, note = match.groups()
         amount = amount.strip()
-        if re.fullmatch(r"\d+(?:[.,]\d+)?", amount) and unit == "USD":
+        if re.fullmatch(r"[0-9]+(?:[.,][0-9]+)?", amount) and unit == "USD":
             text = f"{float(amount.replace(',', '.')):g} USD".replace(".", ",")
-        elif re.fullmatch(r"[\d.,]+", amount) and unit:
+        elif re.fullmatch(r"[0-9.,]+", amount) and unit:
             text = normalize_fee(f"{amount.replace('.', '').replace(',', '.')} {unit}")
         elif amount.lower() in {"", "0", "o", "không"}:
             text = "Miễn phí" if amount else ""
@@ -119,5 +119,5 @@ def _issuer(meta: dict[str, Any]) -> str:
 def _number(row: dict[str, Any]) -> str:
     """The bare number of a legal document ("Thông tư số 104/2024/TT-BQP" -> "104/2024/TT-BQP")."""
     text = informative(row.get("so_ky_hieu"))
-    match = re.search(r"\d[\w/.\-]*/[\wĐđ\-]+", text)
+    match = re.search(r"[0-9][\w/.\-]*/[\wĐđ\-]+", text)
     return match.group(0) if match else text

@@ -19,11 +19,11 @@ CHANNEL_HEADER = "Hình thức nộpThời gianPhí, lệ phíMô tả"
 KINDS = ("Trực tiếp", "Trực tuyến", "Dịch vụ bưu chính")
 # A row starts with a channel kind glued to its time cell: a digit, an upper-case letter or "(".
 # Inside descriptions the same words are followed by a space or a colon, so they do not match.
-_ROW_START = re.compile(rf"({'|'.join(KINDS)})(?=[\dA-ZĐÀ-Ỹ(])")
+_ROW_START = re.compile(rf"({'|'.join(KINDS)})(?=[0-9A-ZĐÀ-Ỹ(])")
 _UNITS = r"Ngày làm việc|ngày làm việc|Ngày|ngày|Giờ|giờ|Tháng|tháng|Năm|năm|Phút|phút"
-_TIME = re.compile(rf"(\d+(?:[.,]\d+)?)\s?({_UNITS})")
+_TIME = re.compile(rf"([0-9]+(?:[.,][0-9]+)?)\s?({_UNITS})")
 _MONEY_UNIT = r"Việt Nam Đồng|VNĐ|VND|USD|đồng|Đồng"
-_MONEY = re.compile(rf"((?:\d{{1,3}}(?:[.,]\d{{3}})+|\d+)(?:[.,]\d+)?)\s?({_MONEY_UNIT})")
+_MONEY = re.compile(rf"((?:[0-9]{{1,3}}(?:[.,][0-9]{{3}})+|[0-9]+)(?:[.,][0-9]+)?)\s?({_MONEY_UNIT})")
 _FEE_WORDS = re.compile(r"Miễn phí|Không có thông tin|Không thu|Mức (?:lệ )?phí cụ thể[^()]*?quyết định")
 
 
@@ -80,7 +80,7 @@ def _split_unitless(cell: str) -> tuple[str, str, int] | None:
     A cut fits when the fee part has no leading zero; with several, the one whose amount the fee's
     own note repeats wins. No fit means there was no time at all; several fits mean ambiguity (None).
     """
-    digits = re.match(r"\d+", cell)
+    digits = re.match(r"[0-9]+", cell)
     if digits is None:
         return None
     run = digits.group(0)
@@ -103,27 +103,27 @@ def _note_repeats_amount(fee: str) -> bool:
     """Tell whether "100.000 đồng (... 100.000 đồng/lần)" states its amount again in the note."""
     amount, _, note = fee.partition(" (")
     number = amount.split(" ")[0]
-    return bool(note) and re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d])", note) is not None
+    return bool(note) and re.search(rf"(?<![0-9.,]){re.escape(number)}(?![0-9])", note) is not None
 
 
-_THOUSANDS_HINT = re.compile(r"(\d{1,3})[.,]000(?:\s?(?:đồng|VNĐ|vnđ|VND|đ\b))")
+_THOUSANDS_HINT = re.compile(r"([0-9]{1,3})[.,]000(?:\s?(?:đồng|VNĐ|vnđ|VND|đ\b))")
 
 
 def _scale_thousands(fee: str) -> str:
     """Some records give "20 VNĐ" meaning thousands; trust that only when the note says 20.000."""
-    match = re.match(r"(\d{1,3}) đồng\b", fee)
+    match = re.match(r"([0-9]{1,3}) đồng\b", fee)
     if match and any(hit.group(1) == match.group(1) for hit in _THOUSANDS_HINT.finditer(fee)):
         return f"{match.group(1)}.000 đồng{fee[match.end() :]}"
     return fee
 
 
 _DEADLINE = re.compile(r"thời (?:hạn|gian) (?:giải quyết|xử lý|trả kết quả)|trả kết quả trong", re.IGNORECASE)
-_AMOUNT_OF_TIME = re.compile(rf"(?<![\d.,/])(\d+)\s?({_UNITS})")
+_AMOUNT_OF_TIME = re.compile(rf"(?<![0-9.,/])([0-9]+)\s?({_UNITS})")
 
 
 def _unit_for(number: str, text: str) -> str:
     """The one unit ``number`` is written with in ``text``; '' when absent or when units disagree."""
-    pattern = re.compile(rf"(?<![\d.,/])0*{re.escape(number.lstrip('0') or '0')}\s?({_UNITS})")
+    pattern = re.compile(rf"(?<![0-9.,/])0*{re.escape(number.lstrip('0') or '0')}\s?({_UNITS})")
     units = {m.group(1).lower() for m in pattern.finditer(text)}
     return units.pop() if len(units) == 1 else ""
 
@@ -164,7 +164,7 @@ def _parse_channel_row(kind: str, cell: str, table: str, context: str) -> tuple[
         time_limit = "Không quy định"
         pos = len("Không quy định")
     else:
-        digits = re.match(r"\d+(?:[.,]\d+)?", cell)
+        digits = re.match(r"[0-9]+(?:[.,][0-9]+)?", cell)
         if digits and _fee_at(cell, digits.end()) and not _MONEY.match(cell):
             number = digits.group(0)
             unit = _recover_unit(number, table, context)
@@ -231,17 +231,17 @@ def parse_channels(text: str, context: str = "") -> tuple[tuple[Channel, ...], b
 DOCUMENT_HEADER = "Tên giấy tờMẫu đơn, tờ khaiSố lượng"
 # A count cell ends a row and is glued to the next name; "01 bản chính;" inside a name is followed by
 # punctuation or a space instead.
-_COUNT = re.compile(r"(0?\d) bản (chính|sao)(?:,(0?\d) bản (chính|sao))?(?=$|[^\s;.,)])")
+_COUNT = re.compile(r"(0?[0-9]) bản (chính|sao)(?:,(0?[0-9]) bản (chính|sao))?(?=$|[^\s;.,)])")
 _EXT = re.compile(r"\.(?:docx|doc|pdf|xlsx|xls|rar|zip|odt)", re.IGNORECASE)
 _TEMPLATE_WORD = re.compile(
     r"(?:Mẫu|MẪU|mẫu|Mau|MAU|mau|Phụ lục|PHỤ LỤC|Phu luc|PL|Tờ khai|TỜ KHAI|Đơn|ĐƠN|đơn|Văn bản|văn bản"
-    r"|Mus\d|M\d|\d{1,3}-(?:Mẫu|Mau))"
+    r"|Mus[0-9]|M[0-9]|[0-9]{1,3}-(?:Mẫu|Mau))"
 )
 _TEMPLATE_WINDOW = 130
 
 
 _GLUED_FORM_WORD = re.compile(rf"(?<=[\w;.:),])(?={_TEMPLATE_WORD.pattern})")
-_GLUED_PUNCTUATION = re.compile(r"(?<=[;:)])(?=\w)|(?<=\D\.)(?=\w)|(?<=\.)(?=[^\W\d])")
+_GLUED_PUNCTUATION = re.compile(r"(?<=[;:)])(?=\w)|(?<=[^0-9]\.)(?=\w)|(?<=\.)(?=[^\W\d])")
 
 
 def _template_start(segment: str, ext_start: int) -> int | None:
@@ -356,8 +356,8 @@ LEGAL_HEADER = "Tên văn bản pháp lýMã văn bản"
 # are glued to the text around them: one may start right after a year ("năm 201102/2011/QH13") or after
 # the legislature digits of the previous number ("QH1354/2014/QH13").
 _NUMBER = re.compile(
-    r"(?:(?<!\d)|(?<=(?:19|20)\d\d)|(?<=[A-Z]\d)|(?<=[A-Z]\d\d))"
-    r"\d{1,4}(?:\.\d{1,2})?[a-z]?/(?:\d{4}/)?(?:TTg|[A-ZĐ]+)(?:[-_](?:TTg|[A-ZĐ]+))*(?:(?<=QH)\d{1,2})?"
+    r"(?:(?<![0-9])|(?<=(?:19|20)[0-9][0-9])|(?<=[A-Z][0-9])|(?<=[A-Z][0-9][0-9]))"
+    r"[0-9]{1,4}(?:\.[0-9]{1,2})?[a-z]?/(?:[0-9]{4}/)?(?:TTg|[A-ZĐ]+)(?:[-_](?:TTg|[A-ZĐ]+))*(?:(?<=QH)[0-9]{1,2})?"
 )
 
 
@@ -468,7 +468,7 @@ def parse_legal_basis(text: str) -> tuple[LegalBasis, ...] | None:
 
 # --- steps and result ---------------------------------------------------------------------------
 
-_STEP_SPLIT = re.compile(r"(?=\bBước\s*\d+\s*[:.\-–)])")
+_STEP_SPLIT = re.compile(r"(?=\bBước\s*[0-9]+\s*[:.\-–)])")
 
 
 def parse_steps(text: str) -> tuple[str, ...]:
@@ -486,7 +486,7 @@ def parse_steps(text: str) -> tuple[str, ...]:
 
 
 # Result codes ("KQ.G12.000429", "0.G11-KQ1711") end with a digit; the next result name follows glued.
-_RESULT_CODE = re.compile(r"Mã:\s*(?:[A-Z0-9.\-]*\d|[a-z0-9]+|[A-Z]+)")
+_RESULT_CODE = re.compile(r"Mã:\s*(?:[A-Z0-9.\-]*[0-9]|[a-z0-9]+|[A-Z]+)")
 
 
 def clean_result(text: str) -> str:

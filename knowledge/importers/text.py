@@ -32,7 +32,9 @@ def informative(value: object) -> str:
     return "" if len(text) <= _LONGEST_NO_INFO and text.lower().rstrip(".") in NO_INFO else text
 
 
-_TIME_LIMIT = re.compile(r"^0*(\d+(?:[.,]\d+)?)\s*(ngày làm việc|ngày|giờ|tháng|năm|phút)$", re.IGNORECASE)
+_TIME_LIMIT = re.compile(
+    r"^0*([0-9]+(?:[.,][0-9]+)?)\s*(ngày làm việc|ngày|giờ|tháng|năm|phút)$", re.IGNORECASE
+)
 
 
 def normalize_time_limit(value: object) -> str:
@@ -46,7 +48,9 @@ def normalize_time_limit(value: object) -> str:
     return f"{match.group(1)} {match.group(2).lower()}"
 
 
-_AMOUNT = re.compile(r"(\d{1,3}(?:[.,]\d{3})+|\d+)(?:[.,](\d+))?\s*(Việt Nam Đồng|VNĐ|VND|đồng|Đồng|USD)")
+_AMOUNT = re.compile(
+    r"([0-9]{1,3}(?:[.,][0-9]{3})+|[0-9]+)(?:[.,]([0-9]+))?\s*(Việt Nam Đồng|VNĐ|VND|đồng|Đồng|USD)"
+)
 
 
 def _amount(match: re.Match[str]) -> str:

@@ -14,10 +14,16 @@ import pytest
 from aiohttp import ClientResponse, ClientSession
 from sqlalchemy import func, select
 
-from bot.adapters.dossier_api import add_dossier_api
+from bot.adapters.dossier_api import GroupCommit, add_dossier_api
 from bot.adapters.http_server import HttpServer
 from bot.messages import Reply
-from bot.services.dossiers.events import DossierEventIn, DossierNotice, Status
+from bot.services.dossiers.events import (
+    DossierEventIn,
+    DossierNotice,
+    EventIdConflictError,
+    Status,
+    parse_event,
+)
 from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.views import ApplyResult
 from bot.storage import Dossier, DossierEvent, SessionFactory, create_engine, session_factory
@@ -201,6 +207,15 @@ async def test_any_invalid_event_is_422_naming_every_field_and_nothing_is_applie
     assert await api.counts() == (0, 0)
 
 
+@pytest.mark.parametrize("digits", ["٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９", "०१२३४५६७८९"])
+async def test_a_code_in_digits_other_than_ascii_is_422_and_stores_nothing(api: Api, digits: str) -> None:
+    foreign = CODE.translate(str.maketrans("0123456789", digits))
+    response = await api.post(receipt(code=foreign))
+    assert response.status == 422
+    assert [(e["index"], e["field"]) for e in (await response.json())["errors"]] == [(0, "code")]
+    assert await api.counts() == (0, 0)
+
+
 @pytest.mark.parametrize("events", [[], list(range(501)), "e-1", None])
 async def test_a_batch_must_hold_1_to_500_events(api: Api, events: Any) -> None:
     response = await api.post({"events": events})
@@ -319,3 +334,65 @@ async def test_concurrent_requests_on_sqlite_are_all_applied(api: Api) -> None:
     assert [r.status for r in responses] == [200] * 8
     assert [(await r.json())["applied"] for r in responses] == [40] * 8
     assert await api.counts() == (8, 320)
+
+
+async def test_an_event_dated_far_in_the_future_is_422_and_cannot_freeze_the_status(api: Api) -> None:
+    assert (await api.post(receipt())).status == 200
+    response = await api.post(event("e-2199", "rejected", "2199-01-01T00:00:00+07:00"))
+    assert response.status == 422
+    [error] = (await response.json())["errors"]
+    assert (error["field"], error["reason"]) == ("occurred_at", "must not be more than a day in the future")
+    assert await api.counts() == (1, 1)
+    response = await api.post(event("e-2", "ready", "2025-07-24T10:00:00+07:00"))
+    assert response.status == 200
+    view = await api.service.lookup(CODE)
+    assert view is not None and view.status.value == "ready"
+
+
+async def test_an_event_id_reused_with_other_content_is_409_naming_it_and_applies_nothing(api: Api) -> None:
+    assert (await api.post(receipt())).status == 200
+    reused = event("e-1", "rejected", "2025-07-23T08:00:00+07:00")
+    response = await api.post({"events": [event("e-2", "in_progress", "2025-07-22T10:00:00+07:00"), reused]})
+    assert response.status == 409
+    body = await response.json()
+    assert body["event_ids"] == ["e-1"] and "e-1" in body["error"]
+    assert await api.counts() == (1, 1)
+    # The same id with the same content is still an idempotent duplicate.
+    response = await api.post(receipt())
+    assert response.status == 200 and (await response.json())["duplicates"] == 1
+
+
+async def test_a_reused_id_fails_only_its_own_request_when_requests_are_applied_together(
+    sessions: SessionFactory,
+) -> None:
+    service = DossierService(sessions, hash_key="k", render_notice=render)
+    await service.apply([parse_event(receipt())], source="push")
+    commits = GroupCommit(service.applier("push"))
+    first = [parse_event(event("a", "in_progress", "2025-07-22T09:00:00+07:00"))]
+    reusing = [parse_event(event("e-1", "ready", "2025-07-22T10:00:00+07:00"))]
+    innocent = [parse_event(event("c", "supplement_requested", "2025-07-22T11:00:00+07:00"))]
+    # The first takes the only slot; the other two wait and are merged into one group.
+    results = await asyncio.gather(
+        commits.submit(first), commits.submit(reusing), commits.submit(innocent), return_exceptions=True
+    )
+    assert isinstance(results[1], EventIdConflictError) and results[1].event_ids == ("e-1",)
+    assert [r.applied for r in (results[0], results[2]) if isinstance(r, ApplyResult)] == [1, 1]
+    view = await service.lookup(CODE)
+    assert view is not None and view.status.value == "supplement_requested"
+
+
+async def test_two_merged_requests_giving_one_new_id_two_contents_keep_the_first_sent(
+    sessions: SessionFactory,
+) -> None:
+    service = DossierService(sessions, hash_key="k", render_notice=render)
+    commits = GroupCommit(service.applier("push"))
+    first = [parse_event(receipt())]
+    earlier = [parse_event(event("x", "in_progress", "2025-07-22T09:00:00+07:00"))]
+    later = [parse_event(event("x", "ready", "2025-07-22T10:00:00+07:00"))]
+    results = await asyncio.gather(
+        commits.submit(first), commits.submit(earlier), commits.submit(later), return_exceptions=True
+    )
+    assert isinstance(results[2], EventIdConflictError) and results[2].event_ids == ("x",)
+    assert [r.applied for r in results[:2] if isinstance(r, ApplyResult)] == [1, 1]
+    view = await service.lookup(CODE)
+    assert view is not None and view.status.value == "in_progress"

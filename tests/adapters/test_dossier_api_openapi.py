@@ -45,7 +45,7 @@ def test_it_is_openapi_3_1_with_a_bearer_scheme(document: dict[str, Any]) -> Non
     }
     operation = document["paths"]["/api/v1/dossier-events"]["post"]
     assert operation["security"] == [{"bearer": []}]
-    assert set(operation["responses"]) == {"200", "400", "401", "413", "422", "503"}
+    assert set(operation["responses"]) == {"200", "400", "401", "409", "413", "422", "503"}
 
 
 def test_every_reference_resolves(document: dict[str, Any]) -> None:

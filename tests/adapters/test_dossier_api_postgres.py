@@ -46,3 +46,32 @@ async def test_push_api_on_postgres(postgres_url: str) -> None:
         assert view is not None and view.status == Status.READY
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(DossierEvent)) == 3
+
+
+async def test_reused_ids_future_dates_and_stale_receipts_on_postgres(postgres_url: str) -> None:
+    async with fresh_postgres_database(postgres_url, prefix="dossier_api_i14") as engine:
+        await upgrade_engine(engine)
+        sessions = session_factory(engine)
+        service = DossierService(sessions, hash_key="k", render_notice=render)
+        server = HttpServer("127.0.0.1", 0)
+        add_dossier_api(server, path=PATH, token=TOKEN, apply=service.applier("push"), concurrent_applies=4)
+        await server.start()
+        try:
+            async with ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+                url = f"http://127.0.0.1:{server.port}{PATH}"
+                assert (await client.post(url, json=receipt("e-1"))).status == 200
+                reused = event("e-1", "rejected", "2025-07-23T08:00:00+07:00")
+                conflict = await client.post(url, json={"events": [event("e-2", "in_progress"), reused]})
+                assert conflict.status == 409 and (await conflict.json())["event_ids"] == ["e-1"]
+                future = await client.post(url, json=event("e-9", "rejected", "2199-01-01T00:00:00+07:00"))
+                assert future.status == 422
+                stale = event("e-0", "received", "2025-07-01T08:00:00+07:00", received_at="2025-07-01")
+                assert (await (await client.post(url, json=stale)).json())["stale"] == 1
+        finally:
+            await server.stop()
+        view = await service.lookup(CODE)
+        assert view is not None and view.status == Status.RECEIVED
+        assert view.received_at.isoformat() == "2025-07-22T01:15:00+00:00"
+        assert [h.status for h in view.history] == [Status.RECEIVED]
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(DossierEvent)) == 2

@@ -59,14 +59,23 @@ def test_supplement_says_what_is_missing_or_that_it_was_not_given() -> None:
     assert "chưa ghi rõ" in plain(render(notice(NoticeKind.SUPPLEMENT, Status.SUPPLEMENT_REQUESTED)))
 
 
-def test_late_apologises_in_the_centres_name_with_the_new_date() -> None:
+def test_late_apologises_in_the_centres_name_and_promises_no_past_date() -> None:
+    # The notice carries the appointment just missed: it must not come back as "hẹn trả kết quả vào ...".
     text = plain(render(notice(NoticeKind.LATE, Status.IN_PROGRESS, note="Chờ xác minh")))
     assert f"{CENTRE.name} xin lỗi ông/bà vì hồ sơ {CODE}" in text
-    assert "chưa giải quyết đúng hạn; hẹn trả kết quả vào 01/08/2025 09:30" in text
+    assert "chưa giải quyết đúng hạn" in text and "ngày hẹn trả kết quả mới" in text
+    assert "01/08/2025" not in text and "hẹn trả kết quả vào" not in text
     assert "Chờ xác minh" in text
     other = notice_renderer(CentreConfig(name="UBND phường Hòa Bình"))
     assert "UBND phường Hòa Bình xin lỗi ông/bà" in plain(other(notice(NoticeKind.LATE, Status.IN_PROGRESS)))
-    undated = plain(render(notice(NoticeKind.LATE, Status.IN_PROGRESS, due_at=None)))
+
+
+def test_an_extension_apologises_with_the_new_date() -> None:
+    text = plain(render(notice(NoticeKind.EXTENDED, Status.IN_PROGRESS, note="Chờ xác minh")))
+    assert f"{CENTRE.name} xin lỗi ông/bà vì hồ sơ {CODE}" in text
+    assert "ngày hẹn trả kết quả mới là 01/08/2025 09:30" in text
+    assert "Chờ xác minh" in text
+    undated = plain(render(notice(NoticeKind.EXTENDED, Status.IN_PROGRESS, due_at=None)))
     assert "xin lỗi" in undated and "ngày hẹn trả kết quả mới" in undated
 
 

@@ -186,6 +186,28 @@ async def test_an_invalid_code_explains_the_shape_and_queries_nothing(chat: Chat
     assert chat.touched("dossier", "throttles") == []
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize("digits", [ARABIC_INDIC, FULL_WIDTH], ids=["arabic-indic", "full-width"])
+async def test_a_code_in_other_digits_than_ascii_is_invalid_and_uses_no_lookup(
+    chat: Chat, digits: dict[int, str]
+) -> None:
+    await chat.apply(received())
+    chat.statements.clear()
+    foreign = CODE.translate(digits)
+    for text in (f"/hoso {foreign}", f"/theodoi {foreign}", f"Hồ sơ {foreign} của tôi"):
+        answer = await chat.one(text)
+        assert "Tình trạng" not in answer and "không tìm thấy" not in answer.lower()
+        if text.startswith("/"):
+            assert "chưa đúng dạng" in answer and texts.DOSSIER_CODE_EXAMPLE in answer
+    assert chat.touched("dossier", "throttles") == []
+    # The whole budget is still there.
+    for _ in range(SETTINGS.lookups_per_minute):
+        assert "Đã tiếp nhận" in await chat.one(f"/hoso {CODE}")
+
+
 async def test_hoso_alone_explains_how_to_ask(chat: Chat) -> None:
     answer = await chat.one("/hoso")
     assert "/hoso " + texts.DOSSIER_CODE_EXAMPLE in answer

@@ -244,3 +244,21 @@ async def test_a_remote_that_never_moves_its_cursor_cannot_loop(
     assert report.error.startswith("the remote said has_more")
     assert asked == ["", "same"]
     assert await saved_cursor(sessions) == "same"
+
+
+async def test_a_reused_event_id_or_a_future_date_is_skipped_and_counted_and_the_feed_moves_on(
+    source: FakeDossierSource,
+    client: DossierPullClient,
+    service: DossierService,
+    sessions: SessionFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source.events.extend([event(1), event(2), event(1, "ready", day=23), event(3, occurred_at="2199-01-01")])
+    source.events.append(event(4))
+    report = await puller(client, service, sessions).pull_once()
+    assert (report.received, report.applied, report.invalid, report.error) == (5, 3, 2, "")
+    assert report.cursor == await saved_cursor(sessions)
+    assert sorted(await stored_events(sessions)) == ["pull-1", "pull-2", "pull-4"]
+    view = await service.lookup(CODE.format(1))
+    assert view is not None and view.status is Status.RECEIVED
+    assert any("event_id reused with other content" in r.getMessage() for r in caplog.records)

@@ -185,3 +185,38 @@ async def test_import_notifies_subscribers_of_newer_events(
     async with sessions() as session:
         keys = list(await session.scalars(select(OutboxMessage.key)))
     assert keys == ["dossier:m2:zalo:z9"]
+
+
+async def test_future_dates_and_reused_ids_are_reported_rows_naming_the_id(
+    service: DossierService, tmp_path: Path
+) -> None:
+    code = "000.00.24.H57-250722-0009"
+    path = tmp_path / "hostile.csv"
+    path.write_text(
+        "event_id,code,status,occurred_at\n"
+        f"r-1,{code},received,2025-07-22T08:00:00\n"
+        f"f-1,{code},rejected,2199-01-01T00:00:00\n"
+        f"r-1,{code},ready,2025-07-23T08:00:00\n"
+        f"p-1,{code},in_progress,2025-07-22T10:00:00\n"
+        f"r-1,{code},received,2025-07-22T08:00:00\n",
+        encoding="utf-8",
+    )
+    report = await import_file(service, path)
+    assert [str(e) for e in report.errors] == [
+        "line 3: occurred_at: must not be more than a day in the future",
+        "line 4: event_id: already used for an event with different content: r-1",
+    ]
+    assert (report.rows, report.applied, report.duplicates) == (5, 2, 1)
+    view = await service.lookup(code)
+    assert view is not None and view.status is Status.IN_PROGRESS
+    # Across imports too: the recorded event decides what the id means.
+    again = tmp_path / "again.jsonl"
+    again.write_text(
+        f'{{"event_id": "p-1", "code": "{code}", "status": "withdrawn", "occurred_at": "2025-07-24"}}\n',
+        encoding="utf-8",
+    )
+    report = await import_file(service, again)
+    assert [str(e) for e in report.errors] == [
+        "line 1: event_id: already used for an event with different content: p-1"
+    ]
+    assert report.applied == 0

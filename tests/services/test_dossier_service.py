@@ -14,6 +14,7 @@ from bot.services.dossiers.events import (
     LOCAL_TZ,
     DossierEventIn,
     DossierNotice,
+    EventIdConflictError,
     InvalidEventError,
     Status,
     Timeliness,
@@ -289,7 +290,7 @@ async def test_notices_go_to_active_subscribers_for_newer_events_only(
     ]
 
 
-async def test_a_late_dossier_apologises_once_per_subscriber(
+async def test_a_late_dossier_apologises_once_per_subscriber_then_each_extension_tells_its_date(
     service: DossierService, sessions: SessionFactory, clock: Clock
 ) -> None:
     await service.apply([received(), received(OTHER)], source="push")
@@ -300,22 +301,34 @@ async def test_a_late_dossier_apologises_once_per_subscriber(
     clock.now = DUE + timedelta(minutes=1)
     assert await service.mark_late() == 2  # OTHER is late too, but nobody follows it
     assert await service.mark_late() == 0
-    extension = event("x1", Status.IN_PROGRESS, DUE + timedelta(hours=1), new_due_at=DUE + timedelta(days=3))
+    # The apology does not repeat the appointment just missed as a promise.
+    for message in await outbox(sessions):
+        assert message.payload["text"].split("|")[3] == "-"
+    new_due = DUE + timedelta(days=3)
+    extension = event("x1", Status.IN_PROGRESS, DUE + timedelta(hours=1), new_due_at=new_due)
     result = await service.apply([extension], source="push")
-    assert result.notices == 2  # the status change; the apology was already written
+    assert result.notices == 4  # the status change and the new date, for each subscriber
     messages = await outbox(sessions)
-    late = [m for m in messages if m.kind == "dossier.late"]
-    assert sorted(m.key for m in late) == [
-        f"dossier:{CODE}:late:telegram:1",
-        f"dossier:{CODE}:late:telegram:2",
+    assert sorted((m.kind, m.key) for m in messages if m.kind != "dossier.status") == [
+        ("dossier.extended", "dossier:x1:extended:telegram:1"),
+        ("dossier.extended", "dossier:x1:extended:telegram:2"),
+        ("dossier.late", f"dossier:{CODE}:late:telegram:1"),
+        ("dossier.late", f"dossier:{CODE}:late:telegram:2"),
     ]
+    told = [m for m in messages if m.kind == "dossier.extended"]
+    assert all(new_due.astimezone(UTC).isoformat() in m.payload["text"] for m in told)
+    # The same extension again is a duplicate; a second extension is told too.
+    assert (await service.apply([extension], source="push")).notices == 0
+    later_due = new_due + timedelta(days=2)
+    second = event("x2", Status.IN_PROGRESS, DUE + timedelta(hours=2), new_due_at=later_due)
+    assert (await service.apply([second], source="push")).notices == 2
     view = await service.lookup(CODE)
-    assert view is not None and view.due_at == DUE + timedelta(days=3)
-    clock.now = DUE + timedelta(days=4)
-    assert await service.mark_late() == 0
+    assert view is not None and view.due_at == later_due
+    clock.now = later_due + timedelta(days=1)
+    assert await service.mark_late() == 0  # one apology per subscriber
 
 
-async def test_an_extension_is_an_apology_with_the_new_date(
+async def test_an_extension_before_the_appointment_tells_the_new_date_and_the_apology_still_comes(
     service: DossierService, sessions: SessionFactory
 ) -> None:
     await service.apply([received(), event("p", Status.IN_PROGRESS, T0 + timedelta(hours=2))], source="push")
@@ -324,13 +337,15 @@ async def test_an_extension_is_an_apology_with_the_new_date(
     extension = event("x", Status.IN_PROGRESS, T0 + timedelta(days=1), new_due_at=new_due, note="Xin lỗi")
     assert (await service.apply([extension], source="push")).notices == 1
     [message] = await outbox(sessions)
-    assert message.key == f"dossier:{CODE}:late:telegram:1"
-    assert message.kind == "dossier.late"
+    assert message.key == "dossier:x:extended:telegram:1"
+    assert message.kind == "dossier.extended"
     assert new_due.astimezone(UTC).isoformat() in message.payload["text"]
     clock_late = DossierService(
         sessions, hash_key=KEY, render_notice=render, clock=lambda: new_due + timedelta(seconds=1)
     )
-    assert await clock_late.mark_late() == 0  # the apology already went
+    assert await clock_late.mark_late() == 1  # the new date was missed too: now the apology
+    late = (await outbox(sessions))[-1]
+    assert late.kind == "dossier.late" and late.payload["text"].split("|")[3] == "-"
 
 
 # --- phone ------------------------------------------------------------------------------------------
@@ -419,17 +434,19 @@ async def test_a_large_batch_is_applied_set_wise_with_the_same_rules(
     batch = news + moves + followed + news[:3] + [received()]  # the last four were already recorded
     result = await service.apply(batch, source="push")
     assert (result.applied, result.created, result.duplicates, result.stale) == (305, 150, 4, 1)
-    assert result.notices == 3  # two status changes and one apology (two extensions, one key)
+    assert result.notices == 4  # two status changes and two extensions, each telling its own date
     messages = await outbox(sessions)
     assert [m.key for m in messages] == [
         "dossier:a:telegram:1",
         "dossier:b:telegram:1",
-        f"dossier:{CODE}:late:telegram:1",
+        "dossier:x1:extended:telegram:1",
+        "dossier:x2:extended:telegram:1",
     ]
     # Each notice tells the dossier as it stood after its own event, not after the whole batch.
     assert messages[0].payload["text"].endswith("|Thiếu tờ khai")
     assert messages[1].payload["text"].startswith(f"status|{CODE}|in_progress|")
     assert (DUE + timedelta(days=1)).astimezone(UTC).isoformat() in messages[2].payload["text"]
+    assert (DUE + timedelta(days=2)).astimezone(UTC).isoformat() in messages[3].payload["text"]
     view = await service.lookup(codes[-1])
     assert view is not None and view.status is Status.IN_PROGRESS and view.due_at == DUE
     assert [h.status for h in view.history] == [Status.IN_PROGRESS, Status.RECEIVED]
@@ -471,3 +488,79 @@ async def test_the_receipt_appointment_wins_even_when_the_extension_arrives_firs
     async with sessions() as session:
         dossier = await session.get(Dossier, CODE)
         assert dossier is not None and dossier.first_due_at == DUE and dossier.due_at == new_due
+
+
+# --- issue 14: what an attacker found --------------------------------------------------------------
+
+
+def test_an_event_more_than_a_day_in_the_future_is_refused() -> None:
+    now = datetime(2025, 7, 22, 12, 0, tzinfo=UTC)
+    tomorrow = {**GOOD, "occurred_at": "2025-07-23T11:00:00Z", "received_at": None}
+    assert parse_event(tomorrow, now=now).occurred_at == datetime(2025, 7, 23, 11, 0, tzinfo=UTC)
+    for field, value in (
+        ("occurred_at", "2199-01-01T00:00:00+07:00"),
+        ("received_at", "2025-07-23T13:00:00Z"),
+    ):
+        with pytest.raises(InvalidEventError) as caught:
+            parse_event({**GOOD, field: value}, now=now)
+        assert [(e.field, e.reason) for e in caught.value.errors] == [
+            (field, "must not be more than a day in the future")
+        ]
+    # Without a clock given, today's clock decides: the year 2199 is always refused.
+    with pytest.raises(InvalidEventError):
+        parse_event({**GOOD, "status": "rejected", "occurred_at": "2199-12-31"})
+
+
+async def test_an_event_id_reused_with_other_content_is_refused_and_nothing_is_written(
+    service: DossierService, sessions: SessionFactory
+) -> None:
+    await service.apply([received()], source="push")
+    await subscribe(sessions, "1")
+    reused = event(f"{CODE}-r", Status.REJECTED, T0 + timedelta(days=1))
+    fine = event("e2", Status.IN_PROGRESS, T0 + timedelta(hours=3))
+    with pytest.raises(EventIdConflictError) as caught:
+        await service.apply([fine, reused], source="push")
+    assert caught.value.positions == (1,) and caught.value.event_ids == (f"{CODE}-r",)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DossierEvent)) == 1
+    view = await service.lookup(CODE)
+    assert view is not None and view.status is Status.RECEIVED
+    assert await outbox(sessions) == []
+    # In one batch, the later of two contents for one id is the offender, even for a new dossier.
+    twice = [event("n1", Status.RECEIVED, T0, code=OTHER), event("n1", Status.READY, T0, code=OTHER)]
+    with pytest.raises(EventIdConflictError) as caught:
+        await service.apply(twice, source="push")
+    assert caught.value.positions == (1,)
+    assert await service.lookup(OTHER) is None
+    # The same id with the same content stays a harmless duplicate.
+    again = await service.apply([received(), received()], source="push")
+    assert (again.applied, again.duplicates) == (0, 2)
+
+
+async def test_a_stale_receipt_changes_neither_the_receipt_nor_the_history(
+    service: DossierService, sessions: SessionFactory
+) -> None:
+    await service.apply([received(), event("p", Status.IN_PROGRESS, T0 + timedelta(hours=2))], source="push")
+    forged = event(
+        "forged",
+        Status.RECEIVED,
+        T0 - timedelta(days=5),
+        received_at=T0 - timedelta(days=5),
+        due_at=DUE - timedelta(days=5),
+    )
+    result = await service.apply([forged], source="push")
+    assert (result.applied, result.stale) == (1, 1)
+    view = await service.lookup(CODE)
+    assert view is not None
+    assert view.received_at == T0 and view.due_at == DUE
+    assert [h.status for h in view.history] == [Status.IN_PROGRESS, Status.RECEIVED]
+    assert view.timeliness is Timeliness.PENDING
+    async with sessions() as session:
+        dossier = await session.get(Dossier, CODE)
+        assert dossier is not None and dossier.first_due_at == DUE
+    # A receipt after a supplement request, newer than everything known, is news: it is shown.
+    back = event("back", Status.RECEIVED, T0 + timedelta(days=1))
+    await service.apply([back], source="push")
+    view = await service.lookup(CODE)
+    assert view is not None and view.status is Status.RECEIVED and view.received_at == T0
+    assert [h.status for h in view.history] == [Status.RECEIVED, Status.IN_PROGRESS, Status.RECEIVED]

@@ -112,6 +112,26 @@ async def test_a_right_answer_does_not_reset_the_failure_count(service: Subscrip
     assert (await service.verify(CODE, PRIVATE, "u1", "0002")).outcome is Verification.LOCKED
 
 
+async def test_a_right_last_try_neither_locks_nor_counts(service: SubscriptionService) -> None:
+    await service.verify(CODE, PRIVATE, "u1", "0000")
+    await service.verify(CODE, PRIVATE, "u1", "0001")
+    assert (await service.verify(CODE, PRIVATE, "u1", PHONE[-4:])).outcome is Verification.SUBSCRIBED
+    assert await service.locked_until(user_key(PRIVATE, "u1")) is None
+
+
+async def test_racing_tries_past_the_limit_do_not_lengthen_the_lockout(
+    db: SessionFactory, clock: Clock
+) -> None:
+    throttles = Throttles(db, clock)
+    window = timedelta(minutes=15)
+    for _ in range(3):
+        first = await throttles.hit("verify:x", window=window, lock_at=3, lockout=window)
+    assert first.locked_until == T0 + window
+    clock.now += timedelta(minutes=5)
+    late = await throttles.hit("verify:x", window=window, lock_at=3, lockout=window)
+    assert (late.count, late.locked_until) == (4, T0 + window)
+
+
 async def test_one_row_per_chat_and_dossier_and_reactivation(
     service: SubscriptionService, db: SessionFactory
 ) -> None:

@@ -45,6 +45,7 @@ from telegram.warnings import PTBUserWarning
 from bot import texts
 from bot.adapters import ChannelError
 from bot.adapters.chats import ChatSerializer
+from bot.adapters.platform_ids import telegram_ids_valid
 from bot.adapters.telegram.request import AiohttpRequest, TolerantUpdatesRequest, withhold_unparsed_batches
 from bot.config import TelegramConfig
 from bot.markup import split, to_plain
@@ -70,6 +71,8 @@ _GROUP_TYPES = frozenset({Chat.GROUP, Chat.SUPERGROUP})
 
 def to_incoming(update: Update, *, bot_username: str = "", bot_id: int = 0) -> Incoming | None:
     """Map a Telegram update to a neutral message; None for what the bot ignores."""
+    if not telegram_ids_valid(update):
+        return None
     if not bot_username or not bot_id:
         bot_username, bot_id = _identity(update, bot_username, bot_id)
     try:

@@ -14,6 +14,8 @@ from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.adapters.json_body import MalformedJSONError, read_json
+
 log = logging.getLogger(__name__)
 
 Timeouts = tuple[float | None, float | None, float | None, float | None]
@@ -179,8 +181,8 @@ class TolerantUpdatesRequest(AiohttpRequest):
 def sanitised(payload: bytes) -> bytes:
     """A getUpdates answer with each update PTB cannot parse replaced by its bare update_id."""
     try:
-        body = json.loads(payload)
-    except ValueError:
+        body = read_json(payload)
+    except MalformedJSONError:
         return payload
     result = body.get("result") if isinstance(body, dict) else None
     if not isinstance(result, list):

@@ -18,6 +18,7 @@ from bot import texts
 from bot.adapters import ChannelError
 from bot.adapters.chats import ChatSerializer
 from bot.adapters.http_server import RecentKeys
+from bot.adapters.platform_ids import zalo_ids_valid
 from bot.adapters.zalo.client import (
     POLL_SLACK,
     BotInfo,
@@ -77,7 +78,7 @@ def to_incoming(event: dict[str, Any], *, bot_names: Sequence[str] = (), bot_id:
     message = event.get("message")
     if name not in MEDIA_EVENTS and name != TEXT_EVENT:
         return None
-    if not isinstance(message, dict):
+    if not isinstance(message, dict) or not zalo_ids_valid(message):
         return None
     chat, sender = message.get("chat"), message.get("from")
     if not isinstance(chat, dict) or not isinstance(sender, dict):

@@ -7,11 +7,12 @@ never contain the token.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
+
+from bot.adapters.json_body import MalformedJSONError, read_json
 
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
 DEFAULT_POLL_TIMEOUT = 10
@@ -99,8 +100,8 @@ class ZaloClient:
             # aiohttp's messages may quote the URL, which holds the token: keep only the type.
             raise ZaloTransientError(method, 0, f"network error ({type(exc).__name__})") from None
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            body = read_json(raw)
+        except MalformedJSONError:
             body = None
         if not isinstance(body, dict):
             error = ZaloTransientError if status >= 500 or status in _TRANSIENT_CODES else ZaloPermanentError
@@ -176,7 +177,7 @@ class ZaloClient:
 def _code(value: object, status: int) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.isascii() and value.strip().lstrip("-").isdigit():
         return int(value)
     return status
 

@@ -32,7 +32,7 @@ from bot.storage import (
 )
 from knowledge.normalize import fold
 
-_CHOICE_NUMBER = re.compile(r"^\s*\d{1,2}\s*[.)]?\s*$")
+_CHOICE_NUMBER = re.compile(r"^\s*[0-9]{1,2}\s*[.)]?\s*$")
 
 
 class AckMethod(StrEnum):
@@ -48,7 +48,7 @@ def parse_ack_payload(payload: str | None) -> int | None:
     if not payload or not payload.startswith(ACK_PREFIX):
         return None
     number = payload[len(ACK_PREFIX) :]
-    return int(number) if number.isdigit() and len(number) <= 18 else None
+    return int(number) if number.isascii() and number.isdigit() and len(number) <= 18 else None
 
 
 def is_ack_keyword(text: str) -> bool:

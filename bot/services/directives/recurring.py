@@ -38,12 +38,12 @@ _WEEKDAYS = {
     "thu 7": 6,
 }
 _DAY = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
-_CLOCK = r"(?:luc )?(\d{1,2})(?:[:h](\d{2})?)?(?: ?(?:gio|sang))?"
+_CLOCK = r"(?:luc )?([0-9]{1,2})(?:[:h]([0-9]{2})?)?(?: ?(?:gio|sang))?"
 _EVERY = r"(?:hang|moi) "
 _WEEKLY = re.compile(rf"^(?:{_EVERY})?({_DAY})(?: {_EVERY}tuan)? {_CLOCK}$")
 _WEEKLY_CLOCK_FIRST = re.compile(rf"^{_CLOCK} ({_DAY})(?: {_EVERY}tuan)?$")
 _DAILY = re.compile(rf"^{_EVERY}ngay {_CLOCK}$")
-_MONTHLY = re.compile(rf"^ngay (\d{{1,2}}) {_EVERY}thang {_CLOCK}$")
+_MONTHLY = re.compile(rf"^ngay ([0-9]{{1,2}}) {_EVERY}thang {_CLOCK}$")
 _NUMERIC_FIELD = re.compile(r"^[0-9*/,\-]{1,40}$")
 _FIELD = re.compile(r"^[0-9A-Za-z*/,\-]{1,40}$")
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -128,7 +128,7 @@ def weekday_field(text: str) -> str:
     days: set[int] = set()
     for part in text.lower().split(","):
         base, slash, step_text = part.partition("/")
-        if slash and not (step_text.isdigit() and int(step_text) >= 1):
+        if slash and not (step_text.isascii() and step_text.isdigit() and int(step_text) >= 1):
             raise ValueError("weekday: bad step")
         step = int(step_text) if slash else 1
         if base == "*":
@@ -148,7 +148,7 @@ def weekday_field(text: str) -> str:
 def _day(text: str) -> int:
     if text in _BY_NAME:
         return _BY_NAME[text]
-    if text.isdigit() and int(text) <= 7:
+    if text.isascii() and text.isdigit() and int(text) <= 7:
         return int(text)
     raise ValueError(f"weekday: bad value {text[:8]!r}")
 

@@ -208,7 +208,7 @@ def _find(
     found = set()
     for key in names:
         text = str(key).strip().removeprefix("#")
-        if text.isdigit() and int(text) in ids:
+        if text.isascii() and text.isdigit() and int(text) in ids:
             found.add(int(text))
             continue
         matches = by_name.get(text.casefold(), [])

@@ -13,7 +13,7 @@ import hmac
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,8 +47,8 @@ class Timeliness(StrEnum):
     """Still open and not yet past its due date."""
 
 
-RECEIPT_CODE = re.compile(r"\b(\d{3}\.\d{2}\.\d{2}\.H\d{2}-\d{6}-\d{4})\b", re.IGNORECASE)
-_EXACT_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.H\d{2}-\d{6}-\d{4}$")
+RECEIPT_CODE = re.compile(r"\b([0-9]{3}\.[0-9]{2}\.[0-9]{2}\.H[0-9]{2}-[0-9]{6}-[0-9]{4})\b", re.IGNORECASE)
+_EXACT_CODE = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.H[0-9]{2}-[0-9]{6}-[0-9]{4}$")
 
 
 def normalize_receipt_code(text: str) -> str | None:
@@ -97,6 +97,9 @@ class NoticeKind(StrEnum):
     READY = "ready"
     SUPPLEMENT = "supplement"
     LATE = "late"
+    """The appointment passed without a result: an apology, promising no date."""
+    EXTENDED = "extended"
+    """The centre set a new appointment: the apology with the new date (Decree 61/2018/NĐ-CP)."""
     RETURNED = "returned"
 
 
@@ -123,6 +126,8 @@ MAX_PROCEDURE_CODE = 64
 MAX_TEXT = 1000
 """Procedure name, agency and result delivery: generous, but bounded."""
 END_OF_DAY = time(23, 59, 59)
+FUTURE_SLACK = timedelta(days=1)
+"""How far ahead of now an event may be dated (clocks differ; a time zone slip is hours, not days)."""
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 
 
@@ -140,6 +145,19 @@ class InvalidEventError(ValueError):
     def __init__(self, errors: Sequence[FieldError]) -> None:
         super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
         self.errors = tuple(errors)
+
+
+class EventIdConflictError(ValueError):
+    """Event ids already used (earlier, or earlier in the same batch) for an event with other content.
+
+    ``positions`` are the offending events' indexes in the batch given to ``apply``; ``event_ids`` their
+    ids. Nothing of the batch was applied.
+    """
+
+    def __init__(self, positions: Sequence[int], event_ids: Sequence[str]) -> None:
+        super().__init__("event_id reused with different content: " + ", ".join(event_ids))
+        self.positions = tuple(positions)
+        self.event_ids = tuple(dict.fromkeys(event_ids))
 
 
 def normalize_phone(value: str) -> str | None:
@@ -234,12 +252,14 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def parse_event(raw: Mapping[str, Any]) -> DossierEventIn:
+def parse_event(raw: Mapping[str, Any], *, now: datetime | None = None) -> DossierEventIn:
     """Validate one event as the push API, the pull source and JSON Lines import receive it.
 
     Raises :class:`InvalidEventError` naming every bad field. Dates are ISO 8601 with an offset
     (a naive date-time is read in Asia/Ho_Chi_Minh; a bare date is midnight, or the end of that day for
     ``due_at`` and ``new_due_at``). ``null`` on an optional field means absent; unknown fields are ignored.
+    ``occurred_at`` and ``received_at`` may not be more than a day after ``now`` (default: the clock): a
+    status dated in the future would outrank every real one until that day.
     """
     if not isinstance(raw, Mapping):
         raise InvalidEventError([FieldError("event", f"must be an object, not {_json_type(raw)}")])
@@ -259,13 +279,18 @@ def parse_event(raw: Mapping[str, Any]) -> DossierEventIn:
             status = Status(raw_status.strip().lower())
         except ValueError:
             fields.fail("status", "must be one of " + ", ".join(s.value for s in Status))
+    latest = (now or datetime.now(UTC)) + FUTURE_SLACK
     occurred_at = fields.moment("occurred_at", required=True)
+    if occurred_at is not None and occurred_at > latest:
+        fields.fail("occurred_at", "must not be more than a day in the future")
     note = fields.text("note", max_len=MAX_NOTE) or ""
     new_due_at = fields.moment("new_due_at", date_means_end_of_day=True)
     procedure_code = fields.text("procedure_code", max_len=MAX_PROCEDURE_CODE) or ""
     procedure_name = fields.text("procedure_name") or ""
     agency = fields.text("agency") or ""
     received_at = fields.moment("received_at")
+    if received_at is not None and received_at > latest:
+        fields.fail("received_at", "must not be more than a day in the future")
     due_at = fields.moment("due_at", date_means_end_of_day=True)
     result_delivery = fields.text("result_delivery") or ""
     online = raw.get("online")

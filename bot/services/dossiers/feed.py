@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.services.dossiers.events import DossierEventIn, InvalidEventError, parse_event
-from bot.services.dossiers.service import ApplyEvents
+from bot.services.dossiers.service import ApplyEvents, apply_leaving_out_reused_ids
 from bot.storage import SessionFactory, SyncCursor
 from bot.storage.engine import begin_write
 
@@ -126,7 +126,14 @@ class DossierPuller:
             events = self._validate(page.events, counts)
             try:
                 if events:
-                    result = await self._apply(events)
+                    result, refused = await apply_leaving_out_reused_ids(self._apply, events)
+                    if refused:
+                        counts["invalid"] += len(refused)
+                        log.warning(
+                            "dossier pull %s: %d event(s) skipped: event_id reused with other content",
+                            self._name,
+                            len(refused),
+                        )
                     counts["applied"] += result.applied
                     counts["duplicates"] += result.duplicates
                     counts["stale"] += result.stale

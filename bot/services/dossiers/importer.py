@@ -26,8 +26,10 @@ column              required  meaning
 ==================  ========  ==========================================================================
 
 Every bad row is reported with its line number and reasons; good rows are applied in batches
-(one transaction per batch) with source ``import``. A broken file (not UTF-8, not CSV or JSON Lines,
-required columns missing) raises :class:`ImportFileError` before anything is written.
+(one transaction per batch) with source ``import``. A row reusing an ``event_id`` (of an earlier row or
+an event already recorded) with other content is reported too, naming the id; the same id with the same
+content is a duplicate, so re-importing a file changes nothing. A broken file (not UTF-8, not CSV or
+JSON Lines, required columns missing) raises :class:`ImportFileError` before anything is written.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.services.dossiers.events import DossierEventIn, FieldError, InvalidEventError, parse_event
-from bot.services.dossiers.service import DossierService
+from bot.services.dossiers.service import DossierService, apply_leaving_out_reused_ids
 
 Format = Literal["csv", "jsonl"]
 
@@ -263,13 +265,13 @@ async def import_file(
     chosen = fmt or detect_format(path)
     check_file(path, chosen)
     report = ImportReport()
-    batch: list[DossierEventIn] = []
-    for _line, item in read_events(path, chosen):
+    batch: list[tuple[int, DossierEventIn]] = []
+    for line, item in read_events(path, chosen):
         report.rows += 1
         if isinstance(item, RowError):
             report.errors.append(item)
             continue
-        batch.append(item)
+        batch.append((line, item))
         if len(batch) >= batch_size:
             await _apply(service, batch, report)
             batch = []
@@ -280,8 +282,16 @@ async def import_file(
     return report
 
 
-async def _apply(service: DossierService, batch: list[DossierEventIn], report: ImportReport) -> None:
-    result = await service.apply(batch, source="import")
+async def _apply(
+    service: DossierService, batch: list[tuple[int, DossierEventIn]], report: ImportReport
+) -> None:
+    events = [event for _, event in batch]
+    result, refused = await apply_leaving_out_reused_ids(service.applier("import"), events)
+    for position in refused:
+        line, event = batch[position]
+        reason = f"already used for an event with different content: {event.event_id}"
+        report.errors.append(RowError(line, (FieldError("event_id", reason),)))
+    report.errors.sort(key=lambda error: error.line)
     report.applied += result.applied
     report.duplicates += result.duplicates
     report.stale += result.stale

@@ -118,11 +118,33 @@ LOOKUP = (
         DossierEvent.occurred_at.label("event_at"),
         DossierEvent.status.label("event_status"),
         DossierEvent.note.label("event_note"),
+        DossierEvent.id.label("event_row"),
     )
     .outerjoin(DossierEvent, DossierEvent.dossier_code == Dossier.code)
     .where(Dossier.code == bindparam("code"))
     .order_by(DossierEvent.occurred_at.desc(), DossierEvent.id.desc())
 )
+
+
+RECEIPTS = (
+    select(DossierEvent.dossier_code)
+    .where(
+        DossierEvent.dossier_code.in_(bindparam("codes", expanding=True)),
+        DossierEvent.status == Status.RECEIVED.value,
+    )
+    .distinct()
+)
+"""Which of the given dossiers already have their receipt event recorded."""
+
+STORED_EVENTS = select(
+    DossierEvent.event_id,
+    DossierEvent.dossier_code,
+    DossierEvent.status,
+    DossierEvent.occurred_at,
+    DossierEvent.note,
+    DossierEvent.new_due_at,
+).where(DossierEvent.event_id.in_(bindparam("ids", expanding=True)))
+"""What is recorded of events by id: the content a reused id is compared with."""
 
 
 def row_params(row: DossierRow) -> dict[str, Any]:

@@ -12,8 +12,14 @@ Rules the service keeps:
   newer one.
 - **Notices in the same transaction.** A newer event that changes the status writes one outbox row per
   active subscription (key ``dossier:{event_id}:{platform}:{chat_id}``). An extension (a later
-  ``new_due_at`` while the dossier is open) and :meth:`DossierService.mark_late` share the key
-  ``dossier:{code}:late:{platform}:{chat_id}``, so a late dossier apologises once per subscriber.
+  ``new_due_at`` while the dossier is open) tells the new date, once per extension (key
+  ``dossier:{event_id}:extended:{platform}:{chat_id}``). :meth:`DossierService.mark_late` apologises once
+  per subscriber when the appointment passes (key ``dossier:{code}:late:{platform}:{chat_id}``), promising
+  no date: the one just missed is no promise, and the new one comes with the extension.
+- **An event id means one event.** The same id with the same content is a duplicate (nothing happens);
+  with other content it raises :class:`EventIdConflictError` and nothing of the batch is written.
+- **The receipt is a fact.** Once a dossier's receipt event is recorded, no later event moves its receipt
+  time or its first appointment.
 - **Timeliness** (see :func:`bot.services.dossiers.views.timeliness`): "trước hạn / đúng hạn / quá hạn"
   against the appointment.
 - **No phone in clear.** Only HMAC-SHA256(hash_key, national number) and its last 4 digits are stored.
@@ -23,9 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +46,7 @@ from bot.services.dossiers.events import (
     RESOLVED_STATUSES,
     DossierEventIn,
     DossierNotice,
+    EventIdConflictError,
     NoticeKind,
     Status,
     hash_phone,
@@ -50,6 +57,8 @@ from bot.services.dossiers.rows import (
     EVENTS,
     LOAD_CHUNK,
     LOOKUP,
+    RECEIPTS,
+    STORED_EVENTS,
     UPDATE_DOSSIER,
     DossierRow,
     load_rows,
@@ -74,6 +83,49 @@ _NOTICE_KINDS = {
 }
 
 
+async def apply_leaving_out_reused_ids(
+    apply: ApplyEvents, events: list[DossierEventIn]
+) -> tuple[ApplyResult, list[int]]:
+    """Apply ``events`` but those whose id was already used for other content; return their positions too.
+
+    For the ways in that report per event (the file import, the pull feed): each refused event is left
+    out and the rest applied again, so one reused id does not hold back a whole batch.
+    """
+    left = list(range(len(events)))
+    refused: list[int] = []
+    while left:
+        try:
+            return await apply([events[i] for i in left]), sorted(refused)
+        except EventIdConflictError as exc:
+            bad = {left[position] for position in exc.positions}
+            refused.extend(bad)
+            left = [i for i in left if i not in bad]
+    return ApplyResult(), sorted(refused)
+
+
+def _late_receipts(rows: Sequence[Any]) -> set[int]:
+    """The history rows of receipts that arrived after the dossier's receipt and older than its news.
+
+    Such an event changed nothing (the receipt is a fact, the status follows the newest event); shown, it
+    would read as a second "Đã tiếp nhận". A receipt that was the newest news when it came is shown.
+    """
+    hidden: set[int] = set()
+    receipt_seen = False
+    newest: datetime | None = None
+    for row in sorted((row for row in rows if row.event_row is not None), key=lambda row: row.event_row):
+        if row.event_status == Status.RECEIVED.value:
+            if receipt_seen and newest is not None and row.event_at < newest:
+                hidden.add(row.event_row)
+            receipt_seen = True
+        newest = row.event_at if newest is None or row.event_at > newest else newest
+    return hidden
+
+
+def _content(event: DossierEventIn) -> tuple[Any, ...]:
+    """What is recorded of an event, as :data:`STORED_EVENTS` reads it back."""
+    return (event.code, event.status.value, event.occurred_at, event.note, event.new_due_at)
+
+
 def notice_kind(status: Status) -> NoticeKind:
     """Return what a subscriber is told when a dossier reaches ``status``."""
     return _NOTICE_KINDS.get(status, NoticeKind.STATUS)
@@ -82,6 +134,11 @@ def notice_kind(status: Status) -> NoticeKind:
 def late_key(code: str, platform: str, chat_id: str) -> str:
     """Return the outbox key of a dossier's one apology for being late, per subscriber."""
     return f"dossier:{code}:late:{platform}:{chat_id}"
+
+
+def extension_key(event_id: str, platform: str, chat_id: str) -> str:
+    """Return the outbox key of the notice of one extension (its new date), per subscriber."""
+    return f"dossier:{event_id}:extended:{platform}:{chat_id}"
 
 
 @dataclass
@@ -101,7 +158,7 @@ class _Told:
     event_id: str
     code: str
     change: DossierNotice | None
-    late: DossierNotice | None
+    extension: DossierNotice | None
 
 
 class DossierService:
@@ -187,6 +244,7 @@ class DossierService:
                 fresh.append(event)
                 positions.append(position)
         rows, creators, subscribers = await self._load_or_create(connection, fresh, now)
+        receipts = await self._receipts_known(connection, fresh, creators)
         recorded = await insert_new(
             connection,
             EVENTS,
@@ -205,6 +263,7 @@ class DossierService:
                 for event in fresh
             ],
         )
+        await self._refuse_reused_ids(connection, batch, fresh, recorded)
         changed_rows: dict[str, DossierRow] = {}
         told: list[_Told] = []
         for position, event in zip(positions, fresh, strict=True):
@@ -215,11 +274,15 @@ class DossierService:
             counts.outcomes[position] = Outcome.APPLIED
             if creators.get(event.code) is event:
                 counts.created += 1
+                if event.status is Status.RECEIVED:
+                    receipts.add(event.code)
                 continue
             row = rows[event.code]
             changed_rows[row.code] = row
             stale_before = counts.stale
-            notice = self._apply_one(row, event, now, counts)
+            notice = self._apply_one(row, event, now, counts, receipt_known=row.code in receipts)
+            if event.status is Status.RECEIVED:
+                receipts.add(event.code)
             if counts.stale > stale_before:
                 counts.outcomes[position] = Outcome.STALE
             if notice is not None:
@@ -230,6 +293,64 @@ class DossierService:
             )
         if told:
             await self._tell(session, told, subscribers, counts)
+
+    async def _receipts_known(
+        self,
+        connection: AsyncConnection,
+        fresh: list[DossierEventIn],
+        creators: dict[str, DossierEventIn],
+    ) -> set[str]:
+        """Codes among the batch's dossiers whose receipt event was already recorded (before this batch).
+
+        Read only for a dossier that existed and is given receipt details now (rare: the receipt usually
+        creates the dossier), so a batch of ordinary status changes costs no statement.
+        """
+        codes = sorted(
+            {
+                event.code
+                for event in fresh
+                if event.code not in creators
+                and (
+                    event.status is Status.RECEIVED
+                    or event.received_at is not None
+                    or event.due_at is not None
+                )
+            }
+        )
+        known: set[str] = set()
+        for start in range(0, len(codes), LOAD_CHUNK):
+            known.update(await connection.scalars(RECEIPTS, {"codes": codes[start : start + LOAD_CHUNK]}))
+        return known
+
+    async def _refuse_reused_ids(
+        self,
+        connection: AsyncConnection,
+        batch: list[DossierEventIn],
+        fresh: list[DossierEventIn],
+        recorded: set[str],
+    ) -> None:
+        """Raise :class:`EventIdConflictError` if an id stands for other content (recorded, or earlier here).
+
+        The same id with the same content stays a harmless duplicate; the same id with other content is a
+        sender's mistake that must not pass as one. Raised inside the transaction, so nothing is written.
+        Only ids that were not new are read back: a batch without duplicates costs no statement.
+        """
+        standing = {event.event_id: _content(event) for event in fresh}
+        ids = sorted(event_id for event_id in standing if event_id not in recorded)
+        for start in range(0, len(ids), LOAD_CHUNK):
+            for row in await connection.execute(STORED_EVENTS, {"ids": ids[start : start + LOAD_CHUNK]}):
+                standing[row.event_id] = (
+                    row.dossier_code,
+                    row.status,
+                    row.occurred_at,
+                    row.note or "",
+                    row.new_due_at,
+                )
+        reused = [
+            position for position, event in enumerate(batch) if _content(event) != standing[event.event_id]
+        ]
+        if reused:
+            raise EventIdConflictError(reused, [batch[position].event_id for position in reused])
 
     async def _load_or_create(
         self, session: AsyncConnection, fresh: list[DossierEventIn], now: datetime
@@ -265,7 +386,7 @@ class DossierService:
         return rows, creators, subscribers
 
     def _apply_one(
-        self, row: DossierRow, event: DossierEventIn, now: datetime, counts: _Counts
+        self, row: DossierRow, event: DossierEventIn, now: datetime, counts: _Counts, *, receipt_known: bool
     ) -> _Told | None:
         """Apply one recorded event to its dossier; what to tell subscribers, if anything."""
         previous_status = Status(row.status)
@@ -275,7 +396,7 @@ class DossierService:
         ):
             row.resolved_at = event.occurred_at
         stale = event.occurred_at < row.status_at
-        self._describe(row, event, newest=not stale)
+        self._describe(row, event, newest=not stale, receipt_known=receipt_known)
         row.updated_at = now
         if stale:
             counts.stale += 1
@@ -299,7 +420,7 @@ class DossierService:
             event_id=event.event_id,
             code=row.code,
             change=notice(notice_kind(event.status), row) if changed else None,
-            late=notice(NoticeKind.LATE, row) if extended else None,
+            extension=notice(NoticeKind.EXTENDED, row) if extended else None,
         )
 
     async def _tell(
@@ -323,8 +444,12 @@ class DossierService:
             for chat in subscribers.get(entry.code, ()):
                 if entry.change is not None:
                     add(f"dossier:{entry.event_id}:{chat.platform.value}:{chat.chat_id}", chat, entry.change)
-                if entry.late is not None:
-                    add(late_key(entry.code, chat.platform.value, chat.chat_id), chat, entry.late)
+                if entry.extension is not None:
+                    add(
+                        extension_key(entry.event_id, chat.platform.value, chat.chat_id),
+                        chat,
+                        entry.extension,
+                    )
         if messages:
             counts.notices += await enqueue_many(session, messages)
 
@@ -348,20 +473,26 @@ class DossierService:
             "updated_at": now,
         }
 
-    def _describe(self, dossier: DossierRow, event: DossierEventIn, *, newest: bool) -> None:
-        """Take descriptive fields from an event: a newer event overwrites, an older one only fills gaps."""
+    def _describe(
+        self, dossier: DossierRow, event: DossierEventIn, *, newest: bool, receipt_known: bool
+    ) -> None:
+        """Take descriptive fields from an event: a newer event overwrites, an older one only fills gaps.
+
+        Once the receipt event was recorded, its time and appointment are facts: no later event moves
+        them. Before that they are estimates (the earliest event seen) that receipt details correct.
+        """
         for name in ("procedure_code", "procedure_name", "agency", "result_delivery"):
             value = getattr(event, name)
             if value and (newest or not getattr(dossier, name)):
                 setattr(dossier, name, value)
-        if event.received_at is not None:
+        if not receipt_known and event.received_at is not None:
             dossier.received_at = event.received_at
-        elif event.occurred_at < dossier.received_at:
+        elif not receipt_known and event.occurred_at < dossier.received_at:
             # No receipt time given: a dossier was received no later than its earliest event.
             dossier.received_at = event.occurred_at
         if event.due_at is not None and dossier.due_at is None:
             dossier.due_at = event.due_at
-        if event.due_at is not None and (dossier.first_due_at is None or not newest):
+        if event.due_at is not None and (dossier.first_due_at is None or not (newest or receipt_known)):
             # The receipt's appointment, however late its event arrives; extensions never move it.
             dossier.first_due_at = event.due_at
         if event.online is not None and (newest or not dossier.online):
@@ -380,10 +511,11 @@ class DossierService:
             return None
         first = rows[0]
         status = Status(first.status)
+        hidden = _late_receipts(rows)
         history = tuple(
             StatusEntry(at=row.event_at, status=Status(row.event_status), note=row.event_note)
             for row in rows
-            if row.event_at is not None
+            if row.event_at is not None and row.event_row not in hidden
         )
         return DossierView(
             code=first.code,
@@ -429,7 +561,7 @@ class DossierService:
         return hmac.compare_digest(self.hash_phone(phone), row.phone_hash)
 
     async def mark_late(self) -> int:
-        """Tell subscribers of every open dossier past its due date, once per due date; return notices."""
+        """Apologise to subscribers of every open dossier past its due date, once each; return notices."""
         now = self._now()
         async with self._sessions() as session, self._write_lock(session), session.begin():
             await begin_write(session)
@@ -474,7 +606,8 @@ class DossierService:
                     chat = ChatRef(Platform(platform), chat_id, is_group)
                 except ValueError:
                     continue
-                reply = self._render(notice(NoticeKind.LATE, dossier))
+                # The date just missed is no promise: the apology says a new date will follow.
+                reply = self._render(replace(notice(NoticeKind.LATE, dossier), due_at=None))
                 key = late_key(dossier.code, platform, chat_id)
                 messages.append(Outgoing(key, chat, reply, f"dossier.{NoticeKind.LATE.value}", dossier.code))
             return await enqueue_many(session, messages)

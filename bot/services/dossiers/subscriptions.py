@@ -67,6 +67,8 @@ class Throttles:
             assert lock_at is not None
             locked_after = case(
                 (expired, at(until) if lock_at <= 1 else literal(None, UTCDateTime())),
+                # A lockout running now is not made longer by the attempts it refuses.
+                (Throttle.locked_until.is_not(None), Throttle.locked_until),
                 (Throttle.count + 1 >= lock_at, at(until)),
                 else_=Throttle.locked_until,
             )
@@ -94,6 +96,18 @@ class Throttles:
             )
             count, locked_until = (await session.execute(statement)).one()
         return Count(count=int(count), locked_until=locked_until)
+
+    async def refund(self, key: str, *, lock_at: int) -> None:
+        """Take back one event of ``key``; a lockout ends once the count is below ``lock_at`` again."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Throttle)
+                .where(Throttle.key == key, Throttle.count > 0)
+                .values(
+                    count=Throttle.count - 1,
+                    locked_until=case((Throttle.count - 1 < lock_at, None), else_=Throttle.locked_until),
+                )
+            )
 
     async def locked_until(self, key: str) -> datetime | None:
         """When ``key``'s lockout ends, or None if it is not locked now."""
@@ -176,17 +190,27 @@ class SubscriptionService:
     # Subscriptions
 
     async def verify(self, code: str, chat: ChatRef, user_id: str, digits: str) -> VerifyResult:
-        """Check the digits (unless locked out); right -> subscribe the chat, wrong -> count a failure."""
+        """Check the digits (unless locked out); right -> subscribe the chat, wrong -> count a failure.
+
+        The try is counted before the digits are checked, in one atomic upsert: of any number of
+        answers racing (in one process or several), at most ``verify_max_failures`` are checked. A right
+        answer gives its try back, so it never counts as a failure.
+        """
         user = user_key(chat, user_id)
         until = await self.locked_until(user)
         if until is not None:
             return VerifyResult(Verification.LOCKED, locked_until=until)
-        if await self._dossiers.check_phone(code, digits):
-            await self.subscribe(code, chat, user_id)
-            return VerifyResult(Verification.SUBSCRIBED)
+        key = f"verify:{user}"
         lockout = timedelta(minutes=self._config.lockout_minutes)
         limit = self._config.verify_max_failures
-        count = await self.throttles.hit(f"verify:{user}", window=lockout, lock_at=limit, lockout=lockout)
+        count = await self.throttles.hit(key, window=lockout, lock_at=limit, lockout=lockout)
+        if count.count > limit:
+            # Counted after the last allowed try: refused unchecked.
+            return VerifyResult(Verification.LOCKED, locked_until=count.locked_until)
+        if await self._dossiers.check_phone(code, digits):
+            await self.throttles.refund(key, lock_at=limit)
+            await self.subscribe(code, chat, user_id)
+            return VerifyResult(Verification.SUBSCRIBED)
         if count.locked_until is not None and count.locked_until > self._clock():
             return VerifyResult(Verification.LOCKED, locked_until=count.locked_until)
         return VerifyResult(Verification.WRONG, tries_left=max(limit - count.count, 0))
