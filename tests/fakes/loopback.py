@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from contextvars import ContextVar
 from typing import Any, ClassVar, Self, TypeVar
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 T = TypeVar("T")
+
+_VIA: ContextVar[str] = ContextVar("via", default="")
+
+
+def current_via() -> str:
+    """The name the calling client gave itself in its base URL (``.../via/NAME/bot...``), or ``""``.
+
+    Several bot processes sharing one fake name themselves this way, so each call can be told apart.
+    """
+    return _VIA.get()
+
+
+@web.middleware
+async def _name_the_caller(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    _VIA.set(request.match_info.get("via", ""))
+    return await handler(request)
 
 
 class LoopbackApi:
@@ -31,8 +50,9 @@ class LoopbackApi:
 
     async def start(self) -> None:
         """Listen on 127.0.0.1 at a free port."""
-        app = web.Application()
+        app = web.Application(middlewares=[_name_the_caller])
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/via/{via}/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None, **self.RUNNER_OPTIONS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -57,6 +77,16 @@ class LoopbackApi:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    async def post(self, url: str, body: Any, headers: Mapping[str, str]) -> int:
+        """POST one webhook body to ``url`` as the platform does; its HTTP status, 0 when none came back."""
+        assert self._session is not None
+        try:
+            async with self._session.post(url, json=body, headers=dict(headers)) as response:
+                await response.read()
+                return response.status
+        except (ClientError, OSError, TimeoutError):
+            return 0
 
     async def wait_for(self, predicate: Callable[[], T | None], within: float = 3.0) -> T:
         """Wait until ``predicate()`` is truthy and return it; fail after ``within`` seconds."""

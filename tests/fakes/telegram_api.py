@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.loopback import LoopbackApi
+from tests.fakes.loopback import LoopbackApi, current_via
 
 JSON = dict[str, Any]
 
@@ -196,6 +196,8 @@ class Call:
     params: JSON
     at: float
     status: int
+    via: str = field(default_factory=current_via)
+    """The name the calling process gave in its base URL (see :func:`tests.fakes.loopback.current_via`)."""
 
 
 @dataclass(slots=True)
@@ -404,6 +406,30 @@ class FakeTelegram(LoopbackApi):
         reply_to_bot: bool = False,
     ) -> int:
         """Queue a user's text message (with the entities Telegram computes); return its update_id."""
+        return self.push_raw(
+            self._text_message(chat_id, text, user_id=user_id, chat_type=chat_type, reply_to_bot=reply_to_bot)
+        )
+
+    def text_update(self, chat_id: int, text: str, *, user_id: int | None = None) -> JSON:
+        """A private text message as the webhook body Telegram POSTs, with a new update_id; not delivered.
+
+        For a test that delivers it itself (see :meth:`LoopbackApi.post` and :meth:`webhook_headers`).
+        """
+        return {"update_id": next(self._update_ids), **self._text_message(chat_id, text, user_id=user_id)}
+
+    def webhook_headers(self) -> dict[str, str]:
+        """The headers of a webhook POST: the secret the bot registered with setWebhook."""
+        return {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
+
+    def _text_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        reply_to_bot: bool = False,
+    ) -> JSON:
         chat = self._chats.get(chat_id) or self.add_chat(chat_id, chat_type)
         message: JSON = {
             "message_id": next(self._message_ids),
@@ -422,7 +448,7 @@ class FakeTelegram(LoopbackApi):
                 "date": int(time.time()),
                 "text": "…",
             }
-        return self.push_raw({"message": message})
+        return {"message": message}
 
     def push_callback(self, chat_id: int, data: str, *, user_id: int | None = None) -> str:
         """Queue a press on an inline button of the bot's last message in the chat; return the query id."""

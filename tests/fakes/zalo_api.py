@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from tests.fakes.loopback import LoopbackApi
+from tests.fakes.loopback import LoopbackApi, current_via
 
 JSON = dict[str, Any]
 
@@ -112,6 +112,8 @@ class Call:
     params: JSON
     at: float
     status: int
+    via: str = field(default_factory=current_via)
+    """The name the calling process gave in its base URL (see :func:`tests.fakes.loopback.current_via`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +219,15 @@ class FakeZalo(LoopbackApi):
         message = self.message(chat_id, user_id=user_id, chat_type=chat_type, text=text)
         self.push_event(TEXT_EVENT, message)
         return str(message["message_id"])
+
+    def text_update(self, chat_id: str, text: str, *, user_id: str | None = None) -> JSON:
+        """A private text message as the webhook body Zalo POSTs; not delivered (see :meth:`post`)."""
+        message = self.message(chat_id, user_id=user_id, text=text)
+        return {"ok": True, "result": {"event_name": TEXT_EVENT, "message": message}}
+
+    def webhook_headers(self) -> dict[str, str]:
+        """The headers of a webhook POST: the secret the bot registered with setWebhook."""
+        return {SECRET_HEADER: self.webhook_secret}
 
     def push_image(self, chat_id: str, caption: str = "") -> str:
         """Queue (or deliver) a photo from a user; return its message_id."""
