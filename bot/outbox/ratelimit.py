@@ -150,10 +150,12 @@ class RateLimiter:
     async def acquire(self, chat: ChatRef, *, max_wait: float | None = None) -> float:
         """Wait until a message may be sent to ``chat`` and take its slot (0 returned).
 
-        With ``max_wait``: a wait longer than that is not waited; its length is returned, no slot taken.
+        With ``max_wait``: waiting longer than that in all is not done; the wait still ahead is returned, and
+        no slot taken (a slot another sender took first makes the wait longer than first said).
         """
+        deadline = None if max_wait is None else self._clock() + max_wait
         while (wait := self.try_acquire(chat)) > 0:
-            if max_wait is not None and wait > max_wait:
+            if deadline is not None and wait > deadline - self._clock():
                 return wait
             await self._sleep(wait)
         return 0.0

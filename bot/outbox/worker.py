@@ -6,8 +6,9 @@ it as a possible duplicate. No database transaction is open while a message is o
 
 A 429 (too many requests) pauses the whole platform for its ``retry_after``, not only the refused chat:
 Telegram's global limit answers any chat with it. While a platform is paused, none of its rows are
-claimed; rows already claimed that would wait longer than a quarter of the lease are given back
-(pending, due when the pause ends, the attempt not counted) instead of holding their lease. 429s are
+claimed; rows already claimed that would get their send slot later than a quarter of the lease after
+their claim (a pause, or the rows ahead of them in the batch) are given back (pending, due when the slot
+comes, the attempt not counted) instead of being sent when their lease may be gone. 429s are
 counted per platform in :attr:`OutboxWorker.rate_limits`, and per row in the outbox's stats.
 
 Each platform has its own lane (DESIGN §8): :meth:`OutboxWorker.run` claims and sends every platform's
@@ -178,21 +179,22 @@ class OutboxWorker:
         batch = await self.store.claim(self._config.batch_size, ready)
         if not batch:
             return 0
+        claimed_at = self._clock()
         # One chat's messages go in order; different chats go concurrently.
         by_chat: dict[str, list[Claimed]] = {}
         for item in batch:
             by_chat.setdefault(item.chat.key, []).append(item)
-        await asyncio.gather(*(self._deliver_chat(items) for items in by_chat.values()))
+        await asyncio.gather(*(self._deliver_chat(items, claimed_at) for items in by_chat.values()))
         return len(batch)
 
-    async def _deliver_chat(self, items: list[Claimed]) -> None:
+    async def _deliver_chat(self, items: list[Claimed], claimed_at: datetime) -> None:
         for item in items:
             try:
-                await self._deliver(item)
+                await self._deliver(item, claimed_at)
             except Exception as exc:  # a bad row or a failed mark must not stop the chat's other rows
                 log.error("outbox: row %s not handled (%s)", item.id, type(exc).__name__)
 
-    async def _deliver(self, item: Claimed) -> None:
+    async def _deliver(self, item: Claimed, claimed_at: datetime) -> None:
         sender = self._senders[item.chat.platform]
         chat = item.chat
         call: Callable[[], Awaitable[str]]
@@ -210,7 +212,10 @@ class OutboxWorker:
             async def call() -> str:
                 return await sender.send(chat, item.reply)
 
-        wait = await self._acquire(chat)
+        # The wait for a send slot counts from the claim: the rows of a batch queue for the same slots, and
+        # the last of them must not be sent after their lease ran out (another worker may hold them then).
+        budget = self._hold - (self._clock() - claimed_at).total_seconds()
+        wait = await self._acquire(chat, budget)
         if wait is None:
             await self.store.release(item)
             return
@@ -287,16 +292,16 @@ class OutboxWorker:
         self.rate_limits[chat.platform] += 1
         log.warning("outbox: %s answered 429; every send to it waits %.1f s", chat.platform.value, seconds)
 
-    async def _acquire(self, chat: ChatRef) -> float | None:
-        """Wait for the rate limits: 0 (slot taken), a wait too long to hold a lease for, None (stopping)."""
+    async def _acquire(self, chat: ChatRef, budget: float) -> float | None:
+        """Wait up to ``budget`` s for the rate limits: 0 (slot taken), a longer wait, None (stopping)."""
         wait = self.limiter.try_acquire(chat)
         if wait == 0:
             return 0.0
-        if wait > self._hold:
+        if wait > budget:
             return wait
         if self._stopping.is_set():
             return None
-        acquiring = asyncio.ensure_future(self.limiter.acquire(chat, max_wait=self._hold))
+        acquiring = asyncio.ensure_future(self.limiter.acquire(chat, max_wait=budget))
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({acquiring, stopping}, return_when=asyncio.FIRST_COMPLETED)
