@@ -183,10 +183,8 @@ def sections_of(proc: Procedure) -> list[str]:
     return found
 
 
-def section_buttons(proc: Procedure, *, without: str = "") -> tuple[Button, ...]:
-    """Buttons for the record's sections (except ``without``, the one just shown)."""
+def section_buttons(proc: Procedure) -> tuple[Button, ...]:
+    """Buttons for the record's sections, always the same ones in the same order (numbers stay put)."""
     return tuple(
-        Button(label=TITLES[key], payload=section_payload(key, proc.code))
-        for key in sections_of(proc)
-        if key != without
+        Button(label=TITLES[key], payload=section_payload(key, proc.code)) for key in sections_of(proc)
     )

@@ -123,6 +123,18 @@ ASK_FOR_CODE = "Bạn gõ /thutuc kèm mã thủ tục, ví dụ: /thutuc 1.0001
 
 CHOICE_EXPIRED = "Lựa chọn này đã hết hạn. Bạn vui lòng hỏi lại để tôi tìm giúp."
 
+NO_LIST_TO_PICK = (
+    "Hiện không có danh sách nào để chọn theo số. Bạn hỏi tôi bằng lời, ví dụ: <i>đăng ký khai sinh</i>, "
+    "hoặc gõ /thutuc kèm mã thủ tục."
+)
+
+
+def number_out_of_range(count: int) -> str:
+    """The reply to a number outside the list last shown: which numbers are valid (the list is kept)."""
+    valid = "số 1" if count == 1 else f"các số từ 1 đến {count}"
+    return f"Danh sách vừa rồi chỉ có {valid}. Bạn gõ lại một số trong danh sách, hoặc hỏi tôi điều khác."
+
+
 # ---------------------------------------------------------------------------
 # Errors and things the bot does not understand
 # ---------------------------------------------------------------------------
