@@ -65,7 +65,7 @@ def _full_line(paper: Paper) -> str:
 
 
 def _documents(proc: Procedure) -> list[list[str]]:
-    docs = sort_documents(proc.documents)
+    docs = sort_documents(proc.documents, proc.name)
     blocks: list[list[str]] = []
     group = None
     for case in docs.cases:
@@ -83,6 +83,8 @@ def _documents(proc: Procedure) -> list[list[str]]:
     general = distinct((*docs.handed_in, *docs.shown))
     if general:
         blocks.append([bold(texts.SECTION_GENERAL_FULL), *(_full_line(p) for p in general)])
+    if docs.by_office:
+        blocks.append([bold(texts.SECTION_BY_OFFICE), *(_full_line(p) for p in distinct(docs.by_office))])
     if docs.notes:
         notes = [f"• {esc(tidy(p.document.name).replace(chr(10), ' ').lstrip('-+* '))}" for p in docs.notes]
         blocks.append([bold(texts.SECTION_NOTES), *notes])

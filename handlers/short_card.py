@@ -16,6 +16,7 @@ from bot.markup import bold, esc, link, to_plain
 from handlers.cards import one_line, shorten, tidy
 from knowledge.documents import Paper, SortedDocuments, distinct, sort_documents
 from knowledge.model import Channel, Procedure
+from knowledge.paper_names import says_certified, short_name
 from knowledge.time_limits import bare_numbers, stated_time_limits
 
 TARGET = 900
@@ -24,7 +25,7 @@ HARD_CAP = 2000
 """Zalo's limit after NFC normalisation; no short card may exceed it."""
 NAME_MAX = 200
 PLACE_MAX = 160
-PAPER_MAX = 70
+PAPER_MAX = 60
 FEE_MAX = 160
 TIME_MAX = 160
 _CLAUSE_END = re.compile(r";|\.\s|\s\(|:\s|,\s(?:trường hợp|nếu|trừ)\b", re.IGNORECASE)
@@ -38,35 +39,52 @@ def _letters(text: str) -> str:
 
 
 def paper_words(paper: Paper) -> tuple[str, bool]:
-    """A paper in a few words: its first clause, capped; the flag tells whether words were left out."""
+    """A paper in a few words: its name without the sentence around it; the flag tells whether words were left out."""
     text = tidy(paper.text).replace("\n", " ")
-    clause = _CLAUSE_END.split(text, maxsplit=1)[0].strip(" ,;:.")
-    clause = _LEADING_ARTICLE.sub("", clause)
-    short, _ = shorten(clause, PAPER_MAX)
-    short = short[:1].upper() + short[1:]
-    return short, _letters(short) != _letters(text)
+    name = short_name(text, PAPER_MAX).name
+    return name, _letters(name) != _letters(text)
 
 
 def paper_counts(paper: Paper) -> str:
-    """The counts the table gives ("1 bản chính, 1 bản sao"); '' when it gives none."""
+    """The counts the table gives ("1 bản chính, 1 bản sao có chứng thực"); '' when it gives none."""
     doc = paper.document
     counts = []
     if doc.originals:
         counts.append(f"{doc.originals} {texts.CARD_ORIGINALS}")
     if doc.copies:
-        counts.append(f"{doc.copies} {texts.CARD_COPIES}")
+        certified = says_certified(paper.text)
+        counts.append(f"{doc.copies} {texts.CARD_CERTIFIED_COPIES if certified else texts.CARD_COPIES}")
     return ", ".join(counts)
+
+
+def paper_form(paper: Paper) -> str:
+    """ "theo mẫu" (with the form's code when the row names one) for a form with a template; '' otherwise."""
+    if not paper.has_template:
+        return ""
+    return texts.short_form(short_name(tidy(paper.document.name)).form_code)
 
 
 def _paper_line(paper: Paper) -> tuple[str, bool]:
     words, cut = paper_words(paper)
-    details = [texts.SHORT_FORM] if paper.has_template and texts.SHORT_FORM not in words.lower() else []
+    details = [form] if (form := paper_form(paper)) else []
     if counts := paper_counts(paper):
         details.append(counts)
     if paper.channels:
         details.append(channel_words(paper))
     suffix = f" ({'; '.join(details)})" if details else ""
     return f"• {esc(words)}{esc(suffix)}", cut
+
+
+def distinct_names(papers: Sequence[Paper]) -> tuple[Paper, ...]:
+    """The papers without repeats of the same short name (and channels): the portal lists some per variant."""
+    out: list[Paper] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for paper in papers:
+        key = (_letters(paper_words(paper)[0]), paper.channels)
+        if key not in seen:
+            seen.add(key)
+            out.append(paper)
+    return tuple(out)
 
 
 def channel_words(paper: Paper) -> str:
@@ -169,14 +187,15 @@ def fee_text(proc: Procedure) -> str:
 def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:
     if not proc.documents:
         return [bold(texts.SHORT_BRING), esc(texts.SHORT_BRING_RAW)] if proc.unparsed.get("documents") else []
-    lines, hidden, _ = everyone_lines(distinct(docs.handed_in), budget)
+    lines, hidden, _ = everyone_lines(distinct_names(docs.handed_in), budget)
     out = [f"📄 {bold(texts.SHORT_BRING)}"]
     out.extend(lines or [esc(texts.SHORT_BRING_NONE)])
     if hidden:
         out.append(esc(texts.short_more_papers(hidden)))
     if docs.shown:
         shown = "; ".join(
-            paper_words(p)[0] + (f" ({channel_words(p)})" if p.channels else "") for p in distinct(docs.shown)
+            paper_words(p)[0] + (f" ({channel_words(p)})" if p.channels else "")
+            for p in distinct_names(docs.shown)
         )
         out.append(f"{esc(texts.SHORT_SHOW)}: {esc(shorten(shown, PAPER_MAX * 2)[0])}")
     return out
@@ -184,7 +203,7 @@ def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:
 
 def render_short_card(proc: Procedure, *, portal_url: str = "") -> str:
     """Render the short card of a procedure (reply markup, at most :data:`HARD_CAP` characters)."""
-    docs = sort_documents(proc.documents)
+    docs = sort_documents(proc.documents, proc.name)
     header = _header(proc)
     tail = [
         line

@@ -206,6 +206,14 @@ SHORT_BRING_RAW = (
 )
 SHORT_SHOW = "Mang bản chính để xuất trình"
 SHORT_FORM = "theo mẫu"
+CARD_CERTIFIED_COPIES = "bản sao có chứng thực"
+
+
+def short_form(code: str) -> str:
+    """A form with a template, in words: "theo mẫu" or "theo mẫu CT01"."""
+    return f"{SHORT_FORM} {code}" if code else SHORT_FORM
+
+
 SHORT_WHERE = "Nộp tại"
 SHORT_CHANNELS = "Cách nộp"
 SHORT_ONLINE = "Nộp trực tuyến"
@@ -222,11 +230,11 @@ CHANNEL_KINDS = {"Trực tiếp": "trực tiếp", "Trực tuyến": "trực tuy
 
 TIME_LIMIT_SOURCES = {
     "table": "theo Cổng Dịch vụ công",
-    "table+steps": "Cổng Dịch vụ công ghi số, đơn vị lấy từ phần Trình tự thực hiện",
-    "table+conditions": "Cổng Dịch vụ công ghi số, đơn vị lấy từ phần Yêu cầu, điều kiện",
-    "table+legal": "Cổng Dịch vụ công ghi số, đơn vị lấy từ phần Căn cứ pháp lý",
-    "steps": "theo phần Trình tự thực hiện trên Cổng Dịch vụ công",
-    "conditions": "theo phần Yêu cầu, điều kiện trên Cổng Dịch vụ công",
+    "table+steps": "theo Cổng Dịch vụ công, phần các bước thực hiện",
+    "table+conditions": "theo Cổng Dịch vụ công, phần điều kiện",
+    "table+legal": "theo Cổng Dịch vụ công, phần căn cứ pháp lý",
+    "steps": "theo Cổng Dịch vụ công, phần các bước thực hiện",
+    "conditions": "theo Cổng Dịch vụ công, phần điều kiện",
 }
 """Where a shown time limit comes from, by :mod:`knowledge.time_limits` source."""
 
@@ -239,6 +247,7 @@ SECTION_LEGAL = "Căn cứ pháp lý"
 SECTION_ONLINE = "Nộp trực tuyến"
 SECTION_GENERAL_FULL = "Giấy tờ chung, ghi đầy đủ"
 SECTION_NOTES = "Lưu ý"
+SECTION_BY_OFFICE = "Cơ quan tự lập hoặc tự tra cứu (bạn không phải mang)"
 SECTION_NONE = "Cổng Dịch vụ công không có mục này cho thủ tục này."
 SECTION_PART = "phần"
 SECTION_ONLINE_AT = "Nộp hồ sơ trực tuyến tại"

@@ -63,7 +63,9 @@ def test_birth_registration_states_its_time_limit_with_the_source(by_code: dict[
     plain = to_plain(render_short_card(by_code["1.001193"]))
     assert "chưa ghi rõ" not in plain
     assert "Thời hạn: 1 ngày làm việc" in plain
-    assert "Trình tự thực hiện" in plain
+    # Its source in plain words, not the portal's field names.
+    assert "(theo Cổng Dịch vụ công, phần các bước thực hiện)" in plain
+    assert "đơn vị lấy từ" not in plain and "Trình tự thực hiện" not in plain
 
 
 def test_every_short_card_fits_one_zalo_message(catalogue: list[Procedure]) -> None:
