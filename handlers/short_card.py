@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from bot import texts
 from bot.markup import bold, esc, link, to_plain
 from handlers.cards import one_line, shorten, tidy
-from knowledge.documents import Paper, SortedDocuments, distinct, sort_documents
+from knowledge.documents import Paper, SortedDocuments, sort_documents
 from knowledge.model import Channel, Procedure
 from knowledge.paper_names import says_certified, short_name
 from knowledge.time_limits import bare_numbers, stated_time_limits
@@ -39,7 +39,7 @@ def _letters(text: str) -> str:
 
 
 def paper_words(paper: Paper) -> tuple[str, bool]:
-    """A paper in a few words: its name without the sentence around it; the flag tells whether words were left out."""
+    """A paper in a few words (its name without the sentence around it); the flag: were words left out."""
     text = tidy(paper.text).replace("\n", " ")
     name = short_name(text, PAPER_MAX).name
     return name, _letters(name) != _letters(text)
