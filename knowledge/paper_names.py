@@ -18,7 +18,7 @@ _LEAD_VERB = re.compile(
 )
 # The form a paper follows: "(Mẫu CT01 ban hành kèm theo …)", "theo Mẫu số 1 Phụ lục …", "mẫu TK01".
 _FORM_CODE = re.compile(
-    r"\bmẫu\s+(?:số\s+)?((?:[A-ZĐ]{1,5}[-.]?\d{1,3}[a-z]?|\d{1,3}[a-z]?)(?:/[A-ZĐ0-9-]+)?)(?=[\s).,;:]|$)",
+    r"\bmẫu\s+(?:số\s+)?((?:[A-ZĐ]{1,5}[-.]?\d{1,3}[a-z]?|\d{1,3}[a-z]?)(?:[-/][A-ZĐ0-9]+)*)(?=[\s).,;:]|$)",
     re.IGNORECASE,
 )
 # Where the paper's name ends and its explanation begins.
