@@ -17,7 +17,7 @@ from bot import texts
 from bot.markup import bold, esc, link, nfc_length, split
 from bot.messages import Button
 from handlers.cards import split_steps, tidy
-from handlers.short_card import channel_words, paper_counts, time_limit_text
+from handlers.short_card import channel_words, fee_words, paper_counts, time_limit_text
 from knowledge.documents import Paper, distinct, sort_documents
 from knowledge.model import Procedure
 from knowledge.text_cleanup import clean_lines
@@ -34,6 +34,8 @@ TITLES = {
     LEGAL: texts.SECTION_LEGAL,
     ONLINE: texts.SECTION_ONLINE,
 }
+FEE_FULL = 1200
+"""A fee in a section is shown whole unless it is a page long."""
 PART_LIMIT = 2000
 """Zalo's message limit after NFC normalisation, the smallest of the platforms."""
 SECTION_PREFIX = "s"
@@ -115,7 +117,7 @@ def _online(proc: Procedure, portal_url: str) -> list[list[str]]:
     for channel in proc.channels:
         details = [
             f"{texts.CARD_TIME_LIMIT} {tidy(channel.time_limit)}" if channel.time_limit else "",
-            f"{texts.CARD_FEE}: {tidy(channel.fee)}" if channel.fee else "",
+            f"{texts.CARD_FEE}: {fee_words(channel.fee, FEE_FULL)}" if channel.fee else "",
             tidy(channel.note),
         ]
         text = "; ".join(d.replace("\n", " ") for d in details if d)

@@ -15,6 +15,7 @@ from bot import texts
 from bot.markup import bold, esc, link, to_plain
 from handlers.cards import one_line, shorten, tidy
 from knowledge.documents import Paper, SortedDocuments, sort_documents
+from knowledge.fees import read_fee
 from knowledge.model import Channel, Procedure
 from knowledge.paper_names import says_certified, short_name
 from knowledge.time_limits import bare_numbers, stated_time_limits
@@ -26,7 +27,10 @@ HARD_CAP = 2000
 NAME_MAX = 200
 PLACE_MAX = 160
 PAPER_MAX = 60
-FEE_MAX = 160
+FEE_MAX = 170
+FEE_PART_MIN = 90
+FEE_ALL_MAX = 300
+"""Many channels with different fees: the line stops here, the section "Nộp trực tuyến" has them all."""
 TIME_MAX = 160
 _CLAUSE_END = re.compile(r";|\.\s|\s\(|:\s|,\s(?:trường hợp|nếu|trừ)\b", re.IGNORECASE)
 _LEADING_ARTICLE = re.compile(r"^(?:các|một|01|1)\s+(?=bản|tờ|đơn)", re.IGNORECASE)
@@ -169,6 +173,23 @@ def time_limit_text(proc: Procedure) -> str:
     return texts.SHORT_NO_TIME_LIMIT
 
 
+def fee_words(fee: str, limit: int) -> str:
+    """One fee cell as the source states it, at most about ``limit`` characters.
+
+    When its description states amounts its amount cell contradicts ("Miễn phí (Lệ phí … 135.000
+    đồng…)"), the description is shown with what the cell says, never "Miễn phí" beside an amount.
+    """
+    stated = read_fee(tidy(fee).replace("\n", " "))
+    if stated.disagrees:
+        suffix = texts.fee_disagrees(stated.amount)
+        return f"{shorten(stated.note, max(40, limit - len(suffix)))[0]} {suffix}"
+    if stated.doubtful:
+        return f"{stated.amount} {texts.FEE_DOUBTFUL}"
+    if stated.amount and stated.note:
+        return shorten(f"{stated.amount} ({stated.note})", limit)[0]
+    return shorten(stated.amount or stated.note, limit)[0]
+
+
 def fee_text(proc: Procedure) -> str:
     """The fee in one line: the shared one, or each channel's."""
     fees: dict[str, list[str]] = {}
@@ -179,9 +200,10 @@ def fee_text(proc: Procedure) -> str:
     if not fees:
         return texts.SHORT_FEE_UNKNOWN
     if len(fees) == 1:
-        return shorten(next(iter(fees)), FEE_MAX)[0]
-    joined = "; ".join(f"{', '.join(kinds)}: {fee}" for fee, kinds in fees.items())
-    return shorten(joined, FEE_MAX)[0]
+        return fee_words(next(iter(fees)), FEE_MAX)
+    part = max(FEE_MAX // len(fees), FEE_PART_MIN)
+    joined = "; ".join(f"{', '.join(kinds)}: {fee_words(fee, part)}" for fee, kinds in fees.items())
+    return shorten(joined, FEE_ALL_MAX)[0]
 
 
 def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:

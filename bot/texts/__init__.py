@@ -222,6 +222,14 @@ SHORT_NOT_ONLINE = "chưa nộp trực tuyến được"
 SHORT_TIME_LIMIT = "Thời hạn"
 SHORT_FEE = "Phí, lệ phí"
 SHORT_FEE_UNKNOWN = "Cổng Dịch vụ công chưa ghi rõ"
+FEE_DOUBTFUL = "(Cổng Dịch vụ công ghi đúng như vậy; bạn hỏi lại bộ phận một cửa)"
+
+
+def fee_disagrees(amount: str) -> str:
+    """After a fee description whose amounts the portal's amount cell contradicts: what that cell says."""
+    return f"(ô mức phí trên Cổng Dịch vụ công lại ghi “{amount}”; bạn hỏi lại bộ phận một cửa)"
+
+
 SHORT_NO_TIME_LIMIT = "Cổng Dịch vụ công chưa ghi rõ, bạn hỏi thêm bộ phận một cửa"
 SHORT_NO_CASES = "Không có trường hợp đặc biệt nào cần thêm giấy tờ."
 CHANNEL_LABELS = {"in_person": "nộp trực tiếp", "post": "qua bưu chính", "online": "nộp trực tuyến"}

@@ -155,3 +155,29 @@ def test_no_card_repeats_a_paper_or_ends_one_on_a_dangling_word(catalogue: list[
         dangling.extend(f"{proc.code}: {name}" for name in names if _DANGLING.search(name))
     assert not repeated, repeated[:10]
     assert not dangling, dangling[:10]
+
+
+_FREE_WITH_AMOUNT = re.compile(r"(?:^|: )Miễn phí \([^;]*\d[\d.,]*\s*(?:đồng|đ\b|VNĐ)", re.IGNORECASE)
+
+
+def test_no_card_says_free_beside_an_amount_or_shows_a_cut_amount_as_it_is(
+    catalogue: list[Procedure],
+) -> None:
+    contradicting, bare_small = [], []
+    for proc in catalogue:
+        plain = to_plain(render_short_card(proc, portal_url=CENTRE.portal_url))
+        fee = plain.split("Phí, lệ phí: ", 1)[1].split("\n", 1)[0] if "Phí, lệ phí: " in plain else ""
+        if _FREE_WITH_AMOUNT.search(fee):
+            contradicting.append(f"{proc.code}: {fee[:80]}")
+        if re.match(r"\d{1,3} đồng(?:$|;)", fee):
+            bare_small.append(f"{proc.code}: {fee[:80]}")
+    assert not contradicting, contradicting[:5]
+    assert not bare_small, bare_small[:5]
+
+
+def test_a_driving_licence_fee_is_shown_as_stated_with_the_cell_that_says_free(
+    by_code: dict[str, Procedure],
+) -> None:
+    plain = to_plain(render_short_card(by_code["3.000347"], portal_url=CENTRE.portal_url))
+    assert "Phí, lệ phí: Lệ phí cấp giấy phép lái xe: 135.000 đồng/lần" in plain
+    assert "lại ghi “Miễn phí”" in plain
