@@ -18,6 +18,7 @@ from knowledge.documents import Paper, SortedDocuments, sort_documents
 from knowledge.fees import read_fee
 from knowledge.model import Channel, Procedure
 from knowledge.paper_names import says_certified, short_name
+from knowledge.places import place_of
 from knowledge.time_limits import bare_numbers, stated_time_limits
 
 TARGET = 900
@@ -113,7 +114,9 @@ def everyone_lines(papers: Sequence[Paper], budget: int) -> tuple[list[str], int
 
 def _header(proc: Procedure) -> list[str]:
     lines = [bold(one_line(proc.name, NAME_MAX) or proc.code)]
-    place = " · ".join(v for v in (one_line(proc.level, PLACE_MAX), one_line(proc.agency, PLACE_MAX)) if v)
+    # Level and agency from one reading of the record, so the card never names two different places.
+    where = place_of(proc)
+    place = " · ".join(v for v in (one_line(where.level, PLACE_MAX), one_line(where.agency, PLACE_MAX)) if v)
     if place:
         lines.append(esc(place))
     lines.append(f"{esc(texts.CARD_CODE)}: <code>{esc(one_line(proc.code, PLACE_MAX))}</code>")

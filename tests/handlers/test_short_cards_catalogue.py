@@ -181,3 +181,10 @@ def test_a_driving_licence_fee_is_shown_as_stated_with_the_cell_that_says_free(
     plain = to_plain(render_short_card(by_code["3.000347"], portal_url=CENTRE.portal_url))
     assert "Phí, lệ phí: Lệ phí cấp giấy phép lái xe: 135.000 đồng/lần" in plain
     assert "lại ghi “Miễn phí”" in plain
+
+
+def test_the_business_household_card_names_one_level_the_agency_belongs_to(
+    by_code: dict[str, Procedure],
+) -> None:
+    plain = to_plain(render_short_card(by_code["1.001612"], portal_url=CENTRE.portal_url))
+    assert plain.split("\n")[1] == "Cấp xã · Ủy ban nhân dân cấp xã"
