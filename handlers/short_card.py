@@ -30,6 +30,8 @@ PLACE_MAX = 160
 PAPER_MAX = 60
 FEE_MAX = 170
 FEE_PART_MIN = 90
+FEE_FULL = 2000
+"""Longer than any fee cell: fees compared in full."""
 FEE_ALL_MAX = 300
 """Many channels with different fees: the line stops here, the section "Nộp trực tuyến" has them all."""
 TIME_MAX = 160
@@ -195,17 +197,19 @@ def fee_words(fee: str, limit: int) -> str:
 
 def fee_text(proc: Procedure) -> str:
     """The fee in one line: the shared one, or each channel's."""
-    fees: dict[str, list[str]] = {}
+    fees: dict[str, tuple[str, list[str]]] = {}
     for channel in proc.channels:
         fee = tidy(channel.fee).replace("\n", " ")
         if fee:
-            fees.setdefault(fee, []).append(texts.CHANNEL_KINDS.get(tidy(channel.kind), tidy(channel.kind)))
+            # Channels whose fees read the same (in full) share one entry.
+            _, kinds = fees.setdefault(fee_words(fee, FEE_FULL), (fee, []))
+            kinds.append(texts.CHANNEL_KINDS.get(tidy(channel.kind), tidy(channel.kind)))
     if not fees:
         return texts.SHORT_FEE_UNKNOWN
     if len(fees) == 1:
-        return fee_words(next(iter(fees)), FEE_MAX)
+        return fee_words(next(iter(fees.values()))[0], FEE_MAX)
     part = max(FEE_MAX // len(fees), FEE_PART_MIN)
-    joined = "; ".join(f"{', '.join(kinds)}: {fee_words(fee, part)}" for fee, kinds in fees.items())
+    joined = "; ".join(f"{', '.join(kinds)}: {fee_words(fee, part)}" for fee, kinds in fees.values())
     return shorten(joined, FEE_ALL_MAX)[0]
 
 
@@ -241,7 +245,7 @@ def render_short_card(proc: Procedure, *, portal_url: str = "") -> str:
         if line
     ]
     fixed = len(to_plain("\n".join(header + tail)))
-    bring = _bring(proc, docs, max(TARGET - fixed - 60, PAPER_MAX * 2))
+    bring = _bring(proc, docs, max(TARGET - fixed - 60, PAPER_MAX * 5))
     sections = [header, bring, tail]
     card = "\n\n".join("\n".join(lines) for lines in sections if lines)
     if len(unicodedata.normalize("NFC", card)) > HARD_CAP:

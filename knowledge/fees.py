@@ -15,6 +15,8 @@ from dataclasses import dataclass
 _AMOUNT = re.compile(
     r"(?<![\d.,])(\d{1,3}(?:[.,]\d{3})+|\d+)\s*(đồng|đ|vnđ|vnd|usd)(?![a-zà-ỹ])", re.IGNORECASE
 )
+# "160.000/hộ chiếu": an amount with thousands separators needs no unit to be an amount in đồng.
+_GROUPED = re.compile(r"(?<![\d.,/])(\d{1,3}(?:[.,]\d{3})+)(?![\d.,])")
 _FREE = re.compile(r"^(?:miễn phí|miễn lệ phí|không thu|không có phí)\b", re.IGNORECASE)
 SMALL = 1000
 """An amount cell below this many đồng, with no description stating an amount, is likely cut short."""
@@ -44,7 +46,8 @@ def _unit(word: str) -> str:
 
 def amounts(text: str) -> set[tuple[int, str]]:
     """The amounts a text states, as (value, unit) with unit "đồng" or "usd"."""
-    return {(_value(m.group(1)), _unit(m.group(2))) for m in _AMOUNT.finditer(text)}
+    found = {(_value(m.group(1)), _unit(m.group(2))) for m in _AMOUNT.finditer(text)}
+    return found | {(_value(m.group(1)), "đồng") for m in _GROUPED.finditer(text)}
 
 
 def read_fee(fee: str) -> StatedFee:
@@ -53,6 +56,8 @@ def read_fee(fee: str) -> StatedFee:
     head, bracket, rest = text.partition(" (")
     note = rest[:-1] if bracket and rest.endswith(")") else rest
     note = note.strip().lstrip("-+ ").strip()
+    if note.startswith("(") and note.count("(") > note.count(")"):
+        note = note[1:].strip()
     if not bracket:
         head, note = text, ""
     head_amounts = amounts(head) if len(head) <= 40 else set()

@@ -30,3 +30,9 @@ def test_agreeing_cells_and_plain_text_are_read_as_they_are() -> None:
 def test_a_tiny_amount_nothing_else_confirms_is_doubtful() -> None:
     assert read_fee("100 đồng").doubtful
     assert not read_fee("5.000 đồng").doubtful
+
+
+def test_an_amount_with_thousands_separators_needs_no_unit_and_stray_brackets_are_dropped() -> None:
+    passport = read_fee("160.000 đồng (+ 160.000/hộ chiếu, cấp lại do bị mất: 320.000đ/hộ chiếu)")
+    assert not passport.disagrees
+    assert read_fee("Miễn phí ((Miễn lệ phí. Phí cấp bản sao)").note == "Miễn lệ phí. Phí cấp bản sao"
