@@ -16,6 +16,12 @@ _LEAD_VERB = re.compile(
     r"^(?:phải\s+)?(?:gửi kèm(?:\s+theo)?|nộp(?:\s+kèm(?:\s+theo)?)?|kèm theo|xuất trình|có)\s+(?=\S)",
     re.IGNORECASE,
 )
+# "01 (một) bản sao giấy chứng nhận…": the count is in the table's columns, the paper follows it.
+_LEADING_COUNT = re.compile(
+    r"^(?:0?\d{1,2}|một|hai|ba|các)\s*(?:\((?:một|hai|ba|bốn|năm)\)\s*)?"
+    r"(?=(?:bản|tờ|đơn|ảnh|giấy|văn bản)\b)",
+    re.IGNORECASE,
+)
 # The form a paper follows: "(Mẫu CT01 ban hành kèm theo …)", "theo Mẫu số 1 Phụ lục …", "mẫu TK01".
 _FORM_CODE = re.compile(
     r"\bmẫu\s+(?:số\s+)?((?:[A-ZĐ]{1,5}[-.]?\d{1,3}[a-z]?|\d{1,3}[a-z]?)(?:[-/][A-ZĐ0-9]+)*)(?=[\s).,;:]|$)",
@@ -68,7 +74,7 @@ def says_certified(text: str) -> bool:
 def short_name(text: str, limit: int = NAME_MAX) -> PaperName:
     """The paper's name: the row up to where its explanation begins, at most ``limit`` characters."""
     whole = _one_line(text).lstrip("-+*•– ")
-    name = _LEAD_VERB.sub("", whole)
+    name = _LEADING_COUNT.sub("", _LEAD_VERB.sub("", whole))
     name = _NAME_END.split(name, maxsplit=1)[0].strip(" ,;:.")
     cut = False
     if len(name) > limit:

@@ -36,6 +36,7 @@ from knowledge.paper_names import form_code, same_paper_key, says_certified, sho
             "Văn bản đề nghị đăng ký tạm trú",
             "",
         ),
+        ("01 (một) bản chính Danh sách hành khách (nếu có)", "Bản chính Danh sách hành khách", ""),
     ],
 )
 def test_the_name_stops_where_the_explanation_begins(row: str, name: str, code: str) -> None:
