@@ -4,9 +4,10 @@ Order, for one message: a button payload (or a number picking one of the choices
 to its payload handler; a command, parsed once here, goes to its command handler with the parsed
 :class:`Command` and ends the chat's active flow first, so any command (``/huy`` included) is a way out
 and never an answer to a flow's question; other text, when the bot is addressed and the chat has an
-unexpired flow, goes to that flow's handler; everything else goes to the first passive matcher (by
-priority) whose pattern accepts the text. An expired flow is simply absent, so the message is routed
-as if there never was one.
+unexpired flow, goes to that flow's handler; a number typed alone that picks nothing (out of range, or no
+list at all) goes to the stray-number handler, and the list it missed is kept; everything else goes to
+the first passive matcher (by priority) whose pattern accepts the text. An expired flow is simply
+absent, so the message is routed as if there never was one.
 
 In a group, a message not addressed to the bot reaches only what is registered ``unaddressed``: a
 passive matcher (the acknowledgement keyword) or a payload a typed number picks (its "Đã nhận").
@@ -91,7 +92,8 @@ class ConversationStore(ChoiceMemory, FlowMemory, Protocol):
 
 _COMMAND = re.compile(r"^/(\S{1,64})(?:\s+(.*))?$", re.DOTALL)
 _NAME = re.compile(r"^[a-z0-9_]{1,32}$")
-_NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.)]?\s*$")
+# Any number typed alone ("2", "số 2", "-1", "100"): a try at picking from a list, never a search question.
+_NUMBER = re.compile(r"^\s*(?:số\s*|#\s*)?([-+−]?)\s*([0-9]{1,12})\s*[.)]?\s*$", re.IGNORECASE)
 # The order in which free text is read, in one place: the lowest priority is tried first.
 ACK_KEYWORDS = 10
 """ "đã nhận" typed alone acknowledges a directive, before any other reading of the text."""
@@ -132,6 +134,20 @@ def parse_command(text: str, known: Container[str] = ()) -> Command | None:
     if second and name + _fold_name(second) in known:
         name, args = name + _fold_name(second), rest.strip()
     return Command(name=name, args=args)
+
+
+@dataclass(frozen=True, slots=True)
+class StrayNumber:
+    """A number typed alone that picks nothing: how many choices the chat's list holds (0: no list)."""
+
+    text: str
+    choices: int
+
+
+class StrayNumberHandler(Protocol[S_contra]):
+    """An async function answering a number that picks nothing (out of range, or no list at all)."""
+
+    def __call__(self, msg: Incoming, svc: S_contra, number: StrayNumber, /) -> Awaitable[list[Reply]]: ...
 
 
 class CommandHandler(Protocol[S_contra]):
@@ -181,6 +197,18 @@ class Router(Generic[Svc]):
         self._unaddressed_payloads: set[str] = set()
         self._flows: dict[str, FlowHandler[Svc]] = {}
         self._passives: list[Passive[Svc]] = []
+        self._stray_number: StrayNumberHandler[Svc] | None = None
+
+    def stray_number(self) -> Callable[[StrayNumberHandler[Svc]], StrayNumberHandler[Svc]]:
+        """Register the handler for a number typed alone that picks none of the chat's choices."""
+
+        def register(handler: StrayNumberHandler[Svc]) -> StrayNumberHandler[Svc]:
+            if self._stray_number is not None:
+                raise ValueError("the stray-number handler is registered twice")
+            self._stray_number = handler
+            return handler
+
+        return register
 
     def command(self, *names: str) -> Callable[[CommandHandler[Svc]], CommandHandler[Svc]]:
         """Register a handler for ``/name`` (names are lower case without marks)."""
@@ -241,6 +269,8 @@ class Router(Generic[Svc]):
             self._add(self._flows, name, flow, "flow ")
         for passive in other._passives:
             self._add_passive(passive)
+        if other._stray_number is not None:
+            self.stray_number()(other._stray_number)
 
     @staticmethod
     def _add(table: dict[str, _T], key: str, value: _T, what: str) -> None:
@@ -287,6 +317,10 @@ class Router(Generic[Svc]):
     def unaddressed_payload(self, payload: str) -> bool:
         """True when a number typed without naming the bot may pick this payload."""
         return payload.split(":", 1)[0] in self._unaddressed_payloads
+
+    def stray_number_handler(self) -> StrayNumberHandler[Svc] | None:
+        """The handler of numbers that pick nothing, or None."""
+        return self._stray_number
 
     def match(self, msg: Incoming) -> Handler[Svc] | None:
         """The handler of the first passive matcher accepting the text, or None."""
@@ -336,10 +370,10 @@ class Dispatcher(Generic[Svc]):
     async def dispatch(self, msg: Incoming) -> list[Reply]:
         """Answer one message; never raises for bad input (handlers' bugs do propagate)."""
         state = await self._state(msg)
-        msg = await self._resolve_number(msg, state)
+        msg, choices = await self._resolve_number(msg, state)
         for attempt in range(1, self.STALE_ATTEMPTS + 1):
             try:
-                replies = await self._answer(msg, state)
+                replies, stray = await self._answer(msg, state, choices)
                 break
             except StaleFlow:
                 if attempt == self.STALE_ATTEMPTS:
@@ -348,6 +382,9 @@ class Dispatcher(Generic[Svc]):
                     return [Reply(text=texts.TRY_AGAIN)]
                 log.info("chat %s: flow changed under message, answering again", msg.chat.key)
                 state = await self._state(msg)
+        # A number outside the list keeps the list (and its question) for the right number.
+        if stray and choices:
+            return replies
         # Silence (e.g. group chatter not meant for the bot) is not the next message: it settles nothing.
         if replies and state is not None and state.question:
             await self._settle(msg, state)
@@ -378,40 +415,45 @@ class Dispatcher(Generic[Svc]):
         if settled and not picked and self._unpicked is not None:
             await self._unpicked(state.question)
 
-    async def _answer(self, msg: Incoming, state: ChatState | None) -> list[Reply]:
+    async def _answer(self, msg: Incoming, state: ChatState | None, choices: int) -> tuple[list[Reply], bool]:
+        """The replies, and whether they answer a number that picked nothing."""
         command = self._router.parse(msg)
         if command is not None:
             if self._flows is not None and (state is None or state.flow_stored):
                 await self._flows.end_flow(msg.chat.key)
             command_handler = self._router.command_handler(command.name)
             if command_handler is None:
-                return self._fallback(msg, command)
-            return await command_handler(msg, self._services, command)
+                return self._fallback(msg, command), False
+            return await command_handler(msg, self._services, command), False
         if msg.payload is not None:
             handler = self._router.payload_handler(msg.payload)
-            return self._fallback(msg, None) if handler is None else await handler(msg, self._services)
+            return (
+                self._fallback(msg, None) if handler is None else await handler(msg, self._services)
+            ), False
         if self._flows is not None and msg.addressed and msg.text.strip():
             flow = await self._flows.flow(msg.chat.key) if state is None else state.flow
             if flow is not None:
                 flow_handler = self._router.flow_handler(flow.name)
                 if flow_handler is not None:
-                    return await flow_handler(msg, self._services, flow)
+                    return await flow_handler(msg, self._services, flow), False
                 log.warning("chat %s: no handler for flow %r; routing normally", msg.chat.key, flow.name)
+        stray = self._router.stray_number_handler()
+        if stray is not None and msg.addressed and _NUMBER.match(msg.text):
+            return await stray(msg, self._services, StrayNumber(text=msg.text.strip(), choices=choices)), True
         handler = self._router.match(msg)
         if handler is None:
             # Group chatter nothing answers unaddressed is not for the bot: no answer at all.
-            return self._fallback(msg, None) if msg.addressed else []
-        return await handler(msg, self._services)
+            return (self._fallback(msg, None) if msg.addressed else []), False
+        return await handler(msg, self._services), False
 
-    async def _resolve_number(self, msg: Incoming, state: ChatState | None) -> Incoming:
-        if msg.payload is not None:
-            return msg
-        match = _NUMBER.match(msg.text)
+    async def _resolve_number(self, msg: Incoming, state: ChatState | None) -> tuple[Incoming, int]:
+        """The message with the payload its number picks, and how many choices the chat's list holds."""
+        match = _NUMBER.match(msg.text) if msg.payload is None else None
         if match is None:
-            return msg
+            return msg, 0
         choices = await self._memory.recall(msg.chat.key) if state is None else state.choices
-        index = int(match.group(1)) - 1
+        index = int(match.group(2)) - 1 if match.group(1) in ("", "+") else -1
         # Group chatter not naming the bot picks only what may be answered that way ("Đã nhận").
         if 0 <= index < len(choices) and (msg.addressed or self._router.unaddressed_payload(choices[index])):
-            return replace(msg, payload=choices[index])
-        return msg
+            return replace(msg, payload=choices[index]), len(choices)
+        return msg, len(choices)

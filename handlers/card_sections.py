@@ -11,13 +11,14 @@ while the chat's stored choices last.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from bot import texts
 from bot.markup import bold, esc, link, nfc_length, split
 from bot.messages import Button
 from handlers.cards import split_steps, tidy
-from handlers.short_card import channel_words, paper_counts, time_limit_text
+from handlers.short_card import channel_words, fee_words, paper_counts, paper_form, time_limit_text
 from knowledge.documents import Paper, distinct, sort_documents
 from knowledge.model import Procedure
 from knowledge.text_cleanup import clean_lines
@@ -34,10 +35,35 @@ TITLES = {
     LEGAL: texts.SECTION_LEGAL,
     ONLINE: texts.SECTION_ONLINE,
 }
+FEE_FULL = 1200
+"""A fee in a section is shown whole unless it is a page long."""
 PART_LIMIT = 2000
 """Zalo's message limit after NFC normalisation, the smallest of the platforms."""
 SECTION_PREFIX = "s"
 """Button payloads ``s:<section>:<code>`` open one section of a procedure's card."""
+
+
+# "…/TT-BCAngày 01/7/2025": the portal glued a document's number to the date after it.
+_GLUED_DATE = re.compile(r"(/\d{4}/[A-ZĐ]+(?:-[A-ZĐ0-9]+)*)(?=ngày\b)")
+# "…; Thông tư số 56/2021/TT-BCA …": one legal title row holding several documents.
+_NEXT_DOCUMENT = re.compile(r";\s+(?=(?:Luật|Bộ luật|Nghị định|Nghị quyết|Thông tư|Quyết định|Pháp lệnh)\b)")
+# "- A. - B.": a note's points run together on one line.
+_NOTE_POINT = re.compile(
+    r"(?<=[.;:])\s*-\s+(?=[A-ZĐ])|^(?:lưu ý|ghi chú|chú ý)\s*:\s*-\s*(?=\S)", re.IGNORECASE
+)
+_FILE_EXTENSION = re.compile(r"\.(?:docx?|pdf|xlsx?|rtf|odt)$", re.IGNORECASE)
+_READABLE_NAME = re.compile(r"\w+\s+\w+\s+\w+")
+
+
+def legal_titles(title: str) -> list[str]:
+    """One line per legal document a title row names, with a glued date set apart."""
+    return [part.strip() for part in _NEXT_DOCUMENT.split(_GLUED_DATE.sub(r"\1 ", title)) if part.strip()]
+
+
+def template_words(template: str) -> str:
+    """A template that is not a link, in words: its readable file name, or '' for a mangled one."""
+    name = _FILE_EXTENSION.sub("", template.strip())
+    return name if _READABLE_NAME.search(name) else ""
 
 
 def _mark(fragment: str) -> str:
@@ -54,10 +80,11 @@ def _full_line(paper: Paper) -> str:
             + (f" ({esc('; '.join(details))})" if details else "")
             + (f" {link(template, texts.SHORT_FORM)}")
         )
-    if template:
-        details.insert(0, f"{texts.SHORT_FORM}: {template}")
+    # A file name without a link is no use to a resident: its readable name at most, never "Mau-01.docx".
+    if words := template_words(template):
+        details.insert(0, f"{texts.SHORT_FORM}: {words}")
     elif paper.has_template:
-        details.insert(0, texts.SHORT_FORM)
+        details.insert(0, paper_form(paper))
     if paper.channels:
         details.append(channel_words(paper))
     suffix = f" ({'; '.join(details)})" if details else ""
@@ -65,7 +92,7 @@ def _full_line(paper: Paper) -> str:
 
 
 def _documents(proc: Procedure) -> list[list[str]]:
-    docs = sort_documents(proc.documents)
+    docs = sort_documents(proc.documents, proc.name)
     blocks: list[list[str]] = []
     group = None
     for case in docs.cases:
@@ -83,12 +110,24 @@ def _documents(proc: Procedure) -> list[list[str]]:
     general = distinct((*docs.handed_in, *docs.shown))
     if general:
         blocks.append([bold(texts.SECTION_GENERAL_FULL), *(_full_line(p) for p in general)])
+    if docs.by_office:
+        blocks.append([bold(texts.SECTION_BY_OFFICE), *(_full_line(p) for p in distinct(docs.by_office))])
     if docs.notes:
-        notes = [f"• {esc(tidy(p.document.name).replace(chr(10), ' ').lstrip('-+* '))}" for p in docs.notes]
+        notes = [f"• {esc(point)}" for p in docs.notes for point in _note_points(p.document.name)]
         blocks.append([bold(texts.SECTION_NOTES), *notes])
     if not proc.documents and proc.unparsed.get("documents"):
         blocks.append([esc(line) for line in tidy(proc.unparsed["documents"]).split("\n")])
     return blocks
+
+
+def _note_points(text: str) -> list[str]:
+    """A note's points, one per line ("Lưu ý: - A. - B." gives "Lưu ý:", "A.", "B.")."""
+    line = tidy(text).replace("\n", " ").lstrip("-+* ")
+    head = re.match(r"^(?:lưu ý|ghi chú|chú ý)\s*:\s*-\s*", line, re.IGNORECASE)
+    points = [line[: head.end()].rstrip(" -")] if head else []
+    rest = line[head.end() :] if head else line
+    points.extend(part.strip() for part in _NOTE_POINT.split(rest) if part.strip())
+    return points
 
 
 def _steps(proc: Procedure) -> list[list[str]]:
@@ -97,11 +136,14 @@ def _steps(proc: Procedure) -> list[list[str]]:
 
 
 def _legal(proc: Procedure) -> list[list[str]]:
-    lines = []
+    lines: list[str] = []
     for basis in proc.legal_basis:
         title = tidy(basis.title).replace("\n", " ")
         number = tidy(basis.number)
-        lines.append(f"• {esc(title)}" + (f" ({esc(number)})" if number and number not in title else ""))
+        titles = legal_titles(title)
+        if number and number not in title:
+            titles[-1] += f" ({number})"
+        lines.extend(f"• {esc(part)}" for part in titles)
     if not lines and proc.unparsed.get("legal_basis"):
         lines = [esc(line) for line in tidy(proc.unparsed["legal_basis"]).split("\n")]
     return [lines] if lines else []
@@ -113,7 +155,7 @@ def _online(proc: Procedure, portal_url: str) -> list[list[str]]:
     for channel in proc.channels:
         details = [
             f"{texts.CARD_TIME_LIMIT} {tidy(channel.time_limit)}" if channel.time_limit else "",
-            f"{texts.CARD_FEE}: {tidy(channel.fee)}" if channel.fee else "",
+            f"{texts.CARD_FEE}: {fee_words(channel.fee, FEE_FULL)}" if channel.fee else "",
             tidy(channel.note),
         ]
         text = "; ".join(d.replace("\n", " ") for d in details if d)
@@ -183,10 +225,8 @@ def sections_of(proc: Procedure) -> list[str]:
     return found
 
 
-def section_buttons(proc: Procedure, *, without: str = "") -> tuple[Button, ...]:
-    """Buttons for the record's sections (except ``without``, the one just shown)."""
+def section_buttons(proc: Procedure) -> tuple[Button, ...]:
+    """Buttons for the record's sections, always the same ones in the same order (numbers stay put)."""
     return tuple(
-        Button(label=TITLES[key], payload=section_payload(key, proc.code))
-        for key in sections_of(proc)
-        if key != without
+        Button(label=TITLES[key], payload=section_payload(key, proc.code)) for key in sections_of(proc)
     )

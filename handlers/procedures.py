@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from bot import texts
 from bot.messages import Incoming, Reply
-from bot.routing import Command, Router
+from bot.routing import Command, Router, StrayNumber
 from bot.services import Services
 from bot.services.unanswered import fold_question
 from handlers.card_sections import (
@@ -29,7 +27,6 @@ from knowledge.model import Procedure
 
 router: Router[Services] = Router()
 
-_BARE_NUMBER = re.compile(r"^\s*[0-9]{1,2}\s*[.)]?\s*$")
 CODE_ECHO_MAX = 60
 
 
@@ -65,10 +62,15 @@ async def free_text(msg: Incoming, svc: Services) -> list[Reply]:
     """Treat any other text as a procedure question."""
     if not msg.addressed:
         return []
-    if _BARE_NUMBER.match(msg.text):
-        # The dispatcher turns a number into a choice when one is remembered; here none was.
-        return [Reply(text=texts.CHOICE_EXPIRED)]
     return await answer(msg.text, svc)
+
+
+@router.stray_number()
+async def stray_number(msg: Incoming, svc: Services, number: StrayNumber) -> list[Reply]:
+    """A number that picks nothing: which numbers the list holds, or that there is no list."""
+    if number.choices:
+        return [Reply(text=texts.number_out_of_range(number.choices))]
+    return [Reply(text=texts.NO_LIST_TO_PICK)]
 
 
 @router.command("tim", "timkiem")
@@ -119,7 +121,8 @@ def section_replies(proc: Procedure, section: str, svc: Services) -> list[Reply]
             )
         ]
     parts = render_section(proc, section, portal_url=svc.config.centre.portal_url)
-    last = Reply(text=parts[-1], buttons=section_buttons(proc, without=section))
+    # The card's own list, in its order: a number means the same section for as long as the list lasts.
+    last = Reply(text=parts[-1], buttons=section_buttons(proc))
     return [*(Reply(text=part) for part in parts[:-1]), last]
 
 

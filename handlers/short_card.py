@@ -14,8 +14,11 @@ from collections.abc import Sequence
 from bot import texts
 from bot.markup import bold, esc, link, to_plain
 from handlers.cards import one_line, shorten, tidy
-from knowledge.documents import Paper, SortedDocuments, distinct, sort_documents
+from knowledge.documents import Paper, SortedDocuments, sort_documents
+from knowledge.fees import read_fee
 from knowledge.model import Channel, Procedure
+from knowledge.paper_names import says_certified, short_name
+from knowledge.places import place_of
 from knowledge.time_limits import bare_numbers, stated_time_limits
 
 TARGET = 900
@@ -24,8 +27,13 @@ HARD_CAP = 2000
 """Zalo's limit after NFC normalisation; no short card may exceed it."""
 NAME_MAX = 200
 PLACE_MAX = 160
-PAPER_MAX = 70
-FEE_MAX = 160
+PAPER_MAX = 60
+FEE_MAX = 170
+FEE_PART_MIN = 90
+FEE_FULL = 2000
+"""Longer than any fee cell: fees compared in full."""
+FEE_ALL_MAX = 300
+"""Many channels with different fees: the line stops here, the section "Nộp trực tuyến" has them all."""
 TIME_MAX = 160
 _CLAUSE_END = re.compile(r";|\.\s|\s\(|:\s|,\s(?:trường hợp|nếu|trừ)\b", re.IGNORECASE)
 _LEADING_ARTICLE = re.compile(r"^(?:các|một|01|1)\s+(?=bản|tờ|đơn)", re.IGNORECASE)
@@ -38,35 +46,52 @@ def _letters(text: str) -> str:
 
 
 def paper_words(paper: Paper) -> tuple[str, bool]:
-    """A paper in a few words: its first clause, capped; the flag tells whether words were left out."""
+    """A paper in a few words (its name without the sentence around it); the flag: were words left out."""
     text = tidy(paper.text).replace("\n", " ")
-    clause = _CLAUSE_END.split(text, maxsplit=1)[0].strip(" ,;:.")
-    clause = _LEADING_ARTICLE.sub("", clause)
-    short, _ = shorten(clause, PAPER_MAX)
-    short = short[:1].upper() + short[1:]
-    return short, _letters(short) != _letters(text)
+    name = short_name(text, PAPER_MAX).name
+    return name, _letters(name) != _letters(text)
 
 
 def paper_counts(paper: Paper) -> str:
-    """The counts the table gives ("1 bản chính, 1 bản sao"); '' when it gives none."""
+    """The counts the table gives ("1 bản chính, 1 bản sao có chứng thực"); '' when it gives none."""
     doc = paper.document
     counts = []
     if doc.originals:
         counts.append(f"{doc.originals} {texts.CARD_ORIGINALS}")
     if doc.copies:
-        counts.append(f"{doc.copies} {texts.CARD_COPIES}")
+        certified = says_certified(paper.text)
+        counts.append(f"{doc.copies} {texts.CARD_CERTIFIED_COPIES if certified else texts.CARD_COPIES}")
     return ", ".join(counts)
+
+
+def paper_form(paper: Paper) -> str:
+    """ "theo mẫu" (with the form's code when the row names one) for a form with a template; '' otherwise."""
+    if not paper.has_template:
+        return ""
+    return texts.short_form(short_name(tidy(paper.document.name)).form_code)
 
 
 def _paper_line(paper: Paper) -> tuple[str, bool]:
     words, cut = paper_words(paper)
-    details = [texts.SHORT_FORM] if paper.has_template and texts.SHORT_FORM not in words.lower() else []
+    details = [form] if (form := paper_form(paper)) else []
     if counts := paper_counts(paper):
         details.append(counts)
     if paper.channels:
         details.append(channel_words(paper))
     suffix = f" ({'; '.join(details)})" if details else ""
     return f"• {esc(words)}{esc(suffix)}", cut
+
+
+def distinct_names(papers: Sequence[Paper]) -> tuple[Paper, ...]:
+    """The papers without repeats of the same short name (and channels): the portal lists some per variant."""
+    out: list[Paper] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for paper in papers:
+        key = (_letters(paper_words(paper)[0]), paper.channels)
+        if key not in seen:
+            seen.add(key)
+            out.append(paper)
+    return tuple(out)
 
 
 def channel_words(paper: Paper) -> str:
@@ -91,7 +116,9 @@ def everyone_lines(papers: Sequence[Paper], budget: int) -> tuple[list[str], int
 
 def _header(proc: Procedure) -> list[str]:
     lines = [bold(one_line(proc.name, NAME_MAX) or proc.code)]
-    place = " · ".join(v for v in (one_line(proc.level, PLACE_MAX), one_line(proc.agency, PLACE_MAX)) if v)
+    # Level and agency from one reading of the record, so the card never names two different places.
+    where = place_of(proc)
+    place = " · ".join(v for v in (one_line(where.level, PLACE_MAX), one_line(where.agency, PLACE_MAX)) if v)
     if place:
         lines.append(esc(place))
     lines.append(f"{esc(texts.CARD_CODE)}: <code>{esc(one_line(proc.code, PLACE_MAX))}</code>")
@@ -151,32 +178,53 @@ def time_limit_text(proc: Procedure) -> str:
     return texts.SHORT_NO_TIME_LIMIT
 
 
+def fee_words(fee: str, limit: int) -> str:
+    """One fee cell as the source states it, at most about ``limit`` characters.
+
+    When its description states amounts its amount cell contradicts ("Miễn phí (Lệ phí … 135.000
+    đồng…)"), the description is shown with what the cell says, never "Miễn phí" beside an amount.
+    """
+    stated = read_fee(tidy(fee).replace("\n", " "))
+    if stated.disagrees:
+        suffix = texts.fee_disagrees(stated.amount)
+        return f"{shorten(stated.note, max(40, limit - len(suffix)))[0]} {suffix}"
+    if stated.doubtful:
+        return f"{stated.amount} {texts.FEE_DOUBTFUL}"
+    if stated.amount and stated.note:
+        return shorten(f"{stated.amount} ({stated.note})", limit)[0]
+    return shorten(stated.amount or stated.note, limit)[0]
+
+
 def fee_text(proc: Procedure) -> str:
     """The fee in one line: the shared one, or each channel's."""
-    fees: dict[str, list[str]] = {}
+    fees: dict[str, tuple[str, list[str]]] = {}
     for channel in proc.channels:
         fee = tidy(channel.fee).replace("\n", " ")
         if fee:
-            fees.setdefault(fee, []).append(texts.CHANNEL_KINDS.get(tidy(channel.kind), tidy(channel.kind)))
+            # Channels whose fees read the same (in full) share one entry.
+            _, kinds = fees.setdefault(fee_words(fee, FEE_FULL), (fee, []))
+            kinds.append(texts.CHANNEL_KINDS.get(tidy(channel.kind), tidy(channel.kind)))
     if not fees:
         return texts.SHORT_FEE_UNKNOWN
     if len(fees) == 1:
-        return shorten(next(iter(fees)), FEE_MAX)[0]
-    joined = "; ".join(f"{', '.join(kinds)}: {fee}" for fee, kinds in fees.items())
-    return shorten(joined, FEE_MAX)[0]
+        return fee_words(next(iter(fees.values()))[0], FEE_MAX)
+    part = max(FEE_MAX // len(fees), FEE_PART_MIN)
+    joined = "; ".join(f"{', '.join(kinds)}: {fee_words(fee, part)}" for fee, kinds in fees.values())
+    return shorten(joined, FEE_ALL_MAX)[0]
 
 
 def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:
     if not proc.documents:
         return [bold(texts.SHORT_BRING), esc(texts.SHORT_BRING_RAW)] if proc.unparsed.get("documents") else []
-    lines, hidden, _ = everyone_lines(distinct(docs.handed_in), budget)
+    lines, hidden, _ = everyone_lines(distinct_names(docs.handed_in), budget)
     out = [f"📄 {bold(texts.SHORT_BRING)}"]
     out.extend(lines or [esc(texts.SHORT_BRING_NONE)])
     if hidden:
         out.append(esc(texts.short_more_papers(hidden)))
     if docs.shown:
         shown = "; ".join(
-            paper_words(p)[0] + (f" ({channel_words(p)})" if p.channels else "") for p in distinct(docs.shown)
+            paper_words(p)[0] + (f" ({channel_words(p)})" if p.channels else "")
+            for p in distinct_names(docs.shown)
         )
         out.append(f"{esc(texts.SHORT_SHOW)}: {esc(shorten(shown, PAPER_MAX * 2)[0])}")
     return out
@@ -184,7 +232,7 @@ def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:
 
 def render_short_card(proc: Procedure, *, portal_url: str = "") -> str:
     """Render the short card of a procedure (reply markup, at most :data:`HARD_CAP` characters)."""
-    docs = sort_documents(proc.documents)
+    docs = sort_documents(proc.documents, proc.name)
     header = _header(proc)
     tail = [
         line
@@ -197,7 +245,7 @@ def render_short_card(proc: Procedure, *, portal_url: str = "") -> str:
         if line
     ]
     fixed = len(to_plain("\n".join(header + tail)))
-    bring = _bring(proc, docs, max(TARGET - fixed - 60, PAPER_MAX * 2))
+    bring = _bring(proc, docs, max(TARGET - fixed - 60, PAPER_MAX * 5))
     sections = [header, bring, tail]
     card = "\n\n".join("\n".join(lines) for lines in sections if lines)
     if len(unicodedata.normalize("NFC", card)) > HARD_CAP:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from knowledge.model import Document
+from knowledge.paper_names import same_paper_key
 
 # A condition opens the row ("Trường hợp…", "- Nếu…", "(Đối với…").
 _LEADING_CONDITION = re.compile(
@@ -28,7 +29,19 @@ _NOT_A_PAPER = re.compile(r"^(?:không phải|không cần|cơ quan|người ti�
 # A condition inside the paper's own first clause ("Văn bản ủy quyền … trong trường hợp ủy quyền …").
 _INNER_CONDITION = re.compile(
     r"(?:\btrong trường hợp\b|\bđối với trường hợp\b|\(\s*(?:nếu|trường hợp|đối với|áp dụng)\b"
-    r"|,\s*nếu\b|\bnếu có\b)",
+    r"|,\s*nếu\b|\bnếu có\b|\b(?:của|cho|đối với) người (?:dưới|chưa đủ) \d+ tuổi\b)",
+    re.IGNORECASE,
+)
+# Forms the office makes or prints itself, and facts it looks up: the resident brings nothing for them.
+_OFFICE_MADE = re.compile(
+    r"^(?:phiếu|biểu mẫu)\b[^.;]{0,40}\b(?:được tạo lập|do (?:cơ quan|cán bộ|công an)[^.;]{0,40}\b(?:lập|in))"
+    r"|\bin trong quá trình thu nhận\b"
+    r"|^thông tin [^.;]{0,160}\bđược khai thác\b",
+    re.IGNORECASE,
+)
+# Rows that explain rather than name a paper ("Ví dụ: …", "Phiếu này là biểu mẫu điện tử…").
+_EXPLANATION = re.compile(
+    r"^(?:ví dụ|phiếu này|giấy tờ này|mẫu này|người (?:có )?yêu cầu [^.;:]{0,60}(?:thực hiện việc|có thể))\b",
     re.IGNORECASE,
 )
 _NOTE_SECTION = re.compile(r"^[\s*\-]*(?:lưu ý|ghi chú|chú ý)\b", re.IGNORECASE)
@@ -60,6 +73,8 @@ class Paper:
     """Channel keys ("in_person", "post", "online") when the paper depends only on how one submits."""
     note: bool = False
     """True for rows that are not papers: notes, headings and explanations."""
+    office: bool = False
+    """True for forms the office makes itself or facts it looks up: nothing for the resident to bring."""
 
     @property
     def has_template(self) -> bool:
@@ -95,11 +110,13 @@ class SortedDocuments:
     """Papers everyone shows at the counter (giấy tờ phải xuất trình), not handed in."""
     cases: tuple[Case, ...]
     notes: tuple[Paper, ...]
+    by_office: tuple[Paper, ...] = ()
+    """Forms the office makes itself and facts it looks up (the police's own "Phiếu CC01")."""
 
     def all_papers(self) -> tuple[Paper, ...]:
         """Every row, in the groups' order: none is ever dropped."""
         in_cases = tuple(paper for case in self.cases for paper in case.papers)
-        return (*self.handed_in, *self.shown, *in_cases, *self.notes)
+        return (*self.handed_in, *self.shown, *in_cases, *self.by_office, *self.notes)
 
     def case_count(self) -> int:
         """How many special cases a resident may be in: groups, and conditions outside any group."""
@@ -124,25 +141,46 @@ def _is_section_plain(section: str) -> bool:
     return _LEADING_CONDITION.match(section) is None and _NOTE_SECTION.match(section) is None
 
 
-def _variants(documents: tuple[Document, ...]) -> set[str]:
-    """Section titles naming variants of the procedure, when there are at least two of them."""
-    titles = {
-        _clean(doc.section).rstrip(":")
-        for doc in documents
-        if not doc.must_show and _VARIANT_SECTION.match(_clean(doc.section))
-    }
-    return titles if len(titles) >= 2 else set()
+def _fold(text: str) -> str:
+    return " ".join(re.sub(r"[^\w/]+", " ", text).split()).casefold()
+
+
+def _variants(documents: tuple[Document, ...], procedure: str) -> tuple[set[str], str]:
+    """Section titles naming variants of the procedure (two or more), and the main dossier's title.
+
+    "Hồ sơ đăng ký tạm trú gồm" is the main dossier of "Đăng ký tạm trú"; "Đăng ký tạm trú theo danh
+    sách, hồ sơ gồm" a variant; so are "a) Thành phần hồ sơ giao đất…" and "b) …".
+    """
+    name = _fold(re.sub(r"^\s*thủ tục\s+", "", procedure, flags=re.IGNORECASE))
+    titles: list[str] = []
+    for doc in documents:
+        title = _clean(doc.section).rstrip(":")
+        if title and not doc.must_show and title not in titles and _is_section_plain(title):
+            titles.append(title)
+    main = ""
+    variants = {t for t in titles if _VARIANT_SECTION.match(t)}
+    if name:
+        for title in titles:
+            folded = _fold(title)
+            if re.fullmatch(
+                rf"(?:[a-zđ]\s+)?hồ sơ(?: đề nghị)? {re.escape(name)}(?: bao)?(?: gồm)?(?: có)?", folded
+            ):
+                main = main or title
+            elif name in folded and folded != name:
+                variants.add(title)
+    variants.discard(main)
+    return (variants, main) if len(variants) >= 2 or (variants and main) else (set(), "")
 
 
 def _common_to_variants(documents: tuple[Document, ...], variants: set[str]) -> set[str]:
-    """Papers every variant asks for: they are for everyone."""
+    """Papers every variant asks for (by their short name): they are for everyone."""
     names: dict[str, set[str]] = {}
     for doc in documents:
         section = _clean(doc.section).rstrip(":")
         if section in variants:
-            names.setdefault(section, set()).add(_clean(doc.name).rstrip(" .;"))
+            names.setdefault(section, set()).add(same_paper_key(doc.name))
     sets = list(names.values())
-    return set.intersection(*sets) if sets else set()
+    return set.intersection(*sets) if len(sets) == len(variants) and sets else set()
 
 
 def split_condition(name: str) -> tuple[str, str]:
@@ -179,27 +217,35 @@ def _paper(doc: Document, inherited: str) -> Paper:
     if not text:
         # A bare condition without a paper ("Trường hợp … không phải nộp") is a note about that case.
         return Paper(document=doc, text=_clean(_strip_bullet(doc.name)), condition=condition, note=True)
-    if heading or (condition and not counted and _NOT_A_PAPER.match(text)):
+    explains = _EXPLANATION.match(text) or _NOTE_SECTION.match(text)
+    if heading or (condition and not counted and _NOT_A_PAPER.match(text)) or explains:
         return Paper(document=doc, text=text, condition=condition, note=True)
+    if _OFFICE_MADE.search(text):
+        return Paper(document=doc, text=text, condition=condition, office=True)
     channels = channels_of(condition)
     if channels:
         return Paper(document=doc, text=text, group=inherited, channels=channels)
     return Paper(document=doc, text=text, condition=condition, group=inherited)
 
 
-def sort_documents(documents: tuple[Document, ...]) -> SortedDocuments:
-    """Sort a record's documents into papers for everyone, special cases and notes."""
+def sort_documents(documents: tuple[Document, ...], procedure: str = "") -> SortedDocuments:
+    """Sort a record's documents into papers for everyone, special cases and notes.
+
+    ``procedure`` (the record's name) tells the main dossier ("Hồ sơ đăng ký tạm trú gồm") from its
+    variants ("Đăng ký tạm trú theo danh sách, hồ sơ gồm").
+    """
     handed_in: list[Paper] = []
     shown: list[Paper] = []
     cases: dict[tuple[str, str], list[Paper]] = {}
     notes: list[Paper] = []
+    by_office: list[Paper] = []
     heading_condition = ""
     current_section = None
-    variants = _variants(documents)
+    variants, main = _variants(documents, procedure)
     common = _common_to_variants(documents, variants)
     for doc in documents:
         section = _clean(doc.section).rstrip(":")
-        if section in variants and _clean(doc.name).rstrip(" .;") in common:
+        if section == main or (section in variants and same_paper_key(doc.name) in common):
             section = ""
         if section != current_section:
             current_section, heading_condition = section, ""
@@ -216,6 +262,8 @@ def sort_documents(documents: tuple[Document, ...]) -> SortedDocuments:
             continue
         if paper.note:
             notes.append(paper)
+        elif paper.office:
+            by_office.append(paper)
         elif paper.condition or paper.group:
             cases.setdefault((paper.group, paper.condition), []).append(paper)
         # A row under "papers to show" that applies only when sending by post or online is sent, not shown.
@@ -228,6 +276,7 @@ def sort_documents(documents: tuple[Document, ...]) -> SortedDocuments:
         shown=tuple(shown),
         cases=tuple(Case(group=g, condition=c, papers=tuple(p)) for (g, c), p in cases.items()),
         notes=tuple(notes),
+        by_office=tuple(by_office),
     )
 
 

@@ -91,6 +91,9 @@ def _allowed(module: str) -> tuple[set[str], set[str]]:
             "knowledge.documents",
             "knowledge.time_limits",
             "knowledge.text_cleanup",
+            "knowledge.paper_names",
+            "knowledge.fees",
+            "knowledge.places",
         }, set()
     if module.startswith("jobs"):
         # bot.storage only to name the session factory: see test_jobs_touch_no_storage.

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.messages import Button, ChatRef, Incoming, Platform, Reply
-from bot.routing import Command, Dispatcher, Router, parse_command
+from bot.routing import Command, Dispatcher, Router, StrayNumber, parse_command
 from bot.services.conversations import ConversationMemory, Flow
 from bot.storage import create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
@@ -78,6 +78,57 @@ async def test_a_number_out_of_range_is_plain_text() -> None:
     await dispatcher.dispatch(Incoming(CHAT, "u", text="/tim x"))
     [reply] = await dispatcher.dispatch(Incoming(CHAT, "u", text="7"))
     assert reply.text == "text:7"
+
+
+def build_with_stray() -> tuple[Dispatcher[str], Memory]:
+    router: Router[str] = Router()
+
+    @router.command("tim")
+    async def find(msg: Incoming, svc: str, command: Command) -> list[Reply]:
+        return [Reply("tim", buttons=(Button("A", "p:a"), Button("B", "p:b")))]
+
+    @router.payload("p")
+    async def pick(msg: Incoming, svc: str) -> list[Reply]:
+        return [Reply(f"picked:{msg.payload}")]
+
+    @router.stray_number()
+    async def stray(msg: Incoming, svc: str, number: StrayNumber) -> list[Reply]:
+        return [Reply(f"stray:{number.text}:{number.choices}")]
+
+    @router.text()
+    async def text(msg: Incoming, svc: str) -> list[Reply]:
+        return [Reply(f"text:{msg.text}")]
+
+    memory = Memory()
+    return Dispatcher(router, "svc", memory, lambda m, c: [Reply("fallback")]), memory
+
+
+async def test_a_number_that_picks_nothing_goes_to_the_stray_number_handler_and_keeps_the_list() -> None:
+    dispatcher, memory = build_with_stray()
+    assert [r.text for r in await dispatcher.dispatch(Incoming(CHAT, "u", text="7"))] == ["stray:7:0"]
+    await dispatcher.dispatch(Incoming(CHAT, "u", text="/tim x"))
+    for typed in ("3", "-1", "100", "0", "−2"):
+        [reply] = await dispatcher.dispatch(Incoming(CHAT, "u", text=typed))
+        assert reply.text == f"stray:{typed}:2"
+        assert memory.data[CHAT.key] == ["p:a", "p:b"]
+    [picked] = await dispatcher.dispatch(Incoming(CHAT, "u", text="số 2"))
+    assert picked.text == "picked:p:b"
+    # Words with digits are questions, not numbers.
+    [words] = await dispatcher.dispatch(Incoming(CHAT, "u", text="2 con"))
+    assert words.text == "text:2 con"
+
+
+def test_a_stray_number_handler_registered_twice_is_refused() -> None:
+    first: Router[str] = Router()
+    second: Router[str] = Router()
+
+    async def stray(msg: Incoming, svc: str, number: StrayNumber) -> list[Reply]:
+        return []
+
+    first.stray_number()(stray)
+    second.stray_number()(stray)
+    with pytest.raises(ValueError, match="stray-number"):
+        first.include(second)
 
 
 async def test_a_new_answer_without_buttons_forgets_old_choices() -> None:

@@ -123,6 +123,18 @@ ASK_FOR_CODE = "Bạn gõ /thutuc kèm mã thủ tục, ví dụ: /thutuc 1.0001
 
 CHOICE_EXPIRED = "Lựa chọn này đã hết hạn. Bạn vui lòng hỏi lại để tôi tìm giúp."
 
+NO_LIST_TO_PICK = (
+    "Hiện không có danh sách nào để chọn theo số. Bạn hỏi tôi bằng lời, ví dụ: <i>đăng ký khai sinh</i>, "
+    "hoặc gõ /thutuc kèm mã thủ tục."
+)
+
+
+def number_out_of_range(count: int) -> str:
+    """The reply to a number outside the list last shown: which numbers are valid (the list is kept)."""
+    valid = "số 1" if count == 1 else f"các số từ 1 đến {count}"
+    return f"Danh sách vừa rồi chỉ có {valid}. Bạn gõ lại một số trong danh sách, hoặc hỏi tôi điều khác."
+
+
 # ---------------------------------------------------------------------------
 # Errors and things the bot does not understand
 # ---------------------------------------------------------------------------
@@ -200,6 +212,14 @@ SHORT_BRING_RAW = (
 )
 SHORT_SHOW = "Mang bản chính để xuất trình"
 SHORT_FORM = "theo mẫu"
+CARD_CERTIFIED_COPIES = "bản sao có chứng thực"
+
+
+def short_form(code: str) -> str:
+    """A form with a template, in words: "theo mẫu" or "theo mẫu CT01"."""
+    return f"{SHORT_FORM} {code}" if code else SHORT_FORM
+
+
 SHORT_WHERE = "Nộp tại"
 SHORT_CHANNELS = "Cách nộp"
 SHORT_ONLINE = "Nộp trực tuyến"
@@ -208,6 +228,14 @@ SHORT_NOT_ONLINE = "chưa nộp trực tuyến được"
 SHORT_TIME_LIMIT = "Thời hạn"
 SHORT_FEE = "Phí, lệ phí"
 SHORT_FEE_UNKNOWN = "Cổng Dịch vụ công chưa ghi rõ"
+FEE_DOUBTFUL = "(Cổng Dịch vụ công ghi đúng như vậy; bạn hỏi lại bộ phận một cửa)"
+
+
+def fee_disagrees(amount: str) -> str:
+    """After a fee description whose amounts the portal's amount cell contradicts: what that cell says."""
+    return f"(ô mức phí trên Cổng Dịch vụ công lại ghi “{amount}”; bạn hỏi lại bộ phận một cửa)"
+
+
 SHORT_NO_TIME_LIMIT = "Cổng Dịch vụ công chưa ghi rõ, bạn hỏi thêm bộ phận một cửa"
 SHORT_NO_CASES = "Không có trường hợp đặc biệt nào cần thêm giấy tờ."
 CHANNEL_LABELS = {"in_person": "nộp trực tiếp", "post": "qua bưu chính", "online": "nộp trực tuyến"}
@@ -216,11 +244,11 @@ CHANNEL_KINDS = {"Trực tiếp": "trực tiếp", "Trực tuyến": "trực tuy
 
 TIME_LIMIT_SOURCES = {
     "table": "theo Cổng Dịch vụ công",
-    "table+steps": "Cổng Dịch vụ công ghi số, đơn vị lấy từ phần Trình tự thực hiện",
-    "table+conditions": "Cổng Dịch vụ công ghi số, đơn vị lấy từ phần Yêu cầu, điều kiện",
-    "table+legal": "Cổng Dịch vụ công ghi số, đơn vị lấy từ phần Căn cứ pháp lý",
-    "steps": "theo phần Trình tự thực hiện trên Cổng Dịch vụ công",
-    "conditions": "theo phần Yêu cầu, điều kiện trên Cổng Dịch vụ công",
+    "table+steps": "theo Cổng Dịch vụ công, phần các bước thực hiện",
+    "table+conditions": "theo Cổng Dịch vụ công, phần điều kiện",
+    "table+legal": "theo Cổng Dịch vụ công, phần căn cứ pháp lý",
+    "steps": "theo Cổng Dịch vụ công, phần các bước thực hiện",
+    "conditions": "theo Cổng Dịch vụ công, phần điều kiện",
 }
 """Where a shown time limit comes from, by :mod:`knowledge.time_limits` source."""
 
@@ -233,6 +261,7 @@ SECTION_LEGAL = "Căn cứ pháp lý"
 SECTION_ONLINE = "Nộp trực tuyến"
 SECTION_GENERAL_FULL = "Giấy tờ chung, ghi đầy đủ"
 SECTION_NOTES = "Lưu ý"
+SECTION_BY_OFFICE = "Cơ quan tự lập hoặc tự tra cứu (bạn không phải mang)"
 SECTION_NONE = "Cổng Dịch vụ công không có mục này cho thủ tục này."
 SECTION_PART = "phần"
 SECTION_ONLINE_AT = "Nộp hồ sơ trực tuyến tại"

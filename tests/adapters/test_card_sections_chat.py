@@ -24,7 +24,7 @@ from tests.adapters.test_telegram_runner import config_for, serving
 from tests.adapters.test_two_platforms import both
 from tests.adapters.test_zalo_runner import config_for as zalo_config_for
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.zalo_api import FakeZalo
+from tests.fakes.zalo_api import FakeZalo, SentMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 BIRTH = "1.001193"
@@ -80,12 +80,23 @@ async def test_telegram_card_has_section_buttons_and_a_press_opens_the_section(
         await fake.wait_for(lambda: query in fake.answered_callbacks)
         assert steps.text.startswith("Các bước · Thủ tục đăng ký khai sinh")
         assert "Bước 1:" in steps.text and "Bước 2:" in steps.text
-        # The section's last message offers the other sections, not itself.
-        assert steps.buttons == [b for b in CARD_BUTTONS if b[0] != "Các bước"]
+        # The section's last message offers the card's own list again, in the same order.
+        assert steps.buttons == CARD_BUTTONS
         fake.push_callback(301, f"s:cancu:{BIRTH}")
         legal = (await fake.wait_messages(301, 3))[2]
         assert "Luật Hộ tịch (60/2014/QH13)" in legal.text
     assert not fake.pending
+
+
+async def _next_answer(zalo: FakeZalo, before: int) -> list[SentMessage]:
+    """The messages of the next answer in the Zalo chat: up to the one ending with a list, or one."""
+
+    def answered() -> bool:
+        sent = zalo.messages_to(ZALO_CHAT)[before:]
+        return any(numbered(m.text) or m.text.startswith("Danh sách") for m in sent)
+
+    await zalo.wait_for(answered, within=SLOW)
+    return zalo.messages_to(ZALO_CHAT)[before:]
 
 
 async def test_zalo_card_has_numbered_sections_and_a_number_sends_a_long_section_in_parts(
@@ -104,11 +115,30 @@ async def test_zalo_card_has_numbered_sections_and_a_number_sends_a_long_section
         assert "Trường hợp trẻ em bị bỏ rơi" in parts[0].text
         assert all(len(p.text) <= 2000 and "<b>" not in p.text for p in parts)
         assert [numbered(p.text) for p in parts[:-1]] == [[]] * 4
-        assert numbered(parts[-1].text) == ["Các bước", "Căn cứ pháp lý", "Nộp trực tuyến"]
-        # Numbers now pick from the list the last message showed: "2" is the legal basis.
+        # The same numbers as on the card: "3" is still the legal basis.
+        assert parts[-1].text.endswith("\n\n" + NUMBERED_CARD)
+        zalo.push_text(ZALO_CHAT, "3")
+        legal = await _next_answer(zalo, 6)
+        assert legal[0].text.startswith("Căn cứ pháp lý · Thủ tục đăng ký khai sinh")
+        assert legal[-1].text.endswith("\n\n" + NUMBERED_CARD)
+        # A number outside the list says which are valid and keeps the list: "2" still opens the steps.
+        zalo.push_text(ZALO_CHAT, "9")
+        [wrong] = await _next_answer(zalo, 6 + len(legal))
+        assert wrong.text.startswith("Danh sách vừa rồi chỉ có các số từ 1 đến 4")
         zalo.push_text(ZALO_CHAT, "2")
-        legal = (await zalo.wait_messages(ZALO_CHAT, 7, within=SLOW))[6]
-        assert legal.text.startswith("Căn cứ pháp lý · Thủ tục đăng ký khai sinh")
+        steps = await _next_answer(zalo, 7 + len(legal))
+        assert steps[0].text.startswith("Các bước · Thủ tục đăng ký khai sinh")
+    assert not zalo.pending and not zalo.lost
+
+
+async def test_a_number_in_a_fresh_zalo_chat_says_there_is_no_list(
+    zalo: FakeZalo, demo: DatabaseConfig
+) -> None:
+    async with serving(zalo_config_for(zalo, demo)):
+        zalo.push_text(ZALO_CHAT, "7")
+        [reply] = await zalo.wait_messages(ZALO_CHAT, 1)
+    assert reply.text.startswith("Hiện không có danh sách nào để chọn theo số")
+    assert "hết hạn" not in reply.text and not numbered(reply.text)
     assert not zalo.pending and not zalo.lost
 
 

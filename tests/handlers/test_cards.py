@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.markup import to_plain
+from handlers.card_sections import DOCUMENTS, LEGAL, render_section
 from handlers.cards import (
     DOCUMENTS_SHOWN,
     render_card,
@@ -15,7 +16,7 @@ from handlers.cards import (
     shorten,
     split_steps,
 )
-from knowledge.model import Channel, Document, Procedure
+from knowledge.model import Channel, Document, LegalBasis, Procedure
 from knowledge.results import SearchResult
 from tests.handlers.support import CENTRE, lines_balanced, markup_problem
 
@@ -246,3 +247,40 @@ def test_a_card_is_rendered_once_per_record_and_afresh_after_a_reimport() -> Non
     same_content = replace(BIRTH)
     assert same_content is not BIRTH
     assert render_card(same_content, portal_url="https://portal.example") == first
+
+
+def test_sections_read_like_text_for_a_resident_not_staff_notes() -> None:
+    proc = Procedure(
+        code="9.000001",
+        name="Đăng ký tạm trú",
+        documents=(
+            Document(name="Tờ khai (Mẫu CT01)", originals=1, template="1.MuCT01banhnhkmtheoThngts53.doc"),
+            Document(name="Đơn đề nghị", originals=1, template="Mau-01.docx"),
+            Document(
+                name="Phiếu đề nghị", originals=1, template="Mẫu DC02 Phiếu đề nghị giải quyết thủ tục.doc"
+            ),
+            Document(
+                name="Lưu ý: - Văn bản cho thuê không cần công chứng. - Người nước ngoài cần quyết định."
+            ),
+        ),
+        legal_basis=(
+            LegalBasis(
+                title="Thông tư số 53/2025/TT-BCAngày 01/7/2025 của Bộ Công an; "
+                "Thông tư số 56/2021/TT-BCA ngày 15/5",
+                number="53/2025/TT-BCA",
+            ),
+        ),
+    )
+    papers = to_plain("\n".join(render_section(proc, DOCUMENTS)))
+    # Raw file names without a link never reach the resident; a readable template name may.
+    assert ".doc" not in papers and "MuCT01" not in papers and "Mau-01" not in papers
+    assert "Tờ khai (Mẫu CT01) (theo mẫu CT01; 1 bản chính)" in papers
+    assert "Đơn đề nghị (theo mẫu; 1 bản chính)" in papers
+    assert "(theo mẫu: Mẫu DC02 Phiếu đề nghị giải quyết thủ tục; 1 bản chính)" in papers
+    assert "• Văn bản cho thuê không cần công chứng.\n• Người nước ngoài cần quyết định." in papers
+    legal = to_plain("\n".join(render_section(proc, LEGAL)))
+    # One line per legal document, the glued date set apart.
+    assert (
+        "• Thông tư số 53/2025/TT-BCA ngày 01/7/2025 của Bộ Công an\n• Thông tư số 56/2021/TT-BCA ngày 15/5"
+        in legal
+    )

@@ -59,10 +59,47 @@ async def test_two_close_procedures_give_choices_and_a_number_picks_one(svc: Ser
     # Picking keeps the list, so the resident can compare with the other one.
     [other] = await chat.dispatch(incoming("1."))
     assert f"<code>{first}</code>" in other.text
-    # A new question forgets it.
-    await chat.dispatch(incoming("đăng ký khai sinh"))
+    # A number outside the list says which numbers are valid and keeps the list.
+    [wrong] = await chat.dispatch(incoming("7"))
+    assert wrong.text == texts.number_out_of_range(2)
+    [again] = await chat.dispatch(incoming("2"))
+    assert f"<code>{second}</code>" in again.text
+    # An answer without buttons forgets it: a number then has no list to pick from.
+    await chat.dispatch(incoming("/help"))
     [stale] = await chat.dispatch(incoming("2"))
-    assert "hết hạn" in stale.text
+    assert stale.text == texts.NO_LIST_TO_PICK
+
+
+@pytest.mark.parametrize("typed", ["7", "1", "-1", "100", "0", " 3. ", "số 2", "99999999"])
+async def test_a_number_in_a_chat_shown_no_list_says_there_is_no_list(svc: Services, typed: str) -> None:
+    [reply] = await dispatcher(svc).dispatch(incoming(typed))
+    # Not "expired" (nothing was shown), and never a search for unrelated procedures.
+    assert reply.text == texts.NO_LIST_TO_PICK and not reply.buttons
+    assert "hết hạn" not in reply.text and "/thutuc" in reply.text
+
+
+@pytest.mark.parametrize("typed", ["-1", "100", "0", "3"])
+async def test_a_number_outside_the_list_names_the_valid_numbers_and_keeps_the_list(
+    svc: Services, typed: str
+) -> None:
+    chat = dispatcher(svc)
+    [choices] = await chat.dispatch(incoming("đăng ký kết hôn"))
+    [wrong] = await chat.dispatch(incoming(typed))
+    assert wrong.text == texts.number_out_of_range(2) and not wrong.buttons
+    assert "từ 1 đến 2" in wrong.text
+    [card] = await chat.dispatch(incoming("1"))
+    assert f"<code>{choices.buttons[0].payload.removeprefix('p:')}</code>" in card.text
+
+
+async def test_section_numbers_stay_the_same_after_opening_a_section(svc: Services) -> None:
+    chat = dispatcher(svc)
+    [card] = await chat.dispatch(incoming("/thutuc 1.001193"))
+    [papers] = await chat.dispatch(incoming("1"))
+    assert to_plain(papers.text).startswith("Giấy tờ trong trường hợp đặc biệt")
+    # The section offers the card's own list again: "1" still means the same section.
+    assert papers.buttons == card.buttons
+    [same] = await chat.dispatch(incoming("1"))
+    assert same.text == papers.text
 
 
 async def test_a_pressed_choice_opens_the_card_and_a_stale_one_says_so(svc: Services) -> None:
@@ -159,8 +196,8 @@ async def test_section_commands_open_a_section_by_code(svc: Services) -> None:
     plain = to_plain(papers.text)
     assert plain.startswith("Giấy tờ trong trường hợp đặc biệt · Thủ tục đăng ký khai sinh")
     assert "Tờ khai đăng ký khai sinh (1 bản chính)" in plain
-    # This record has no other section, so the section offers none.
-    assert papers.buttons == ()
+    # The card's own list again, in the same order, so numbers keep their meaning.
+    assert [b.payload for b in papers.buttons] == ["s:giayto:1.001193"]
     # Phones add marks and split words: "/giấy tờ" is the same command.
     [joined] = await chat.dispatch(incoming("/giấy tờ 1.001193."))
     assert joined.text == papers.text

@@ -33,6 +33,8 @@ def _letters(text: str) -> str:
 def _bring(card: str) -> list[str]:
     """The lines of the short card's "what to bring" list, in order."""
     plain = to_plain(card)
+    if "Cần mang" not in plain:
+        return []
     block = plain.split("Cần mang", 1)[1].split("\n\n", 1)[0]
     return [line for line in block.split("\n") if line.startswith("•")]
 
@@ -63,7 +65,9 @@ def test_birth_registration_states_its_time_limit_with_the_source(by_code: dict[
     plain = to_plain(render_short_card(by_code["1.001193"]))
     assert "chưa ghi rõ" not in plain
     assert "Thời hạn: 1 ngày làm việc" in plain
-    assert "Trình tự thực hiện" in plain
+    # Its source in plain words, not the portal's field names.
+    assert "(theo Cổng Dịch vụ công, phần các bước thực hiện)" in plain
+    assert "đơn vị lấy từ" not in plain and "Trình tự thực hiện" not in plain
 
 
 def test_every_short_card_fits_one_zalo_message(catalogue: list[Procedure]) -> None:
@@ -114,3 +118,73 @@ def test_every_section_button_fits_telegram_and_opens_a_section_with_content(
         if texts.SECTION_DOCUMENTS in card:
             assert DOCUMENTS in sections_of(proc), proc.code
     assert 0 < longest <= CALLBACK_DATA_LIMIT
+
+
+_DANGLING = re.compile(r"\s(?:và|hoặc|của|các|về|theo|trong|để|cho|tại|với|nêu|do|được|là)…?$")
+
+
+def test_temporary_residence_brings_one_declaration_and_no_examples_or_notes(
+    by_code: dict[str, Procedure],
+) -> None:
+    proc = by_code["1.004194"]
+    bring = _bring(render_short_card(proc, portal_url=CENTRE.portal_url))
+    assert bring == ["• Tờ khai thay đổi thông tin cư trú (theo mẫu CT01; 1 bản chính)"]
+    # The list and barracks variants are special cases, one tap away.
+    documents = to_plain("\n".join(render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url)))
+    assert "Đăng ký tạm trú theo danh sách, hồ sơ gồm" in documents
+    assert "Văn bản đề nghị đăng ký tạm trú" in documents
+
+
+def test_id_card_reissue_does_not_ask_for_the_polices_own_form(by_code: dict[str, Procedure]) -> None:
+    proc = by_code["1.014064"]
+    card = to_plain(render_short_card(proc, portal_url=CENTRE.portal_url))
+    assert _bring(card) == ["• Phiếu đề nghị giải quyết thủ tục về căn cước (theo mẫu DC02; 1 bản chính)"]
+    assert "CC01" not in card and "Phiếu này" not in card
+    documents = to_plain("\n".join(render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url)))
+    assert texts.SECTION_BY_OFFICE in documents and "Phiếu CC01 được tạo lập" in documents
+    assert "người dưới 14 tuổi" in documents.split(texts.SECTION_GENERAL_FULL)[0]
+
+
+def test_no_card_repeats_a_paper_or_ends_one_on_a_dangling_word(catalogue: list[Procedure]) -> None:
+    repeated, dangling = [], []
+    for proc in catalogue:
+        lines = _bring(render_short_card(proc, portal_url=CENTRE.portal_url))
+        if len(set(lines)) != len(lines):
+            repeated.append(proc.code)
+        names = [line.removeprefix("• ").split(" (", 1)[0] for line in lines]
+        dangling.extend(f"{proc.code}: {name}" for name in names if _DANGLING.search(name))
+    assert not repeated, repeated[:10]
+    assert not dangling, dangling[:10]
+
+
+_FREE_WITH_AMOUNT = re.compile(r"(?:^|: )Miễn phí \([^;]*\d[\d.,]*\s*(?:đồng|đ\b|VNĐ)", re.IGNORECASE)
+
+
+def test_no_card_says_free_beside_an_amount_or_shows_a_cut_amount_as_it_is(
+    catalogue: list[Procedure],
+) -> None:
+    contradicting, bare_small = [], []
+    for proc in catalogue:
+        plain = to_plain(render_short_card(proc, portal_url=CENTRE.portal_url))
+        fee = plain.split("Phí, lệ phí: ", 1)[1].split("\n", 1)[0] if "Phí, lệ phí: " in plain else ""
+        if _FREE_WITH_AMOUNT.search(fee):
+            contradicting.append(f"{proc.code}: {fee[:80]}")
+        if re.match(r"\d{1,3} đồng(?:$|;)", fee):
+            bare_small.append(f"{proc.code}: {fee[:80]}")
+    assert not contradicting, contradicting[:5]
+    assert not bare_small, bare_small[:5]
+
+
+def test_a_driving_licence_fee_is_shown_as_stated_with_the_cell_that_says_free(
+    by_code: dict[str, Procedure],
+) -> None:
+    plain = to_plain(render_short_card(by_code["3.000347"], portal_url=CENTRE.portal_url))
+    assert "Phí, lệ phí: Lệ phí cấp giấy phép lái xe: 135.000 đồng/lần" in plain
+    assert "lại ghi “Miễn phí”" in plain
+
+
+def test_the_business_household_card_names_one_level_the_agency_belongs_to(
+    by_code: dict[str, Procedure],
+) -> None:
+    plain = to_plain(render_short_card(by_code["1.001612"], portal_url=CENTRE.portal_url))
+    assert plain.split("\n")[1] == "Cấp xã · Ủy ban nhân dân cấp xã"

@@ -77,3 +77,52 @@ def test_no_row_is_ever_dropped_and_each_half_is_from_the_row(rows: list[tuple[s
         squeezed = " ".join(paper.document.name.split())
         assert paper.text in squeezed or paper.note
         assert paper.condition.lower() in squeezed.lower()
+
+
+def test_the_main_dossier_is_for_everyone_and_the_procedures_variants_are_cases() -> None:
+    form = "Tờ khai thay đổi thông tin cư trú (Mẫu CT01 ban hành kèm theo Thông tư số 53/2025/TT-BCA)"
+    docs = (
+        Document(
+            name=form + "; đối với người chưa thành niên…", originals=1, section="Hồ sơ đăng ký tạm trú gồm"
+        ),
+        Document(
+            name=form + " (của từng người).", originals=1, section="Đăng ký tạm trú theo danh sách, hồ sơ gồm"
+        ),
+        Document(
+            name="Văn bản đề nghị đăng ký tạm trú", originals=1, section="Đăng ký tạm trú theo danh sách"
+        ),
+        Document(name=form + ".", originals=1, section="Đăng ký tạm trú tại nơi đơn vị đóng quân"),
+    )
+    sorted_docs = sort_documents(docs, "Đăng ký tạm trú")
+    assert [p.document for p in sorted_docs.handed_in] == [docs[0]]
+    assert [case.group for case in sorted_docs.cases] == [
+        "Đăng ký tạm trú theo danh sách, hồ sơ gồm",
+        "Đăng ký tạm trú theo danh sách",
+        "Đăng ký tạm trú tại nơi đơn vị đóng quân",
+    ]
+    assert len(sorted_docs.all_papers()) == len(docs)
+
+
+def test_the_offices_own_forms_examples_and_notes_are_not_papers_to_bring() -> None:
+    docs = (
+        Document(
+            name="Phiếu này là biểu mẫu điện tử, công dân kê khai đối với trường hợp nộp hồ sơ trực tuyến."
+        ),
+        Document(
+            name="Phiếu đề nghị giải quyết thủ tục về căn cước (Mẫu DC02)", originals=1, template="DC02.doc"
+        ),
+        Document(name="Giấy tờ chứng minh là người đại diện hợp pháp của người dưới 14 tuổi", originals=1),
+        Document(name="Phiếu CC01 được tạo lập khi trích xuất thông tin của công dân và in ra", originals=1),
+        Document(
+            name="Thông tin chứng minh về chỗ ở hợp pháp được khai thác trong căn cước điện tử", originals=1
+        ),
+        Document(name="Ví dụ: Trường hợp giấy tờ chứng nhận quyền sử dụng đất thì không phải xuất trình."),
+        Document(name="Lưu ý: - Trường hợp văn bản cho thuê nhà thì không bắt buộc công chứng.", originals=1),
+    )
+    sorted_docs = sort_documents(docs)
+    assert [p.document for p in sorted_docs.handed_in] == [docs[1]]
+    assert [p.document for p in sorted_docs.by_office] == [docs[3], docs[4]]
+    [case] = sorted_docs.cases
+    assert case.condition == "Của người dưới 14 tuổi" and case.papers[0].document == docs[2]
+    assert {p.document for p in sorted_docs.notes} == {docs[0], docs[5], docs[6]}
+    assert len(sorted_docs.all_papers()) == len(docs)
