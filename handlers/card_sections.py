@@ -46,7 +46,15 @@ SECTION_PREFIX = "s"
 # "…/TT-BCAngày 01/7/2025": the portal glued a document's number to the date after it.
 _GLUED_DATE = re.compile(r"(/\d{4}/[A-ZĐ]+(?:-[A-ZĐ0-9]+)*)(?=ngày\b)")
 # "…; Thông tư số 56/2021/TT-BCA …": one legal title row holding several documents.
-_NEXT_DOCUMENT = re.compile(r";\s+(?=(?:Luật|Bộ luật|Nghị định|Nghị quyết|Thông tư|Quyết định|Pháp lệnh)\b)")
+_KINDS = r"(?:Luật|Bộ luật|Nghị định|Nghị quyết|Thông tư|Quyết định|Pháp lệnh)\b"
+_NEXT_DOCUMENT = re.compile(rf";\s+(?={_KINDS})")
+_LOWER = "a-zđàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ"
+# "… của Bộ Tư pháp18/2026/NĐ-CP Nghị định quy định …": the portal glued a title to its document's number
+# and the next document's title; "… Bộ Tư phápThông tư số …": a title to the next one.
+_GLUED_NUMBER = re.compile(
+    rf"(?<=[{_LOWER}])([0-9]{{1,4}}/[0-9]{{4}}/[A-ZĐ]+(?:-[A-ZĐ0-9]+)*)(?P<next>\s+(?={_KINDS}))?"
+)
+_GLUED_TITLE = re.compile(rf"(?<=[{_LOWER}])(?={_KINDS})")
 # "- A. - B.": a note's points run together on one line.
 _NOTE_POINT = re.compile(
     r"(?<=[.;:])\s*-\s+(?=[A-ZĐ])|^(?:lưu ý|ghi chú|chú ý)\s*:\s*-\s*(?=\S)", re.IGNORECASE
@@ -57,7 +65,10 @@ _READABLE_NAME = re.compile(r"\w+\s+\w+\s+\w+")
 
 def legal_titles(title: str) -> list[str]:
     """One line per legal document a title row names, with a glued date set apart."""
-    return [part.strip() for part in _NEXT_DOCUMENT.split(_GLUED_DATE.sub(r"\1 ", title)) if part.strip()]
+    title = _GLUED_DATE.sub(r"\1 ", title)
+    title = _GLUED_NUMBER.sub(lambda m: f" ({m.group(1)})" + ("; " if m.group("next") else ""), title)
+    title = _GLUED_TITLE.sub("; ", title)
+    return [part.strip() for part in _NEXT_DOCUMENT.split(title) if part.strip()]
 
 
 def template_words(template: str) -> str:

@@ -191,8 +191,16 @@ def fee_words(fee: str, limit: int) -> str:
     if stated.doubtful:
         return f"{stated.amount} {texts.FEE_DOUBTFUL}"
     if stated.amount and stated.note:
-        return shorten(f"{stated.amount} ({stated.note})", limit)[0]
-    return shorten(stated.amount or stated.note, limit)[0]
+        text, cut = shorten(f"{stated.amount} ({stated.note})", limit)
+        # A condition cut off mid-sentence can read as its opposite: the amount alone, and where the rest is.
+        return f"{stated.amount} {texts.FEE_CONDITIONS}" if cut else text
+    return _fitted(stated.amount or stated.note, limit)
+
+
+def _fitted(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters; when cut, it says where the whole of it is."""
+    short, cut = shorten(text, limit)
+    return f"{short} {texts.FEE_MORE}" if cut else short
 
 
 def fee_text(proc: Procedure) -> str:
@@ -210,7 +218,7 @@ def fee_text(proc: Procedure) -> str:
         return fee_words(next(iter(fees.values()))[0], FEE_MAX)
     part = max(FEE_MAX // len(fees), FEE_PART_MIN)
     joined = "; ".join(f"{', '.join(kinds)}: {fee_words(fee, part)}" for fee, kinds in fees.values())
-    return shorten(joined, FEE_ALL_MAX)[0]
+    return _fitted(joined, FEE_ALL_MAX)
 
 
 def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:

@@ -229,6 +229,8 @@ SHORT_TIME_LIMIT = "Thời hạn"
 SHORT_FEE = "Phí, lệ phí"
 SHORT_FEE_UNKNOWN = "Cổng Dịch vụ công chưa ghi rõ"
 FEE_DOUBTFUL = "(Cổng Dịch vụ công ghi đúng như vậy; bạn hỏi lại bộ phận một cửa)"
+FEE_CONDITIONS = "(có điều kiện; xem đủ trong mục “Nộp trực tuyến”)"
+FEE_MORE = "(xem đủ trong mục “Nộp trực tuyến”)"
 
 
 def fee_disagrees(amount: str) -> str:

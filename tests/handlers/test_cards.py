@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.markup import to_plain
-from handlers.card_sections import DOCUMENTS, LEGAL, render_section
+from handlers.card_sections import DOCUMENTS, LEGAL, legal_titles, render_section
 from handlers.cards import (
     DOCUMENTS_SHOWN,
     render_card,
@@ -284,3 +284,19 @@ def test_sections_read_like_text_for_a_resident_not_staff_notes() -> None:
         "• Thông tư số 53/2025/TT-BCA ngày 01/7/2025 của Bộ Công an\n• Thông tư số 56/2021/TT-BCA ngày 15/5"
         in legal
     )
+
+
+def test_legal_titles_glued_to_a_number_or_to_the_next_title_are_set_apart() -> None:
+    # As the portal writes them for birth registration (1.001193).
+    assert legal_titles(
+        "Nghị định sửa đổi một số nghị định của Bộ Tư pháp18/2026/NĐ-CP Nghị định quy định về hộ tịch điện tử"
+    ) == [
+        "Nghị định sửa đổi một số nghị định của Bộ Tư pháp (18/2026/NĐ-CP)",
+        "Nghị định quy định về hộ tịch điện tử",
+    ]
+    assert legal_titles("Quyết định công bố của Bộ Tư phápThông tư số 02/2020/TT-BTP") == [
+        "Quyết định công bố của Bộ Tư pháp",
+        "Thông tư số 02/2020/TT-BTP",
+    ]
+    # A number written apart, and a code whose letters are capitals, stay as they are.
+    assert legal_titles("Luật Cư trú số 68/2020/QH14") == ["Luật Cư trú số 68/2020/QH14"]

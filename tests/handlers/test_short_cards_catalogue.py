@@ -183,6 +183,25 @@ def test_a_driving_licence_fee_is_shown_as_stated_with_the_cell_that_says_free(
     assert "lại ghi “Miễn phí”" in plain
 
 
+def test_no_fee_on_a_short_card_ends_in_a_condition_cut_mid_sentence(catalogue: list[Procedure]) -> None:
+    cut: list[str] = []
+    for proc in catalogue:
+        plain = to_plain(render_short_card(proc, portal_url=CENTRE.portal_url))
+        [fee] = [line for line in plain.split("\n") if line.startswith("💰")]
+        # Wherever the fee line was cut, it ends saying where the whole of it is.
+        # (or, where the portal contradicts itself, that the resident should ask the office).
+        ends = (texts.FEE_CONDITIONS, texts.FEE_MORE, "bạn hỏi lại bộ phận một cửa)")
+        if "…" in fee and not fee.endswith(ends):
+            cut.append(f"{proc.code}: {fee[-80:]}")
+    assert not cut, (len(cut), cut[:5])
+
+
+def test_the_id_card_fee_is_its_amount_and_where_its_conditions_are(by_code: dict[str, Procedure]) -> None:
+    plain = to_plain(render_short_card(by_code["1.014064"], portal_url=CENTRE.portal_url))
+    assert f"💰 Phí, lệ phí: 70.000 đồng {texts.FEE_CONDITIONS}" in plain
+    assert "đến hết ngày…" not in plain
+
+
 def test_the_business_household_card_names_one_level_the_agency_belongs_to(
     by_code: dict[str, Procedure],
 ) -> None:
