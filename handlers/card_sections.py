@@ -18,7 +18,14 @@ from bot import texts
 from bot.markup import bold, esc, link, nfc_length, split
 from bot.messages import Button
 from handlers.cards import split_steps, tidy
-from handlers.short_card import channel_words, fee_words, paper_counts, paper_form, time_limit_text
+from handlers.short_card import (
+    channel_words,
+    fee_words,
+    offers_online,
+    paper_counts,
+    paper_form,
+    time_limit_text,
+)
 from knowledge.documents import Paper, distinct, sort_documents
 from knowledge.model import Procedure
 from knowledge.text_cleanup import clean_lines
@@ -231,7 +238,7 @@ def sections_of(proc: Procedure) -> list[str]:
     if _legal(proc):
         found.append(LEGAL)
     # A button "Nộp trực tuyến" for a procedure that cannot be done online would only disappoint.
-    if any(tidy(c.kind) == "Trực tuyến" for c in proc.channels):
+    if offers_online(proc):
         found.append(ONLINE)
     return found
 

@@ -178,7 +178,12 @@ def time_limit_text(proc: Procedure) -> str:
     return texts.SHORT_NO_TIME_LIMIT
 
 
-def fee_words(fee: str, limit: int) -> str:
+def offers_online(proc: Procedure) -> bool:
+    """Whether the record can be done online: then its card offers the section "Nộp trực tuyến"."""
+    return any(tidy(c.kind) == "Trực tuyến" for c in proc.channels)
+
+
+def fee_words(fee: str, limit: int, *, online: bool = True) -> str:
     """One fee cell as the source states it, at most about ``limit`` characters.
 
     When its description states amounts its amount cell contradicts ("Miễn phí (Lệ phí … 135.000
@@ -193,14 +198,15 @@ def fee_words(fee: str, limit: int) -> str:
     if stated.amount and stated.note:
         text, cut = shorten(f"{stated.amount} ({stated.note})", limit)
         # A condition cut off mid-sentence can read as its opposite: the amount alone, and where the rest is.
-        return f"{stated.amount} {texts.FEE_CONDITIONS}" if cut else text
-    return _fitted(stated.amount or stated.note, limit)
+        conditions = texts.FEE_CONDITIONS if online else texts.FEE_CONDITIONS_ASK
+        return f"{stated.amount} {conditions}" if cut else text
+    return _fitted(stated.amount or stated.note, limit, online=online)
 
 
-def _fitted(text: str, limit: int) -> str:
+def _fitted(text: str, limit: int, *, online: bool) -> str:
     """``text`` cut to about ``limit`` characters; when cut, it says where the whole of it is."""
     short, cut = shorten(text, limit)
-    return f"{short} {texts.FEE_MORE}" if cut else short
+    return f"{short} {texts.FEE_MORE if online else texts.FEE_MORE_ASK}" if cut else short
 
 
 def fee_text(proc: Procedure) -> str:
@@ -214,11 +220,14 @@ def fee_text(proc: Procedure) -> str:
             kinds.append(texts.CHANNEL_KINDS.get(tidy(channel.kind), tidy(channel.kind)))
     if not fees:
         return texts.SHORT_FEE_UNKNOWN
+    online = offers_online(proc)
     if len(fees) == 1:
-        return fee_words(next(iter(fees.values()))[0], FEE_MAX)
+        return fee_words(next(iter(fees.values()))[0], FEE_MAX, online=online)
     part = max(FEE_MAX // len(fees), FEE_PART_MIN)
-    joined = "; ".join(f"{', '.join(kinds)}: {fee_words(fee, part)}" for fee, kinds in fees.values())
-    return _fitted(joined, FEE_ALL_MAX)
+    joined = "; ".join(
+        f"{', '.join(kinds)}: {fee_words(fee, part, online=online)}" for fee, kinds in fees.values()
+    )
+    return _fitted(joined, FEE_ALL_MAX, online=online)
 
 
 def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:

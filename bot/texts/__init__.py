@@ -231,6 +231,8 @@ SHORT_FEE_UNKNOWN = "Cổng Dịch vụ công chưa ghi rõ"
 FEE_DOUBTFUL = "(Cổng Dịch vụ công ghi đúng như vậy; bạn hỏi lại bộ phận một cửa)"
 FEE_CONDITIONS = "(có điều kiện; xem đủ trong mục “Nộp trực tuyến”)"
 FEE_MORE = "(xem đủ trong mục “Nộp trực tuyến”)"
+FEE_CONDITIONS_ASK = "(có điều kiện; bạn hỏi bộ phận một cửa)"
+FEE_MORE_ASK = "(còn tiếp; bạn hỏi bộ phận một cửa)"
 
 
 def fee_disagrees(amount: str) -> str:

@@ -17,7 +17,7 @@ from handlers.card_sections import (
     section_buttons,
     sections_of,
 )
-from handlers.short_card import HARD_CAP, render_short_card
+from handlers.short_card import HARD_CAP, offers_online, render_short_card
 from knowledge.documents import sort_documents
 from knowledge.model import Procedure
 from tests.handlers.support import CENTRE, markup_problem
@@ -190,7 +190,8 @@ def test_no_fee_on_a_short_card_ends_in_a_condition_cut_mid_sentence(catalogue: 
         [fee] = [line for line in plain.split("\n") if line.startswith("💰")]
         # Wherever the fee line was cut, it ends saying where the whole of it is.
         # (or, where the portal contradicts itself, that the resident should ask the office).
-        ends = (texts.FEE_CONDITIONS, texts.FEE_MORE, "bạn hỏi lại bộ phận một cửa)")
+        pointers = (texts.FEE_CONDITIONS, texts.FEE_MORE) if offers_online(proc) else ()
+        ends = (*pointers, texts.FEE_CONDITIONS_ASK, texts.FEE_MORE_ASK, "bạn hỏi lại bộ phận một cửa)")
         if "…" in fee and not fee.endswith(ends):
             cut.append(f"{proc.code}: {fee[-80:]}")
     assert not cut, (len(cut), cut[:5])
