@@ -72,6 +72,7 @@ from bench.chaos_cluster import (  # noqa: E402
     render_config,
     wait_ready,
 )
+from bot.inbox.store import LEASE_SECONDS as INBOX_LEASE_SECONDS  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "search-dev.tsv"
 DEFAULT_SOURCE = ROOT.parent / "shared" / "knowledge-source"
@@ -350,7 +351,9 @@ async def chaos_phase(
     print(f"  directive: {chaos.directive_output.splitlines()[-1] if chaos.directive_output else '?'}")
     chaos.load_seconds = time.monotonic() - started
     last_kill = max((k.at for k in chaos.kills), default=started)
-    earliest = last_kill + options.lease + 3.0  # rows the killed process held are sent again by then
+    # By then the outbox rows and the inbox updates a killed process held are taken over (their leases ran
+    # out): the inbox's claims are shared by both processes, so either may have held one.
+    earliest = last_kill + max(options.lease, INBOX_LEASE_SECONDS) + 3.0
     deadline = max(time.monotonic(), earliest) + options.timeout
     while time.monotonic() < deadline:
         if time.monotonic() >= earliest and complete(fakes, deliveries, replies, recipients):

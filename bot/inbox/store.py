@@ -53,6 +53,10 @@ Finished = tuple[Claimed, str]
 """A handled update and its error (empty when none)."""
 
 
+LEASE_SECONDS = 30.0
+"""How long a claim holds without a heartbeat: on PostgreSQL, when a dead process's claims go back."""
+
+
 class InboxStore:
     """Keep, claim, mark done, take back and prune inbox rows for one process (``owner``).
 
@@ -64,7 +68,7 @@ class InboxStore:
         self,
         sessions: SessionFactory,
         *,
-        lease_seconds: float = 30.0,
+        lease_seconds: float = LEASE_SECONDS,
         owner: str | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
