@@ -34,7 +34,7 @@ from knowledge.results import AnswerKind, Hit, SearchResult
 
 MAX_QUERY_CHARS = 2000
 """Longer input is not a question: answer ``none``/``too_long`` without looking at it."""
-MAX_QUERY_SYLLABLES = 40
+MAX_QUERY_SYLLABLES = 80
 MAX_CONCEPTS = 20
 """Longer questions keep their first notions only: the time per question stays bounded."""
 CANDIDATES = 60
@@ -511,7 +511,13 @@ class ProcedureIndex:
                 )
             position = match.end
         plain(position, len(repaired))
-        del concepts[MAX_CONCEPTS:]
+        if len(concepts) > MAX_CONCEPTS:
+            # A long question states its situation first and its request last ("... giờ xin lại thế nào?"):
+            # keep its most telling notions wherever they stand, in their order, not just the first ones.
+            telling = sorted(
+                range(len(concepts)), key=lambda i: (-concepts[i].weight * self._importance(concepts[i]), i)
+            )
+            concepts = [concepts[i] for i in sorted(telling[:MAX_CONCEPTS])]
         if not concepts:
             return "no_match"
         tokens = frozenset(t for c in concepts for alt in c.alternatives for t in alt)
