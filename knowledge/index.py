@@ -157,6 +157,12 @@ def _top(row: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp]:
     return scored[np.lexsort((scored, -row[scored]))][:k]
 
 
+def _ranks_of(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
+    """Each score's rank from 0: how many scores are strictly higher (equal scores share a rank)."""
+    ascending = np.sort(scores)
+    return np.asarray(len(scores) - np.searchsorted(ascending, scores, side="right"), dtype=np.intp)
+
+
 def _spans(sequences: tuple[Phrase, ...], longest: int) -> frozenset[Phrase]:
     """Every run of up to ``longest`` syllables in the question's readings: a phrase is said if it is one."""
     return frozenset(
@@ -594,7 +600,7 @@ class ProcedureIndex:
     def _features(self, query: _Query) -> Candidates:
         """Gather candidates from the name stage and the whole-record stage and measure each of them."""
         importance = [c.weight * self._importance(c) for c in query.concepts]
-        named = self._candidates(query, importance)
+        named, named_scores = self._candidates(query, importance)
         record = self._record.scores(
             [
                 (w, c.alternatives)
@@ -607,7 +613,7 @@ class ProcedureIndex:
         body_order = np.argsort(-body, kind="stable")
         # Each field brings its own best few, so a question that only a record's result or documents
         # explain still reaches the ranking; then the best of all fields together.
-        picked: list[int] = [*named]
+        picked: list[int] = [*named, *self._phrase_candidates(query)]
         for row in (*record, *plain):
             picked.extend(int(i) for i in _top(row, FIELD_CANDIDATES))
         picked.extend(int(i) for i in body_order[:RECORD_CANDIDATES] if body[i] > 0)
@@ -624,9 +630,10 @@ class ProcedureIndex:
             covered += weight * match
             if not concept.phrase_only:
                 np.maximum(missing, weight * (1.0 - match) / heaviest, out=missing)
-        name_rank = {i: r for r, i in enumerate(named)}
-        body_rank = np.empty(len(self._docs), dtype=np.intp)
-        body_rank[body_order] = np.arange(len(self._docs))
+        # A stage's rank is how many procedures it scored strictly higher: equal scores share a rank, so
+        # which of two equals a stage happened to list first never counts.
+        name_rank = dict(zip(named, _ranks_of(named_scores).tolist(), strict=True))
+        body_rank = _ranks_of(body)
         said = _spans(query.sequences, self._longest_mark)
         asked = [p for p in self._later if p in said]
         docs = [self._docs[i] for i in order]
@@ -662,8 +669,10 @@ class ProcedureIndex:
         codes = tuple(self._docs[i].code for i in order)
         return Candidates(codes, features, query.unknown_share, len(query.concepts), tuple(order))
 
-    def _candidates(self, query: _Query, importance: list[float]) -> list[int]:
-        """The procedures worth re-ranking, best first; of equal scores, the one the question reached first.
+    def _candidates(
+        self, query: _Query, importance: list[float]
+    ) -> tuple[list[int], npt.NDArray[np.float64]]:
+        """The procedures worth re-ranking, best first, and their scores; of equals, the one reached first.
 
         Each procedure's score is an array cell summed in the same order as one would add by hand, so
         equal procedures stay exactly equal; ``reached`` records when the question first reached each.
@@ -694,8 +703,35 @@ class ProcedureIndex:
             if best is not None:
                 scores += weight * best
         found = np.flatnonzero(reached != _UNREACHED)
-        ranked = found[np.lexsort((reached[found], -scores[found]))]
-        return [int(i) for i in ranked[:CANDIDATES]]
+        ranked = found[np.lexsort((reached[found], -scores[found]))][:CANDIDATES]
+        return [int(i) for i in ranked], scores[ranked]
+
+    def _phrase_candidates(self, query: _Query) -> list[int]:
+        """Procedures that say a whole phrase of the question (2+ syllables), the shortest names first.
+
+        "đăng ký thường trú" is what "nhập hộ khẩu" asks for, however common each of its syllables is, and
+        however many other words of a long question pull elsewhere.
+        """
+        picked: list[int] = []
+        for concept in query.concepts:
+            for alternative in concept.alternatives:
+                if concept.phrase_only or len(alternative) < 2:
+                    continue
+                whole = self._whole_phrase(alternative)
+                picked.extend(
+                    sorted(whole.tolist(), key=lambda i: (len(self._docs[i].text), i))[:FIELD_CANDIDATES]
+                )
+        return picked
+
+    def _whole_phrase(self, alternative: Phrase) -> npt.NDArray[np.intp]:
+        """The procedures whose name or keywords hold every syllable pair of the phrase."""
+        pairs = list(itertools.pairwise(alternative))
+        found = self._paired.get(pairs[0], _NOWHERE)
+        for pair in pairs[1:]:
+            if not len(found):
+                break
+            found = np.intersect1d(found, self._paired.get(pair, _NOWHERE), assume_unique=True)
+        return found
 
     def _concept_matches(self, concept: _Concept) -> npt.NDArray[np.float64]:
         """How well each procedure matches one concept, 0 to 1: its best alternative, accents considered."""
