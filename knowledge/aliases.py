@@ -115,8 +115,19 @@ class Aliases:
         """Replace abbreviations by the accented syllables they stand for."""
         out: list[Word] = []
         for word in words:
-            out.extend(self.abbreviations.get(word.folded, (word,)))
+            expansion = self.abbreviation(word)
+            out.extend(expansion if expansion is not None else (word,))
         return out
+
+    def abbreviation(self, word: Word) -> tuple[Word, ...] | None:
+        """What a typed syllable abbreviates, if it is an abbreviation typed without tone or vowel marks.
+
+        "cổ" or "có" is a word, whatever its folded form abbreviates elsewhere; "đ" alone is a letter of
+        abbreviations too ("đchi").
+        """
+        if word.accent is not None and word.accent.partition("|")[2].strip("đ"):
+            return None
+        return self.abbreviations.get(word.folded)
 
     def vocabulary(self) -> frozenset[str]:
         """Every syllable the tables know, so that typo correction leaves them alone."""
@@ -188,7 +199,12 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
     for key, value in dict(data.get("abbreviations", {})).items():
         if not isinstance(value, str):
             raise ValueError(f"synonyms.toml: abbreviations.{key} must be a string")
-        abbreviations[canonical("".join(syllables(key)))] = tuple(words_of(value))
+        parts = syllables(key)
+        if len(parts) != 1:
+            # A typed "c/o" reaches the search as two syllables, so such a key could only ever match the
+            # word it folds to ("co": "có", "cơ", "cổ"); a phrase belongs in a synonym's "say".
+            raise ValueError(f"synonyms.toml: abbreviations.{key} must be one syllable, not {parts}")
+        abbreviations[canonical(parts[0])] = tuple(words_of(value))
     entries: dict[Phrase, list[_Entry]] = {}
 
     def add(text: str, action: Action, rule: Rule | None) -> None:

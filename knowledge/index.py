@@ -469,9 +469,9 @@ class ProcedureIndex:
         repaired: list[Word] = []
         groups: list[int] = []  # which abbreviation a syllable was expanded from, -1 for none
         for number, word in enumerate(words[: MAX_QUERY_SYLLABLES * 2]):
-            pieces = self._repair(word.folded)
+            pieces = self._repair(word)
             for piece in [word] if pieces == [word.folded] else [Word(p) for p in pieces]:
-                expansion = self._aliases.abbreviations.get(piece.folded)
+                expansion = self._aliases.abbreviation(piece)
                 repaired.extend(expansion if expansion is not None else (piece,))
                 groups.extend([number] * len(expansion) if expansion is not None else [-1])
         repaired = repaired[:MAX_QUERY_SYLLABLES]
@@ -538,13 +538,20 @@ class ProcedureIndex:
         own = tuple(w.folded for w in repaired)
         return _Query(tuple(concepts), tokens, sequences, asks_action, accents, unknown, own)
 
-    def _repair(self, word: str) -> list[str]:
-        """Fix a syllable the catalogue does not know: split run-together syllables, else nearest spelling."""
+    def _repair(self, typed: Word) -> list[str]:
+        """Fix a syllable the catalogue does not know: split run-together syllables, else nearest spelling.
+
+        A syllable typed with tone or vowel marks ("thịt") is a word the resident chose: it is split if run
+        together, never respelt into another word ("thi").
+        """
+        word = typed.folded
         if word in self._known or len(word) < 3 or len(word) > 40 or not word.isalpha() or not word.isascii():
             return [word]
         split = self._split(word)
         if split is not None:
             return split
+        if typed.accent is not None and typed.accent.partition("|")[2].strip("đ"):
+            return [word]
         limit = 1 if len(word) <= 4 else 2
         found = process.extract(word, self._vocabulary, scorer=OSA.distance, score_cutoff=limit, limit=20)
         if not found:

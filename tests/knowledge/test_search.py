@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import knowledge.index as index_module
-from knowledge.aliases import load_aliases
+from knowledge.aliases import load_aliases, words_of
 from knowledge.evaluation import Case, load_cases
 from knowledge.evaluation import evaluate as evaluate_cases
 from knowledge.importers import load_paths
@@ -330,3 +330,32 @@ def test_search_works_on_the_demo_knowledge_base(devset: list[Case]) -> None:
     assert scores.false_abstention <= 0.05, report
     assert scores.abstention >= 0.75, report
     assert index.search("xin chào").reason == "chitchat"
+
+
+def test_an_abbreviation_is_read_only_when_typed_without_marks() -> None:
+    aliases = load_aliases()
+    gpxd, co_plain, co_accented = words_of("gpxd co cổ")
+    assert aliases.abbreviation(gpxd) is not None
+    assert aliases.abbreviation(co_accented) is None
+    # "c/o" reaches the search as two syllables; a key that folds to "co" would read every "có"/"cơ".
+    assert aliases.abbreviation(co_plain) is None
+    with pytest.raises(ValueError, match="one syllable"):
+        load_aliases('[abbreviations]\n"c/o" = "chứng nhận xuất xứ"\n')
+
+
+def test_a_company_name_is_not_read_as_an_abbreviation() -> None:
+    index = ProcedureIndex(
+        [
+            Procedure(code="joint-stock", name="Đăng ký thành lập công ty cổ phần", level="Cấp tỉnh"),
+            Procedure(code="origin", name="Cấp giấy chứng nhận xuất xứ hàng hóa", level="Cấp bộ"),
+        ]
+    )
+    assert index.ranked("chứng nhận xuất xứ")[0] == "origin"
+    assert "joint-stock" not in index.ranked("chứng nhận xuất xứ")
+
+
+def test_a_word_typed_with_marks_is_not_respelt_into_another() -> None:
+    index = ProcedureIndex([Procedure(code="exam", name="Đăng ký dự thi tuyển sinh", level="Cấp tỉnh")])
+    # "thịt" (meat) is not in this catalogue; it must not become "thi" (exam). Unmarked, it may be a typo.
+    assert index.search("thịt").answer == "none"
+    assert index.ranked("thit") == ["exam"]
