@@ -28,6 +28,7 @@ from handlers.short_card import (
 )
 from knowledge.documents import Paper, distinct, sort_documents
 from knowledge.model import Procedure
+from knowledge.paper_names import same_paper_key
 from knowledge.text_cleanup import clean_lines
 
 DOCUMENTS = "giayto"
@@ -120,22 +121,70 @@ def _documents(proc: Procedure) -> list[list[str]]:
         group = case.group
         if case.condition:
             block.append(f"<i>{esc(tidy(case.condition).replace(chr(10), ' '))}:</i>")
-        block.extend(_full_line(paper) for paper in distinct(case.papers))
+        block.extend(_listed(merged(case.papers)))
         blocks.append(block)
     if not docs.cases:
         blocks.append([esc(texts.SHORT_NO_CASES)])
     # The short card gives these in a few words, and may stop short: here they are in full.
-    general = distinct((*docs.handed_in, *docs.shown))
+    general = merged((*docs.handed_in, *docs.shown))
     if general:
-        blocks.append([bold(texts.SECTION_GENERAL_FULL), *(_full_line(p) for p in general)])
+        blocks.append([bold(texts.SECTION_GENERAL_FULL), *_listed(general)])
     if docs.by_office:
-        blocks.append([bold(texts.SECTION_BY_OFFICE), *(_full_line(p) for p in distinct(docs.by_office))])
-    if docs.notes:
-        notes = [f"• {esc(point)}" for p in docs.notes for point in _note_points(p.document.name)]
+        blocks.append([bold(texts.SECTION_BY_OFFICE), *_listed(merged(docs.by_office))])
+    # A heading titling some papers is shown above them; one with nothing after it stays a note.
+    titles = docs.titles()
+    # A note the portal repeats under several cases is shown once.
+    shown = dict.fromkeys(tidy(p.document.name) for p in docs.notes if not (p.heading and p.text in titles))
+    notes = [f"• {esc(point)}" for name in shown for point in _note_points(name)]
+    if notes:
         blocks.append([bold(texts.SECTION_NOTES), *notes])
     if not proc.documents and proc.unparsed.get("documents"):
         blocks.append([esc(line) for line in tidy(proc.unparsed["documents"]).split("\n")])
     return blocks
+
+
+def merged(papers: Iterable[Paper]) -> list[Paper]:
+    """The papers with one line per paper: rows naming the same paper (folded short name, same counts,
+    channels and list) are one, unless a row says more than the one kept (its words are not in it)."""
+    kept: list[Paper] = []
+    for paper in distinct(tuple(papers)):
+        same = [
+            k for k in kept if _paper_key(k) == _paper_key(paper) and _letters(paper.text) in _letters(k.text)
+        ]
+        if same:
+            continue
+        # A longer row saying all a kept one says replaces it, in its place.
+        covered = [
+            i
+            for i, k in enumerate(kept)
+            if _paper_key(k) == _paper_key(paper) and _letters(k.text) in _letters(paper.text)
+        ]
+        if covered:
+            kept[covered[0]] = paper
+            kept = [k for i, k in enumerate(kept) if i not in covered[1:]]
+            continue
+        kept.append(paper)
+    return kept
+
+
+def _paper_key(paper: Paper) -> tuple[str, str, tuple[str, ...], str]:
+    return (same_paper_key(paper.text), paper_counts(paper), paper.channels, paper.title)
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"\W+", "", text).casefold()
+
+
+def _listed(papers: Iterable[Paper]) -> list[str]:
+    """Full lines for papers, each announced list under its heading."""
+    lines: list[str] = []
+    title = ""
+    for paper in papers:
+        if paper.title and paper.title != title:
+            lines.append(f"<i>{esc(tidy(paper.title).replace(chr(10), ' '))}</i>")
+        title = paper.title
+        lines.append(_full_line(paper))
+    return lines
 
 
 def _note_points(text: str) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from bot import texts
 from bot.markup import bold, esc, link, to_plain
 from handlers.cards import one_line, shorten, tidy
-from knowledge.documents import Paper, SortedDocuments, sort_documents
+from knowledge.documents import Paper, SortedDocuments, announces, sort_documents
 from knowledge.fees import read_fee
 from knowledge.model import Channel, Procedure
 from knowledge.paper_names import says_certified, short_name
@@ -28,6 +28,8 @@ HARD_CAP = 2000
 NAME_MAX = 200
 PLACE_MAX = 160
 PAPER_MAX = 60
+TITLE_MAX = 90
+"""A list's heading keeps its announcing words ("… bao gồm"), so it may run a little longer than a name."""
 FEE_MAX = 170
 FEE_PART_MIN = 90
 FEE_FULL = 2000
@@ -46,9 +48,16 @@ def _letters(text: str) -> str:
 
 
 def paper_words(paper: Paper) -> tuple[str, bool]:
-    """A paper in a few words (its name without the sentence around it); the flag: were words left out."""
-    text = tidy(paper.text).replace("\n", " ")
+    """A paper in a few words (its name without the sentence around it); the flag: were words left out.
+
+    A fact the office looks up reads as the paper to bring when it cannot ("Giấy tờ chứng minh chỗ ở…").
+    """
+    text = tidy(paper.fallback or paper.text).replace("\n", " ")
     name = short_name(text, PAPER_MAX).name
+    _, colon, items = text.partition(": ")
+    if colon and items and announces(name):
+        # "… một trong các loại văn bản sau đây: a) Giấy chứng nhận…": the heading alone says nothing.
+        name = f"{name}: {short_name(items, PAPER_MAX).name.rstrip('…')}…"
     return name, _letters(name) != _letters(text)
 
 
@@ -78,16 +87,23 @@ def _paper_line(paper: Paper) -> tuple[str, bool]:
         details.append(counts)
     if paper.channels:
         details.append(channel_words(paper))
+    if paper.fallback:
+        details.append(texts.SHORT_IF_NOT_LOOKED_UP)
     suffix = f" ({'; '.join(details)})" if details else ""
-    return f"• {esc(words)}{esc(suffix)}", cut
+    return f"{'  ◦' if paper.title else '•'} {esc(words)}{esc(suffix)}", cut
+
+
+def title_line(title: str) -> str:
+    """The heading of an announced list ("• Một trong các giấy tờ sau:"), in a few words."""
+    return f"• {esc(shorten(tidy(title).replace(chr(10), ' ').rstrip(' :.'), TITLE_MAX)[0])}:"
 
 
 def distinct_names(papers: Sequence[Paper]) -> tuple[Paper, ...]:
     """The papers without repeats of the same short name (and channels): the portal lists some per variant."""
     out: list[Paper] = []
-    seen: set[tuple[str, tuple[str, ...]]] = set()
+    seen: set[tuple[str, tuple[str, ...], str]] = set()
     for paper in papers:
-        key = (_letters(paper_words(paper)[0]), paper.channels)
+        key = (_letters(paper_words(paper)[0]), paper.channels, paper.title)
         if key not in seen:
             seen.add(key)
             out.append(paper)
@@ -104,8 +120,12 @@ def everyone_lines(papers: Sequence[Paper], budget: int) -> tuple[list[str], int
     lines: list[str] = []
     used = 0
     cut_any = False
+    title = ""
     for index, paper in enumerate(papers):
         line, cut = _paper_line(paper)
+        if paper.title and paper.title != title:
+            line = f"{title_line(paper.title)}\n{line}"
+        title = paper.title
         if lines and used + len(line) > budget:
             return lines, len(papers) - index, True
         lines.append(line)

@@ -206,6 +206,8 @@ def card_more_steps(count: int) -> str:
 # The short card (what a resident reads first) and the sections its buttons open.
 
 SHORT_BRING = "Cần mang"
+SHORT_IF_NOT_LOOKED_UP = "nếu cơ quan không tự tra cứu được"
+"""After a paper the office first looks up in its databases: the resident brings it only when that fails."""
 SHORT_BRING_NONE = "Giấy tờ tùy từng trường hợp: xem “Giấy tờ trong trường hợp đặc biệt”."
 SHORT_BRING_RAW = (
     "Cổng Dịch vụ công ghi giấy tờ thành một khối chưa tách được: xem “Giấy tờ trong trường hợp đặc biệt”."

@@ -123,12 +123,16 @@ def test_every_section_button_fits_telegram_and_opens_a_section_with_content(
 _DANGLING = re.compile(r"\s(?:và|hoặc|của|các|về|theo|trong|để|cho|tại|với|nêu|do|được|là)…?$")
 
 
-def test_temporary_residence_brings_one_declaration_and_no_examples_or_notes(
+def test_temporary_residence_brings_the_declaration_and_the_proof_of_residence_and_no_examples(
     by_code: dict[str, Procedure],
 ) -> None:
     proc = by_code["1.004194"]
     bring = _bring(render_short_card(proc, portal_url=CENTRE.portal_url))
-    assert bring == ["• Tờ khai thay đổi thông tin cư trú (theo mẫu CT01; 1 bản chính)"]
+    # The proof of lawful residence: the office looks it up first, the resident brings it when it cannot.
+    assert bring == [
+        "• Tờ khai thay đổi thông tin cư trú (theo mẫu CT01; 1 bản chính)",
+        f"• Giấy tờ, tài liệu chứng minh chỗ ở hợp pháp (1 bản chính; {texts.SHORT_IF_NOT_LOOKED_UP})",
+    ]
     # The list and barracks variants are special cases, one tap away.
     documents = to_plain("\n".join(render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url)))
     assert "Đăng ký tạm trú theo danh sách, hồ sơ gồm" in documents
@@ -208,3 +212,65 @@ def test_the_business_household_card_names_one_level_the_agency_belongs_to(
 ) -> None:
     plain = to_plain(render_short_card(by_code["1.001612"], portal_url=CENTRE.portal_url))
     assert plain.split("\n")[1] == "Cấp xã · Ủy ban nhân dân cấp xã"
+
+
+def test_permanent_residence_brings_its_declaration_though_the_portal_lists_papers_only_by_case(
+    by_code: dict[str, Procedure],
+) -> None:
+    card = render_short_card(by_code["1.004222"], portal_url=CENTRE.portal_url)
+    assert _bring(card) == ["• Tờ khai thay đổi thông tin cư trú (theo mẫu CT01; 1 bản chính)"]
+    assert texts.SHORT_BRING_NONE not in to_plain(card)
+
+
+def test_a_land_title_card_brings_its_application_and_no_conditional_fine(
+    by_code: dict[str, Procedure],
+) -> None:
+    proc = by_code["1.013978"]
+    card = render_short_card(proc, portal_url=CENTRE.portal_url)
+    assert _bring(card) == ["• Đơn đăng ký đất đai, tài sản gắn liền với đất (1 bản chính, 1 bản sao)"]
+    documents = to_plain("\n".join(render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url)))
+    assert "Quyết định xử phạt vi phạm hành chính trong lĩnh vực đất đai" in documents
+
+
+def test_a_building_permit_card_does_not_ask_for_both_the_new_build_and_the_repair_forms(
+    by_code: dict[str, Procedure],
+) -> None:
+    card = to_plain(render_short_card(by_code["1.013225"], portal_url=CENTRE.portal_url))
+    bring = "\n".join(_bring(card))
+    assert "sửa chữa, cải tạo" not in bring and "Đơn đề nghị cấp giấy phép xây dựng" not in bring
+    # What every kind of building needs is there: the land papers.
+    assert "Giấy chứng nhận quyền sử dụng đất" in bring
+
+
+_ANNOUNCING_END = re.compile(r"(?:\bsau đây|\bnhư sau|\bsau|\bbao gồm|\bgồm(?: có)?)$")
+
+
+def test_no_card_shows_a_list_heading_as_a_paper_with_nothing_after_it(catalogue: list[Procedure]) -> None:
+    dangling = []
+    for proc in catalogue:
+        for line in _bring(render_short_card(proc, portal_url=CENTRE.portal_url)):
+            name = re.sub(r"\s*\([^()]*\)$", "", line.removeprefix("• ")).rstrip(" .…")
+            if _ANNOUNCING_END.search(name):
+                dangling.append(f"{proc.code}: {line}")
+    assert not dangling, dangling[:10]
+
+
+def test_no_documents_section_lists_a_paper_twice_in_one_group(catalogue: list[Procedure]) -> None:
+    repeated = []
+    for proc in catalogue:
+        for part in render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url):
+            # A group: the papers listed one after the other, under one heading.
+            for run in re.split(r"\n(?!•)[^\n]*", to_plain(part)):
+                lines = [line for line in run.split("\n") if line.startswith("•")]
+                if len(set(lines)) != len(lines):
+                    repeated.append(f"{proc.code}: {lines[0][:60]}")
+    assert not repeated, repeated[:10]
+
+
+def test_permanent_residence_lists_its_declaration_once_among_the_general_papers(
+    by_code: dict[str, Procedure],
+) -> None:
+    proc = by_code["1.004222"]
+    documents = to_plain("\n".join(render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url)))
+    general = documents.split(texts.SECTION_GENERAL_FULL, 1)[1].split("\n\n", 1)[0]
+    assert general.count("Tờ khai thay đổi thông tin cư trú (mẫu CT01") == 1
