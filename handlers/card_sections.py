@@ -144,8 +144,7 @@ def _documents(proc: Procedure) -> list[list[str]]:
 
 
 def merged(papers: Iterable[Paper]) -> list[Paper]:
-    """The papers with one line per paper: rows naming the same paper (folded short name, same counts,
-    channels and list) are one, unless a row says more than the one kept (its words are not in it)."""
+    """The papers once each: a row naming a kept paper (same short name and counts) and adding nothing."""
     kept: list[Paper] = []
     for paper in distinct(tuple(papers)):
         same = [

@@ -185,6 +185,9 @@ def time_limit_text(proc: Procedure) -> str:
         sources = {limit.source for limit in limits}
         if len(limits) == 1:
             text = limits[0].text
+        elif by_case(proc):
+            # One row per case: the limit depends on the case, and the channels name nothing.
+            text = f"{texts.FEE_BY_CASE}: " + texts.OR.join(dict.fromkeys(limit.text for limit in limits))
         else:
             text = "; ".join(
                 f"{', '.join(texts.CHANNEL_KINDS.get(k, k) for k in limit.channels)}: {limit.text}"
@@ -217,9 +220,19 @@ def fee_words(fee: str, limit: int, *, online: bool = True) -> str:
         return f"{stated.amount} {texts.FEE_DOUBTFUL}"
     if stated.amount and stated.note:
         text, cut = shorten(f"{stated.amount} ({stated.note})", limit)
+        if not cut:
+            return text
+        more = texts.FEE_MORE if online else texts.FEE_MORE_ASK
+        if stated.free_for:
+            # Free for some only: who, and that the others may pay.
+            who = shorten(stated.free_for, max(40, limit - len(more) - 60))[0]
+            return f"{texts.fee_free_for(who)} {more}"
+        if stated.free:
+            # "Miễn phí" beside a description cut short could contradict it: never "free" alone.
+            return f"{texts.FEE_FREE_WITH_CONDITIONS} {more}"
         # A condition cut off mid-sentence can read as its opposite: the amount alone, and where the rest is.
         conditions = texts.FEE_CONDITIONS if online else texts.FEE_CONDITIONS_ASK
-        return f"{stated.amount} {conditions}" if cut else text
+        return f"{stated.amount} {conditions}"
     return _fitted(stated.amount or stated.note, limit, online=online)
 
 
@@ -230,7 +243,7 @@ def _fitted(text: str, limit: int, *, online: bool) -> str:
 
 
 def fee_text(proc: Procedure) -> str:
-    """The fee in one line: the shared one, or each channel's."""
+    """The fee in one line: the shared one, each channel's, or each case's when the rows are cases."""
     fees: dict[str, tuple[str, list[str]]] = {}
     for channel in proc.channels:
         fee = tidy(channel.fee).replace("\n", " ")
@@ -244,10 +257,39 @@ def fee_text(proc: Procedure) -> str:
     if len(fees) == 1:
         return fee_words(next(iter(fees.values()))[0], FEE_MAX, online=online)
     part = max(FEE_MAX // len(fees), FEE_PART_MIN)
-    joined = "; ".join(
-        f"{', '.join(kinds)}: {fee_words(fee, part, online=online)}" for fee, kinds in fees.values()
-    )
-    return _fitted(joined, FEE_ALL_MAX, online=online)
+    shown: dict[str, list[str]] = {}
+    for fee, kinds in fees.values():
+        # Fees that differ only past the cut read the same: one entry, never the same words twice.
+        listed = shown.setdefault(fee_words(fee, part, online=online), [])
+        listed.extend(kind for kind in kinds if kind not in listed)
+    if len(shown) == 1:
+        return next(iter(shown))
+    if by_case(proc):
+        # The table repeats a channel once per case: the fee depends on the case, not on the channel; each
+        # case's amount, and where the case and its conditions are written.
+        amounts = dict.fromkeys(_amount_words(fee) for fee, _ in fees.values())
+        joined = f"{texts.FEE_BY_CASE}: " + texts.OR.join(amounts)
+        return f"{shorten(joined, FEE_ALL_MAX)[0]} {texts.CASES_ONLINE if online else texts.CASES_ASK}"
+    joined = "; ".join(f"{', '.join(kinds)}: {words}" for words, kinds in shown.items())
+    fitted = _fitted(joined, FEE_ALL_MAX, online=online)
+    more = texts.FEE_MORE if online else texts.FEE_MORE_ASK
+    # A part cut short says where the rest is; the line ends saying it too, whatever comes last.
+    pointers = (texts.FEE_MORE, texts.FEE_MORE_ASK, texts.FEE_CONDITIONS, texts.FEE_CONDITIONS_ASK)
+    return f"{fitted} {more}" if "…" in fitted and not fitted.endswith(pointers) else fitted
+
+
+def _amount_words(fee: str) -> str:
+    """A fee's amount alone ("500.000 đồng", "miễn phí"), or its first words when it states none."""
+    stated = read_fee(tidy(fee).replace("\n", " "))
+    if stated.amount and not stated.disagrees:
+        return stated.amount[:1].lower() + stated.amount[1:] if stated.free else stated.amount
+    return shorten(stated.note or fee, FEE_PART_MIN)[0]
+
+
+def by_case(proc: Procedure) -> bool:
+    """Whether the channel table lists one channel more than once: then its rows are cases, not channels."""
+    kinds = [tidy(c.kind) for c in proc.channels]
+    return len(set(kinds)) < len(kinds)
 
 
 def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:

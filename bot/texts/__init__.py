@@ -237,6 +237,20 @@ FEE_CONDITIONS_ASK = "(có điều kiện; bạn hỏi bộ phận một cửa)"
 FEE_MORE_ASK = "(còn tiếp; bạn hỏi bộ phận một cửa)"
 
 
+OR = " hoặc "
+FEE_BY_CASE = "tùy trường hợp"
+"""Before the fees of a table whose rows are cases ("Trường hợp cấp đổi…", "Trường hợp gia hạn…")."""
+CASES_ONLINE = "(mỗi trường hợp ghi trong mục “Nộp trực tuyến”)"
+CASES_ASK = "(bạn hỏi bộ phận một cửa trường hợp của mình)"
+FEE_FREE_WITH_CONDITIONS = "Cổng Dịch vụ công ghi “Miễn phí”, nhưng kèm điều kiện hoặc khoản phí khác"
+"""A fee cell saying free whose description is too long to show: it may charge in some cases."""
+
+
+def fee_free_for(who: str) -> str:
+    """A fee free only for some ("Miễn lệ phí cho…"): who is exempt, and that others may pay."""
+    return f"Miễn phí cho {who}; trường hợp khác có thể phải nộp phí, lệ phí"
+
+
 def fee_disagrees(amount: str) -> str:
     """After a fee description whose amounts the portal's amount cell contradicts: what that cell says."""
     return f"(ô mức phí trên Cổng Dịch vụ công lại ghi “{amount}”; bạn hỏi lại bộ phận một cửa)"
@@ -276,7 +290,10 @@ SECTION_ONLINE_NONE = "Cổng Dịch vụ công không ghi cách nộp trực tu
 
 def short_time_limit_bare(numbers: str) -> str:
     """The time limit line when the portal gives a number without its unit."""
-    return f"Cổng Dịch vụ công chỉ ghi số “{numbers}”, không ghi đơn vị; bạn hỏi thêm bộ phận một cửa"
+    return (
+        f"chưa rõ. Cổng Dịch vụ công chỉ ghi con số “{numbers}”, không nói là ngày, ngày làm việc hay tháng; "
+        "bạn hỏi bộ phận một cửa"
+    )
 
 
 def short_cases(count: int) -> str:

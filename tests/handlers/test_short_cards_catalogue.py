@@ -195,7 +195,14 @@ def test_no_fee_on_a_short_card_ends_in_a_condition_cut_mid_sentence(catalogue: 
         # Wherever the fee line was cut, it ends saying where the whole of it is.
         # (or, where the portal contradicts itself, that the resident should ask the office).
         pointers = (texts.FEE_CONDITIONS, texts.FEE_MORE) if offers_online(proc) else ()
-        ends = (*pointers, texts.FEE_CONDITIONS_ASK, texts.FEE_MORE_ASK, "bạn hỏi lại bộ phận một cửa)")
+        ends = (
+            *pointers,
+            texts.FEE_CONDITIONS_ASK,
+            texts.FEE_MORE_ASK,
+            texts.CASES_ONLINE,
+            texts.CASES_ASK,
+            "bạn hỏi lại bộ phận một cửa)",
+        )
         if "…" in fee and not fee.endswith(ends):
             cut.append(f"{proc.code}: {fee[-80:]}")
     assert not cut, (len(cut), cut[:5])
@@ -274,3 +281,46 @@ def test_permanent_residence_lists_its_declaration_once_among_the_general_papers
     documents = to_plain("\n".join(render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url)))
     general = documents.split(texts.SECTION_GENERAL_FULL, 1)[1].split("\n\n", 1)[0]
     assert general.count("Tờ khai thay đổi thông tin cư trú (mẫu CT01") == 1
+
+
+def test_a_free_fee_with_conditions_says_who_is_exempt_and_that_others_may_pay(
+    by_code: dict[str, Procedure],
+) -> None:
+    plain = to_plain(render_short_card(by_code["1.000656"], portal_url=CENTRE.portal_url))
+    [fee] = [line for line in plain.split("\n") if line.startswith("💰")]
+    assert "Miễn phí cho trường hợp đăng ký khai tử đúng hạn" in fee
+    assert "trường hợp khác có thể phải nộp phí, lệ phí" in fee
+
+
+def test_no_card_says_free_alone_beside_a_description_cut_short(catalogue: list[Procedure]) -> None:
+    bare_free = []
+    for proc in catalogue:
+        plain = to_plain(render_short_card(proc, portal_url=CENTRE.portal_url))
+        [fee] = [line for line in plain.split("\n") if line.startswith("💰")]
+        if re.search(r"Miễn phí \((?:có điều kiện|còn tiếp)", fee):
+            bare_free.append(f"{proc.code}: {fee[:90]}")
+    assert not bare_free, bare_free[:5]
+
+
+def test_a_table_with_one_row_per_case_gives_the_fee_and_time_limit_by_case(
+    by_code: dict[str, Procedure],
+) -> None:
+    plain = to_plain(render_short_card(by_code["1.014272"], portal_url=CENTRE.portal_url))
+    assert "⏱ Thời hạn: tùy trường hợp: 17 ngày làm việc hoặc 34 ngày làm việc" in plain
+    assert f"💰 Phí, lệ phí: tùy trường hợp: miễn phí hoặc 500.000 đồng {texts.CASES_ONLINE}" in plain
+
+
+def test_a_bare_number_time_limit_says_in_plain_words_that_the_unit_is_not_given(
+    catalogue: list[Procedure],
+) -> None:
+    # A number right before the source or a separator, with no unit after it.
+    bare = re.compile(r"(?:^|[:;] |hoặc )\d+ ?(?:\(theo|;|$| hoặc)")
+    unclear = []
+    for proc in catalogue:
+        plain = to_plain(render_short_card(proc, portal_url=CENTRE.portal_url))
+        [limit] = [line for line in plain.split("\n") if line.startswith("⏱")]
+        if "chỉ ghi con số" in limit:
+            assert "không nói là ngày, ngày làm việc hay tháng" in limit
+        elif bare.search(limit.split("Thời hạn: ", 1)[1]):
+            unclear.append(f"{proc.code}: {limit}")
+    assert not unclear, unclear[:5]
