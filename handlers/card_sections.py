@@ -86,7 +86,8 @@ def template_words(template: str) -> str:
 
 
 def _mark(fragment: str) -> str:
-    return f"{fragment} {texts.GARBLED}"
+    # In quotes, so the resident sees which words the mark is about.
+    return f"“{fragment}” {texts.GARBLED}"
 
 
 def _full_line(paper: Paper) -> str:

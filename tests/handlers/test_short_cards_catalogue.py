@@ -12,6 +12,7 @@ from bot.markup import nfc_length, to_plain
 from handlers.card_sections import (
     DOCUMENTS,
     SECTIONS,
+    STEPS,
     parse_section_payload,
     render_section,
     section_buttons,
@@ -324,3 +325,11 @@ def test_a_bare_number_time_limit_says_in_plain_words_that_the_unit_is_not_given
         elif bare.search(limit.split("Thời hạn: ", 1)[1]):
             unclear.append(f"{proc.code}: {limit}")
     assert not unclear, unclear[:5]
+
+
+def test_the_birth_registration_steps_mark_the_portals_garbled_words_and_keep_them(
+    by_code: dict[str, Procedure],
+) -> None:
+    steps = to_plain("\n".join(render_section(by_code["1.001193"], STEPS, portal_url=CENTRE.portal_url)))
+    assert f"nộp hồ sơ đăng ký “khai tâm Phục vụ” {texts.GARBLED} hành chính công có thẩm quyền" in steps
+    assert f"hoàn tất việc sinh tại “Trung nộp” {texts.GARBLED} hồ sơ" in steps
