@@ -18,6 +18,7 @@ from handlers.card_sections import (
     section_buttons,
     sections_of,
 )
+from handlers.choices import choice_label, distinct_labels
 from handlers.short_card import HARD_CAP, offers_online, render_short_card
 from knowledge.documents import sort_documents
 from knowledge.model import Procedure
@@ -333,3 +334,30 @@ def test_the_birth_registration_steps_mark_the_portals_garbled_words_and_keep_th
     steps = to_plain("\n".join(render_section(by_code["1.001193"], STEPS, portal_url=CENTRE.portal_url)))
     assert f"nộp hồ sơ đăng ký “khai tâm Phục vụ” {texts.GARBLED} hành chính công có thẩm quyền" in steps
     assert f"hoàn tất việc sinh tại “Trung nộp” {texts.GARBLED} hồ sơ" in steps
+
+
+def test_procedures_whose_choice_labels_read_the_same_get_labels_a_resident_can_tell_apart(
+    catalogue: list[Procedure],
+) -> None:
+    alike: dict[str, list[Procedure]] = {}
+    for proc in catalogue:
+        alike.setdefault(choice_label(proc), []).append(proc)
+    groups = [procs for procs in alike.values() if len(procs) > 1]
+    assert groups
+    coded = 0
+    for procs in groups:
+        labels = distinct_labels(procs)
+        assert len(set(labels)) == len(labels), labels
+        assert all(len(label) <= 130 for label in labels), labels
+        coded += sum(1 for label, proc in zip(labels, procs, strict=True) if proc.code in label)
+    # The code only where neither the name, the level nor the agency tells them apart.
+    assert coded <= len(groups) // 2
+
+
+def test_the_same_name_at_two_levels_names_each_level_and_agency() -> None:
+    commune = Procedure(code="9.1", name="Cấp giấy phép X", level="Cấp xã", agency="Ủy ban nhân dân cấp xã")
+    province = Procedure(code="9.2", name="Cấp giấy phép X", level="Cấp xã", agency="Sở Xây dựng")
+    assert distinct_labels([commune, province]) == [
+        "Cấp giấy phép X (Cấp xã · Ủy ban nhân dân cấp xã)",
+        "Cấp giấy phép X (Sở Xây dựng)",
+    ]
