@@ -257,6 +257,8 @@ def fee_disagrees(amount: str) -> str:
 
 
 SHORT_NO_TIME_LIMIT = "Cổng Dịch vụ công chưa ghi rõ, bạn hỏi thêm bộ phận một cửa"
+SECTION_SEE_ABOVE = "ghi đầy đủ ở trên"
+"""After a paper the documents section already gave in full under an earlier case."""
 SHORT_NO_CASES = "Không có trường hợp đặc biệt nào cần thêm giấy tờ."
 CHANNEL_LABELS = {"in_person": "nộp trực tiếp", "post": "qua bưu chính", "online": "nộp trực tuyến"}
 """How a paper that depends only on the channel says so."""
