@@ -18,7 +18,7 @@ _LEAD_VERB = re.compile(
 )
 # "7. Văn bản…", "a) Đơn…", "(ii) Bản sao…": the list's own numbering is not the paper's name.
 _LIST_NUMBER = re.compile(
-    r"^(?:[0-9]{1,2}(?:\.[0-9]{1,2})*[.)]|\(?[a-zđ]\)|\(?[ivx]{1,4}\))\s+", re.IGNORECASE
+    r"^(?:\(?[0-9]{1,2}(?:\.[0-9]{1,2})*[.)]|\(?[a-zđ]\)|\(?[ivx]{1,4}\))\s+", re.IGNORECASE
 )
 # "01 (một) bản sao giấy chứng nhận…": the count is in the table's columns, the paper follows it.
 _LEADING_COUNT = re.compile(
