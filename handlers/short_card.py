@@ -48,10 +48,8 @@ def _letters(text: str) -> str:
 
 
 def paper_words(paper: Paper) -> tuple[str, bool]:
-    """A paper in a few words (its name without the sentence around it); the flag: were words left out.
-
-    A fact the office looks up reads as the paper to bring when it cannot ("Giấy tờ chứng minh chỗ ở…").
-    """
+    """A paper in a few words (its name without the sentence around it); the flag: were words left out."""
+    # A fact the office looks up reads as the paper to bring when it cannot ("Giấy tờ chứng minh chỗ ở…").
     text = tidy(paper.fallback or paper.text).replace("\n", " ")
     name = short_name(text, PAPER_MAX).name
     _, colon, items = text.partition(": ")

@@ -153,10 +153,8 @@ class SortedDocuments:
 
 
 def announces(text: str) -> bool:
-    """Tell whether a row announces a list ("… các giấy tờ sau:", "Hồ sơ gồm:") rather than naming a paper.
-
-    A bare colon is not enough: the portal ends some papers with one ("Đơn đề nghị … của Thương nhân:").
-    """
+    """Tell whether a row announces a list ("… các giấy tờ sau:", "Hồ sơ gồm:") rather than naming a paper."""
+    # A bare colon is not enough: the portal ends some papers with one ("Đơn đề nghị … của Thương nhân:").
     text = _clean(text)
     return _ANNOUNCES.search(text) is not None and _CONTENTS.search(text) is None
 
