@@ -414,13 +414,15 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _chat(config: Config) -> None:
-    from bot.adapters.console import run_console
+    from bot.adapters.console import CHAT, run_console
     from bot.app import build_core
     from bot.app.serving import knowledge_scheduler
 
     async with build_core(config) as core:
         if core.services.procedures.count == 0:
             print(say.EMPTY_KB, file=sys.stderr)
+        # Each terminal session is a new conversation: a number picks only from a list it showed.
+        await core.services.conversations.forget(CHAT.key)
         stop = asyncio.Event()
         channels: list[asyncio.Task[None]] = []
         # Without a channel, nothing else would pick up new aliases or a re-import while the chat runs.

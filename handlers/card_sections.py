@@ -24,10 +24,12 @@ from handlers.short_card import (
     offers_online,
     paper_counts,
     paper_form,
+    paper_words,
     time_limit_text,
 )
 from knowledge.documents import Paper, distinct, sort_documents
 from knowledge.model import Procedure
+from knowledge.paper_names import same_paper_key
 from knowledge.text_cleanup import clean_lines
 
 DOCUMENTS = "giayto"
@@ -46,6 +48,8 @@ FEE_FULL = 1200
 """A fee in a section is shown whole unless it is a page long."""
 PART_LIMIT = 2000
 """Zalo's message limit after NFC normalisation, the smallest of the platforms."""
+REPEAT_SHORT_MIN = 120
+"""A paper repeated in a later case is shortened only when its row is longer than this."""
 SECTION_PREFIX = "s"
 """Button payloads ``s:<section>:<code>`` open one section of a procedure's card."""
 
@@ -85,7 +89,8 @@ def template_words(template: str) -> str:
 
 
 def _mark(fragment: str) -> str:
-    return f"{fragment} {texts.GARBLED}"
+    # In quotes, so the resident sees which words the mark is about.
+    return f"“{fragment}” {texts.GARBLED}"
 
 
 def _full_line(paper: Paper) -> str:
@@ -113,6 +118,7 @@ def _documents(proc: Procedure) -> list[list[str]]:
     docs = sort_documents(proc.documents, proc.name)
     blocks: list[list[str]] = []
     group = None
+    shown: set[str] = set()
     for case in docs.cases:
         block: list[str] = []
         if case.group != group and case.group:
@@ -120,22 +126,88 @@ def _documents(proc: Procedure) -> list[list[str]]:
         group = case.group
         if case.condition:
             block.append(f"<i>{esc(tidy(case.condition).replace(chr(10), ' '))}:</i>")
-        block.extend(_full_line(paper) for paper in distinct(case.papers))
+        block.extend(_listed(merged(case.papers), shown))
         blocks.append(block)
     if not docs.cases:
         blocks.append([esc(texts.SHORT_NO_CASES)])
     # The short card gives these in a few words, and may stop short: here they are in full.
-    general = distinct((*docs.handed_in, *docs.shown))
+    general = merged((*docs.handed_in, *docs.shown))
     if general:
-        blocks.append([bold(texts.SECTION_GENERAL_FULL), *(_full_line(p) for p in general)])
+        blocks.append([bold(texts.SECTION_GENERAL_FULL), *_listed(general, set())])
     if docs.by_office:
-        blocks.append([bold(texts.SECTION_BY_OFFICE), *(_full_line(p) for p in distinct(docs.by_office))])
-    if docs.notes:
-        notes = [f"• {esc(point)}" for p in docs.notes for point in _note_points(p.document.name)]
+        blocks.append([bold(texts.SECTION_BY_OFFICE), *_listed(merged(docs.by_office), set())])
+    # A heading titling some papers, or naming the case of some, is shown above them; one with nothing
+    # after it stays a note. A note the portal repeats under several cases is shown once.
+    titles = docs.titles()
+    cases = [_letters(case.group) for case in docs.cases]
+    repeated = dict.fromkeys(
+        tidy(p.document.name)
+        for p in docs.notes
+        if not (p.heading and p.text in titles)
+        and not (p.condition and any(_letters(p.document.name) in c for c in cases))
+    )
+    notes = [f"• {esc(point)}" for name in repeated for point in _note_points(name)]
+    if notes:
         blocks.append([bold(texts.SECTION_NOTES), *notes])
     if not proc.documents and proc.unparsed.get("documents"):
         blocks.append([esc(line) for line in tidy(proc.unparsed["documents"]).split("\n")])
     return blocks
+
+
+def merged(papers: Iterable[Paper]) -> list[Paper]:
+    """The papers once each: a row naming a kept paper (same short name and counts) and adding nothing."""
+    kept: list[Paper] = []
+    for paper in distinct(tuple(papers)):
+        same = [
+            k for k in kept if _paper_key(k) == _paper_key(paper) and _letters(paper.text) in _letters(k.text)
+        ]
+        if same:
+            continue
+        # A longer row saying all a kept one says replaces it, in its place.
+        covered = [
+            i
+            for i, k in enumerate(kept)
+            if _paper_key(k) == _paper_key(paper) and _letters(k.text) in _letters(paper.text)
+        ]
+        if covered:
+            kept[covered[0]] = paper
+            kept = [k for i, k in enumerate(kept) if i not in covered[1:]]
+            continue
+        kept.append(paper)
+    return kept
+
+
+def _paper_key(paper: Paper) -> tuple[str, str, tuple[str, ...], str]:
+    return (same_paper_key(paper.text), paper_counts(paper), paper.channels, paper.title)
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"\W+", "", text).casefold()
+
+
+def _listed(papers: Iterable[Paper], shown: set[str]) -> list[str]:
+    """Full lines for papers, each announced list under its heading.
+
+    A paper already written in full above (``shown``, updated) reads in a few words the second time:
+    the portal repeats whole paragraphs in every case that needs them.
+    """
+    lines: list[str] = []
+    title = ""
+    for paper in papers:
+        if paper.title and paper.title != title:
+            lines.append(f"<i>{esc(tidy(paper.title).replace(chr(10), ' '))}</i>")
+        title = paper.title
+        letters = _letters(paper.text)
+        long = len(paper.text) > REPEAT_SHORT_MIN
+        if long and letters in shown:
+            details = [d for d in (paper_counts(paper), channel_words(paper), texts.SECTION_SEE_ABOVE) if d]
+            line = f"• {esc(paper_words(paper)[0])} ({esc('; '.join(details))})"
+            if line not in lines:
+                lines.append(line)
+        else:
+            lines.append(_full_line(paper))
+        shown.add(letters)
+    return lines
 
 
 def _note_points(text: str) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot import texts
 from bot.config import CentreConfig
 from bot.markup import bold, esc, link
-from bot.messages import Button, Reply
+from bot.messages import Reply
 from knowledge.model import Channel, Document, Procedure
 from knowledge.results import SearchResult
 
@@ -38,8 +38,6 @@ STEPS_SHOWN = 6
 STEPS_BUDGET = 1200
 CONDITIONS_MAX = 500
 RESULT_MAX = 300
-LABEL_MAX = 60
-LEVEL_LABEL_MAX = 40
 CARDS_CACHED = 1024
 """Rendered cards kept for reuse; a card costs about half a millisecond of the event loop to build."""
 
@@ -325,28 +323,6 @@ def _result(proc: Procedure) -> tuple[list[str], bool]:
 # ---------------------------------------------------------------------------
 # Search answers other than a card
 # ---------------------------------------------------------------------------
-
-
-def choice_label(proc: Procedure) -> str:
-    """A short plain-text button label: the name without "Thủ tục", and the level."""
-    name = _PROCEDURE_PREFIX.sub("", tidy(proc.name).replace("\n", " ")) or proc.code
-    name = one_line(name[:1].upper() + name[1:], LABEL_MAX)
-    level = one_line(proc.level, LEVEL_LABEL_MAX)
-    return f"{name} ({level})" if level else name
-
-
-def render_choices(procs: Sequence[Procedure], *, question: str = "") -> Reply:
-    """The choices answer: a prompt and one button per procedure, opening its card.
-
-    ``question`` (folded) is remembered with the buttons, so a list nobody picks from counts as unanswered.
-    """
-    labels = [choice_label(proc) for proc in procs]
-    buttons = []
-    for proc, label in zip(procs, labels, strict=True):
-        if labels.count(label) > 1:
-            label = f"{label} · {proc.code}"
-        buttons.append(Button(label=label, payload=f"{CHOICE_PREFIX}:{proc.code}"))
-    return Reply(text=texts.CHOICES_PROMPT, buttons=tuple(buttons), question=question)
 
 
 QUERY_ECHO_MAX = 120

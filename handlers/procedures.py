@@ -18,10 +18,10 @@ from handlers.cards import (
     CHOICE_PREFIX,
     QUERY_MAX,
     one_line,
-    render_choices,
     render_none,
     tidy,
 )
+from handlers.choices import render_choices
 from handlers.short_card import render_short_card
 from knowledge.model import Procedure
 

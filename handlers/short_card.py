@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from bot import texts
 from bot.markup import bold, esc, link, to_plain
 from handlers.cards import one_line, shorten, tidy
-from knowledge.documents import Paper, SortedDocuments, sort_documents
+from knowledge.documents import Paper, SortedDocuments, announces, sort_documents
 from knowledge.fees import read_fee
 from knowledge.model import Channel, Procedure
 from knowledge.paper_names import says_certified, short_name
@@ -28,6 +28,8 @@ HARD_CAP = 2000
 NAME_MAX = 200
 PLACE_MAX = 160
 PAPER_MAX = 60
+TITLE_MAX = 90
+"""A list's heading keeps its announcing words ("… bao gồm"), so it may run a little longer than a name."""
 FEE_MAX = 170
 FEE_PART_MIN = 90
 FEE_FULL = 2000
@@ -47,8 +49,13 @@ def _letters(text: str) -> str:
 
 def paper_words(paper: Paper) -> tuple[str, bool]:
     """A paper in a few words (its name without the sentence around it); the flag: were words left out."""
-    text = tidy(paper.text).replace("\n", " ")
+    # A fact the office looks up reads as the paper to bring when it cannot ("Giấy tờ chứng minh chỗ ở…").
+    text = tidy(paper.fallback or paper.text).replace("\n", " ")
     name = short_name(text, PAPER_MAX).name
+    _, colon, items = text.partition(": ")
+    if colon and items and announces(name):
+        # "… một trong các loại văn bản sau đây: a) Giấy chứng nhận…": the heading alone says nothing.
+        name = f"{name}: {short_name(items, PAPER_MAX).name.rstrip('…')}…"
     return name, _letters(name) != _letters(text)
 
 
@@ -78,16 +85,23 @@ def _paper_line(paper: Paper) -> tuple[str, bool]:
         details.append(counts)
     if paper.channels:
         details.append(channel_words(paper))
+    if paper.fallback:
+        details.append(texts.SHORT_IF_NOT_LOOKED_UP)
     suffix = f" ({'; '.join(details)})" if details else ""
-    return f"• {esc(words)}{esc(suffix)}", cut
+    return f"{'  ◦' if paper.title else '•'} {esc(words)}{esc(suffix)}", cut
+
+
+def title_line(title: str) -> str:
+    """The heading of an announced list ("• Một trong các giấy tờ sau:"), in a few words."""
+    return f"• {esc(shorten(tidy(title).replace(chr(10), ' ').rstrip(' :.'), TITLE_MAX)[0])}:"
 
 
 def distinct_names(papers: Sequence[Paper]) -> tuple[Paper, ...]:
     """The papers without repeats of the same short name (and channels): the portal lists some per variant."""
     out: list[Paper] = []
-    seen: set[tuple[str, tuple[str, ...]]] = set()
+    seen: set[tuple[str, tuple[str, ...], str]] = set()
     for paper in papers:
-        key = (_letters(paper_words(paper)[0]), paper.channels)
+        key = (_letters(paper_words(paper)[0]), paper.channels, paper.title)
         if key not in seen:
             seen.add(key)
             out.append(paper)
@@ -104,8 +118,12 @@ def everyone_lines(papers: Sequence[Paper], budget: int) -> tuple[list[str], int
     lines: list[str] = []
     used = 0
     cut_any = False
+    title = ""
     for index, paper in enumerate(papers):
         line, cut = _paper_line(paper)
+        if paper.title and paper.title != title:
+            line = f"{title_line(paper.title)}\n{line}"
+        title = paper.title
         if lines and used + len(line) > budget:
             return lines, len(papers) - index, True
         lines.append(line)
@@ -165,6 +183,9 @@ def time_limit_text(proc: Procedure) -> str:
         sources = {limit.source for limit in limits}
         if len(limits) == 1:
             text = limits[0].text
+        elif by_case(proc):
+            # One row per case: the limit depends on the case, and the channels name nothing.
+            text = f"{texts.FEE_BY_CASE}: " + texts.OR.join(dict.fromkeys(limit.text for limit in limits))
         else:
             text = "; ".join(
                 f"{', '.join(texts.CHANNEL_KINDS.get(k, k) for k in limit.channels)}: {limit.text}"
@@ -197,9 +218,19 @@ def fee_words(fee: str, limit: int, *, online: bool = True) -> str:
         return f"{stated.amount} {texts.FEE_DOUBTFUL}"
     if stated.amount and stated.note:
         text, cut = shorten(f"{stated.amount} ({stated.note})", limit)
+        if not cut:
+            return text
+        more = texts.FEE_MORE if online else texts.FEE_MORE_ASK
+        if stated.free_for:
+            # Free for some only: who, and that the others may pay.
+            who = shorten(stated.free_for, max(40, limit - len(more) - 60))[0]
+            return f"{texts.fee_free_for(who)} {more}"
+        if stated.free:
+            # "Miễn phí" beside a description cut short could contradict it: never "free" alone.
+            return f"{texts.FEE_FREE_WITH_CONDITIONS} {more}"
         # A condition cut off mid-sentence can read as its opposite: the amount alone, and where the rest is.
         conditions = texts.FEE_CONDITIONS if online else texts.FEE_CONDITIONS_ASK
-        return f"{stated.amount} {conditions}" if cut else text
+        return f"{stated.amount} {conditions}"
     return _fitted(stated.amount or stated.note, limit, online=online)
 
 
@@ -210,7 +241,7 @@ def _fitted(text: str, limit: int, *, online: bool) -> str:
 
 
 def fee_text(proc: Procedure) -> str:
-    """The fee in one line: the shared one, or each channel's."""
+    """The fee in one line: the shared one, each channel's, or each case's when the rows are cases."""
     fees: dict[str, tuple[str, list[str]]] = {}
     for channel in proc.channels:
         fee = tidy(channel.fee).replace("\n", " ")
@@ -224,10 +255,39 @@ def fee_text(proc: Procedure) -> str:
     if len(fees) == 1:
         return fee_words(next(iter(fees.values()))[0], FEE_MAX, online=online)
     part = max(FEE_MAX // len(fees), FEE_PART_MIN)
-    joined = "; ".join(
-        f"{', '.join(kinds)}: {fee_words(fee, part, online=online)}" for fee, kinds in fees.values()
-    )
-    return _fitted(joined, FEE_ALL_MAX, online=online)
+    shown: dict[str, list[str]] = {}
+    for fee, kinds in fees.values():
+        # Fees that differ only past the cut read the same: one entry, never the same words twice.
+        listed = shown.setdefault(fee_words(fee, part, online=online), [])
+        listed.extend(kind for kind in kinds if kind not in listed)
+    if len(shown) == 1:
+        return next(iter(shown))
+    if by_case(proc):
+        # The table repeats a channel once per case: the fee depends on the case, not on the channel; each
+        # case's amount, and where the case and its conditions are written.
+        amounts = dict.fromkeys(_amount_words(fee) for fee, _ in fees.values())
+        joined = f"{texts.FEE_BY_CASE}: " + texts.OR.join(amounts)
+        return f"{shorten(joined, FEE_ALL_MAX)[0]} {texts.CASES_ONLINE if online else texts.CASES_ASK}"
+    joined = "; ".join(f"{', '.join(kinds)}: {words}" for words, kinds in shown.items())
+    fitted = _fitted(joined, FEE_ALL_MAX, online=online)
+    more = texts.FEE_MORE if online else texts.FEE_MORE_ASK
+    # A part cut short says where the rest is; the line ends saying it too, whatever comes last.
+    pointers = (texts.FEE_MORE, texts.FEE_MORE_ASK, texts.FEE_CONDITIONS, texts.FEE_CONDITIONS_ASK)
+    return f"{fitted} {more}" if "…" in fitted and not fitted.endswith(pointers) else fitted
+
+
+def _amount_words(fee: str) -> str:
+    """A fee's amount alone ("500.000 đồng", "miễn phí"), or its first words when it states none."""
+    stated = read_fee(tidy(fee).replace("\n", " "))
+    if stated.amount and not stated.disagrees:
+        return stated.amount[:1].lower() + stated.amount[1:] if stated.free else stated.amount
+    return shorten(stated.note or fee, FEE_PART_MIN)[0]
+
+
+def by_case(proc: Procedure) -> bool:
+    """Whether the channel table lists one channel more than once: then its rows are cases, not channels."""
+    kinds = [tidy(c.kind) for c in proc.channels]
+    return len(set(kinds)) < len(kinds)
 
 
 def _bring(proc: Procedure, docs: SortedDocuments, budget: int) -> list[str]:

@@ -8,14 +8,16 @@ and a paper split from its condition keeps both halves of its text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from knowledge.model import Document
 from knowledge.paper_names import same_paper_key
 
+# A list marker before a condition ("a) Đối với…", "(1.2) Đối với…", "2. Trường hợp…").
+_LIST_MARKER = r"(?:[a-zđ]\)|\(?[0-9]+(?:\.[0-9]+)*\)|[0-9]+(?:\.[0-9]+)*\.|\(?[ivx]+\))?\s*"
 # A condition opens the row ("Trường hợp…", "- Nếu…", "(Đối với…").
 _LEADING_CONDITION = re.compile(
-    r"^[\s(\[*+\-–•]*(?:(?:trong|đối với|riêng)\s+)?(?:trường hợp|nếu|đối với|riêng|khi)\b",
+    rf"^[\s(\[*+\-–•]*{_LIST_MARKER}(?:(?:trong|đối với|riêng)\s+)?(?:trường hợp|nếu|đối với|riêng|khi)\b",
     re.IGNORECASE,
 )
 # "… thì nộp …", "…: …": where the condition of a leading-condition row ends and the paper begins.
@@ -39,11 +41,28 @@ _OFFICE_MADE = re.compile(
     r"|^thông tin [^.;]{0,160}\bđược khai thác\b",
     re.IGNORECASE,
 )
+# "… được khai thác trong Cơ sở dữ liệu … Trường hợp không khai thác được thông tin thì công dân xuất trình
+# giấy tờ, tài liệu chứng minh chỗ ở hợp pháp …": the office looks it up, and the resident brings the paper
+# when it cannot.
+_LOOKUP_FALLBACK = re.compile(
+    r"không (?:khai thác|tra cứu|kết nối|xác thực) được[^.;]{0,80}?\bthì\s+(?:công dân|người[^.;]{0,40}?)?\s*"
+    r"(?:phải\s+)?(?:xuất trình|cung cấp|nộp)\s+(?:bổ sung\s+)?(?P<paper>[^.;]{8,})",
+    re.IGNORECASE,
+)
+# The dossier's own declaration ("Tờ khai…", "Đơn đề nghị…"), which every variant of a procedure starts with.
+_DECLARATION = re.compile(r"^(?:tờ khai|đơn|bản khai|phiếu đề nghị)\b", re.IGNORECASE)
 # Rows that explain rather than name a paper ("Ví dụ: …", "Phiếu này là biểu mẫu điện tử…").
 _EXPLANATION = re.compile(
     r"^(?:ví dụ|phiếu này|giấy tờ này|mẫu này|người (?:có )?yêu cầu [^.;:]{0,60}(?:thực hiện việc|có thể))\b",
     re.IGNORECASE,
 )
+# A row announcing a list ("… các giấy tờ sau:", "Hồ sơ … bao gồm:"): the rows after it are its items.
+_ANNOUNCES = re.compile(
+    r"(?:\bsau đây|\bnhư sau|\b(?:các|những)\b[^.;:]{0,60}\bsau|\bbao gồm|\bgồm(?: có)?)\s*[.:]?\s*$",
+    re.IGNORECASE,
+)
+# "Đề án … có tối thiểu các nội dung sau": a paper announcing its own contents is still a paper.
+_CONTENTS = re.compile(r"\bnội dung\b[^.;:]{0,30}\bsau(?: đây)?\s*[.:]?\s*$", re.IGNORECASE)
 _NOTE_SECTION = re.compile(r"^[\s*\-]*(?:lưu ý|ghi chú|chú ý)\b", re.IGNORECASE)
 # Submission channels: a condition that only names one is not a special case of the resident.
 _CHANNEL_WORDS = {
@@ -75,6 +94,12 @@ class Paper:
     """True for rows that are not papers: notes, headings and explanations."""
     office: bool = False
     """True for forms the office makes itself or facts it looks up: nothing for the resident to bring."""
+    fallback: str = ""
+    """For a fact the office looks up: the paper the resident brings when it cannot ('' for none)."""
+    title: str = ""
+    """The row announcing the list this paper belongs to ("Một trong các giấy tờ sau:"); '' for none."""
+    heading: bool = False
+    """True for a row announcing a list: the title of the rows after it, never a paper by itself."""
 
     @property
     def has_template(self) -> bool:
@@ -118,9 +143,20 @@ class SortedDocuments:
         in_cases = tuple(paper for case in self.cases for paper in case.papers)
         return (*self.handed_in, *self.shown, *in_cases, *self.by_office, *self.notes)
 
+    def titles(self) -> set[str]:
+        """The headings that title some paper: shown above their papers, not among the notes."""
+        return {paper.title for paper in self.all_papers() if paper.title}
+
     def case_count(self) -> int:
         """How many special cases a resident may be in: groups, and conditions outside any group."""
         return len({case.group or case.condition for case in self.cases})
+
+
+def announces(text: str) -> bool:
+    """Tell whether a row announces a list ("… các giấy tờ sau:", "Hồ sơ gồm:") rather than naming a paper."""
+    # A bare colon is not enough: the portal ends some papers with one ("Đơn đề nghị … của Thương nhân:").
+    text = _clean(text)
+    return _ANNOUNCES.search(text) is not None and _CONTENTS.search(text) is None
 
 
 def _clean(text: str) -> str:
@@ -220,12 +256,16 @@ def _paper(doc: Document, inherited: str) -> Paper:
     explains = _EXPLANATION.match(text) or _NOTE_SECTION.match(text)
     if heading or (condition and not counted and _NOT_A_PAPER.match(text)) or explains:
         return Paper(document=doc, text=text, condition=condition, note=True)
+    fallback = ""
     if _OFFICE_MADE.search(text):
-        return Paper(document=doc, text=text, condition=condition, office=True)
+        found = _LOOKUP_FALLBACK.search(text)
+        if found is None:
+            return Paper(document=doc, text=text, condition=condition, office=True)
+        fallback = found.group("paper").strip()
     channels = channels_of(condition)
     if channels:
-        return Paper(document=doc, text=text, group=inherited, channels=channels)
-    return Paper(document=doc, text=text, condition=condition, group=inherited)
+        return Paper(document=doc, text=text, group=inherited, channels=channels, fallback=fallback)
+    return Paper(document=doc, text=text, condition=condition, group=inherited, fallback=fallback)
 
 
 def sort_documents(documents: tuple[Document, ...], procedure: str = "") -> SortedDocuments:
@@ -240,15 +280,21 @@ def sort_documents(documents: tuple[Document, ...], procedure: str = "") -> Sort
     notes: list[Paper] = []
     by_office: list[Paper] = []
     heading_condition = ""
+    title = ""
     current_section = None
     variants, main = _variants(documents, procedure)
     common = _common_to_variants(documents, variants)
+    # Whether some paper is for everyone by its own section (not only as common to every variant).
+    general = False
+    # Per case group (a variant or conditional section): its papers needed in that whole group.
+    in_groups: dict[str, list[Paper]] = {}
     for doc in documents:
         section = _clean(doc.section).rstrip(":")
-        if section == main or (section in variants and same_paper_key(doc.name) in common):
+        common_to_variants = section in variants and same_paper_key(doc.name) in common
+        if section == main or common_to_variants:
             section = ""
         if section != current_section:
-            current_section, heading_condition = section, ""
+            current_section, heading_condition, title = section, "", ""
         if _NOTE_SECTION.match(section):
             notes.append(Paper(document=doc, text=_clean(_strip_bullet(doc.name)), note=True))
             continue
@@ -257,20 +303,48 @@ def sort_documents(documents: tuple[Document, ...], procedure: str = "") -> Sort
         paper = _paper(doc, inherited)
         if paper.note and _clean(doc.name).endswith(":"):
             # A heading ("Đối với hồ sơ nộp trực tuyến:") sets the case of the rows below it.
-            heading_condition = paper.condition
+            heading_condition, title = paper.condition, ""
+            if not paper.condition:
+                title = paper.text
+                paper = replace(paper, heading=True)
             notes.append(paper)
             continue
+        if not paper.condition and announces(doc.name):
+            # "Một trong các giấy tờ sau:" names no paper: it titles the rows after it.
+            title = paper.text
+            notes.append(replace(paper, note=True, heading=True, office=False, group="", fallback=""))
+            continue
+        if _DECLARATION.match(paper.text):
+            # A declaration ("Đơn đề nghị…") is never an item of the list announced above it.
+            title = ""
+        if title:
+            paper = replace(paper, title=title)
         if paper.note:
             notes.append(paper)
         elif paper.office:
             by_office.append(paper)
         elif paper.condition or paper.group:
             cases.setdefault((paper.group, paper.condition), []).append(paper)
+            if section_condition:
+                group = in_groups.setdefault(section_condition, [])
+                if paper.group == section_condition and not paper.condition:
+                    group.append(paper)
         # A row under "papers to show" that applies only when sending by post or online is sent, not shown.
         elif doc.must_show and set(paper.channels) <= {"in_person"}:
             shown.append(paper)
         else:
             handed_in.append(paper)
+        if not (paper.note or paper.office or paper.condition or paper.group or common_to_variants):
+            general = True
+    if not general:
+        everywhere = _in_every_group(in_groups)
+        for key in list(cases):
+            kept = [p for p in cases[key] if not (p in everywhere and p.group == key[0])]
+            handed_in.extend(p for p in cases[key] if p not in kept)
+            if kept:
+                cases[key] = kept
+            else:
+                del cases[key]
     return SortedDocuments(
         handed_in=_everyone_first(handed_in),
         shown=tuple(shown),
@@ -280,13 +354,35 @@ def sort_documents(documents: tuple[Document, ...], procedure: str = "") -> Sort
     )
 
 
+def _in_every_group(groups: dict[str, list[Paper]]) -> list[Paper]:
+    """Papers every case group asks for, when the portal lists the whole dossier under its cases.
+
+    A paper is in every case when each group lists it (by its short name); so is the dossier's
+    declaration ("Tờ khai…", "Đơn…") when it is the only one any group names and two or more name it:
+    a group listing only its extra papers still starts from that form.
+    """
+    if len(groups) < 2:
+        return []
+    keys = {name: {same_paper_key(p.text) for p in papers} for name, papers in groups.items()}
+    shared = set.intersection(*keys.values())
+    declarations = {
+        same_paper_key(p.text) for papers in groups.values() for p in papers if _DECLARATION.match(p.text)
+    }
+    if len(declarations) == 1:
+        [declaration] = declarations
+        if sum(declaration in found for found in keys.values()) >= 2:
+            shared.add(declaration)
+    return [p for papers in groups.values() for p in papers if same_paper_key(p.text) in shared]
+
+
 def _everyone_first(papers: list[Paper]) -> tuple[Paper, ...]:
     """Forms first, then other papers, then papers for one online channel only (they replace a form)."""
 
     def rank(item: tuple[int, Paper]) -> tuple[int, int]:
         index, paper = item
         online_only = paper.channels == ("online",)
-        return (2 if online_only else 0 if paper.is_form else 1, index)
+        # The items of one announced list stay together, in their order.
+        return (2 if online_only else 1 if paper.title or not paper.is_form else 0, index)
 
     return tuple(paper for _, paper in sorted(enumerate(papers), key=rank))
 
@@ -294,9 +390,9 @@ def _everyone_first(papers: list[Paper]) -> tuple[Paper, ...]:
 def distinct(papers: tuple[Paper, ...]) -> tuple[Paper, ...]:
     """The papers without repeats: the portal lists some twice, or once per variant of the procedure."""
     out: list[Paper] = []
-    seen: set[tuple[str, tuple[str, ...]]] = set()
+    seen: set[tuple[str, tuple[str, ...], str]] = set()
     for paper in papers:
-        key = (" ".join(paper.text.casefold().split()).rstrip(" .;"), paper.channels)
+        key = (" ".join(paper.text.casefold().split()).rstrip(" .;"), paper.channels, paper.title)
         if key not in seen:
             seen.add(key)
             out.append(paper)

@@ -18,6 +18,11 @@ _AMOUNT = re.compile(
 # "160.000/hộ chiếu": an amount with thousands separators needs no unit to be an amount in đồng.
 _GROUPED = re.compile(r"(?<![\d.,/])(\d{1,3}(?:[.,]\d{3})+)(?![\d.,])")
 _FREE = re.compile(r"^(?:miễn phí|miễn lệ phí|không thu|không có phí)\b", re.IGNORECASE)
+# "Miễn lệ phí đối với trường hợp đăng ký khai tử đúng hạn, người thuộc hộ nghèo; …": who is exempt.
+_FREE_FOR = re.compile(
+    r"\b(?:miễn|không thu)\s+(?:nộp\s+)?(?:lệ phí|phí)?[^.;:()]{0,50}?\s(?:cho|đối với)\s+(?P<who>[^.]{3,})",
+    re.IGNORECASE,
+)
 SMALL = 1000
 """An amount cell below this many đồng, with no description stating an amount, is likely cut short."""
 
@@ -34,6 +39,10 @@ class StatedFee:
     """The description states amounts and the amount cell says free, or names none of them."""
     doubtful: bool = False
     """The amount cell states less than :data:`SMALL` đồng and nothing else states an amount."""
+    free: bool = False
+    """The amount cell says free ("Miễn phí", "Không thu")."""
+    free_for: str = ""
+    """When the cell says free and its description exempts only some ("Miễn lệ phí cho …"): who."""
 
 
 def _value(digits: str) -> int:
@@ -68,4 +77,12 @@ def read_fee(fee: str) -> StatedFee:
     disagrees = bool(stated) and (free or not head_amounts & stated)
     small = {value for value, unit in head_amounts if unit == "đồng" and value < SMALL}
     doubtful = bool(small) and not stated and head_amounts == {(v, "đồng") for v in small}
-    return StatedFee(amount=head, note=note, disagrees=disagrees, doubtful=doubtful)
+    exempt = _FREE_FOR.search(note) if free else None
+    return StatedFee(
+        amount=head,
+        note=note,
+        disagrees=disagrees,
+        doubtful=doubtful,
+        free=free,
+        free_for=exempt.group("who").strip(" ;,:") if exempt else "",
+    )

@@ -16,6 +16,10 @@ _LEAD_VERB = re.compile(
     r"^(?:phải\s+)?(?:gửi kèm(?:\s+theo)?|nộp(?:\s+kèm(?:\s+theo)?)?|kèm theo|xuất trình|có)\s+(?=\S)",
     re.IGNORECASE,
 )
+# "7. Văn bản…", "a) Đơn…", "(ii) Bản sao…": the list's own numbering is not the paper's name.
+_LIST_NUMBER = re.compile(
+    r"^(?:\(?[0-9]{1,2}(?:\.[0-9]{1,2})*[.)]|\(?[a-zđ]\)|\(?[ivx]{1,4}\))\s+", re.IGNORECASE
+)
 # "01 (một) bản sao giấy chứng nhận…": the count is in the table's columns, the paper follows it.
 _LEADING_COUNT = re.compile(
     r"^(?:0?\d{1,2}|một|hai|ba|các)\s*(?:\((?:một|hai|ba|bốn|năm)\)\s*)?"
@@ -30,7 +34,8 @@ _FORM_CODE = re.compile(
 # Where the paper's name ends and its explanation begins.
 _NAME_END = re.compile(
     r";|\.\s|\.$|:\s|\s\(|\s+trong đó\b|\s+ban hành kèm\b|\s+theo quy định\b|\s+theo mẫu\b|\s+theo Mẫu\b"
-    r"|,\s(?:trường hợp|nếu|trừ|trong đó|kèm theo|có|ghi rõ|đã|được|do)\b",
+    r"|,\s(?:trường hợp|nếu|trừ|trong đó|kèm theo|có|ghi rõ|đã|được|do)\b"
+    r"|,?\s+(?:(?:có|gồm|bao gồm)\s+)?(?:(?:tối thiểu|đầy đủ|ít nhất)\s+)?(?:các|những)\s+nội dung\b",
     re.IGNORECASE,
 )
 # Words a cut name must not end on: the phrase they open was cut off.
@@ -73,7 +78,7 @@ def says_certified(text: str) -> bool:
 
 def short_name(text: str, limit: int = NAME_MAX) -> PaperName:
     """The paper's name: the row up to where its explanation begins, at most ``limit`` characters."""
-    whole = _one_line(text).lstrip("-+*•– ")
+    whole = _LIST_NUMBER.sub("", _one_line(text).lstrip("-+*•– "))
     name = _LEADING_COUNT.sub("", _LEAD_VERB.sub("", whole))
     name = _NAME_END.split(name, maxsplit=1)[0].strip(" ,;:.")
     cut = False

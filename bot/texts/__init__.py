@@ -206,6 +206,8 @@ def card_more_steps(count: int) -> str:
 # The short card (what a resident reads first) and the sections its buttons open.
 
 SHORT_BRING = "Cần mang"
+SHORT_IF_NOT_LOOKED_UP = "nếu cơ quan không tự tra cứu được"
+"""After a paper the office first looks up in its databases: the resident brings it only when that fails."""
 SHORT_BRING_NONE = "Giấy tờ tùy từng trường hợp: xem “Giấy tờ trong trường hợp đặc biệt”."
 SHORT_BRING_RAW = (
     "Cổng Dịch vụ công ghi giấy tờ thành một khối chưa tách được: xem “Giấy tờ trong trường hợp đặc biệt”."
@@ -235,12 +237,28 @@ FEE_CONDITIONS_ASK = "(có điều kiện; bạn hỏi bộ phận một cửa)"
 FEE_MORE_ASK = "(còn tiếp; bạn hỏi bộ phận một cửa)"
 
 
+OR = " hoặc "
+FEE_BY_CASE = "tùy trường hợp"
+"""Before the fees of a table whose rows are cases ("Trường hợp cấp đổi…", "Trường hợp gia hạn…")."""
+CASES_ONLINE = "(mỗi trường hợp ghi trong mục “Nộp trực tuyến”)"
+CASES_ASK = "(bạn hỏi bộ phận một cửa trường hợp của mình)"
+FEE_FREE_WITH_CONDITIONS = "Cổng Dịch vụ công ghi “Miễn phí”, nhưng kèm điều kiện hoặc khoản phí khác"
+"""A fee cell saying free whose description is too long to show: it may charge in some cases."""
+
+
+def fee_free_for(who: str) -> str:
+    """A fee free only for some ("Miễn lệ phí cho…"): who is exempt, and that others may pay."""
+    return f"Miễn phí cho {who}; trường hợp khác có thể phải nộp phí, lệ phí"
+
+
 def fee_disagrees(amount: str) -> str:
     """After a fee description whose amounts the portal's amount cell contradicts: what that cell says."""
     return f"(ô mức phí trên Cổng Dịch vụ công lại ghi “{amount}”; bạn hỏi lại bộ phận một cửa)"
 
 
 SHORT_NO_TIME_LIMIT = "Cổng Dịch vụ công chưa ghi rõ, bạn hỏi thêm bộ phận một cửa"
+SECTION_SEE_ABOVE = "ghi đầy đủ ở trên"
+"""After a paper the documents section already gave in full under an earlier case."""
 SHORT_NO_CASES = "Không có trường hợp đặc biệt nào cần thêm giấy tờ."
 CHANNEL_LABELS = {"in_person": "nộp trực tiếp", "post": "qua bưu chính", "online": "nộp trực tuyến"}
 """How a paper that depends only on the channel says so."""
@@ -274,7 +292,10 @@ SECTION_ONLINE_NONE = "Cổng Dịch vụ công không ghi cách nộp trực tu
 
 def short_time_limit_bare(numbers: str) -> str:
     """The time limit line when the portal gives a number without its unit."""
-    return f"Cổng Dịch vụ công chỉ ghi số “{numbers}”, không ghi đơn vị; bạn hỏi thêm bộ phận một cửa"
+    return (
+        f"chưa rõ. Cổng Dịch vụ công chỉ ghi con số “{numbers}”, không nói là ngày, ngày làm việc hay tháng; "
+        "bạn hỏi bộ phận một cửa"
+    )
 
 
 def short_cases(count: int) -> str:

@@ -226,3 +226,28 @@ async def test_a_number_for_a_procedure_gone_after_the_restart_says_so_on_zalo(
         gone = (await zalo.wait_messages(ZALO_CHAT, 2))[1]
     assert gone.text.startswith(f"Thủ tục có mã {BIRTH} không còn trong danh mục")
     assert not zalo.pending and not zalo.lost
+
+
+async def test_a_number_picks_only_from_a_list_its_own_chat_was_shown_on_both_platforms(
+    fake: FakeTelegram, zalo: FakeZalo, demo: DatabaseConfig
+) -> None:
+    shown, other = 305, 306
+    other_zalo = "c1c2c3c4c5c6c7c8c9c0"
+    async with serving(both(fake, zalo, demo, "polling")):
+        fake.push_text(shown, f"/thutuc {BIRTH}")
+        zalo.push_text(ZALO_CHAT, f"/thutuc {BIRTH}")
+        await fake.wait_messages(shown, 1)
+        await zalo.wait_messages(ZALO_CHAT, 1)
+        # Another chat of either platform typing a number has no list: never the first chat's sections.
+        fake.push_text(other, "2")
+        zalo.push_text(other_zalo, "2")
+        [telegram_reply] = await fake.wait_messages(other, 1)
+        [zalo_reply] = await zalo.wait_messages(other_zalo, 1)
+        # The chat that was shown the card still picks from it.
+        zalo.push_text(ZALO_CHAT, "2")
+        steps = await _next_answer(zalo, 1)
+    for reply in (telegram_reply.text, zalo_reply.text):
+        assert reply.startswith("Hiện không có danh sách nào để chọn theo số")
+        assert "Các bước" not in reply and BIRTH not in reply
+    assert steps[0].text.startswith("Các bước · Thủ tục đăng ký khai sinh")
+    assert not fake.pending and not zalo.pending and not zalo.lost

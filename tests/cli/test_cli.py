@@ -202,6 +202,21 @@ def test_chat_shows_the_card_sections_as_numbered_choices_and_commands(tmp_path:
     assert "60/2014/QH13" in out[legal:]
 
 
+def test_a_number_in_a_new_chat_session_picks_nothing_from_the_last_sessions_list(tmp_path: Path) -> None:
+    command = make_motcua(tmp_path)
+    assert command("db", "upgrade").returncode == 0
+    assert command("kb", "import", str(DEMO_KB)).returncode == 0
+    first = command("chat", stdin="/thutuc 1.001193\n")
+    assert "2. Các bước" in first.stdout
+    # The list is still stored (it lasts 30 minutes), but the new session never showed it.
+    second = command("chat", stdin="2\n/thutuc 1.001193\n2\n")
+    assert second.returncode == 0, second.stderr
+    out = second.stdout
+    assert out.startswith("Hiện không có danh sách nào để chọn theo số")
+    assert out.count("Các bước · Thủ tục đăng ký khai sinh") == 1
+    assert out.index("Mã thủ tục: 1.001193") < out.index("Các bước · Thủ tục đăng ký khai sinh")
+
+
 def test_config_file_and_database_url_can_come_from_the_environment(loaded: Motcua, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere.toml"
     elsewhere.write_text('[database]\nurl = "sqlite+aiosqlite:///does/not/matter.db"\n')

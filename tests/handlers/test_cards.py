@@ -11,11 +11,11 @@ from handlers.card_sections import DOCUMENTS, LEGAL, legal_titles, render_sectio
 from handlers.cards import (
     DOCUMENTS_SHOWN,
     render_card,
-    render_choices,
     render_none,
     shorten,
     split_steps,
 )
+from handlers.choices import render_choices
 from knowledge.model import Channel, Document, LegalBasis, Procedure
 from knowledge.results import SearchResult
 from tests.handlers.support import CENTRE, lines_balanced, markup_problem

@@ -12,11 +12,13 @@ from bot.markup import nfc_length, to_plain
 from handlers.card_sections import (
     DOCUMENTS,
     SECTIONS,
+    STEPS,
     parse_section_payload,
     render_section,
     section_buttons,
     sections_of,
 )
+from handlers.choices import choice_label, distinct_labels
 from handlers.short_card import HARD_CAP, offers_online, render_short_card
 from knowledge.documents import sort_documents
 from knowledge.model import Procedure
@@ -123,12 +125,16 @@ def test_every_section_button_fits_telegram_and_opens_a_section_with_content(
 _DANGLING = re.compile(r"\s(?:và|hoặc|của|các|về|theo|trong|để|cho|tại|với|nêu|do|được|là)…?$")
 
 
-def test_temporary_residence_brings_one_declaration_and_no_examples_or_notes(
+def test_temporary_residence_brings_the_declaration_and_the_proof_of_residence_and_no_examples(
     by_code: dict[str, Procedure],
 ) -> None:
     proc = by_code["1.004194"]
     bring = _bring(render_short_card(proc, portal_url=CENTRE.portal_url))
-    assert bring == ["• Tờ khai thay đổi thông tin cư trú (theo mẫu CT01; 1 bản chính)"]
+    # The proof of lawful residence: the office looks it up first, the resident brings it when it cannot.
+    assert bring == [
+        "• Tờ khai thay đổi thông tin cư trú (theo mẫu CT01; 1 bản chính)",
+        f"• Giấy tờ, tài liệu chứng minh chỗ ở hợp pháp (1 bản chính; {texts.SHORT_IF_NOT_LOOKED_UP})",
+    ]
     # The list and barracks variants are special cases, one tap away.
     documents = to_plain("\n".join(render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url)))
     assert "Đăng ký tạm trú theo danh sách, hồ sơ gồm" in documents
@@ -191,7 +197,14 @@ def test_no_fee_on_a_short_card_ends_in_a_condition_cut_mid_sentence(catalogue: 
         # Wherever the fee line was cut, it ends saying where the whole of it is.
         # (or, where the portal contradicts itself, that the resident should ask the office).
         pointers = (texts.FEE_CONDITIONS, texts.FEE_MORE) if offers_online(proc) else ()
-        ends = (*pointers, texts.FEE_CONDITIONS_ASK, texts.FEE_MORE_ASK, "bạn hỏi lại bộ phận một cửa)")
+        ends = (
+            *pointers,
+            texts.FEE_CONDITIONS_ASK,
+            texts.FEE_MORE_ASK,
+            texts.CASES_ONLINE,
+            texts.CASES_ASK,
+            "bạn hỏi lại bộ phận một cửa)",
+        )
         if "…" in fee and not fee.endswith(ends):
             cut.append(f"{proc.code}: {fee[-80:]}")
     assert not cut, (len(cut), cut[:5])
@@ -208,3 +221,143 @@ def test_the_business_household_card_names_one_level_the_agency_belongs_to(
 ) -> None:
     plain = to_plain(render_short_card(by_code["1.001612"], portal_url=CENTRE.portal_url))
     assert plain.split("\n")[1] == "Cấp xã · Ủy ban nhân dân cấp xã"
+
+
+def test_permanent_residence_brings_its_declaration_though_the_portal_lists_papers_only_by_case(
+    by_code: dict[str, Procedure],
+) -> None:
+    card = render_short_card(by_code["1.004222"], portal_url=CENTRE.portal_url)
+    assert _bring(card) == ["• Tờ khai thay đổi thông tin cư trú (theo mẫu CT01; 1 bản chính)"]
+    assert texts.SHORT_BRING_NONE not in to_plain(card)
+
+
+def test_a_land_title_card_brings_its_application_and_no_conditional_fine(
+    by_code: dict[str, Procedure],
+) -> None:
+    proc = by_code["1.013978"]
+    card = render_short_card(proc, portal_url=CENTRE.portal_url)
+    assert _bring(card) == ["• Đơn đăng ký đất đai, tài sản gắn liền với đất (1 bản chính, 1 bản sao)"]
+    documents = to_plain("\n".join(render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url)))
+    assert "Quyết định xử phạt vi phạm hành chính trong lĩnh vực đất đai" in documents
+
+
+def test_a_building_permit_card_does_not_ask_for_both_the_new_build_and_the_repair_forms(
+    by_code: dict[str, Procedure],
+) -> None:
+    card = to_plain(render_short_card(by_code["1.013225"], portal_url=CENTRE.portal_url))
+    bring = "\n".join(_bring(card))
+    assert "sửa chữa, cải tạo" not in bring and "Đơn đề nghị cấp giấy phép xây dựng" not in bring
+    # What every kind of building needs is there: the land papers.
+    assert "Giấy chứng nhận quyền sử dụng đất" in bring
+
+
+_ANNOUNCING_END = re.compile(r"(?:\bsau đây|\bnhư sau|\bsau|\bbao gồm|\bgồm(?: có)?)$")
+
+
+def test_no_card_shows_a_list_heading_as_a_paper_with_nothing_after_it(catalogue: list[Procedure]) -> None:
+    dangling = []
+    for proc in catalogue:
+        for line in _bring(render_short_card(proc, portal_url=CENTRE.portal_url)):
+            name = re.sub(r"\s*\([^()]*\)$", "", line.removeprefix("• ")).rstrip(" .…")
+            if _ANNOUNCING_END.search(name):
+                dangling.append(f"{proc.code}: {line}")
+    assert not dangling, dangling[:10]
+
+
+def test_no_documents_section_lists_a_paper_twice_in_one_group(catalogue: list[Procedure]) -> None:
+    repeated = []
+    for proc in catalogue:
+        for part in render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url):
+            # A group: the papers listed one after the other, under one heading.
+            for run in re.split(r"\n(?!•)[^\n]*", to_plain(part)):
+                lines = [line for line in run.split("\n") if line.startswith("•")]
+                if len(set(lines)) != len(lines):
+                    repeated.append(f"{proc.code}: {lines[0][:60]}")
+    assert not repeated, repeated[:10]
+
+
+def test_permanent_residence_lists_its_declaration_once_among_the_general_papers(
+    by_code: dict[str, Procedure],
+) -> None:
+    proc = by_code["1.004222"]
+    documents = to_plain("\n".join(render_section(proc, DOCUMENTS, portal_url=CENTRE.portal_url)))
+    general = documents.split(texts.SECTION_GENERAL_FULL, 1)[1].split("\n\n", 1)[0]
+    assert general.count("Tờ khai thay đổi thông tin cư trú (mẫu CT01") == 1
+
+
+def test_a_free_fee_with_conditions_says_who_is_exempt_and_that_others_may_pay(
+    by_code: dict[str, Procedure],
+) -> None:
+    plain = to_plain(render_short_card(by_code["1.000656"], portal_url=CENTRE.portal_url))
+    [fee] = [line for line in plain.split("\n") if line.startswith("💰")]
+    assert "Miễn phí cho trường hợp đăng ký khai tử đúng hạn" in fee
+    assert "trường hợp khác có thể phải nộp phí, lệ phí" in fee
+
+
+def test_no_card_says_free_alone_beside_a_description_cut_short(catalogue: list[Procedure]) -> None:
+    bare_free = []
+    for proc in catalogue:
+        plain = to_plain(render_short_card(proc, portal_url=CENTRE.portal_url))
+        [fee] = [line for line in plain.split("\n") if line.startswith("💰")]
+        if re.search(r"Miễn phí \((?:có điều kiện|còn tiếp)", fee):
+            bare_free.append(f"{proc.code}: {fee[:90]}")
+    assert not bare_free, bare_free[:5]
+
+
+def test_a_table_with_one_row_per_case_gives_the_fee_and_time_limit_by_case(
+    by_code: dict[str, Procedure],
+) -> None:
+    plain = to_plain(render_short_card(by_code["1.014272"], portal_url=CENTRE.portal_url))
+    assert "⏱ Thời hạn: tùy trường hợp: 17 ngày làm việc hoặc 34 ngày làm việc" in plain
+    assert f"💰 Phí, lệ phí: tùy trường hợp: miễn phí hoặc 500.000 đồng {texts.CASES_ONLINE}" in plain
+
+
+def test_a_bare_number_time_limit_says_in_plain_words_that_the_unit_is_not_given(
+    catalogue: list[Procedure],
+) -> None:
+    # A number right before the source or a separator, with no unit after it.
+    bare = re.compile(r"(?:^|[:;] |hoặc )\d+ ?(?:\(theo|;|$| hoặc)")
+    unclear = []
+    for proc in catalogue:
+        plain = to_plain(render_short_card(proc, portal_url=CENTRE.portal_url))
+        [limit] = [line for line in plain.split("\n") if line.startswith("⏱")]
+        if "chỉ ghi con số" in limit:
+            assert "không nói là ngày, ngày làm việc hay tháng" in limit
+        elif bare.search(limit.split("Thời hạn: ", 1)[1]):
+            unclear.append(f"{proc.code}: {limit}")
+    assert not unclear, unclear[:5]
+
+
+def test_the_birth_registration_steps_mark_the_portals_garbled_words_and_keep_them(
+    by_code: dict[str, Procedure],
+) -> None:
+    steps = to_plain("\n".join(render_section(by_code["1.001193"], STEPS, portal_url=CENTRE.portal_url)))
+    assert f"nộp hồ sơ đăng ký “khai tâm Phục vụ” {texts.GARBLED} hành chính công có thẩm quyền" in steps
+    assert f"hoàn tất việc sinh tại “Trung nộp” {texts.GARBLED} hồ sơ" in steps
+
+
+def test_procedures_whose_choice_labels_read_the_same_get_labels_a_resident_can_tell_apart(
+    catalogue: list[Procedure],
+) -> None:
+    alike: dict[str, list[Procedure]] = {}
+    for proc in catalogue:
+        alike.setdefault(choice_label(proc), []).append(proc)
+    groups = [procs for procs in alike.values() if len(procs) > 1]
+    assert groups
+    coded = 0
+    for procs in groups:
+        labels = distinct_labels(procs)
+        assert len(set(labels)) == len(labels), labels
+        assert all(len(label) <= 130 for label in labels), labels
+        coded += sum(1 for label, proc in zip(labels, procs, strict=True) if proc.code in label)
+    # The code only where neither the name, the level nor the agency tells them apart.
+    assert coded <= len(groups) // 2
+
+
+def test_the_same_name_at_two_levels_names_each_level_and_agency() -> None:
+    commune = Procedure(code="9.1", name="Cấp giấy phép X", level="Cấp xã", agency="Ủy ban nhân dân cấp xã")
+    province = Procedure(code="9.2", name="Cấp giấy phép X", level="Cấp xã", agency="Sở Xây dựng")
+    assert distinct_labels([commune, province]) == [
+        "Cấp giấy phép X (Cấp xã · Ủy ban nhân dân cấp xã)",
+        "Cấp giấy phép X (Sở Xây dựng)",
+    ]

@@ -126,3 +126,112 @@ def test_the_offices_own_forms_examples_and_notes_are_not_papers_to_bring() -> N
     assert case.condition == "Của người dưới 14 tuổi" and case.papers[0].document == docs[2]
     assert {p.document for p in sorted_docs.notes} == {docs[0], docs[5], docs[6]}
     assert len(sorted_docs.all_papers()) == len(docs)
+
+
+def test_a_numbered_section_opening_with_a_condition_is_a_special_case() -> None:
+    docs = (
+        Document(name="Đơn đăng ký đất đai", originals=1, section="a) Đối với hộ gia đình, cá nhân"),
+        Document(
+            name="Quyết định xử phạt vi phạm hành chính",
+            originals=1,
+            section="a) Đối với hộ gia đình, cá nhân",
+        ),
+        Document(name="Đơn đăng ký đất đai", originals=1, section="b) Đối với người gốc Việt Nam"),
+        Document(
+            name="Đơn đề nghị cấp phép sửa chữa", originals=1, section="(1.2) Đối với công trình theo tuyến"
+        ),
+    )
+    sorted_docs = sort_documents(docs)
+    assert sorted_docs.handed_in == ()
+    assert {case.group for case in sorted_docs.cases} == {
+        "a) Đối với hộ gia đình, cá nhân",
+        "b) Đối với người gốc Việt Nam",
+        "(1.2) Đối với công trình theo tuyến",
+    }
+
+
+def test_a_paper_every_case_group_asks_for_is_for_everyone() -> None:
+    docs = (
+        Document(
+            name="Đơn đăng ký đất đai, tài sản gắn liền với đất", originals=1, section="a) Đối với cá nhân"
+        ),
+        Document(name="Quyết định xử phạt vi phạm hành chính", originals=1, section="a) Đối với cá nhân"),
+        Document(
+            name="Đơn đăng ký đất đai, tài sản gắn liền với đất.", originals=1, section="b) Đối với tổ chức"
+        ),
+        Document(name="Giấy phép đầu tư", originals=1, section="b) Đối với tổ chức"),
+    )
+    sorted_docs = sort_documents(docs)
+    assert [p.text for p in sorted_docs.handed_in] == [
+        "Đơn đăng ký đất đai, tài sản gắn liền với đất",
+        "Đơn đăng ký đất đai, tài sản gắn liền với đất.",
+    ]
+    assert sorted(p.text for c in sorted_docs.cases for p in c.papers) == [
+        "Giấy phép đầu tư",
+        "Quyết định xử phạt vi phạm hành chính",
+    ]
+    assert len(sorted_docs.all_papers()) == len(docs)
+
+
+def test_the_only_declaration_named_by_several_groups_is_for_everyone_but_two_differing_forms_are_not() -> (
+    None
+):
+    one_form = (
+        Document(
+            name="Tờ khai thay đổi thông tin cư trú (mẫu CT01)", originals=1, section="Trường hợp nhà riêng"
+        ),
+        Document(name="Giấy tờ về nhà", originals=1, section="Trường hợp nhà riêng"),
+        Document(name="Hợp đồng thuê nhà", originals=1, section="Trường hợp nhà thuê"),
+        Document(
+            name="Tờ khai thay đổi thông tin cư trú (mẫu CT01).", originals=1, section="Trường hợp đơn vị"
+        ),
+    )
+    assert [p.text[:7] for p in sort_documents(one_form).handed_in] == ["Tờ khai", "Tờ khai"]
+    two_forms = (
+        Document(
+            name="Đơn đề nghị cấp giấy phép xây dựng (Mẫu số 1)", originals=1, section="Đối với nhà mới"
+        ),
+        Document(
+            name="Đơn đề nghị cấp giấy phép sửa chữa (Mẫu số 1)", originals=1, section="Đối với tôn giáo"
+        ),
+        Document(
+            name="Đơn đề nghị cấp giấy phép sửa chữa (Mẫu số 1)", originals=1, section="Đối với tượng đài"
+        ),
+    )
+    assert sort_documents(two_forms).handed_in == ()
+
+
+def test_a_fact_the_office_looks_up_with_a_fallback_is_the_paper_to_bring_when_it_cannot() -> None:
+    row = (
+        "Thông tin chứng minh về chỗ ở hợp pháp được khai thác trong Cơ sở dữ liệu quốc gia về dân cư. "
+        "Trường hợp không khai thác được thông tin thì công dân xuất trình giấy tờ, tài liệu chứng minh "
+        "chỗ ở "
+        "hợp pháp theo quy định tại khoản 3 Điều 5 Nghị định 154/2024/NĐ-CP."
+    )
+    [paper] = sort_documents((Document(name=row, originals=1),)).handed_in
+    assert not paper.office
+    assert paper.fallback.startswith("giấy tờ, tài liệu chứng minh chỗ ở hợp pháp")
+    looked_up = "Thông tin về nơi cư trú được khai thác trong Cơ sở dữ liệu quốc gia về dân cư."
+    assert sort_documents((Document(name=looked_up, originals=1),)).by_office
+
+
+def test_a_row_announcing_a_list_titles_the_rows_after_it_and_is_no_paper() -> None:
+    docs = (
+        Document(name="Tờ khai (theo mẫu)", originals=1),
+        Document(name="Bản sao một trong các giấy tờ sau đây", copies=1),
+        Document(name="Giấy chứng nhận đăng ký kinh doanh", copies=1),
+        Document(name="Giấy phép đầu tư", copies=1),
+        Document(name="Đơn đề nghị của thương nhân:", originals=1),
+        Document(name="Đề án thành lập có tối thiểu các nội dung sau", originals=1),
+        Document(name="Hồ sơ kèm theo gồm:", originals=1, section="Trường hợp ủy quyền"),
+    )
+    sorted_docs = sort_documents(docs)
+    titled = [p.text for p in sorted_docs.handed_in if p.title == "Bản sao một trong các giấy tờ sau đây"]
+    assert titled == ["Giấy chứng nhận đăng ký kinh doanh", "Giấy phép đầu tư"]
+    # A declaration ends the list; a paper announcing its own contents is still a paper.
+    assert "Đơn đề nghị của thương nhân:" in [p.text for p in sorted_docs.handed_in]
+    assert "Đề án thành lập có tối thiểu các nội dung sau" in [p.text for p in sorted_docs.handed_in]
+    headings = [p.text for p in sorted_docs.notes if p.heading]
+    assert headings == ["Bản sao một trong các giấy tờ sau đây", "Hồ sơ kèm theo gồm:"]
+    assert sorted_docs.titles() == {"Bản sao một trong các giấy tờ sau đây"}
+    assert len(sorted_docs.all_papers()) == len(docs)

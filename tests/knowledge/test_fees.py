@@ -36,3 +36,14 @@ def test_an_amount_with_thousands_separators_needs_no_unit_and_stray_brackets_ar
     passport = read_fee("160.000 đồng (+ 160.000/hộ chiếu, cấp lại do bị mất: 320.000đ/hộ chiếu)")
     assert not passport.disagrees
     assert read_fee("Miễn phí ((Miễn lệ phí. Phí cấp bản sao)").note == "Miễn lệ phí. Phí cấp bản sao"
+
+
+def test_a_free_cell_exempting_only_some_names_who() -> None:
+    stated = read_fee(
+        "Miễn phí (Mức lệ phí cụ thể do Hội đồng nhân dân tỉnh quyết định. Miễn lệ phí đối với trường hợp "
+        "đăng ký khai tử đúng hạn, người thuộc hộ nghèo; người khuyết tật. Phí cấp bản sao theo Thông tư.)"
+    )
+    assert stated.free
+    assert stated.free_for == "trường hợp đăng ký khai tử đúng hạn, người thuộc hộ nghèo; người khuyết tật"
+    assert read_fee("Miễn phí (Không quy định)").free_for == ""
+    assert not read_fee("70.000 đồng (Miễn lệ phí cho người thuộc hộ nghèo)").free

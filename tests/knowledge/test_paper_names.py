@@ -63,3 +63,14 @@ def test_rows_naming_the_same_paper_share_a_key_and_certified_copies_are_seen() 
         "Bản sao Giấy khai sinh"
     )
     assert form_code("theo mẫu TK1-TS") == "TK1-TS" and form_code("Giấy chứng sinh") == ""
+
+
+def test_a_list_number_is_not_part_of_a_papers_name() -> None:
+    assert (
+        short_name("(1) Đơn đăng ký biến động đất đai theo Mẫu số 18").name == "Đơn đăng ký biến động đất đai"
+    )
+    assert short_name("7. Văn bản của cơ quan thuế xác nhận").name == "Văn bản của cơ quan thuế xác nhận"
+    assert short_name("(viii) Bản sao giấy phép").name == "Bản sao giấy phép"
+    # A count is not a list number: "1 bản sao" is read by the count rule, never as "1." or "1)".
+    assert short_name("1 bản sao giấy phép").name == "Bản sao giấy phép"
+    assert short_name("1. Giấy phép").name == "Giấy phép"
