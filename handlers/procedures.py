@@ -22,6 +22,7 @@ from handlers.cards import (
     tidy,
 )
 from handlers.choices import render_choices
+from handlers.followups import current_procedure, followup_kinds, followup_replies
 from handlers.short_card import render_short_card
 from knowledge.model import Procedure
 
@@ -62,6 +63,10 @@ async def free_text(msg: Incoming, svc: Services) -> list[Reply]:
     """Treat any other text as a procedure question."""
     if not msg.addressed:
         return []
+    # A few words about the card just shown ("phí bao nhiêu") are answered from it, not searched.
+    kinds = followup_kinds(msg.text)
+    if kinds and (proc := await current_procedure(msg.chat.key, svc)) is not None:
+        return followup_replies(proc, kinds, svc)
     return await answer(msg.text, svc)
 
 
@@ -144,6 +149,10 @@ async def section_command(msg: Incoming, svc: Services, command: Command) -> lis
     """``/giayto CODE`` and the like: a section typed as a command (the terminal's way to the buttons)."""
     words = tidy(command.args).split()
     if not words:
+        # Without a code, the section of the card the chat is looking at, when there is one.
+        current = await current_procedure(msg.chat.key, svc)
+        if current is not None:
+            return section_replies(current, command.name, svc)
         return [Reply(text=texts.ask_section_code(command.name))]
     proc = _typed_procedure(words[0], svc)
     if proc is None:

@@ -154,7 +154,8 @@ def _kinds(channels: Sequence[Channel]) -> list[str]:
     return kinds
 
 
-def _where(proc: Procedure, portal_url: str) -> str:
+def where_line(proc: Procedure, portal_url: str) -> str:
+    """How to submit (in person, by post, online with its link), or the portal page when not online."""
     offline = [k for k in _kinds(proc.channels) if k != texts.CHANNEL_KINDS["Trực tuyến"]]
     online = any(tidy(c.kind) == "Trực tuyến" for c in proc.channels)
     parts = []
@@ -314,7 +315,7 @@ def render_short_card(proc: Procedure, *, portal_url: str = "") -> str:
     tail = [
         line
         for line in (
-            _where(proc, portal_url),
+            where_line(proc, portal_url),
             f"⏱ {bold(texts.SHORT_TIME_LIMIT)}: {esc(time_limit_text(proc))}",
             f"💰 {bold(texts.SHORT_FEE)}: {esc(fee_text(proc))}",
             "➕ " + esc(texts.short_cases(docs.case_count())) if docs.cases else "",

@@ -290,6 +290,13 @@ SECTION_ONLINE_AT = "Nộp hồ sơ trực tuyến tại"
 SECTION_ONLINE_NONE = "Cổng Dịch vụ công không ghi cách nộp trực tuyến cho thủ tục này."
 
 
+FOLLOWUP_FEE = "Phí, lệ phí"
+FOLLOWUP_TIME = "Thời hạn giải quyết"
+FOLLOWUP_PLACE = "Nộp ở đâu"
+FOLLOWUP_AGENCY = "Cơ quan giải quyết"
+"""Headings of the answers to a question about the card just shown ("phí bao nhiêu", "nộp ở đâu")."""
+
+
 def short_time_limit_bare(numbers: str) -> str:
     """The time limit line when the portal gives a number without its unit."""
     return (
