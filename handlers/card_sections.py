@@ -27,7 +27,7 @@ from handlers.short_card import (
     paper_words,
     time_limit_text,
 )
-from knowledge.documents import Paper, distinct, sort_documents
+from knowledge.documents import Paper, announces, distinct, sort_documents
 from knowledge.model import Procedure
 from knowledge.paper_names import same_paper_key
 from knowledge.text_cleanup import clean_lines
@@ -82,6 +82,35 @@ def legal_titles(title: str) -> list[str]:
     return [part.strip() for part in _NEXT_DOCUMENT.split(title) if part.strip()]
 
 
+# "Thông tư số" and nothing more: the head of a document split from its number.
+_SHELL = re.compile(rf"^{_KINDS}(?:\s+số)?\s*:?$", re.IGNORECASE)
+
+
+def _without_shells(titles: list[str], number: str) -> list[str]:
+    """Legal titles with a bare "Thông tư số" joined to what follows, or to its number, never dropped."""
+    out: list[str] = []
+    carried = ""
+    for part in titles:
+        if _SHELL.match(part):
+            carried = f"{carried} {part}".strip()
+            continue
+        out.append(f"{carried} {part}".strip())
+        carried = ""
+    if carried:
+        # Nothing follows it: the row's number completes it, and a document named in full just above
+        # needs no second line; otherwise the words stay, at the end of the line before.
+        whole = f"{carried} {number}".strip() if number and _SHELL.match(carried) else carried
+        if out and _letters(whole) in _letters(out[-1]):
+            return out
+        if whole != carried:
+            out.append(whole)
+        elif out:
+            out[-1] = f"{out[-1]} {_mark(carried)}"
+        else:
+            out.append(carried)
+    return out
+
+
 def template_words(template: str) -> str:
     """A template that is not a link, in words: its readable file name, or '' for a mangled one."""
     name = _FILE_EXTENSION.sub("", template.strip())
@@ -132,8 +161,10 @@ def _documents(proc: Procedure) -> list[list[str]]:
         blocks.append([esc(texts.SHORT_NO_CASES)])
     # The short card gives these in a few words, and may stop short: here they are in full.
     general = merged((*docs.handed_in, *docs.shown))
+    leads = _lead_ins(proc, docs.notes, general)
     if general:
-        blocks.append([bold(texts.SECTION_GENERAL_FULL), *_listed(general, set())])
+        blocks.append([bold(texts.SECTION_GENERAL_FULL), *[f"<i>{esc(lead)}</i>" for lead in leads]])
+        blocks[-1].extend(_listed(general, set()))
     if docs.by_office:
         blocks.append([bold(texts.SECTION_BY_OFFICE), *_listed(merged(docs.by_office), set())])
     # A heading titling some papers, or naming the case of some, is shown above them; one with nothing
@@ -145,13 +176,33 @@ def _documents(proc: Procedure) -> list[list[str]]:
         for p in docs.notes
         if not (p.heading and p.text in titles)
         and not (p.condition and any(_letters(p.document.name) in c for c in cases))
+        and tidy(p.document.name) not in leads
     )
     notes = [f"• {esc(point)}" for name in repeated for point in _note_points(name)]
     if notes:
         blocks.append([bold(texts.SECTION_NOTES), *notes])
     if not proc.documents and proc.unparsed.get("documents"):
-        blocks.append([esc(line) for line in tidy(proc.unparsed["documents"]).split("\n")])
+        blocks.append([esc(line) for line in clean_lines(tidy(proc.unparsed["documents"]).split("\n"), _mark)])
     return blocks
+
+
+def _lead_ins(proc: Procedure, notes: Iterable[Paper], general: list[Paper]) -> list[str]:
+    """Notes announcing a list ("… các giấy tờ sau:") whose next row in the record is a general paper.
+
+    Shown at the head of the general papers they announce, not at the end among the notes where the
+    list they announce would seem missing.
+    """
+    rows = list(proc.documents)
+    shown = {id(paper.document) for paper in general}
+    leads: list[str] = []
+    for note in notes:
+        name = tidy(note.document.name)
+        if note.document.section or not announces(name) or note.document not in rows:
+            continue
+        after = rows[rows.index(note.document) + 1 : rows.index(note.document) + 2]
+        if after and id(after[0]) in shown and name not in leads:
+            leads.append(name.replace("\n", " "))
+    return leads
 
 
 def merged(papers: Iterable[Paper]) -> list[Paper]:
@@ -233,6 +284,7 @@ def _legal(proc: Procedure) -> list[list[str]]:
         titles = legal_titles(title)
         if number and number not in title:
             titles[-1] += f" ({number})"
+        titles = _without_shells(titles, number)
         lines.extend(f"• {esc(part)}" for part in titles)
     if not lines and proc.unparsed.get("legal_basis"):
         lines = [esc(line) for line in tidy(proc.unparsed["legal_basis"]).split("\n")]
@@ -282,7 +334,42 @@ def render_section(proc: Procedure, section: str, *, portal_url: str = "") -> li
         raise KeyError(section)
     heading = bold(texts.section_heading(TITLES[section], tidy(proc.name).replace("\n", " ")[:200]))
     body = _join(_BUILDERS[section](proc, portal_url)) or esc(texts.SECTION_NONE)
-    return split(f"{heading}\n\n{body}", PART_LIMIT, nfc_length)
+    lines = (piece for line in body.split("\n") for piece in sentence_lines(line, PART_LIMIT))
+    return split(f"{heading}\n\n" + "\n".join(lines), PART_LIMIT, nfc_length)
+
+
+# Where a line too long for one message may go on in the next: after a sentence or a clause, or before
+# a "+" point; never inside a tag.
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=\S)|\s+(?=\+\s)")
+_TAG = re.compile(r"<(/?)[a-z]+\b[^>]*>")
+
+
+def sentence_lines(line: str, limit: int) -> list[str]:
+    """A line longer than ``limit`` as several lines, each cut after a sentence, so no part splits one."""
+    if nfc_length(line) <= limit:
+        return [line]
+    depth_at: list[int] = []
+    depth, position = 0, 0
+    for tag in _TAG.finditer(line):
+        depth_at.extend([depth] * (tag.start() - position))
+        depth += -1 if tag.group(1) else 1
+        depth_at.extend([-1] * (tag.end() - tag.start()))
+        position = tag.end()
+    depth_at.extend([depth] * (len(line) - position))
+    cuts = [m for m in _SENTENCE_END.finditer(line) if depth_at[m.start()] == 0]
+    out: list[str] = []
+    start = 0
+    best = None
+    for cut in cuts:
+        if nfc_length(line[start : cut.start()]) > limit and best is not None:
+            out.append(line[start : best.start()])
+            start = best.end()
+        best = cut if nfc_length(line[start : cut.start()]) <= limit else None
+    if best is not None and nfc_length(line[start:]) > limit:
+        out.append(line[start : best.start()])
+        start = best.end()
+    out.append(line[start:])
+    return out
 
 
 def section_payload(section: str, code: str) -> str:
