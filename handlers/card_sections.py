@@ -30,7 +30,7 @@ from handlers.short_card import (
 from knowledge.documents import Paper, announces, distinct, sort_documents
 from knowledge.model import Procedure
 from knowledge.paper_names import same_paper_key
-from knowledge.text_cleanup import clean_lines
+from knowledge.text_cleanup import clean_lines, clean_words
 
 DOCUMENTS = "giayto"
 STEPS = "cacbuoc"
@@ -182,7 +182,8 @@ def _documents(proc: Procedure) -> list[list[str]]:
     if notes:
         blocks.append([bold(texts.SECTION_NOTES), *notes])
     if not proc.documents and proc.unparsed.get("documents"):
-        blocks.append([esc(line) for line in clean_lines(tidy(proc.unparsed["documents"]).split("\n"), _mark)])
+        raw = tidy(proc.unparsed["documents"]).split("\n")
+        blocks.append([esc(line) for line in clean_lines(raw, _mark)])
     return blocks
 
 
@@ -283,7 +284,8 @@ def _legal(proc: Procedure) -> list[list[str]]:
         number = tidy(basis.number)
         titles = legal_titles(title)
         if number and number not in title:
-            titles[-1] += f" ({number})"
+            # "Thông tư số" and its number read as one name; after a title the number is in brackets.
+            titles[-1] += f" {number}" if _SHELL.match(titles[-1]) else f" ({number})"
         titles = _without_shells(titles, number)
         lines.extend(f"• {esc(part)}" for part in titles)
     if not lines and proc.unparsed.get("legal_basis"):
@@ -334,8 +336,28 @@ def render_section(proc: Procedure, section: str, *, portal_url: str = "") -> li
         raise KeyError(section)
     heading = bold(texts.section_heading(TITLES[section], tidy(proc.name).replace("\n", " ")[:200]))
     body = _join(_BUILDERS[section](proc, portal_url)) or esc(texts.SECTION_NONE)
-    lines = (piece for line in body.split("\n") for piece in sentence_lines(line, PART_LIMIT))
+    cleaned = without_repeats(_clean_words_outside_tags(line) for line in body.split("\n"))
+    lines = (piece for line in cleaned for piece in sentence_lines(line, PART_LIMIT))
     return split(f"{heading}\n\n" + "\n".join(lines), PART_LIMIT, nfc_length)
+
+
+def _clean_words_outside_tags(line: str) -> str:
+    pieces = re.split(r"(<[^>]*>)", line)
+    return "".join(p if p.startswith("<") else clean_words(p, _mark) for p in pieces)
+
+
+def _line_key(line: str) -> str:
+    return re.sub(r"^[\s•\-+*–]+|[\s:.]+$", "", re.sub(r"<[^>]*>", "", line)).casefold()
+
+
+def without_repeats(lines: Iterable[str]) -> list[str]:
+    """Lines without one that repeats the line just before it ("Lưu ý" then "• Lưu ý:")."""
+    out: list[str] = []
+    for line in lines:
+        if out and line.strip() and _line_key(line) == _line_key(out[-1]):
+            continue
+        out.append(line)
+    return out
 
 
 # Where a line too long for one message may go on in the next: after a sentence or a clause, or before

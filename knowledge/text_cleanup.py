@@ -81,3 +81,47 @@ def mark_garbled(line: str, mark: Marker) -> str:
 def clean_lines(lines: Iterable[str], mark: Marker) -> list[str]:
     """Clean a field's lines: repeated headers dropped, broken lines joined, garbled fragments marked."""
     return [mark_garbled(line, mark) for line in join_broken_lines(drop_repeated_headers(lines), mark)]
+
+
+_VOWELS = "aăâeêioôơuưyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+# One Vietnamese syllable: an onset, one to three vowels, a coda. Letters outside it (f, j, w, z) or a
+# shape it does not allow ("Master", "Card") keep a word as it is.
+_SYLLABLE = re.compile(
+    rf"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?[{_VOWELS}]{{1,3}}(?:ng|nh|ch|[cmnpt])?$"
+)
+_UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_LOWER = f"a-zđ{_VOWELS}"
+# "lýBước": a lower-case syllable glued to a capitalised one, a word on its own (no "/", ".", "_" around,
+# so a link or a file name is never touched).
+_GLUED = re.compile(rf"(?<![\w/._=-])([{_UPPER}]?[{_LOWER}]+)([{_UPPER}][{_LOWER}]+)(?![\w/._=-])")
+# "đăng k ý": a consonant alone, then the rest of its syllable. A lone letter after "điểm", "khoản"…
+# is a legal reference ("điểm k"), and stays.
+_SPLIT_ONSET = re.compile(
+    r"(?<![\w/._=-])(?<!điểm )(?<!khoản )(?<!mục )(?<!tiết )([bcdđghklmnpqrstvxBCDĐGHKLMNPQRSTVX])"
+    rf" ([{_VOWELS}][{_LOWER}]*)(?![\w/._=-])"
+)
+# "nhân nhân nhân": a syllable three times or more in a row.
+_REPEATED = re.compile(rf"(?<![\w/])([{_UPPER}{_LOWER}]+)(?:\s+\1){{2,}}(?![\w/])", re.IGNORECASE)
+
+
+def is_syllable(word: str) -> bool:
+    """Tell whether a word has the shape of one Vietnamese syllable."""
+    return _SYLLABLE.match(word.casefold()) is not None
+
+
+def _split_glued(match: re.Match[str]) -> str:
+    head, tail = match.group(1), match.group(2)
+    return f"{head} {tail}" if is_syllable(head) and is_syllable(tail) else match.group(0)
+
+
+def _join_onset(match: re.Match[str]) -> str:
+    joined = match.group(1) + match.group(2)
+    return joined if is_syllable(joined) else match.group(0)
+
+
+def clean_words(text: str, mark: Marker) -> str:
+    """Set apart syllables glued at a case change, join a consonant split from its syllable, mark a
+    syllable the portal repeated three times; nothing else changes and no letter is lost."""
+    text = _GLUED.sub(_split_glued, text)
+    text = _SPLIT_ONSET.sub(_join_onset, text)
+    return _REPEATED.sub(lambda m: mark(m.group(0)), text)
