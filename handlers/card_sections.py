@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from bot import texts
 from bot.markup import bold, esc, link, nfc_length, split
 from bot.messages import Button
-from handlers.cards import split_steps, tidy
+from handlers.cards import shorten, split_steps, tidy
 from handlers.short_card import (
     channel_words,
     fee_words,
@@ -30,7 +30,7 @@ from handlers.short_card import (
 from knowledge.documents import Paper, announces, distinct, sort_documents
 from knowledge.model import Procedure
 from knowledge.paper_names import same_paper_key
-from knowledge.text_cleanup import clean_lines, clean_words
+from knowledge.text_cleanup import clean_lines, clean_words, needs_next
 
 DOCUMENTS = "giayto"
 STEPS = "cacbuoc"
@@ -50,6 +50,8 @@ PART_LIMIT = 2000
 """Zalo's message limit after NFC normalisation, the smallest of the platforms."""
 REPEAT_SHORT_MIN = 120
 """A paper repeated in a later case is shortened only when its row is longer than this."""
+NAME_MAX = 200
+"""A procedure's name above a section is cut, at a word, past this many characters."""
 SECTION_PREFIX = "s"
 """Button payloads ``s:<section>:<code>`` open one section of a procedure's card."""
 
@@ -94,7 +96,9 @@ def _without_shells(titles: list[str], number: str) -> list[str]:
         if _SHELL.match(part):
             carried = f"{carried} {part}".strip()
             continue
-        out.append(f"{carried} {part}".strip())
+        # "Luật" then "Luật 18/2017/QH14": the next part already starts with the shell's words.
+        joined = part if _letters(part).startswith(_letters(carried)) else f"{carried} {part}".strip()
+        out.append(joined)
         carried = ""
     if carried:
         # Nothing follows it: the row's number completes it, and a document named in full just above
@@ -334,11 +338,28 @@ def render_section(proc: Procedure, section: str, *, portal_url: str = "") -> li
     """Render one section of a procedure as parts of at most :data:`PART_LIMIT` characters each."""
     if section not in _BUILDERS:
         raise KeyError(section)
-    heading = bold(texts.section_heading(TITLES[section], tidy(proc.name).replace("\n", " ")[:200]))
+    name, _ = shorten(tidy(proc.name).replace("\n", " "), NAME_MAX)
+    heading = bold(texts.section_heading(TITLES[section], name))
     body = _join(_BUILDERS[section](proc, portal_url)) or esc(texts.SECTION_NONE)
     cleaned = without_repeats(_clean_words_outside_tags(line) for line in body.split("\n"))
-    lines = (piece for line in cleaned for piece in sentence_lines(line, PART_LIMIT))
-    return split(f"{heading}\n\n" + "\n".join(lines), PART_LIMIT, nfc_length)
+    lines = [piece for line in cleaned for piece in sentence_lines(line, PART_LIMIT)]
+    # A line that goes on in the next is held to it, so a part never ends on "… của" or "… gồm:".
+    held, run = "", 0
+    for line, after in zip(lines, [*lines[1:], ""], strict=True):
+        run += nfc_length(line) + 1
+        hold = line and after and needs_next(_plain(line)) and run + nfc_length(after) <= PART_LIMIT
+        held += line + (_HELD if hold else "\n")
+        run = run if hold else 0
+    parts = split(f"{heading}\n\n{held}".rstrip("\n"), PART_LIMIT, nfc_length)
+    return [part.replace(_HELD, "\n") for part in parts]
+
+
+_HELD = "\x00"
+"""Stands for a line break the parts must not be cut at; as long as one, so lengths are unchanged."""
+
+
+def _plain(line: str) -> str:
+    return re.sub(r"<[^>]*>", "", line)
 
 
 def _clean_words_outside_tags(line: str) -> str:
@@ -360,36 +381,56 @@ def without_repeats(lines: Iterable[str]) -> list[str]:
     return out
 
 
-# Where a line too long for one message may go on in the next: after a sentence or a clause, or before
-# a "+" point; never inside a tag.
-_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=\S)|\s+(?=\+\s)")
+# Where a line too long for one message may go on in the next, best first: after a sentence or a
+# clause, or before a "+" point; after a comma; after any word a sentence may end on. Never inside a tag.
+_CUTS = (
+    re.compile(r"(?<=[.;!?])\s+(?=\S)|\s+(?=[+-]\s)"),
+    re.compile(r"(?<=,)\s+(?=\S)"),
+    re.compile(r"\s+(?=\S)"),
+)
 _TAG = re.compile(r"<(/?)[a-z]+\b[^>]*>")
 
 
-def sentence_lines(line: str, limit: int) -> list[str]:
-    """A line longer than ``limit`` as several lines, each cut after a sentence, so no part splits one."""
-    if nfc_length(line) <= limit:
-        return [line]
-    depth_at: list[int] = []
+def _outside_tags(line: str) -> list[bool]:
+    """For each character of a line, whether it lies outside every tag and tagged span."""
+    outside: list[bool] = []
     depth, position = 0, 0
     for tag in _TAG.finditer(line):
-        depth_at.extend([depth] * (tag.start() - position))
+        outside.extend([depth == 0] * (tag.start() - position))
         depth += -1 if tag.group(1) else 1
-        depth_at.extend([-1] * (tag.end() - tag.start()))
+        outside.extend([False] * (tag.end() - tag.start()))
         position = tag.end()
-    depth_at.extend([depth] * (len(line) - position))
-    cuts = [m for m in _SENTENCE_END.finditer(line) if depth_at[m.start()] == 0]
+    outside.extend([depth == 0] * (len(line) - position))
+    return outside
+
+
+def _best_cut(line: str, start: int, limit: int, outside: list[bool]) -> tuple[int, int] | None:
+    for pattern in _CUTS:
+        best = None
+        for cut in pattern.finditer(line, start):
+            if nfc_length(line[start : cut.start()]) > limit:
+                break
+            if outside[cut.start()] and not needs_next(_plain(line[start : cut.start()])):
+                best = (cut.start(), cut.end())
+        if best is not None:
+            return best
+    return None
+
+
+def sentence_lines(line: str, limit: int) -> list[str]:
+    """A line longer than ``limit`` as several lines, each cut after a sentence if it can be, else after
+    a clause or a word that may end one: a part then never stops on "… của"."""
+    if nfc_length(line) <= limit:
+        return [line]
+    outside = _outside_tags(line)
     out: list[str] = []
     start = 0
-    best = None
-    for cut in cuts:
-        if nfc_length(line[start : cut.start()]) > limit and best is not None:
-            out.append(line[start : best.start()])
-            start = best.end()
-        best = cut if nfc_length(line[start : cut.start()]) <= limit else None
-    if best is not None and nfc_length(line[start:]) > limit:
-        out.append(line[start : best.start()])
-        start = best.end()
+    while nfc_length(line[start:]) > limit:
+        cut = _best_cut(line, start, limit, outside)
+        if cut is None:
+            break
+        out.append(line[start : cut[0]])
+        start = cut[1]
     out.append(line[start:])
     return out
 

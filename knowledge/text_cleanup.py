@@ -27,6 +27,12 @@ _NAME_TAILS = ("tâm", "ương", "đoàn", "đội", "Quốc", "Tâm", "Ương")
 # A list marker alone on its line ("a)") belongs to the line after it.
 _LONE_MARKER = re.compile(r"^(?:[a-zđ]\)|\(?[ivx]+\)|[0-9]+[.)]|[-+*•])$", re.IGNORECASE)
 
+# Words a sentence cannot end on: "… theo quy định của", "… Thông tư số".
+_OPEN_WORD = re.compile(
+    r"(?:^|\s)(?:số|và|hoặc|của|các|những|về|theo|trong|để|cho|tại|với|do|được|là|gồm|từ|đến|bởi|như)$",
+    re.IGNORECASE,
+)
+
 Marker = Callable[[str], str]
 """Writes a garbled fragment with a visible mark; the caller owns the wording."""
 
@@ -46,7 +52,7 @@ def join_broken_lines(lines: Iterable[str], mark: Marker) -> list[str]:
             previous
             and not _ENDS_COMPLETE.search(previous)
             and not _LIST_START.match(line)
-            and line[:1].islower()
+            and (line[:1].islower() or _OPEN_WORD.search(previous) is not None)
         )
         if not continues:
             out.append(line)
@@ -125,3 +131,9 @@ def clean_words(text: str, mark: Marker) -> str:
     text = _GLUED.sub(_split_glued, text)
     text = _SPLIT_ONSET.sub(_join_onset, text)
     return _REPEATED.sub(lambda m: mark(m.group(0)), text)
+
+
+def needs_next(line: str) -> bool:
+    """Tell whether a line cannot end where it does: on a word that needs more, or announcing a list."""
+    line = line.rstrip()
+    return _OPEN_WORD.search(line) is not None or line.endswith(":")
