@@ -109,6 +109,9 @@ _SPLIT_ONSET = re.compile(
 # "nhân nhân nhân": a syllable three times or more in a row.
 _REPEATED = re.compile(rf"(?<![\w/])([{_UPPER}{_LOWER}]+)(?:\s+\1){{2,}}(?![\w/])", re.IGNORECASE)
 
+_CASE_CHANGE = re.compile(f"[{_LOWER}][{_UPPER}]")
+_LONE_LETTER = re.compile(r"(?<!\S)[^\W\d_] ")
+
 
 def is_syllable(word: str) -> bool:
     """Tell whether a word has the shape of one Vietnamese syllable."""
@@ -128,9 +131,15 @@ def _join_onset(match: re.Match[str]) -> str:
 def clean_words(text: str, mark: Marker) -> str:
     """Set apart syllables glued at a case change, join a consonant split from its syllable, mark a
     syllable the portal repeated three times; nothing else changes and no letter is lost."""
-    text = _GLUED.sub(_split_glued, text)
-    text = _SPLIT_ONSET.sub(_join_onset, text)
-    return _REPEATED.sub(lambda m: mark(m.group(0)), text)
+    # Cheap tests first: most lines have none of these, and sections render for every card.
+    if _CASE_CHANGE.search(text):
+        text = _GLUED.sub(_split_glued, text)
+    if _LONE_LETTER.search(text):
+        text = _SPLIT_ONSET.sub(_join_onset, text)
+    words = text.casefold().split()
+    if any(a == b == c for a, b, c in zip(words, words[1:], words[2:], strict=False)):
+        text = _REPEATED.sub(lambda m: mark(m.group(0)), text)
+    return text
 
 
 def needs_next(line: str) -> bool:
