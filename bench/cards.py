@@ -8,6 +8,8 @@ Over every record of the national catalogue:
 - the share of records with a stated time limit: before (the channel table alone, as imported) and
   after (the table's bare numbers given their unit by the rest of the record); and among the records
   where any part of the record speaks of a time limit (a loose upper bound);
+- the section parts a line that needs the next one ends ("… của", "… gồm:"): a sentence split across
+  two messages;
 - the time to render a short card, and a short card with its four sections.
 
 Goals (issue 13): every short card <= 2,000 characters and the median <= 900; stated time limits on at
@@ -27,6 +29,7 @@ from bot.markup import nfc_length, to_plain
 from handlers.card_sections import SECTIONS, render_section
 from handlers.short_card import render_short_card
 from knowledge.importers import load_paths
+from knowledge.text_cleanup import needs_next
 from knowledge.time_limits import mentions_time_limit, stated_time_limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     cards = [render_short_card(proc, portal_url=PORTAL_URL) for proc in procedures]
     card_ms = (time.perf_counter() - started) * 1000 / len(procedures)
     started = time.perf_counter()
-    parts = [len(render_section(proc, s, portal_url=PORTAL_URL)) for proc in procedures for s in SECTIONS]
+    rendered = [render_section(proc, s, portal_url=PORTAL_URL) for proc in procedures for s in SECTIONS]
     sections_ms = (time.perf_counter() - started) * 1000 / len(procedures)
+    parts = [len(section) for section in rendered]
+    # A part that stops on "… của" or "… gồm:" leaves the resident mid-sentence until the next message.
+    open_ends = sum(
+        1 for section in rendered for part in section[:-1] if needs_next(to_plain(part).rsplit("\n", 1)[-1])
+    )
 
     before = sum(1 for proc in procedures if any(c.time_limit for c in proc.channels))
     stated = [bool(stated_time_limits(proc)) for proc in procedures]
@@ -83,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(_lengths("  plain text", [nfc_length(to_plain(card)) for card in cards]))
     mean_parts = statistics.mean(parts)
     print(f"  section parts          mean {mean_parts:.2f}   max {max(parts)}  (each <= {ZALO_LIMIT})")
+    print(f"  parts ending on a word that needs the next line: {open_ends}")
     print()
     print("stated time limit")
     print(f"  before (table only)    {before:5d} / {total} = {before / total:6.1%}")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from bot import texts
 from bot.markup import bold, esc, link, nfc_length, split
 from bot.messages import Button
-from handlers.cards import split_steps, tidy
+from handlers.cards import shorten, split_steps, tidy
 from handlers.short_card import (
     channel_words,
     fee_words,
@@ -27,10 +27,10 @@ from handlers.short_card import (
     paper_words,
     time_limit_text,
 )
-from knowledge.documents import Paper, distinct, sort_documents
+from knowledge.documents import Paper, announces, distinct, sort_documents
 from knowledge.model import Procedure
 from knowledge.paper_names import same_paper_key
-from knowledge.text_cleanup import clean_lines
+from knowledge.text_cleanup import clean_lines, clean_words, needs_next
 
 DOCUMENTS = "giayto"
 STEPS = "cacbuoc"
@@ -50,6 +50,8 @@ PART_LIMIT = 2000
 """Zalo's message limit after NFC normalisation, the smallest of the platforms."""
 REPEAT_SHORT_MIN = 120
 """A paper repeated in a later case is shortened only when its row is longer than this."""
+NAME_MAX = 200
+"""A procedure's name above a section is cut, at a word, past this many characters."""
 SECTION_PREFIX = "s"
 """Button payloads ``s:<section>:<code>`` open one section of a procedure's card."""
 
@@ -80,6 +82,37 @@ def legal_titles(title: str) -> list[str]:
     title = _GLUED_NUMBER.sub(lambda m: f" ({m.group(1)})" + ("; " if m.group("next") else ""), title)
     title = _GLUED_TITLE.sub("; ", title)
     return [part.strip() for part in _NEXT_DOCUMENT.split(title) if part.strip()]
+
+
+# "Thông tư số" and nothing more: the head of a document split from its number.
+_SHELL = re.compile(rf"^{_KINDS}(?:\s+số)?\s*:?$", re.IGNORECASE)
+
+
+def _without_shells(titles: list[str], number: str) -> list[str]:
+    """Legal titles with a bare "Thông tư số" joined to what follows, or to its number, never dropped."""
+    out: list[str] = []
+    carried = ""
+    for part in titles:
+        if _SHELL.match(part):
+            carried = f"{carried} {part}".strip()
+            continue
+        # "Luật" then "Luật 18/2017/QH14": the next part already starts with the shell's words.
+        joined = part if _letters(part).startswith(_letters(carried)) else f"{carried} {part}".strip()
+        out.append(joined)
+        carried = ""
+    if carried:
+        # Nothing follows it: the row's number completes it, and a document named in full just above
+        # needs no second line; otherwise the words stay, at the end of the line before.
+        whole = f"{carried} {number}".strip() if number and _SHELL.match(carried) else carried
+        if out and _letters(whole) in _letters(out[-1]):
+            return out
+        if whole != carried:
+            out.append(whole)
+        elif out:
+            out[-1] = f"{out[-1]} {_mark(carried)}"
+        else:
+            out.append(carried)
+    return out
 
 
 def template_words(template: str) -> str:
@@ -132,8 +165,10 @@ def _documents(proc: Procedure) -> list[list[str]]:
         blocks.append([esc(texts.SHORT_NO_CASES)])
     # The short card gives these in a few words, and may stop short: here they are in full.
     general = merged((*docs.handed_in, *docs.shown))
+    leads = _lead_ins(proc, docs.notes, general)
     if general:
-        blocks.append([bold(texts.SECTION_GENERAL_FULL), *_listed(general, set())])
+        blocks.append([bold(texts.SECTION_GENERAL_FULL), *[f"<i>{esc(lead)}</i>" for lead in leads]])
+        blocks[-1].extend(_listed(general, set()))
     if docs.by_office:
         blocks.append([bold(texts.SECTION_BY_OFFICE), *_listed(merged(docs.by_office), set())])
     # A heading titling some papers, or naming the case of some, is shown above them; one with nothing
@@ -145,13 +180,34 @@ def _documents(proc: Procedure) -> list[list[str]]:
         for p in docs.notes
         if not (p.heading and p.text in titles)
         and not (p.condition and any(_letters(p.document.name) in c for c in cases))
+        and tidy(p.document.name) not in leads
     )
     notes = [f"• {esc(point)}" for name in repeated for point in _note_points(name)]
     if notes:
         blocks.append([bold(texts.SECTION_NOTES), *notes])
     if not proc.documents and proc.unparsed.get("documents"):
-        blocks.append([esc(line) for line in tidy(proc.unparsed["documents"]).split("\n")])
+        raw = tidy(proc.unparsed["documents"]).split("\n")
+        blocks.append([esc(line) for line in clean_lines(raw, _mark)])
     return blocks
+
+
+def _lead_ins(proc: Procedure, notes: Iterable[Paper], general: list[Paper]) -> list[str]:
+    """Notes announcing a list ("… các giấy tờ sau:") whose next row in the record is a general paper.
+
+    Shown at the head of the general papers they announce, not at the end among the notes where the
+    list they announce would seem missing.
+    """
+    rows = list(proc.documents)
+    shown = {id(paper.document) for paper in general}
+    leads: list[str] = []
+    for note in notes:
+        name = tidy(note.document.name)
+        if note.document.section or not announces(name) or note.document not in rows:
+            continue
+        after = rows[rows.index(note.document) + 1 : rows.index(note.document) + 2]
+        if after and id(after[0]) in shown and name not in leads:
+            leads.append(name.replace("\n", " "))
+    return leads
 
 
 def merged(papers: Iterable[Paper]) -> list[Paper]:
@@ -232,7 +288,9 @@ def _legal(proc: Procedure) -> list[list[str]]:
         number = tidy(basis.number)
         titles = legal_titles(title)
         if number and number not in title:
-            titles[-1] += f" ({number})"
+            # "Thông tư số" and its number read as one name; after a title the number is in brackets.
+            titles[-1] += f" {number}" if _SHELL.match(titles[-1]) else f" ({number})"
+        titles = _without_shells(titles, number)
         lines.extend(f"• {esc(part)}" for part in titles)
     if not lines and proc.unparsed.get("legal_basis"):
         lines = [esc(line) for line in tidy(proc.unparsed["legal_basis"]).split("\n")]
@@ -280,9 +338,101 @@ def render_section(proc: Procedure, section: str, *, portal_url: str = "") -> li
     """Render one section of a procedure as parts of at most :data:`PART_LIMIT` characters each."""
     if section not in _BUILDERS:
         raise KeyError(section)
-    heading = bold(texts.section_heading(TITLES[section], tidy(proc.name).replace("\n", " ")[:200]))
+    name, _ = shorten(tidy(proc.name).replace("\n", " "), NAME_MAX)
+    heading = bold(texts.section_heading(TITLES[section], name))
     body = _join(_BUILDERS[section](proc, portal_url)) or esc(texts.SECTION_NONE)
-    return split(f"{heading}\n\n{body}", PART_LIMIT, nfc_length)
+    cleaned = without_repeats(_clean_words_outside_tags(line) for line in body.split("\n"))
+    lines = [piece for line in cleaned for piece in sentence_lines(line, PART_LIMIT)]
+    # A line that goes on in the next is held to it, so a part never ends on "… của" or "… gồm:".
+    held, run = "", 0
+    for line, after in zip(lines, [*lines[1:], ""], strict=True):
+        run += nfc_length(line) + 1
+        hold = line and after and needs_next(_plain(line)) and run + nfc_length(after) <= PART_LIMIT
+        held += line + (_HELD if hold else "\n")
+        run = run if hold else 0
+    parts = split(f"{heading}\n\n{held}".rstrip("\n"), PART_LIMIT, nfc_length)
+    return [part.replace(_HELD, "\n") for part in parts]
+
+
+_HELD = "\x00"
+"""Stands for a line break the parts must not be cut at; as long as one, so lengths are unchanged."""
+
+
+def _plain(line: str) -> str:
+    return re.sub(r"<[^>]*>", "", line)
+
+
+def _clean_words_outside_tags(line: str) -> str:
+    pieces = re.split(r"(<[^>]*>)", line)
+    return "".join(p if p.startswith("<") else clean_words(p, _mark) for p in pieces)
+
+
+def _line_key(line: str) -> str:
+    return re.sub(r"^[\s•\-+*–]+|[\s:.]+$", "", re.sub(r"<[^>]*>", "", line)).casefold()
+
+
+def without_repeats(lines: Iterable[str]) -> list[str]:
+    """Lines without one that repeats the line just before it ("Lưu ý" then "• Lưu ý:")."""
+    out: list[str] = []
+    for line in lines:
+        if out and line.strip() and _line_key(line) == _line_key(out[-1]):
+            continue
+        out.append(line)
+    return out
+
+
+# Where a line too long for one message may go on in the next, best first: after a sentence or a
+# clause, or before a "+" point; after a comma; after any word a sentence may end on. Never inside a tag.
+_CUTS = (
+    re.compile(r"(?<=[.;!?])\s+(?=\S)|\s+(?=[+-]\s)"),
+    re.compile(r"(?<=,)\s+(?=\S)"),
+    re.compile(r"\s+(?=\S)"),
+)
+_TAG = re.compile(r"<(/?)[a-z]+\b[^>]*>")
+
+
+def _outside_tags(line: str) -> list[bool]:
+    """For each character of a line, whether it lies outside every tag and tagged span."""
+    outside: list[bool] = []
+    depth, position = 0, 0
+    for tag in _TAG.finditer(line):
+        outside.extend([depth == 0] * (tag.start() - position))
+        depth += -1 if tag.group(1) else 1
+        outside.extend([False] * (tag.end() - tag.start()))
+        position = tag.end()
+    outside.extend([depth == 0] * (len(line) - position))
+    return outside
+
+
+def _best_cut(line: str, start: int, limit: int, outside: list[bool]) -> tuple[int, int] | None:
+    for pattern in _CUTS:
+        best = None
+        for cut in pattern.finditer(line, start):
+            if nfc_length(line[start : cut.start()]) > limit:
+                break
+            if outside[cut.start()] and not needs_next(_plain(line[start : cut.start()])):
+                best = (cut.start(), cut.end())
+        if best is not None:
+            return best
+    return None
+
+
+def sentence_lines(line: str, limit: int) -> list[str]:
+    """A line longer than ``limit`` as several lines, each cut after a sentence if it can be, else after
+    a clause or a word that may end one: a part then never stops on "… của"."""
+    if nfc_length(line) <= limit:
+        return [line]
+    outside = _outside_tags(line)
+    out: list[str] = []
+    start = 0
+    while nfc_length(line[start:]) > limit:
+        cut = _best_cut(line, start, limit, outside)
+        if cut is None:
+            break
+        out.append(line[start : cut[0]])
+        start = cut[1]
+    out.append(line[start:])
+    return out
 
 
 def section_payload(section: str, code: str) -> str:
