@@ -31,6 +31,11 @@ class Word:
         """The accent key, also for an unmarked syllable (``khai|``)."""
         return self.accent if self.accent is not None else self.folded + "|"
 
+    @property
+    def has_tone_or_vowel_marks(self) -> bool:
+        """Typed with a tone or vowel mark ("cổ", "thịt"); "đ" alone is a letter of abbreviations too."""
+        return self.accent is not None and bool(self.accent.partition("|")[2].strip("đ"))
+
 
 @dataclass(frozen=True, slots=True)
 class Marked:
@@ -125,7 +130,7 @@ class Aliases:
         "cổ" or "có" is a word, whatever its folded form abbreviates elsewhere; "đ" alone is a letter of
         abbreviations too ("đchi").
         """
-        if word.accent is not None and word.accent.partition("|")[2].strip("đ"):
+        if word.has_tone_or_vowel_marks:
             return None
         return self.abbreviations.get(word.folded)
 

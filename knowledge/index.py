@@ -550,7 +550,7 @@ class ProcedureIndex:
         split = self._split(word)
         if split is not None:
             return split
-        if typed.accent is not None and typed.accent.partition("|")[2].strip("đ"):
+        if typed.has_tone_or_vowel_marks:
             return [word]
         limit = 1 if len(word) <= 4 else 2
         found = process.extract(word, self._vocabulary, scorer=OSA.distance, score_cutoff=limit, limit=20)
