@@ -152,6 +152,20 @@ class DirectivesConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackConfig:
+    """Residents' feedback (/gopy): where general feedback goes, how long a unit has to answer."""
+
+    default_unit: str = ""
+    """The unit (by name) that gets feedback no unit is responsible for, and general feedback."""
+    overdue_working_days: int = 3
+    """Unanswered after this many working days (weekends and public holidays skipped): the leader is told."""
+    max_length: int = 1000
+    """Characters a resident's feedback or a staff answer may have."""
+    flow_minutes: int = 15
+    """How long /gopy waits for each answer in its short conversation."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration."""
 
@@ -164,6 +178,7 @@ class Config:
     dossiers: DossierConfig = field(default_factory=DossierConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     directives: DirectivesConfig = field(default_factory=DirectivesConfig)
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
 
@@ -215,6 +230,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "dossiers": DossierConfig,
     "outbox": OutboxConfig,
     "directives": DirectivesConfig,
+    "feedback": FeedbackConfig,
 }
 _TOP_LEVEL = {"timezone": str, "log_level": str}
 RELOAD_SECONDS_MAX = 3600
@@ -293,6 +309,7 @@ def _validate(config: Config) -> None:
     _validate_dossiers(config.dossiers)
     _validate_outbox(config.outbox)
     _validate_directives(config.directives)
+    _validate_feedback(config.feedback)
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level: phải là một trong {', '.join(LOG_LEVELS)}")
     try:
@@ -379,3 +396,12 @@ def _validate_directives(directives: DirectivesConfig) -> None:
         raise ConfigError("directives.ack_deadline_hours: phải lớn hơn 0")
     if directives.bot_username.startswith("@") or any(c.isspace() for c in directives.bot_username):
         raise ConfigError("directives.bot_username: tên bot không có @ và khoảng trắng")
+
+
+def _validate_feedback(feedback: FeedbackConfig) -> None:
+    if not 1 <= feedback.overdue_working_days <= 60:
+        raise ConfigError("feedback.overdue_working_days: phải trong khoảng 1-60")
+    if not 50 <= feedback.max_length <= 3000:
+        raise ConfigError("feedback.max_length: phải trong khoảng 50-3000")
+    if feedback.flow_minutes < 1:
+        raise ConfigError("feedback.flow_minutes: phải lớn hơn 0")

@@ -498,3 +498,47 @@ class InboxUpdate(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     error: Mapped[str | None] = mapped_column(String(255))
+
+
+# --- residents' feedback and recommendations (issue 15) --------------------------------------------
+
+
+class FeedbackItem(Base):
+    """A resident's feedback (góp ý) about a procedure, a dossier or in general, and its answer.
+
+    Its id is the tracking number (``GY-000123``), never reused. Where the resident wrote from is kept so
+    the answer can go back there; ``due_at`` (N working days after filing) decides when the unit's leader
+    is told it is overdue, once (``escalated_at``).
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        Index("ix_feedback_status_due_at", "status", "due_at"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """procedure, dossier or general."""
+    ref: Mapped[str] = mapped_column(String(64), default="")
+    """The procedure code or receipt code it is about."""
+    ref_name: Mapped[str] = mapped_column(String(255), default="")
+    """The procedure's name (never a dossier's data)."""
+    text: Mapped[str] = mapped_column(Text)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    """open or answered."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    answered_by: Mapped[int | None] = mapped_column(BigInteger)
+    """The person who answered (None: the operator's CLI)."""
+    answered_via: Mapped[str] = mapped_column(String(96), default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
