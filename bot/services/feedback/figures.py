@@ -37,9 +37,7 @@ async def feedback_figures(
     unit: ColumnElement[bool] = FeedbackItem.unit_id == unit_id if unit_id is not None else true()
     due_end = min(end, utcnow())
 
-    def within(
-        column: ColumnElement[datetime | None] | ColumnElement[datetime], stop: datetime
-    ) -> ColumnElement[bool]:
+    def within(column: InstrumentedAttribute[Any], stop: datetime) -> ColumnElement[bool]:
         return and_(column >= start, column < stop)
 
     late = or_(FeedbackItem.answered_at.is_(None), FeedbackItem.answered_at > FeedbackItem.due_at)
