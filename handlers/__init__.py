@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bot.routing import Router
 from bot.services import Services
-from handlers import directive_flow, directives, dossiers, people, procedures, start
+from handlers import directive_flow, directives, dossiers, feedback, people, procedures, start
 from handlers.unknown import fallback
 
 
@@ -28,11 +28,12 @@ def build_router(*, flows: bool = False) -> Router[Services]:
     rating, /chidao); a dispatcher over such a router needs a flow store, which the composition root passes.
     """
     router: Router[Services] = Router()
-    for feature in (procedures, start, dossiers, people, directives, directive_flow):
+    for feature in (procedures, start, dossiers, people, directives, directive_flow, feedback):
         router.include(feature.router)
     if flows:
         router.include(dossiers.flow_router)
         router.include(directive_flow.flow_router)
+        router.include(feedback.flow_router)
     return router
 
 

@@ -21,14 +21,17 @@ from bot.services.directives import DirectiveService
 from bot.services.dossiers import subscriptions
 from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.subscriptions import SubscriptionService
+from bot.services.feedback import FeedbackService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
 from bot.services.unanswered import UnansweredService
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import check_schema
 from bot.storage.sqlite_direct import SqliteDirect
+from bot.workdays import WorkingDays
 from handlers.directive_render import directive_renderer, escalation_renderer, reminder_renderer
 from handlers.dossier_notices import notice_renderer
+from handlers.feedback_render import feedback_renderers
 from jobs.schedules import next_fire
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,22 @@ def build_directives(config: Config, sessions: SessionFactory) -> tuple[PeopleSe
     return PeopleService(sessions), directives
 
 
+def build_feedback(
+    config: Config, sessions: SessionFactory, procedures: ProcedureService | None
+) -> FeedbackService:
+    """The feedback service: deadlines in Vietnamese working days, messages in the handlers' words.
+
+    Without ``procedures`` (the command line, which files nothing) routing knows procedures by code only.
+    """
+    return FeedbackService(
+        sessions,
+        config.feedback,
+        deadline=WorkingDays(config.timezone),
+        render=feedback_renderers(config.timezone),
+        procedure_of=procedures.get if procedures is not None else lambda code: None,
+    )
+
+
 @asynccontextmanager
 async def build_core(
     config: Config,
@@ -121,6 +140,7 @@ async def build_core(
             people=people,
             directives=directives,
             unanswered=unanswered,
+            feedback=build_feedback(config, sessions, procedures),
         )
         dispatcher = Dispatcher(
             router,

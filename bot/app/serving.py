@@ -41,6 +41,7 @@ from bot.outbox.worker import OutboxWorker
 from bot.services.dossiers.feed import DossierPuller
 from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
+from jobs.feedback import feedback_jobs
 from jobs.knowledge import knowledge_jobs
 from jobs.scheduler import IntervalJob, add_interval_job, create_scheduler
 
@@ -194,6 +195,7 @@ class Serving:
         scheduled = [*jobs, *self._dossier_jobs(core)]
         services = core.services
         scheduled += knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
+        scheduled += feedback_jobs(services.feedback)
         self.background = Background(core, scheduled, metrics=self.metrics)
         self._started: list[Channel] = []
         self._server_started = False

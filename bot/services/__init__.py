@@ -9,6 +9,7 @@ from bot.services.conversations import ConversationMemory, Flow, StaleFlow
 from bot.services.directives import DirectiveService
 from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.subscriptions import SubscriptionService
+from bot.services.feedback import FeedbackService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
 from bot.services.unanswered import UnansweredService
@@ -31,12 +32,15 @@ class Services:
     """Directives to staff."""
     unanswered: UnansweredService
     """Where questions the search could not answer are counted."""
+    feedback: FeedbackService | None = None
+    """Residents' feedback (/gopy, /traloi); None where a caller builds services without it."""
 
 
 __all__ = [
     "ConversationMemory",
     "DirectiveService",
     "DossierService",
+    "FeedbackService",
     "Flow",
     "PeopleService",
     "ProcedureService",
