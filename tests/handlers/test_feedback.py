@@ -24,7 +24,7 @@ from bot.routing import Dispatcher
 from bot.services.dossiers.events import DossierEventIn, Status
 from bot.services.feedback import FeedbackService
 from bot.services.people import Actor
-from bot.storage import OutboxMessage, create_engine, session_factory
+from bot.storage import create_engine, session_factory
 from bot.storage.models import FeedbackItem, Unit
 from bot.workdays import WorkingDays
 from handlers import build_router, fallback
