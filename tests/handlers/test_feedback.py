@@ -29,6 +29,7 @@ from bot.storage.models import FeedbackItem, Unit
 from bot.workdays import WorkingDays
 from handlers import build_router, fallback
 from handlers.feedback_render import feedback_renderers
+from jobs.feedback import check_overdue, feedback_jobs
 from tests.handlers.office import ADMIN, LEADER_B, RESIDENT, STAFF_1, STAFF_2, STAFF_3, Office, build_office
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -198,9 +199,10 @@ async def test_overdue_items_go_to_the_leader_once_counting_working_days_only(de
     desk.clock.now = local(2026, 5, 5, 23, 0)
     assert await service.escalate_overdue() == 0
     desk.clock.now = local(2026, 5, 6, 10, 1)
-    assert await service.escalate_overdue() == 1
+    [job] = feedback_jobs(service)
+    await job.func()
     desk.clock.now += timedelta(hours=1)
-    assert await service.escalate_overdue() == 0
+    assert await check_overdue(service) == 0
     [(chat, text)] = await queued(desk, "feedback.overdue")
     assert chat == "200" and "GY-000001" in text and "3 ngày làm việc" in text
     assert [v.number for v in await service.items("overdue")] == ["GY-000001"]
