@@ -1,12 +1,19 @@
-"""Feedback figures on a seeded week whose answers are known, for all units and per unit."""
+"""Feedback figures on a seeded week whose answers are known (SQLite), and the service on PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from bot.config import FeedbackConfig
+from bot.messages import ChatRef, Platform
+from bot.services.feedback import AnswerOutcome, FeedbackService, RateOutcome, Subject
 from bot.services.feedback.figures import FeedbackFigures, feedback_figures
-from bot.storage import SessionFactory
+from bot.services.people import Actor
+from bot.storage import SessionFactory, session_factory
+from bot.storage.migrate import upgrade_engine
 from bot.storage.models import FeedbackItem, Unit
+from handlers.feedback_render import feedback_renderers
+from tests.storage.conftest import fresh_postgres_database
 
 START, END = datetime(2025, 1, 7, tzinfo=UTC), datetime(2025, 1, 14, tzinfo=UTC)
 
@@ -65,3 +72,34 @@ async def test_figures_count_the_week_for_all_units_and_for_each(sessions: Sessi
         assert await feedback_figures(session, START, END, ids["b"]) == FeedbackFigures(2, 1, 1, 1, 3)
         empty = await feedback_figures(session, day(20), day(27))
     assert empty == FeedbackFigures(0, 0, 0, 0, 0)
+
+
+async def test_postgresql_files_answers_rates_escalates_and_counts(postgres_url: str) -> None:
+    async with fresh_postgres_database(postgres_url, "feedback") as engine:
+        await upgrade_engine(engine)
+        sessions = session_factory(engine)
+        ids = await seed(sessions)
+        now = [day(20)]
+        service = FeedbackService(
+            sessions,
+            FeedbackConfig(default_unit="Đơn vị a"),
+            deadline=lambda at, days: at + timedelta(days=days),
+            render=feedback_renderers(),
+            clock=lambda: now[0],
+        )
+        resident = ChatRef(Platform.TELEGRAM, "42", False)
+        first = await service.file(resident, "42", Subject.general(), "Thêm ghế chờ")
+        second = await service.file(resident, "42", Subject.general(), "Thêm quạt")
+        assert first.unit_id == ids["a"] and second.id == first.id + 1
+        answered = await service.answer(Actor.system(), first.id, "Đã thêm")
+        assert answered.outcome is AnswerOutcome.ANSWERED
+        again = await service.answer(Actor.system(), first.id, "Lần nữa")
+        assert again.outcome is AnswerOutcome.CLOSED
+        assert await service.rate(Platform.TELEGRAM, "42", first.id, 5) is RateOutcome.RATED
+        now[0] = day(24)
+        # The seeded open items are long overdue too; the leaderless units tell nobody but are marked.
+        assert await service.escalate_overdue() == 0
+        assert await service.escalate_overdue() == 0
+        async with sessions() as session:
+            figures = await feedback_figures(session, day(20), day(21), ids["a"])
+        assert figures == FeedbackFigures(2, 1, 0, 1, 5)

@@ -203,7 +203,7 @@ class FeedbackService:
                     )
                 ],
             )
-        log.info("feedback %s answered by %s", view.number, actor.label)
+        log.info("feedback %s answered", view.number)
         return AnswerResult(AnswerOutcome.ANSWERED, view)
 
     # --- rating -------------------------------------------------------------------------------------
