@@ -48,6 +48,7 @@ HELP = (
     "• /theodoi <i>mã hồ sơ</i>: nhận thông báo khi hồ sơ có thay đổi\n"
     "• /theodoi: xem các hồ sơ đang theo dõi\n"
     "• /huy <i>mã hồ sơ</i>: thôi theo dõi hồ sơ; /huy: dừng thao tác đang làm\n"
+    "• /gopy: gửi góp ý, kiến nghị về một thủ tục, một hồ sơ hoặc góp ý chung\n"
     "• /help: xem lại hướng dẫn này\n"
     "\n"
     "Khi tôi đưa ra nhiều lựa chọn, bạn bấm vào lựa chọn hoặc gõ số thứ tự (1, 2, 3…)."
@@ -660,7 +661,8 @@ STAFF_HELP = (
     "<b>Dành cho cán bộ</b>\n"
     "\n"
     "• Khi nhận chỉ đạo: bấm <b>Đã nhận</b> hoặc trả lời <i>đã nhận</i> để xác nhận\n"
-    "• /dangky <i>mã</i>: liên kết tài khoản chat bằng mã được cấp"
+    "• /dangky <i>mã</i>: liên kết tài khoản chat bằng mã được cấp\n"
+    "• /traloi <i>số góp ý</i> <i>nội dung</i>: trả lời góp ý của người dân gửi đơn vị mình"
 )
 LEADER_HELP = (
     "• /chidao: soạn và gửi chỉ đạo (nhắn riêng với tôi)\n"
