@@ -163,6 +163,8 @@ class FeedbackConfig:
     """Characters a resident's feedback or a staff answer may have."""
     flow_minutes: int = 15
     """How long /gopy waits for each answer in its short conversation."""
+    per_user_per_day: int = 10
+    """Items one resident may file in 24 hours (a flood would bury the unit's group)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,3 +407,5 @@ def _validate_feedback(feedback: FeedbackConfig) -> None:
         raise ConfigError("feedback.max_length: phải trong khoảng 50-3000")
     if feedback.flow_minutes < 1:
         raise ConfigError("feedback.flow_minutes: phải lớn hơn 0")
+    if feedback.per_user_per_day < 1:
+        raise ConfigError("feedback.per_user_per_day: phải lớn hơn 0")

@@ -19,6 +19,7 @@ from bot.services.feedback import (
     AnswerOutcome,
     FeedbackService,
     FilingError,
+    FilingLimitError,
     Kind,
     RateOutcome,
     Subject,
@@ -93,6 +94,8 @@ async def _file(
         return [Reply(text=say.feedback_too_long(len(body), service.settings.max_length))]
     try:
         view = await service.file(msg.chat, msg.user_id, subject, body)
+    except FilingLimitError:
+        return [Reply(text=say.feedback_limit(service.settings.per_user_per_day))]
     except FilingError:
         return [Reply(text=say.FEEDBACK_EMPTY)]
     # Which unit handles a dossier is the dossier's data: named only for procedures and general feedback.

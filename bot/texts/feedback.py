@@ -87,6 +87,14 @@ def feedback_too_long(length: int, max_length: int) -> str:
     )
 
 
+def feedback_limit(per_day: int) -> str:
+    """The resident filed their daily allowance already."""
+    return (
+        f"Bạn đã gửi {per_day} góp ý trong 24 giờ qua, là mức tối đa. "
+        "Bạn vui lòng gửi tiếp sau, hoặc liên hệ trực tiếp bộ phận một cửa."
+    )
+
+
 def feedback_filed(number: str, unit_name: str, working_days: int) -> str:
     """The item is stored: its tracking number, who answers, and by when."""
     unit = f" đến {bold(unit_name)}" if unit_name else ""

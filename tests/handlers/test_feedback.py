@@ -62,7 +62,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Office]:
             await office.svc.dossiers.apply([received], source="test")
             service = FeedbackService(
                 session_factory(engine),
-                FeedbackConfig(default_unit="bộ phận MỘT cửa", max_length=200),
+                FeedbackConfig(default_unit="bộ phận MỘT cửa", max_length=200, per_user_per_day=3),
                 deadline=WorkingDays(),
                 render=feedback_renderers(),
                 procedure_of=office.svc.procedures.get,
@@ -141,6 +141,15 @@ async def test_bad_input_is_refused_and_loses_nothing(desk: Office) -> None:
     await desk.say(payload="gopy:hoso")
     assert "chưa đúng dạng" in await desk.one("không nhớ mã")
     assert len(await items(desk)) == 1
+
+
+async def test_a_resident_files_at_most_the_daily_allowance(desk: Office) -> None:
+    for number in range(1, 4):
+        assert f"GY-00000{number}" in await desk.one(f"/gopy Góp ý số {number}")
+    assert "tối đa" in await desk.one("/gopy Góp ý số 4")
+    assert "GY-000004" in await desk.one("/gopy Của người khác", user="777")
+    desk.clock.now += timedelta(hours=24, minutes=1)
+    assert "GY-000005" in await desk.one("/gopy Hôm sau")
 
 
 async def test_traloi_refusals_then_the_answer_goes_back_and_the_item_closes(desk: Office) -> None:

@@ -18,7 +18,7 @@ from bot.services.feedback.model import (
     format_number,
     parse_number,
 )
-from bot.services.feedback.service import FeedbackService, FilingError
+from bot.services.feedback.service import FeedbackService, FilingError, FilingLimitError
 
 __all__ = [
     "AnswerOutcome",
@@ -27,6 +27,7 @@ __all__ = [
     "FeedbackService",
     "FeedbackView",
     "FilingError",
+    "FilingLimitError",
     "Kind",
     "RateOutcome",
     "Status",

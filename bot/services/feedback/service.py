@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import FeedbackConfig
 from bot.messages import ChatRef, Platform
 from bot.outbox import Outgoing, enqueue_many
+from bot.services.dossiers.subscriptions import Throttles
 from bot.services.feedback.model import (
     AnswerOutcome,
     AnswerResult,
@@ -41,6 +42,7 @@ NEW_KIND = "feedback.new"
 ANSWER_KIND = "feedback.answer"
 OVERDUE_KIND = "feedback.overdue"
 ESCALATION_BATCH = 200
+DAY = timedelta(hours=24)
 ANSWERING_ROLES = (Role.STAFF, Role.LEADER)
 
 Deadline = Callable[[datetime, int], datetime]
@@ -49,6 +51,10 @@ Deadline = Callable[[datetime, int], datetime]
 
 class FilingError(ValueError):
     """The feedback cannot be filed as given (empty, or too long); the message says which."""
+
+
+class FilingLimitError(FilingError):
+    """The resident filed ``per_user_per_day`` items in the last 24 hours already."""
 
 
 class FeedbackService:
@@ -70,6 +76,7 @@ class FeedbackService:
         self._render = render
         self._procedure_of = procedure_of
         self._clock = clock
+        self._throttles = Throttles(sessions, clock)
 
     # --- filing -------------------------------------------------------------------------------------
 
@@ -79,12 +86,18 @@ class FeedbackService:
             return await session.scalar(select(Dossier.code).where(Dossier.code == code)) is not None
 
     async def file(self, chat: ChatRef, user_id: str, subject: Subject, text: str) -> FeedbackView:
-        """Store the item, route it, and queue it to the unit's staff; FilingError on empty or long text."""
+        """Store the item, route it, and queue it to the unit's staff.
+
+        FilingError on empty or long text; FilingLimitError past the resident's daily allowance.
+        """
         body = text.strip()
         if not body:
             raise FilingError("empty")
         if len(body) > self.settings.max_length:
             raise FilingError("too long")
+        counted = await self._throttles.hit(f"feedback:{chat.platform.value}:{user_id}", window=DAY)
+        if counted.count > self.settings.per_user_per_day:
+            raise FilingLimitError("limit")
         now = self._clock()
         due = self._deadline(now, self.settings.overdue_working_days)
         async with self._sessions() as session, session.begin():
