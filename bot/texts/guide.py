@@ -82,3 +82,14 @@ def card_sent(name: str, code: str) -> str:
         f"📨 Đã gửi thẻ thủ tục {bold(name)} ({esc(code)}) vào cuộc trò chuyện của người dân. "
         "Mã đồng ý đã dùng xong. Dưới đây là thẻ để bạn cùng người dân xem:"
     )
+
+
+# --- motcua guide log (plain text) ---
+
+CLI_HEADING = "Hoạt động của Tổ công nghệ số cộng đồng, từ {start} đến {end}"
+CLI_FROM_START = "đầu"
+CLI_NONE = "Chưa có thẻ thủ tục nào được gửi trong thời gian này."
+CLI_GUIDE = "{name}: giúp {residents} người dân, gửi {cards} thẻ thủ tục"
+CLI_DATE_INVALID = "--from/--to: cần ngày dạng YYYY-MM-DD"
+CLI_PERIOD_EMPTY = "--from/--to: ngày bắt đầu phải trước ngày kết thúc"
+CLI_UNIT_UNKNOWN = "--unit: không có đơn vị {unit}"
