@@ -103,12 +103,15 @@ async def guide_command(msg: Incoming, svc: Services, command: Command) -> list[
 
 async def _code_entered(msg: Incoming, svc: Services, actor: Actor, flow: Flow, code: str) -> list[Reply]:
     """Check the code; accepted, go on to the procedure (searching the query typed with it, if any)."""
+    # Claim the step first: of two codes typed at once, only one is checked.
+    flow = await svc.conversations.advance(flow, "checking", ttl=_ttl(svc))
     result = await svc.guide.redeem(actor, code)
     if result.outcome is ConsentOutcome.LOCKED:
         await svc.conversations.end_flow(flow)
         until = result.locked_until
         return [Reply(text=say.code_locked(texts.dossier_time(until, svc.config.timezone) if until else ""))]
     if result.outcome is not ConsentOutcome.ACCEPTED or result.consent_id is None:
+        await svc.conversations.advance(flow, "code", ttl=_ttl(svc))
         refusal = {
             ConsentOutcome.EXPIRED: say.code_expired(svc.guide.settings.code_minutes),
             ConsentOutcome.USED: say.CODE_USED,
@@ -168,7 +171,7 @@ async def flow_answer(msg: Incoming, svc: Services, flow: Flow) -> list[Reply]:
     if actor is None or msg.chat.is_group:
         await svc.conversations.end_flow(flow)
         return [Reply(text=say.GUIDE_REFUSED)] if actor is None else []
-    if flow.step == "code":
+    if flow.step in ("code", "checking"):
         code = normalize_consent_code(msg.text)
         if code is None:
             return [Reply(text=say.CODE_FORMAT)]

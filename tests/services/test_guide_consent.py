@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -10,7 +11,9 @@ from bot.config import GuideConfig
 from bot.messages import ChatRef, Platform, Reply
 from bot.services.guide import CARD_KIND, ConsentOutcome, ConsentService, guide_activity
 from bot.services.people import Actor, PeopleService, Role
-from bot.storage import GuideConsent, OutboxMessage, SessionFactory
+from bot.storage import GuideConsent, OutboxMessage, SessionFactory, session_factory
+from bot.storage.migrate import upgrade_engine
+from tests.storage.conftest import fresh_postgres_database
 
 T0 = datetime(2030, 11, 20, 2, 0, tzinfo=UTC)
 RESIDENT = ChatRef(Platform.ZALO, "a1b2c3d4e5")
@@ -126,3 +129,23 @@ async def test_guide_activity_counts_residents_and_procedures_in_the_period(sess
     [only] = first_two_hours
     assert only.residents == 1 and only.by_procedure == {"1.000894": 1, "1.001193": 1}
     assert other_unit == []
+
+
+async def test_on_postgresql_a_code_is_taken_once_and_sends_one_card(postgres_url: str) -> None:
+    async with fresh_postgres_database(postgres_url, "guide") as engine:
+        await upgrade_engine(engine)
+        sessions = session_factory(engine)
+        consents = ConsentService(sessions, clock=Clock())
+        guides = await _guides(sessions, "Trần Hướng Dẫn", "Lê Thị Giúp", "Phạm Văn Ba")
+        issued = await consents.issue(RESIDENT, "a1b2c3d4e5")
+        results = await asyncio.gather(*(consents.redeem(guide, issued.code) for guide in guides))
+        [taken] = [r for r in results if r.outcome is ConsentOutcome.ACCEPTED]
+        assert sorted(r.outcome for r in results).count(ConsentOutcome.USED) == 2
+        winner = guides[results.index(taken)]
+        assert taken.consent_id is not None
+        sent = await asyncio.gather(
+            *(consents.send_card(winner, taken.consent_id, "1.001193", Reply(text="thẻ")) for _ in range(3))
+        )
+        assert sorted(sent) == [False, False, True]
+        async with sessions() as session:
+            assert len(await guide_activity(session, T0, T0 + timedelta(hours=1))) == 1
