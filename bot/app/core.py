@@ -21,6 +21,7 @@ from bot.services.directives import DirectiveService
 from bot.services.dossiers import subscriptions
 from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.subscriptions import SubscriptionService
+from bot.services.guide import ConsentService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
 from bot.services.unanswered import UnansweredService
@@ -121,6 +122,7 @@ async def build_core(
             people=people,
             directives=directives,
             unanswered=unanswered,
+            guide=ConsentService(sessions, config.guide),
         )
         dispatcher = Dispatcher(
             router,

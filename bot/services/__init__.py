@@ -9,6 +9,7 @@ from bot.services.conversations import ConversationMemory, Flow, StaleFlow
 from bot.services.directives import DirectiveService
 from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.subscriptions import SubscriptionService
+from bot.services.guide import ConsentService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
 from bot.services.unanswered import UnansweredService
@@ -31,9 +32,12 @@ class Services:
     """Directives to staff."""
     unanswered: UnansweredService
     """Where questions the search could not answer are counted."""
+    guide: ConsentService
+    """Residents' consent codes and the cards guides send them."""
 
 
 __all__ = [
+    "ConsentService",
     "ConversationMemory",
     "DirectiveService",
     "DossierService",
