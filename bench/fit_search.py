@@ -188,6 +188,15 @@ def choose_decision(data: Sequence[Example], rank: Linear, answer: Linear, confi
     return Decision(answer_at=answer_at, confident_at=confident_at, choice_window=choose_window(data, rank))
 
 
+def abstention(data: Sequence[Example], ranker: Ranker) -> tuple[float, float]:
+    """Out-of-scope abstention and false abstention of ``ranker``'s decision to answer on ``data``."""
+    rows = question_rows(data, ranker.rank)
+    silent = [r is None or ranker.probability(r) < ranker.decision.answer_at for r in rows]
+    outside = [s for e, s in zip(data, silent, strict=True) if not e.case.expected]
+    inside = [s for e, s in zip(data, silent, strict=True) if e.case.expected]
+    return sum(outside) / max(len(outside), 1), sum(inside) / max(len(inside), 1)
+
+
 def choose_answer_at(inside: Sequence[float], outside: Sequence[float]) -> float:
     """The highest threshold whose false abstention stays within its goal.
 
@@ -279,6 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     decision = choose_decision(held, rank, answer, confident)
     h1, h3 = scored[c_best]
     print(f"C={c_best}: validation ranking hit@1 {h1:.3f} hit@3 {h3:.3f}; {decision}")
+    oos, false = abstention(held, Ranker(rank, answer, confident, decision, {}))
+    print(f"validation at these thresholds: out-of-scope abstention {oos:.3f}, false abstention {false:.3f}")
     if args.ablation:
         print("ablation on validation (ranking alone, always answering):")
         ablation(train, held, c_best)

@@ -152,6 +152,20 @@ class DirectivesConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideConfig:
+    """Guide mode: how long a resident's consent code lives, and how many wrong codes a guide may try."""
+
+    code_minutes: int = 10
+    """A consent code works once, within this many minutes of being given."""
+    session_minutes: int = 15
+    """After entering a code, the guide has this long to send the card."""
+    max_wrong_codes: int = 5
+    """Wrong, expired or used codes a guide may enter before being locked out."""
+    lockout_minutes: int = 15
+    """How long the lockout lasts (and the window the wrong codes are counted in)."""
+
+
+@dataclass(frozen=True, slots=True)
 class FeedbackConfig:
     """Residents' feedback (/gopy): where general feedback goes, how long a unit has to answer."""
 
@@ -180,6 +194,7 @@ class Config:
     dossiers: DossierConfig = field(default_factory=DossierConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     directives: DirectivesConfig = field(default_factory=DirectivesConfig)
+    guide: GuideConfig = field(default_factory=GuideConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
@@ -232,6 +247,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "dossiers": DossierConfig,
     "outbox": OutboxConfig,
     "directives": DirectivesConfig,
+    "guide": GuideConfig,
     "feedback": FeedbackConfig,
 }
 _TOP_LEVEL = {"timezone": str, "log_level": str}
@@ -311,6 +327,9 @@ def _validate(config: Config) -> None:
     _validate_dossiers(config.dossiers)
     _validate_outbox(config.outbox)
     _validate_directives(config.directives)
+    for key in ("code_minutes", "session_minutes", "max_wrong_codes", "lockout_minutes"):
+        if getattr(config.guide, key) < 1:
+            raise ConfigError(f"guide.{key}: phải lớn hơn 0")
     _validate_feedback(config.feedback)
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level: phải là một trong {', '.join(LOG_LEVELS)}")

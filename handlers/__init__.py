@@ -2,7 +2,7 @@
 
 - One router per feature: :mod:`procedures` (questions, cards), :mod:`start` (/start, /help),
   :mod:`dossiers`, :mod:`people` (invites, groups), :mod:`directives` (acknowledgements, reports) and
-  :mod:`directive_flow` (/chidao).
+  :mod:`directive_flow` (/chidao), :mod:`guide` (/dongy, /huongdan).
 - What those routers (and the composition root's renderers) use, with no router of their own:
   :mod:`cards`, :mod:`short_card` and :mod:`card_sections` (procedure cards), :mod:`dossier_notices`,
   :mod:`directive_render`, :mod:`directive_answers` (reading /chidao's answers), and :mod:`unknown`
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bot.routing import Router
 from bot.services import Services
-from handlers import directive_flow, directives, dossiers, feedback, people, procedures, start
+from handlers import directive_flow, directives, dossiers, feedback, guide, people, procedures, start
 from handlers.unknown import fallback
 
 
@@ -28,11 +28,12 @@ def build_router(*, flows: bool = False) -> Router[Services]:
     rating, /chidao); a dispatcher over such a router needs a flow store, which the composition root passes.
     """
     router: Router[Services] = Router()
-    for feature in (procedures, start, dossiers, people, directives, directive_flow, feedback):
+    for feature in (procedures, start, dossiers, people, directives, directive_flow, guide, feedback):
         router.include(feature.router)
     if flows:
         router.include(dossiers.flow_router)
         router.include(directive_flow.flow_router)
+        router.include(guide.flow_router)
         router.include(feedback.flow_router)
     return router
 

@@ -9,7 +9,9 @@ from bot.messages import Incoming, Reply
 from bot.routing import Command, Router
 from bot.services import Services
 from bot.services.people import Role
+from bot.texts import guide as guide_texts
 from handlers.cards import one_line
+from handlers.guide import GUIDES, consent_buttons
 from handlers.people import looks_like_invite, redeem
 from handlers.procedures import CODE_ECHO_MAX, card_reply
 
@@ -34,7 +36,7 @@ def code_from_start_payload(payload: str) -> str | None:
 async def start(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Welcome the user, open the procedure a deep link points to, or redeem an invite (``?start=CODE``)."""
     payload = command.args
-    welcome = Reply(text=texts.welcome(svc.config.centre.name))
+    welcome = Reply(text=texts.welcome(svc.config.centre.name), buttons=consent_buttons(msg.chat.platform))
     code = code_from_start_payload(payload) if payload else None
     if code is None:
         if payload and svc.people is not None and looks_like_invite(payload):
@@ -47,14 +49,16 @@ async def start(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     return [card_reply(proc, svc)]
 
 
-@router.command("help", "trogiup", "huongdan")
+@router.command("help", "trogiup")
 async def help_(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """What the bot can do and where to reach a person; staff also read their commands."""
-    text = texts.HELP
+    text = texts.HELP + "\n\n" + guide_texts.CONSENT_HELP
     if svc.people is not None:
         actor = await svc.people.actor(msg.chat.platform, msg.user_id)
         if actor.role is not Role.RESIDENT:
             text += "\n\n" + texts.STAFF_HELP
+            if actor.role in GUIDES:
+                text += "\n" + guide_texts.GUIDE_HELP
             if actor.is_admin or actor.is_leader:
                 text += "\n" + texts.LEADER_HELP
     return [Reply(text=text + "\n\n" + texts.contact(svc.config.centre))]

@@ -47,6 +47,9 @@ FIELD_CANDIDATES = 12
 _WEAK_FIELD = 0.5
 _BIGRAM_CONCEPT_WEIGHT = 0.6
 _ACCENT_MISMATCH = 0.75
+_ACCENTED_MIN = 2
+_NO_KEY = -1
+_ACCENTED_SHARE = 0.4
 _SOFT_STOP_WEIGHT = 0.3
 _NUMBER_WEIGHT = 0.3
 # A question that names a paper but no action ("giấy phép lái xe") does not say whether it wants the first
@@ -92,6 +95,8 @@ class _Doc:
     citizen: float
     names: tuple[Phrase, ...] = ()
     """Its name's core words, then each keyword's words: the names a question may say."""
+    name_keys: tuple[str, ...] = ()
+    """The accent keys of its name's core words (``names[0]``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,10 @@ class _Query:
     """Share of the question's syllables that no procedure and no table knows, even after repair."""
     plain: tuple[str, ...]
     """The question's own syllables (abbreviations expanded), for the plain BM25 features."""
+    strict: frozenset[str] = frozenset()
+    """Syllables said only as typed, with their accents: a name word of another accent is not said."""
+    keys: frozenset[str] = frozenset()
+    """The accent keys of the syllables in ``strict``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +226,9 @@ class _NameWords:
     def __init__(self, docs: Sequence[_Doc], idf: Callable[[str], float]) -> None:
         words: dict[str, int] = {}
         pairs: dict[Phrase, int] = {}
+        keys: dict[str, int] = {}
         word_ids: list[int] = []
+        word_keys: list[int] = []
         word_names: list[int] = []
         pair_ids: list[int] = []
         pair_names: list[int] = []
@@ -225,9 +236,16 @@ class _NameWords:
         # The first name of each procedure is its own; its length says how specific the procedure is.
         own_lengths = [len(set(doc.names[0])) if doc.names else 0 for doc in docs]
         for i, doc in enumerate(docs):
-            for name in doc.names:
-                for token in dict.fromkeys(name):
+            for number, name in enumerate(doc.names):
+                # The own name keeps its accents; a keyword's words are compared folded.
+                marked = doc.name_keys if number == 0 and len(doc.name_keys) == len(name) else ()
+                seen: set[str] = set()
+                for at, token in enumerate(name):
+                    if token in seen:
+                        continue
+                    seen.add(token)
                     word_ids.append(words.setdefault(token, len(words)))
+                    word_keys.append(keys.setdefault(marked[at], len(keys)) if marked else _NO_KEY)
                     word_names.append(len(owners))
                 for pair in dict.fromkeys(itertools.pairwise(name)):
                     pair_ids.append(pairs.setdefault(pair, len(pairs)))
@@ -239,6 +257,8 @@ class _NameWords:
         self._words: Mapping[str, int] = MappingProxyType(words)
         self._pairs: Mapping[Phrase, int] = MappingProxyType(pairs)
         self._word_ids = _frozen(np.array(word_ids, dtype=np.intp))
+        self._keys: Mapping[str, int] = MappingProxyType(keys)
+        self._word_keys = _frozen(np.array(word_keys, dtype=np.intp))
         self._word_names = _frozen(np.array(word_names, dtype=np.intp))
         self._word_idf = _frozen(np.array([idf(t) for t in words], dtype=np.float64)[self._word_ids])
         self._pair_ids = _frozen(np.array(pair_ids, dtype=np.intp))
@@ -251,10 +271,19 @@ class _NameWords:
         """Per procedure, by its best name: words said (share), unsaid (IDF), pairs said, name length."""
         said_words = np.zeros(len(self._words), dtype=bool)
         said_words[_ids(self._words, {*query.tokens, *query.plain})] = True
+        said_entries = said_words[self._word_ids]
+        if query.strict:
+            strict = np.zeros(len(self._words), dtype=bool)
+            strict[_ids(self._words, query.strict)] = True
+            # The last slot stands for a word compared folded (_NO_KEY): its accents never disagree.
+            typed = np.zeros(len(self._keys) + 1, dtype=bool)
+            typed[_ids(self._keys, query.keys)] = True
+            typed[_NO_KEY] = True
+            said_entries &= ~strict[self._word_ids] | typed[self._word_keys]
         said_pairs = np.zeros(len(self._pairs), dtype=bool)
         asked = {pair for seq in query.sequences for pair in itertools.pairwise(seq)}
         said_pairs[_ids(self._pairs, asked)] = True
-        said = _counts(self._word_names, self._word_idf * said_words[self._word_ids], self._names)
+        said = _counts(self._word_names, self._word_idf * said_entries, self._names)
         pairs = _counts(self._pair_names, said_pairs[self._pair_ids].astype(np.float64), self._names)
         share = np.divide(said, self._mass, out=np.zeros(self._names), where=self._mass > 0)
         pair_share = np.divide(
@@ -274,6 +303,12 @@ class _NameWords:
         np.maximum.at(out, self._owners, values)
         out[np.isinf(out)] = 0.0
         return out
+
+
+def _typed_with_accents(words: Sequence[Word]) -> bool:
+    """Whether a question was typed with accents: most Vietnamese syllables carry a mark."""
+    marked = sum(w.has_tone_or_vowel_marks for w in words)
+    return marked >= _ACCENTED_MIN and marked >= _ACCENTED_SHARE * len(words)
 
 
 class ProcedureIndex:
@@ -358,6 +393,7 @@ class ProcedureIndex:
             i for p, at in _occurrences(keys, self._aliases.name_noise) for i in range(at, at + len(p.keys))
         }
         core = [w for i, w in enumerate(name) if i not in noisy]
+        core_keys = tuple(k for i, k in enumerate(keys) if i not in noisy)
         head_typed = self._aliases.expand_words(words_of(_PARENTHESES.sub(" ", procedure.name), memo))
         head_keys = [w.key for w in head_typed]
         head_noise = {
@@ -392,6 +428,7 @@ class ProcedureIndex:
             province=province,
             citizen=float("cong dan viet nam" in fold(procedure.audience)),
             names=(tuple(core), *(tuple(k) for k in keyword_lists if k)),
+            name_keys=core_keys,
         )
 
     def __len__(self) -> int:
@@ -468,8 +505,12 @@ class ProcedureIndex:
         accents = frozenset(w.accent for w in words if w.accent is not None)
         repaired: list[Word] = []
         groups: list[int] = []  # which abbreviation a syllable was expanded from, -1 for none
+        # Typed with accents, a question's unmarked syllable is unmarked on purpose: "tu bổ" is not "tử".
+        accented = _typed_with_accents(words)
         for number, word in enumerate(words[: MAX_QUERY_SYLLABLES * 2]):
             pieces = self._repair(word)
+            if accented and word.accent is None:
+                word = Word(word.folded, word.key)
             for piece in [word] if pieces == [word.folded] else [Word(p) for p in pieces]:
                 expansion = self._aliases.abbreviation(piece)
                 repaired.extend(expansion if expansion is not None else (piece,))
@@ -536,7 +577,12 @@ class ProcedureIndex:
         )
         unknown = sum(1 for w in repaired if w.folded not in self._known) / max(len(repaired), 1)
         own = tuple(w.folded for w in repaired)
-        return _Query(tuple(concepts), tokens, sequences, asks_action, accents, unknown, own)
+        loose = {
+            t for c in concepts if c.accent is None and not c.phrase_only for a in c.alternatives for t in a
+        }
+        strict = frozenset(c.alternatives[0][0] for c in concepts if c.accent is not None) - loose
+        keys = frozenset(c.accent for c in concepts if c.accent is not None)
+        return _Query(tuple(concepts), tokens, sequences, asks_action, accents, unknown, own, strict, keys)
 
     def _repair(self, typed: Word) -> list[str]:
         """Fix a syllable the catalogue does not know: split run-together syllables, else nearest spelling.

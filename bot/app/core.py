@@ -22,6 +22,7 @@ from bot.services.dossiers import subscriptions
 from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.subscriptions import SubscriptionService
 from bot.services.feedback import FeedbackService
+from bot.services.guide import ConsentService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
 from bot.services.unanswered import UnansweredService
@@ -140,6 +141,7 @@ async def build_core(
             people=people,
             directives=directives,
             unanswered=unanswered,
+            guide=ConsentService(sessions, config.guide),
             feedback=build_feedback(config, sessions, procedures),
         )
         dispatcher = Dispatcher(

@@ -10,6 +10,7 @@ from bot.services.directives import DirectiveService
 from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.subscriptions import SubscriptionService
 from bot.services.feedback import FeedbackService
+from bot.services.guide import ConsentService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
 from bot.services.unanswered import UnansweredService
@@ -32,11 +33,14 @@ class Services:
     """Directives to staff."""
     unanswered: UnansweredService
     """Where questions the search could not answer are counted."""
+    guide: ConsentService
+    """Residents' consent codes and the cards guides send them."""
     feedback: FeedbackService | None = None
     """Residents' feedback (/gopy, /traloi); None where a caller builds services without it."""
 
 
 __all__ = [
+    "ConsentService",
     "ConversationMemory",
     "DirectiveService",
     "DossierService",

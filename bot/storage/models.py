@@ -500,6 +500,48 @@ class InboxUpdate(Base):
     error: Mapped[str | None] = mapped_column(String(255))
 
 
+# --- guide mode (issue 15) --------------------------------------------------------------------------
+
+
+class GuideConsent(Base):
+    """A resident's 6-digit consent code for a guide: only its salted SHA-256 is kept, and it works once.
+
+    ``used_by`` is the guide (person id) who entered it; ``sent_at`` is set when the card went out.
+    """
+
+    __tablename__ = "guide_consents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class GuideHelp(Base):
+    """One card a guide sent to a resident: who, to which platform account, which procedure, when.
+
+    No message contents; the resident is their platform account id only.
+    """
+
+    __tablename__ = "guide_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The guide's unit at the time."""
+    platform: Mapped[str] = mapped_column(String(16))
+    resident_id: Mapped[str] = mapped_column(String(64))
+    procedure_code: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 # --- residents' feedback and recommendations (issue 15) --------------------------------------------
 
 

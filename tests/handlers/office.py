@@ -26,6 +26,7 @@ from bot.routing import Dispatcher
 from bot.services import Services
 from bot.services.conversations import ConversationMemory
 from bot.services.directives import DirectiveService
+from bot.services.guide import ConsentService
 from bot.services.people import Actor, PeopleService, Role
 from bot.services.procedures import ProcedureService
 from bot.services.unanswered import UnansweredService
@@ -139,6 +140,7 @@ async def build_office(engine: AsyncEngine) -> AsyncIterator[Office]:
         people=people,
         directives=directives,
         unanswered=UnansweredService(sessions),
+        guide=ConsentService(sessions, config.guide, clock=clock),
     )
     system = Actor.system()
     ids: dict[str, int] = {}

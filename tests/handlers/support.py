@@ -10,6 +10,7 @@ from bot.messages import ChatRef, Incoming, Platform, Reply
 from bot.routing import Dispatcher
 from bot.services import Services
 from bot.services.conversations import ConversationMemory
+from bot.services.guide import ConsentService
 from bot.services.procedures import ProcedureService
 from bot.services.unanswered import UnansweredService
 from bot.storage import SessionFactory
@@ -86,6 +87,7 @@ def services(
         people=people,
         directives=directives,
         unanswered=UnansweredService(sessions),
+        guide=ConsentService(sessions, config.guide),
     )
 
 

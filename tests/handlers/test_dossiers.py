@@ -25,6 +25,7 @@ from bot.services.conversations import ConversationMemory
 from bot.services.dossiers.events import DossierEventIn, Status
 from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.subscriptions import SubscriptionService
+from bot.services.guide import ConsentService
 from bot.services.procedures import ProcedureService
 from bot.services.unanswered import UnansweredService
 from bot.storage import DossierRating, DossierSubscription, OutboxMessage, create_engine, session_factory
@@ -155,6 +156,7 @@ async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
         people=people,
         directives=directives,
         unanswered=UnansweredService(sessions),
+        guide=ConsentService(sessions, clock=clock),
     )
     dispatcher = Dispatcher(build_router(flows=True), svc, memory, fallback, flows=memory)
     try:

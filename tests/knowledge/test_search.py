@@ -359,3 +359,27 @@ def test_a_word_typed_with_marks_is_not_respelt_into_another() -> None:
     # "thịt" (meat) is not in this catalogue; it must not become "thi" (exam). Unmarked, it may be a typo.
     assert index.search("thịt").answer == "none"
     assert index.ranked("thit") == ["exam"]
+
+
+def test_a_question_typed_with_accents_is_read_with_them() -> None:
+    """In an accented question an unmarked syllable is meant unmarked: "tu bổ" says nothing of "khai tử"."""
+    from knowledge.ranker import CANDIDATE_FEATURES
+
+    index = ProcedureIndex(
+        [
+            Procedure(code="death", name="Thủ tục đăng ký khai tử", level="Cấp xã"),
+            Procedure(code="relic", name="Cấp phép tu bổ di tích", level="Cấp tỉnh"),
+        ]
+    )
+    said = CANDIDATE_FEATURES.index("name_said")
+
+    def name_said(query: str, code: str) -> float:
+        found = index.candidates(query)
+        assert not isinstance(found, str)
+        return float(found.features[found.codes.index(code), said]) if code in found.codes else 0.0
+
+    accented = name_said("đăng ký tu bổ đình làng", "death")
+    folded = name_said("dang ky tu bo dinh lang", "death")
+    assert folded > accented > 0.0  # "đăng ký" is said either way, "tử" only when typed without accents
+    assert name_said("đăng ký khai tử", "death") == pytest.approx(1.0)
+    assert index.ranked("xin phép tu bổ đình làng")[0] == "relic"
