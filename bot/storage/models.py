@@ -498,3 +498,37 @@ class InboxUpdate(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     error: Mapped[str | None] = mapped_column(String(255))
+
+
+# --- figures for leaders: the question log, answer ratings and the weekly digest (issue 15) ---------
+
+
+class QuestionLogEntry(Base):
+    """One procedure question answered in chat: when, on which channel, how, about which procedure.
+
+    Never the question's text nor who asked. ``outcome`` is ``confident``, ``choices`` or ``none``;
+    ``rating`` is 1 (👍) or -1 (👎) once the asker rated a confident answer, else null.
+    """
+
+    __tablename__ = "question_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    procedure_code: Mapped[str] = mapped_column(String(64), default="")
+    agency: Mapped[str] = mapped_column(String(255), default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReportDigest(Base):
+    """A weekly digest claimed for one period: the unique ``period`` makes it go out exactly once."""
+
+    __tablename__ = "report_digests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(32), unique=True)
+    """The period's first day and kind, e.g. ``week:2026-11-30``."""
+    recipients: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
