@@ -152,6 +152,21 @@ class DirectivesConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportConfig:
+    """Figures for leaders: how often answers are rated, and when the weekly digest goes out."""
+
+    answer_rating_share: float = 0.0
+    """Share (0-1) of confident answers followed by the 👍/👎 question (0: never). Off unless set, so an
+    old configuration answers exactly as before; 0.2 asks one resident in five."""
+    digest_day: str = "mon"
+    """Day of the weekly digest (mon ... sun; empty: no digest)."""
+    digest_time: str = "07:00"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration."""
 
@@ -164,6 +179,7 @@ class Config:
     dossiers: DossierConfig = field(default_factory=DossierConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     directives: DirectivesConfig = field(default_factory=DirectivesConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
 
@@ -215,6 +231,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "dossiers": DossierConfig,
     "outbox": OutboxConfig,
     "directives": DirectivesConfig,
+    "report": ReportConfig,
 }
 _TOP_LEVEL = {"timezone": str, "log_level": str}
 RELOAD_SECONDS_MAX = 3600
@@ -293,6 +310,7 @@ def _validate(config: Config) -> None:
     _validate_dossiers(config.dossiers)
     _validate_outbox(config.outbox)
     _validate_directives(config.directives)
+    _validate_report(config.report)
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level: phải là một trong {', '.join(LOG_LEVELS)}")
     try:
@@ -379,3 +397,12 @@ def _validate_directives(directives: DirectivesConfig) -> None:
         raise ConfigError("directives.ack_deadline_hours: phải lớn hơn 0")
     if directives.bot_username.startswith("@") or any(c.isspace() for c in directives.bot_username):
         raise ConfigError("directives.bot_username: tên bot không có @ và khoảng trắng")
+
+
+def _validate_report(report: ReportConfig) -> None:
+    if not 0 <= report.answer_rating_share <= 1:
+        raise ConfigError("report.answer_rating_share: phải trong khoảng 0-1")
+    if report.digest_day and report.digest_day not in WEEKDAYS:
+        raise ConfigError(f"report.digest_day: một trong {', '.join(WEEKDAYS)} (hoặc để trống)")
+    if clock_time(report.digest_time) is None:
+        raise ConfigError("report.digest_time: cần giờ dạng HH:MM, ví dụ 07:00")

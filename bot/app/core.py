@@ -23,6 +23,7 @@ from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.subscriptions import SubscriptionService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
+from bot.services.report.questions import QuestionLog
 from bot.services.unanswered import UnansweredService
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import check_schema
@@ -121,6 +122,7 @@ async def build_core(
             people=people,
             directives=directives,
             unanswered=unanswered,
+            questions=QuestionLog(sessions, rating_share=config.report.answer_rating_share),
         )
         dispatcher = Dispatcher(
             router,

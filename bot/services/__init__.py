@@ -11,6 +11,7 @@ from bot.services.dossiers.service import DossierService
 from bot.services.dossiers.subscriptions import SubscriptionService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
+from bot.services.report.questions import QuestionLog
 from bot.services.unanswered import UnansweredService
 
 
@@ -31,6 +32,8 @@ class Services:
     """Directives to staff."""
     unanswered: UnansweredService
     """Where questions the search could not answer are counted."""
+    questions: QuestionLog | None = None
+    """The question log and answer ratings (None: nothing logged, never asked)."""
 
 
 __all__ = [

@@ -1,0 +1,68 @@
+"""What the answer rating says in chat, and the words of the leaders' report (text, CSV and chart)."""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------
+# The 👍/👎 rating of an answer
+# ---------------------------------------------------------------------------
+
+RATE_QUESTION = "Câu trả lời có giúp được bạn không?"
+RATE_YES = "👍 Có"
+RATE_NO = "👎 Không"
+RATE_THANKS_YES = "Cảm ơn bạn! Rất vui vì câu trả lời có ích."
+RATE_THANKS_NO = (
+    "Cảm ơn bạn đã cho biết. Cán bộ sẽ xem lại thông tin này. "
+    "Bạn có thể hỏi lại bằng cách khác, hoặc gõ /tim kèm vài từ khác."
+)
+RATE_ALREADY = "Bạn đã đánh giá câu trả lời này rồi. Cảm ơn bạn!"
+RATE_UNKNOWN = "Không còn tìm thấy câu trả lời này để đánh giá."
+
+# ---------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------
+
+TITLE_WEEK = "BÁO CÁO TUẦN"
+TITLE_MONTH = "BÁO CÁO THÁNG"
+TITLE_RANGE = "BÁO CÁO"
+AGENCY = "Cơ quan"
+ALL_AGENCIES = "tất cả cơ quan"
+
+QUESTIONS = "Câu hỏi về thủ tục"
+ASKED = "Số câu hỏi"
+CONFIDENT = "Trả lời chắc chắn"
+CHOICES = "Đưa ra lựa chọn"
+UNANSWERED = "Chưa trả lời được"
+
+TOP_PROCEDURES = "Thủ tục được hỏi nhiều nhất"
+NO_PROCEDURES = "(chưa có)"
+
+DOSSIERS = "Hồ sơ"
+RECEIVED = "Tiếp nhận"
+EARLY = "Giải quyết trước hạn"
+ON_TIME = "Đúng hạn"
+LATE = "Trễ hạn"
+
+SATISFACTION = "Mức độ hài lòng"
+DOSSIER_RATING = "Đánh giá hồ sơ (1-5)"
+ANSWER_RATING = "Câu trả lời có ích (👍)"
+RATINGS = "lượt"
+
+DIRECTIVES = "Chỉ đạo"
+EXPECTED_ACKS = "Lượt cần xác nhận"
+ACKNOWLEDGED = "Đã xác nhận"
+MEDIAN_ACK = "Thời gian xác nhận (trung vị)"
+
+NOT_AVAILABLE = "—"
+CHART_TITLE = "Tổng hợp {period}"
+CHART_QUESTIONS = "Câu hỏi"
+CHART_DOSSIERS = "Hồ sơ đã giải quyết"
+DIGEST_CAPTION = "Biểu đồ tổng hợp {period}"
+
+
+def minutes(value: float) -> str:
+    """A duration in minutes, as leaders read it: "45 phút", "3 giờ 20 phút"."""
+    total = round(value)
+    hours, rest = divmod(total, 60)
+    if hours == 0:
+        return f"{rest} phút"
+    return f"{hours} giờ {rest} phút" if rest else f"{hours} giờ"
