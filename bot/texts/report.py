@@ -66,3 +66,12 @@ def minutes(value: float) -> str:
     if hours == 0:
         return f"{rest} phút"
     return f"{hours} giờ {rest} phút" if rest else f"{hours} giờ"
+
+# ---------------------------------------------------------------------------
+# `motcua report`
+# ---------------------------------------------------------------------------
+
+CLI_BAD_DATE = "ngày không hợp lệ (cần YYYY-MM-DD): {value!r}"
+CLI_REVERSED = "--to phải không sớm hơn --from"
+CLI_WROTE = "Đã ghi biểu đồ: {path}"
+CLI_CANNOT_WRITE = "Không ghi được {path}: {error}"
