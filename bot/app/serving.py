@@ -42,6 +42,7 @@ from bot.services.dossiers.feed import DossierPuller
 from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
 from jobs.knowledge import knowledge_jobs
+from jobs.report import digest_jobs
 from jobs.scheduler import IntervalJob, add_interval_job, create_scheduler
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ class Serving:
         self._mount_dossier_api(core)
         self._mount_probes(core)
         self._pull: DossierPullClient | None = None
-        scheduled = [*jobs, *self._dossier_jobs(core)]
+        scheduled = [*jobs, *self._dossier_jobs(core), *digest_jobs(core.sessions, config)]
         services = core.services
         scheduled += knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
         self.background = Background(core, scheduled, metrics=self.metrics)

@@ -145,7 +145,8 @@ class OutboxMessage(Base):
     ref: Mapped[str] = mapped_column(String(64), default="", index=True)
     """The object it is about (a receipt code, a directive id)."""
     payload: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
-    """A serialised :class:`bot.messages.Reply`: ``{"text", "buttons": [[label, payload], ...]}``."""
+    """A serialised :class:`bot.messages.Reply`: ``{"text", "buttons": [[label, payload], ...]}``, and
+    ``"image"`` (base64) for a photo."""
     status: Mapped[str] = mapped_column(String(16), default="pending")
     """pending (waiting for due_at, retries included), sending (leased), sent, failed."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)

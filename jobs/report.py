@@ -1,0 +1,31 @@
+"""The weekly digest job: checks every few minutes, so a digest due while the bot was down goes when it is back."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Config
+from bot.services.report.digest import Digest
+from bot.storage import SessionFactory
+from jobs.scheduler import IntervalJob
+
+log = logging.getLogger(__name__)
+
+CHECK_SECONDS = 300
+
+
+def digest_jobs(sessions: SessionFactory, config: Config) -> list[IntervalJob]:
+    """The leader's digest check (none when ``[report] digest_day`` is empty)."""
+    if not config.report.digest_day:
+        return []
+    from bot.services.report.chart import render_png  # matplotlib only in processes that send digests
+
+    digest = Digest(sessions, config.report, config.timezone, chart=render_png)
+
+    async def run() -> None:
+        try:
+            await digest.run_once()
+        except Exception as exc:  # database errors carry row values; the next check tries again
+            log.error("weekly digest failed: %s", type(exc).__name__)
+
+    return [IntervalJob("report-digest", run, CHECK_SECONDS)]
