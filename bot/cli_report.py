@@ -87,10 +87,7 @@ async def run_report(
         from bot.services.report.chart import render_png  # matplotlib is loaded only for charts
 
         path = output or Path(f"report-{period}-{local_today(moment, config.timezone).isoformat()}.png")
-        try:
-            path.write_bytes(render_png(report))
-        except OSError as exc:
-            print(say.CLI_CANNOT_WRITE.format(path=path, error=exc.strerror or exc), file=err)
+        if not _write(path, render_png(report), err):
             return EXIT_BAD
         print(say.CLI_WROTE.format(path=path), file=out)
         return EXIT_OK
@@ -98,9 +95,13 @@ async def run_report(
     if output is None:
         out.write(body)
         return EXIT_OK
+    return EXIT_OK if _write(output, body.encode("utf-8"), err) else EXIT_BAD
+
+
+def _write(path: Path, data: bytes, err: TextIO) -> bool:
     try:
-        output.write_text(body, encoding="utf-8")
+        path.write_bytes(data)
     except OSError as exc:
-        print(say.CLI_CANNOT_WRITE.format(path=output, error=exc.strerror or exc), file=err)
-        return EXIT_BAD
-    return EXIT_OK
+        print(say.CLI_CANNOT_WRITE.format(path=path, error=exc.strerror or exc), file=err)
+        return False
+    return True

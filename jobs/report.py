@@ -1,4 +1,4 @@
-"""The weekly digest job: checks every few minutes, so a digest due while the bot was down goes when it is back."""
+"""The weekly digest job: a check every few minutes, so a digest due while the bot was down goes later."""
 
 from __future__ import annotations
 

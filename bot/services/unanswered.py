@@ -2,8 +2,9 @@
 
 A question is recorded when the search found nothing (``none``) or when choices were shown and the
 next message in the chat did not pick one (``choices``). A card judged unhelpful (👎) is recorded as
-``unhelpful`` under ``👎 <procedure code>``: the question's text is not kept, so the code stands for it. Only the folded text is kept (no user, chat
-or platform), one row per text and kind, counted up; :meth:`UnansweredService.prune` caps the table.
+``unhelpful`` under ``👎 <procedure code>``: the question's text is not kept, so the code stands for it.
+Only the folded text is kept (no user, chat or platform), one row per text and kind, counted up;
+:meth:`UnansweredService.prune` caps the table.
 """
 
 from __future__ import annotations
@@ -86,7 +87,11 @@ class UnansweredService:
             return False
         try:
             async with self._sessions.begin() as session:
-                params = {"text": f"👎 {code.strip()}"[:QUESTION_MAX], "kind": "unhelpful", "now": self._clock()}
+                params = {
+                    "text": f"👎 {code.strip()}"[:QUESTION_MAX],
+                    "kind": "unhelpful",
+                    "now": self._clock(),
+                }
                 await session.execute(_UPSERT, params)
         except SQLAlchemyError as exc:
             log.warning("unhelpful answer not recorded: %s", type(exc).__name__)

@@ -67,6 +67,7 @@ def minutes(value: float) -> str:
         return f"{rest} phút"
     return f"{hours} giờ {rest} phút" if rest else f"{hours} giờ"
 
+
 # ---------------------------------------------------------------------------
 # `motcua report`
 # ---------------------------------------------------------------------------

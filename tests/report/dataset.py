@@ -61,18 +61,22 @@ async def seed(sessions: SessionFactory) -> None:
         if rating is not None:
             await log.rate(entry, rating == 1)
     async with sessions.begin() as session:
-        for code, name in (("1.001", "Đăng ký khai sinh"), ("2.002", "Chứng thực bản sao"), ("3.003", "Đăng ký thường trú")):
+        for code, name in (
+            ("1.001", "Đăng ký khai sinh"),
+            ("2.002", "Chứng thực bản sao"),
+            ("3.003", "Đăng ký thường trú"),
+        ):
             session.add(
-                ProcedureRow(
-                    code=code, name=name, data={}, content_hash="x", imported_at=NOW, updated_at=NOW
-                )
+                ProcedureRow(code=code, name=name, data={}, content_hash="x", imported_at=NOW, updated_at=NOW)
             )
         _dossiers(session)
         await session.flush()
         await _directives(session)
 
 
-def _dossier(code: str, received: datetime, due: datetime, resolved: datetime | None, agency: str = COMMUNE) -> Dossier:
+def _dossier(
+    code: str, received: datetime, due: datetime, resolved: datetime | None, agency: str = COMMUNE
+) -> Dossier:
     return Dossier(
         code=code,
         agency=agency,
@@ -94,8 +98,12 @@ def _dossiers(session: AsyncSession) -> None:
             _dossier("000.00.24.H57-261201-0002", local(1, 9), due, local(4, 15)),  # on time
             _dossier("000.00.24.H57-261201-0003", local(1, 10), due, local(5, 9)),  # late
             _dossier("000.00.24.H57-261202-0004", local(2, 9), local(9, 17), None),  # open
-            _dossier("000.00.24.H57-261202-0005", local(2, 9), due, local(3, 9), JUSTICE),  # early, other agency
-            _dossier("000.00.24.H57-261127-0006", local(27, 9, month=11), due, local(3, 9)),  # received before
+            _dossier(
+                "000.00.24.H57-261202-0005", local(2, 9), due, local(3, 9), JUSTICE
+            ),  # early, other agency
+            _dossier(
+                "000.00.24.H57-261127-0006", local(27, 9, month=11), due, local(3, 9)
+            ),  # received before
         ]
     )
     for code, score in (("000.00.24.H57-261130-0001", 5), ("000.00.24.H57-261201-0002", 3)):

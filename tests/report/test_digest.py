@@ -97,7 +97,9 @@ async def test_the_digest_goes_once_per_week_even_across_a_restart(sessions: Ses
     assert len(await outbox_rows(sessions)) == 8
 
 
-async def test_the_chart_decodes_at_its_size_and_reaches_telegram_as_a_photo(sessions: SessionFactory) -> None:
+async def test_the_chart_decodes_at_its_size_and_reaches_telegram_as_a_photo(
+    sessions: SessionFactory,
+) -> None:
     await seed(sessions)
     await leaders_groups(sessions)
     await digest(sessions, Clock(MONDAY_0700)).run_once()

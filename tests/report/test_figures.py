@@ -8,7 +8,7 @@ import io
 from bot.services.report.build import build_report, render_csv, render_text
 from bot.services.report.period import period_for
 from bot.storage import SessionFactory
-from tests.report.dataset import ASKED, CHOICES, CONFIDENT, COMMUNE, NONE, NOW, seed
+from tests.report.dataset import ASKED, CHOICES, COMMUNE, CONFIDENT, NONE, NOW, seed
 
 TZ = "Asia/Ho_Chi_Minh"
 
@@ -27,7 +27,11 @@ async def test_the_seeded_week_gives_the_known_figures(sessions: SessionFactory)
         NONE,
     ]
     top = report.section("top_procedures")
-    assert [(line.key, line.value) for line in top.lines] == [("top.1.001", 3), ("top.2.002", 2), ("top.3.003", 1)]
+    assert [(line.key, line.value) for line in top.lines] == [
+        ("top.1.001", 3),
+        ("top.2.002", 2),
+        ("top.3.003", 1),
+    ]
     assert top.lines[0].label == "1.001 Đăng ký khai sinh"
 
     dossiers = report.section("dossiers")

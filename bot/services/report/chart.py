@@ -49,14 +49,17 @@ def render_png(report: Report) -> bytes:
         figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
         FigureCanvasAgg(figure)
         grid = figure.add_gridspec(2, 2, height_ratios=(1, 1.1))
-        figure.suptitle(
-            f"{report.title}\n{texts.AGENCY}: {report.agency or texts.ALL_AGENCIES}", fontsize=15
-        )
+        figure.suptitle(f"{report.title}\n{texts.AGENCY}: {report.agency or texts.ALL_AGENCIES}", fontsize=15)
         questions, dossiers = report.section("questions"), report.section("dossiers")
         _bar_panel(
-            figure.add_subplot(grid[0, 0]), questions, texts.CHART_QUESTIONS, ("confident", "choices", "unanswered")
+            figure.add_subplot(grid[0, 0]),
+            questions,
+            texts.CHART_QUESTIONS,
+            ("confident", "choices", "unanswered"),
         )
-        _bar_panel(figure.add_subplot(grid[0, 1]), dossiers, texts.CHART_DOSSIERS, ("early", "on_time", "late"))
+        _bar_panel(
+            figure.add_subplot(grid[0, 1]), dossiers, texts.CHART_DOSSIERS, ("early", "on_time", "late")
+        )
         _top_panel(figure.add_subplot(grid[1, :]), report.section("top_procedures"))
         out = io.BytesIO()
         figure.savefig(out, format="png", dpi=DPI)

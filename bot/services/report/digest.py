@@ -101,7 +101,9 @@ class Digest:
             for chat in chats:
                 base = f"{KIND}:{period.key}:{chat.key}"
                 messages.append(Outgoing(f"{base}:text", chat, Reply(text=text), KIND, period.key))
-                messages.append(Outgoing(f"{base}:chart", chat, Reply(text=caption, image=png), KIND, period.key))
+                messages.append(
+                    Outgoing(f"{base}:chart", chat, Reply(text=caption, image=png), KIND, period.key)
+                )
             await enqueue_many(session, messages)
         log.info("weekly digest %s queued for %d group(s)", period.key, len(chats))
         return DigestResult(period, len(chats), claimed=True)

@@ -12,7 +12,7 @@ Kind = Literal["week", "month", "range"]
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """Local days ``first`` to ``last`` (inclusive) in ``timezone``; ``start``/``end`` are UTC, end exclusive."""
+    """Local days ``first`` to ``last`` (inclusive) in ``timezone``; ``start`` and ``end`` (excluded) in UTC."""
 
     kind: Kind
     first: date
@@ -76,7 +76,7 @@ def period_for(
     first: date | None = None,
     last: date | None = None,
 ) -> Period:
-    """The default period of ``kind`` before ``now``, or ``first``..``last`` when given (ValueError if reversed)."""
+    """The default period of ``kind`` before ``now``, or ``first``..``last`` (ValueError when reversed)."""
     if first is None and last is None:
         today = local_today(now, timezone)
         return previous_week(today, timezone) if kind == "week" else previous_month(today, timezone)

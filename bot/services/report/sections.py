@@ -126,13 +126,15 @@ async def top_procedures_section(scope: Scope) -> Section:
         ).all()
         codes = [code for code, _ in rows]
         names = dict(
-            (await session.execute(select(ProcedureRow.code, ProcedureRow.name).where(ProcedureRow.code.in_(codes))))
+            (
+                await session.execute(
+                    select(ProcedureRow.code, ProcedureRow.name).where(ProcedureRow.code.in_(codes))
+                )
+            )
             .tuples()
             .all()
         )
-    lines = tuple(
-        count(f"top.{code}", f"{code} {names.get(code, '')}".strip(), int(n)) for code, n in rows
-    )
+    lines = tuple(count(f"top.{code}", f"{code} {names.get(code, '')}".strip(), int(n)) for code, n in rows)
     return Section("top_procedures", texts.TOP_PROCEDURES, lines)
 
 
@@ -184,7 +186,12 @@ async def satisfaction_section(scope: Scope) -> Section:
     )
     answer_share = up / (up + down) if up + down else None
     lines = (
-        Line("dossier_rating", texts.DOSSIER_RATING, round(average, 2) if average is not None else None, dossier_shown),
+        Line(
+            "dossier_rating",
+            texts.DOSSIER_RATING,
+            round(average, 2) if average is not None else None,
+            dossier_shown,
+        ),
         Line(
             "answer_helpful",
             texts.ANSWER_RATING,
@@ -226,7 +233,12 @@ async def directives_section(scope: Scope) -> Section:
     median = statistics.median(waits) if waits else None
     lines = (
         count("expected", texts.EXPECTED_ACKS, expected),
-        Line("acknowledged", texts.ACKNOWLEDGED, acknowledged, f"{acknowledged} ({share(acknowledged, expected)})"),
+        Line(
+            "acknowledged",
+            texts.ACKNOWLEDGED,
+            acknowledged,
+            f"{acknowledged} ({share(acknowledged, expected)})",
+        ),
         Line(
             "median_ack_minutes",
             texts.MEDIAN_ACK,
