@@ -12,7 +12,7 @@ Kind = Literal["week", "month", "range"]
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """Local days ``first`` to ``last`` (inclusive) in ``timezone``; ``start`` and ``end`` (excluded) in UTC."""
+    """Local days ``first`` to ``last`` (inclusive) in ``timezone``; ``start``, ``end`` (excluded) in UTC."""
 
     kind: Kind
     first: date
