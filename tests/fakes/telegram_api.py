@@ -861,7 +861,7 @@ async def _read_params(request: web.Request) -> JSON:
         form = await request.post()
         for key, value in form.items():
             params[key] = value if isinstance(value, str) else "<file>"
-            if not isinstance(value, str):
+            if isinstance(value, web.FileField):
                 params[f"{UPLOAD}{key}"] = value.file.read()
     return params
 
