@@ -161,6 +161,9 @@ class ReportConfig:
     digest_day: str = "mon"
     """Day of the weekly digest (mon ... sun; empty: no digest)."""
     digest_time: str = "07:00"
+    media_url: str = ""
+    """This bot's server as Zalo reaches it (https://...): charts for Zalo are served under /media/
+    there, since Zalo's sendPhoto takes a URL. Empty: Zalo gets the digest's text without the chart."""
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -404,5 +407,7 @@ def _validate_report(report: ReportConfig) -> None:
         raise ConfigError("report.answer_rating_share: phải trong khoảng 0-1")
     if report.digest_day and report.digest_day not in WEEKDAYS:
         raise ConfigError(f"report.digest_day: một trong {', '.join(WEEKDAYS)} (hoặc để trống)")
+    if report.media_url and not report.media_url.startswith(("https://", "http://")):
+        raise ConfigError("report.media_url: cần một địa chỉ http(s)://")
     if clock_time(report.digest_time) is None:
         raise ConfigError("report.digest_time: cần giờ dạng HH:MM, ví dụ 07:00")

@@ -6,6 +6,7 @@ import logging
 
 from bot.config import Config
 from bot.services.report.digest import Digest
+from bot.services.report.media import MediaStore
 from bot.storage import SessionFactory
 from jobs.scheduler import IntervalJob
 
@@ -21,10 +22,12 @@ def digest_jobs(sessions: SessionFactory, config: Config) -> list[IntervalJob]:
     from bot.services.report.chart import render_png  # matplotlib only in processes that send digests
 
     digest = Digest(sessions, config.report, config.timezone, chart=render_png)
+    media = MediaStore(sessions)
 
     async def run() -> None:
         try:
             await digest.run_once()
+            await media.prune()
         except Exception as exc:  # database errors carry row values; the next check tries again
             log.error("weekly digest failed: %s", type(exc).__name__)
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from bot.adapters.dossier_api import add_dossier_api
 from bot.adapters.dossier_pull import DossierPullClient
 from bot.adapters.http_server import DedupKey, HttpServer, WebhookHandler, WebhookStore
+from bot.adapters.media import add_media_route, zalo_image_host
 from bot.adapters.telegram.channel import (
     TELEGRAM_AUTH_HEADER,
     TelegramChannel,
@@ -25,7 +26,7 @@ from bot.adapters.telegram.channel import (
     telegram_update_id,
 )
 from bot.adapters.telegram.sender import TelegramSender
-from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_envelope, zalo_event_id
+from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ImageHost, ZaloChannel, zalo_envelope, zalo_event_id
 from bot.adapters.zalo.sender import ZaloSender
 from bot.app.core import Core
 from bot.app.leader import Leadership
@@ -39,6 +40,7 @@ from bot.ops.sends import counting
 from bot.outbox import Sender
 from bot.outbox.worker import OutboxWorker
 from bot.services.dossiers.feed import DossierPuller
+from bot.services.report.media import MediaStore
 from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
 from jobs.knowledge import knowledge_jobs
@@ -70,13 +72,13 @@ class OutboxSender(Sender, Protocol):
         """Release connections."""
 
 
-def build_senders(config: Config) -> dict[Platform, OutboxSender]:
+def build_senders(config: Config, *, image_host: ImageHost | None = None) -> dict[Platform, OutboxSender]:
     """An outbox sender for every enabled platform, each over its own HTTP client."""
     senders: dict[Platform, OutboxSender] = {}
     if config.telegram.enabled:
         senders[Platform.TELEGRAM] = TelegramSender.create(config.telegram)
     if config.zalo.enabled:
-        senders[Platform.ZALO] = ZaloSender.create(config.zalo)
+        senders[Platform.ZALO] = ZaloSender.create(config.zalo, image_host=image_host)
     return senders
 
 
@@ -86,7 +88,9 @@ class Background:
     def __init__(
         self, core: Core, jobs: Iterable[IntervalJob] = (), *, metrics: Metrics | None = None
     ) -> None:
-        self.senders = build_senders(core.config)
+        self.senders = build_senders(
+            core.config, image_host=zalo_image_host(core.sessions, core.config.report.media_url)
+        )
         self.metrics = metrics or Metrics(core.config.channels)
         self.worker = OutboxWorker(
             core.sessions,
@@ -191,6 +195,8 @@ class Serving:
         self._inbox_task: asyncio.Task[None] | None = None
         self._mount_dossier_api(core)
         self._mount_probes(core)
+        if core.config.report.media_url and self.server is not None:
+            add_media_route(self.server, MediaStore(core.sessions))
         self._pull: DossierPullClient | None = None
         scheduled = [*jobs, *self._dossier_jobs(core), *digest_jobs(core.sessions, config)]
         services = core.services

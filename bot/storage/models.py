@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -533,3 +534,19 @@ class ReportDigest(Base):
     """The period's first day and kind, e.g. ``week:2026-11-30``."""
     recipients: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MediaFile(Base):
+    """An image the bot serves at ``/media/<token>.png`` (Zalo's sendPhoto takes a URL, not bytes).
+
+    ``token`` is the SHA-256 of the bytes: the same chart is stored once, and its address cannot be
+    guessed without the image itself.
+    """
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

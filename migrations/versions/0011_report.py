@@ -1,4 +1,5 @@
-"""The question log (outcome and procedure, never the text) with answer ratings, and digest claims.
+"""The question log (outcome and procedure, never the text) with answer ratings, digest claims, and the
+images the bot serves for Zalo's sendPhoto.
 
 Revision ID: 0011
 Revises: 0008
@@ -23,7 +24,7 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """Create ``question_log`` and ``report_digests`` (unique per period)."""
+    """Create ``question_log``, ``report_digests`` (unique per period) and ``media_files``."""
     op.create_table(
         "question_log",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -46,10 +47,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_digests")),
         sa.UniqueConstraint("period", name=op.f("uq_report_digests_period")),
     )
+    op.create_table(
+        "media_files",
+        sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("content_type", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_files")),
+        sa.UniqueConstraint("token", name=op.f("uq_media_files_token")),
+    )
+    op.create_index(op.f("ix_media_files_created_at"), "media_files", ["created_at"], unique=False)
 
 
 def downgrade() -> None:
-    """Drop both tables."""
+    """Drop the three tables."""
+    op.drop_index(op.f("ix_media_files_created_at"), table_name="media_files")
+    op.drop_table("media_files")
     op.drop_table("report_digests")
     op.drop_index(op.f("ix_question_log_at"), table_name="question_log")
     op.drop_table("question_log")

@@ -6,23 +6,30 @@ import asyncio
 import io
 from datetime import datetime, timedelta
 
+import aiohttp
 from PIL import Image
 from sqlalchemy import func, select
 
+from bot.adapters.http_server import HttpServer
+from bot.adapters.media import add_media_route, zalo_image_host
 from bot.adapters.telegram.sender import TelegramSender
-from bot.config import ReportConfig, TelegramConfig
+from bot.adapters.zalo.sender import ZaloSender
+from bot.config import ReportConfig, TelegramConfig, ZaloConfig
 from bot.messages import ChatRef, Platform
 from bot.outbox import payload_to_reply
 from bot.services.report.chart import HEIGHT_PX, WIDTH_PX, render_png
 from bot.services.report.digest import Digest
+from bot.services.report.media import MediaStore
 from bot.storage import ChatGroup, OutboxMessage, Person, ReportDigest, SessionFactory, Unit, session_factory
 from bot.storage.migrate import upgrade_engine
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.zalo_api import FakeZalo
 from tests.report.dataset import NOW, local, seed
 from tests.storage.conftest import fresh_postgres_database
 
 TZ = "Asia/Ho_Chi_Minh"
 MONDAY_0700 = local(7, 7)
+ZALO_GROUP = "0123456789abcdef0123"
 
 
 class Clock:
@@ -55,7 +62,7 @@ async def leaders_groups(sessions: SessionFactory) -> None:
         session.add_all(
             [
                 ChatGroup(platform="telegram", chat_id="-100", unit_id=1, created_at=NOW),
-                ChatGroup(platform="zalo", chat_id="g1", unit_id=1, created_at=NOW),
+                ChatGroup(platform="zalo", chat_id=ZALO_GROUP, unit_id=1, created_at=NOW),
                 ChatGroup(platform="telegram", chat_id="-200", unit_id=2, created_at=NOW),
             ]
         )
@@ -84,8 +91,8 @@ async def test_the_digest_goes_once_per_week_even_across_a_restart(sessions: Ses
     assert sorted((r.chat_id, r.key.rsplit(":", 1)[1]) for r in rows) == [
         ("-100", "chart"),
         ("-100", "text"),
-        ("g1", "chart"),
-        ("g1", "text"),
+        (ZALO_GROUP, "chart"),
+        (ZALO_GROUP, "text"),
     ]
     text = payload_to_reply(next(r.payload for r in rows if r.key.endswith(":text"))).text
     assert "BÁO CÁO TUẦN 30/11/2026 - 06/12/2026" in text and "Số câu hỏi: 10" in text
@@ -136,3 +143,37 @@ async def test_two_schedulers_racing_on_postgresql_queue_one_digest(postgres_url
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 4
             assert await session.scalar(select(func.count()).select_from(ReportDigest)) == 1
+
+
+async def test_zalo_gets_the_chart_by_an_address_on_the_bots_own_server(sessions: SessionFactory) -> None:
+    await seed(sessions)
+    await leaders_groups(sessions)
+    await digest(sessions, Clock(MONDAY_0700)).run_once()
+    [row] = [r for r in await outbox_rows(sessions) if r.chat_id == ZALO_GROUP and r.key.endswith(":chart")]
+    reply = payload_to_reply(row.payload)
+    server = HttpServer("127.0.0.1", 0)
+    add_media_route(server, MediaStore(sessions))
+    await server.start()
+    try:
+        public = f"http://127.0.0.1:{server.port}"
+        async with FakeZalo() as zalo:
+            zalo.add_chat(ZALO_GROUP)
+            sender = ZaloSender.create(
+                ZaloConfig(token=zalo.token, base_url=zalo.base_url),
+                image_host=zalo_image_host(sessions, public + "/"),
+            )
+            try:
+                await sender.send(ChatRef(Platform.ZALO, ZALO_GROUP, True), reply)
+            finally:
+                await sender.close()
+            [sent] = zalo.messages_to(ZALO_GROUP)
+        assert sent.text == "Biểu đồ tổng hợp tuần 30/11/2026 - 06/12/2026"
+        assert sent.photo is not None and sent.photo.startswith(public + "/media/")
+        async with aiohttp.ClientSession() as client:
+            async with client.get(sent.photo) as response:
+                assert response.status == 200 and response.content_type == "image/png"
+                assert await response.read() == reply.image
+            async with client.get(f"{public}/media/{'0' * 64}.png") as missing:
+                assert missing.status == 404
+    finally:
+        await server.stop()
