@@ -28,7 +28,7 @@ def add_media_route(server: HttpServer, store: MediaStore) -> None:
 
 
 def image_host(store: MediaStore, public_url: str) -> ImageHost:
-    """Store an image and return its public address under ``public_url`` (this server, as the world sees it)."""
+    """Store an image and return its address under ``public_url`` (this server, as the world sees it)."""
     base = public_url.rstrip("/")
 
     async def host(data: bytes) -> str | None:

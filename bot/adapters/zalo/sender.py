@@ -1,4 +1,4 @@
-"""The Zalo outbox sender: plain text, buttons as numbered lines, 2,000-character parts, photos by URL; no edits.
+"""The Zalo outbox sender: plain text, numbered choices, 2,000-character parts, photos by URL; no edits.
 
 The outbox worker (``bot.outbox.worker``) retries, reschedules and rate-limits; the sender sends once and
 says what happened with :mod:`bot.outbox`'s errors. Zalo's Bot API cannot edit a message:
