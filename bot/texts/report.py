@@ -44,7 +44,7 @@ LATE = "Trễ hạn"
 
 SATISFACTION = "Mức độ hài lòng"
 DOSSIER_RATING = "Đánh giá hồ sơ (1-5)"
-ANSWER_RATING = "Câu trả lời có ích (👍)"
+ANSWER_RATING = "Câu trả lời có ích"
 RATINGS = "lượt"
 
 DIRECTIVES = "Chỉ đạo"

@@ -48,22 +48,30 @@ def render_png(report: Report) -> bytes:
     with matplotlib.rc_context({"font.family": [font_family()], "font.size": 11}):
         figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
         FigureCanvasAgg(figure)
-        grid = figure.add_gridspec(2, 2, height_ratios=(1, 1.1))
         figure.suptitle(f"{report.title}\n{texts.AGENCY}: {report.agency or texts.ALL_AGENCIES}", fontsize=15)
+        # Subfigures keep the long procedure names of the bottom panel from pushing the top row aside.
+        top, bottom, footer = figure.subfigures(3, 1, height_ratios=(1, 1.1, 0.2))
+        left, right = top.subplots(1, 2)
         questions, dossiers = report.section("questions"), report.section("dossiers")
-        _bar_panel(
-            figure.add_subplot(grid[0, 0]),
-            questions,
-            texts.CHART_QUESTIONS,
-            ("confident", "choices", "unanswered"),
-        )
-        _bar_panel(
-            figure.add_subplot(grid[0, 1]), dossiers, texts.CHART_DOSSIERS, ("early", "on_time", "late")
-        )
-        _top_panel(figure.add_subplot(grid[1, :]), report.section("top_procedures"))
+        _bar_panel(left, questions, texts.CHART_QUESTIONS, ("confident", "choices", "unanswered"))
+        _bar_panel(right, dossiers, texts.CHART_DOSSIERS, ("early", "on_time", "late"))
+        _top_panel(bottom.subplots(), report.section("top_procedures"))
+        footer.text(0.5, 0.5, _footer(report), ha="center", va="center", fontsize=11, linespacing=1.6)
         out = io.BytesIO()
         figure.savefig(out, format="png", dpi=DPI)
     return out.getvalue()
+
+
+def _footer(report: Report) -> str:
+    """The figures without a panel of their own, a line per section: satisfaction and directives."""
+    rows = []
+    for key in ("satisfaction", "directives"):
+        section = report.section(key)
+        shown = "  ·  ".join(
+            f"{line.label}: {line.shown}" for line in section.lines if line.key != "expected"
+        )
+        rows.append(f"{section.title} — {shown}")
+    return "\n".join(rows)
 
 
 def _bar_panel(axes: Axes, section: Section, title: str, keys: tuple[str, ...]) -> None:
