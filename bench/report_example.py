@@ -26,9 +26,10 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.reporting.chart import render_png  # noqa: E402
+from bot.reporting.text import render_text  # noqa: E402
 from bot.services.procedures import import_procedures  # noqa: E402
-from bot.services.report.build import Report, build_report, render_text  # noqa: E402
-from bot.services.report.chart import render_png  # noqa: E402
+from bot.services.report.build import Report, build_report  # noqa: E402
 from bot.services.report.period import period_for  # noqa: E402
 from bot.services.report.questions import QuestionLog  # noqa: E402
 from bot.storage import (  # noqa: E402

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Config
-from bot.services.report.build import build_report, render_csv, render_text
+from bot.reporting.text import render_csv, render_text
+from bot.services.report.build import build_report
 from bot.services.report.period import local_today, period_for
 from bot.storage.columns import utcnow
 from bot.storage.migrate import current_sessions
@@ -84,7 +85,7 @@ async def run_report(
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
         report = await build_report(sessions, chosen, agency=agency, now=moment)
     if fmt == "png":
-        from bot.services.report.chart import render_png  # matplotlib is loaded only for charts
+        from bot.reporting.chart import render_png  # matplotlib is loaded only for charts
 
         path = output or Path(f"report-{period}-{local_today(moment, config.timezone).isoformat()}.png")
         if not _write(path, render_png(report), err):

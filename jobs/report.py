@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import Config
 from bot.services.report.digest import Digest
 from bot.services.report.media import MediaStore
-from bot.storage import SessionFactory
 from jobs.scheduler import IntervalJob
 
 log = logging.getLogger(__name__)
@@ -15,14 +13,10 @@ log = logging.getLogger(__name__)
 CHECK_SECONDS = 300
 
 
-def digest_jobs(sessions: SessionFactory, config: Config) -> list[IntervalJob]:
-    """The leader's digest check (none when ``[report] digest_day`` is empty)."""
-    if not config.report.digest_day:
+def digest_jobs(digest: Digest | None, media: MediaStore) -> list[IntervalJob]:
+    """The leader's digest check, which also forgets old served images (none without a digest)."""
+    if digest is None:
         return []
-    from bot.services.report.chart import render_png  # matplotlib only in processes that send digests
-
-    digest = Digest(sessions, config.report, config.timezone, chart=render_png)
-    media = MediaStore(sessions)
 
     async def run() -> None:
         try:

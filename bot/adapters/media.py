@@ -8,7 +8,6 @@ from aiohttp import web
 
 from bot.adapters.http_server import HttpServer
 from bot.services.report.media import MediaStore
-from bot.storage import SessionFactory
 
 MEDIA_PATH = "/media/"
 ImageHost = Callable[[bytes], Awaitable[str | None]]
@@ -35,8 +34,3 @@ def image_host(store: MediaStore, public_url: str) -> ImageHost:
         return f"{base}{MEDIA_PATH}{await store.put(data)}.png"
 
     return host
-
-
-def zalo_image_host(sessions: SessionFactory, public_url: str) -> ImageHost | None:
-    """The Zalo sender's image host over the media table, or None when no public address is configured."""
-    return image_host(MediaStore(sessions), public_url) if public_url else None

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from bot.adapters.dossier_api import add_dossier_api
 from bot.adapters.dossier_pull import DossierPullClient
 from bot.adapters.http_server import DedupKey, HttpServer, WebhookHandler, WebhookStore
-from bot.adapters.media import add_media_route, zalo_image_host
+from bot.adapters.media import ImageHost, add_media_route, image_host
 from bot.adapters.telegram.channel import (
     TELEGRAM_AUTH_HEADER,
     TelegramChannel,
@@ -26,7 +26,7 @@ from bot.adapters.telegram.channel import (
     telegram_update_id,
 )
 from bot.adapters.telegram.sender import TelegramSender
-from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ImageHost, ZaloChannel, zalo_envelope, zalo_event_id
+from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_envelope, zalo_event_id
 from bot.adapters.zalo.sender import ZaloSender
 from bot.app.core import Core
 from bot.app.leader import Leadership
@@ -39,7 +39,9 @@ from bot.ops.readiness import Readiness
 from bot.ops.sends import counting
 from bot.outbox import Sender
 from bot.outbox.worker import OutboxWorker
+from bot.reporting.digest import digest_content
 from bot.services.dossiers.feed import DossierPuller
+from bot.services.report.digest import Digest
 from bot.services.report.media import MediaStore
 from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
@@ -88,9 +90,7 @@ class Background:
     def __init__(
         self, core: Core, jobs: Iterable[IntervalJob] = (), *, metrics: Metrics | None = None
     ) -> None:
-        self.senders = build_senders(
-            core.config, image_host=zalo_image_host(core.sessions, core.config.report.media_url)
-        )
+        self.senders = build_senders(core.config, image_host=_image_host(core))
         self.metrics = metrics or Metrics(core.config.channels)
         self.worker = OutboxWorker(
             core.sessions,
@@ -198,7 +198,7 @@ class Serving:
         if core.config.report.media_url and self.server is not None:
             add_media_route(self.server, MediaStore(core.sessions))
         self._pull: DossierPullClient | None = None
-        scheduled = [*jobs, *self._dossier_jobs(core), *digest_jobs(core.sessions, config)]
+        scheduled = [*jobs, *self._dossier_jobs(core), *digest_jobs(_digest(core), MediaStore(core.sessions))]
         services = core.services
         scheduled += knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
         self.background = Background(core, scheduled, metrics=self.metrics)
@@ -364,6 +364,20 @@ class Serving:
             await quietly("outbox", self.background.stop())
         if self._pull is not None:
             await quietly("dossier pull client", self._pull.close())
+
+
+def _digest(core: Core) -> Digest | None:
+    """The weekly digest, unless ``[report] digest_day`` turns it off."""
+    settings = core.config.report
+    if not settings.digest_day:
+        return None
+    return Digest(core.sessions, settings, core.config.timezone, render=digest_content)
+
+
+def _image_host(core: Core) -> ImageHost | None:
+    """Where the Zalo sender puts images: this server's /media/, when its public address is configured."""
+    url = core.config.report.media_url
+    return image_host(MediaStore(core.sessions), url) if url else None
 
 
 async def quietly(name: str, stopping: Awaitable[None]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 # ---------------------------------------------------------------------------
 # The 👍/👎 rating of an answer
 # ---------------------------------------------------------------------------
@@ -52,11 +54,61 @@ EXPECTED_ACKS = "Lượt cần xác nhận"
 ACKNOWLEDGED = "Đã xác nhận"
 MEDIAN_ACK = "Thời gian xác nhận (trung vị)"
 
+TITLES = {
+    "questions": QUESTIONS,
+    "top_procedures": TOP_PROCEDURES,
+    "dossiers": DOSSIERS,
+    "satisfaction": SATISFACTION,
+    "directives": DIRECTIVES,
+}
+"""Section titles by section key (a section without one shows its key)."""
+LABELS = {
+    "asked": ASKED,
+    "confident": CONFIDENT,
+    "choices": CHOICES,
+    "unanswered": UNANSWERED,
+    "received": RECEIVED,
+    "early": EARLY,
+    "on_time": ON_TIME,
+    "late": LATE,
+    "dossier_rating": DOSSIER_RATING,
+    "answer_helpful": ANSWER_RATING,
+    "expected": EXPECTED_ACKS,
+    "acknowledged": ACKNOWLEDGED,
+    "median_ack_minutes": MEDIAN_ACK,
+}
+"""Line labels by line key (a line may carry its own, e.g. a procedure's code and name)."""
+
 NOT_AVAILABLE = "—"
 CHART_TITLE = "Tổng hợp {period}"
 CHART_QUESTIONS = "Câu hỏi"
 CHART_DOSSIERS = "Hồ sơ đã giải quyết"
 DIGEST_CAPTION = "Biểu đồ tổng hợp {period}"
+
+
+def period_label(kind: str, first: date, last: date) -> str:
+    """How leaders read a period: "tuần 30/11/2026 - 06/12/2026", "tháng 11/2026", or the two days."""
+    span = f"{first:%d/%m/%Y} - {last:%d/%m/%Y}"
+    if kind == "week":
+        return f"tuần {span}"
+    if kind == "month":
+        return f"tháng {first:%m/%Y}"
+    return span
+
+
+def report_title(kind: str, first: date, last: date) -> str:
+    """E.g. "BÁO CÁO TUẦN 30/11/2026 - 06/12/2026"."""
+    span = f"{first:%d/%m/%Y} - {last:%d/%m/%Y}"
+    if kind == "week":
+        return f"{TITLE_WEEK} {span}"
+    if kind == "month":
+        return f"{TITLE_MONTH} {first:%m/%Y}"
+    return f"{TITLE_RANGE} {span}"
+
+
+def percent(part: int, whole: int) -> str:
+    """``part`` of ``whole`` with one decimal and a Vietnamese comma ("60,0%"), or a dash."""
+    return f"{100 * part / whole:.1f}%".replace(".", ",") if whole else NOT_AVAILABLE
 
 
 def minutes(value: float) -> str:

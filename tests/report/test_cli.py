@@ -11,7 +11,7 @@ from PIL import Image
 from bot.cli import main
 from bot.cli_report import run_report
 from bot.config import Config, DatabaseConfig
-from bot.services.report.chart import HEIGHT_PX, WIDTH_PX
+from bot.reporting.chart import HEIGHT_PX, WIDTH_PX
 from bot.storage import SessionFactory
 from tests.report.dataset import NOW, seed
 

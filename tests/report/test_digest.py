@@ -11,13 +11,14 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.adapters.http_server import HttpServer
-from bot.adapters.media import add_media_route, zalo_image_host
+from bot.adapters.media import add_media_route, image_host
 from bot.adapters.telegram.sender import TelegramSender
 from bot.adapters.zalo.sender import ZaloSender
 from bot.config import ReportConfig, TelegramConfig, ZaloConfig
 from bot.messages import ChatRef, Platform
 from bot.outbox import payload_to_reply
-from bot.services.report.chart import HEIGHT_PX, WIDTH_PX, render_png
+from bot.reporting.chart import HEIGHT_PX, WIDTH_PX
+from bot.reporting.digest import digest_content
 from bot.services.report.digest import Digest
 from bot.services.report.media import MediaStore
 from bot.storage import ChatGroup, OutboxMessage, Person, ReportDigest, SessionFactory, Unit, session_factory
@@ -44,7 +45,7 @@ class Clock:
 
 def digest(sessions: SessionFactory, clock: Clock) -> Digest:
     """The digest as the job builds it (Monday 07:00), on an injected clock."""
-    return Digest(sessions, ReportConfig(), TZ, chart=render_png, clock=clock)
+    return Digest(sessions, ReportConfig(), TZ, render=digest_content, clock=clock)
 
 
 async def leaders_groups(sessions: SessionFactory) -> None:
@@ -160,7 +161,7 @@ async def test_zalo_gets_the_chart_by_an_address_on_the_bots_own_server(sessions
             zalo.add_chat(ZALO_GROUP)
             sender = ZaloSender.create(
                 ZaloConfig(token=zalo.token, base_url=zalo.base_url),
-                image_host=zalo_image_host(sessions, public + "/"),
+                image_host=image_host(MediaStore(sessions), public + "/"),
             )
             try:
                 await sender.send(ChatRef(Platform.ZALO, ZALO_GROUP, True), reply)

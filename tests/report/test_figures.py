@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.services.report.build import build_report, render_csv, render_text
+from bot.reporting.text import label, render_csv, render_text, title
+from bot.services.report.build import build_report
 from bot.services.report.period import period_for
 from bot.storage import SessionFactory
 from tests.report.dataset import ASKED, CHOICES, COMMUNE, CONFIDENT, NONE, NOW, seed
@@ -32,7 +33,7 @@ async def test_the_seeded_week_gives_the_known_figures(sessions: SessionFactory)
         ("top.2.002", 2),
         ("top.3.003", 1),
     ]
-    assert top.lines[0].label == "1.001 Đăng ký khai sinh"
+    assert label(top.lines[0]) == "1.001 Đăng ký khai sinh"
 
     dossiers = report.section("dossiers")
     assert [dossiers.value(k) for k in ("received", "early", "on_time", "late")] == [5, 2, 1, 1]
@@ -74,6 +75,6 @@ async def test_text_and_csv_show_the_same_figures(sessions: SessionFactory) -> N
 
 async def test_an_empty_month_reads_as_dashes_not_errors(sessions: SessionFactory) -> None:
     report = await build_report(sessions, period_for("month", NOW, TZ), agency=COMMUNE, now=NOW)
-    assert report.title == "BÁO CÁO THÁNG 11/2026"
+    assert title(report) == "BÁO CÁO THÁNG 11/2026"
     assert report.section("satisfaction").value("dossier_rating") is None
     assert "Đánh giá hồ sơ (1-5): —" in render_text(report)

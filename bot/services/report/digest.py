@@ -21,18 +21,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import WEEKDAYS, ReportConfig, clock_time
 from bot.messages import ChatRef, Platform, Reply
 from bot.outbox import Outgoing, enqueue_many
-from bot.services.report.build import Report, build_report, render_markup
+from bot.services.report.build import Report, build_report
 from bot.services.report.period import Period, local_today, previous_week
 from bot.storage import ChatGroup, ReportDigest, SessionFactory, Unit
 from bot.storage.bulk import insert_new
 from bot.storage.columns import utcnow
-from bot.texts import report as texts
 
 log = logging.getLogger(__name__)
 
 KIND = "report.digest"
 _TABLE = cast(Table, ReportDigest.__table__)
-Chart = Callable[[Report], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class DigestContent:
+    """What the digest says: the report as chat markup, and the chart with its caption."""
+
+    text: str
+    chart: bytes
+    caption: str
+
+
+Render = Callable[[Report], DigestContent]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +72,14 @@ class Digest:
         settings: ReportConfig,
         timezone: str,
         *,
-        chart: Chart,
+        render: Render,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """``chart`` draws the PNG (the chart module, passed in so matplotlib loads only where needed)."""
+        """``render`` puts the report into words and a chart (:func:`bot.reporting.digest_content`)."""
         self._sessions = sessions
         self._settings = settings
         self._timezone = timezone
-        self._chart = chart
+        self._render = render
         self._clock = clock
 
     async def run_once(self) -> DigestResult:
@@ -84,9 +94,7 @@ class Digest:
             if await session.scalar(select(ReportDigest.id).where(ReportDigest.period == period.key)):
                 return DigestResult(period)
         # Drawn before the transaction: the claim and the enqueue then take milliseconds, not a chart's time.
-        report = await build_report(self._sessions, period, now=now)
-        text, png = render_markup(report), self._chart(report)
-        caption = texts.DIGEST_CAPTION.format(period=period.label)
+        content = self._render(await build_report(self._sessions, period, now=now))
         async with self._sessions.begin() as session:
             chats = await _leader_groups(session)
             claimed = await insert_new(
@@ -97,13 +105,12 @@ class Digest:
             )
             if not claimed:
                 return DigestResult(period)
+            text, chart = Reply(text=content.text), Reply(text=content.caption, image=content.chart)
             messages = []
             for chat in chats:
                 base = f"{KIND}:{period.key}:{chat.key}"
-                messages.append(Outgoing(f"{base}:text", chat, Reply(text=text), KIND, period.key))
-                messages.append(
-                    Outgoing(f"{base}:chart", chat, Reply(text=caption, image=png), KIND, period.key)
-                )
+                messages.append(Outgoing(f"{base}:text", chat, text, KIND, period.key))
+                messages.append(Outgoing(f"{base}:chart", chat, chart, KIND, period.key))
             await enqueue_many(session, messages)
         log.info("weekly digest %s queued for %d group(s)", period.key, len(chats))
         return DigestResult(period, len(chats), claimed=True)

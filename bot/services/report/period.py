@@ -36,16 +36,6 @@ class Period:
             f":{self.last.isoformat()}" if self.kind == "range" else ""
         )
 
-    @property
-    def label(self) -> str:
-        """How leaders read it: "tuần 30/11/2026 - 06/12/2026", "tháng 11/2026"."""
-        span = f"{self.first:%d/%m/%Y} - {self.last:%d/%m/%Y}"
-        if self.kind == "week":
-            return f"tuần {span}"
-        if self.kind == "month":
-            return f"tháng {self.first:%m/%Y}"
-        return span
-
 
 def _utc(day: date, timezone: str) -> datetime:
     return datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)

@@ -1,7 +1,8 @@
 """The report's sections, one function each: each reads its figures and returns a :class:`Section`.
 
-A section is a title and lines (key, label, raw value, what a reader sees), so the text, CSV and chart
-renderers need nothing section-specific. To add a section, write one ``async def (scope) -> Section``
+A section is a key and lines (key, raw value, how to show it), never words: the renderers
+(:mod:`bot.reporting`) take titles and labels from :mod:`bot.texts.report` by key, so the text, CSV and
+chart renderers need nothing section-specific. To add a section, write one ``async def (scope) -> Section``
 and append it to :data:`SECTIONS`.
 """
 
@@ -11,43 +12,46 @@ import statistics
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, select, true
 
+from bot.outbox import deliveries
 from bot.services.directives.reports import expected_acks
 from bot.services.dossiers.stats import dossier_stats
 from bot.services.report.period import Period
 from bot.services.report.questions import HELPFUL, UNHELPFUL
-from bot.storage import (
-    Directive,
-    DirectiveRecipient,
-    OutboxMessage,
-    ProcedureRow,
-    QuestionLogEntry,
-    SessionFactory,
-)
-from bot.texts import report as texts
+from bot.storage import Directive, DirectiveRecipient, ProcedureRow, QuestionLogEntry, SessionFactory
 
 Value = int | float | str | None
 TOP_LIMIT = 5
 
 
+Format = Literal["count", "average", "ratio", "minutes"]
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One figure: a stable key (for CSV and tests), its label, its raw value and how it reads."""
+    """One figure: a stable key (for CSV, tests and the renderer's label) and its raw value.
+
+    ``of`` is the whole a count is a share of (shown as a percentage beside it); ``count`` the number of
+    ratings behind an average or a ratio; ``name`` a label that comes from the data (a procedure's code
+    and name) rather than from the renderer's texts.
+    """
 
     key: str
-    label: str
     value: Value
-    shown: str
+    format: Format = "count"
+    of: int | None = None
+    count: int | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A titled group of figures."""
+    """A group of figures; its title, like its lines' labels, is the renderer's (by key)."""
 
     key: str
-    title: str
     lines: tuple[Line, ...]
 
     def value(self, key: str) -> Value:
@@ -71,16 +75,6 @@ class Scope:
 SectionFunc = Callable[[Scope], Awaitable[Section]]
 
 
-def count(key: str, label: str, value: int) -> Line:
-    """A line holding a count."""
-    return Line(key, label, value, f"{value:,}".replace(",", "."))
-
-
-def share(part: int, whole: int) -> str:
-    """``part`` of ``whole`` as a percentage with one decimal (Vietnamese comma), or a dash."""
-    return f"{100 * part / whole:.1f}%".replace(".", ",") if whole else texts.NOT_AVAILABLE
-
-
 def _in_scope(scope: Scope) -> ColumnElement[bool]:
     period = and_(QuestionLogEntry.at >= scope.period.start, QuestionLogEntry.at < scope.period.end)
     if scope.agency.strip():
@@ -102,14 +96,13 @@ async def questions_section(scope: Scope) -> Section:
             )
         ).one()
     asked = int(asked)
-    lines = [count("asked", texts.ASKED, asked)]
-    for key, label, value in (
-        ("confident", texts.CONFIDENT, int(confident)),
-        ("choices", texts.CHOICES, int(choices)),
-        ("unanswered", texts.UNANSWERED, int(none)),
-    ):
-        lines.append(Line(key, label, value, f"{value} ({share(value, asked)})"))
-    return Section("questions", texts.QUESTIONS, tuple(lines))
+    lines = (
+        Line("asked", asked),
+        Line("confident", int(confident), of=asked),
+        Line("choices", int(choices), of=asked),
+        Line("unanswered", int(none), of=asked),
+    )
+    return Section("questions", lines)
 
 
 async def top_procedures_section(scope: Scope) -> Section:
@@ -134,8 +127,10 @@ async def top_procedures_section(scope: Scope) -> Section:
             .tuples()
             .all()
         )
-    lines = tuple(count(f"top.{code}", f"{code} {names.get(code, '')}".strip(), int(n)) for code, n in rows)
-    return Section("top_procedures", texts.TOP_PROCEDURES, lines)
+    lines = tuple(
+        Line(f"top.{code}", int(n), name=f"{code} {names.get(code, '')}".strip()) for code, n in rows
+    )
+    return Section("top_procedures", lines)
 
 
 async def dossiers_section(scope: Scope) -> Section:
@@ -148,14 +143,13 @@ async def dossiers_section(scope: Scope) -> Section:
         now=scope.now,
     )
     total = stats.total
-    lines = [count("received", texts.RECEIVED, total.received)]
-    for key, label, value in (
-        ("early", texts.EARLY, total.early),
-        ("on_time", texts.ON_TIME, total.on_time),
-        ("late", texts.LATE, total.late),
-    ):
-        lines.append(Line(key, label, value, f"{value} ({share(value, total.resolved)})"))
-    return Section("dossiers", texts.DOSSIERS, tuple(lines))
+    lines = (
+        Line("received", total.received),
+        Line("early", total.early, of=total.resolved),
+        Line("on_time", total.on_time, of=total.resolved),
+        Line("late", total.late, of=total.resolved),
+    )
+    return Section("dossiers", lines)
 
 
 async def satisfaction_section(scope: Scope) -> Section:
@@ -179,74 +173,61 @@ async def satisfaction_section(scope: Scope) -> Section:
             )
         ).one()
     up, down = int(up), int(down)
-    dossier_shown = (
-        f"{average:.2f}".replace(".", ",") + f" ({stats.total.ratings} {texts.RATINGS})"
-        if average is not None
-        else texts.NOT_AVAILABLE
-    )
-    answer_share = up / (up + down) if up + down else None
+    helpful = up / (up + down) if up + down else None
     lines = (
         Line(
             "dossier_rating",
-            texts.DOSSIER_RATING,
             round(average, 2) if average is not None else None,
-            dossier_shown,
+            "average",
+            count=stats.total.ratings,
         ),
-        Line(
-            "answer_helpful",
-            texts.ANSWER_RATING,
-            round(answer_share, 3) if answer_share is not None else None,
-            f"{share(up, up + down)} ({up + down} {texts.RATINGS})" if up + down else texts.NOT_AVAILABLE,
-        ),
+        Line("answer_helpful", round(helpful, 3) if helpful is not None else None, "ratio", count=up + down),
     )
-    return Section("satisfaction", texts.SATISFACTION, lines)
+    return Section("satisfaction", lines)
 
 
 async def directives_section(scope: Scope) -> Section:
     """Directives needing acknowledgement sent in the period: share acknowledged, median time to do so."""
     async with scope.sessions() as session:
-        sent = (
+        recipients = (
             await session.execute(
                 select(
                     DirectiveRecipient.directive_id,
                     DirectiveRecipient.occurrence,
-                    func.min(func.coalesce(OutboxMessage.sent_at, DirectiveRecipient.created_at)),
+                    DirectiveRecipient.created_at,
+                    DirectiveRecipient.outbox_key,
                 )
                 .join(Directive, Directive.id == DirectiveRecipient.directive_id)
-                .outerjoin(OutboxMessage, OutboxMessage.key == DirectiveRecipient.outbox_key)
                 .where(
                     Directive.ack_required.is_(True),
                     DirectiveRecipient.created_at >= scope.period.start,
                     DirectiveRecipient.created_at < scope.period.end,
                 )
-                .group_by(DirectiveRecipient.directive_id, DirectiveRecipient.occurrence)
             )
         ).all()
+        sent_at = await deliveries(session, [key for *_, key in recipients if key])
+        # An occurrence counts from its first message out (its first recipient row before any is sent).
+        delivered: dict[tuple[int, str], datetime] = {}
+        for directive_id, occurrence, created_at, key in recipients:
+            state = sent_at.get(key)
+            moment = state.sent_at if state is not None and state.sent_at is not None else created_at
+            known = delivered.get((directive_id, occurrence))
+            delivered[(directive_id, occurrence)] = moment if known is None else min(known, moment)
         expected = acknowledged = 0
         waits: list[float] = []
-        for directive_id, occurrence, delivered in sent:
+        for (directive_id, occurrence), first in sorted(delivered.items()):
             for person in await expected_acks(session, directive_id, occurrence):
                 expected += 1
                 if person.at is not None:
                     acknowledged += 1
-                    waits.append(max(0.0, (person.at - delivered).total_seconds() / 60))
+                    waits.append(max(0.0, (person.at - first).total_seconds() / 60))
     median = statistics.median(waits) if waits else None
     lines = (
-        count("expected", texts.EXPECTED_ACKS, expected),
-        Line(
-            "acknowledged",
-            texts.ACKNOWLEDGED,
-            acknowledged,
-            f"{acknowledged} ({share(acknowledged, expected)})",
-        ),
-        Line(
-            "median_ack_minutes",
-            texts.MEDIAN_ACK,
-            round(median, 1) if median is not None else None,
-            texts.minutes(median) if median is not None else texts.NOT_AVAILABLE,
-        ),
+        Line("expected", expected),
+        Line("acknowledged", acknowledged, of=expected),
+        Line("median_ack_minutes", round(median, 1) if median is not None else None, "minutes"),
     )
-    return Section("directives", texts.DIRECTIVES, lines)
+    return Section("directives", lines)
 
 
 SECTIONS: tuple[SectionFunc, ...] = (

@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.reporting.text import agency_line, label, section_title, shown, title
 from bot.services.report.build import Report
 from bot.services.report.sections import Section
 from bot.texts import report as texts
@@ -40,7 +41,7 @@ def font_family() -> str:
 
 def _bars(section: Section, keys: tuple[str, ...]) -> tuple[list[str], list[int]]:
     lines = [line for line in section.lines if line.key in keys]
-    return [line.label for line in lines], [int(line.value or 0) for line in lines]
+    return [label(line) for line in lines], [int(line.value or 0) for line in lines]
 
 
 def render_png(report: Report) -> bytes:
@@ -48,9 +49,10 @@ def render_png(report: Report) -> bytes:
     with matplotlib.rc_context({"font.family": [font_family()], "font.size": 11}):
         figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
         FigureCanvasAgg(figure)
-        figure.suptitle(f"{report.title}\n{texts.AGENCY}: {report.agency or texts.ALL_AGENCIES}", fontsize=15)
+        figure.suptitle(f"{title(report)}\n{agency_line(report)}", fontsize=15)
         # Subfigures keep the long procedure names of the bottom panel from pushing the top row aside.
-        top, bottom, footer = figure.subfigures(3, 1, height_ratios=(1, 1.1, 0.2))
+        rows = figure.subfigures(3, 1, height_ratios=(1, 1.1, 0.2), squeeze=False)
+        top, bottom, footer = rows[0, 0], rows[1, 0], rows[2, 0]
         left, right = top.subplots(1, 2)
         questions, dossiers = report.section("questions"), report.section("dossiers")
         _bar_panel(left, questions, texts.CHART_QUESTIONS, ("confident", "choices", "unanswered"))
@@ -67,30 +69,30 @@ def _footer(report: Report) -> str:
     rows = []
     for key in ("satisfaction", "directives"):
         section = report.section(key)
-        shown = "  ·  ".join(
-            f"{line.label}: {line.shown}" for line in section.lines if line.key != "expected"
+        figures = "  ·  ".join(
+            f"{label(line)}: {shown(line)}" for line in section.lines if line.key != "expected"
         )
-        rows.append(f"{section.title} — {shown}")
+        rows.append(f"{section_title(section)} — {figures}")
     return "\n".join(rows)
 
 
-def _bar_panel(axes: Axes, section: Section, title: str, keys: tuple[str, ...]) -> None:
+def _bar_panel(axes: Axes, section: Section, heading: str, keys: tuple[str, ...]) -> None:
     labels, values = _bars(section, keys)
     bars = axes.bar(labels, values, color=COLOURS[: len(values)])
     axes.bar_label(bars, labels=[str(v) for v in values], padding=2)
-    axes.set_title(title)
+    axes.set_title(heading)
     axes.set_ylim(0, max([*values, 1]) * 1.2)
     axes.spines[["top", "right"]].set_visible(False)
 
 
 def _top_panel(axes: Axes, section: Section) -> None:
-    axes.set_title(section.title)
+    axes.set_title(section_title(section))
     lines = list(reversed(section.lines))
     if not lines:
         axes.text(0.5, 0.5, texts.NO_PROCEDURES, ha="center", va="center", transform=axes.transAxes)
         axes.set_axis_off()
         return
-    labels = [textwrap.shorten(line.label, NAME_WIDTH, placeholder="…") for line in lines]
+    labels = [textwrap.shorten(label(line), NAME_WIDTH, placeholder="…") for line in lines]
     values = [int(line.value or 0) for line in lines]
     bars = axes.barh(labels, values, color="#1565c0")
     axes.bar_label(bars, labels=[str(v) for v in values], padding=3)
