@@ -16,15 +16,18 @@ HELPFUL_PREFIX = "hq"
 
 
 async def log_question(
-    svc: Services, channel: str, outcome: Outcome, proc: Procedure | None = None
+    svc: Services, channel: str, outcome: Outcome, proc: Procedure | None = None, *, rate: bool = True
 ) -> list[Reply]:
-    """Log one answered question; after a confident answer, maybe the 👍/👎 question (else nothing)."""
+    """Log one answered question; after a confident answer, maybe the 👍/👎 question (else nothing).
+
+    ``rate`` False never asks (a group chat: any member could answer for the one who asked).
+    """
     questions = svc.questions
     if questions is None:
         return []
     code, agency = (proc.code, proc.agency) if proc is not None else ("", "")
     entry = await questions.record(channel, outcome, code, agency)
-    if entry is None or outcome != "confident" or not questions.ask_rating():
+    if entry is None or outcome != "confident" or not rate or not questions.ask_rating():
         return []
     buttons = (
         Button(texts.RATE_YES, f"{HELPFUL_PREFIX}:{entry}:1"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,13 @@ from sqlalchemy import inspect, select, text
 from bot.app import Core, build_core
 from bot.config import Config, DatabaseConfig
 from bot.messages import ChatRef, Incoming, Platform, Reply
+from bot.routing import Dispatcher
 from bot.services.procedures import import_procedures
 from bot.services.report.questions import QuestionLog, Rated
 from bot.storage import QuestionLogEntry, SessionFactory, create_engine, session_factory
 from bot.storage.migrate import upgrade_engine
+from bot.texts import report as texts
+from handlers import build_router, fallback
 from knowledge.demo import DEMO_DIR
 from knowledge.importers import load_paths
 
@@ -37,8 +41,8 @@ async def core(tmp_path: Path) -> AsyncIterator[Core]:
         yield built
 
 
-async def say(core: Core, platform: Platform, message: str) -> list[Reply]:
-    incoming = Incoming(chat=ChatRef(platform, "c-77"), user_id="u-1", text=message)
+async def say(core: Core, platform: Platform, message: str, *, group: bool = False) -> list[Reply]:
+    incoming = Incoming(chat=ChatRef(platform, "c-77", group), user_id="u-1", text=message)
     return await core.dispatcher.dispatch(incoming)
 
 
@@ -83,3 +87,16 @@ async def test_the_share_asked_follows_the_injected_chance_and_a_rating_counts_o
     assert await log.rate(entry, False) == (Rated.ALREADY, "1.001")
     assert (await log.rate(choices, True))[0] is Rated.UNKNOWN
     assert (await log.rate(entry + 100, True))[0] is Rated.UNKNOWN
+
+
+async def test_every_confident_answer_asks_at_share_one_but_never_in_a_group(core: Core) -> None:
+    services = replace(core.services, questions=QuestionLog(core.sessions, rating_share=1.0))
+    memory = core.services.conversations
+    dispatcher = Dispatcher(build_router(flows=True), services, memory, fallback, flows=memory)
+    private = await dispatcher.dispatch(
+        Incoming(chat=ChatRef(Platform.ZALO, "p-1"), user_id="u", text=CONFIDENT)
+    )
+    group = await dispatcher.dispatch(
+        Incoming(chat=ChatRef(Platform.ZALO, "g-1", is_group=True), user_id="u", text=CONFIDENT)
+    )
+    assert [r.text for r in private][1:] == [texts.RATE_QUESTION] and len(group) == 1
