@@ -181,6 +181,23 @@ class FeedbackConfig:
     """Items one resident may file in 24 hours (a flood would bury the unit's group)."""
 
 
+class ReportConfig:
+    """Figures for leaders: how often answers are rated, and when the weekly digest goes out."""
+
+    answer_rating_share: float = 0.0
+    """Share (0-1) of confident answers followed by the 👍/👎 question (0: never). Off unless set, so an
+    old configuration answers exactly as before; 0.2 asks one resident in five."""
+    digest_day: str = "mon"
+    """Day of the weekly digest (mon ... sun; empty: no digest)."""
+    digest_time: str = "07:00"
+    media_url: str = ""
+    """This bot's server as Zalo reaches it (https://...): charts for Zalo are served under /media/
+    there, since Zalo's sendPhoto takes a URL. Empty: Zalo gets the digest's text without the chart."""
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration."""
@@ -196,6 +213,7 @@ class Config:
     directives: DirectivesConfig = field(default_factory=DirectivesConfig)
     guide: GuideConfig = field(default_factory=GuideConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
 
@@ -249,6 +267,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "directives": DirectivesConfig,
     "guide": GuideConfig,
     "feedback": FeedbackConfig,
+    "report": ReportConfig,
 }
 _TOP_LEVEL = {"timezone": str, "log_level": str}
 RELOAD_SECONDS_MAX = 3600
@@ -331,6 +350,7 @@ def _validate(config: Config) -> None:
         if getattr(config.guide, key) < 1:
             raise ConfigError(f"guide.{key}: phải lớn hơn 0")
     _validate_feedback(config.feedback)
+    _validate_report(config.report)
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level: phải là một trong {', '.join(LOG_LEVELS)}")
     try:
@@ -428,3 +448,14 @@ def _validate_feedback(feedback: FeedbackConfig) -> None:
         raise ConfigError("feedback.flow_minutes: phải lớn hơn 0")
     if feedback.per_user_per_day < 1:
         raise ConfigError("feedback.per_user_per_day: phải lớn hơn 0")
+
+
+def _validate_report(report: ReportConfig) -> None:
+    if not 0 <= report.answer_rating_share <= 1:
+        raise ConfigError("report.answer_rating_share: phải trong khoảng 0-1")
+    if report.digest_day and report.digest_day not in WEEKDAYS:
+        raise ConfigError(f"report.digest_day: một trong {', '.join(WEEKDAYS)} (hoặc để trống)")
+    if report.media_url and not report.media_url.startswith(("https://", "http://")):
+        raise ConfigError("report.media_url: cần một địa chỉ http(s)://")
+    if clock_time(report.digest_time) is None:
+        raise ConfigError("report.digest_time: cần giờ dạng HH:MM, ví dụ 07:00")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bot.routing import Router
 from bot.services import Services
-from handlers import directive_flow, directives, dossiers, feedback, guide, people, procedures, start
+from handlers import directive_flow, directives, dossiers, feedback, guide, people, procedures, report, start
 from handlers.unknown import fallback
 
 
@@ -28,7 +28,7 @@ def build_router(*, flows: bool = False) -> Router[Services]:
     rating, /chidao); a dispatcher over such a router needs a flow store, which the composition root passes.
     """
     router: Router[Services] = Router()
-    for feature in (procedures, start, dossiers, people, directives, directive_flow, guide, feedback):
+    for feature in (procedures, start, dossiers, people, directives, directive_flow, guide, feedback, report):
         router.include(feature.router)
     if flows:
         router.include(dossiers.flow_router)

@@ -23,6 +23,7 @@ from handlers.cards import (
 )
 from handlers.choices import render_choices
 from handlers.followups import current_procedure, followup_kinds, followup_replies
+from handlers.report import log_question
 from handlers.short_card import render_short_card
 from knowledge.model import Procedure
 
@@ -38,8 +39,11 @@ def card_reply(proc: Procedure, svc: Services) -> Reply:
     )
 
 
-async def answer(query: str, svc: Services) -> list[Reply]:
-    """Search the catalogue and answer with a card, choices, or an honest "I don't know"."""
+async def answer(query: str, svc: Services, channel: str = "", *, group: bool = False) -> list[Reply]:
+    """Search the catalogue and answer with a card, choices, or an honest "I don't know".
+
+    Each question answered is logged (outcome and procedure, never the text; see :mod:`handlers.report`).
+    """
     # Too-long messages are refused before any clean-up or search (see cards.QUERY_MAX).
     if len(query) > QUERY_MAX:
         return [Reply(text=texts.too_long(QUERY_MAX))]
@@ -51,10 +55,13 @@ async def answer(query: str, svc: Services) -> list[Reply]:
         # Small talk, empty and too-long messages are not questions the catalogue failed to answer.
         if result.reason == "no_match":
             await svc.unanswered.record(query, "none")
+            await log_question(svc, channel, "none")
         return [render_none(result, svc.config.centre)]
     procs = [svc.procedures.get(hit.code) or Procedure(code=hit.code, name=hit.name) for hit in result.hits]
     if result.answer == "confident" or len(procs) == 1:
-        return [card_reply(procs[0], svc)]
+        rating = await log_question(svc, channel, "confident", procs[0], rate=not group)
+        return [card_reply(procs[0], svc), *rating]
+    await log_question(svc, channel, "choices")
     return [render_choices(procs, question=fold_question(query))]
 
 
@@ -67,7 +74,7 @@ async def free_text(msg: Incoming, svc: Services) -> list[Reply]:
     kinds = followup_kinds(msg.text)
     if kinds and (proc := await current_procedure(msg.chat.key, svc)) is not None:
         return followup_replies(proc, kinds, svc)
-    return await answer(msg.text, svc)
+    return await answer(msg.text, svc, msg.chat.platform.value, group=msg.chat.is_group)
 
 
 @router.stray_number()
@@ -81,7 +88,7 @@ async def stray_number(msg: Incoming, svc: Services, number: StrayNumber) -> lis
 @router.command("tim", "timkiem")
 async def find(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     """Search for the words after /tim, or ask what to search."""
-    return await answer(command.args, svc)
+    return await answer(command.args, svc, msg.chat.platform.value, group=msg.chat.is_group)
 
 
 @router.command("thutuc", "ma")

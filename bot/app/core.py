@@ -25,6 +25,7 @@ from bot.services.feedback import FeedbackService
 from bot.services.guide import ConsentService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
+from bot.services.report.questions import QuestionLog
 from bot.services.unanswered import UnansweredService
 from bot.storage import SessionFactory, create_engine, session_factory
 from bot.storage.migrate import check_schema
@@ -143,6 +144,7 @@ async def build_core(
             unanswered=unanswered,
             guide=ConsentService(sessions, config.guide),
             feedback=build_feedback(config, sessions, procedures),
+            questions=QuestionLog(sessions, rating_share=config.report.answer_rating_share),
         )
         dispatcher = Dispatcher(
             router,

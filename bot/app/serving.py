@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from bot.adapters.dossier_api import add_dossier_api
 from bot.adapters.dossier_pull import DossierPullClient
 from bot.adapters.http_server import DedupKey, HttpServer, WebhookHandler, WebhookStore
+from bot.adapters.media import ImageHost, add_media_route, image_host
 from bot.adapters.telegram.channel import (
     TELEGRAM_AUTH_HEADER,
     TelegramChannel,
@@ -38,11 +39,15 @@ from bot.ops.readiness import Readiness
 from bot.ops.sends import counting
 from bot.outbox import Sender
 from bot.outbox.worker import OutboxWorker
+from bot.reporting.digest import digest_content
 from bot.services.dossiers.feed import DossierPuller
+from bot.services.report.digest import Digest
+from bot.services.report.media import MediaStore
 from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
 from jobs.feedback import feedback_jobs
 from jobs.knowledge import knowledge_jobs
+from jobs.report import digest_jobs
 from jobs.scheduler import IntervalJob, add_interval_job, create_scheduler
 
 log = logging.getLogger(__name__)
@@ -70,13 +75,13 @@ class OutboxSender(Sender, Protocol):
         """Release connections."""
 
 
-def build_senders(config: Config) -> dict[Platform, OutboxSender]:
+def build_senders(config: Config, *, image_host: ImageHost | None = None) -> dict[Platform, OutboxSender]:
     """An outbox sender for every enabled platform, each over its own HTTP client."""
     senders: dict[Platform, OutboxSender] = {}
     if config.telegram.enabled:
         senders[Platform.TELEGRAM] = TelegramSender.create(config.telegram)
     if config.zalo.enabled:
-        senders[Platform.ZALO] = ZaloSender.create(config.zalo)
+        senders[Platform.ZALO] = ZaloSender.create(config.zalo, image_host=image_host)
     return senders
 
 
@@ -86,7 +91,7 @@ class Background:
     def __init__(
         self, core: Core, jobs: Iterable[IntervalJob] = (), *, metrics: Metrics | None = None
     ) -> None:
-        self.senders = build_senders(core.config)
+        self.senders = build_senders(core.config, image_host=_image_host(core))
         self.metrics = metrics or Metrics(core.config.channels)
         self.worker = OutboxWorker(
             core.sessions,
@@ -191,8 +196,10 @@ class Serving:
         self._inbox_task: asyncio.Task[None] | None = None
         self._mount_dossier_api(core)
         self._mount_probes(core)
+        if core.config.report.media_url and self.server is not None:
+            add_media_route(self.server, MediaStore(core.sessions))
         self._pull: DossierPullClient | None = None
-        scheduled = [*jobs, *self._dossier_jobs(core)]
+        scheduled = [*jobs, *self._dossier_jobs(core), *digest_jobs(_digest(core), MediaStore(core.sessions))]
         services = core.services
         scheduled += knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
         scheduled += feedback_jobs(services.feedback)
@@ -359,6 +366,20 @@ class Serving:
             await quietly("outbox", self.background.stop())
         if self._pull is not None:
             await quietly("dossier pull client", self._pull.close())
+
+
+def _digest(core: Core) -> Digest | None:
+    """The weekly digest, unless ``[report] digest_day`` turns it off."""
+    settings = core.config.report
+    if not settings.digest_day:
+        return None
+    return Digest(core.sessions, settings, core.config.timezone, render=digest_content)
+
+
+def _image_host(core: Core) -> ImageHost | None:
+    """Where the Zalo sender puts images: this server's /media/, when its public address is configured."""
+    url = core.config.report.media_url
+    return image_host(MediaStore(core.sessions), url) if url else None
 
 
 async def quietly(name: str, stopping: Awaitable[None]) -> None:

@@ -12,6 +12,7 @@ sent, fails it when the original failed, and applies only the newest of several 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,14 +59,22 @@ class Outgoing:
 
 
 def reply_to_payload(reply: Reply) -> dict[str, Any]:
-    """Serialise a reply for the outbox (images are not stored: they go by link or are rendered at send)."""
-    return {"text": reply.text, "buttons": [[b.label, b.payload] for b in reply.buttons]}
+    """Serialise a reply for the outbox; an image (a chart, a few dozen kB) is kept in base64."""
+    payload: dict[str, Any] = {"text": reply.text, "buttons": [[b.label, b.payload] for b in reply.buttons]}
+    if reply.image is not None:
+        payload["image"] = base64.b64encode(reply.image).decode("ascii")
+    return payload
 
 
 def payload_to_reply(payload: dict[str, Any]) -> Reply:
     """Rebuild the reply stored by :func:`reply_to_payload`."""
     buttons = tuple(Button(str(label), str(data)) for label, data in payload.get("buttons", []))
-    return Reply(text=str(payload.get("text", "")), buttons=buttons)
+    image = payload.get("image")
+    return Reply(
+        text=str(payload.get("text", "")),
+        buttons=buttons,
+        image=base64.b64decode(image) if isinstance(image, str) and image else None,
+    )
 
 
 async def enqueue_many(session: AsyncSession, messages: Iterable[Outgoing]) -> int:

@@ -13,6 +13,7 @@ from bot.services.feedback import FeedbackService
 from bot.services.guide import ConsentService
 from bot.services.people import PeopleService
 from bot.services.procedures import ProcedureService
+from bot.services.report.questions import QuestionLog
 from bot.services.unanswered import UnansweredService
 
 
@@ -37,6 +38,8 @@ class Services:
     """Residents' consent codes and the cards guides send them."""
     feedback: FeedbackService | None = None
     """Residents' feedback (/gopy, /traloi); None where a caller builds services without it."""
+    questions: QuestionLog | None = None
+    """The question log and answer ratings (None: nothing logged, never asked)."""
 
 
 __all__ = [

@@ -1,8 +1,10 @@
 """Questions the bot could not answer, kept for staff (DESIGN §7): folded text and counts, nothing else.
 
 A question is recorded when the search found nothing (``none``) or when choices were shown and the
-next message in the chat did not pick one (``choices``). Only the folded text is kept (no user, chat
-or platform), one row per text and kind, counted up; :meth:`UnansweredService.prune` caps the table.
+next message in the chat did not pick one (``choices``). A card judged unhelpful (👎) is recorded as
+``unhelpful`` under ``👎 <procedure code>``: the question's text is not kept, so the code stands for it.
+Only the folded text is kept (no user, chat or platform), one row per text and kind, counted up;
+:meth:`UnansweredService.prune` caps the table.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from knowledge.normalize import fold
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["none", "choices"]
+Kind = Literal["none", "choices", "unhelpful"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 
 MAX_ROWS = 10_000
@@ -79,6 +81,23 @@ class UnansweredService:
             return False
         return True
 
+    async def record_unhelpful(self, code: str) -> bool:
+        """Count one 👎 on the card of procedure ``code``; best effort, like :meth:`record`."""
+        if not code.strip():
+            return False
+        try:
+            async with self._sessions.begin() as session:
+                params = {
+                    "text": f"👎 {code.strip()}"[:QUESTION_MAX],
+                    "kind": "unhelpful",
+                    "now": self._clock(),
+                }
+                await session.execute(_UPSERT, params)
+        except SQLAlchemyError as exc:
+            log.warning("unhelpful answer not recorded: %s", type(exc).__name__)
+            return False
+        return True
+
     async def rows(self, *, since: datetime | None = None) -> list[UnansweredRow]:
         """Every stored question last seen at or after ``since``, most frequent first.
 
@@ -125,4 +144,4 @@ class UnansweredService:
 
 
 def _kind(value: str) -> Kind:
-    return "choices" if value == "choices" else "none"
+    return "choices" if value == "choices" else "unhelpful" if value == "unhelpful" else "none"

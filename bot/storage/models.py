@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -145,7 +146,8 @@ class OutboxMessage(Base):
     ref: Mapped[str] = mapped_column(String(64), default="", index=True)
     """The object it is about (a receipt code, a directive id)."""
     payload: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
-    """A serialised :class:`bot.messages.Reply`: ``{"text", "buttons": [[label, payload], ...]}``."""
+    """A serialised :class:`bot.messages.Reply`: ``{"text", "buttons": [[label, payload], ...]}``, and
+    ``"image"`` (base64) for a photo."""
     status: Mapped[str] = mapped_column(String(16), default="pending")
     """pending (waiting for due_at, retries included), sending (leased), sent, failed."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -584,3 +586,53 @@ class FeedbackItem(Base):
     answered_via: Mapped[str] = mapped_column(String(96), default="")
     rating: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# --- figures for leaders: the question log, answer ratings and the weekly digest (issue 15) ---------
+
+
+class QuestionLogEntry(Base):
+    """One procedure question answered in chat: when, on which channel, how, about which procedure.
+
+    Never the question's text nor who asked. ``outcome`` is ``confident``, ``choices`` or ``none``;
+    ``rating`` is 1 (👍) or -1 (👎) once the asker rated a confident answer, else null.
+    """
+
+    __tablename__ = "question_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    procedure_code: Mapped[str] = mapped_column(String(64), default="")
+    agency: Mapped[str] = mapped_column(String(255), default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReportDigest(Base):
+    """A weekly digest claimed for one period: the unique ``period`` makes it go out exactly once."""
+
+    __tablename__ = "report_digests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(32), unique=True)
+    """The period's first day and kind, e.g. ``week:2026-11-30``."""
+    recipients: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MediaFile(Base):
+    """An image the bot serves at ``/media/<token>.png`` (Zalo's sendPhoto takes a URL, not bytes).
+
+    ``token`` is the SHA-256 of the bytes: the same chart is stored once, and its address cannot be
+    guessed without the image itself.
+    """
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -215,6 +215,8 @@ class SentMessage:
     reply_to_message_id: int | None
     photo: bool = False
     at: float = field(default_factory=time.monotonic)
+    photo_data: bytes = b""
+    """The uploaded photo's bytes (empty when sent by file_id or URL)."""
     edits: list[str] = field(default_factory=list)
     """The visible texts it showed before each editMessageText, oldest first (text is the current one)."""
 
@@ -223,6 +225,10 @@ class SentMessage:
         """(label, callback_data) of the inline keyboard, row by row."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+
+UPLOAD = "upload:"
+"""Prefix of the parameter holding a multipart file's bytes (the field itself reads "<file>")."""
 
 
 def visible_text(text: str) -> str:
@@ -688,6 +694,9 @@ class FakeTelegram(LoopbackApi):
         sent = SentMessage(
             next(self._message_ids), chat_id, text, raw, parse_mode, markup, reply_to_id, photo
         )
+        upload = params.get(f"{UPLOAD}photo")
+        if photo and isinstance(upload, bytes):
+            sent.photo_data = upload
         self.sent.append(sent)
         message: JSON = {
             "message_id": sent.message_id,
@@ -852,6 +861,8 @@ async def _read_params(request: web.Request) -> JSON:
         form = await request.post()
         for key, value in form.items():
             params[key] = value if isinstance(value, str) else "<file>"
+            if isinstance(value, web.FileField):
+                params[f"{UPLOAD}{key}"] = value.file.read()
     return params
 
 

@@ -28,7 +28,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.adapters.telegram.channel import TEXT_LIMIT, keyboard
+from bot.adapters.telegram.channel import CAPTION_LIMIT, TEXT_LIMIT, keyboard
 from bot.adapters.telegram.request import AiohttpRequest
 from bot.config import TelegramConfig
 from bot.markup import split, to_plain
@@ -109,17 +109,32 @@ class TelegramSender:
             chat_id = int(chat.chat_id)
         except ValueError:
             raise RecipientGoneError("not a Telegram chat id") from None
-        if reply.image is not None:
-            log.warning("telegram outbox: a reply image is not sent by the outbox; text only")
         parts = split(reply.text, TEXT_LIMIT) if reply.text.strip() else []
+        markup = keyboard(reply.buttons)
+        if reply.image is not None:
+            # A text that fits goes as the caption (with the buttons); a longer one follows the photo.
+            caption = parts[0] if len(parts) == 1 and len(parts[0]) <= CAPTION_LIMIT else None
+            message_id = await self._send_photo(chat_id, reply.image, caption, markup if caption else None)
+            if caption is not None or not parts:
+                return message_id
         if not parts:
             raise PermanentDeliveryError("empty message")
-        markup = keyboard(reply.buttons)
         message_id = ""
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             message_id = await self._send_text(chat_id, part, markup if last else None)
         return message_id
+
+    async def _send_photo(
+        self, chat_id: int, photo: bytes, caption: str | None, markup: InlineKeyboardMarkup | None
+    ) -> str:
+        try:
+            message = await self.bot.send_photo(
+                chat_id, photo, caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        except TelegramError as exc:
+            raise telegram_delivery_error(exc) from None
+        return str(message.message_id)
 
     async def _send_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> str:
         try:
