@@ -232,6 +232,7 @@ GROUPS = {
     "+ per-field BM25 of the plain syllables": tuple(f for f in CANDIDATE_FEATURES if f.startswith("plain_")),
     "+ ranks of both stages, later step not named": ("name_rank", "record_rank", "step_not_named"),
     "+ the heaviest notion the procedure misses": ("missing",),
+    "+ latent semantic similarity (record, name)": ("semantic_record", "semantic_name"),
 }
 
 

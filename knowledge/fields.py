@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.model import Procedure
-from knowledge.normalize import canonical, syllables
+from knowledge.normalize import accented_syllables, canonical, syllables
 
 FIELDS = ("name", "field", "audience", "result", "documents", "conditions")
 """The record's fields, each indexed on its own; the order is the order of their features.
@@ -45,6 +45,31 @@ def field_texts(procedure: Procedure) -> tuple[str, ...]:
         procedure.conditions,
     )
     return tuple(t[:_FIELD_CHARS] for t in texts)
+
+
+def record_tokens(
+    procedures: Sequence[Procedure], expand: Callable[[list[str]], list[str]]
+) -> list[list[list[str]]]:
+    """Per field of :data:`FIELDS`, each procedure's folded syllables, abbreviations expanded."""
+    # Each distinct word is folded once: folding whole texts character by character took most of the
+    # time, and one string per distinct syllable keeps the token lists (all alive at once) tens of MB
+    # smaller.
+    memo: dict[str, list[str]] = {}
+
+    def tokens(text: str) -> list[str]:
+        out: list[str] = []
+        for word in accented_syllables(text):
+            known = memo.get(word)
+            if known is None:
+                known = memo[word] = [canonical(s) for s in syllables(word)]
+            out.extend(known)
+        return expand(out)
+
+    per_field: list[list[list[str]]] = [[] for _ in FIELDS]
+    for procedure in procedures:
+        for column, text in zip(per_field, field_texts(procedure), strict=True):
+            column.append(tokens(text))
+    return per_field
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,30 +139,13 @@ class RecordIndex:
     pass over a phrase's tokens scores it in all fields at once.
     """
 
-    def __init__(self, procedures: Sequence[Procedure], expand: Callable[[list[str]], list[str]]) -> None:
-        # One string per distinct syllable: the token lists of every field of every record are alive at
-        # once while the postings are built, and shared strings keep that peak tens of MB lower.
-        memo: dict[str, str] = {}
-
-        def tokens(text: str) -> list[str]:
-            out = []
-            for s in syllables(text):
-                c = memo.get(s)
-                if c is None:
-                    c = memo[s] = canonical(s)
-                out.append(c)
-            return expand(out)
-
-        per_field: list[list[list[str]]] = [[] for _ in FIELDS]
-        for procedure in procedures:
-            for column, text in zip(per_field, field_texts(procedure), strict=True):
-                column.append(tokens(text))
-        self._n = len(procedures)
+    def __init__(self, per_field: Sequence[Sequence[Sequence[str]]]) -> None:
+        """Index the tokens of every field of every procedure (see :func:`record_tokens`)."""
+        self._n = len(per_field[0]) if per_field else 0
         self._unseen = np.zeros(len(FIELDS))
         merged: dict[str, list[tuple[int, FieldIndex]]] = {}
         for f, column in enumerate(per_field):
             field = FieldIndex(column)
-            column.clear()
             self._unseen[f] = field.unseen_idf
             for token in field.tokens():
                 merged.setdefault(token, []).append((f, field))

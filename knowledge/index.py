@@ -26,11 +26,12 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from knowledge.aliases import Aliases, Marked, Phrase, Word, load_aliases, phrase, words_of
-from knowledge.fields import FIELDS, RecordIndex
+from knowledge.fields import FIELDS, RecordIndex, record_tokens
 from knowledge.model import Procedure
 from knowledge.normalize import fold
 from knowledge.ranker import CANDIDATE_FEATURES, Ranker, load_ranker
 from knowledge.results import AnswerKind, Hit, SearchResult
+from knowledge.semantic import SemanticIndex
 
 MAX_QUERY_CHARS = 2000
 """Longer input is not a question: answer ``none``/``too_long`` without looking at it."""
@@ -42,7 +43,9 @@ CANDIDATES = 60
 RECORD_CANDIDATES = 50
 """The best procedures by their whole record join the name stage's candidates ..."""
 FIELD_CANDIDATES = 12
-"""... and so do the best few of each field."""
+"""... and so do the best few of each field ..."""
+SEMANTIC_CANDIDATES = 20
+"""... and the nearest few by latent semantic vectors (``knowledge.semantic``)."""
 
 _WEAK_FIELD = 0.5
 _BIGRAM_CONCEPT_WEIGHT = 0.6
@@ -367,7 +370,12 @@ class ProcedureIndex:
         marks = (*self._aliases.later_steps, *self._aliases.special_cases)
         self._longest_mark = max((len(m.folded) for m in marks), default=1)
         procedures_in_order = list(by_code.values())
-        self._record = RecordIndex(procedures_in_order, self._aliases.expand_abbreviations)
+        tokens = record_tokens(procedures_in_order, self._aliases.expand_abbreviations)
+        # The semantic vectors first: their build's large temporary arrays are gone before the record
+        # index's postings are made, so the two peaks do not add up.
+        self._semantic = SemanticIndex(tokens)
+        self._record = RecordIndex(tokens)
+        del tokens
         place = {p.code: i for i, p in enumerate(procedures_in_order)}
         exact: defaultdict[Phrase, set[int]] = defaultdict(set)
         for code, phrases in (staff or {}).items():
@@ -670,6 +678,10 @@ class ProcedureIndex:
         for row in (*record, *plain):
             picked.extend(int(i) for i in _top(row, FIELD_CANDIDATES))
         picked.extend(int(i) for i in body_order[:RECORD_CANDIDATES] if body[i] > 0)
+        meaning = self._semantic.query(query.sequences)
+        near = None if meaning is None else (self._semantic.records(meaning), self._semantic.names(meaning))
+        if near is not None:
+            picked.extend(int(i) for i in _top(np.maximum(near[0], 0.0), SEMANTIC_CANDIDATES))
         order = list(dict.fromkeys(picked))
         if not order:
             return Candidates((), np.zeros((0, len(CANDIDATE_FEATURES))), query.unknown_share, 0)
@@ -716,6 +728,9 @@ class ProcedureIndex:
                 sum(p not in d.steps for p in asked) / len(asked) for d in docs
             ]
         features[:, column["missing"]] = missing
+        if near is not None:
+            features[:, column["semantic_record"]] = near[0][rows]
+            features[:, column["semantic_name"]] = near[1][rows]
         name_side = self._name_words.measure(query)
         for name, values in zip(_NAME_SIDE, name_side, strict=True):
             features[:, column[name]] = values[rows]
@@ -858,6 +873,8 @@ def question_features(
             row[_COLUMN["name_said"]],
             row[_COLUMN["name_pairs"]],
             float(found.features[:, _COLUMN["name_said"]].max()),
+            row[_COLUMN["semantic_record"]],
+            float(found.features[:, _COLUMN["semantic_record"]].max()),
         ],
         dtype=np.float64,
     )

@@ -46,6 +46,8 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "name_pairs_share",
     "name_pairs",
     "name_length",
+    "semantic_record",
+    "semantic_name",
 )
 """What is measured of each (question, procedure) pair; see ``ProcedureIndex._features``."""
 
@@ -63,6 +65,8 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "best_name_said",
     "best_name_pairs",
     "most_name_said",
+    "best_semantic",
+    "most_semantic",
 )
 """What is measured of a question and its best candidates, for the decision to answer at all."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from knowledge.evaluation import evaluate as evaluate_cases
 from knowledge.importers import load_paths
 from knowledge.index import MAX_QUERY_CHARS, ProcedureIndex
 from knowledge.model import Procedure
+from knowledge.ranker import CANDIDATE_FEATURES
 from knowledge.results import SearchResult
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +91,19 @@ def test_colloquial_birth_registration_finds_the_commune_procedure(catalogue: Pr
     assert result.hits[0].code == "1.001193"
     assert catalogue.get("1.001193") is not None
     assert "Cấp xã" in catalogue.get("1.001193").level  # type: ignore[union-attr]
+
+
+def test_the_latent_vectors_find_what_no_name_says(catalogue: ProcedureIndex) -> None:
+    # The names that say "trâu, bò" are about breeding; a sick herd is nearest the animal disease procedures
+    # through the words of their records.
+    found = catalogue.candidates("trâu bò chết vì dịch bệnh")
+    assert not isinstance(found, str)
+    semantic = found.features[:, CANDIDATE_FEATURES.index("semantic_record")]
+    nearest = catalogue.get(found.codes[int(np.argmax(semantic))])
+    assert nearest is not None
+    assert "động vật" in nearest.name.lower()
+    assert float(semantic.max()) > 0.3
+    assert found.features[:, CANDIDATE_FEATURES.index("semantic_name")].any()
 
 
 def test_lost_id_card_is_a_reissue_at_the_commune_first(catalogue: ProcedureIndex) -> None:

@@ -1,0 +1,143 @@
+"""Latent semantic vectors built from the catalogue: repeatable, and nearer for words that share records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.aliases import load_aliases, phrase
+from knowledge.fields import record_tokens
+from knowledge.importers import load_paths
+from knowledge.model import Document, Procedure
+from knowledge.semantic import SemanticIndex
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_KB = ROOT / "knowledge" / "demo"
+
+
+_expand = load_aliases().expand_abbreviations
+
+
+def _semantic(procedures: list[Procedure], dimensions: int = 64) -> SemanticIndex:
+    return SemanticIndex(record_tokens(procedures, _expand), dimensions)
+
+
+def _land(code: str, name: str) -> Procedure:
+    return Procedure(
+        code=code,
+        name=name,
+        field="Đất đai",
+        audience="Hộ gia đình, cá nhân có thửa đất",
+        result="Sổ đỏ (giấy chứng nhận quyền sử dụng đất) cho thửa đất",
+        documents=(Document("Sổ đỏ bản gốc"), Document("Trích đo thửa đất")),
+    )
+
+
+def _birth(code: str, name: str) -> Procedure:
+    return Procedure(
+        code=code,
+        name=name,
+        field="Hộ tịch",
+        audience="Cha, mẹ của trẻ em mới sinh",
+        result="Giấy khai sinh cho trẻ em",
+        documents=(Document("Giấy chứng sinh của bệnh viện"),),
+    )
+
+
+SMALL = [
+    _land("dat-1", "Cấp giấy chứng nhận quyền sử dụng đất lần đầu"),
+    _land("dat-2", "Đăng ký biến động quyền sử dụng đất"),
+    _land("dat-3", "Tách thửa, hợp thửa đất"),
+    _birth("ks-1", "Đăng ký khai sinh"),
+    _birth("ks-2", "Đăng ký khai sinh lưu động"),
+    _birth("ks-3", "Đăng ký lại khai sinh"),
+    Procedure(
+        code="lx",
+        name="Cấp giấy phép lái xe",
+        field="Đường bộ",
+        audience="Người đã qua sát hạch lái xe ô tô, mô tô",
+        result="Giấy phép lái xe",
+        documents=(Document("Giấy khám sức khỏe người lái xe"),),
+    ),
+]
+
+
+def _near(index: SemanticIndex, question: str) -> np.ndarray:
+    vector = index.query([phrase(question)])
+    assert vector is not None
+    return index.names(vector)
+
+
+def test_the_vectors_are_the_same_on_every_build() -> None:
+    procedures = list(load_paths([DEMO_KB]).procedures.values())
+    first, second = _semantic(procedures), _semantic(procedures)
+    for question in ("làm giấy khai sinh cho con", "xin lại căn cước bị mất", "đăng ký kết hôn"):
+        a, b = first.query([phrase(question)]), second.query([phrase(question)])
+        assert a is not None and b is not None
+        assert np.array_equal(a, b)
+        assert np.array_equal(first.records(a), second.records(b))
+        assert np.array_equal(first.names(a), second.names(b))
+
+
+def test_a_word_no_name_has_is_nearest_the_procedures_whose_records_use_it() -> None:
+    # "Sổ đỏ" is in the land procedures' results and documents, never in a name: only the latent
+    # dimensions can bring their names near it.
+    index = _semantic(SMALL, dimensions=2)
+    near = _near(index, "sổ đỏ")
+    codes = [p.code for p in SMALL]
+    land = [near[codes.index(c)] for c in ("dat-1", "dat-2", "dat-3")]
+    others = [near[codes.index(c)] for c in ("ks-1", "ks-2", "ks-3", "lx")]
+    assert min(land) > max(others)
+    assert min(land) > 0.5
+
+
+def test_a_question_without_a_catalogue_word_has_no_vector() -> None:
+    index = _semantic(SMALL, dimensions=2)
+    assert index.query([phrase("xyzzy quux")]) is None
+    assert index.query([]) is None
+
+
+def test_an_empty_catalogue_builds_and_knows_nothing() -> None:
+    index = _semantic([])
+    assert index.query([phrase("khai sinh")]) is None
+
+
+@pytest.fixture(scope="module")
+def catalogue(knowledge_source: Path) -> tuple[list[Procedure], SemanticIndex]:
+    procedures = list(load_paths([knowledge_source]).procedures.values())
+    return procedures, _semantic(procedures)
+
+
+@pytest.mark.parametrize(
+    ("question", "right", "wrong"),
+    [
+        # A resident's situation, in words the names do not use.
+        ("con sinh ở nước ngoài giờ về nước muốn làm giấy tờ cho cháu", "khai sinh", "lái xe"),
+        ("trâu bò chết vì dịch bệnh", "động vật", "kết hôn"),
+    ],
+)
+def test_a_paraphrase_is_nearer_its_procedures_than_unrelated_ones(
+    catalogue: tuple[list[Procedure], SemanticIndex], question: str, right: str, wrong: str
+) -> None:
+    procedures, index = catalogue
+    vector = index.query([phrase(question)])
+    assert vector is not None
+    near = index.records(vector)
+    matching = [near[i] for i, p in enumerate(procedures) if right in p.name.lower()]
+    unrelated = [near[i] for i, p in enumerate(procedures) if wrong in p.name.lower()]
+    assert matching and unrelated
+    assert max(matching) > max(unrelated) + 0.2
+    assert np.mean(matching) > np.mean(unrelated)
+
+
+def test_the_real_catalogue_gives_the_same_vectors_twice(
+    catalogue: tuple[list[Procedure], SemanticIndex],
+) -> None:
+    procedures, index = catalogue
+    again = _semantic(procedures)
+    vector = index.query([phrase("sổ đỏ bố mẹ để lại")])
+    assert vector is not None
+    assert np.array_equal(index.records(vector), again.records(vector))
+    assert np.array_equal(index.names(vector), again.names(vector))
