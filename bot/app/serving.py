@@ -43,6 +43,7 @@ from bot.reporting.digest import digest_content
 from bot.services.dossiers.feed import DossierPuller
 from bot.services.report.digest import Digest
 from bot.services.report.media import MediaStore
+from bot.web import mount_web
 from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
 from jobs.feedback import feedback_jobs
@@ -195,6 +196,8 @@ class Serving:
         self._inbox_stop = asyncio.Event()
         self._inbox_task: asyncio.Task[None] | None = None
         self._mount_dossier_api(core)
+        if config.http.web:
+            mount_web(self._http(config).app, core)
         self._mount_probes(core)
         if core.config.report.media_url and self.server is not None:
             add_media_route(self.server, MediaStore(core.sessions))
@@ -281,7 +284,7 @@ class Serving:
         return self.server
 
     def _mount_probes(self, core: Core) -> None:
-        """/readyz and /metrics on the HTTP server, which runs whenever a channel is served."""
+        """/readyz and /metrics on the HTTP server, which runs whenever a channel or the web is served."""
         if self.channels:
             self._http(core.config)
         if self.server is None:
@@ -329,8 +332,8 @@ class Serving:
 
         Raises :class:`bot.adapters.ChannelError` when a channel cannot start; call :meth:`stop` anyway.
         """
-        if not self.channels:
-            log.warning("no channel configured; nothing to serve")
+        if not self.channels and self.server is None:
+            log.warning("no channel configured and the web is off; nothing to serve")
         # The server listens before any webhook is registered, so the first delivery finds it.
         if self.server is not None:
             self._server_started = True
