@@ -185,6 +185,7 @@ class FeedbackConfig:
     """Items one resident may file in 24 hours (a flood would bury the unit's group)."""
 
 
+@dataclass(frozen=True, slots=True)
 class ReportConfig:
     """Figures for leaders: how often answers are rated, and when the weekly digest goes out."""
 
