@@ -26,6 +26,7 @@ from bot.adapters.telegram.channel import (
     telegram_update_id,
 )
 from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.web import mount_web
 from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_envelope, zalo_event_id
 from bot.adapters.zalo.sender import ZaloSender
 from bot.app.core import Core
@@ -43,7 +44,6 @@ from bot.reporting.digest import digest_content
 from bot.services.dossiers.feed import DossierPuller
 from bot.services.report.digest import Digest
 from bot.services.report.media import MediaStore
-from bot.web import mount_web
 from jobs.directives import DirectiveJobs
 from jobs.dossier_late import late_job
 from jobs.feedback import feedback_jobs
@@ -197,7 +197,7 @@ class Serving:
         self._inbox_task: asyncio.Task[None] | None = None
         self._mount_dossier_api(core)
         if config.http.web:
-            mount_web(self._http(config).app, core)
+            mount_web(self._http(config).app, core.services, config)
         self._mount_probes(core)
         if core.config.report.media_url and self.server is not None:
             add_media_route(self.server, MediaStore(core.sessions))

@@ -17,7 +17,7 @@ class Pages:
 
     def __init__(self, config: Config) -> None:
         self._env = jinja2.Environment(
-            loader=jinja2.PackageLoader("bot.web", "templates"),
+            loader=jinja2.PackageLoader("bot.adapters.web", "templates"),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.adapters.web.pages import pages
 from bot.texts import web as say
-from bot.web.pages import pages
 
 
 async def home(request: web.Request) -> web.Response:
