@@ -197,7 +197,9 @@ class Serving:
         self._inbox_task: asyncio.Task[None] | None = None
         self._mount_dossier_api(core)
         if config.http.web:
-            mount_web(self._http(config).app, core.services, config)
+            mount_web(
+                self._http(config).app, core.services, config, self.metrics.observe(core.dispatcher.dispatch)
+            )
         self._mount_probes(core)
         if core.config.report.media_url and self.server is not None:
             add_media_route(self.server, MediaStore(core.sessions))
