@@ -9,7 +9,7 @@ DEMO_CONFIG ?= var/demo.toml
 # Only for the made-up demo dossiers; a real deployment sets its own secret key.
 DEMO_HASH_KEY ?= $(or $(MOTCUA_DOSSIER_HASH_KEY),demo-only-not-a-secret)
 
-.PHONY: install postgres demo test lint typecheck unit bench fit-search clean
+.PHONY: install postgres chromium demo test lint typecheck unit bench fit-search clean
 
 install: $(STAMP)
 
@@ -48,7 +48,14 @@ postgres:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
-unit: install postgres
+# The browser tests drive the distribution's headless Chromium (no browser download); install it if missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "Installing Chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+unit: install postgres chromium
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

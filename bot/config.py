@@ -41,10 +41,14 @@ class CentreConfig:
 
 @dataclass(frozen=True, slots=True)
 class HttpConfig:
-    """The bot's own aiohttp server (webhooks, health)."""
+    """The bot's own aiohttp server (webhooks, health, and the web: public pages, web chat, console)."""
 
     host: str = "127.0.0.1"
     port: int = 8080
+    public_url: str = ""
+    """The address residents and staff reach the web at (https://...); links and QR codes use it."""
+    web: bool = True
+    """Serve the web pages; ``motcua run`` then serves even without a Telegram or Zalo token."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +340,8 @@ def _validate(config: Config) -> None:
     _validate_zalo(config.zalo)
     if not 1 <= config.http.port <= 65535:
         raise ConfigError("http.port: phải trong khoảng 1-65535")
+    if config.http.public_url and not config.http.public_url.startswith(("https://", "http://")):
+        raise ConfigError("http.public_url: cần một địa chỉ http(s)://")
     if not 1 <= config.search.max_choices <= 10:
         raise ConfigError("search.max_choices: phải trong khoảng 1-10")
     if not 0 < config.search.reload_seconds <= RELOAD_SECONDS_MAX:

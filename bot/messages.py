@@ -12,6 +12,7 @@ class Platform(StrEnum):
     TELEGRAM = "telegram"
     ZALO = "zalo"
     CONSOLE = "console"
+    WEB = "web"
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,8 +51,8 @@ async def run_channels(core: Core, stop: asyncio.Event, *, jobs: Iterable[Interv
 
 
 def run(config: Config) -> int:
-    """Serve until SIGTERM or SIGINT; return the process exit code (2 when no channel is configured)."""
-    if not config.channels:
+    """Serve until SIGTERM or SIGINT; return the process exit code (2 when there is nothing to serve)."""
+    if not config.channels and not config.http.web:
         print(say.NO_CHANNEL, file=sys.stderr)
         return EXIT_SETUP
     configure_logging(config)

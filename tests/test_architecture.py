@@ -111,7 +111,7 @@ def _allowed(module: str) -> tuple[set[str], set[str]]:
             "bot.markup",
             "bot.texts",
             "bot.config",
-        }, {"telegram", "aiohttp", "yarl", "sqlalchemy"}
+        }, {"telegram", "aiohttp", "yarl", "sqlalchemy", "jinja2"}
     if module.startswith("bot.services"):
         return {
             "bot.services",

@@ -26,6 +26,7 @@ from bot.adapters.telegram.channel import (
     telegram_update_id,
 )
 from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.web import mount_web
 from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_envelope, zalo_event_id
 from bot.adapters.zalo.sender import ZaloSender
 from bot.app.core import Core
@@ -195,6 +196,10 @@ class Serving:
         self._inbox_stop = asyncio.Event()
         self._inbox_task: asyncio.Task[None] | None = None
         self._mount_dossier_api(core)
+        if config.http.web:
+            mount_web(
+                self._http(config).app, core.services, config, self.metrics.observe(core.dispatcher.dispatch)
+            )
         self._mount_probes(core)
         if core.config.report.media_url and self.server is not None:
             add_media_route(self.server, MediaStore(core.sessions))
@@ -281,7 +286,7 @@ class Serving:
         return self.server
 
     def _mount_probes(self, core: Core) -> None:
-        """/readyz and /metrics on the HTTP server, which runs whenever a channel is served."""
+        """/readyz and /metrics on the HTTP server, which runs whenever a channel or the web is served."""
         if self.channels:
             self._http(core.config)
         if self.server is None:
@@ -329,8 +334,8 @@ class Serving:
 
         Raises :class:`bot.adapters.ChannelError` when a channel cannot start; call :meth:`stop` anyway.
         """
-        if not self.channels:
-            log.warning("no channel configured; nothing to serve")
+        if not self.channels and self.server is None:
+            log.warning("no channel configured and the web is off; nothing to serve")
         # The server listens before any webhook is registered, so the first delivery finds it.
         if self.server is not None:
             self._server_started = True

@@ -54,7 +54,7 @@ async def diagnose(
 ) -> list[Finding]:
     """Every check, in the order an operator fixes things: configuration, database, channels."""
     findings = [ok(say.CONFIG_OK.format(source=config_path or say.CONFIG_DEFAULTS))]
-    if not config.channels:
+    if not config.channels and not config.http.web:
         findings.append(problem(say.NO_CHANNEL, say.NO_CHANNEL_FIX))
     if not config.dossiers.hash_key:
         findings.append(note(say.HASH_KEY_EMPTY, say.HASH_KEY_FIX))

@@ -13,7 +13,8 @@ REFUSED = "bị từ chối ({reason})"
 
 # --- motcua run / motcua chat ---
 NO_CHANNEL = (
-    "Chưa cấu hình kênh nào để phục vụ: đặt [telegram] token hoặc [zalo] token trong tệp cấu hình, "
+    "Không có gì để phục vụ: bật [http] web = true, hoặc đặt [telegram] token hoặc [zalo] token "
+    "trong tệp cấu hình, "
     "hoặc biến môi trường MOTCUA_TELEGRAM_TOKEN / MOTCUA_ZALO_TOKEN."
 )
 DATABASE_IN_USE = (

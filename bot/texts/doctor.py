@@ -20,9 +20,9 @@ CONFIG_BAD_FIX = (
     "sửa lỗi được nêu (tệp chỉ định bằng --config hoặc MOTCUA_CONFIG; config.example.toml liệt kê "
     "mọi khóa kèm giải thích), rồi chạy lại motcua doctor"
 )
-NO_CHANNEL = "Kênh: chưa bật kênh nào (Telegram, Zalo), motcua run sẽ không khởi động"
+NO_CHANNEL = "Kênh: chưa bật kênh nào (Telegram, Zalo) và đã tắt web, motcua run sẽ không khởi động"
 NO_CHANNEL_FIX = (
-    "đặt [telegram] token hoặc [zalo] token trong tệp cấu hình, "
+    "bật [http] web = true, hoặc đặt [telegram] token hoặc [zalo] token trong tệp cấu hình, "
     "hoặc biến môi trường MOTCUA_TELEGRAM_TOKEN / MOTCUA_ZALO_TOKEN"
 )
 HASH_KEY_EMPTY = "Hồ sơ: dossiers.hash_key đang trống, số điện thoại băm không có khóa rất dễ bị dò ngược"
