@@ -200,6 +200,23 @@ class ReportConfig:
     there, since Zalo's sendPhoto takes a URL. Empty: Zalo gets the digest's text without the chart."""
 
 
+@dataclass(frozen=True, slots=True)
+class WebChatConfig:
+    """The web chat (``/chat``, its widget and kiosk): rate limits, message size, kiosk and delivery."""
+
+    per_session_per_minute: int = 20
+    """Messages one visitor (session cookie) may send in any minute."""
+    per_address_per_minute: int = 120
+    """Messages one network address may send in any minute (an office's visitors share one address)."""
+    max_message_chars: int = 1000
+    kiosk_idle_seconds: int = 120
+    """A kiosk (``/chat?kiosk=1``) starts a new session after this long without a message."""
+    keep_minutes: int = 60
+    """How long a message the bot sends later (outbox) waits for a visitor who is not connected."""
+    forwarded_for: bool = False
+    """Behind a reverse proxy: the visitor's address is the last entry of X-Forwarded-For."""
+
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -219,6 +236,7 @@ class Config:
     guide: GuideConfig = field(default_factory=GuideConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    web_chat: WebChatConfig = field(default_factory=WebChatConfig)
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
 
@@ -273,6 +291,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "guide": GuideConfig,
     "feedback": FeedbackConfig,
     "report": ReportConfig,
+    "web_chat": WebChatConfig,
 }
 _TOP_LEVEL = {"timezone": str, "log_level": str}
 RELOAD_SECONDS_MAX = 3600
@@ -358,6 +377,11 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"guide.{key}: phải lớn hơn 0")
     _validate_feedback(config.feedback)
     _validate_report(config.report)
+    for key in ("per_session_per_minute", "per_address_per_minute", "max_message_chars", "keep_minutes"):
+        if getattr(config.web_chat, key) < 1:
+            raise ConfigError(f"web_chat.{key}: phải lớn hơn 0")
+    if config.web_chat.kiosk_idle_seconds < 10:
+        raise ConfigError("web_chat.kiosk_idle_seconds: phải từ 10 giây trở lên")
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level: phải là một trong {', '.join(LOG_LEVELS)}")
     try:

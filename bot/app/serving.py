@@ -27,6 +27,7 @@ from bot.adapters.telegram.channel import (
 )
 from bot.adapters.telegram.sender import TelegramSender
 from bot.adapters.web import mount_web
+from bot.adapters.web.chat import outbox_sender
 from bot.adapters.zalo.channel import ZALO_AUTH_HEADER, ZaloChannel, zalo_envelope, zalo_event_id
 from bot.adapters.zalo.sender import ZaloSender
 from bot.app.core import Core
@@ -90,9 +91,15 @@ class Background:
     """The outbox worker and the scheduler of one serving process, started and stopped together."""
 
     def __init__(
-        self, core: Core, jobs: Iterable[IntervalJob] = (), *, metrics: Metrics | None = None
+        self,
+        core: Core,
+        jobs: Iterable[IntervalJob] = (),
+        *,
+        metrics: Metrics | None = None,
+        senders: dict[Platform, OutboxSender] | None = None,
     ) -> None:
-        self.senders = build_senders(core.config, image_host=_image_host(core))
+        """``senders``: more outbox senders, beside the platforms' (the web chat's)."""
+        self.senders = {**build_senders(core.config, image_host=_image_host(core)), **(senders or {})}
         self.metrics = metrics or Metrics(core.config.channels)
         self.worker = OutboxWorker(
             core.sessions,
@@ -196,10 +203,12 @@ class Serving:
         self._inbox_stop = asyncio.Event()
         self._inbox_task: asyncio.Task[None] | None = None
         self._mount_dossier_api(core)
+        web_senders: dict[Platform, OutboxSender] = {}
         if config.http.web:
-            mount_web(
-                self._http(config).app, core.services, config, self.metrics.observe(core.dispatcher.dispatch)
-            )
+            app = self._http(config).app
+            mount_web(app, core.services, config, self.metrics.observe(core.dispatcher.dispatch))
+            if (web_sender := outbox_sender(app)) is not None:
+                web_senders[Platform.WEB] = web_sender
         self._mount_probes(core)
         if core.config.report.media_url and self.server is not None:
             add_media_route(self.server, MediaStore(core.sessions))
@@ -208,7 +217,7 @@ class Serving:
         services = core.services
         scheduled += knowledge_jobs(services.procedures, core.sessions, config.search, services.unanswered)
         scheduled += feedback_jobs(services.feedback)
-        self.background = Background(core, scheduled, metrics=self.metrics)
+        self.background = Background(core, scheduled, metrics=self.metrics, senders=web_senders)
         self._started: list[Channel] = []
         self._server_started = False
         self._background_started = False

@@ -1,0 +1,38 @@
+"""Rate limits of the web chat: at most N messages in any minute, per session and per address."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+WINDOW = 60.0
+# Keys idle for a whole window are forgotten once this many are held, so memory stays bounded.
+_PRUNE_AT = 4096
+
+
+class PerMinute:
+    """A sliding one-minute window per key (a session, an address)."""
+
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._events: dict[str, deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        """Count one message for ``key``; False (nothing counted) when its minute is full."""
+        now = self._clock()
+        events = self._events.get(key)
+        if events is None:
+            if len(self._events) >= _PRUNE_AT:
+                self._prune(now)
+            events = self._events[key] = deque()
+        while events and events[0] + WINDOW <= now:
+            events.popleft()
+        if len(events) >= self.limit:
+            return False
+        events.append(now)
+        return True
+
+    def _prune(self, now: float) -> None:
+        self._events = {k: e for k, e in self._events.items() if e and e[-1] + WINDOW > now}
