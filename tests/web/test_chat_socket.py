@@ -155,7 +155,9 @@ async def test_user_text_comes_back_as_text_never_as_markup(visit: Any) -> None:
     frames = await visitor.ask({"type": "text", "text": typed})
     assert frames and all(tags_of(f["text"]) <= {"b", "i", "code", "pre", "a"} for f in frames)
     assert any(typed in text_of(f["text"]) for f in frames)
-    tree = markup_tree('<b>a &lt;i&gt;</b><a href="javascript:alert(1)">b</a><a href="https://x.vn">c</a><u>d</u>')
+    tree = markup_tree(
+        '<b>a &lt;i&gt;</b><a href="javascript:alert(1)">b</a><a href="https://x.vn">c</a><u>d</u>'
+    )
     assert tree == [{"t": "b", "c": ["a <i>"]}, "b", {"t": "a", "href": "https://x.vn", "c": ["c"]}, "d"]
 
 
@@ -188,3 +190,33 @@ async def _until_sent(site: Site, key: str) -> None:
             return
         await asyncio.sleep(0.02)
     pytest.fail(f"outbox message {key} was not sent")
+
+
+async def test_only_the_embeddable_page_may_be_framed_and_the_cookie_is_private(site: Site) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{site.url}/chat") as page:
+            assert page.headers["Content-Security-Policy"] == CSP
+            cookie = page.cookies[COOKIE]
+            assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/chat"
+            assert not cookie["secure"]
+            assert say.GREETING in await page.text()
+        async with http.get(f"{site.url}/chat?kiosk=1") as kiosk:
+            assert kiosk.headers["Content-Security-Policy"] == CSP
+            assert 'class="chat kiosk"' in await kiosk.text()
+        # The kiosk's fresh start: a new session cookie, only for this site's own pages.
+        async with http.post(f"{site.url}/chat/session") as fresh:
+            assert fresh.status == 204 and fresh.cookies[COOKIE].value != cookie.value
+        async with http.post(f"{site.url}/chat/session", headers={"Origin": "https://evil.example"}) as cross:
+            assert cross.status == 403
+        async with http.get(f"{site.url}/chat?embed=1") as embed:
+            policy = embed.headers["Content-Security-Policy"]
+            assert "frame-ancestors *" in policy and "'none'" not in policy.split("frame-ancestors")[1]
+            assert policy.replace("frame-ancestors *", "frame-ancestors 'none'") == CSP
+        async with http.get(f"{site.url}/widget.js") as widget:
+            script = await widget.text()
+            assert widget.headers["Content-Type"].startswith("text/javascript")
+            assert "frame-ancestors *" not in widget.headers["Content-Security-Policy"]
+        async with http.get(f"{site.url}/") as home:
+            assert home.headers["Content-Security-Policy"] == CSP
+    assert "__WIDGET_TEXTS__" not in script and "/chat?embed=1" in script
+    assert json.dumps(say.WIDGET_OPEN) in script

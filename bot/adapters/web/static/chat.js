@@ -51,7 +51,8 @@
     fill(bubble);
     item.appendChild(bubble);
     log.appendChild(item);
-    item.scrollIntoView({ block: "end" });
+    // A long answer is read from its top; the visitor's own line just needs to be in view.
+    item.scrollIntoView({ block: kind === "me" ? "end" : "start" });
     return item;
   }
 
