@@ -18,13 +18,14 @@ class PerMinute:
         self.limit = limit
         self._clock = clock
         self._events: dict[str, deque[float]] = {}
+        self._prune_at = _PRUNE_AT
 
     def allow(self, key: str) -> bool:
         """Count one message for ``key``; False (nothing counted) when its minute is full."""
         now = self._clock()
         events = self._events.get(key)
         if events is None:
-            if len(self._events) >= _PRUNE_AT:
+            if len(self._events) >= self._prune_at:
                 self._prune(now)
             events = self._events[key] = deque()
         while events and events[0] + WINDOW <= now:
@@ -36,3 +37,5 @@ class PerMinute:
 
     def _prune(self, now: float) -> None:
         self._events = {k: e for k, e in self._events.items() if e and e[-1] + WINDOW > now}
+        # When most are still in use, the next look waits until there are twice as many (no scan per key).
+        self._prune_at = max(_PRUNE_AT, 2 * len(self._events))

@@ -64,7 +64,8 @@ class ChatSockets:
         socket = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_FRAME)
         if token is None:
             token = sessions.new_token()
-            sessions.set_session(socket, token, https=self.https, embedded=False)
+            embedded = request.query.get("embed") == "1"
+            sessions.set_session(socket, token, https=self.https, embedded=embedded)
         chat_id = sessions.chat_id(token)
         await socket.prepare(request)
         visitor = self.visitors.join(chat_id, socket)

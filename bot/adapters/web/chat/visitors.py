@@ -42,6 +42,7 @@ class Visitors:
         self._keep = keep_seconds
         self._clock = clock
         self._visitors: dict[str, Visitor] = {}
+        self._prune_at = _PRUNE_AT
 
     def __len__(self) -> int:
         """Visitors remembered."""
@@ -97,7 +98,7 @@ class Visitors:
     def _visitor(self, chat_id: str) -> Visitor:
         visitor = self._visitors.get(chat_id)
         if visitor is None:
-            if len(self._visitors) >= _PRUNE_AT:
+            if len(self._visitors) >= self._prune_at:
                 self._prune()
             visitor = self._visitors[chat_id] = Visitor(seen=self._clock())
         return visitor
@@ -105,6 +106,8 @@ class Visitors:
     def _prune(self) -> None:
         oldest = self._clock() - self._keep
         self._visitors = {k: v for k, v in self._visitors.items() if v.sockets or v.seen >= oldest}
+        # When most are still in use, the next look waits until there are twice as many (no scan per join).
+        self._prune_at = max(_PRUNE_AT, 2 * len(self._visitors))
 
 
 async def send(socket: web.WebSocketResponse, frame: Frame) -> bool:
