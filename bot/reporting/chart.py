@@ -103,6 +103,7 @@ def _bar_panel(
     axes.bar_label(bars, labels=[str(v) for v in values], padding=2)
     axes.set_title(heading)
     axes.set_ylim(0, max([*values, 1]) * 1.2)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
 
 
@@ -118,13 +119,14 @@ def _top_panel(axes: Axes, section: Section) -> None:
     bars = axes.barh(labels, values, color="#1565c0")
     axes.bar_label(bars, labels=[str(v) for v in values], padding=3)
     axes.set_xlim(0, max([*values, 1]) * 1.15)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(axis="y", labelsize=10)
 
 
 def _guides_panel(axes: Axes, section: Section, agency: str) -> None:
     """Residents helped by each of the most active guides (the section lists them most active first)."""
-    axes.set_title(texts.CHART_GUIDES + (f" ({texts.ALL_UNITS})" if agency else ""))
+    axes.set_title(texts.CHART_GUIDES + (f"\n({texts.ALL_UNITS})" if agency else ""))
     guides = [line for line in section.lines if line.key.startswith("guide.") and line.level == 0]
     if not guides:
         axes.text(0.5, 0.5, texts.NO_GUIDES, ha="center", va="center", transform=axes.transAxes)
