@@ -32,6 +32,7 @@ COLOURS = ("#2e7d32", "#f9a825", "#c62828")
 FEEDBACK_COLOURS = ("#1565c0", "#2e7d32", "#c62828")
 NAME_WIDTH = 42
 BAR_LABEL_WIDTH = 14
+TICK_STEPS = (1, 2, 5, 10)
 GUIDES_SHOWN = 6
 
 
@@ -103,7 +104,7 @@ def _bar_panel(
     axes.bar_label(bars, labels=[str(v) for v in values], padding=2)
     axes.set_title(heading)
     axes.set_ylim(0, max([*values, 1]) * 1.2)
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True, steps=TICK_STEPS))
     axes.spines[["top", "right"]].set_visible(False)
 
 
@@ -119,7 +120,7 @@ def _top_panel(axes: Axes, section: Section) -> None:
     bars = axes.barh(labels, values, color="#1565c0")
     axes.bar_label(bars, labels=[str(v) for v in values], padding=3)
     axes.set_xlim(0, max([*values, 1]) * 1.15)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, steps=TICK_STEPS))
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(axis="y", labelsize=10)
 
@@ -138,6 +139,6 @@ def _guides_panel(axes: Axes, section: Section, agency: str) -> None:
     bars = axes.barh(labels, values, color="#6a1b9a")
     axes.bar_label(bars, labels=[str(v) for v in values], padding=3)
     axes.set_xlim(0, max([*values, 1]) * 1.15)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, steps=TICK_STEPS))
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(axis="y", labelsize=10)

@@ -240,6 +240,11 @@ async def _units_work(session: AsyncSession) -> None:
         unit = 10 if guide == GUIDE_AN else 11
         session.add(
             GuideHelp(
-                guide_id=guide, unit_id=unit, platform="zalo", resident_id=resident, procedure_code=code, at=at
+                guide_id=guide,
+                unit_id=unit,
+                platform="zalo",
+                resident_id=resident,
+                procedure_code=code,
+                at=at,
             )
         )

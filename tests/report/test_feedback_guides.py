@@ -1,4 +1,4 @@
-"""The feedback and guide-activity sections on the seeded week: known figures, period edges, the agency filter."""
+"""The feedback and guide sections on the seeded week: known figures, period edges, the agency filter."""
 
 from __future__ import annotations
 
