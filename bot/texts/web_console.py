@@ -52,3 +52,63 @@ AUDIT_EMPTY = "Chưa có thao tác nào."
 
 LOGIN_CONFIRM = "Bấm nút dưới đây để vào trang quản trị trên trình duyệt này."
 LOGIN_BUTTON = "Đăng nhập"
+
+DIRECTIVES_TITLE = "Chỉ đạo"
+DIRECTIVES_NEW = "Soạn chỉ đạo mới"
+DIRECTIVES_EMPTY = "Chưa có chỉ đạo nào."
+DIRECTIVE_HEADERS = ("#", "Tiêu đề", "Mức độ", "Trạng thái", "Tạo lúc")
+URGENCY = {"khan": "Khẩn", "thuong": "Thường"}
+DIRECTIVE_STATUS = {
+    "draft": "nháp",
+    "scheduled": "đã hẹn giờ",
+    "sending": "đang gửi",
+    "sent": "đã gửi",
+    "cancelled": "đã hủy",
+}
+COMPOSE_TITLE = "Soạn chỉ đạo"
+FIELD_TITLE = "Tiêu đề"
+FIELD_BODY = "Nội dung"
+FIELD_URGENCY = "Mức độ"
+AUDIENCE = "Người nhận"
+AUDIENCE_UNITS = "Đơn vị (cả nhóm chat của đơn vị)"
+AUDIENCE_GROUPS = "Nhóm chat"
+AUDIENCE_PEOPLE = "Từng người"
+AUDIENCE_TAGS = "Nhãn (cách nhau bởi dấu phẩy)"
+FIELD_ACK = "Yêu cầu xác nhận “Đã nhận”"
+SCHEDULE = "Thời điểm gửi"
+SCHEDULE_NOW = "Gửi ngay"
+SCHEDULE_AT = "Gửi vào lúc"
+SCHEDULE_CRON = "Định kỳ (ví dụ: 0 8 * * 1-5)"
+PREVIEW_BUTTON = "Đếm người nhận"
+SEND_BUTTON = "Gửi chỉ đạo"
+PREVIEW = (
+    "Sẽ gửi tới {chats} cuộc trò chuyện: {people} người, {groups} nhóm; "
+    "{unreachable} người chưa liên kết tài khoản."
+)
+PREVIEW_NOBODY = "Chưa chọn người nhận nào."
+DIRECTIVE_INVALID = "{field}: {reason}"
+DIRECTIVE_OUTSIDE = "Bạn chỉ được gửi chỉ đạo cho đơn vị mình phụ trách."
+DIRECTIVE_STATE = "Chỉ đạo này không thể thực hiện thao tác đó nữa."
+DIRECTIVE_FIELDS = {
+    "title": "Tiêu đề",
+    "body": "Nội dung",
+    "urgency": "Mức độ",
+    "audience": "Người nhận",
+    "schedule_kind": "Thời điểm gửi",
+    "schedule_at": "Gửi vào lúc",
+    "cron": "Lịch định kỳ",
+    "ack_deadline": "Hạn xác nhận",
+}
+REPORT_TITLE = "Chỉ đạo #{id}: {title}"
+REPORT_UNITS = "Theo đơn vị"
+REPORT_UNIT_HEADERS = ("Đơn vị", "Đã gửi", "Lỗi", "Đang chờ", "Chưa liên kết", "Đã nhận")
+REPORT_CHATS = "Theo cuộc trò chuyện"
+REPORT_CHAT_HEADERS = ("Người / nhóm", "Trạng thái", "Lý do", "Gửi lúc")
+REPORT_ACKS = "Xác nhận"
+REPORT_ACK_HEADERS = ("Người", "Đã nhận lúc", "Cách")
+REPORT_NOT_YET = "chưa nhận"
+REPORT_CSV = "Tải CSV"
+REPORT_CANCEL = "Hủy chỉ đạo"
+NO_UNIT = "(không thuộc đơn vị)"
+STATUS = {"delivered": "đã gửi", "failed": "lỗi", "pending": "đang chờ", "unreachable": "chưa liên kết"}
+ACK_HOW = {"button": "bấm nút", "keyword": "trả lời", "number": "gõ số"}

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.adapters.web.console import session
+from bot.adapters.web.console import directives, session
 
 
 def register(app: web.Application) -> None:
     """Add every console route."""
     session.register(app)
+    directives.register(app)
