@@ -43,5 +43,8 @@ async def test_a_leader_previews_sends_reads_exports_and_cancels(site: Site) -> 
         async with http.post(f"{address}/cancel", data={"csrf": token}) as cancelled:
             assert cancelled.status == 200
             assert "đã hủy" in await cancelled.text()
-    async with logged_in(site.url, site.core.services, STAFF) as http, http.get(f"{site.url}/console/directives") as no:
+    async with (
+        logged_in(site.url, site.core.services, STAFF) as http,
+        http.get(f"{site.url}/console/directives") as no,
+    ):
         assert no.status == 403
