@@ -112,3 +112,13 @@ REPORT_CANCEL = "Hủy chỉ đạo"
 NO_UNIT = "(không thuộc đơn vị)"
 STATUS = {"delivered": "đã gửi", "failed": "lỗi", "pending": "đang chờ", "unreachable": "chưa liên kết"}
 ACK_HOW = {"button": "bấm nút", "keyword": "trả lời", "number": "gõ số"}
+
+FIGURES_PERIOD = "Kỳ"
+FIGURES_WEEK = "Tuần trước"
+FIGURES_MONTH = "Tháng trước"
+FIGURES_FROM = "Từ ngày"
+FIGURES_TO = "Đến ngày"
+FIGURES_AGENCY = "Cơ quan"
+FIGURES_ALL = "Tất cả cơ quan"
+FIGURES_SHOW = "Xem"
+FIGURES_REVERSED = "Ngày kết thúc đứng trước ngày bắt đầu: đang hiển thị kỳ mặc định."

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.adapters.web.console import directives, session
+from bot.adapters.web.console import directives, figures, session
 
 
 def register(app: web.Application) -> None:
     """Add every console route."""
     session.register(app)
     directives.register(app)
+    figures.register(app)
