@@ -122,3 +122,20 @@ FIGURES_AGENCY = "Cơ quan"
 FIGURES_ALL = "Tất cả cơ quan"
 FIGURES_SHOW = "Xem"
 FIGURES_REVERSED = "Ngày kết thúc đứng trước ngày bắt đầu: đang hiển thị kỳ mặc định."
+
+QUESTIONS_TITLE = "Câu hỏi chưa trả lời được"
+QUESTIONS_LEAD = (
+    "Những câu người dân hỏi mà bot chưa trả lời được, hỏi nhiều nhất ở trên. "
+    "Gắn một câu vào đúng thủ tục để lần sau bot trả lời được (có hiệu lực sau ít phút)."
+)
+QUESTIONS_HEADERS = ("Câu hỏi", "Tình huống", "Số lần", "Lần cuối")
+QUESTION_KINDS = {"none": "không tìm thấy", "choices": "không chọn", "unhelpful": "trả lời chưa giúp được"}
+QUESTIONS_EMPTY = "Chưa có câu hỏi nào."
+ALIAS_HEADER = "Gắn vào thủ tục"
+ALIAS_CODE = "Mã thủ tục"
+ALIAS_BUTTON = "Gắn làm cách gọi khác"
+ALIAS_NO_CODE = "Hãy nhập mã thủ tục."
+ALIAS_UNKNOWN = "Không có thủ tục mã {code} trong cơ sở tri thức."
+ALIAS_BAD = "Cách gọi khác phải có chữ hoặc số và dài không quá {max} ký tự."
+ALIAS_ADDED = "Đã gắn “{phrase}” làm cách gọi khác của thủ tục {code}."
+ALIAS_EXISTS = "Thủ tục {code} đã có cách gọi “{phrase}”."

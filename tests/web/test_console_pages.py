@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bot.services.report.period import local_today
 from tests.web.conftest import Site
-from tests.web.console_helpers import STAFF, logged_in, seed_team
+from tests.web.console_helpers import ADMIN, STAFF, csrf_of, logged_in, seed_team
 
 
 async def test_figures_per_period_and_agency_with_bars(site: Site) -> None:
@@ -29,3 +29,30 @@ async def test_figures_per_period_and_agency_with_bars(site: Site) -> None:
         reversed_days = {"from": "2026-12-05", "to": "2026-12-01"}
         async with http.get(f"{site.url}/console/figures", params=reversed_days) as wrong:
             assert wrong.status == 200 and "Ngày kết thúc đứng trước ngày bắt đầu" in await wrong.text()
+
+
+async def test_an_admin_attaches_an_unanswered_question_as_an_alias(site: Site) -> None:
+    await seed_team(site.core.services.people)
+    unanswered = site.core.services.unanswered
+    await unanswered.record("<b>giay to cho be moi sinh</b>", "none")
+    await unanswered.record("xin cap ban sao trich luc", "none")
+    questions = f"{site.url}/console/questions"
+    async with logged_in(site.url, site.core.services, STAFF) as http:
+        async with http.get(questions) as listing:
+            body = await listing.text()
+            assert "&lt;b&gt;giay to cho be moi sinh&lt;/b&gt;" in body and "<b>giay" not in body
+            assert "/console/questions/alias" not in body
+        token = await csrf_of(http, questions)
+        form = {"csrf": token, "phrase": "xin cap ban sao trich luc", "code": "1.001193"}
+        async with http.post(f"{questions}/alias", data=form) as refused:
+            assert refused.status == 403
+    async with logged_in(site.url, site.core.services, ADMIN) as http:
+        token = await csrf_of(http, questions)
+        form = {"csrf": token, "phrase": "xin cap ban sao trich luc", "code": "9.999999"}
+        async with http.post(f"{questions}/alias", data=form) as unknown:
+            assert unknown.status == 400 and "Không có thủ tục mã 9.999999" in await unknown.text()
+        async with http.post(f"{questions}/alias", data={**form, "code": "1.001193"}) as attached:
+            body = await attached.text()
+            assert attached.status == 200
+            assert "Đã gắn “xin cap ban sao trich luc” làm cách gọi khác của thủ tục 1.001193" in body
+    assert [row.text for row in await unanswered.rows()] == ["<b>giay to cho be moi sinh</b>"]

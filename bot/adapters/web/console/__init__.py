@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.adapters.web.console import directives, figures, session
+from bot.adapters.web.console import directives, figures, questions, session
 
 
 def register(app: web.Application) -> None:
@@ -13,3 +13,4 @@ def register(app: web.Application) -> None:
     session.register(app)
     directives.register(app)
     figures.register(app)
+    questions.register(app)
