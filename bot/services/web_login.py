@@ -50,6 +50,8 @@ class ConsoleSession:
     name: str
     csrf: str
     expires_at: datetime
+    unit_id: int | None = None
+    """The person's own unit."""
 
     @property
     def role(self) -> Role:
@@ -148,10 +150,11 @@ class WebLoginService:
                 return None
             person = await session.get(Person, row.person_id)
             name = person.name if person is not None else ""
+            unit_id = person.unit_id if person is not None else None
         actor = await self._people.actor_of(row.person_id, f"web:{row.person_id}")
         if actor is None or actor.role.value != row.role:
             return None
-        return ConsoleSession(actor, name, row.csrf, row.expires_at)
+        return ConsoleSession(actor, name, row.csrf, row.expires_at, unit_id)
 
     async def logout(self, token: str) -> bool:
         """End the session of a cookie value; True when one was ended."""

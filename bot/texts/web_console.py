@@ -139,3 +139,19 @@ ALIAS_UNKNOWN = "Không có thủ tục mã {code} trong cơ sở tri thức."
 ALIAS_BAD = "Cách gọi khác phải có chữ hoặc số và dài không quá {max} ký tự."
 ALIAS_ADDED = "Đã gắn “{phrase}” làm cách gọi khác của thủ tục {code}."
 ALIAS_EXISTS = "Thủ tục {code} đã có cách gọi “{phrase}”."
+
+FEEDBACK_TITLE = "Góp ý của người dân"
+FEEDBACK_FILTERS = {"open": "Chưa trả lời", "overdue": "Quá hạn", "answered": "Đã trả lời", "": "Tất cả"}
+FEEDBACK_STATUS = {"open": "chưa trả lời", "answered": "đã trả lời"}
+FEEDBACK_LATE = "quá hạn"
+FEEDBACK_ANSWER = "Trả lời"
+FEEDBACK_SEND = "Gửi trả lời"
+FEEDBACK_EMPTY_LIST = "Không có góp ý nào."
+FEEDBACK_EMPTY = "Câu trả lời trống hoặc quá dài."
+FEEDBACK_SENT = "Đã gửi trả lời góp ý {number} tới người dân."
+FEEDBACK_REFUSED = {
+    "unknown": "Không tìm thấy góp ý này.",
+    "closed": "Góp ý này đã được trả lời.",
+    "not_yours": "Góp ý này thuộc đơn vị khác.",
+    "not_staff": "Bạn không được trả lời góp ý.",
+}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.messages import ChatRef, Platform
+from bot.services.feedback.model import Subject
 from bot.services.report.period import local_today
 from tests.web.conftest import Site
 from tests.web.console_helpers import ADMIN, STAFF, csrf_of, logged_in, seed_team
@@ -56,3 +58,28 @@ async def test_an_admin_attaches_an_unanswered_question_as_an_alias(site: Site) 
             assert attached.status == 200
             assert "Đã gắn “xin cap ban sao trich luc” làm cách gọi khác của thủ tục 1.001193" in body
     assert [row.text for row in await unanswered.rows()] == ["<b>giay to cho be moi sinh</b>"]
+
+
+async def test_the_feedback_inbox_answers_through_the_feedback_service(site: Site) -> None:
+    await seed_team(site.core.services.people)
+    feedback = site.core.services.feedback
+    assert feedback is not None
+    chat = ChatRef(Platform.TELEGRAM, "777")
+    item = await feedback.file(chat, "777", Subject.general(), "<img src=x> Chờ lâu quá")
+    inbox = f"{site.url}/console/feedback"
+    async with logged_in(site.url, site.core.services, ADMIN) as http:
+        async with http.get(inbox) as listing:
+            body = await listing.text()
+            assert (
+                item.number in body and "&lt;img src=x&gt; Chờ lâu quá" in body and "<img src=x>" not in body
+            )
+        token = await csrf_of(http, inbox)
+        address = f"{inbox}/{item.id}/answer"
+        async with http.post(address, data={"csrf": token, "answer": " "}) as empty:
+            assert empty.status == 400
+        async with http.post(address, data={"csrf": token, "answer": "Xin lỗi, đã nhắc cán bộ."}) as sent:
+            assert sent.status == 200 and f"Đã gửi trả lời góp ý {item.number}" in await sent.text()
+        async with http.post(address, data={"csrf": token, "answer": "Lần nữa"}) as again:
+            assert again.status == 409
+    answered = await feedback.get(item.id)
+    assert answered is not None and answered.answer == "Xin lỗi, đã nhắc cán bộ."

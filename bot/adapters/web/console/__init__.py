@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.adapters.web.console import directives, figures, questions, session
+from bot.adapters.web.console import directives, feedback, figures, questions, session
 
 
 def register(app: web.Application) -> None:
@@ -14,3 +14,4 @@ def register(app: web.Application) -> None:
     directives.register(app)
     figures.register(app)
     questions.register(app)
+    feedback.register(app)
