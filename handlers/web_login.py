@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.messages import Incoming, Reply
 from bot.routing import Command, Router
 from bot.services import Services
+from bot.services.web_login import LinkRefusal
 from bot.texts import web_console as say
 
 router: Router[Services] = Router()
@@ -24,6 +25,6 @@ async def web_link(msg: Incoming, svc: Services, command: Command) -> list[Reply
     if svc.console is None or not base:
         return [Reply(text=say.LINK_NO_ADDRESS)]
     token = await svc.console.logins.issue(msg.chat.platform, msg.user_id)
-    if not isinstance(token, str):
+    if isinstance(token, LinkRefusal):
         return [Reply(text=say.LINK_NOT_STAFF)]
     return [Reply(text=say.login_link(f"{base}/console/login/{token}"))]

@@ -41,7 +41,7 @@ NAV_UNANSWERED = "Câu hỏi chưa trả lời"
 NAV_FEEDBACK = "Góp ý"
 NAV_AUDIT = "Nhật ký"
 
-HOME_LEAD = "Chọn một mục ở trên."
+HOME_LEAD = "Bạn có thể:"
 
 AUDIT_TITLE = "Nhật ký thao tác"
 AUDIT_WHEN = "Thời điểm"
@@ -154,4 +154,12 @@ FEEDBACK_REFUSED = {
     "closed": "Góp ý này đã được trả lời.",
     "not_yours": "Góp ý này thuộc đơn vị khác.",
     "not_staff": "Bạn không được trả lời góp ý.",
+}
+
+NAV_HINTS = {
+    "/console/figures": "hồ sơ, mức độ hài lòng, câu hỏi và xác nhận chỉ đạo theo kỳ và cơ quan",
+    "/console/directives": "soạn, hẹn giờ, theo dõi ai đã nhận, xuất CSV, hủy",
+    "/console/questions": "câu người dân hỏi mà bot chưa trả lời được",
+    "/console/feedback": "góp ý của người dân gửi đơn vị, trả lời ngay tại đây",
+    "/console/audit": "ai đã làm gì, khi nào",
 }

@@ -12,6 +12,7 @@ import aiohttp
 from bot.messages import Platform
 from bot.services import Services
 from bot.services.people import Actor, PeopleService, Role
+from bot.services.web_login import LinkRefusal
 
 ADMIN, LEADER, STAFF, GUIDE = 9001, 9002, 9003, 9004
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -53,7 +54,7 @@ async def link_for(services: Services, user: int) -> str:
     """A fresh login token for a Telegram user, as ``/web`` makes it."""
     assert services.console is not None
     token = await services.console.logins.issue(Platform.TELEGRAM, str(user))
-    assert isinstance(token, str)
+    assert not isinstance(token, LinkRefusal)
     return token
 
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.messages import Platform
+from bot.messages import ChatRef, Incoming, Platform
 from bot.services.web_login import LINK_TTL, LinkRefusal
+from bot.texts import web_console as texts
 from tests.web.conftest import Site
 from tests.web.console_helpers import ADMIN, GUIDE, STAFF, client, csrf_of, link_for, logged_in, seed_team
 
@@ -93,3 +94,14 @@ async def test_a_form_without_its_token_is_refused_and_logout_ends_the_session(
             assert out.status == 200
         async with http.get(f"{site.url}/console", allow_redirects=False) as after:
             assert after.status == 303
+
+
+async def test_web_sends_a_link_only_in_private_and_only_to_console_roles(site: Site, team: None) -> None:
+    async def say(user: int, *, group: bool = False) -> str:
+        chat = ChatRef(Platform.TELEGRAM, "-1001" if group else str(user), group)
+        [reply] = await site.core.dispatcher.dispatch(Incoming(chat, str(user), text="/web"))
+        return reply.text
+
+    assert f"{site.url}/console/login/" in await say(STAFF)
+    assert await say(STAFF, group=True) == texts.LINK_IN_PRIVATE
+    assert await say(GUIDE) == texts.LINK_NOT_STAFF
