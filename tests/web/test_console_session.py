@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 
+from bot.adapters.web import CONFIG_KEY
+from bot.adapters.web.console.auth import COOKIE, set_cookie
+from bot.config import Config, HttpConfig
 from bot.messages import ChatRef, Incoming, Platform
-from bot.services.web_login import LINK_TTL, LinkRefusal
+from bot.services.web_login import LINK_TTL, SESSION_TTL, LinkRefusal
 from bot.texts import web_console as texts
 from tests.web.conftest import Site
 from tests.web.console_helpers import ADMIN, GUIDE, STAFF, client, csrf_of, link_for, logged_in, seed_team
@@ -105,3 +110,29 @@ async def test_web_sends_a_link_only_in_private_and_only_to_console_roles(site: 
     assert f"{site.url}/console/login/" in await say(STAFF)
     assert await say(STAFF, group=True) == texts.LINK_IN_PRIVATE
     assert await say(GUIDE) == texts.LINK_NOT_STAFF
+
+
+def test_the_cookie_is_secure_behind_https() -> None:
+    for address, secure in (("https://motcua.example.vn", True), ("http://127.0.0.1:8080", False)):
+        app = web.Application()
+        app[CONFIG_KEY] = Config(http=HttpConfig(public_url=address))
+        response = web.Response()
+        set_cookie(make_mocked_request("GET", "/", app=app), response, "value", 60)
+        morsel = response.cookies[COOKIE]
+        assert bool(morsel["secure"]) is secure
+        assert morsel["httponly"] and morsel["samesite"] == "Strict"
+
+
+async def test_a_session_ends_when_it_expires(site: Site, team: None) -> None:
+    assert site.core.services.console is not None
+    logins = site.core.services.console.logins
+    async with logged_in(site.url, site.core.services, STAFF) as http:
+        real_clock = logins.clock
+        logins.clock = lambda: real_clock() + SESSION_TTL + timedelta(seconds=1)
+        try:
+            async with http.get(f"{site.url}/console", allow_redirects=False) as late:
+                assert late.status == 303
+        finally:
+            logins.clock = real_clock
+        async with http.get(f"{site.url}/console", allow_redirects=False) as still:
+            assert still.status == 200
