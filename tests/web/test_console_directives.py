@@ -48,3 +48,20 @@ async def test_a_leader_previews_sends_reads_exports_and_cancels(site: Site) -> 
         http.get(f"{site.url}/console/directives") as no,
     ):
         assert no.status == 403
+
+
+async def test_a_forged_compose_form_gets_an_answer_not_a_crash(site: Site) -> None:
+    await seed_team(site.core.services.people)
+    async with logged_in(site.url, site.core.services, LEADER) as http:
+        new = f"{site.url}/console/directives/new"
+        token = await csrf_of(http, new)
+        hostile = {"csrf": token, "title": "a\x00b", "body": "x", "units": "9" * 40, "people": "-3"}
+        async with http.post(new, data={**hostile, "action": "preview"}) as nobody:
+            assert nobody.status == 200 and "Chưa chọn người nhận nào." in await nobody.text()
+        form = {**hostile, "units": "999999", "schedule": "at", "at": "ngày mai", "action": "send"}
+        async with http.post(new, data=form) as refused:
+            assert refused.status == 400
+        async with http.post(new, data={**form, "schedule": "now"}) as outside:
+            assert outside.status == 400 and "đơn vị mình phụ trách" in await outside.text()
+        async with http.get(f"{site.url}/console/directives/{'9' * 30}") as missing:
+            assert missing.status == 404

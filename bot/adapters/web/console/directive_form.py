@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from bot.services.directives import Audience, DirectiveDraft, InvalidDirectiveError, ScheduleKind, Urgency
 
+ID_DIGITS = 18
+"""Longer ids exist nowhere and would overflow the database's 64-bit integers."""
 Form = Any
 """A posted form (aiohttp's multidict of fields)."""
 
@@ -33,13 +35,14 @@ class Filled:
 
 def _text(form: Form, key: str) -> str:
     value = form.get(key, "")
-    return value.strip() if isinstance(value, str) else ""
+    # PostgreSQL refuses NUL in text; a browser never sends one, a forged form might.
+    return value.replace("\x00", "").strip() if isinstance(value, str) else ""
 
 
 def _ids(form: Form, key: str) -> frozenset[int]:
     found = set()
     for value in form.getall(key, []):
-        if isinstance(value, str) and value.isdigit() and int(value) > 0:
+        if isinstance(value, str) and value.isdigit() and len(value) <= ID_DIGITS and int(value) > 0:
             found.add(int(value))
     return frozenset(found)
 

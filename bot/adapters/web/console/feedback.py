@@ -72,11 +72,10 @@ async def answer(request: web.Request, current: ConsoleSession) -> web.Response:
     raw = request.match_info["id"]
     if not raw.isdigit() or len(raw) > 12:
         raise web.HTTPNotFound()
-    text = (await request.post()).get("answer", "")
+    posted = (await request.post()).get("answer", "")
+    text = posted.replace("\x00", "") if isinstance(posted, str) else ""
     try:
-        result = await _service(request).answer(
-            current.actor, int(raw), text if isinstance(text, str) else ""
-        )
+        result = await _service(request).answer(current.actor, int(raw), text)
     except FilingError:
         return await _page(request, current, error=say.FEEDBACK_EMPTY, status=400)
     if result.outcome is AnswerOutcome.ANSWERED and result.view is not None:

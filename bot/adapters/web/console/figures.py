@@ -72,7 +72,7 @@ async def figures(request: web.Request, current: ConsoleSession) -> web.Response
     """The figures of the last week or month, or of chosen days, for one agency or all."""
     query = request.query
     kind: Literal["week", "month"] = "month" if query.get("period") == "month" else "week"
-    agency = query.get("agency", "").strip()[:AGENCY_MAX]
+    agency = query.get("agency", "").replace("\x00", "").strip()[:AGENCY_MAX]
     first, last = _day(query.get("from", "")), _day(query.get("to", ""))
     error = ""
     try:

@@ -36,6 +36,11 @@ async def _page(
     )
 
 
+def _plain(text: str, longest: int) -> bool:
+    """Non-empty printable text of at most ``longest`` characters (no NUL for PostgreSQL)."""
+    return bool(text.strip()) and len(text) <= longest and text.isprintable()
+
+
 @guarded(STAFF)
 async def questions(request: web.Request, current: ConsoleSession) -> web.Response:
     """The unanswered questions."""
@@ -47,8 +52,10 @@ async def attach(request: web.Request, current: ConsoleSession) -> web.Response:
     """Attach a question as an alias of a procedure (admins only, as for the command line)."""
     form = await request.post()
     phrase, code = form.get("phrase", ""), form.get("code", "")
-    if not isinstance(phrase, str) or not isinstance(code, str) or not code.strip() or len(code) > CODE_MAX:
+    if not isinstance(phrase, str) or not isinstance(code, str) or not _plain(code, CODE_MAX):
         return await _page(request, current, error=say.ALIAS_NO_CODE, status=400)
+    if not _plain(phrase, PHRASE_MAX):
+        return await _page(request, current, error=say.ALIAS_BAD.format(max=PHRASE_MAX), status=400)
     try:
         alias, created = await console(request).aliases.add(current.actor, code.strip(), phrase)
     except UnknownProcedureError:
