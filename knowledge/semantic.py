@@ -172,7 +172,7 @@ class SemanticIndex:
     @property
     def learned(self) -> bool:
         """Whether the catalogue was large enough to learn vectors from (see RECORDS_PER_DIMENSION)."""
-        return self._vectors.shape[1] > 0
+        return bool(self._vectors.shape[1] > 0)
 
     def query(self, readings: Iterable[Sequence[str]]) -> Vector | None:
         """A question's unit vector: the IDF-weighted sum of its terms' vectors (None if it has none).
