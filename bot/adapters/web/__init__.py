@@ -41,6 +41,9 @@ def mount_web(app: web.Application, services: Services, config: Config, dispatch
     from bot.adapters.web import chat
 
     chat.register(app)
+    from bot.adapters.web import console
+
+    console.register(app)
 
 
 __all__ = ["CONFIG_KEY", "DISPATCH_KEY", "SERVICES_KEY", "Dispatch", "mount_web"]
