@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import random
 import socket
 import sys
@@ -219,7 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             child.join(30)
             if child.is_alive():
                 child.terminate()
+    load = os.getloadavg()[0]
     print(f"web chat: {args.sessions} sessions at once over WebSocket; {eventloop.loop_name()} event loop")
+    # The reply time is mostly the core's (search); on a machine busy with other work it queues.
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} (1 min) when the run ended")
     print(report("paced", paced_times))
     print(report("burst", burst_times))
     p95 = percentile([t * 1000 for t in paced_times], 0.95)
