@@ -100,7 +100,8 @@ async def _file(
         return [Reply(text=say.FEEDBACK_EMPTY)]
     # Which unit handles a dossier is the dossier's data: named only for procedures and general feedback.
     unit = "" if subject.kind is Kind.DOSSIER else view.unit_name
-    return [Reply(text=say.feedback_filed(view.number, unit, service.settings.overdue_working_days))]
+    days = service.settings.overdue_working_days
+    return [Reply(text=say.feedback_filed(view.number, unit, days, routed=view.unit_id is not None))]
 
 
 @router.command("gopy")

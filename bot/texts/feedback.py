@@ -17,6 +17,7 @@ RATING_LABELS = ("1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐")
 GENERAL_WORDS = ("chung", "gop y chung", "khac")
 """Words (folded) a resident may type for "general feedback" when asked what it is about."""
 
+NO_UNIT = "chưa có đơn vị phụ trách (quản trị viên xử lý)"
 FEEDBACK_UNAVAILABLE = "Chức năng góp ý đang tạm ngừng. Bạn vui lòng thử lại sau."
 FEEDBACK_IN_PRIVATE = (
     "Bạn hãy gửi góp ý trong tin nhắn riêng với tôi, để câu trả lời được gửi về đúng cho bạn."
@@ -95,11 +96,17 @@ def feedback_limit(per_day: int) -> str:
     )
 
 
-def feedback_filed(number: str, unit_name: str, working_days: int) -> str:
-    """The item is stored: its tracking number, who answers, and by when."""
-    unit = f" đến {bold(unit_name)}" if unit_name else ""
+def feedback_filed(number: str, unit_name: str, working_days: int, *, routed: bool = True) -> str:
+    """The item is stored: its tracking number, where it went (if anywhere yet), and by when."""
+    if not routed:
+        where = (
+            "Hiện chưa có đơn vị phụ trách nội dung này; cán bộ quản trị sẽ đọc góp ý "
+            "và chuyển đến đơn vị phù hợp."
+        )
+    else:
+        where = f"Góp ý đã được chuyển đến {bold(unit_name) if unit_name else 'đơn vị phụ trách'}."
     return (
-        f"Cảm ơn bạn! Góp ý của bạn đã được ghi nhận với số <b>{esc(number)}</b> và chuyển{unit}.\n"
+        f"Cảm ơn bạn! Góp ý của bạn đã được ghi nhận với số <b>{esc(number)}</b>. {where}\n"
         f"Câu trả lời sẽ được gửi về tin nhắn này, thường trong {working_days} ngày làm việc. "
         "Bạn giữ số này để tiện hỏi lại."
     )
@@ -152,7 +159,7 @@ def feedback_new(
     lines = [
         f"<b>📮 GÓP Ý MỚI {esc(number)}</b>",
         f"Về: {about}",
-        f"Đơn vị: {esc(unit_name)}",
+        f"Đơn vị: {esc(unit_name) if unit_name else NO_UNIT}",
         "Nội dung:",
         f"<i>{esc(text)}</i>",
         f"Hạn trả lời: {dossier_time(due_at, timezone)}",
@@ -177,13 +184,20 @@ def feedback_answer(number: str, about: str, answer: str, unit_name: str) -> str
     )
 
 
+def late_line(unit_name: str, days: int) -> str:
+    """Who has not answered for how long (an item with no unit yet says so)."""
+    if not unit_name:
+        return f"Góp ý chưa có đơn vị phụ trách, chưa được trả lời sau {days} ngày làm việc."
+    return f"{bold(unit_name)} chưa trả lời sau {days} ngày làm việc."
+
+
 def feedback_overdue(
     number: str, about: str, text: str, unit_name: str, days: int, created_at: datetime, timezone: str
 ) -> str:
     """To the unit's leader: an item unanswered after ``days`` working days."""
     return (
         f"<b>⏰ GÓP Ý QUÁ HẠN {esc(number)}</b>\n"
-        f"{bold(unit_name)} chưa trả lời sau {days} ngày làm việc.\n"
+        f"{late_line(unit_name, days)}\n"
         f"Về: {about}\n"
         f"Gửi lúc: {dossier_time(created_at, timezone)}\n"
         f"Nội dung: <i>{esc(text)}</i>\n"

@@ -25,7 +25,7 @@ from bot.services.dossiers.events import DossierEventIn, Status
 from bot.services.feedback import FeedbackService
 from bot.services.people import Actor
 from bot.storage import create_engine, session_factory
-from bot.storage.models import FeedbackItem, Unit
+from bot.storage.models import FeedbackItem, PlatformAccount, Unit
 from bot.workdays import WorkingDays
 from handlers import build_router, fallback
 from handlers.feedback_render import feedback_renderers
@@ -183,11 +183,54 @@ async def test_traloi_refusals_then_the_answer_goes_back_and_the_item_closes(des
 async def test_an_unrouted_item_is_answered_by_an_admin_only(desk: Office) -> None:
     async with session_factory(desk.engine).begin() as session:
         await session.execute(update(Unit).values(name=Unit.name + " (cũ)"))
-    await desk.say("/gopy Chung chung")
+    reply = await desk.one("/gopy Chung chung")
+    assert "GY-000001" in reply and "chưa có đơn vị phụ trách" in reply and "đã được chuyển" not in reply
     [item] = await items(desk)
-    assert item.unit_id is None and await queued(desk, "feedback.new") == []
+    # No unit takes it: the admins hear of it in private.
+    [(chat, text)] = await queued(desk, "feedback.new")
+    assert item.unit_id is None and chat == ADMIN and "chưa có đơn vị phụ trách" in text
     assert "quản trị viên" in await desk.one("/traloi GY-000001 ok", user=STAFF_1)
     assert "Đã gửi" in await desk.one("/traloi GY-000001 Cảm ơn bạn.", user=ADMIN)
+
+
+async def test_an_unrouted_item_is_routed_once_its_unit_exists_and_overdue_warnings_are_never_lost(
+    desk: Office,
+) -> None:
+    service = desk.svc.feedback
+    assert service is not None
+    factory = session_factory(desk.engine)
+    async with factory.begin() as session:
+        await session.execute(update(Unit).values(name=Unit.name + " (cũ)"))
+    await desk.say("/gopy Chung chung")
+    await desk.say("/gopy Lần hai")
+    async with factory.begin() as session:
+        await session.execute(
+            update(Unit).where(Unit.id == desk.ids["unit_a"]).values(name="Bộ phận một cửa")
+        )
+    assert await check_overdue(service) == 0
+    [first, second] = await items(desk)
+    assert first.unit_id == second.unit_id == desk.ids["unit_a"]
+    assert [chat for chat, _ in await queued(desk, "feedback.new")] == [ADMIN, ADMIN, GROUP_A, GROUP_A]
+    # Unit a's leader has no chat now: the admin is told instead; with no admin either, it waits.
+    async with factory.begin() as session:
+        await session.execute(
+            update(PlatformAccount).where(PlatformAccount.chat_id == "200").values(active=False)
+        )
+    desk.clock.now += timedelta(days=10)
+    await desk.say("/traloi GY-000002 Đã xong.", user=STAFF_1)
+    async with factory.begin() as session:
+        await session.execute(update(PlatformAccount).values(active=False))
+    assert await service.escalate_overdue() == 0
+    [first, _] = await items(desk)
+    assert first.escalated_at is None and await queued(desk, "feedback.overdue") == []
+    async with factory.begin() as session:
+        await session.execute(
+            update(PlatformAccount).where(PlatformAccount.chat_id == ADMIN).values(active=True)
+        )
+    assert await service.escalate_overdue() == 1
+    [(chat, text)] = await queued(desk, "feedback.overdue")
+    assert chat == ADMIN and "GY-000001" in text and "Bộ phận một cửa chưa trả lời" in text
+    assert await service.escalate_overdue() == 0
 
 
 def local(*args: int) -> datetime:
