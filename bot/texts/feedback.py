@@ -30,6 +30,9 @@ FEEDBACK_ASK_PROCEDURE = "Bạn gõ mã thủ tục (ví dụ: 1.001193) hoặc 
 FEEDBACK_ASK_DOSSIER = "Bạn gõ mã hồ sơ in trên giấy tiếp nhận (ví dụ: 000.00.24.H57-250722-0001)."
 FEEDBACK_EMPTY = "Nội dung góp ý đang trống. Bạn viết nội dung góp ý trong một tin nhắn nhé."
 FEEDBACK_PICK_PROCEDURE = "Bạn muốn góp ý về thủ tục nào? Bạn bấm chọn (hoặc gõ số thứ tự):"
+SEND_KEPT = "Gửi góp ý này"
+SEND_KEPT_GENERAL = "Gửi như góp ý chung"
+FEEDBACK_KEPT_GONE = "Nội dung chờ gửi đã hết hạn hoặc đã được gửi. Gõ /gopy để góp ý lại."
 FEEDBACK_USAGE_HINT = (
     "Bạn cũng có thể gõ một lần: /gopy <i>nội dung</i> (góp ý chung), "
     "/gopy <i>mã thủ tục</i> <i>nội dung</i>, hoặc /gopy <i>mã hồ sơ</i> <i>nội dung</i>."
@@ -53,6 +56,15 @@ def feedback_ask_text(about: str, max_length: int) -> str:
         f"Bạn góp ý về {about}.\n"
         f"Mời bạn viết nội dung góp ý, kiến nghị trong một tin nhắn (tối đa {max_length} ký tự). "
         "Gõ /huy để dừng."
+    )
+
+
+def feedback_confirm(about: str, start: str) -> str:
+    """A long message taken as the feedback itself: what it will be filed about, and how to confirm."""
+    return (
+        f"Tôi hiểu «{esc(start)}» là nội dung góp ý của bạn, về {about}. "
+        "Bạn bấm «Gửi góp ý này» (hoặc gõ số thứ tự) để gửi. "
+        "Nếu muốn chọn thủ tục khác, bạn gõ mã hoặc tên thủ tục; gõ /huy để dừng."
     )
 
 

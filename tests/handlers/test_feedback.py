@@ -143,6 +143,27 @@ async def test_bad_input_is_refused_and_loses_nothing(desk: Office) -> None:
     assert len(await items(desk)) == 1
 
 
+async def test_a_long_message_where_a_subject_is_asked_is_kept_as_the_feedback(desk: Office) -> None:
+    complaint = "Thủ tục đăng ký khai sinh làm quá lâu, cán bộ hẹn đi hẹn lại ba lần"
+    await desk.say("/gopy")
+    [asked] = await desk.say(complaint)
+    assert "nội dung góp ý của bạn" in to_plain(asked.text) and asked.buttons[0].payload == "gopy:gui"
+    assert await items(desk) == []
+    # Naming the procedure then files the kept text about it.
+    assert "GY-000001" in await desk.one("1.001193")
+    await desk.say("/gopy")
+    await desk.say(payload="gopy:thutuc")
+    await desk.say("Quầy tiếp nhận mở cửa muộn, người dân phải chờ rất lâu mỗi sáng")
+    assert "GY-000002" in await desk.one(payload="gopy:gui")
+    assert "hết hạn hoặc đã được gửi" in await desk.one(payload="gopy:gui")
+    await desk.say("/gopy")
+    assert "GY-000003" in await desk.one(f"Hồ sơ {DOSSIER} của tôi trễ hẹn hai tuần")
+    [first, second, third] = await items(desk)
+    assert (first.kind, first.ref, first.text) == ("procedure", "1.001193", complaint)
+    assert (second.kind, second.text[:8]) == ("general", "Quầy tiế")
+    assert (third.kind, third.text) == ("dossier", "Hồ sơ của tôi trễ hẹn hai tuần")
+
+
 async def test_a_resident_files_at_most_the_daily_allowance(desk: Office) -> None:
     for number in range(1, 4):
         assert f"GY-00000{number}" in await desk.one(f"/gopy Góp ý số {number}")
