@@ -12,8 +12,8 @@ from bot.texts import dossier_time
 
 ABOUT_LABELS = ("Một thủ tục", "Một hồ sơ đã nộp", "Góp ý chung")
 """The buttons of "what is it about?" (Zalo lists them as numbered choices, in this order)."""
-RATING_LABELS = ("1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐")
-"""The buttons rating an answer from 1 to 5 (typed "1".."5" on Zalo)."""
+RATING_LABELS = tuple("⭐" * stars for stars in range(1, 6))
+"""The buttons rating an answer from 1 to 5 stars; Zalo numbers them, so its lines read "3. ⭐⭐⭐"."""
 GENERAL_WORDS = ("chung", "gop y chung", "khac")
 """Words (folded) a resident may type for "general feedback" when asked what it is about."""
 
