@@ -617,6 +617,8 @@ class QuestionLogEntry(Base):
     agency: Mapped[str] = mapped_column(String(255), default="")
     rating: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    token: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    """Random; a rating must name it, so ratings cannot be given by guessing ids."""
 
 
 class ReportDigest(Base):
