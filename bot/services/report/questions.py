@@ -8,8 +8,8 @@ is logged by type and the answer still goes out. A row also holds a random token
 
 from __future__ import annotations
 
-import logging
 import hmac
+import logging
 import random
 import secrets
 from collections.abc import Callable
