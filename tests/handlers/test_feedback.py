@@ -290,3 +290,6 @@ def test_working_days_skip_weekends_tet_and_national_day() -> None:
     # Around National Day (1-2/9/2026, Tuesday-Wednesday, and 31/8 given off).
     assert days.add(local(2026, 8, 28, 9, 0), 1) == local(2026, 9, 3, 9, 0)
     assert not days.is_working_day(local(2026, 4, 26).date())  # Hùng Kings
+    # Saturday 22/8/2026 is worked in exchange for Monday 31/8: a working day.
+    assert days.is_working_day(local(2026, 8, 22).date())
+    assert days.add(local(2026, 8, 21, 10, 0), 1) == local(2026, 8, 22, 10, 0)
