@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+
 class WorkingDays:
     """Counts working days in one time zone for one country's public holidays (Viet Nam by default)."""
 
