@@ -15,6 +15,7 @@ from bot.services.people import Actor
 from bot.storage import SessionFactory
 from bot.storage.columns import utcnow
 from bot.storage.migrate import current_sessions
+from bot.texts import cli as cli_texts
 from bot.texts import dossier_time
 from bot.texts import feedback as say
 
@@ -30,7 +31,7 @@ def register(subparsers: Any) -> None:
     commands = feedback.add_subparsers(title="feedback commands", metavar="COMMAND")
     listing = commands.add_parser("list", help="items newest first")
     listing.add_argument("--status", choices=("open", "answered", "overdue"), default="")
-    listing.add_argument("--limit", type=int, default=200)
+    listing.add_argument("--limit", type=_positive, default=200)
     listing.set_defaults(handler=cmd_list)
     show = commands.add_parser("show", help="one item in full")
     show.add_argument("number", metavar="NUMBER", help="tracking number, e.g. GY-000123")
@@ -39,6 +40,17 @@ def register(subparsers: Any) -> None:
     answer.add_argument("number", metavar="NUMBER")
     answer.add_argument("text", metavar="TEXT", nargs="+")
     answer.set_defaults(handler=cmd_answer)
+
+
+def _positive(value: str) -> int:
+    """A positive whole number (argparse exits 2 on anything else)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(cli_texts.LIMIT_NOT_POSITIVE.format(value=value))
+    return number
 
 
 def service_for(sessions: SessionFactory, config: Config) -> FeedbackService:

@@ -23,6 +23,7 @@ from bot.services.schedule import zone
 from bot.storage import ProcedureRow
 from bot.storage.migrate import current_sessions
 from bot.texts import guide as say
+from knowledge.normalize import fold
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -77,7 +78,9 @@ async def run_guide_log(
         unit_id = None
         if unit.strip():
             people = PeopleService(sessions)
-            found = await people.unit_by_name(unit)
+            # Named like feedback routing names units: case and Vietnamese marks ignored.
+            wanted = fold(unit)
+            found = next((u for u in await people.units() if fold(u.name) == wanted), None)
             if found is None and unit.strip().isdigit():
                 found = await people.unit(int(unit.strip()))
             if found is None:

@@ -117,7 +117,7 @@ async def run_invite(
             print(say.PEOPLE_NO_UNIT.format(unit=unit), file=err)
             return EXIT_REFUSED
         if unit_view is None and role is not Role.ADMIN:
-            print(say.PEOPLE_UNIT_NEEDED.format(role=role.value), file=err)
+            print(say.PEOPLE_UNIT_NEEDED.format(role=texts.ROLE_WORDS[role.value]), file=err)
             return EXIT_REFUSED
         unit_id = unit_view.id if unit_view is not None else None
         try:
@@ -132,7 +132,7 @@ async def run_invite(
         say.PEOPLE_INVITED.format(
             name=person.name,
             person_id=person.id,
-            role=role.value,
+            role=texts.ROLE_WORDS[role.value],
             unit=label,
             expires=expires,
             code=code.code,

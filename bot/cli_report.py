@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -11,10 +12,11 @@ from typing import Any, TextIO
 
 from bot.config import Config
 from bot.reporting.text import render_csv, render_text
-from bot.services.report.build import build_report
-from bot.services.report.period import local_today, period_for
+from bot.services.report.build import agency_known, build_report
+from bot.services.report.period import PeriodRangeError, period_for
 from bot.storage.columns import utcnow
 from bot.storage.migrate import current_sessions
+from bot.texts import cli as cli_say
 from bot.texts import report as say
 
 EXIT_OK = 0
@@ -73,21 +75,28 @@ async def run_report(
     err: TextIO | None = None,
 ) -> int:
     """Build the report and print it, or write it to ``output``; a PNG without ``output`` goes to
-    ``report-<period>-<date>.png`` in the current folder. Returns the exit code."""
+    ``report-<period>-<first day>.png`` in the current folder. Returns the exit code."""
     out, err, moment = out or sys.stdout, err or sys.stderr, now or utcnow()
     try:
         chosen = period_for(
             "month" if period == "month" else "week", moment, config.timezone, first=date_from, last=date_to
         )
+    except PeriodRangeError:
+        print(cli_say.REPORT_OUT_OF_RANGE, file=err)
+        return EXIT_BAD
     except ValueError:
         print(say.CLI_REVERSED, file=err)
         return EXIT_BAD
     async with current_sessions(config.database.url, echo=config.database.echo) as sessions:
+        if agency.strip() and not await agency_known(sessions, agency):
+            print(cli_say.REPORT_NO_AGENCY.format(agency=agency.strip()), file=err)
+            return EXIT_BAD
         report = await build_report(sessions, chosen, agency=agency, now=moment)
     if fmt == "png":
         from bot.reporting.chart import render_png  # matplotlib is loaded only for charts
 
-        path = output or Path(f"report-{period}-{local_today(moment, config.timezone).isoformat()}.png")
+        # Named after the period's first day, so each week's or month's chart has its own file.
+        path = output or Path(f"report-{period}-{chosen.first.isoformat()}.png")
         if not _write(path, render_png(report), err):
             return EXIT_BAD
         print(say.CLI_WROTE.format(path=path), file=out)
@@ -103,6 +112,12 @@ def _write(path: Path, data: bytes, err: TextIO) -> bool:
     try:
         path.write_bytes(data)
     except OSError as exc:
-        print(say.CLI_CANNOT_WRITE.format(path=path, error=exc.strerror or exc), file=err)
+        print(say.CLI_CANNOT_WRITE.format(path=path, error=file_error(exc)), file=err)
         return False
     return True
+
+
+def file_error(exc: OSError) -> str:
+    """Why a file could not be written, in Vietnamese (the system's own text is English)."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    return cli_say.FILE_ERRORS.get(name) or cli_say.FILE_ERROR_OTHER.format(code=name or exc.errno)

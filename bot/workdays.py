@@ -1,7 +1,8 @@
 """Working days in Viet Nam: weekends and public holidays (Tết, Hùng Kings, 30/4, 1/5, 2/9, ...) skipped.
 
 The holidays come from the ``holidays`` library (its Vietnam calendar, lunar dates and observed days
-included), not from a list kept by hand.
+included), not from a list kept by hand; so do the Saturdays worked in exchange for a bridging day off
+(22/8/2026 for 31/8/2026), which are working days.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
-
-SATURDAY = 5
 
 
 class WorkingDays:
@@ -22,8 +21,8 @@ class WorkingDays:
         self._holidays = holidays.country_holidays(country)
 
     def is_working_day(self, day: date) -> bool:
-        """True on a weekday that is no public holiday."""
-        return day.weekday() < SATURDAY and day not in self._holidays
+        """True on a weekday that is no public holiday, and on a weekend day worked in exchange for one."""
+        return bool(self._holidays.is_working_day(day))
 
     def add(self, start: datetime, days: int) -> datetime:
         """The moment ``days`` working days after ``start``, at the same local clock time.

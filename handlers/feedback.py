@@ -39,7 +39,10 @@ flow_router: Router[Services] = Router()
 
 FLOW = "feedback"
 ABOUT_PREFIX = "gopy"
-"""Payloads ``gopy:thutuc``, ``gopy:hoso``, ``gopy:chung`` and ``gopy:tt:<procedure code>``."""
+"""Payloads ``gopy:thutuc``, ``gopy:hoso``, ``gopy:chung``, ``gopy:tt:<procedure code>``, and
+``gopy:gui`` / ``gopy:guichung`` (send the text kept in the flow, as found or as general feedback)."""
+LONG_WORDS = 8
+"""A message of this many words where a subject is asked for is taken as the feedback itself."""
 ECHO_MAX = 60
 CHOICES_MAX = 5
 STAFF_ROLES = (Role.ADMIN, Role.LEADER, Role.STAFF)
@@ -78,8 +81,15 @@ def _subject_of(flow: Flow) -> Subject:
     )
 
 
-async def _ask_text(msg: Incoming, svc: Services, service: FeedbackService, subject: Subject) -> list[Reply]:
-    """Move the conversation to the text, naming what it is about."""
+async def _ask_text(
+    msg: Incoming, svc: Services, service: FeedbackService, subject: Subject, kept: str = ""
+) -> list[Reply]:
+    """Move the conversation to the text, naming what it is about (a text already kept is filed now)."""
+    if kept:
+        flow = await svc.conversations.flow(msg.chat.key)
+        if flow is not None:
+            await svc.conversations.end_flow(flow)
+        return await _file(msg, svc, service, subject, kept)
     await svc.conversations.start_flow(msg.chat.key, FLOW, "text", _subject_data(subject), ttl=_ttl(service))
     about = say.subject_line(subject.kind.value, subject.ref, subject.name)
     return [Reply(text=say.feedback_ask_text(about, service.settings.max_length))]
@@ -100,7 +110,8 @@ async def _file(
         return [Reply(text=say.FEEDBACK_EMPTY)]
     # Which unit handles a dossier is the dossier's data: named only for procedures and general feedback.
     unit = "" if subject.kind is Kind.DOSSIER else view.unit_name
-    return [Reply(text=say.feedback_filed(view.number, unit, service.settings.overdue_working_days))]
+    days = service.settings.overdue_working_days
+    return [Reply(text=say.feedback_filed(view.number, unit, days, routed=view.unit_id is not None))]
 
 
 @router.command("gopy")
@@ -146,7 +157,10 @@ async def about_pressed(msg: Incoming, svc: Services) -> list[Reply]:
         proc = svc.procedures.get(fields[2])
         if proc is None:
             return [Reply(text=say.feedback_procedure_not_found(one_line(fields[2], ECHO_MAX)))]
-        return await _ask_text(msg, svc, service, Subject(Kind.PROCEDURE, proc.code, proc.name))
+        subject = Subject(Kind.PROCEDURE, proc.code, proc.name)
+        return await _ask_text(msg, svc, service, subject, await _kept(msg, svc))
+    if len(fields) == 2 and fields[1] in ("gui", "guichung"):
+        return await _send_kept(msg, svc, service, general=fields[1] == "guichung")
     step = _ABOUT.get(fields[1] if len(fields) > 1 else "")
     if step is None:
         return [Reply(text=say.FEEDBACK_ASK_ABOUT, buttons=_about_buttons())]
@@ -170,27 +184,74 @@ async def conversation(msg: Incoming, svc: Services, flow: Flow) -> list[Reply]:
             return [Reply(text=say.feedback_too_long(len(typed), service.settings.max_length))]
         await svc.conversations.end_flow(flow)
         return await _file(msg, svc, service, _subject_of(flow), typed)
+    kept = str(flow.data.get("text") or "") if flow.step == "confirm" else ""
     if fold(typed) in say.GENERAL_WORDS:
-        return await _ask_text(msg, svc, service, Subject.general())
+        return await _ask_text(msg, svc, service, Subject.general(), kept)
     code = find_receipt_code(typed)
+    if code is None and len(typed.split()) >= LONG_WORDS:
+        return await _keep_text(msg, svc, service, typed)
     if flow.step == "dossier" or code is not None:
         if code is None:
             return [Reply(text=say.feedback_dossier_invalid(one_line(typed, ECHO_MAX)))]
         if not await service.dossier_known(code):
             return [Reply(text=say.feedback_dossier_not_found(code))]
-        return await _ask_text(msg, svc, service, Subject(Kind.DOSSIER, code))
-    return await _procedure_typed(msg, svc, service, typed)
+        rest = " ".join(re.sub(re.escape(code), " ", typed, count=1, flags=re.IGNORECASE).split()).strip(
+            ":-,."
+        )
+        # A code with words around it carries the feedback too: nothing typed is lost.
+        text = kept or (rest if len(rest.split()) >= 3 else "")
+        return await _ask_text(msg, svc, service, Subject(Kind.DOSSIER, code), text)
+    return await _procedure_typed(msg, svc, service, typed, kept)
 
 
-async def _procedure_typed(msg: Incoming, svc: Services, service: FeedbackService, typed: str) -> list[Reply]:
-    """A procedure by code, or by name through the search (choices when unsure)."""
+async def _kept(msg: Incoming, svc: Services) -> str:
+    """The text a /gopy conversation keeps waiting for its subject, if any."""
+    flow = await svc.conversations.flow(msg.chat.key)
+    if flow is None or flow.name != FLOW or flow.step != "confirm":
+        return ""
+    return str(flow.data.get("text") or "")
+
+
+async def _keep_text(msg: Incoming, svc: Services, service: FeedbackService, typed: str) -> list[Reply]:
+    """A long message where a subject was asked for: keep it as the feedback and ask to confirm it.
+
+    It is about the procedure the search is sure of, else general; the resident sees which and chooses.
+    """
+    if len(typed) > service.settings.max_length:
+        return [Reply(text=say.feedback_too_long(len(typed), service.settings.max_length))]
+    result = await svc.procedures.search(typed, limit=1)
+    hit = result.hits[0] if result.answer == "confident" and result.hits else None
+    subject = Subject(Kind.PROCEDURE, hit.code, hit.name) if hit is not None else Subject.general()
+    data: dict[str, str] = {**_subject_data(subject), "text": typed}
+    await svc.conversations.start_flow(msg.chat.key, FLOW, "confirm", data, ttl=_ttl(service))
+    about = say.subject_line(subject.kind.value, subject.ref, subject.name)
+    buttons = [Button(say.SEND_KEPT, f"{ABOUT_PREFIX}:gui")]
+    if hit is not None:
+        buttons.append(Button(say.SEND_KEPT_GENERAL, f"{ABOUT_PREFIX}:guichung"))
+    return [Reply(text=say.feedback_confirm(about, one_line(typed, ECHO_MAX)), buttons=tuple(buttons))]
+
+
+async def _send_kept(msg: Incoming, svc: Services, service: FeedbackService, *, general: bool) -> list[Reply]:
+    """File the text kept by :func:`_keep_text` (as general feedback when asked)."""
+    flow = await svc.conversations.flow(msg.chat.key)
+    if flow is None or flow.name != FLOW or flow.step != "confirm" or not flow.data.get("text"):
+        return [Reply(text=say.FEEDBACK_KEPT_GONE)]
+    await svc.conversations.end_flow(flow)
+    subject = Subject.general() if general else _subject_of(flow)
+    return await _file(msg, svc, service, subject, str(flow.data["text"]))
+
+
+async def _procedure_typed(
+    msg: Incoming, svc: Services, service: FeedbackService, typed: str, kept: str = ""
+) -> list[Reply]:
+    """A procedure by code, or by name through the search (choices when unsure); files ``kept`` if any."""
     proc = svc.procedures.get(typed.strip(".,;:()[]<>\"'"))
     if proc is not None:
-        return await _ask_text(msg, svc, service, Subject(Kind.PROCEDURE, proc.code, proc.name))
+        return await _ask_text(msg, svc, service, Subject(Kind.PROCEDURE, proc.code, proc.name), kept)
     result = await svc.procedures.search(typed, limit=CHOICES_MAX)
     if result.answer == "confident" and result.hits:
         hit = result.hits[0]
-        return await _ask_text(msg, svc, service, Subject(Kind.PROCEDURE, hit.code, hit.name))
+        return await _ask_text(msg, svc, service, Subject(Kind.PROCEDURE, hit.code, hit.name), kept)
     if result.answer == "choices" and result.hits:
         buttons = tuple(Button(one_line(h.name, 60), f"{ABOUT_PREFIX}:tt:{h.code}") for h in result.hits)
         return [Reply(text=say.FEEDBACK_PICK_PROCEDURE, buttons=buttons)]

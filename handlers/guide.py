@@ -21,7 +21,7 @@ from bot import texts
 from bot.messages import Button, Incoming, Platform, Reply
 from bot.routing import Command, Router
 from bot.services import Flow, Services
-from bot.services.guide import ConsentOutcome, normalize_consent_code
+from bot.services.guide import CodeLimitError, ConsentOutcome, normalize_consent_code
 from bot.services.people import Actor, Role
 from bot.texts import guide as say
 from handlers.card_sections import section_buttons
@@ -58,7 +58,10 @@ def consent_buttons(platform: Platform) -> tuple[Button, ...]:
 async def _consent(msg: Incoming, svc: Services) -> list[Reply]:
     if msg.chat.is_group:
         return [Reply(text=say.CONSENT_PRIVATE_ONLY)]
-    issued = await svc.guide.issue(msg.chat, msg.user_id)
+    try:
+        issued = await svc.guide.issue(msg.chat, msg.user_id)
+    except CodeLimitError:
+        return [Reply(text=say.CONSENT_LIMIT)]
     until = texts.dossier_time(issued.expires_at, svc.config.timezone)[-5:]
     return [Reply(text=say.consent_code(issued.code, svc.guide.settings.code_minutes, until))]
 
@@ -115,6 +118,7 @@ async def _code_entered(msg: Incoming, svc: Services, actor: Actor, flow: Flow, 
         refusal = {
             ConsentOutcome.EXPIRED: say.code_expired(svc.guide.settings.code_minutes),
             ConsentOutcome.USED: say.CODE_USED,
+            ConsentOutcome.OWN: say.CODE_OWN,
         }.get(result.outcome, say.CODE_WRONG)
         return [Reply(text=refusal)]
     flow = await svc.conversations.advance(flow, "query", {"consent": result.consent_id}, ttl=_ttl(svc))

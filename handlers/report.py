@@ -12,7 +12,7 @@ from knowledge.model import Procedure
 router: Router[Services] = Router()
 
 HELPFUL_PREFIX = "hq"
-"""Payload ``hq:<log id>:1`` (👍) or ``hq:<log id>:0`` (👎); "rate" is the dossier rating's."""
+"""Payload ``hq:<log id>.<token>:1`` (👍) or ``…:0`` (👎); "rate" is the dossier rating's."""
 
 
 async def log_question(
@@ -54,8 +54,8 @@ async def rated(msg: Incoming, svc: Services) -> list[Reply]:
     return [Reply(text=texts.RATE_THANKS_NO)]
 
 
-def _parse(payload: str) -> tuple[int, bool] | None:
+def _parse(payload: str) -> tuple[str, bool] | None:
     parts = payload.split(":")
-    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()) or parts[2] not in ("0", "1"):
+    if len(parts) != 3 or not parts[1].isascii() or parts[2] not in ("0", "1"):
         return None
-    return int(parts[1]), parts[2] == "1"
+    return parts[1], parts[2] == "1"

@@ -14,7 +14,8 @@ OVERDUE_CHECK_SECONDS = 300.0
 
 
 async def check_overdue(service: FeedbackService) -> int:
-    """Run ``FeedbackService.escalate_overdue`` once and return how many items went to a leader."""
+    """Route items no unit took before, then escalate overdue ones; return how many were told."""
+    await service.route_unrouted()
     told = await service.escalate_overdue()
     if told:
         log.info("feedback overdue check: %d item(s) escalated", told)

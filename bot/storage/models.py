@@ -505,17 +505,26 @@ class InboxUpdate(Base):
 # --- guide mode (issue 15) --------------------------------------------------------------------------
 
 
-class GuideConsent(Base):
-    """A resident's 6-digit consent code for a guide: only its salted SHA-256 is kept, and it works once.
+class ServerKey(Base):
+    """A random secret of this deployment, made on first use (never shown or logged)."""
 
+    __tablename__ = "server_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+
+
+class GuideConsent(Base):
+    """A resident's 6-digit consent code for a guide: only its HMAC-SHA256 is kept, and it works once.
+
+    The HMAC's key is the ``guide-consent`` server key, so the hash is indexed and looked up directly.
     ``used_by`` is the guide (person id) who entered it; ``sent_at`` is set when the card went out.
     """
 
     __tablename__ = "guide_consents"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    salt: Mapped[str] = mapped_column(String(32))
-    code_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
     platform: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[str] = mapped_column(String(64))
     chat_id: Mapped[str] = mapped_column(String(64))
@@ -608,6 +617,8 @@ class QuestionLogEntry(Base):
     agency: Mapped[str] = mapped_column(String(255), default="")
     rating: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    token: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    """Random; a rating must name it, so ratings cannot be given by guessing ids."""
 
 
 class ReportDigest(Base):

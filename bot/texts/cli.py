@@ -248,3 +248,19 @@ DIRECTIVE_STATUS_TEXT = {
 AUDIT_HEADERS = ("Thời gian", "Ai", "Hành động", "Đối tượng", "Chi tiết")
 AUDIT_NONE = "Không có mục nào trong nhật ký."
 AUDIT_OBJECT = "--object: cần dạng LOẠI:SỐ, ví dụ directive:12"
+
+
+# --- motcua report, feedback list (input and file errors) ---
+REPORT_OUT_OF_RANGE = "--from/--to: ngày nằm ngoài khoảng dùng được (từ năm 1900 đến năm 9998)"
+REPORT_NO_AGENCY = "--agency: không có cơ quan nào có tên chứa «{agency}» trong hồ sơ hay câu hỏi đã ghi"
+FILE_ERRORS = {
+    "ENOENT": "thư mục không tồn tại",
+    "EACCES": "không có quyền ghi",
+    "EPERM": "không có quyền ghi",
+    "EISDIR": "đó là một thư mục",
+    "ENOTDIR": "một phần của đường dẫn không phải thư mục",
+    "ENOSPC": "hết chỗ trống trên đĩa",
+    "EROFS": "ổ đĩa chỉ cho đọc",
+}
+FILE_ERROR_OTHER = "lỗi hệ thống (mã {code})"
+LIMIT_NOT_POSITIVE = "--limit: cần một số nguyên dương, không phải {value!r}"

@@ -12,11 +12,12 @@ from bot.texts import dossier_time
 
 ABOUT_LABELS = ("Một thủ tục", "Một hồ sơ đã nộp", "Góp ý chung")
 """The buttons of "what is it about?" (Zalo lists them as numbered choices, in this order)."""
-RATING_LABELS = ("1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐")
-"""The buttons rating an answer from 1 to 5 (typed "1".."5" on Zalo)."""
+RATING_LABELS = tuple("⭐" * stars for stars in range(1, 6))
+"""The buttons rating an answer from 1 to 5 stars; Zalo numbers them, so its lines read "3. ⭐⭐⭐"."""
 GENERAL_WORDS = ("chung", "gop y chung", "khac")
 """Words (folded) a resident may type for "general feedback" when asked what it is about."""
 
+NO_UNIT = "chưa có đơn vị phụ trách (quản trị viên xử lý)"
 FEEDBACK_UNAVAILABLE = "Chức năng góp ý đang tạm ngừng. Bạn vui lòng thử lại sau."
 FEEDBACK_IN_PRIVATE = (
     "Bạn hãy gửi góp ý trong tin nhắn riêng với tôi, để câu trả lời được gửi về đúng cho bạn."
@@ -29,6 +30,9 @@ FEEDBACK_ASK_PROCEDURE = "Bạn gõ mã thủ tục (ví dụ: 1.001193) hoặc 
 FEEDBACK_ASK_DOSSIER = "Bạn gõ mã hồ sơ in trên giấy tiếp nhận (ví dụ: 000.00.24.H57-250722-0001)."
 FEEDBACK_EMPTY = "Nội dung góp ý đang trống. Bạn viết nội dung góp ý trong một tin nhắn nhé."
 FEEDBACK_PICK_PROCEDURE = "Bạn muốn góp ý về thủ tục nào? Bạn bấm chọn (hoặc gõ số thứ tự):"
+SEND_KEPT = "Gửi góp ý này"
+SEND_KEPT_GENERAL = "Gửi như góp ý chung"
+FEEDBACK_KEPT_GONE = "Nội dung chờ gửi đã hết hạn hoặc đã được gửi. Gõ /gopy để góp ý lại."
 FEEDBACK_USAGE_HINT = (
     "Bạn cũng có thể gõ một lần: /gopy <i>nội dung</i> (góp ý chung), "
     "/gopy <i>mã thủ tục</i> <i>nội dung</i>, hoặc /gopy <i>mã hồ sơ</i> <i>nội dung</i>."
@@ -52,6 +56,15 @@ def feedback_ask_text(about: str, max_length: int) -> str:
         f"Bạn góp ý về {about}.\n"
         f"Mời bạn viết nội dung góp ý, kiến nghị trong một tin nhắn (tối đa {max_length} ký tự). "
         "Gõ /huy để dừng."
+    )
+
+
+def feedback_confirm(about: str, start: str) -> str:
+    """A long message taken as the feedback itself: what it will be filed about, and how to confirm."""
+    return (
+        f"Tôi hiểu «{esc(start)}» là nội dung góp ý của bạn, về {about}. "
+        "Bạn bấm «Gửi góp ý này» (hoặc gõ số thứ tự) để gửi. "
+        "Nếu muốn chọn thủ tục khác, bạn gõ mã hoặc tên thủ tục; gõ /huy để dừng."
     )
 
 
@@ -95,11 +108,17 @@ def feedback_limit(per_day: int) -> str:
     )
 
 
-def feedback_filed(number: str, unit_name: str, working_days: int) -> str:
-    """The item is stored: its tracking number, who answers, and by when."""
-    unit = f" đến {bold(unit_name)}" if unit_name else ""
+def feedback_filed(number: str, unit_name: str, working_days: int, *, routed: bool = True) -> str:
+    """The item is stored: its tracking number, where it went (if anywhere yet), and by when."""
+    if not routed:
+        where = (
+            "Hiện chưa có đơn vị phụ trách nội dung này; cán bộ quản trị sẽ đọc góp ý "
+            "và chuyển đến đơn vị phù hợp."
+        )
+    else:
+        where = f"Góp ý đã được chuyển đến {bold(unit_name) if unit_name else 'đơn vị phụ trách'}."
     return (
-        f"Cảm ơn bạn! Góp ý của bạn đã được ghi nhận với số <b>{esc(number)}</b> và chuyển{unit}.\n"
+        f"Cảm ơn bạn! Góp ý của bạn đã được ghi nhận với số <b>{esc(number)}</b>. {where}\n"
         f"Câu trả lời sẽ được gửi về tin nhắn này, thường trong {working_days} ngày làm việc. "
         "Bạn giữ số này để tiện hỏi lại."
     )
@@ -152,7 +171,7 @@ def feedback_new(
     lines = [
         f"<b>📮 GÓP Ý MỚI {esc(number)}</b>",
         f"Về: {about}",
-        f"Đơn vị: {esc(unit_name)}",
+        f"Đơn vị: {esc(unit_name) if unit_name else NO_UNIT}",
         "Nội dung:",
         f"<i>{esc(text)}</i>",
         f"Hạn trả lời: {dossier_time(due_at, timezone)}",
@@ -177,13 +196,20 @@ def feedback_answer(number: str, about: str, answer: str, unit_name: str) -> str
     )
 
 
+def late_line(unit_name: str, days: int) -> str:
+    """Who has not answered for how long (an item with no unit yet says so)."""
+    if not unit_name:
+        return f"Góp ý chưa có đơn vị phụ trách, chưa được trả lời sau {days} ngày làm việc."
+    return f"{bold(unit_name)} chưa trả lời sau {days} ngày làm việc."
+
+
 def feedback_overdue(
     number: str, about: str, text: str, unit_name: str, days: int, created_at: datetime, timezone: str
 ) -> str:
     """To the unit's leader: an item unanswered after ``days`` working days."""
     return (
         f"<b>⏰ GÓP Ý QUÁ HẠN {esc(number)}</b>\n"
-        f"{bold(unit_name)} chưa trả lời sau {days} ngày làm việc.\n"
+        f"{late_line(unit_name, days)}\n"
         f"Về: {about}\n"
         f"Gửi lúc: {dossier_time(created_at, timezone)}\n"
         f"Nội dung: <i>{esc(text)}</i>\n"

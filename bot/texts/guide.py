@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from bot.markup import bold, esc
 
 # --- The resident: /dongy and its button ---
@@ -9,6 +11,9 @@ from bot.markup import bold, esc
 CONSENT_BUTTON = "🔐 Lấy mã đồng ý cho cán bộ hướng dẫn"
 CONSENT_PRIVATE_ONLY = (
     "Mã đồng ý chỉ được cấp trong cuộc trò chuyện riêng với tôi. Bạn hãy nhắn riêng cho tôi: /dongy"
+)
+CONSENT_LIMIT = (
+    "Bạn vừa lấy nhiều mã đồng ý liên tiếp. Bạn dùng mã mới nhất, hoặc chờ ít phút rồi gõ /dongy lại."
 )
 CONSENT_HELP = "• /dongy: lấy mã đồng ý để cán bộ Tổ công nghệ số gửi thông tin thủ tục vào đây cho bạn"
 
@@ -50,6 +55,10 @@ ASK_CODE = (
 CODE_FORMAT = "Mã đồng ý gồm đúng 6 chữ số, ví dụ <code>123456</code>. Bạn nhập lại, hoặc gõ /huy để thôi."
 CODE_WRONG = "❌ Mã không đúng. Bạn đối chiếu lại từng chữ số với người dân rồi nhập lại."
 CODE_USED = "❌ Mã này đã được dùng rồi; mỗi mã chỉ dùng một lần. Người dân gõ /dongy để lấy mã mới."
+CODE_OWN = (
+    "❌ Đây là mã đồng ý của chính bạn. Mã phải do người dân bạn đang hướng dẫn lấy bằng /dongy "
+    "trong cuộc trò chuyện của họ."
+)
 CODE_ACCEPTED = "✅ Mã đúng."
 ASK_PROCEDURE = (
     "✅ Mã đúng. Người dân cần thủ tục gì? Gõ tên hoặc mã thủ tục, ví dụ: <i>đăng ký khai sinh</i>."
@@ -78,8 +87,10 @@ def code_locked(until: str) -> str:
 
 def card_sent(name: str, code: str) -> str:
     """The guide's confirmation: the card is on its way to the resident."""
+    # Many names start with "Thủ tục" already: do not say it twice.
+    what = "thẻ" if unicodedata.normalize("NFC", name).casefold().startswith("thủ tục") else "thẻ thủ tục"
     return (
-        f"📨 Đã gửi thẻ thủ tục {bold(name)} ({esc(code)}) vào cuộc trò chuyện của người dân. "
+        f"📨 Đã gửi {what} {bold(name)} ({esc(code)}) vào cuộc trò chuyện của người dân. "
         "Mã đồng ý đã dùng xong. Dưới đây là thẻ để bạn cùng người dân xem:"
     )
 

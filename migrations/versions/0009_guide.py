@@ -1,4 +1,4 @@
-"""Guide mode: residents' consent codes (hashed) and the per-guide log of cards sent.
+"""Guide mode: residents' consent codes (HMAC with a server key) and the per-guide log of cards sent.
 
 Revision ID: 0009
 Revises: 0008
@@ -23,11 +23,16 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """Create ``guide_consents`` and ``guide_log``."""
+    """Create ``server_keys``, ``guide_consents`` and ``guide_log``."""
+    op.create_table(
+        "server_keys",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_server_keys")),
+    )
     op.create_table(
         "guide_consents",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
-        sa.Column("salt", sa.String(length=32), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("user_id", sa.String(length=64), nullable=False),
@@ -39,6 +44,7 @@ def upgrade() -> None:
         sa.Column("sent_at", TIMESTAMP, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_guide_consents")),
     )
+    op.create_index(op.f("ix_guide_consents_code_hash"), "guide_consents", ["code_hash"], unique=False)
     op.create_index(op.f("ix_guide_consents_expires_at"), "guide_consents", ["expires_at"], unique=False)
     op.create_table(
         "guide_log",
@@ -57,9 +63,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop ``guide_log`` and ``guide_consents``."""
+    """Drop ``guide_log``, ``guide_consents`` and ``server_keys``."""
     op.drop_index(op.f("ix_guide_log_at"), table_name="guide_log")
     op.drop_index(op.f("ix_guide_log_guide_id"), table_name="guide_log")
     op.drop_table("guide_log")
     op.drop_index(op.f("ix_guide_consents_expires_at"), table_name="guide_consents")
+    op.drop_index(op.f("ix_guide_consents_code_hash"), table_name="guide_consents")
     op.drop_table("guide_consents")
+    op.drop_table("server_keys")

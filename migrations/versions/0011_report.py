@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("agency", sa.String(length=255), nullable=False),
         sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("rated_at", TIMESTAMP, nullable=True),
+        sa.Column("token", sa.String(length=16), nullable=False, server_default=""),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_question_log")),
     )
     op.create_index(op.f("ix_question_log_at"), "question_log", ["at"], unique=False)

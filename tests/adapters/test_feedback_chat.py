@@ -144,7 +144,7 @@ async def test_zalo_feedback_by_conversation_answered_in_the_group_and_rated_by_
         assert "Đã gửi câu trả lời" in (await zalo.wait_messages(ZALO_GROUP, 2))[1].text
         assert await worker.drain() == 1
         returned = (await zalo.wait_messages(ZALO_RESIDENT, 4))[3].text
-        assert "quầy chiều thứ bảy" in returned and "5. 5 ⭐" in returned
+        assert "quầy chiều thứ bảy" in returned and "5. ⭐⭐⭐⭐⭐" in returned and "5 ⭐" not in returned
         # The number of the choice the outbox worker showed (and remembered).
         zalo.push_text(ZALO_RESIDENT, "5")
         assert "5/5" in (await zalo.wait_messages(ZALO_RESIDENT, 5))[4].text

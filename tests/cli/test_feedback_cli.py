@@ -86,3 +86,7 @@ def test_the_motcua_command_has_the_feedback_commands(
     assert "Không có góp ý nào." in capsys.readouterr().out
     assert cli.main(["--config", str(path), "feedback", "show", "GY-000002"]) == 0
     assert "Nội dung: Nhanh hơn" in capsys.readouterr().out
+    for limit in ("0", "-5", "x"):
+        with pytest.raises(SystemExit) as refused:
+            cli.main(["--config", str(path), "feedback", "list", "--limit", limit])
+        assert refused.value.code == 2 and "số nguyên dương" in capsys.readouterr().err

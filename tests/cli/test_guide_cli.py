@@ -64,6 +64,8 @@ def test_guide_log_prints_each_guide_for_the_days_asked(
     assert main(["--config", str(config), "guide", "log", "--from", "2025-12-03"]) == 0
     assert "Chưa có thẻ thủ tục nào" in capsys.readouterr().out
     assert main(["--config", str(config), "guide", "log", "--unit", "Không có"]) == 1
+    assert main(["--config", str(config), "guide", "log", "--unit", "to CONG nghe so"]) == 0
+    assert "Trần Hướng Dẫn" in capsys.readouterr().out
     assert main(["--config", str(config), "guide", "log", "--from", "hôm qua"]) == 1
     assert "YYYY-MM-DD" in capsys.readouterr().err
     assert SENDS[-1][0] - SENDS[0][0] < timedelta(days=1)

@@ -51,6 +51,7 @@ def test_bootstrap_admin_unit_and_staff_then_list(staff_motcua: Motcua) -> None:
     )
     assert staff.returncode == 0, staff.stderr
     assert CODE.search(staff.stdout) is not None and "Bộ phận một cửa" in staff.stdout
+    assert "(#2, cán bộ, Bộ phận một cửa)" in staff.stdout
 
     listed = staff_motcua("people", "list")
     assert listed.returncode == 0
@@ -63,7 +64,7 @@ def test_bootstrap_admin_unit_and_staff_then_list(staff_motcua: Motcua) -> None:
 
 def test_refusals_exit_1(staff_motcua: Motcua) -> None:
     no_unit = staff_motcua("people", "invite", "--name", "X", "--role", "staff")
-    assert no_unit.returncode == 1 and "--unit" in no_unit.stderr
+    assert no_unit.returncode == 1 and "--unit" in no_unit.stderr and "vai trò cán bộ" in no_unit.stderr
     unknown = staff_motcua("people", "invite", "--name", "X", "--role", "staff", "--unit", "Không có")
     assert unknown.returncode == 1 and "không có đơn vị" in unknown.stderr
     hours = staff_motcua("people", "invite", "--name", "X", "--role", "admin", "--hours", "0")

@@ -25,7 +25,7 @@ from bot.services.dossiers.events import DossierEventIn, Status
 from bot.services.feedback import FeedbackService
 from bot.services.people import Actor
 from bot.storage import create_engine, session_factory
-from bot.storage.models import FeedbackItem, Unit
+from bot.storage.models import FeedbackItem, PlatformAccount, Unit
 from bot.workdays import WorkingDays
 from handlers import build_router, fallback
 from handlers.feedback_render import feedback_renderers
@@ -143,6 +143,27 @@ async def test_bad_input_is_refused_and_loses_nothing(desk: Office) -> None:
     assert len(await items(desk)) == 1
 
 
+async def test_a_long_message_where_a_subject_is_asked_is_kept_as_the_feedback(desk: Office) -> None:
+    complaint = "Thủ tục đăng ký khai sinh làm quá lâu, cán bộ hẹn đi hẹn lại ba lần"
+    await desk.say("/gopy")
+    [asked] = await desk.say(complaint)
+    assert "nội dung góp ý của bạn" in to_plain(asked.text) and asked.buttons[0].payload == "gopy:gui"
+    assert await items(desk) == []
+    # Naming the procedure then files the kept text about it.
+    assert "GY-000001" in await desk.one("1.001193")
+    await desk.say("/gopy")
+    await desk.say(payload="gopy:thutuc")
+    await desk.say("Quầy tiếp nhận mở cửa muộn, người dân phải chờ rất lâu mỗi sáng")
+    assert "GY-000002" in await desk.one(payload="gopy:gui")
+    assert "hết hạn hoặc đã được gửi" in await desk.one(payload="gopy:gui")
+    await desk.say("/gopy")
+    assert "GY-000003" in await desk.one(f"Hồ sơ {DOSSIER} của tôi trễ hẹn hai tuần")
+    [first, second, third] = await items(desk)
+    assert (first.kind, first.ref, first.text) == ("procedure", "1.001193", complaint)
+    assert (second.kind, second.text[:8]) == ("general", "Quầy tiế")
+    assert (third.kind, third.text) == ("dossier", "Hồ sơ của tôi trễ hẹn hai tuần")
+
+
 async def test_a_resident_files_at_most_the_daily_allowance(desk: Office) -> None:
     for number in range(1, 4):
         assert f"GY-00000{number}" in await desk.one(f"/gopy Góp ý số {number}")
@@ -183,11 +204,54 @@ async def test_traloi_refusals_then_the_answer_goes_back_and_the_item_closes(des
 async def test_an_unrouted_item_is_answered_by_an_admin_only(desk: Office) -> None:
     async with session_factory(desk.engine).begin() as session:
         await session.execute(update(Unit).values(name=Unit.name + " (cũ)"))
-    await desk.say("/gopy Chung chung")
+    reply = await desk.one("/gopy Chung chung")
+    assert "GY-000001" in reply and "chưa có đơn vị phụ trách" in reply and "đã được chuyển" not in reply
     [item] = await items(desk)
-    assert item.unit_id is None and await queued(desk, "feedback.new") == []
+    # No unit takes it: the admins hear of it in private.
+    [(chat, text)] = await queued(desk, "feedback.new")
+    assert item.unit_id is None and chat == ADMIN and "chưa có đơn vị phụ trách" in text
     assert "quản trị viên" in await desk.one("/traloi GY-000001 ok", user=STAFF_1)
     assert "Đã gửi" in await desk.one("/traloi GY-000001 Cảm ơn bạn.", user=ADMIN)
+
+
+async def test_an_unrouted_item_is_routed_once_its_unit_exists_and_overdue_warnings_are_never_lost(
+    desk: Office,
+) -> None:
+    service = desk.svc.feedback
+    assert service is not None
+    factory = session_factory(desk.engine)
+    async with factory.begin() as session:
+        await session.execute(update(Unit).values(name=Unit.name + " (cũ)"))
+    await desk.say("/gopy Chung chung")
+    await desk.say("/gopy Lần hai")
+    async with factory.begin() as session:
+        await session.execute(
+            update(Unit).where(Unit.id == desk.ids["unit_a"]).values(name="Bộ phận một cửa")
+        )
+    assert await check_overdue(service) == 0
+    [first, second] = await items(desk)
+    assert first.unit_id == second.unit_id == desk.ids["unit_a"]
+    assert [chat for chat, _ in await queued(desk, "feedback.new")] == [ADMIN, ADMIN, GROUP_A, GROUP_A]
+    # Unit a's leader has no chat now: the admin is told instead; with no admin either, it waits.
+    async with factory.begin() as session:
+        await session.execute(
+            update(PlatformAccount).where(PlatformAccount.chat_id == "200").values(active=False)
+        )
+    desk.clock.now += timedelta(days=10)
+    await desk.say("/traloi GY-000002 Đã xong.", user=STAFF_1)
+    async with factory.begin() as session:
+        await session.execute(update(PlatformAccount).values(active=False))
+    assert await service.escalate_overdue() == 0
+    [first, _] = await items(desk)
+    assert first.escalated_at is None and await queued(desk, "feedback.overdue") == []
+    async with factory.begin() as session:
+        await session.execute(
+            update(PlatformAccount).where(PlatformAccount.chat_id == ADMIN).values(active=True)
+        )
+    assert await service.escalate_overdue() == 1
+    [(chat, text)] = await queued(desk, "feedback.overdue")
+    assert chat == ADMIN and "GY-000001" in text and "Bộ phận một cửa chưa trả lời" in text
+    assert await service.escalate_overdue() == 0
 
 
 def local(*args: int) -> datetime:
@@ -226,3 +290,6 @@ def test_working_days_skip_weekends_tet_and_national_day() -> None:
     # Around National Day (1-2/9/2026, Tuesday-Wednesday, and 31/8 given off).
     assert days.add(local(2026, 8, 28, 9, 0), 1) == local(2026, 9, 3, 9, 0)
     assert not days.is_working_day(local(2026, 4, 26).date())  # Hùng Kings
+    # Saturday 22/8/2026 is worked in exchange for Monday 31/8: a working day.
+    assert days.is_working_day(local(2026, 8, 22).date())
+    assert days.add(local(2026, 8, 21, 10, 0), 1) == local(2026, 8, 22, 10, 0)

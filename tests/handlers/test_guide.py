@@ -7,6 +7,7 @@ import re
 from bot.messages import Platform
 from bot.outbox import payload_to_reply
 from bot.services.guide import CARD_KIND
+from bot.texts import guide as say
 from handlers.guide import CONSENT_PAYLOAD
 from tests.handlers.office import ADMIN, RESIDENT, STAFF_1, Office, later, office
 
@@ -58,6 +59,7 @@ async def test_a_guide_sends_a_card_only_with_the_residents_code(office: Office)
     assert await office.outbox(CARD_KIND) == []
     sent = await office.all("đăng ký khai sinh", user=GUIDE)
     assert "Đã gửi thẻ thủ tục Đăng ký khai sinh (1.001193)" in sent
+    assert "Đã gửi thẻ <b>Thủ tục cấp phép</b> (1.2)" in say.card_sent("Thủ tục cấp phép", "1.2")
     [row] = await office.outbox(CARD_KIND)
     assert (row.platform, row.chat_id, row.ref) == ("telegram", RESIDENT, "1.001193")
     card = payload_to_reply(row.payload)
@@ -75,3 +77,13 @@ async def test_a_guide_sends_a_card_only_with_the_residents_code(office: Office)
     assert "/dongy" in await office.one("/help")
     assert "/huongdan" not in await office.one("/help")
     assert "/huongdan" in await office.one("/help", user=GUIDE)
+
+
+async def test_a_guide_cannot_use_their_own_code_and_dongy_is_rate_limited(office: Office) -> None:
+    await invite_guide(office)
+    own = await consent_code(office, user=GUIDE)
+    assert "mã đồng ý của chính bạn" in await office.one(f"/huongdan {own}", user=GUIDE)
+    assert await office.outbox(CARD_KIND) == []
+    for _ in range(5):
+        await consent_code(office)
+    assert "nhiều mã đồng ý liên tiếp" in await office.one("/dongy")

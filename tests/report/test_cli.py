@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,9 @@ async def test_text_csv_and_a_png_named_after_the_period_and_day(
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
     assert await run_report(config, fmt="png", now=NOW, out=out) == 0
-    assert out.getvalue().strip() == "Đã ghi biểu đồ: report-week-2026-12-07.png"
-    with Image.open(tmp_path / "report-week-2026-12-07.png") as image:
+    # Named after the period's first day (the week before NOW).
+    assert out.getvalue().strip() == "Đã ghi biểu đồ: report-week-2026-11-30.png"
+    with Image.open(tmp_path / "report-week-2026-11-30.png") as image:
         assert image.size == (WIDTH_PX, HEIGHT_PX)
 
     err = io.StringIO()
@@ -41,6 +43,16 @@ async def test_text_csv_and_a_png_named_after_the_period_and_day(
         config, date_from=NOW.date(), date_to=NOW.date().replace(day=1), now=NOW, err=err
     )
     assert reversed_range == 2 and "--to" in err.getvalue()
+    err = io.StringIO()
+    huge = await run_report(config, date_from=date(1, 1, 1), date_to=date(9999, 12, 31), now=NOW, err=err)
+    assert huge == 2 and "ngoài khoảng" in err.getvalue()
+    err = io.StringIO()
+    assert await run_report(config, agency="Không có", now=NOW, err=err) == 2
+    assert "không có cơ quan nào" in err.getvalue()
+    err = io.StringIO()
+    missing = tmp_path / "nonexist" / "x.png"
+    assert await run_report(config, fmt="png", output=missing, now=NOW, err=err) == 2
+    assert "thư mục không tồn tại" in err.getvalue() and "No such file" not in err.getvalue()
 
 
 def test_the_command_line_parses_its_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -19,7 +20,8 @@ from bot.messages import ChatRef, Platform
 from bot.outbox import payload_to_reply
 from bot.reporting.chart import HEIGHT_PX, WIDTH_PX
 from bot.reporting.digest import digest_content
-from bot.services.report.digest import Digest
+from bot.services.report.build import Report
+from bot.services.report.digest import Digest, DigestContent
 from bot.services.report.media import MediaStore
 from bot.storage import ChatGroup, OutboxMessage, Person, ReportDigest, SessionFactory, Unit, session_factory
 from bot.storage.migrate import upgrade_engine
@@ -178,3 +180,15 @@ async def test_zalo_gets_the_chart_by_an_address_on_the_bots_own_server(sessions
                 assert missing.status == 404
     finally:
         await server.stop()
+
+
+async def test_the_chart_is_drawn_off_the_event_loop(sessions: SessionFactory) -> None:
+    await leaders_groups(sessions)
+    threads: list[bool] = []
+
+    def render(report: Report) -> DigestContent:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return digest_content(report)
+
+    job = Digest(sessions, ReportConfig(), TZ, render=render, clock=Clock(MONDAY_0700))
+    assert (await job.run_once()).claimed and threads == [False]

@@ -86,7 +86,13 @@ async def test_the_share_asked_follows_the_injected_chance_and_a_rating_counts_o
     assert await log.rate(entry, True) == (Rated.SAVED, "1.001")
     assert await log.rate(entry, False) == (Rated.ALREADY, "1.001")
     assert (await log.rate(choices, True))[0] is Rated.UNKNOWN
-    assert (await log.rate(entry + 100, True))[0] is Rated.UNKNOWN
+    # A guessed id without the row's token rates nothing.
+    number, token = entry.split(".")
+    other = await log.record("zalo", "confident", "1.001", "UBND xã")
+    assert other is not None
+    for guessed in (f"{number}.x", number, f"{int(number) + 100}.{token}", f"{other.split('.')[0]}.{token}"):
+        assert (await log.rate(guessed, False))[0] is Rated.UNKNOWN
+    assert await log.rate(other, False) == (Rated.SAVED, "1.001")
 
 
 async def test_every_confident_answer_asks_at_share_one_but_never_in_a_group(core: Core) -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.config import GuideConfig
 from bot.messages import ChatRef, Platform, Reply
-from bot.services.guide import CARD_KIND, ConsentOutcome, ConsentService, guide_activity
+from bot.services.guide import CARD_KIND, CodeLimitError, ConsentOutcome, ConsentService, guide_activity
 from bot.services.people import Actor, PeopleService, Role
-from bot.storage import GuideConsent, OutboxMessage, SessionFactory, session_factory
+from bot.storage import GuideConsent, OutboxMessage, ServerKey, SessionFactory, session_factory
 from bot.storage.migrate import upgrade_engine
 from tests.storage.conftest import fresh_postgres_database
 
@@ -53,7 +56,12 @@ async def test_a_code_works_once_and_wrong_expired_and_used_codes_differ(session
     assert issued.expires_at == T0 + timedelta(minutes=10)
     async with sessions() as session:
         [row] = (await session.execute(select(GuideConsent))).scalars()
-    assert issued.code not in (row.code_hash, row.salt)  # only a salted hash is kept
+    async with sessions() as session:
+        [key] = (await session.execute(select(ServerKey))).scalars()
+    # Only an HMAC keyed with the deployment's own key is kept, so the row is found by its digest.
+    assert (
+        row.code_hash == hmac.new(bytes.fromhex(key.value), issued.code.encode(), hashlib.sha256).hexdigest()
+    )
 
     assert (await consents.redeem(guide, _wrong(issued.code))).outcome is ConsentOutcome.WRONG
     assert (await consents.redeem(guide, "12345")).outcome is ConsentOutcome.WRONG
@@ -149,3 +157,25 @@ async def test_on_postgresql_a_code_is_taken_once_and_sends_one_card(postgres_ur
         assert sorted(sent) == [False, False, True]
         async with sessions() as session:
             assert len(await guide_activity(session, T0, T0 + timedelta(hours=1))) == 1
+
+
+async def test_a_resident_asking_too_often_is_refused_and_a_guides_own_code_is_not_accepted(
+    sessions: SessionFactory,
+) -> None:
+    clock = Clock()
+    consents = ConsentService(sessions, clock=clock)
+    [guide, other] = await _guides(sessions, "Trần Hướng Dẫn", "Lê Thị Giúp")
+    for _ in range(5):
+        await consents.issue(RESIDENT, "a1b2c3d4e5")
+    with pytest.raises(CodeLimitError):
+        await consents.issue(RESIDENT, "a1b2c3d4e5")
+    clock.now += timedelta(minutes=10)
+    await consents.issue(RESIDENT, "a1b2c3d4e5")
+    # The guide's own account (linked by invite) asks for a code and enters it: refused.
+    people = PeopleService(sessions)
+    invite = await people.invite(Actor.system(), guide.person_id or 0)
+    linked = await people.redeem(invite.code, Platform.TELEGRAM, "555", "555")
+    assert linked.person is not None and linked.person.id == guide.person_id
+    mine = await consents.issue(ChatRef(Platform.TELEGRAM, "555"), "555")
+    assert (await consents.redeem(guide, mine.code)).outcome is ConsentOutcome.OWN
+    assert (await consents.redeem(other, mine.code)).outcome is ConsentOutcome.ACCEPTED

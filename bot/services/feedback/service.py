@@ -28,7 +28,7 @@ from bot.services.feedback.model import (
     Status,
     Subject,
 )
-from bot.services.feedback.units import Clues, leader_chats, route, staff_chats
+from bot.services.feedback.units import Clues, admin_chats, leader_chats, route, staff_chats
 from bot.services.people import Actor, Role
 from bot.storage import SessionFactory
 from bot.storage.columns import utcnow
@@ -121,18 +121,46 @@ class FeedbackService:
             session.add(row)
             await session.flush()
             view = await _view(session, row)
-            if unit_id is not None:
-                reply = self._render.new_item(view)
-                chats = await staff_chats(session, unit_id)
-                await enqueue_many(
-                    session,
-                    [
-                        Outgoing(_key(NEW_KIND, row.id, target), target, reply, NEW_KIND, view.number)
-                        for target in chats
-                    ],
-                )
+            # An item no unit takes goes to the admins, who answer it or create the unit it needs.
+            chats = await staff_chats(session, unit_id) if unit_id is not None else await admin_chats(session)
+            await self._queue_new(session, view, chats)
         log.info("feedback %s filed (%s), unit %s", view.number, view.subject.kind.value, unit_id)
         return view
+
+    async def _queue_new(self, session: AsyncSession, view: FeedbackView, chats: list[ChatRef]) -> None:
+        reply = self._render.new_item(view)
+        await enqueue_many(
+            session,
+            [Outgoing(_key(NEW_KIND, view.id, chat), chat, reply, NEW_KIND, view.number) for chat in chats],
+        )
+
+    async def route_unrouted(self) -> int:
+        """Give open items filed before any unit matched to the unit that matches now; return items routed."""
+        routed = 0
+        async with self._sessions() as session, session.begin():
+            await begin_write(session)
+            rows = (
+                await session.execute(
+                    select(FeedbackItem)
+                    .where(FeedbackItem.status == Status.OPEN.value, FeedbackItem.unit_id.is_(None))
+                    .order_by(FeedbackItem.id)
+                    .limit(ESCALATION_BATCH)
+                )
+            ).scalars()
+            for row in list(rows):
+                subject = Subject(Kind(row.kind), row.ref, row.ref_name)
+                unit_id = await route(
+                    session, await self._clues(session, subject), self.settings.default_unit
+                )
+                if unit_id is None:
+                    continue
+                row.unit_id = unit_id
+                await session.flush()
+                await self._queue_new(session, await _view(session, row), await staff_chats(session, unit_id))
+                routed += 1
+        if routed:
+            log.info("feedback: %d unrouted item(s) routed to a unit", routed)
+        return routed
 
     async def _clues(self, session: AsyncSession, subject: Subject) -> Clues:
         if subject.kind is Kind.PROCEDURE:
@@ -239,9 +267,13 @@ class FeedbackService:
     # --- overdue ------------------------------------------------------------------------------------
 
     async def escalate_overdue(self) -> int:
-        """Tell the leaders of each unit about its items open past due, once per item; return items told."""
+        """Tell each overdue item's unit leaders (else the admins) once; return the items told.
+
+        An item is marked escalated only when a message was queued, so one nobody can be told about yet
+        is tried again at the next check (a leader or admin may link a chat meanwhile).
+        """
         now = self._clock()
-        told = 0
+        told = untold = 0
         async with self._sessions() as session, session.begin():
             await begin_write(session)
             rows = list(
@@ -259,21 +291,30 @@ class FeedbackService:
                 ).scalars()
             )
             messages: list[Outgoing] = []
+            admins: list[ChatRef] | None = None
             for row in rows:
-                row.escalated_at = now
-                if row.unit_id is None:
+                chats = await leader_chats(session, [row.unit_id]) if row.unit_id is not None else []
+                if not chats:
+                    admins = await admin_chats(session) if admins is None else admins
+                    chats = admins
+                if not chats:
+                    untold += 1
                     continue
+                row.escalated_at = now
                 view = await _view(session, row)
                 reply = self._render.overdue(view, self.settings.overdue_working_days)
-                chats = await leader_chats(session, [row.unit_id])
                 messages += [
                     Outgoing(_key(OVERDUE_KIND, row.id, chat), chat, reply, OVERDUE_KIND, view.number)
                     for chat in chats
                 ]
-                told += bool(chats)
+                told += 1
             await enqueue_many(session, messages)
-        if rows:
-            log.info("feedback overdue: %d item(s), %d told to a leader", len(rows), told)
+        if told:
+            log.info("feedback overdue: %d item(s) told to a leader or admin", told)
+        if untold:
+            log.warning(
+                "feedback overdue: %d item(s) with no leader or admin to tell; kept for later", untold
+            )
         return told
 
 

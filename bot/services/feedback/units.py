@@ -8,7 +8,7 @@ An item about a procedure or a dossier goes to, in order:
 4. the configured default unit (``[feedback] default_unit``), which also gets general feedback.
 
 Names and tags are compared folded (case and Vietnamese marks ignored). With no unit at all the item is
-kept unrouted, and only admins answer it.
+kept unrouted: admins are told of it and answer it, and the overdue check routes it once a unit matches.
 """
 
 from __future__ import annotations
@@ -109,6 +109,16 @@ async def staff_chats(session: AsyncSession, unit_id: int) -> list[ChatRef]:
     if groups:
         return groups
     return await leader_chats(session, [unit_id])
+
+
+async def admin_chats(session: AsyncSession) -> list[ChatRef]:
+    """The private chats of the active admins who linked a chat (each once)."""
+    rows = await session.execute(
+        select(Person.id).where(Person.role == "admin", Person.active.is_(True)).order_by(Person.id)
+    )
+    people = list(rows.scalars())
+    chats = await private_chats(session, people)
+    return list(dict.fromkeys(chats[p] for p in people if p in chats))
 
 
 async def leader_chats(session: AsyncSession, unit_ids: Iterable[int]) -> list[ChatRef]:

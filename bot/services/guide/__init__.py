@@ -7,6 +7,7 @@
 
 from bot.services.guide.consent import (
     CARD_KIND,
+    CodeLimitError,
     ConsentOutcome,
     ConsentResult,
     ConsentService,
@@ -17,6 +18,7 @@ from bot.services.guide.figures import GuideActivity, guide_activity
 
 __all__ = [
     "CARD_KIND",
+    "CodeLimitError",
     "ConsentOutcome",
     "ConsentResult",
     "ConsentService",

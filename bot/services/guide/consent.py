@@ -1,10 +1,13 @@
 """Residents' consent codes: a guide may send a card to a resident's chat only with their 6-digit code.
 
-A code is given in the resident's own chat, lives ``code_minutes`` and works once. Only a salted
-SHA-256 of it is stored, and codes are compared in constant time. Wrong, expired and used codes each
-have their own outcome, and every one of them counts against the guide in the ``throttles`` table, so
-a guide (or someone holding a guide's phone) cannot try the million codes: after ``max_wrong_codes``
-within ``lockout_minutes`` the guide is locked out for that long, even for a right code.
+A code is given in the resident's own chat, lives ``code_minutes`` and works once; a resident asking
+again replaces their older code, and may ask ``CODES_PER_WINDOW`` times per ``CODE_WINDOW``. Only an
+HMAC-SHA256 of the code is stored, keyed with a random per-deployment server key (made on first use,
+never logged), so a code is found through an index and the digests compared in constant time. Wrong,
+expired, used and a guide's own codes each have their own outcome, and every one of them counts against
+the guide in the ``throttles`` table, so a guide (or someone holding a guide's phone) cannot try the
+million codes: after ``max_wrong_codes`` within ``lockout_minutes`` the guide is locked out for that
+long, even for a right code.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import GuideConfig
@@ -25,7 +29,7 @@ from bot.messages import ChatRef, Platform, Reply
 from bot.outbox import enqueue
 from bot.services.dossiers.subscriptions import Throttles
 from bot.services.people import Actor
-from bot.storage import GuideConsent, GuideHelp, Person, SessionFactory
+from bot.storage import GuideConsent, GuideHelp, Person, PlatformAccount, ServerKey, SessionFactory
 from bot.storage.columns import utcnow
 from bot.storage.engine import begin_write
 
@@ -34,6 +38,13 @@ KEEP = timedelta(days=1)
 """How long a code's row is kept after it expired: an old code then reads "expired", not "wrong"."""
 CARD_KIND = "guide.card"
 """The outbox kind of a card a guide sent."""
+KEY_NAME = "guide-consent"
+CODES_PER_WINDOW = 5
+CODE_WINDOW = timedelta(minutes=10)
+
+
+class CodeLimitError(Exception):
+    """The resident asked for ``CODES_PER_WINDOW`` codes within ``CODE_WINDOW`` already."""
 
 
 class ConsentOutcome(StrEnum):
@@ -43,6 +54,8 @@ class ConsentOutcome(StrEnum):
     WRONG = "wrong"
     EXPIRED = "expired"
     USED = "used"
+    OWN = "own"
+    """The guide's own code: a guide does not help themself."""
     LOCKED = "locked"
 
 
@@ -69,12 +82,8 @@ def normalize_consent_code(text: str) -> str | None:
     return digits if len(digits) == CODE_DIGITS and digits.isascii() and digits.isdigit() else None
 
 
-def _hash(salt: str, code: str) -> str:
-    return hashlib.sha256(bytes.fromhex(salt) + code.encode()).hexdigest()
-
-
-def _matches(row: GuideConsent, code: str) -> bool:
-    return hmac.compare_digest(_hash(row.salt, code), row.code_hash)
+def _digest(key: bytes, code: str) -> str:
+    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
 class ConsentService:
@@ -91,6 +100,24 @@ class ConsentService:
         self._settings = settings or GuideConfig()
         self._clock = clock
         self._throttles = Throttles(sessions, clock)
+        self._key: bytes | None = None
+
+    async def _server_key(self) -> bytes:
+        """The deployment's HMAC key, made by whichever process needs it first."""
+        if self._key is None:
+            async with self._sessions() as session:
+                value = await session.scalar(select(ServerKey.value).where(ServerKey.name == KEY_NAME))
+            if value is None:
+                try:
+                    async with self._sessions.begin() as session:
+                        session.add(ServerKey(name=KEY_NAME, value=secrets.token_hex(32)))
+                except IntegrityError:
+                    pass  # Another process made it first: read theirs.
+                async with self._sessions() as session:
+                    value = await session.scalar(select(ServerKey.value).where(ServerKey.name == KEY_NAME))
+            assert value is not None
+            self._key = bytes.fromhex(value)
+        return self._key
 
     @property
     def settings(self) -> GuideConfig:
@@ -98,7 +125,14 @@ class ConsentService:
         return self._settings
 
     async def issue(self, chat: ChatRef, user_id: str) -> IssuedCode:
-        """A new code for the resident ``user_id`` in their private ``chat``; their older codes expire."""
+        """A new code for the resident ``user_id`` in their private ``chat``; their older codes expire.
+
+        CodeLimitError when the resident asked too often.
+        """
+        counted = await self._throttles.hit(f"dongy:{chat.platform.value}:{user_id}", window=CODE_WINDOW)
+        if counted.count > CODES_PER_WINDOW:
+            raise CodeLimitError("limit")
+        key = await self._server_key()
         now = self._clock()
         expires = now + timedelta(minutes=self._settings.code_minutes)
         async with self._sessions.begin() as session:
@@ -114,21 +148,13 @@ class ConsentService:
                 )
                 .values(expires_at=now)
             )
-            live = (
-                await session.execute(
-                    select(GuideConsent).where(GuideConsent.used_at.is_(None), GuideConsent.expires_at > now)
-                )
-            ).scalars()
-            live_rows = list(live)
             # No two live codes alike, so a code names one resident.
             code = _new_code()
-            while any(_matches(row, code) for row in live_rows):
+            while await _live(session, _digest(key, code), now):
                 code = _new_code()
-            salt = secrets.token_hex(16)
             session.add(
                 GuideConsent(
-                    salt=salt,
-                    code_hash=_hash(salt, code),
+                    code_hash=_digest(key, code),
                     platform=chat.platform.value,
                     user_id=user_id,
                     chat_id=chat.chat_id,
@@ -158,17 +184,23 @@ class ConsentService:
     async def _take(self, guide: Actor, code: str | None) -> tuple[ConsentOutcome, int | None]:
         if code is None:
             return ConsentOutcome.WRONG, None
+        digest = _digest(await self._server_key(), code)
         now = self._clock()
         async with self._sessions.begin() as session:
             await begin_write(session)
             rows = (
-                await session.execute(select(GuideConsent).where(GuideConsent.expires_at > now - KEEP))
+                await session.execute(
+                    select(GuideConsent).where(
+                        GuideConsent.code_hash == digest, GuideConsent.expires_at > now - KEEP
+                    )
+                )
             ).scalars()
-            # Every recent row is hashed and compared, so the time taken tells nothing of a near miss.
-            matches = [row for row in rows if _matches(row, code)]
+            matches = [row for row in rows if hmac.compare_digest(row.code_hash, digest)]
             live = [row for row in matches if row.used_at is None and row.expires_at > now]
             if len(live) == 1:
                 [row] = live
+                if await _own(session, guide, row):
+                    return ConsentOutcome.OWN, None
                 taken = await session.execute(
                     update(GuideConsent)
                     .where(GuideConsent.id == row.id, GuideConsent.used_at.is_(None))
@@ -226,6 +258,32 @@ class ConsentService:
                 session, key=f"guide:{consent_id}", chat=chat, reply=card, kind=CARD_KIND, ref=procedure_code
             )
         return True
+
+
+async def _live(session: AsyncSession, digest: str, now: datetime) -> bool:
+    """Whether a live (unused, unexpired) code has this digest."""
+    found = await session.scalar(
+        select(GuideConsent.id)
+        .where(
+            GuideConsent.code_hash == digest, GuideConsent.used_at.is_(None), GuideConsent.expires_at > now
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def _own(session: AsyncSession, guide: Actor, row: GuideConsent) -> bool:
+    """Whether the code was given to one of the guide's own accounts."""
+    if guide.person_id is None:
+        return False
+    found = await session.scalar(
+        select(PlatformAccount.id).where(
+            PlatformAccount.person_id == guide.person_id,
+            PlatformAccount.platform == row.platform,
+            PlatformAccount.user_id == row.user_id,
+        )
+    )
+    return found is not None
 
 
 async def _unit_of(session: AsyncSession, person_id: int) -> int | None:

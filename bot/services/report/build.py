@@ -6,9 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from bot.services.report.period import Period
 from bot.services.report.sections import SECTIONS, Scope, Section, SectionFunc
-from bot.storage import SessionFactory
+from bot.storage import Dossier, QuestionLogEntry, SessionFactory
 from bot.storage.columns import utcnow
 
 
@@ -39,3 +41,20 @@ async def build_report(
     """Compute every section for ``period`` (dossiers and questions filtered by ``agency`` when given)."""
     scope = Scope(sessions, period, agency.strip(), now or utcnow())
     return Report(period, scope.agency, tuple([await section(scope) for section in sections]))
+
+
+async def agency_known(sessions: SessionFactory, agency: str) -> bool:
+    """Whether any dossier or logged question names an agency containing ``agency``."""
+    text = agency.strip()
+    async with sessions() as session:
+        dossier = await session.scalar(
+            select(Dossier.code).where(Dossier.agency.contains(text, autoescape=True)).limit(1)
+        )
+        if dossier is not None:
+            return True
+        question = await session.scalar(
+            select(QuestionLogEntry.id)
+            .where(QuestionLogEntry.agency.contains(text, autoescape=True))
+            .limit(1)
+        )
+        return question is not None

@@ -8,6 +8,7 @@ so the next run sends it. The outbox keys (period and chat) make a second enqueu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,8 +94,10 @@ class Digest:
         async with self._sessions() as session:
             if await session.scalar(select(ReportDigest.id).where(ReportDigest.period == period.key)):
                 return DigestResult(period)
-        # Drawn before the transaction: the claim and the enqueue then take milliseconds, not a chart's time.
-        content = self._render(await build_report(self._sessions, period, now=now))
+        # Drawn before the transaction: the claim and the enqueue then take milliseconds, not a chart's time;
+        # and in a worker thread, so the chats are served meanwhile.
+        report = await build_report(self._sessions, period, now=now)
+        content = await asyncio.to_thread(self._render, report)
         async with self._sessions.begin() as session:
             chats = await _leader_groups(session)
             claimed = await insert_new(

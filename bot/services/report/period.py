@@ -8,6 +8,12 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 Kind = Literal["week", "month", "range"]
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+"""Days a report may name: well inside what dates and time zones can reach."""
+
+
+class PeriodRangeError(ValueError):
+    """A day of the period is outside ``FIRST_YEAR``..``LAST_YEAR``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +78,8 @@ def period_for(
         return previous_week(today, timezone) if kind == "week" else previous_month(today, timezone)
     default = period_for(kind, now, timezone)
     start, stop = first or default.first, last or default.last
+    if not (FIRST_YEAR <= start.year <= LAST_YEAR and FIRST_YEAR <= stop.year <= LAST_YEAR):
+        raise PeriodRangeError("a day is out of range")
     if stop < start:
         raise ValueError("the period ends before it starts")
     return Period("range", start, stop, timezone)

@@ -2,13 +2,16 @@
 
 A row holds when, the channel, the outcome (``confident``, ``choices``, ``none``) and the procedure
 answered with its agency: never the question's text nor who asked. Writing is best effort: a failure
-is logged by type and the answer still goes out.
+is logged by type and the answer still goes out. A row also holds a random token: a rating must name it
+(the "ticket" ``<id>.<token>``), so nobody rates another's answer by guessing the sequential ids.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import random
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +30,8 @@ OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 HELPFUL = 1
 UNHELPFUL = -1
 AGENCY_MAX = 255
+TOKEN_BYTES = 9
+"""Twelve URL-safe characters: a rating button's payload stays far below Telegram's 64 bytes."""
 
 
 class Rated(StrEnum):
@@ -54,8 +59,8 @@ class QuestionLog:
         self._clock = clock
         self._chance = chance
 
-    async def record(self, channel: str, outcome: Outcome, code: str = "", agency: str = "") -> int | None:
-        """Log one answered question; its row id, or None when the write failed (logged, never raised)."""
+    async def record(self, channel: str, outcome: Outcome, code: str = "", agency: str = "") -> str | None:
+        """Log one answered question; its ticket for :meth:`rate`, or None when the write failed (logged)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         entry = QuestionLogEntry(
@@ -64,12 +69,13 @@ class QuestionLog:
             outcome=outcome,
             procedure_code=code[:64],
             agency=agency[:AGENCY_MAX],
+            token=secrets.token_urlsafe(TOKEN_BYTES),
         )
         try:
             async with self._sessions.begin() as session:
                 session.add(entry)
                 await session.flush()
-                return entry.id
+                return f"{entry.id}.{entry.token}"
         except SQLAlchemyError as exc:
             log.warning("question not logged: %s", type(exc).__name__)
             return None
@@ -78,16 +84,21 @@ class QuestionLog:
         """True when this confident answer should be followed by the 👍/👎 question."""
         return self._share > 0 and self._chance() < self._share
 
-    async def rate(self, entry_id: int, helpful: bool) -> tuple[Rated, str]:
+    async def rate(self, ticket: str, helpful: bool) -> tuple[Rated, str]:
         """Store the first rating of a logged answer; what happened, and the procedure it was about."""
+        number, _, token = ticket.partition(".")
+        if not (number.isascii() and number.isdigit()) or not token:
+            return Rated.UNKNOWN, ""
         async with self._sessions.begin() as session:
-            entry = await session.get(QuestionLogEntry, entry_id)
-            if entry is None or entry.outcome != "confident":
+            entry = await session.get(QuestionLogEntry, int(number))
+            if entry is None or entry.outcome != "confident" or not entry.token:
+                return Rated.UNKNOWN, ""
+            if not hmac.compare_digest(entry.token.encode(), token.encode()):
                 return Rated.UNKNOWN, ""
             # One statement decides: two presses at once cannot both count.
             result = await session.execute(
                 update(QuestionLogEntry)
-                .where(QuestionLogEntry.id == entry_id, QuestionLogEntry.rating.is_(None))
+                .where(QuestionLogEntry.id == entry.id, QuestionLogEntry.rating.is_(None))
                 .values(rating=HELPFUL if helpful else UNHELPFUL, rated_at=self._clock())
             )
             saved = int(getattr(result, "rowcount", 0) or 0) == 1
