@@ -71,7 +71,11 @@ async def test_figures_count_the_week_for_all_units_and_for_each(sessions: Sessi
         assert await feedback_figures(session, START, END, ids["a"]) == FeedbackFigures(2, 2, 1, 2, 7)
         assert await feedback_figures(session, START, END, ids["b"]) == FeedbackFigures(2, 1, 1, 1, 3)
         empty = await feedback_figures(session, day(20), day(27))
+        # On the report's clock, before any item came due, nothing is overdue yet.
+        early = await feedback_figures(session, START, END, now=START)
     assert empty == FeedbackFigures(0, 0, 0, 0, 0)
+    assert early.overdue == 0
+    assert early.received == 4
 
 
 async def test_postgresql_files_answers_rates_escalates_and_counts(postgres_url: str) -> None:

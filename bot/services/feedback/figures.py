@@ -26,16 +26,22 @@ class FeedbackFigures:
 
 
 async def feedback_figures(
-    session: AsyncSession, start: datetime, end: datetime, unit_id: int | None = None
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    unit_id: int | None = None,
+    *,
+    now: datetime | None = None,
 ) -> FeedbackFigures:
     """Feedback in ``[start, end)`` (UTC-aware), for one unit or all.
 
     ``received``: filed in the period. ``answered``: answered in the period. ``overdue``: came due in the
     period (and before now) without an answer by then, answered late or still open. ``rating_count`` and
-    ``rating_sum``: ratings of answers given in the period (the average is sum / count).
+    ``rating_sum``: ratings of answers given in the period (the average is sum / count). ``now`` is the
+    report's clock (default: the real one).
     """
     unit: ColumnElement[bool] = FeedbackItem.unit_id == unit_id if unit_id is not None else true()
-    due_end = min(end, utcnow())
+    due_end = min(end, now or utcnow())
 
     def within(column: InstrumentedAttribute[Any], stop: datetime) -> ColumnElement[bool]:
         return and_(column >= start, column < stop)

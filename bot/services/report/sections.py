@@ -189,7 +189,7 @@ async def satisfaction_section(scope: Scope) -> Section:
                 ).where(_in_scope(scope))
             )
         ).one()
-        feedback = await feedback_figures(session, scope.period.start, scope.period.end)
+        feedback = await feedback_figures(session, scope.period.start, scope.period.end, now=scope.now)
     up, down = int(up), int(down)
     helpful = up / (up + down) if up + down else None
     lines = (
@@ -214,7 +214,7 @@ def _feedback_rating(figures: FeedbackFigures, scope: Scope) -> Line:
 async def feedback_section(scope: Scope) -> Section:
     """Residents' feedback: filed, answered and come due unanswered in the period; its answers' ratings."""
     async with scope.sessions() as session:
-        figures = await feedback_figures(session, scope.period.start, scope.period.end)
+        figures = await feedback_figures(session, scope.period.start, scope.period.end, now=scope.now)
     lines = (
         Line("feedback_received", figures.received),
         Line("feedback_answered", figures.answered),
