@@ -56,7 +56,7 @@ class WebPublicConfig:
     """The public procedure pages (``/p/CODE``)."""
 
     zalo_url: str = ""
-    """The Zalo Official Account (or bot) link the pages offer, e.g. ``https://zalo.me/<id>``; none if empty."""
+    """The Zalo Official Account link the pages offer, e.g. ``https://zalo.me/<id>``; none if empty."""
 
 
 @dataclass(frozen=True, slots=True)

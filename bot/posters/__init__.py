@@ -1,4 +1,4 @@
-"""QR codes and A4 posters for procedure pages, outside any adapter (the CLI and the console both offer them)."""
+"""QR codes and A4 posters for procedure pages, outside the adapters (the CLI and the console offer them)."""
 
 from __future__ import annotations
 

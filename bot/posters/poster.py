@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import cast
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -97,7 +98,7 @@ def _bring(pdf: FPDF, poster: Poster, width: float, *, bottom: float) -> None:
     line_height = 5.5
     shown = 0
     for line in poster.bring[:BRING_MAX]:
-        rows = len(pdf.multi_cell(width, line_height, line, dry_run=True, output="LINES"))
+        rows = len(cast(list[str], pdf.multi_cell(width, line_height, line, dry_run=True, output="LINES")))
         if pdf.get_y() + (rows + 1) * line_height > bottom:
             break
         pdf.multi_cell(width, line_height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -1,4 +1,4 @@
-"""Where a procedure can be opened: its public page, and the Telegram deep link that opens its card in chat."""
+"""Where a procedure can be opened: its public page, and the Telegram link opening its card in chat."""
 
 from __future__ import annotations
 

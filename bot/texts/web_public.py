@@ -33,7 +33,7 @@ POSTER_TELEGRAM = "Hoặc mở trong Telegram"
 POSTER_MORE = "… và các giấy tờ khác: quét mã để xem đủ."
 
 CLI_NO_PUBLIC_URL = (
-    "Chưa đặt địa chỉ công khai: thêm public_url = \"https://...\" vào bảng [http] của tệp cấu hình "
+    'Chưa đặt địa chỉ công khai: thêm public_url = "https://..." vào bảng [http] của tệp cấu hình '
     "(địa chỉ người dân mở được), rồi chạy lại."
 )
 CLI_UNKNOWN_CODES = "Không có thủ tục mang mã: {codes}. Không tạo tệp nào."
