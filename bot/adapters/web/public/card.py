@@ -65,15 +65,15 @@ CARD_PAGES_KEY: web.AppKey[CardPages] = web.AppKey("card_pages", CardPages)
 
 
 def without_heading(markup: str, heading: str) -> str:
-    """``markup`` without its first bold line when that line only repeats ``heading`` (the page has it)."""
+    """``markup`` without its first bold line when that line only repeats ``heading`` (the page has it).
+
+    A card starts with its name (maybe cut with "…"); a section with its title and the name after it.
+    """
     lines = markup.split("\n")
     for index, line in enumerate(lines[:3]):
         match = _BOLD_LINE.match(line.strip())
-        if (
-            match
-            and html.unescape(match.group(1)).rstrip("…").strip()
-            and heading.startswith(html.unescape(match.group(1)).rstrip("…").strip())
-        ):
+        said = html.unescape(match.group(1)).rstrip("…").strip() if match else ""
+        if said and (heading.startswith(said) or said.startswith(heading)):
             return "\n".join(lines[:index] + lines[index + 1 :])
     return markup
 
