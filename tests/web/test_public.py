@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from bot import texts
+from bot.adapters.web.public.card import CardPages
 from bot.adapters.web.public.markup import to_html
 from bot.adapters.web.security import CSP
 from bot.config import Config, DatabaseConfig, DirectivesConfig, DossierConfig, HttpConfig, WebPublicConfig
@@ -144,6 +145,10 @@ async def test_dossier_status_found_unknown_and_rate_limited(site: Site) -> None
         async with http.post(f"{site.url}/hoso", data={"ma": RECEIPT}, headers=origin) as response:
             assert response.status == 429
             assert texts.DOSSIER_RATE_LIMITED in await response.text()
+        # Behind the reverse proxy on this machine, each resident's address has a budget of its own.
+        resident = {**origin, "X-Forwarded-For": "203.0.113.9"}
+        async with http.post(f"{site.url}/hoso", data={"ma": RECEIPT}, headers=resident) as response:
+            assert response.status == 200
 
 
 async def test_a_dossier_lookup_from_another_site_is_refused(site: Site) -> None:
@@ -152,6 +157,17 @@ async def test_a_dossier_lookup_from_another_site_is_refused(site: Site) -> None
             async with http.post(f"{site.url}/hoso", data={"ma": RECEIPT}, headers=headers) as response:
                 assert response.status == 403
                 assert response.headers["Content-Security-Policy"] == CSP
+
+
+def test_a_kept_page_lasts_while_the_index_holds_the_same_record() -> None:
+    kept, record, rebuilt = CardPages(size=2), object(), object()
+    kept.put(CODE, record, b"page")
+    assert kept.get(CODE, record) == b"page"
+    # A re-import or an alias change rebuilds the index: the code's record is another object.
+    assert kept.get(CODE, rebuilt) is None
+    kept.put("a", record, b"a")
+    kept.put("b", record, b"b")
+    assert kept.get(CODE, record) is None
 
 
 def test_reply_markup_is_rebuilt_not_trusted() -> None:

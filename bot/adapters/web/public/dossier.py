@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -57,9 +58,29 @@ def same_origin(request: web.Request, config: Config) -> bool:
     return parts.netloc == request.host
 
 
+def client_address(request: web.Request) -> str:
+    """The visitor's address; behind a proxy on this machine, the last ``X-Forwarded-For`` entry.
+
+    Only a proxy on the loopback is believed; a visitor reaching the server directly cannot choose whom
+    their lookups are counted against.
+    """
+    remote = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and _loopback(remote):
+        return forwarded.split(",")[-1].strip()[:64]
+    return remote
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def visitor(request: web.Request, config: Config) -> str:
     """Who the lookup limit counts: a keyed hash of the network address (the address itself is not kept)."""
-    address = (request.remote or "").encode()
+    address = client_address(request).encode()
     key = config.dossiers.hash_key.encode() or b"motcua-web-visitor"
     return "ip-" + hmac.new(key, address, hashlib.sha256).hexdigest()[:20]
 
