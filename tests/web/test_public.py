@@ -61,8 +61,11 @@ async def test_the_card_page_shows_what_the_chat_shows(site: Site) -> None:
         assert f'<details class="card-section" id="{key}">\n<summary>{title}</summary>' in body
     assert "<script" not in body
     assert f'href="https://t.me/{BOT}?start=p_1_001193"' in body and f'href="{ZALO}"' in body
-    _, again, _ = await _get(f"{site.url}/p/{CODE}")
-    assert again == body
+    _, again, response = await _get(f"{site.url}/p/{CODE}")
+    assert again == body and response.headers["Content-Encoding"] == "gzip"
+    # A client that takes no gzip gets the same page plain.
+    _, plain, response = await _get(f"{site.url}/p/{CODE}", headers={"Accept-Encoding": "identity"})
+    assert plain == body and "Content-Encoding" not in response.headers
 
 
 async def test_the_telegram_deep_link_opens_the_card_in_chat(site: Site) -> None:

@@ -1,12 +1,13 @@
 """``/p/CODE``: a procedure's card as the chat shows it, with every section below, readable without JS.
 
 The card and its sections come from the core's dispatcher (``/thutuc CODE`` and each section button), so
-the page says what the chat says. A rendered page is kept per code until the index holds another record
-for that code (a re-import or an alias change rebuilds the index, hence new records).
+the page says what the chat says. A rendered page is kept, gzipped, per code until the index holds another
+record for that code (a re-import or an alias change rebuilds the index, hence new records).
 """
 
 from __future__ import annotations
 
+import gzip
 import html
 import re
 from collections import OrderedDict
@@ -25,7 +26,8 @@ from bot.texts import web_public as say
 
 SECTION_PAYLOAD = "s:"
 """Payloads of a card's section buttons (``s:<section>:<code>``)."""
-CACHE_SIZE = 2048
+CACHE_SIZE = 4096
+"""Pages kept, gzipped (a few kilobytes each): the whole national catalogue fits."""
 _BOLD_LINE = re.compile(r"^<b>(.*)</b>$")
 
 
@@ -39,7 +41,7 @@ class Section:
 
 
 class CardPages:
-    """Rendered card pages by code, each valid while the index holds the same record."""
+    """Rendered card pages by code (gzipped), each valid while the index holds the same record."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self._pages: OrderedDict[str, tuple[object, bytes]] = OrderedDict()
@@ -86,13 +88,18 @@ async def card(request: web.Request) -> web.Response:
     if record is None:
         return not_found(request, code)
     kept = request.app[CARD_PAGES_KEY]
-    body = kept.get(record.code, record)
-    if body is None:
-        body = (await render(request, record.code, record.name or record.code)).encode()
-        kept.put(record.code, record, body)
-    return web.Response(
-        body=body, content_type="text/html", charset="utf-8", headers={"Cache-Control": "public, max-age=300"}
-    )
+    packed = kept.get(record.code, record)
+    if packed is None:
+        page = await render(request, record.code, record.name or record.code)
+        packed = gzip.compress(page.encode(), compresslevel=6)
+        kept.put(record.code, record, packed)
+    headers = {"Cache-Control": "public, max-age=300", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        body = packed
+    else:
+        body = gzip.decompress(packed)
+    return web.Response(body=body, content_type="text/html", charset="utf-8", headers=headers)
 
 
 async def render(request: web.Request, code: str, name: str) -> str:
