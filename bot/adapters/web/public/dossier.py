@@ -87,7 +87,7 @@ def visitor(request: web.Request, config: Config) -> str:
 
 def _page(request: web.Request, *, answer: str = "", typed: str = "", status: int = 200) -> web.Response:
     config = request.app[CONFIG_KEY]
-    return pages(request).response(
+    response = pages(request).response(
         "public/dossier.html",
         status=status,
         say=say,
@@ -95,3 +95,7 @@ def _page(request: web.Request, *, answer: str = "", typed: str = "", status: in
         typed=typed,
         onward=onward(config),
     )
+    # Under "no-referrer" a browser posts the form with "Origin: null"; this keeps the origin on our site.
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
