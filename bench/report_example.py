@@ -7,7 +7,9 @@ of made-up activity, drawn from a seeded random source so the same seed gives th
 procedure questions over the week (more on weekday mornings; most confident, some with choices, some not
 answered, a fifth of the confident ones rated 👍/👎), 160 dossiers received at the commune's one-stop
 desk and resolved early, on time or late against their appointment, their 1-5 ratings, and three
-directives to twelve staff with their acknowledgements. The report is then built and drawn exactly as
+directives to twelve staff with their acknowledgements, about 40 residents' feedback items (most answered
+within the 3 working days, some overdue, a half of the answers rated 1-5), and five community digital
+team guides sending cards to the residents they sit with. The report is then built and drawn exactly as
 ``motcua report --period week --format png`` does, for the week Mon 30/11 - Sun 06/12/2026, and its
 text is printed.
 """
@@ -38,12 +40,15 @@ from bot.storage import (  # noqa: E402
     DirectiveRecipient,
     Dossier,
     DossierRating,
+    GuideHelp,
     Person,
     SessionFactory,
+    Unit,
     create_engine,
     session_factory,
 )
 from bot.storage.migrate import upgrade_engine  # noqa: E402
+from bot.storage.models import FeedbackItem  # noqa: E402
 from knowledge.demo import DEMO_DIR  # noqa: E402
 from knowledge.importers import load_paths  # noqa: E402
 from knowledge.model import Procedure  # noqa: E402
@@ -55,6 +60,8 @@ NOW = datetime(2026, 12, 7, 7, 0, tzinfo=VN).astimezone(UTC)
 QUESTIONS = 430
 DOSSIERS = 160
 STAFF = 12
+FEEDBACK = 40
+GUIDES = ("Nguyễn Thị Hồng", "Trần Văn Bình", "Lê Minh Châu", "Phạm Thu Dung", "Võ Quốc Khánh")
 CHANNELS = (("zalo", 0.58), ("telegram", 0.37), ("console", 0.05))
 OUTCOMES = (("confident", 0.66), ("choices", 0.22), ("none", 0.12))
 # Residents ask about a few procedures far more than the rest.
@@ -193,6 +200,68 @@ async def seed_directives(sessions: SessionFactory, rng: random.Random) -> None:
                     )
 
 
+async def seed_feedback(sessions: SessionFactory, procs: list[Procedure], rng: random.Random) -> None:
+    """Feedback filed over the week (some the week before, due in this one); most answered in time."""
+    async with sessions.begin() as session:
+        session.add(Unit(id=1, name="Bộ phận một cửa", leader_id=None, tags=[], created_at=NOW))
+        await session.flush()
+        for n in range(FEEDBACK):
+            filed = office_moment(rng) - timedelta(days=7 if n % 5 == 0 else 0)
+            due = filed + timedelta(days=3)
+            fate = rng.choices(("in_time", "late", "open"), weights=(70, 12, 18))[0]
+            answered = {
+                "in_time": filed + timedelta(hours=rng.randrange(2, 60)),
+                "late": due + timedelta(hours=rng.randrange(2, 30)),
+            }.get(fate)
+            answered = answered if answered and answered < NOW else None
+            rated = answered is not None and rng.random() < 0.5
+            proc = rng.choice(procs)
+            session.add(
+                FeedbackItem(
+                    kind="procedure",
+                    ref=proc.code,
+                    ref_name=proc.name,
+                    text="…",
+                    platform="zalo",
+                    chat_id=f"r{n}",
+                    user_id=f"r{n}",
+                    unit_id=1,
+                    status="answered" if answered else "open",
+                    created_at=filed,
+                    due_at=due,
+                    answer="…" if answered else "",
+                    answered_at=answered,
+                    rating=rng.choices((5, 4, 3, 2, 1), weights=(45, 30, 12, 8, 5))[0] if rated else None,
+                    rated_at=answered + timedelta(minutes=30) if rated and answered else None,
+                )
+            )
+
+
+async def seed_guides(sessions: SessionFactory, procs: list[Procedure], rng: random.Random) -> None:
+    """Five guides of the community digital team; each helps some residents with one to three cards."""
+    by_code = {p.code: p for p in procs}
+    popular = [by_code[c] for c in POPULAR if c in by_code] or procs
+    async with sessions.begin() as session:
+        for n, name in enumerate(GUIDES, start=STAFF + 1):
+            session.add(Person(id=n, name=name, role="guide", unit_id=1, tags=[], created_at=NOW))
+        await session.flush()
+        for n, weight in zip(range(STAFF + 1, STAFF + 1 + len(GUIDES)), (14, 11, 8, 6, 3), strict=True):
+            for resident in range(weight + rng.randrange(4)):
+                at = office_moment(rng)
+                for card in range(rng.choice((1, 1, 2, 3))):
+                    proc = rng.choice(popular) if rng.random() < 0.6 else rng.choice(procs)
+                    session.add(
+                        GuideHelp(
+                            guide_id=n,
+                            unit_id=1,
+                            platform="zalo",
+                            resident_id=f"g{n}-{resident}",
+                            procedure_code=proc.code,
+                            at=at + timedelta(minutes=4 * card),
+                        )
+                    )
+
+
 async def week_report(seed: int) -> Report:
     """Seed the week in a temporary database and build its report."""
     rng = random.Random(seed)
@@ -206,6 +275,8 @@ async def week_report(seed: int) -> Report:
             await seed_questions(sessions, procs, rng)
             await seed_dossiers(sessions, procs, rng)
             await seed_directives(sessions, rng)
+            await seed_feedback(sessions, procs, rng)
+            await seed_guides(sessions, procs, rng)
             return await build_report(sessions, period_for("week", NOW, TZ), now=NOW)
         finally:
             await engine.dispose()

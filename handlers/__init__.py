@@ -13,7 +13,18 @@ from __future__ import annotations
 
 from bot.routing import Router
 from bot.services import Services
-from handlers import directive_flow, directives, dossiers, feedback, guide, people, procedures, report, start
+from handlers import (
+    directive_flow,
+    directives,
+    dossiers,
+    feedback,
+    guide,
+    people,
+    procedures,
+    report,
+    start,
+    web_login,
+)
 from handlers.unknown import fallback
 
 
@@ -28,7 +39,18 @@ def build_router(*, flows: bool = False) -> Router[Services]:
     rating, /chidao); a dispatcher over such a router needs a flow store, which the composition root passes.
     """
     router: Router[Services] = Router()
-    for feature in (procedures, start, dossiers, people, directives, directive_flow, guide, feedback, report):
+    for feature in (
+        procedures,
+        start,
+        dossiers,
+        people,
+        directives,
+        directive_flow,
+        guide,
+        feedback,
+        report,
+        web_login,
+    ):
         router.include(feature.router)
     if flows:
         router.include(dossiers.flow_router)

@@ -731,6 +731,10 @@ class ProcedureIndex:
         if near is not None:
             features[:, column["semantic_record"]] = near[0][rows]
             features[:, column["semantic_name"]] = near[1][rows]
+        elif not self._semantic.learned:
+            # A small catalogue (a test's, a demo's) has no vectors: say nothing, rather than "unrelated".
+            features[:, column["semantic_record"]] = np.nan
+            features[:, column["semantic_name"]] = np.nan
         name_side = self._name_words.measure(query)
         for name, values in zip(_NAME_SIDE, name_side, strict=True):
             features[:, column[name]] = values[rows]
@@ -874,7 +878,7 @@ def question_features(
             row[_COLUMN["name_pairs"]],
             float(found.features[:, _COLUMN["name_said"]].max()),
             row[_COLUMN["semantic_record"]],
-            float(found.features[:, _COLUMN["semantic_record"]].max()),
+            float(np.max(found.features[:, _COLUMN["semantic_record"]])),
         ],
         dtype=np.float64,
     )

@@ -82,8 +82,9 @@ class Linear:
     intercept: float = 0.0
 
     def apply(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """Score each row of a feature matrix."""
-        return np.asarray(((rows - self.mean) / self.scale) @ self.coef + self.intercept, dtype=np.float64)
+        """Score each row of a feature matrix; an unknown feature (NaN) counts as its mean: neither way."""
+        known = np.where(np.isnan(rows), self.mean, rows)
+        return np.asarray(((known - self.mean) / self.scale) @ self.coef + self.intercept, dtype=np.float64)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form stored in ranker.json."""

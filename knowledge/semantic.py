@@ -21,6 +21,8 @@ from threadpoolctl import threadpool_limits
 FIELD_WEIGHTS = (3.0, 1.0, 1.0, 1.0, 1.0, 0.5)
 """How much a term counts in each field of ``knowledge.fields.FIELDS``: the name says most what it is."""
 DIMENSIONS = 64
+RECORDS_PER_DIMENSION = 2
+"""Fewer records than this many per dimension teach no meaning: no vectors, and their features are unknown."""
 _OVERSAMPLE = 20
 _POWER_ITERATIONS = 1
 _SEED = 11
@@ -84,7 +86,7 @@ class SemanticIndex:
         self._idf: _Floats = np.log(max(n, 1) / df[kept]) + 1.0
         records = self._tf_idf(counts, kept)
         names = self._tf_idf(names, kept)
-        if not len(self._keys) or not n:
+        if not len(self._keys) or n < RECORDS_PER_DIMENSION * dimensions:
             self._vectors: Vector = np.zeros((len(self._keys), 0), dtype=np.float32)
             self._records: Vector = np.zeros((n, 0), dtype=np.float32)
             self._names: Vector = self._records
@@ -166,6 +168,11 @@ class SemanticIndex:
         at = np.searchsorted(self._keys, keys)
         at[at == len(self._keys)] = 0
         return np.where(self._keys[at] == keys, at, -1).astype(np.intp)
+
+    @property
+    def learned(self) -> bool:
+        """Whether the catalogue was large enough to learn vectors from (see RECORDS_PER_DIMENSION)."""
+        return bool(self._vectors.shape[1] > 0)
 
     def query(self, readings: Iterable[Sequence[str]]) -> Vector | None:
         """A question's unit vector: the IDF-weighted sum of its terms' vectors (None if it has none).

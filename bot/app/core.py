@@ -16,6 +16,7 @@ from bot.config import Config, clock_time
 from bot.outbox import Outbox
 from bot.routing import Dispatcher, Fallback, Router
 from bot.services import Services, people
+from bot.services.console import build_console
 from bot.services.conversations import ConversationMemory
 from bot.services.directives import DirectiveService
 from bot.services.dossiers import subscriptions
@@ -145,6 +146,7 @@ async def build_core(
             guide=ConsentService(sessions, config.guide),
             feedback=build_feedback(config, sessions, procedures),
             questions=QuestionLog(sessions, rating_share=config.report.answer_rating_share),
+            console=build_console(sessions, people, config.timezone),
         )
         dispatcher = Dispatcher(
             router,

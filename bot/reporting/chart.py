@@ -1,4 +1,4 @@
-"""The report as one PNG chart: questions, dossiers and the procedures asked about most.
+"""The report as one PNG chart: questions, dossiers, feedback, top procedures and guides; the rest below.
 
 Drawn with matplotlib's Agg canvas on a :class:`~matplotlib.figure.Figure` of its own (no pyplot, so
 no global state and no display). Labels are Vietnamese in DejaVu Sans, loaded by path from the font
@@ -17,6 +17,7 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.reporting.text import agency_line, label, section_title, shown, title
 from bot.services.report.build import Report
@@ -28,7 +29,11 @@ HEIGHT_PX = 800
 DPI = 100
 FONT_FILE = "fonts/ttf/DejaVuSans.ttf"
 COLOURS = ("#2e7d32", "#f9a825", "#c62828")
-NAME_WIDTH = 60
+FEEDBACK_COLOURS = ("#1565c0", "#2e7d32", "#c62828")
+NAME_WIDTH = 42
+BAR_LABEL_WIDTH = 14
+TICK_STEPS = (1, 2, 5, 10)
+GUIDES_SHOWN = 6
 
 
 @cache
@@ -41,7 +46,9 @@ def font_family() -> str:
 
 def _bars(section: Section, keys: tuple[str, ...]) -> tuple[list[str], list[int]]:
     lines = [line for line in section.lines if line.key in keys]
-    return [label(line) for line in lines], [int(line.value or 0) for line in lines]
+    # Three panels share a row: a label longer than a bar's width wraps rather than run into the next.
+    labels = [textwrap.fill(label(line), BAR_LABEL_WIDTH) for line in lines]
+    return labels, [int(line.value or 0) for line in lines]
 
 
 def render_png(report: Report) -> bytes:
@@ -50,14 +57,26 @@ def render_png(report: Report) -> bytes:
         figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
         FigureCanvasAgg(figure)
         figure.suptitle(f"{title(report)}\n{agency_line(report)}", fontsize=15)
-        # Subfigures keep the long procedure names of the bottom panel from pushing the top row aside.
+        # Subfigures keep the long procedure names of the middle row from pushing the top row aside.
         rows = figure.subfigures(3, 1, height_ratios=(1, 1.1, 0.2), squeeze=False)
-        top, bottom, footer = rows[0, 0], rows[1, 0], rows[2, 0]
-        left, right = top.subplots(1, 2)
-        questions, dossiers = report.section("questions"), report.section("dossiers")
-        _bar_panel(left, questions, texts.CHART_QUESTIONS, ("confident", "choices", "unanswered"))
-        _bar_panel(right, dossiers, texts.CHART_DOSSIERS, ("early", "on_time", "late"))
-        _top_panel(bottom.subplots(), report.section("top_procedures"))
+        top, middle, footer = rows[0, 0], rows[1, 0], rows[2, 0]
+        questions_axes, dossiers_axes, feedback_axes = top.subplots(1, 3)
+        _bar_panel(
+            questions_axes,
+            report.section("questions"),
+            texts.CHART_QUESTIONS,
+            ("confident", "choices", "unanswered"),
+        )
+        _bar_panel(
+            dossiers_axes, report.section("dossiers"), texts.CHART_DOSSIERS, ("early", "on_time", "late")
+        )
+        feedback = report.section("feedback")
+        heading = texts.CHART_FEEDBACK + (f" ({texts.ALL_UNITS})" if report.agency else "")
+        keys = ("feedback_received", "feedback_answered", "feedback_overdue")
+        _bar_panel(feedback_axes, feedback, heading, keys, FEEDBACK_COLOURS)
+        procedures_axes, guides_axes = middle.subplots(1, 2, width_ratios=(1.1, 1))
+        _top_panel(procedures_axes, report.section("top_procedures"))
+        _guides_panel(guides_axes, report.section("guides"), report.agency)
         footer.text(0.5, 0.5, _footer(report), ha="center", va="center", fontsize=11, linespacing=1.6)
         out = io.BytesIO()
         figure.savefig(out, format="png", dpi=DPI)
@@ -69,19 +88,23 @@ def _footer(report: Report) -> str:
     rows = []
     for key in ("satisfaction", "directives"):
         section = report.section(key)
+        agency = "" if section.all_units else report.agency
         figures = "  ·  ".join(
-            f"{label(line)}: {shown(line)}" for line in section.lines if line.key != "expected"
+            f"{label(line, agency)}: {shown(line)}" for line in section.lines if line.key != "expected"
         )
-        rows.append(f"{section_title(section)} — {figures}")
+        rows.append(f"{section_title(section, report.agency)} — {figures}")
     return "\n".join(rows)
 
 
-def _bar_panel(axes: Axes, section: Section, heading: str, keys: tuple[str, ...]) -> None:
+def _bar_panel(
+    axes: Axes, section: Section, heading: str, keys: tuple[str, ...], colours: tuple[str, ...] = COLOURS
+) -> None:
     labels, values = _bars(section, keys)
-    bars = axes.bar(labels, values, color=COLOURS[: len(values)])
+    bars = axes.bar(labels, values, color=colours[: len(values)])
     axes.bar_label(bars, labels=[str(v) for v in values], padding=2)
     axes.set_title(heading)
     axes.set_ylim(0, max([*values, 1]) * 1.2)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True, steps=TICK_STEPS))
     axes.spines[["top", "right"]].set_visible(False)
 
 
@@ -97,5 +120,25 @@ def _top_panel(axes: Axes, section: Section) -> None:
     bars = axes.barh(labels, values, color="#1565c0")
     axes.bar_label(bars, labels=[str(v) for v in values], padding=3)
     axes.set_xlim(0, max([*values, 1]) * 1.15)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, steps=TICK_STEPS))
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.tick_params(axis="y", labelsize=10)
+
+
+def _guides_panel(axes: Axes, section: Section, agency: str) -> None:
+    """Residents helped by each of the most active guides (the section lists them most active first)."""
+    axes.set_title(texts.CHART_GUIDES + (f"\n({texts.ALL_UNITS})" if agency else ""))
+    guides = [line for line in section.lines if line.key.startswith("guide.") and line.level == 0]
+    if not guides:
+        axes.text(0.5, 0.5, texts.NO_GUIDES, ha="center", va="center", transform=axes.transAxes)
+        axes.set_axis_off()
+        return
+    shown_guides = list(reversed(guides[:GUIDES_SHOWN]))
+    labels = [textwrap.shorten(label(line), NAME_WIDTH, placeholder="…") for line in shown_guides]
+    values = [int(line.value or 0) for line in shown_guides]
+    bars = axes.barh(labels, values, color="#6a1b9a")
+    axes.bar_label(bars, labels=[str(v) for v in values], padding=3)
+    axes.set_xlim(0, max([*values, 1]) * 1.15)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, steps=TICK_STEPS))
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(axis="y", labelsize=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Config
+from bot.services.console import ConsoleServices
 from bot.services.conversations import ConversationMemory, Flow, StaleFlow
 from bot.services.directives import DirectiveService
 from bot.services.dossiers.service import DossierService
@@ -40,6 +41,8 @@ class Services:
     """Residents' feedback (/gopy, /traloi); None where a caller builds services without it."""
     questions: QuestionLog | None = None
     """The question log and answer ratings (None: nothing logged, never asked)."""
+    console: ConsoleServices | None = None
+    """The web console's logins, aliases and figures (None: no console)."""
 
 
 __all__ = [

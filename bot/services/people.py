@@ -229,6 +229,15 @@ class PeopleService:
             units = await _led_units(session, person)
         return Actor(person.id, Role(person.role), label, units)
 
+    async def actor_of(self, person_id: int, label: str) -> Actor | None:
+        """The actor of an active person by id (the web console's sessions), None when gone or inactive."""
+        async with self._sessions() as session:
+            person = await session.get(Person, person_id)
+            if person is None or not person.active:
+                return None
+            units = await _led_units(session, person)
+        return Actor(person.id, Role(person.role), label, units)
+
     async def person_for(self, platform: Platform, user_id: str) -> PersonView | None:
         """The active person linked to this platform account, if any."""
         async with self._sessions() as session:

@@ -30,6 +30,8 @@ from bot.storage.models import (
     Throttle,
     UnansweredQuestion,
     Unit,
+    WebLoginToken,
+    WebSession,
 )
 
 __all__ = [
@@ -62,6 +64,8 @@ __all__ = [
     "Throttle",
     "UnansweredQuestion",
     "Unit",
+    "WebLoginToken",
+    "WebSession",
     "create_engine",
     "session_factory",
 ]

@@ -662,7 +662,8 @@ STAFF_HELP = (
     "\n"
     "• Khi nhận chỉ đạo: bấm <b>Đã nhận</b> hoặc trả lời <i>đã nhận</i> để xác nhận\n"
     "• /dangky <i>mã</i>: liên kết tài khoản chat bằng mã được cấp\n"
-    "• /traloi <i>số góp ý</i> <i>nội dung</i>: trả lời góp ý của người dân gửi đơn vị mình"
+    "• /traloi <i>số góp ý</i> <i>nội dung</i>: trả lời góp ý của người dân gửi đơn vị mình\n"
+    "• /web: nhận liên kết mở trang quản trị trên trình duyệt (nhắn riêng với tôi)"
 )
 LEADER_HELP = (
     "• /chidao: soạn và gửi chỉ đạo (nhắn riêng với tôi)\n"

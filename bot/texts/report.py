@@ -47,6 +47,7 @@ LATE = "Trễ hạn"
 SATISFACTION = "Mức độ hài lòng"
 DOSSIER_RATING = "Đánh giá hồ sơ (1-5)"
 ANSWER_RATING = "Câu trả lời có ích"
+FEEDBACK_RATING = "Đánh giá trả lời góp ý (1-5)"
 RATINGS = "lượt"
 
 DIRECTIVES = "Chỉ đạo"
@@ -54,12 +55,29 @@ EXPECTED_ACKS = "Lượt cần xác nhận"
 ACKNOWLEDGED = "Đã xác nhận"
 MEDIAN_ACK = "Thời gian xác nhận (trung vị)"
 
+FEEDBACK = "Góp ý, kiến nghị"
+FEEDBACK_RECEIVED = "Tiếp nhận"
+FEEDBACK_ANSWERED = "Đã trả lời"
+FEEDBACK_OVERDUE = "Quá hạn trả lời"
+
+GUIDES = "Hoạt động Tổ công nghệ số cộng đồng"
+GUIDES_ACTIVE = "Thành viên có hỗ trợ"
+GUIDE_CARDS = "Thẻ thủ tục đã gửi"
+OTHER_PROCEDURES = "Thủ tục khác"
+COUNTED = {"residents": "người dân", "cards": "thẻ"}
+"""The noun after a count, by the line's format: "7 người dân", "12 thẻ"."""
+
+ALL_UNITS = "mọi đơn vị"
+"""Marks what an agency filter does not narrow (feedback, guides and directives belong to units)."""
+
 TITLES = {
     "questions": QUESTIONS,
     "top_procedures": TOP_PROCEDURES,
     "dossiers": DOSSIERS,
     "satisfaction": SATISFACTION,
     "directives": DIRECTIVES,
+    "feedback": FEEDBACK,
+    "guides": GUIDES,
 }
 """Section titles by section key (a section without one shows its key)."""
 LABELS = {
@@ -73,6 +91,13 @@ LABELS = {
     "late": LATE,
     "dossier_rating": DOSSIER_RATING,
     "answer_helpful": ANSWER_RATING,
+    "feedback_rating": FEEDBACK_RATING,
+    "feedback_received": FEEDBACK_RECEIVED,
+    "feedback_answered": FEEDBACK_ANSWERED,
+    "feedback_overdue": FEEDBACK_OVERDUE,
+    "guides_active": GUIDES_ACTIVE,
+    "guide_cards": GUIDE_CARDS,
+    "other": OTHER_PROCEDURES,
     "expected": EXPECTED_ACKS,
     "acknowledged": ACKNOWLEDGED,
     "median_ack_minutes": MEDIAN_ACK,
@@ -83,6 +108,9 @@ NOT_AVAILABLE = "—"
 CHART_TITLE = "Tổng hợp {period}"
 CHART_QUESTIONS = "Câu hỏi"
 CHART_DOSSIERS = "Hồ sơ đã giải quyết"
+CHART_FEEDBACK = "Góp ý, kiến nghị"
+CHART_GUIDES = "Người dân được Tổ công nghệ số hỗ trợ"
+NO_GUIDES = "(chưa có hoạt động)"
 DIGEST_CAPTION = "Biểu đồ tổng hợp {period}"
 
 

@@ -72,7 +72,7 @@ def _near(index: SemanticIndex, question: str) -> np.ndarray:
 
 def test_the_vectors_are_the_same_on_every_build() -> None:
     procedures = list(load_paths([DEMO_KB]).procedures.values())
-    first, second = _semantic(procedures), _semantic(procedures)
+    first, second = _semantic(procedures, dimensions=8), _semantic(procedures, dimensions=8)
     for question in ("làm giấy khai sinh cho con", "xin lại căn cước bị mất", "đăng ký kết hôn"):
         a, b = first.query([phrase(question)]), second.query([phrase(question)])
         assert a is not None and b is not None
@@ -102,6 +102,24 @@ def test_a_question_without_a_catalogue_word_has_no_vector() -> None:
 def test_an_empty_catalogue_builds_and_knows_nothing() -> None:
     index = _semantic([])
     assert index.query([phrase("khai sinh")]) is None
+    assert not index.learned
+
+
+def test_a_catalogue_too_small_for_its_dimensions_learns_no_vectors() -> None:
+    assert _semantic(SMALL, dimensions=2).learned
+    small = _semantic(SMALL, dimensions=64)
+    assert not small.learned
+    assert small.query([phrase("sổ đỏ")]) is None
+
+
+def test_a_small_catalogue_without_vectors_still_answers_confidently() -> None:
+    """Unknown semantic features count as neither near nor far: a one-record catalogue still answers."""
+    from knowledge.index import ProcedureIndex
+
+    index = ProcedureIndex([Procedure(code="ks", name="Đăng ký khai sinh", level="Cấp xã", field="Hộ tịch")])
+    for question in ("đã nhận giấy khai sinh chưa", "da nhan giay khai sinh chua"):
+        result = index.search(question)
+        assert (result.answer, [h.code for h in result.hits]) == ("confident", ["ks"])
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,9 @@ def mount_web(app: web.Application, services: Services, config: Config, dispatch
     from bot.adapters.web import home
 
     home.register(app)
+    from bot.adapters.web import console
+
+    console.register(app)
     from bot.adapters.web import public
 
     public.register(app)

@@ -4,6 +4,9 @@ A section is a key and lines (key, raw value, how to show it), never words: the 
 (:mod:`bot.reporting`) take titles and labels from :mod:`bot.texts.report` by key, so the text, CSV and
 chart renderers need nothing section-specific. To add a section, write one ``async def (scope) -> Section``
 and append it to :data:`SECTIONS`.
+
+Feedback, guides and directives belong to units, not agencies: their figures cover every unit whatever
+the agency filter, and say so (``all_units``), so a filtered report never passes them off as the agency's.
 """
 
 from __future__ import annotations
@@ -15,19 +18,24 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import deliveries
 from bot.services.directives.reports import expected_acks
 from bot.services.dossiers.stats import dossier_stats
+from bot.services.feedback.figures import FeedbackFigures, feedback_figures
+from bot.services.guide.figures import guide_activity
 from bot.services.report.period import Period
 from bot.services.report.questions import HELPFUL, UNHELPFUL
 from bot.storage import Directive, DirectiveRecipient, ProcedureRow, QuestionLogEntry, SessionFactory
 
 Value = int | float | str | None
 TOP_LIMIT = 5
+GUIDE_TOP = 3
+"""Procedures shown per guide; the rest are summed in one line."""
 
 
-Format = Literal["count", "average", "ratio", "minutes"]
+Format = Literal["count", "average", "ratio", "minutes", "residents", "cards"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +44,8 @@ class Line:
 
     ``of`` is the whole a count is a share of (shown as a percentage beside it); ``count`` the number of
     ratings behind an average or a ratio; ``name`` a label that comes from the data (a procedure's code
-    and name) rather than from the renderer's texts.
+    and name) rather than from the renderer's texts; ``level`` 1 a line that details the one above it;
+    ``all_units`` a figure the agency filter does not narrow.
     """
 
     key: str
@@ -45,6 +54,8 @@ class Line:
     of: int | None = None
     count: int | None = None
     name: str = ""
+    level: int = 0
+    all_units: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +64,8 @@ class Section:
 
     key: str
     lines: tuple[Line, ...]
+    all_units: bool = False
+    """Every unit's figures, whatever the agency filter (see the module's docstring)."""
 
     def value(self, key: str) -> Value:
         """The raw value of line ``key`` (KeyError when absent)."""
@@ -117,20 +130,23 @@ async def top_procedures_section(scope: Scope) -> Section:
                 .limit(TOP_LIMIT)
             )
         ).all()
-        codes = [code for code, _ in rows]
-        names = dict(
-            (
-                await session.execute(
-                    select(ProcedureRow.code, ProcedureRow.name).where(ProcedureRow.code.in_(codes))
-                )
-            )
-            .tuples()
-            .all()
-        )
-    lines = tuple(
-        Line(f"top.{code}", int(n), name=f"{code} {names.get(code, '')}".strip()) for code, n in rows
-    )
+        names = await _procedure_names(session, [code for code, _ in rows])
+    lines = tuple(Line(f"top.{code}", int(n), name=names[code]) for code, n in rows)
     return Section("top_procedures", lines)
+
+
+async def _procedure_names(session: AsyncSession, codes: list[str]) -> dict[str, str]:
+    """Each code with its procedure's name ("1.001 Đăng ký khai sinh"), the code alone when unknown."""
+    known = dict(
+        (
+            await session.execute(
+                select(ProcedureRow.code, ProcedureRow.name).where(ProcedureRow.code.in_(codes))
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return {code: f"{code} {known.get(code, '')}".strip() for code in codes}
 
 
 async def dossiers_section(scope: Scope) -> Section:
@@ -153,7 +169,8 @@ async def dossiers_section(scope: Scope) -> Section:
 
 
 async def satisfaction_section(scope: Scope) -> Section:
-    """Satisfaction: the dossiers' 1-5 ratings and the 👍 share of rated answers."""
+    """Satisfaction from its three sources, each with its count: dossiers' and feedback answers' 1-5
+    ratings, and the 👍 share of rated answers (never blended: the scales and raters differ)."""
     stats = await dossier_stats(
         scope.sessions,
         date_from=scope.period.first,
@@ -172,6 +189,7 @@ async def satisfaction_section(scope: Scope) -> Section:
                 ).where(_in_scope(scope))
             )
         ).one()
+        feedback = await feedback_figures(session, scope.period.start, scope.period.end)
     up, down = int(up), int(down)
     helpful = up / (up + down) if up + down else None
     lines = (
@@ -182,8 +200,52 @@ async def satisfaction_section(scope: Scope) -> Section:
             count=stats.total.ratings,
         ),
         Line("answer_helpful", round(helpful, 3) if helpful is not None else None, "ratio", count=up + down),
+        _feedback_rating(feedback, scope),
     )
     return Section("satisfaction", lines)
+
+
+def _feedback_rating(figures: FeedbackFigures, scope: Scope) -> Line:
+    count = figures.rating_count
+    average = round(figures.rating_sum / count, 2) if count else None
+    return Line("feedback_rating", average, "average", count=count, all_units=bool(scope.agency))
+
+
+async def feedback_section(scope: Scope) -> Section:
+    """Residents' feedback: filed, answered and come due unanswered in the period; its answers' ratings."""
+    async with scope.sessions() as session:
+        figures = await feedback_figures(session, scope.period.start, scope.period.end)
+    lines = (
+        Line("feedback_received", figures.received),
+        Line("feedback_answered", figures.answered),
+        Line("feedback_overdue", figures.overdue),
+        _feedback_rating(figures, scope),
+    )
+    return Section("feedback", lines, all_units=True)
+
+
+async def guides_section(scope: Scope) -> Section:
+    """Guides (Tổ công nghệ số): how many were active and cards sent; per guide, most active first, the
+    residents helped and the cards per procedure (the top few, the rest summed)."""
+    async with scope.sessions() as session:
+        activity = await guide_activity(session, scope.period.start, scope.period.end)
+        codes = sorted({code for guide in activity for code in guide.by_procedure})
+        names = await _procedure_names(session, codes)
+    ranked = sorted(activity, key=lambda guide: -guide.residents)  # stable: by name among equals
+    lines = [
+        Line("guides_active", len(activity)),
+        Line("guide_cards", sum(sum(guide.by_procedure.values()) for guide in activity), "cards"),
+    ]
+    for n, guide in enumerate(ranked, start=1):
+        lines.append(Line(f"guide.{n}", guide.residents, "residents", name=guide.guide_name))
+        procedures = list(guide.by_procedure.items())
+        lines += [
+            Line(f"guide.{n}.{code}", cards, "cards", name=names[code], level=1)
+            for code, cards in procedures[:GUIDE_TOP]
+        ]
+        if rest := sum(cards for _, cards in procedures[GUIDE_TOP:]):
+            lines.append(Line(f"guide.{n}.other", rest, "cards", level=1))
+    return Section("guides", tuple(lines), all_units=True)
 
 
 async def directives_section(scope: Scope) -> Section:
@@ -227,7 +289,7 @@ async def directives_section(scope: Scope) -> Section:
         Line("acknowledged", acknowledged, of=expected),
         Line("median_ack_minutes", round(median, 1) if median is not None else None, "minutes"),
     )
-    return Section("directives", lines)
+    return Section("directives", lines, all_units=True)
 
 
 SECTIONS: tuple[SectionFunc, ...] = (
@@ -236,5 +298,7 @@ SECTIONS: tuple[SectionFunc, ...] = (
     dossiers_section,
     satisfaction_section,
     directives_section,
+    feedback_section,
+    guides_section,
 )
 """The report's sections, in the order they are shown."""
