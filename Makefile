@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/dossiers.py
 	$(BIN)/python bench/cards.py --source $(KNOWLEDGE_SOURCE)
+	$(BIN)/python bench/web.py
 	$(BIN)/python bench/web_chat.py
 
 # Refit the search's weights and thresholds on tests/data (writes knowledge/ranker.json).

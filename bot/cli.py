@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot import cli_audit, cli_directive, cli_dossier, cli_feedback, cli_guide, cli_kb, cli_people, cli_report
+from bot import (
+    cli_audit,
+    cli_directive,
+    cli_dossier,
+    cli_feedback,
+    cli_guide,
+    cli_kb,
+    cli_people,
+    cli_qr,
+    cli_report,
+)
 from bot import config as config_module
 from bot.config import Config, ConfigError
 from bot.logs import quiet_libraries
@@ -142,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_guide.register(sub)
     cli_feedback.register(sub)
     cli_report.register(sub)
+    cli_qr.register(sub)
     sub.add_parser("chat", help="chat with the bot in this terminal").set_defaults(handler=cmd_chat)
     sub.add_parser("run", help="serve every configured channel").set_defaults(handler=cmd_run)
     check = sub.add_parser("doctor", help="check the configuration, database, tokens and webhooks")

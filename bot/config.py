@@ -52,6 +52,14 @@ class HttpConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebPublicConfig:
+    """The public procedure pages (``/p/CODE``)."""
+
+    zalo_url: str = ""
+    """The Zalo Official Account link the pages offer, e.g. ``https://zalo.me/<id>``; none if empty."""
+
+
+@dataclass(frozen=True, slots=True)
 class TelegramConfig:
     """Telegram Bot API settings; the channel is enabled when ``token`` is set."""
 
@@ -227,6 +235,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     centre: CentreConfig = field(default_factory=CentreConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    web_public: WebPublicConfig = field(default_factory=WebPublicConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     zalo: ZaloConfig = field(default_factory=ZaloConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
@@ -282,6 +291,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "database": DatabaseConfig,
     "centre": CentreConfig,
     "http": HttpConfig,
+    "web_public": WebPublicConfig,
     "telegram": TelegramConfig,
     "zalo": ZaloConfig,
     "search": SearchConfig,
@@ -361,6 +371,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("http.port: phải trong khoảng 1-65535")
     if config.http.public_url and not config.http.public_url.startswith(("https://", "http://")):
         raise ConfigError("http.public_url: cần một địa chỉ http(s)://")
+    if config.web_public.zalo_url and not config.web_public.zalo_url.startswith("https://"):
+        raise ConfigError("web_public.zalo_url: cần một địa chỉ https://")
     if not 1 <= config.search.max_choices <= 10:
         raise ConfigError("search.max_choices: phải trong khoảng 1-10")
     if not 0 < config.search.reload_seconds <= RELOAD_SECONDS_MAX:

@@ -44,6 +44,9 @@ def mount_web(app: web.Application, services: Services, config: Config, dispatch
     from bot.adapters.web import console
 
     console.register(app)
+    from bot.adapters.web import public
+
+    public.register(app)
 
 
 __all__ = ["CONFIG_KEY", "DISPATCH_KEY", "SERVICES_KEY", "Dispatch", "mount_web"]

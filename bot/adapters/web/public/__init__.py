@@ -1,0 +1,16 @@
+"""The public pages: a procedure's card (``/p/CODE``), search (``/tra-cuu``) and dossiers (``/hoso``)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.adapters.web.public import card, dossier, search
+
+
+def register(app: web.Application) -> None:
+    """Add the public pages' routes."""
+    app[card.CARD_PAGES_KEY] = card.CardPages()
+    app.router.add_get("/p/{code}", card.card)
+    app.router.add_get("/tra-cuu", search.search)
+    app.router.add_get("/hoso", dossier.form)
+    app.router.add_post("/hoso", dossier.lookup)
