@@ -34,7 +34,7 @@ async def test_telegram_follow_ups_and_a_bare_section_command_answer_from_the_ca
 ) -> None:
     async with serving(config_for(fake, demo)):
         # On the demo set the question gets choices; the card picked from them becomes the current one.
-        fake.push_text(311, "đăng kí khai sinh cho bé")
+        fake.push_text(311, "khai sinh cho con")
         [choices] = await fake.wait_messages(311, 1)
         assert ("Đăng ký khai sinh (Cấp xã)", f"p:{BIRTH}") in choices.buttons
         fake.push_callback(311, f"p:{BIRTH}")

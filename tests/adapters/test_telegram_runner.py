@@ -159,7 +159,7 @@ async def test_a_rejected_token_fails_start_without_leaking_it(
 
 
 def test_run_without_any_channel_exits_2_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
-    assert runner.run(Config()) == 2
+    assert runner.run(Config(http=HttpConfig(web=False))) == 2
     assert "MOTCUA_TELEGRAM_TOKEN" in capsys.readouterr().err
 
 

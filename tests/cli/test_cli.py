@@ -235,13 +235,17 @@ def test_config_file_and_database_url_can_come_from_the_environment(loaded: Motc
     assert not (tmp_path / "does").exists()
 
 
-def test_run_and_python_m_bot_refuse_to_start_without_a_channel(loaded: Motcua) -> None:
-    done = loaded("run")
+def test_run_and_python_m_bot_refuse_to_start_with_nothing_to_serve(loaded: Motcua, tmp_path: Path) -> None:
+    # No token and the web off: nothing to serve (with the web on, tests/web serves it without tokens).
+    config = tmp_path / "no-web.toml"
+    config.write_text(loaded.config.read_text() + "\n[http]\nweb = false\n")
+    quiet = Motcua(config=config, database=loaded.database)
+    done = quiet("run")
     assert done.returncode == 2
-    assert "MOTCUA_TELEGRAM_TOKEN" in done.stderr
+    assert "MOTCUA_TELEGRAM_TOKEN" in done.stderr and "[http] web" in done.stderr
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
     module = subprocess.run(
-        [sys.executable, "-m", "bot", "--config", str(loaded.config)],
+        [sys.executable, "-m", "bot", "--config", str(config)],
         capture_output=True,
         text=True,
         env=env,
