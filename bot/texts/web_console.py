@@ -40,6 +40,7 @@ NAV_DIRECTIVES = "Chỉ đạo"
 NAV_UNANSWERED = "Câu hỏi chưa trả lời"
 NAV_FEEDBACK = "Góp ý"
 NAV_AUDIT = "Nhật ký"
+NAV_POSTERS = "Mã QR, áp phích"
 
 HOME_LEAD = "Bạn có thể:"
 
@@ -162,4 +163,22 @@ NAV_HINTS = {
     "/console/questions": "câu người dân hỏi mà bot chưa trả lời được",
     "/console/feedback": "góp ý của người dân gửi đơn vị, trả lời ngay tại đây",
     "/console/audit": "ai đã làm gì, khi nào",
+    "/console/posters": "tải mã QR và áp phích A4 của thủ tục để dán tại bộ phận một cửa",
 }
+
+POSTERS_TITLE = "Mã QR và áp phích"
+POSTERS_LEAD = (
+    "Nhập mã thủ tục (mỗi mã cách nhau bởi dấu cách hoặc dấu phẩy, tối đa {most} mã). Áp phích PDF có một "
+    "trang A4 cho mỗi thủ tục; mã QR (PNG) mở trang thủ tục của một mã."
+)
+POSTERS_CODES = "Mã thủ tục"
+POSTERS_PDF = "Tải áp phích (PDF)"
+POSTERS_PNG = "Tải mã QR (PNG)"
+POSTERS_NO_URL = (
+    "Chưa đặt địa chỉ web công khai: quản trị viên cần đặt [http] public_url trong tệp cấu hình để mã QR "
+    "dẫn đúng tới trang thủ tục."
+)
+POSTERS_NO_CODES = "Hãy nhập ít nhất một mã thủ tục (tối đa {most} mã)."
+POSTERS_UNKNOWN = "Không có thủ tục mã {codes} trong danh mục."
+POSTERS_ONE_FOR_PNG = "Mã QR (PNG) làm cho một mã thủ tục mỗi lần; nhiều mã thì tải áp phích PDF."
+

@@ -83,3 +83,32 @@ async def test_the_feedback_inbox_answers_through_the_feedback_service(site: Sit
             assert again.status == 409
     answered = await feedback.get(item.id)
     assert answered is not None and answered.answer == "Xin lỗi, đã nhắc cán bộ."
+
+
+async def test_staff_download_posters_and_a_qr_code_from_the_console(site: Site) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    await seed_team(site.core.services.people)
+    posters = f"{site.url}/console/posters"
+    async with logged_in(site.url, site.core.services, STAFF) as http:
+        async with http.get(posters) as form:
+            assert form.status == 200 and "Mã QR và áp phích" in await form.text()
+        token = await csrf_of(http, posters)
+        async with http.post(
+            posters, data={"csrf": token, "codes": "1.001193, 1.000894", "format": "pdf"}
+        ) as pdf:
+            assert pdf.status == 200 and pdf.headers["Content-Type"] == "application/pdf"
+            reader = PdfReader(io.BytesIO(await pdf.read()))
+        assert len(reader.pages) == 2
+        assert "Thủ tục đăng ký khai sinh" in reader.pages[0].extract_text()
+        async with http.post(posters, data={"csrf": token, "codes": "1.001193", "format": "png"}) as png:
+            assert png.status == 200 and (await png.read()).startswith(b"\x89PNG")
+        async with http.post(posters, data={"csrf": token, "codes": "9.999999 <b>", "format": "pdf"}) as bad:
+            body = await bad.text()
+            assert bad.status == 400 and "<b>" not in body
+        async with http.post(posters, data={"csrf": token, "codes": "9.999999", "format": "pdf"}) as unknown:
+            assert unknown.status == 400 and "Không có thủ tục mã 9.999999" in await unknown.text()
+        async with http.post(posters, data={"codes": "1.001193", "format": "pdf"}) as forged:
+            assert forged.status == 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.adapters.web.console import directives, feedback, figures, questions, session
+from bot.adapters.web.console import directives, feedback, figures, posters, questions, session
 
 
 def register(app: web.Application) -> None:
@@ -15,3 +15,4 @@ def register(app: web.Application) -> None:
     figures.register(app)
     questions.register(app)
     feedback.register(app)
+    posters.register(app)

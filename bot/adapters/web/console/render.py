@@ -18,6 +18,7 @@ def menu(current: ConsoleSession) -> list[tuple[str, str]]:
     if current.role in AUTHORS:
         items.append(("/console/directives", say.NAV_DIRECTIVES))
     items += [("/console/questions", say.NAV_UNANSWERED), ("/console/feedback", say.NAV_FEEDBACK)]
+    items.append(("/console/posters", say.NAV_POSTERS))
     if current.role in ADMINS:
         items.append(("/console/audit", say.NAV_AUDIT))
     return items
