@@ -181,4 +181,3 @@ POSTERS_NO_URL = (
 POSTERS_NO_CODES = "Hãy nhập ít nhất một mã thủ tục (tối đa {most} mã)."
 POSTERS_UNKNOWN = "Không có thủ tục mã {codes} trong danh mục."
 POSTERS_ONE_FOR_PNG = "Mã QR (PNG) làm cho một mã thủ tục mỗi lần; nhiều mã thì tải áp phích PDF."
-

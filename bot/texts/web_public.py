@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from bot.config import CentreConfig
+from bot.markup import esc
+from bot.texts import contact
+
 CARD_SECTIONS = "Xem thêm"
 CONTINUE_HEADING = "Hỏi tiếp trong ứng dụng chat"
 CONTINUE_TELEGRAM = "Mở trong Telegram"
@@ -39,3 +43,17 @@ CLI_NO_PUBLIC_URL = (
 CLI_UNKNOWN_CODES = "Không có thủ tục mang mã: {codes}. Không tạo tệp nào."
 CLI_NO_CODES = "Cần ít nhất một mã thủ tục."
 CLI_WROTE = "Đã tạo {path}"
+
+WHERE_TITLE = "Nộp hồ sơ ở đâu"
+WHERE_PHONE = "Điện thoại hỏi thêm"
+TRY_AGAIN_WEB = (
+    "Bạn thử hỏi lại bằng tên thủ tục hoặc vài từ chính, ví dụ: <i>đăng ký khai sinh</i>, "
+    "<i>cấp đổi giấy phép lái xe</i>."
+)
+
+
+def no_match(query: str, centre: CentreConfig) -> str:
+    """The web's honest "I don't know": what was asked, how to ask better (no chat commands), where to ask."""
+    return (
+        f"Tôi chưa tìm thấy thủ tục nào phù hợp với «{esc(query)}».\n\n{TRY_AGAIN_WEB}\n\n{contact(centre)}"
+    )

@@ -33,3 +33,8 @@ async def test_the_front_page_in_a_phone_browser(site: Site, page: Page) -> None
     assert await page.get_by_label(say.SEARCH_LABEL).is_visible()
     path = await screenshot(page, "home")
     assert path.stat().st_size > 1000
+
+
+async def test_the_favicon_is_answered_without_an_error(site: Site) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"{site.url}/favicon.ico") as response:
+        assert response.status == 204

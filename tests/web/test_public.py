@@ -12,7 +12,15 @@ from bot import texts
 from bot.adapters.web.public.card import CardPages
 from bot.adapters.web.public.markup import to_html
 from bot.adapters.web.security import CSP
-from bot.config import Config, DatabaseConfig, DirectivesConfig, DossierConfig, HttpConfig, WebPublicConfig
+from bot.config import (
+    CentreConfig,
+    Config,
+    DatabaseConfig,
+    DirectivesConfig,
+    DossierConfig,
+    HttpConfig,
+    WebPublicConfig,
+)
 from bot.messages import ChatRef, Incoming, Platform
 from bot.services.dossiers.events import DossierEventIn, Status
 from bot.services.public_links import start_payload, telegram_link
@@ -39,6 +47,7 @@ async def web_config(web_database: str) -> Config:
         directives=DirectivesConfig(bot_username=BOT),
         web_public=WebPublicConfig(zalo_url=ZALO),
         dossiers=DossierConfig(lookups_per_minute=LOOKUPS),
+        centre=CentreConfig(name="Bộ phận Một cửa xã Tân Phú", phone="0270 3 888 999", address="12 Lê Lợi"),
         log_level="WARNING",
     )
 
@@ -61,6 +70,9 @@ async def test_the_card_page_shows_what_the_chat_shows(site: Site) -> None:
         assert f'<details class="card-section" id="{key}">\n<summary>{title}</summary>' in body
     assert "<script" not in body
     assert f'href="https://t.me/{BOT}?start=p_1_001193"' in body and f'href="{ZALO}"' in body
+    # Where to go, for a resident who scanned the poster: the office, its address and phone.
+    where = body.partition('<section class="where">')[2]
+    assert "Bộ phận Một cửa xã Tân Phú, 12 Lê Lợi" in where and "0270 3 888 999" in where
     _, again, response = await _get(f"{site.url}/p/{CODE}")
     assert again == body and response.headers["Content-Encoding"] == "gzip"
     # A client that takes no gzip gets the same page plain.
@@ -98,6 +110,8 @@ async def test_search_confident_choices_and_too_long(site: Site) -> None:
     assert say.SEARCH_CHOICES in body
     links = re.findall(r'<li><a href="(/p/[^"]+)">', body)
     assert len(links) >= 2 and "/p/3.000347" in links
+    # Same-named procedures of different levels are told apart by their level.
+    assert "Cấp " in body
     status, body, _ = await _get(f"{site.url}/tra-cuu", params={"q": "a" * 5000})
     assert status == 200 and "1.000" in body and "a" * 1001 not in body
 
@@ -108,6 +122,7 @@ async def test_search_none_is_honest_and_escapes_what_was_typed(site: Site) -> N
     assert status == 200
     assert "Tôi chưa tìm thấy thủ tục nào phù hợp" in body
     assert site.core.config.centre.name in body
+    assert "/thutuc" not in body  # a chat command means nothing on a web page
     assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     unanswered = await site.core.services.unanswered.rows()
     assert any("qqxzyk" in row.text for row in unanswered)

@@ -34,6 +34,7 @@ class Choice:
     code: str
     name: str
     path: str
+    level: str = ""
 
 
 async def search(request: web.Request) -> web.Response:
@@ -57,8 +58,17 @@ async def search(request: web.Request) -> web.Response:
         await _count(svc, "confident", hit.code, proc.agency if proc is not None else "")
         raise web.HTTPSeeOther(page_path(hit.code))
     await _count(svc, "choices")
-    choices = [Choice(hit.code, hit.name or hit.code, page_path(hit.code)) for hit in result.hits]
+    choices = [
+        Choice(hit.code, hit.name or hit.code, page_path(hit.code), _level(svc, hit.code))
+        for hit in result.hits
+    ]
     return _page(request, query, choices=choices)
+
+
+def _level(svc: Services, code: str) -> str:
+    """The procedure's level ("Cấp xã"), which tells apart choices of the same name."""
+    proc = svc.procedures.get(code)
+    return proc.level if proc is not None else ""
 
 
 def _none(reason: str, query: str, svc: Services) -> str:
@@ -68,7 +78,7 @@ def _none(reason: str, query: str, svc: Services) -> str:
         return texts.ASK_WHAT_TO_SEARCH
     if reason == "too_long":
         return texts.too_long(QUERY_MAX)
-    return texts.no_match(query[:ECHO_MAX], svc.config.centre)
+    return say.no_match(query[:ECHO_MAX], svc.config.centre)
 
 
 async def _count(svc: Services, outcome: Outcome, code: str = "", agency: str = "") -> None:
