@@ -11,16 +11,17 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.config import Config
-from bot.posters import Poster, bring_lines, posters_pdf, qr_png, qr_svg
 from bot.services.public_links import page_url, telegram_link
 from bot.storage import ProcedureRow
 from bot.storage.migrate import current_sessions
 from bot.texts import web_public as say
-from handlers.short_card import render_short_card
 from knowledge.model import Procedure
+
+if TYPE_CHECKING:
+    from bot.posters import Poster
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -87,6 +88,9 @@ async def _procedures(config: Config, codes: list[str]) -> dict[str, Procedure]:
 
 
 def _write(config: Config, procs: list[Procedure], kind: str, output: Path) -> list[Path]:
+    # Imported here: the PDF and QR libraries would slow down every other `motcua` command's start.
+    from bot.posters import posters_pdf, qr_png, qr_svg
+
     output.mkdir(parents=True, exist_ok=True)
     public_url, bot = config.http.public_url, config.directives.bot_username
     if kind == "pdf":
@@ -108,6 +112,9 @@ def _write(config: Config, procs: list[Procedure], kind: str, output: Path) -> l
 
 def poster_of(proc: Procedure, config: Config) -> Poster:
     """What the poster of ``proc`` shows: the short card's "Cần mang" lines and the QR codes' addresses."""
+    from bot.posters import Poster, bring_lines
+    from handlers.short_card import render_short_card
+
     card = render_short_card(proc, portal_url=config.centre.portal_url)
     return Poster(
         name=proc.name or proc.code,
