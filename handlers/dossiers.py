@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot import texts
 from bot.markup import bold, esc
-from bot.messages import Incoming, Reply
+from bot.messages import Incoming, Platform, Reply
 from bot.routing import RECEIPT_CODES, Command, Router
 from bot.services import Flow, Services, StaleFlow
 from bot.services.dossiers.events import Status, find_receipt_code, normalize_receipt_code
@@ -37,7 +37,7 @@ ECHO_MAX = 40
 _PHONE_TYPED = re.compile(r"^\+?[0-9\s.\-()]{4,20}$")
 
 
-def status_card(view: DossierView, timezone: str) -> str:
+def status_card(view: DossierView, timezone: str, *, follow_hint: bool = True) -> str:
     """The public status of a dossier: no personal data, dates in the centre's time zone."""
 
     def when(at: datetime | None) -> str:
@@ -72,7 +72,7 @@ def status_card(view: DossierView, timezone: str) -> str:
                 line += f" ({esc(one_line(entry.note, NOTE_MAX))})"
             lines.append(line)
     lines.append("")
-    lines.append(texts.dossier_follow_hint(view.code))
+    lines.append(texts.dossier_follow_hint(view.code) if follow_hint else texts.FOLLOW_IN_A_CHAT_APP)
     return "\n".join(lines)
 
 
@@ -84,7 +84,8 @@ async def show_status(code: str, msg: Incoming, svc: Services) -> list[Reply]:
     view = await dossiers.lookup(code)
     if view is None:
         return [Reply(text=texts.dossier_not_found(code, svc.config.centre))]
-    return [Reply(text=status_card(view, svc.config.timezone))]
+    web = msg.chat.platform is Platform.WEB
+    return [Reply(text=status_card(view, svc.config.timezone, follow_hint=not web))]
 
 
 def _invalid(args: str) -> list[Reply]:
@@ -129,6 +130,10 @@ async def follow(msg: Incoming, svc: Services, command: Command) -> list[Reply]:
     code = find_receipt_code(args)
     if code is None:
         return _invalid(args)
+    if msg.chat.platform is Platform.WEB:
+        # An anonymous web session is a new chat at will: its tries at the phone digits could not be
+        # counted against anyone, so following (and its second factor) stays in the chat apps.
+        return [Reply(text=texts.FOLLOW_IN_A_CHAT_APP)]
     user = user_key(msg.chat, msg.user_id)
     if not await subscriptions.allow_lookup(user):
         return [Reply(text=texts.DOSSIER_RATE_LIMITED)]

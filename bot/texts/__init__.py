@@ -392,6 +392,12 @@ def dossier_status_word(status: str) -> str:
     return DOSSIER_STATUS.get(status, status)
 
 
+FOLLOW_IN_A_CHAT_APP = (
+    "Để nhận thông báo khi hồ sơ có thay đổi, bạn nhắn /theodoi kèm mã hồ sơ cho bot trên Telegram "
+    "hoặc Zalo: việc theo dõi cần xác minh số điện thoại, nên không làm trên trang web."
+)
+
+
 def dossier_follow_hint(code: str) -> str:
     """The line under a status card: how to be told about changes."""
     return f"Để nhận thông báo khi hồ sơ có thay đổi, bạn gõ /theodoi {esc(code)}"

@@ -153,6 +153,7 @@ async def test_dossier_status_found_unknown_and_rate_limited(site: Site) -> None
             assert response.status == 200
             assert RECEIPT in body and NAME in body and texts.dossier_status_word(Status.RECEIVED) in body
             assert "0912345678" not in body and "5678" not in body
+            assert "/theodoi " + RECEIPT not in body  # following needs a chat app (see below)
         async with http.post(
             f"{site.url}/hoso", data={"ma": "000.00.01.H12-260101-9999"}, headers=origin
         ) as r:
@@ -199,3 +200,24 @@ def test_reply_markup_is_rebuilt_not_trusted() -> None:
     assert to_html('<a href="https://x.vn/?a=1&amp;b=2">y</a>') == (
         '<p><a href="https://x.vn/?a=1&amp;b=2" rel="noopener noreferrer">y</a></p>'
     )
+
+
+async def test_following_a_dossier_stays_in_the_chat_apps(site: Site) -> None:
+    """An anonymous web session is a new chat at will: phone digits could be guessed session by session."""
+    await site.core.services.dossiers.apply(
+        [
+            DossierEventIn(
+                "w2", RECEIPT, Status.RECEIVED, datetime(2026, 1, 1, 8, tzinfo=UTC), phone="0912345678"
+            )
+        ],
+        source="test",
+    )
+    for session in ("a", "b"):
+        chat = ChatRef(Platform.WEB, session)
+        replies = await site.core.dispatcher.dispatch(
+            Incoming(chat=chat, user_id=session, text=f"/theodoi {RECEIPT}")
+        )
+        assert [reply.text for reply in replies] == [texts.FOLLOW_IN_A_CHAT_APP]
+        typed = await site.core.dispatcher.dispatch(Incoming(chat=chat, user_id=session, text="5678"))
+        assert not any("Đã đăng ký theo dõi" in reply.text for reply in typed)
+    assert not await site.core.services.subscriptions.of_chat(ChatRef(Platform.WEB, "a"))
