@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from bot.messages import Platform
 from bot.services.people import Actor, PeopleService, Role, audit
@@ -114,7 +114,16 @@ class WebLoginService:
                 return None
             if row.used_at is not None or row.expires_at <= now:
                 return None
-            row.used_at = now
+            # Compare-and-set: of two requests racing with one link (PostgreSQL reads committed rows),
+            # only the one whose update still finds it unused opens a session.
+            spent = await session.execute(
+                update(WebLoginToken)
+                .where(WebLoginToken.id == row.id, WebLoginToken.used_at.is_(None))
+                .values(used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(spent, "rowcount", 0) != 1:
+                return None
             person = await session.get(Person, row.person_id)
             if person is None or not person.active or person.role != row.role:
                 return None

@@ -1063,6 +1063,7 @@ DIRECTIVE_REASONS = {
     "unknown": "không có múi giờ này",
     "missing or without time zone": "thiếu thời điểm gửi",
     "in the past": "thời điểm này đã qua",
+    "too far ahead": "xa quá (tối đa 5 năm tới)",
     "only for a scheduled time": "chỉ dùng khi gửi vào một thời điểm",
     "never fires": "lịch này không bao giờ đến",
     "only for a recurring schedule": "chỉ dùng cho chỉ đạo định kỳ",

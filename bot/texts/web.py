@@ -7,3 +7,4 @@ HOME_LEAD = "Hỏi cần mang giấy tờ gì, nộp ở đâu, mất bao lâu v
 SEARCH_LABEL = "Bạn cần làm thủ tục gì?"
 SEARCH_PLACEHOLDER = "Ví dụ: làm giấy khai sinh cho con"
 SEARCH_BUTTON = "Tìm"
+ERROR_PAGE = "Xin lỗi, trang này gặp lỗi. Bạn thử lại sau ít phút."

@@ -222,3 +222,10 @@ async def test_only_the_embeddable_page_may_be_framed_and_the_cookie_is_private(
             assert home.headers["Content-Security-Policy"] == CSP
     assert "__WIDGET_TEXTS__" not in script and "/chat?embed=1" in script
     assert json.dumps(say.WIDGET_OPEN) in script
+
+
+async def test_a_deeply_nested_frame_gets_an_error_frame(site: Site, visit: Any) -> None:
+    visitor = await visit()
+    assert [f["text"] for f in await visitor.ask("[" * 5_000 + "]" * 5_000)] == [say.BAD_FRAME]
+    [answer] = await visitor.ask({"type": "text", "text": "lam giay khai sinh cho con"})
+    assert answer["type"] == "reply"

@@ -36,7 +36,9 @@ async def test_a_leader_previews_sends_reads_exports_and_cancels(site: Site) -> 
             assert "Chỉ đạo #" in body and "Trưởng Bộ Phận" in body and "chưa nhận" in body
         async with http.get(f"{address}/csv") as exported:
             assert exported.headers["Content-Type"].startswith("text/csv")
-            rows = list(csv.DictReader(io.StringIO(await exported.text())))
+            raw = await exported.text()
+            assert raw.startswith("\ufeff")  # Excel reads it as UTF-8
+            rows = list(csv.DictReader(io.StringIO(raw.removeprefix("\ufeff"))))
             assert {r["kind"] for r in rows} == {"chat", "person"}
             assert any(r["name"] == "Trưởng Bộ Phận" and r["status"] == "pending" for r in rows)
         token = await csrf_of(http, address)
@@ -63,5 +65,8 @@ async def test_a_forged_compose_form_gets_an_answer_not_a_crash(site: Site) -> N
             assert refused.status == 400
         async with http.post(new, data={**form, "schedule": "now"}) as outside:
             assert outside.status == 400 and "đơn vị mình phụ trách" in await outside.text()
+        far = {**form, "units": "", "at": "9999-12-31T23:59"}
+        async with http.post(new, data=far) as too_far:
+            assert too_far.status == 400 and "Content-Security-Policy" in too_far.headers
         async with http.get(f"{site.url}/console/directives/{'9' * 30}") as missing:
             assert missing.status == 404

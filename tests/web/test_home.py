@@ -38,3 +38,22 @@ async def test_the_front_page_in_a_phone_browser(site: Site, page: Page) -> None
 async def test_the_favicon_is_answered_without_an_error(site: Site) -> None:
     async with aiohttp.ClientSession() as http, http.get(f"{site.url}/favicon.ico") as response:
         assert response.status == 204
+
+
+async def test_a_page_that_fails_still_answers_with_the_policy_and_no_details() -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.adapters.web.security import security_headers
+
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("secret detail")
+
+    app = web.Application(middlewares=[security_headers])
+    app.router.add_get("/broken/{token}", broken)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/broken/abc")
+        body = await response.text()
+    assert response.status == 500
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert "secret detail" not in body and say.ERROR_PAGE in body

@@ -7,8 +7,14 @@ its own ``frame-ancestors``).
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from bot.texts import web as texts
+
+log = logging.getLogger(__name__)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -29,6 +35,12 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         response = exc
         _add(response)
         raise
+    except Exception as exc:  # a bug in one page must still answer with the policy, and say nothing inside
+        # The route's pattern, not the path: a path may hold a login token.
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "?"
+        log.error("web: %s %s failed with %s", request.method, route, type(exc).__name__)
+        response = web.Response(status=500, text=texts.ERROR_PAGE, content_type="text/plain", charset="utf-8")
     _add(response)
     return response
 

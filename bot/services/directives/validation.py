@@ -21,6 +21,8 @@ from bot.services.directives.settings import Settings
 from bot.services.schedule import zone
 
 URL_MAX = 2000
+MAX_AHEAD = timedelta(days=5 * 366)
+"""How far ahead a directive may be scheduled."""
 ACK_WITHIN_MAX = 60 * 24 * 31
 
 
@@ -80,6 +82,9 @@ def _validate_schedule(draft: DirectiveDraft, now: datetime, next_fire: NextFire
             raise InvalidDirectiveError("schedule_at", "missing or without time zone")
         if draft.schedule_at <= now:
             raise InvalidDirectiveError("schedule_at", "in the past")
+        if draft.schedule_at - now > MAX_AHEAD:
+            # A typo ("9999") would otherwise overflow date arithmetic later, in quiet hours or reminders.
+            raise InvalidDirectiveError("schedule_at", "too far ahead")
     elif draft.schedule_at is not None:
         raise InvalidDirectiveError("schedule_at", "only for a scheduled time")
     if kind is ScheduleKind.CRON:

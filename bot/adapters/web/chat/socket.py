@@ -115,7 +115,7 @@ class ChatSockets:
         """The message a frame carries, or the Vietnamese error to answer it with."""
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return say.BAD_FRAME
         kind = data.get("type") if isinstance(data, dict) else None
         chat = ChatRef(Platform.WEB, chat_id)

@@ -89,7 +89,7 @@ def draft_of(values: Filled, timezone: str) -> DirectiveDraft:
     if kind is ScheduleKind.AT:
         try:
             at = datetime.fromisoformat(values.at).replace(tzinfo=ZoneInfo(timezone))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise InvalidDirectiveError("schedule_at", "missing or without time zone") from None
     return DirectiveDraft(
         title=values.title,

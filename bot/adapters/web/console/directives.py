@@ -195,7 +195,8 @@ async def report_csv(request: web.Request, current: ConsoleSession) -> web.Respo
                 )
             )
         )
-    response = web.Response(text=buffer.getvalue(), content_type="text/csv", charset="utf-8")
+    # The byte-order mark tells Excel the file is UTF-8, so Vietnamese names open unmangled.
+    response = web.Response(text="\ufeff" + buffer.getvalue(), content_type="text/csv", charset="utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="chi-dao-{view.id}.csv"'
     return response
 
@@ -204,9 +205,13 @@ def _iso(moment: object, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).isoformat() if isinstance(moment, datetime) else ""
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read as the start of a formula (OWASP's list)."""
+
+
 def _cells(values: Iterable[object]) -> list[object]:
     """Keep a spreadsheet from running a cell as a formula (names come from users)."""
-    return [f"'{v}" if isinstance(v, str) and v.startswith(("=", "+", "-", "@")) else v for v in values]
+    return [f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_STARTS) else v for v in values]
 
 
 @guarded(AUTHORS)
