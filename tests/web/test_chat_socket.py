@@ -229,3 +229,25 @@ async def test_a_deeply_nested_frame_gets_an_error_frame(site: Site, visit: Any)
     assert [f["text"] for f in await visitor.ask("[" * 5_000 + "]" * 5_000)] == [say.BAD_FRAME]
     [answer] = await visitor.ask({"type": "text", "text": "lam giay khai sinh cho con"})
     assert answer["type"] == "reply"
+
+
+async def test_one_address_may_hold_only_so_many_sockets(site: Site) -> None:
+    from bot.adapters.web.chat.socket import SOCKETS_PER_ADDRESS
+
+    # No cookies kept: every socket is a new anonymous session, as a flood would open them.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        opened = [await http.ws_connect(f"{site.url}/chat/ws") for _ in range(SOCKETS_PER_ADDRESS)]
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(f"{site.url}/chat/ws")
+        assert refused.value.status == 429
+        await opened.pop().close()
+        for _ in range(100):  # the server counts the closed socket out when its handler ends
+            try:
+                opened.append(await http.ws_connect(f"{site.url}/chat/ws"))
+                break
+            except aiohttp.WSServerHandshakeError:
+                await asyncio.sleep(0.02)
+        else:
+            pytest.fail("a closed socket's place was never given back")
+        for socket in opened:
+            await socket.close()

@@ -8,6 +8,7 @@ too frequent message gets an ``error`` frame in Vietnamese; the socket and every
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import logging
@@ -35,6 +36,8 @@ Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
 MAX_FRAME = 64 * 1024
 """A frame larger than this closes the socket (1009); up to it, a long message gets a polite error."""
 HEARTBEAT = 30.0
+SOCKETS_PER_ADDRESS = 32
+"""Open sockets one address may hold: a family or an office behind one address, not a flood."""
 _STAFF_COMMANDS = ("/dangky", "/đăngký")
 DONE: dict[str, Any] = {"type": "done"}
 
@@ -51,6 +54,7 @@ class ChatSockets:
         self._max_chars = settings.max_message_chars
         self._forwarded_for = settings.forwarded_for
         self._chats = ChatSerializer()
+        self._open: collections.Counter[str] = collections.Counter()
         self._events = itertools.count(1)
         public = urlsplit(config.http.public_url)
         self.https = public.scheme == "https"
@@ -60,6 +64,18 @@ class ChatSockets:
         """``GET /chat/ws``: one browser tab's conversation."""
         if not self.same_site(request):
             raise web.HTTPForbidden(text="cross-site WebSocket refused")
+        address = self._address(request)
+        if self._open[address] >= SOCKETS_PER_ADDRESS:
+            raise web.HTTPTooManyRequests(text=say.TOO_MANY_SOCKETS)
+        self._open[address] += 1
+        try:
+            return await self._serve(request, address)
+        finally:
+            self._open[address] -= 1
+            if self._open[address] <= 0:
+                del self._open[address]
+
+    async def _serve(self, request: web.Request, address: str) -> web.StreamResponse:
         token = sessions.session_token(request)
         socket = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_FRAME)
         if token is None:
@@ -76,7 +92,6 @@ class ChatSockets:
         try:
             for frame in self.visitors.take_pending(visitor):
                 await send(socket, frame)
-            address = self._address(request)
             async for message in socket:
                 if message.type is WSMsgType.TEXT:
                     await self._answer(socket, visitor, chat_id, address, message.data)
@@ -157,12 +172,16 @@ class ChatSockets:
         return bool(host) and host in {request.host.lower(), self._public_host}
 
     def _address(self, request: web.Request) -> str:
-        if self._forwarded_for:
+        # Only a reverse proxy on this machine may say who the visitor is; anyone else would choose it.
+        if self._forwarded_for and request.remote in _LOOPBACK:
             forwarded = request.headers.get("X-Forwarded-For", "")
             last = forwarded.rsplit(",", 1)[-1].strip()
             if last:
                 return last
         return request.remote or "?"
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
 def _error(text: str) -> dict[str, Any]:
