@@ -107,3 +107,19 @@ async def test_postgresql_files_answers_rates_escalates_and_counts(postgres_url:
         async with sessions() as session:
             figures = await feedback_figures(session, day(20), day(21), ids["a"])
         assert figures == FeedbackFigures(2, 1, 0, 1, 5)
+
+
+async def test_items_are_narrowed_to_units_in_the_query(sessions: SessionFactory) -> None:
+    ids = await seed(sessions)
+    service = FeedbackService(
+        sessions,
+        FeedbackConfig(),
+        deadline=lambda at, days: at + timedelta(days=days),
+        render=feedback_renderers(),
+        clock=lambda: day(30),
+    )
+    every = await service.items("", limit=200)
+    mine = await service.items("", limit=1, units={ids["b"]})
+    assert len(every) > 1
+    assert [item.unit_id for item in mine] == [ids["b"]]
+    assert await service.items("", units=set()) == []

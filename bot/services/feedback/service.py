@@ -8,7 +8,7 @@ Nothing here logs a resident's text or an answer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select, update
@@ -183,9 +183,13 @@ class FeedbackService:
             row = await session.get(FeedbackItem, item_id)
             return await _view(session, row) if row is not None else None
 
-    async def items(self, status: str = "", *, limit: int = 200) -> list[FeedbackView]:
-        """Items newest first: all, ``open``, ``answered`` or ``overdue`` (open past due)."""
+    async def items(
+        self, status: str = "", *, limit: int = 200, units: Collection[int] | None = None
+    ) -> list[FeedbackView]:
+        """Items newest first: all, ``open``, ``answered`` or ``overdue``; of ``units`` only when given."""
         statement: Select[tuple[FeedbackItem]] = select(FeedbackItem)
+        if units is not None:
+            statement = statement.where(FeedbackItem.unit_id.in_(list(units)))
         if status in (Status.OPEN.value, "overdue"):
             statement = statement.where(FeedbackItem.status == Status.OPEN.value)
         elif status == Status.ANSWERED.value:

@@ -35,13 +35,19 @@ def visible(current: ConsoleSession, item: FeedbackView) -> bool:
     )
 
 
+def _own(current: ConsoleSession) -> set[int]:
+    return {current.unit_id} if current.unit_id is not None else set()
+
+
 async def _page(
     request: web.Request, current: ConsoleSession, *, notice: str = "", error: str = "", status: int = 200
 ) -> web.Response:
     chosen = request.query.get("status", "open")
     chosen = chosen if chosen in FILTERS else "open"
     service = _service(request)
-    found = [item for item in await service.items(chosen, limit=SHOWN) if visible(current, item)]
+    # Narrowed in the query, so a unit's items are not crowded out by the newest of all units.
+    units = None if current.actor.is_admin else {*current.actor.unit_ids, *_own(current)}
+    found = [item for item in await service.items(chosen, limit=SHOWN, units=units) if visible(current, item)]
     zone = ZoneInfo(request.app[CONFIG_KEY].timezone)
     now = console(request).logins.clock()
     rows = [
