@@ -25,8 +25,8 @@ Phases:
    time: a kill waits until the last one killed is serving again. Counted:
 
    - an update is answered when its reply reached its chat; answered twice or more is a duplicate;
-   - in flight at a kill: updates not answered yet that the killed process had accepted (2xx), or was
-     being POSTed;
+   - in flight at a kill: updates not answered yet, or answered less than a second before it (the inbox's
+     mark may not be written), that the killed process had accepted (2xx), or was being POSTed;
    - a directive message is lost when its recipient got nothing, duplicated when they got it twice;
    - outbox sends in flight at a kill: the killed process's directive sends open at the kill or answered
      less than a second before it (their delivery may not be recorded yet).
@@ -82,6 +82,8 @@ UNIT = "Tổ thử tải"
 GOAL_RATIO = 1.6
 RECENT_SEND = 1.0
 """Seconds before a kill in which a directive send counts as in flight (its mark may not be written)."""
+RECENT_ANSWER = 1.0
+"""Seconds before a kill in which an answered update counts as in flight (its inbox mark may be unwritten)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,7 +427,7 @@ def in_flight_updates(
     for kill in chaos.kills:
         held = receiving = 0
         for delivery in chaos.deliveries:
-            if any(at <= kill.at for at in occurrences(delivery, messages, replies)):
+            if any(at <= kill.at - RECENT_ANSWER for at in occurrences(delivery, messages, replies)):
                 continue
             attempts = [a for a in delivery.attempts if a.incarnation == kill.victim]
             if any(a.accepted_by(kill.at) for a in attempts):
