@@ -94,7 +94,9 @@ async def _serve(database_url: str, port: int, source: str | None, done: Any) ->
         http=HttpConfig(host="127.0.0.1", port=port, public_url=f"http://127.0.0.1:{port}"),
         log_level="WARNING",
     )
-    unlimited = WebChatConfig(per_session_per_minute=1_000_000, per_address_per_minute=1_000_000)
+    unlimited = WebChatConfig(
+        per_session_per_minute=1_000_000, per_address_per_minute=1_000_000, sockets_per_address=10_000
+    )
     config = replace(config, web_chat=unlimited)
     stop = asyncio.Event()
     async with build_core(config) as core:

@@ -217,6 +217,8 @@ class WebChatConfig:
     per_address_per_minute: int = 120
     """Messages one network address may send in any minute (an office's visitors share one address)."""
     max_message_chars: int = 1000
+    sockets_per_address: int = 32
+    """Open chat sockets one address may hold: a family or an office behind one address, not a flood."""
     kiosk_idle_seconds: int = 120
     """A kiosk (``/chat?kiosk=1``) starts a new session after this long without a message."""
     keep_minutes: int = 60
@@ -389,7 +391,8 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"guide.{key}: phải lớn hơn 0")
     _validate_feedback(config.feedback)
     _validate_report(config.report)
-    for key in ("per_session_per_minute", "per_address_per_minute", "max_message_chars", "keep_minutes"):
+    limits = ("per_session_per_minute", "per_address_per_minute", "max_message_chars", "keep_minutes")
+    for key in (*limits, "sockets_per_address"):
         if getattr(config.web_chat, key) < 1:
             raise ConfigError(f"web_chat.{key}: phải lớn hơn 0")
     if config.web_chat.kiosk_idle_seconds < 10:

@@ -231,12 +231,11 @@ async def test_a_deeply_nested_frame_gets_an_error_frame(site: Site, visit: Any)
     assert answer["type"] == "reply"
 
 
-async def test_one_address_may_hold_only_so_many_sockets(site: Site) -> None:
-    from bot.adapters.web.chat.socket import SOCKETS_PER_ADDRESS
-
+async def test_one_address_may_hold_only_so_many_sockets(site: Site, web_config: Config) -> None:
+    cap = web_config.web_chat.sockets_per_address
     # No cookies kept: every socket is a new anonymous session, as a flood would open them.
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
-        opened = [await http.ws_connect(f"{site.url}/chat/ws") for _ in range(SOCKETS_PER_ADDRESS)]
+        opened = [await http.ws_connect(f"{site.url}/chat/ws") for _ in range(cap)]
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await http.ws_connect(f"{site.url}/chat/ws")
         assert refused.value.status == 429

@@ -36,8 +36,6 @@ Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
 MAX_FRAME = 64 * 1024
 """A frame larger than this closes the socket (1009); up to it, a long message gets a polite error."""
 HEARTBEAT = 30.0
-SOCKETS_PER_ADDRESS = 32
-"""Open sockets one address may hold: a family or an office behind one address, not a flood."""
 _STAFF_COMMANDS = ("/dangky", "/đăngký")
 DONE: dict[str, Any] = {"type": "done"}
 
@@ -52,6 +50,7 @@ class ChatSockets:
         self._per_session = PerMinute(settings.per_session_per_minute)
         self._per_address = PerMinute(settings.per_address_per_minute)
         self._max_chars = settings.max_message_chars
+        self._sockets_per_address = settings.sockets_per_address
         self._forwarded_for = settings.forwarded_for
         self._chats = ChatSerializer()
         self._open: collections.Counter[str] = collections.Counter()
@@ -65,7 +64,7 @@ class ChatSockets:
         if not self.same_site(request):
             raise web.HTTPForbidden(text="cross-site WebSocket refused")
         address = self._address(request)
-        if self._open[address] >= SOCKETS_PER_ADDRESS:
+        if self._open[address] >= self._sockets_per_address:
             raise web.HTTPTooManyRequests(text=say.TOO_MANY_SOCKETS)
         self._open[address] += 1
         try:
