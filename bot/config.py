@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -11,6 +12,8 @@ from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/motcua.db"
 
@@ -49,6 +52,18 @@ class HttpConfig:
     """The address residents and staff reach the web at (https://...); links and QR codes use it."""
     web: bool = True
     """Serve the web pages; ``motcua run`` then serves even without a Telegram or Zalo token."""
+    ops_networks: str = "127.0.0.0/8, ::1/128"
+    """Networks (comma-separated) that may read ``/readyz`` and ``/metrics``; others and proxied ones: 404."""
+
+    def networks(self) -> tuple[IPNetwork, ...]:
+        """``ops_networks`` parsed; ValueError names the first entry that is not a network."""
+        found: list[IPNetwork] = []
+        for part in filter(None, (p.strip() for p in self.ops_networks.split(","))):
+            try:
+                found.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(part) from None
+        return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +412,10 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"web_chat.{key}: phải lớn hơn 0")
     if config.web_chat.kiosk_idle_seconds < 10:
         raise ConfigError("web_chat.kiosk_idle_seconds: phải từ 10 giây trở lên")
+    try:
+        config.http.networks()
+    except ValueError as exc:
+        raise ConfigError(f"http.ops_networks: {exc} không phải một địa chỉ mạng (vd. 10.0.0.0/8)") from None
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level: phải là một trong {', '.join(LOG_LEVELS)}")
     try:

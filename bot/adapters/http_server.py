@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
 from bot.adapters.json_body import MalformedJSONError, read_json
+from bot.config import IPNetwork
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,9 @@ WebhookStore = Callable[[dict[str, Any]], Awaitable[bool | None]]
 """Store a webhook body durably: True when new, False for a duplicate, None when it is not an event."""
 
 MAX_BODY_BYTES = 1024 * 1024
+LOOPBACK: tuple[IPNetwork, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+"""A request carrying one of these came through a reverse proxy, i.e. from outside."""
 
 
 class RecentKeys:
@@ -111,14 +116,38 @@ class HttpServer:
 
         self.app.router.add_post(path, webhook)
 
-    def add_probes(self, *, ready: ReadyProbe, metrics: MetricsPage, content_type: str) -> None:
-        """Serve ``/readyz`` (200 when ready, else 503, with what each check found) and ``/metrics``."""
+    def add_probes(
+        self,
+        *,
+        ready: ReadyProbe,
+        metrics: MetricsPage,
+        content_type: str,
+        networks: Sequence[IPNetwork] = LOOPBACK,
+    ) -> None:
+        """Serve ``/readyz`` (200 when ready, else 503, with what each check found) and ``/metrics``.
+
+        Only to a peer in ``networks`` that is not a reverse proxy passing a request on: the web shares
+        this listener, so without the check a site proxied as a whole would publish its inner figures.
+        """
+
+        def private(request: web.Request) -> bool:
+            if any(header in request.headers for header in PROXY_HEADERS):
+                return False
+            try:
+                peer = ipaddress.ip_address((request.remote or "").split("%", 1)[0])
+            except ValueError:
+                return False
+            return any(peer in network for network in networks)
 
         async def readyz(request: web.Request) -> web.Response:
+            if not private(request):
+                raise web.HTTPNotFound()
             ok, checks = await ready()
             return web.json_response(checks, status=200 if ok else 503)
 
         async def metrics_page(request: web.Request) -> web.Response:
+            if not private(request):
+                raise web.HTTPNotFound()
             return web.Response(body=await metrics(), headers={"Content-Type": content_type})
 
         self.app.router.add_get("/readyz", readyz)

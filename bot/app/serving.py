@@ -303,7 +303,12 @@ class Serving:
         core.services.procedures.on_answer = self.metrics.answered
         self.metrics.watch_outbox(core.sessions)
         self.metrics.watch_inbox(inbox_backlog(core.sessions))
-        self.server.add_probes(ready=self._ready, metrics=self.metrics.render, content_type=CONTENT_TYPE)
+        self.server.add_probes(
+            ready=self._ready,
+            metrics=self.metrics.render,
+            content_type=CONTENT_TYPE,
+            networks=core.config.http.networks(),
+        )
 
     async def _ready(self) -> tuple[bool, dict[str, Any]]:
         report = await self.readiness.check()
