@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-_CODE = re.compile(r"^[0-9A-Za-z._-]{1,40}$")
+_CODE = re.compile(r"[0-9A-Za-z._-]{1,40}")
 """What a procedure code may look like in an address (anything else is not a code)."""
 _DEEP_LINK_MAX = 64
 """Telegram's limit on a ``start`` parameter."""
@@ -13,7 +13,7 @@ _DEEP_LINK_MAX = 64
 
 def plausible_code(code: str) -> bool:
     """True when ``code`` can be a procedure code (checked before any lookup)."""
-    return bool(_CODE.match(code))
+    return _CODE.fullmatch(code) is not None
 
 
 def page_path(code: str) -> str:

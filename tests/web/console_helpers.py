@@ -50,6 +50,11 @@ def client() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 
 
+def origin(url: str) -> dict[str, str]:
+    """The ``Origin`` a browser sends when a page of the site at ``url`` posts a form."""
+    return {"Origin": url}
+
+
 async def link_for(services: Services, user: int) -> str:
     """A fresh login token for a Telegram user, as ``/web`` makes it."""
     assert services.console is not None
@@ -63,7 +68,8 @@ async def logged_in(url: str, services: Services, user: int) -> AsyncIterator[ai
     """A client with a console session for ``user``."""
     async with client() as http:
         token = await link_for(services, user)
-        async with http.post(f"{url}/console/login/{token}", allow_redirects=False) as response:
+        address = f"{url}/console/login/{token}"
+        async with http.post(address, allow_redirects=False, headers=origin(url)) as response:
             assert response.status == 303
         yield http
 

@@ -15,7 +15,17 @@ from bot.messages import ChatRef, Incoming, Platform
 from bot.services.web_login import LINK_TTL, SESSION_TTL, LinkRefusal
 from bot.texts import web_console as texts
 from tests.web.conftest import Site
-from tests.web.console_helpers import ADMIN, GUIDE, STAFF, client, csrf_of, link_for, logged_in, seed_team
+from tests.web.console_helpers import (
+    ADMIN,
+    GUIDE,
+    STAFF,
+    client,
+    csrf_of,
+    link_for,
+    logged_in,
+    origin,
+    seed_team,
+)
 
 
 @pytest.fixture
@@ -37,11 +47,15 @@ async def test_a_link_works_once_and_a_stale_one_never(site: Site, team: None) -
     async with client() as http:
         async with http.get(f"{site.url}/console/login/{token}") as shown:
             assert shown.status == 200  # a preview fetch spends nothing
-        async with http.post(f"{site.url}/console/login/{token}", allow_redirects=False) as first:
+        async with http.post(
+            f"{site.url}/console/login/{token}", allow_redirects=False, headers=origin(site.url)
+        ) as first:
             assert first.status == 303
             cookie = first.headers["Set-Cookie"]
             assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
-        async with http.post(f"{site.url}/console/login/{token}", allow_redirects=False) as again:
+        async with http.post(
+            f"{site.url}/console/login/{token}", allow_redirects=False, headers=origin(site.url)
+        ) as again:
             assert again.status == 403
     logins = services.console.logins
     stale = await link_for(services, STAFF)
@@ -50,16 +64,35 @@ async def test_a_link_works_once_and_a_stale_one_never(site: Site, team: None) -
     try:
         async with (
             client() as http,
-            http.post(f"{site.url}/console/login/{stale}", allow_redirects=False) as late,
+            http.post(
+                f"{site.url}/console/login/{stale}", allow_redirects=False, headers=origin(site.url)
+            ) as late,
         ):
             assert late.status == 403
     finally:
         logins.clock = real_clock
     async with (
         client() as http,
-        http.post(f"{site.url}/console/login/{'x' * 43}", allow_redirects=False) as wrong,
+        http.post(
+            f"{site.url}/console/login/{'x' * 43}", allow_redirects=False, headers=origin(site.url)
+        ) as wrong,
     ):
         assert wrong.status == 403
+
+
+async def test_a_login_posted_from_another_site_is_refused_and_spends_nothing(site: Site, team: None) -> None:
+    token = await link_for(site.core.services, STAFF)
+    async with client() as http:
+        async with http.get(f"{site.url}/console/login/{token}") as shown:
+            assert shown.headers["Referrer-Policy"] == "strict-origin"
+        for headers in ({"Origin": "https://ke-gian.example"}, {"Origin": "null"}, {}):
+            address = f"{site.url}/console/login/{token}"
+            async with http.post(address, allow_redirects=False, headers=headers) as forged:
+                assert forged.status == 403
+                assert "Set-Cookie" not in forged.headers
+        address = f"{site.url}/console/login/{token}"
+        async with http.post(address, allow_redirects=False, headers=origin(site.url)) as mine:
+            assert mine.status == 303
 
 
 async def test_only_staff_leaders_and_admins_get_a_link(site: Site, team: None) -> None:

@@ -23,7 +23,7 @@ from bot.config import (
 )
 from bot.messages import ChatRef, Incoming, Platform
 from bot.services.dossiers.events import DossierEventIn, Status
-from bot.services.public_links import start_payload, telegram_link
+from bot.services.public_links import plausible_code, start_payload, telegram_link
 from bot.texts import web_public as say
 from handlers.start import code_from_start_payload
 from tests.adapters.test_telegram_runner import free_port
@@ -93,12 +93,18 @@ async def test_the_telegram_deep_link_opens_the_card_in_chat(site: Site) -> None
 
 
 async def test_unknown_or_malformed_codes_get_a_404_page_in_vietnamese(site: Site) -> None:
-    for path in ("/p/9.999999", "/p/%3Cscript%3Ealert(1)%3C%2Fscript%3E", "/p/" + "9" * 300):
+    malformed = ("/p/%3Cscript%3Ealert(1)%3C%2Fscript%3E", "/p/" + "9" * 300, f"/p/{CODE}%0A")
+    for path in ("/p/9.999999", *malformed):
         status, body, response = await _get(site.url + path)
         assert status == 404, path
         assert response.headers["Content-Security-Policy"] == CSP
         assert say.NOT_FOUND_TITLE in body and '<form action="/tra-cuu"' in body
         assert "<script>" not in body
+
+
+def test_a_code_with_a_trailing_newline_is_not_a_code() -> None:
+    assert plausible_code(CODE)
+    assert not plausible_code(CODE + "\n") and not plausible_code("") and not plausible_code("1 2")
 
 
 async def test_search_confident_choices_and_too_long(site: Site) -> None:

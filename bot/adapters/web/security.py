@@ -8,10 +8,12 @@ its own ``frame-ancestors``).
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.config import Config
 from bot.texts import web as texts
 
 log = logging.getLogger(__name__)
@@ -49,3 +51,15 @@ def _add(response: web.StreamResponse) -> None:
     response.headers.setdefault("Content-Security-Policy", CSP)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+
+
+def same_origin(request: web.Request, config: Config) -> bool:
+    """True when the request's ``Origin`` is this site (as reached, or as ``public_url`` names it)."""
+    origin = request.headers.get("Origin", "")
+    parts = urlsplit(origin)
+    if not parts.scheme or not parts.netloc:
+        return False
+    public = urlsplit(config.http.public_url)
+    if public.netloc and (parts.scheme, parts.netloc) == (public.scheme, public.netloc):
+        return True
+    return parts.netloc == request.host

@@ -14,6 +14,7 @@ from bot.adapters.web import CONFIG_KEY, SERVICES_KEY
 from bot.adapters.web.console.auth import ADMINS, COOKIE, STAFF, console, guarded, refused, set_cookie
 from bot.adapters.web.console.render import page
 from bot.adapters.web.pages import pages
+from bot.adapters.web.security import same_origin
 from bot.services.web_login import ConsoleSession
 from bot.texts import web_console as say
 
@@ -30,12 +31,19 @@ async def login_confirm(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     if len(token) > TOKEN_MAX:
         return refused(request, say.LOGIN_REFUSED_TITLE, say.LOGIN_REFUSED, 403)
-    return pages(request).response("console/login.html", say=say, token=token)
+    response = pages(request).response("console/login.html", say=say, token=token)
+    # The browser then posts with its real Origin (under "no-referrer" it would send "null"); "strict"
+    # keeps the path, which holds the token, out of any Referer.
+    response.headers["Referrer-Policy"] = "strict-origin"
+    return response
 
 
 async def login(request: web.Request) -> web.StreamResponse:
     """Exchange a link's token for a session cookie, then open the console; refuse a spent or stale link."""
     token = request.match_info["token"]
+    if not same_origin(request, request.app[CONFIG_KEY]):
+        # Another site posting a token of its own would log this browser into that session.
+        return refused(request, say.LOGIN_REFUSED_TITLE, say.LOGIN_REFUSED, 403)
     opened = None if len(token) > TOKEN_MAX else await console(request).logins.redeem(token)
     if opened is None:
         return refused(request, say.LOGIN_REFUSED_TITLE, say.LOGIN_REFUSED, 403)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -20,6 +19,7 @@ from bot.adapters.web.pages import pages
 from bot.adapters.web.public.chat import ask
 from bot.adapters.web.public.links import onward
 from bot.adapters.web.public.markup import to_html
+from bot.adapters.web.security import same_origin
 from bot.config import Config
 from bot.texts import web_public as say
 
@@ -44,18 +44,6 @@ async def lookup(request: web.Request) -> web.Response:
     answer = "\n\n".join(reply.text for reply in replies)
     limited = any(reply.text == texts.DOSSIER_RATE_LIMITED for reply in replies)
     return _page(request, answer=answer, typed=typed, status=429 if limited else 200)
-
-
-def same_origin(request: web.Request, config: Config) -> bool:
-    """True when the request's ``Origin`` is this site (as reached, or as ``public_url`` names it)."""
-    origin = request.headers.get("Origin", "")
-    parts = urlsplit(origin)
-    if not parts.scheme or not parts.netloc:
-        return False
-    public = urlsplit(config.http.public_url)
-    if public.netloc and (parts.scheme, parts.netloc) == (public.scheme, public.netloc):
-        return True
-    return parts.netloc == request.host
 
 
 def client_address(request: web.Request) -> str:
