@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.adapters.web.console.figures import rows
 from bot.messages import ChatRef, Platform
 from bot.services.feedback.model import Subject
 from bot.services.report.period import local_today
+from bot.services.report.sections import Line, Section
+from bot.texts import report as words
 from tests.web.conftest import Site
 from tests.web.console_helpers import ADMIN, STAFF, csrf_of, logged_in, seed_team
 
@@ -24,6 +27,8 @@ async def test_figures_per_period_and_agency_with_bars(site: Site) -> None:
             body = await shown.text()
             assert shown.status == 200
             assert "Số câu hỏi</th><td>3</td>" in body and "<svg" in body and "Tiếp nhận" in body
+            # What a unit filter does not narrow says so, as in the CLI's report.
+            assert f"({words.ALL_UNITS})" in body
         query = {"from": today, "to": today, "agency": "<script>"}
         async with http.get(f"{site.url}/console/figures", params=query) as other:
             body = await other.text()
@@ -31,6 +36,23 @@ async def test_figures_per_period_and_agency_with_bars(site: Site) -> None:
         reversed_days = {"from": "2026-12-05", "to": "2026-12-01"}
         async with http.get(f"{site.url}/console/figures", params=reversed_days) as wrong:
             assert wrong.status == 200 and "Ngày kết thúc đứng trước ngày bắt đầu" in await wrong.text()
+            assert f"({words.ALL_UNITS})" not in await wrong.text()
+
+
+def test_figure_rows_read_as_the_cli_report_does() -> None:
+    section = Section(
+        "guides",
+        (
+            Line("guide.1", 5, "residents", name="Nguyễn Văn A"),
+            Line("guide.1.other", 2, "cards", level=1),
+            Line("guide_cards", None),
+        ),
+    )
+    assert [(row.label, row.shown) for row in rows(section)] == [
+        ("Nguyễn Văn A", f"5 {words.COUNTED['residents']}"),
+        (words.LABELS["other"], f"2 {words.COUNTED['cards']}"),
+        (words.LABELS["guide_cards"], words.NOT_AVAILABLE),
+    ]
 
 
 async def test_an_admin_attaches_an_unanswered_question_as_an_alias(site: Site) -> None:

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from bot.adapters.web.console.auth import STAFF, console, guarded
 from bot.adapters.web.console.render import page
-from bot.services.report.sections import Line, Section
+from bot.reporting.text import label, section_title, shown
+from bot.services.report.sections import Section
 from bot.services.web_login import ConsoleSession
 from bot.texts import report as words
 from bot.texts import web_console as say
@@ -29,25 +30,8 @@ class Row:
     bar: int
 
 
-def shown(line: Line) -> str:
-    """The value as a reader sees it (the same forms as the CLI's report)."""
-    value = line.value
-    if value is None:
-        return words.NOT_AVAILABLE
-    if line.format == "minutes" and isinstance(value, int | float):
-        return words.minutes(value)
-    ratings = f" ({line.count} {words.RATINGS})" if line.count is not None else ""
-    if line.format == "average" and isinstance(value, int | float):
-        return f"{value:.2f}".replace(".", ",") + ratings
-    if line.format == "ratio" and isinstance(value, int | float):
-        return f"{100 * value:.1f}%".replace(".", ",") + ratings
-    if line.of is not None and isinstance(value, int):
-        return f"{value} ({words.percent(value, line.of)})"
-    return str(value)
-
-
-def rows(section: Section) -> list[Row]:
-    """The section's lines, counts with bars scaled to the section's largest."""
+def rows(section: Section, agency: str = "") -> list[Row]:
+    """The section's lines, labelled and shown as the CLI's report does, counts with bars to scale."""
     counts = [line.value for line in section.lines if line.format == "count" and isinstance(line.value, int)]
     top = max(counts, default=0)
     found = []
@@ -56,7 +40,7 @@ def rows(section: Section) -> list[Row]:
         bar = 0
         if line.format == "count" and isinstance(value, int) and top:
             bar = max(1, round(BAR_WIDTH * value / top)) if value else 0
-        found.append(Row(line.name or words.LABELS.get(line.key, line.key), shown(line), bar))
+        found.append(Row(label(line, agency), shown(line), bar))
     return found
 
 
@@ -81,7 +65,11 @@ async def figures(request: web.Request, current: ConsoleSession) -> web.Response
         error = say.FIGURES_REVERSED
         report = await console(request).figures.report(kind, agency=agency)
     period = report.period
-    sections = [(words.TITLES.get(s.key, s.key), rows(s)) for s in report.sections]
+    # A section marked as every unit's does not mark its lines again (as in the CLI's report).
+    sections = [
+        (section_title(s, report.agency), rows(s, "" if s.all_units else report.agency))
+        for s in report.sections
+    ]
     return page(
         request,
         current,
