@@ -3,6 +3,7 @@ bot sent them (through the outbox) while no socket was connected."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections import deque
@@ -21,6 +22,9 @@ MAX_OFFERED = 200
 MAX_SOCKETS = 8
 """Open tabs per session."""
 _PRUNE_AT = 10_000
+SEND_TIMEOUT = 5.0
+"""Seconds a frame may wait for a browser that has stopped reading before its socket is dropped."""
+CLOSE_TIMEOUT = 1.0
 
 Frame = dict[str, Any]
 
@@ -111,10 +115,19 @@ class Visitors:
 
 
 async def send(socket: web.WebSocketResponse, frame: Frame) -> bool:
-    """Send one frame; False when the socket already closed (the visitor left)."""
+    """Send one frame; False when the socket closed (the visitor left) or was dropped for not reading."""
     if socket.closed:
         return False
-    with contextlib.suppress(ConnectionError, RuntimeError):
-        await socket.send_json(frame)
+    try:
+        async with asyncio.timeout(SEND_TIMEOUT):
+            await socket.send_json(frame)
         return True
-    return False
+    except (ConnectionError, RuntimeError):
+        return False
+    except TimeoutError:
+        # A tab that reads nothing would hold every later message to every visitor behind it (the
+        # outbox sends one at a time), so it is dropped; closing marks it closed at once.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await socket.close(drain=False)
+        return False
