@@ -263,6 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, path in SPLIT_FILES.items()
         if path.exists() and (name != "test" or args.test)
     ]
+    fresh = DATA / "search-fresh.tsv"
+    if fresh.exists():
+        sets.append(("fresh set (procedures nothing was fitted on)", load_cases(fresh)))
     # Both older sets are training data too, but for their questions about validation or test procedures.
     sets += [
         ("older dev set (partly trained on)", cases),

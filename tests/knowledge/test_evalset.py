@@ -64,3 +64,22 @@ def test_the_split_moves_a_whole_group_of_sibling_codes_together() -> None:
     assigned = assign_splits(cases)
     assert assigned[0] == assigned[1] == assigned[2]
     assert assign_splits(cases) == assigned
+
+
+FRESH_DIGEST = "27bb93f039991fc2ee67638898b5275f22507b6cc166388979c09157366b280e"
+TRAINED_ON = ("search-dev.tsv", "devset.tsv", "devset.heldout.tsv")
+
+
+def test_the_fresh_set_asks_only_about_procedures_nothing_was_fitted_or_judged_on() -> None:
+    fresh = load_cases(DATA / "search-fresh.tsv")
+    assert hashlib.sha256((DATA / "search-fresh.tsv").read_bytes()).hexdigest() == FRESH_DIGEST
+    assert len(fresh) >= 1000 and len({c.query.lower() for c in fresh}) == len(fresh)
+    used = {
+        code
+        for name in (*TRAINED_ON, "search-validation.tsv", "search-test.tsv")
+        for case in load_cases(DATA / name)
+        for code in case.expected
+    }
+    assert not [case.query for case in fresh if case.expected & used]
+    fit = (Path(__file__).resolve().parents[2] / "bench" / "fit_search.py").read_text(encoding="utf-8")
+    assert "search-fresh" not in fit
