@@ -34,6 +34,7 @@ _REFUSALS = {
     RedeemOutcome.USED: texts.REGISTER_USED,
     RedeemOutcome.EXPIRED: texts.REGISTER_EXPIRED,
     RedeemOutcome.ALREADY_LINKED: texts.REGISTER_ALREADY_LINKED,
+    RedeemOutcome.NOT_HERE: texts.REGISTER_NOT_HERE,
 }
 
 

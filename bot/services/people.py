@@ -130,6 +130,12 @@ class RedeemOutcome(StrEnum):
     EXPIRED = "expired"
     ALREADY_LINKED = "already_linked"
     """This platform account is already linked to another person."""
+    NOT_HERE = "not_here"
+    """This platform's users are anonymous (the web chat): no role is ever linked to them."""
+
+
+ANONYMOUS_PLATFORMS = frozenset({Platform.WEB})
+"""Platforms whose user ids are anonymous sessions anyone can renew: never staff, whatever they type."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +226,10 @@ class PeopleService:
     # --- who is asking ----------------------------------------------------------------------------
 
     async def actor(self, platform: Platform, user_id: str) -> Actor:
-        """The actor for a platform user id: their role, or a resident when unknown or inactive."""
+        """The actor for a platform user id: their role, or a resident when unknown, inactive or anonymous."""
         label = f"{platform.value}:{user_id}"
+        if platform in ANONYMOUS_PLATFORMS:
+            return Actor(None, Role.RESIDENT, label)
         async with self._sessions() as session:
             person = await _person_by_account(session, platform, user_id)
             if person is None or not person.active:
@@ -425,6 +433,9 @@ class PeopleService:
 
     async def redeem(self, code: str, platform: Platform, user_id: str, chat_id: str) -> RedeemResult:
         """Link the account (by numeric platform user id) to the invitee; wrong, used and expired differ."""
+        if platform in ANONYMOUS_PLATFORMS:
+            # Checked before the code: the invite stays unspent for the person's Telegram or Zalo.
+            return RedeemResult(RedeemOutcome.NOT_HERE)
         if not (normalized := normalize_code(code)) or len(normalized) > 64:
             return RedeemResult(RedeemOutcome.WRONG)
         now = self._clock()

@@ -715,6 +715,10 @@ REGISTER_WRONG = (
 )
 REGISTER_USED = "Mã này đã được dùng rồi. Mỗi mã chỉ dùng được một lần; bạn xin mã mới từ người quản lý."
 REGISTER_EXPIRED = "Mã này đã hết hạn. Bạn xin mã mới từ người quản lý."
+REGISTER_NOT_HERE = (
+    "Tài khoản cán bộ chỉ liên kết được qua Telegram hoặc Zalo, không qua trang hỏi đáp trên web. "
+    "Mã của bạn vẫn dùng được ở đó."
+)
 REGISTER_ALREADY_LINKED = (
     "Tài khoản chat này đã được liên kết với một người khác. "
     "Nếu có nhầm lẫn, bạn báo người quản lý để được hỗ trợ."

@@ -22,9 +22,6 @@ TOO_LONG = "Tin nhắn quá dài (tối đa {limit} ký tự). Bạn hãy hỏi 
 BAD_FRAME = "Không đọc được tin nhắn vừa gửi. Bạn vui lòng gửi lại."
 EMPTY = "Bạn hãy nhập câu hỏi trước khi gửi."
 EXPIRED_CHOICE = "Lựa chọn này không còn dùng được. Bạn vui lòng hỏi lại."
-STAFF_ELSEWHERE = (
-    "Tài khoản cán bộ chỉ liên kết được qua Telegram hoặc Zalo, không qua trang hỏi đáp trên web."
-)
 
 WIDGET_OPEN = "Hỏi đáp thủ tục"
 WIDGET_CLOSE = "Đóng"

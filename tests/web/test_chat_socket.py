@@ -250,3 +250,24 @@ async def test_one_address_may_hold_only_so_many_sockets(site: Site, web_config:
             pytest.fail("a closed socket's place was never given back")
         for socket in opened:
             await socket.close()
+
+
+async def test_no_spelling_of_an_invite_links_a_web_session_and_the_invite_stays_unspent(
+    site: Site, visit: Any
+) -> None:
+    from bot import texts
+    from bot.services.people import Actor, Role
+
+    people = site.core.services.people
+    assert people is not None
+    admin = await people.create_person(Actor.system(), "Quản Trị", Role.ADMIN)
+    code = (await people.invite(Actor.system(), admin.id)).code
+    for typed in (f"/dangky {code}", f"/đăng ký {code}", f"/dangký {code}", f"/start {code}"):
+        visitor = await visit()
+        [answer] = await visitor.ask({"type": "text", "text": typed})
+        assert text_of(answer["text"]) == texts.REGISTER_NOT_HERE, typed
+        assert (await people.actor(Platform.WEB, visitor.chat_id)).role is Role.RESIDENT
+        [link] = await visitor.ask({"type": "text", "text": "/web"})
+        assert "/console/login/" not in text_of(link["text"])
+    linked = await people.redeem(code, Platform.TELEGRAM, "77", "77")
+    assert linked.person is not None and linked.person.id == admin.id

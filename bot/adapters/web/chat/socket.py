@@ -36,7 +36,6 @@ Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
 MAX_FRAME = 64 * 1024
 """A frame larger than this closes the socket (1009); up to it, a long message gets a polite error."""
 HEARTBEAT = 30.0
-_STAFF_COMMANDS = ("/dangky", "/đăngký")
 DONE: dict[str, Any] = {"type": "done"}
 
 
@@ -114,12 +113,10 @@ class ChatSockets:
             await _reply_error(socket, msg_or_error)
             return
         msg = msg_or_error
-        if msg.text.lower().startswith(_STAFF_COMMANDS):
-            replies = [Reply(say.STAFF_ELSEWHERE)]
-        else:
-            # One session's messages (several tabs) are answered in order, like one chat's on Telegram.
-            async with self._chats.turn(msg.chat.key):
-                replies = await self._replies(msg)
+        # One session's messages (several tabs) are answered in order, like one chat's on Telegram. A web
+        # session never gets a role: the people service refuses to link one (ANONYMOUS_PLATFORMS).
+        async with self._chats.turn(msg.chat.key):
+            replies = await self._replies(msg)
         for reply in replies:
             self.visitors.offer(visitor, reply.buttons)
             await send(socket, reply_frame(reply))
