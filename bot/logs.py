@@ -38,8 +38,31 @@ class LibraryFloor(logging.Filter):
         return True
 
 
+class NoRequestText(logging.Filter):
+    """Keeps only the error's type from aiohttp's server errors: their traceback quotes the request line.
+
+    A request line too long to read (a question in ``/tra-cuu?q=``) is logged at ERROR with its start.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the traceback by the exception's type name; keep the record."""
+        if record.exc_info and record.exc_info[0] is not None:
+            record.msg = f"{record.getMessage()} ({record.exc_info[0].__name__})"
+            record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+SERVER_LOGGERS = ("aiohttp.server", "aiohttp.web")
+
+
 def quiet_libraries() -> None:
     """Raise each listed library's logger to its floor and filter every root handler the same way."""
+    for name in SERVER_LOGGERS:
+        server = logging.getLogger(name)
+        if not any(isinstance(f, NoRequestText) for f in server.filters):
+            server.addFilter(NoRequestText())
     for name, floor in LIBRARY_FLOORS:
         logger = logging.getLogger(name)
         logger.setLevel(max(floor, logger.getEffectiveLevel()))

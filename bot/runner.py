@@ -42,7 +42,8 @@ async def run_channels(core: Core, stop: asyncio.Event, *, jobs: Iterable[Interv
     serving = Serving(core, jobs=jobs)
     try:
         await serving.start()
-        log.info("serving %s", ", ".join(core.config.channels) or "nothing")
+        served = [*core.config.channels, *(["web"] if core.config.http.web else [])]
+        log.info("serving %s", ", ".join(served) or "nothing")
         await stop.wait()
         log.info("stopping")
     finally:

@@ -117,6 +117,7 @@ async def test_staff_cannot_open_admin_pages_and_names_are_escaped(site: Site, t
     ):
         assert audit.status == 200
         assert "web.login" in await audit.text()
+        assert audit.headers["Cache-Control"] == "no-store"  # not shown again from the cache after logout
 
 
 async def test_a_form_without_its_token_is_refused_and_logout_ends_the_session(

@@ -55,11 +55,23 @@ def _add(response: web.StreamResponse) -> None:
 
 def same_origin(request: web.Request, config: Config) -> bool:
     """True when the request's ``Origin`` is this site (as reached, or as ``public_url`` names it)."""
-    origin = request.headers.get("Origin", "")
-    parts = urlsplit(origin)
-    if not parts.scheme or not parts.netloc:
+    origin = _site(request.headers.get("Origin", ""))
+    if origin is None:
         return False
-    public = urlsplit(config.http.public_url)
-    if public.netloc and (parts.scheme, parts.netloc) == (public.scheme, public.netloc):
+    public = _site(config.http.public_url)
+    if public is not None and origin == public:
         return True
-    return parts.netloc == request.host
+    # The Host header has no scheme: read it with the Origin's, so a default port counts as said.
+    return origin == _site(f"{origin[0]}://{request.host}")
+
+
+def _site(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an address, lower case and with the scheme's default port; None if none."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)

@@ -27,8 +27,8 @@ def menu(current: ConsoleSession) -> list[tuple[str, str]]:
 def page(
     request: web.Request, current: ConsoleSession, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
-    """Render a console page."""
-    return pages(request).response(
+    """Render a console page; never kept by the browser (feedback and audit must not outlive a logout)."""
+    response = pages(request).response(
         template,
         status=status,
         say=say,
@@ -37,3 +37,5 @@ def page(
         role_name=say.ROLES.get(current.role.value, ""),
         **context,
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response

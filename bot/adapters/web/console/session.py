@@ -35,6 +35,7 @@ async def login_confirm(request: web.Request) -> web.Response:
     # The browser then posts with its real Origin (under "no-referrer" it would send "null"); "strict"
     # keeps the path, which holds the token, out of any Referer.
     response.headers["Referrer-Policy"] = "strict-origin"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -164,23 +164,33 @@
     idleTimer = setTimeout(restart, idleSeconds * 1000);
   }
 
+  // The screen is cleared and the old session's socket closed at once; a new socket opens only once the
+  // server has given a new session, so the next resident never carries on the last one's conversation.
   function restart() {
     clearTimeout(idleTimer);
-    fetch("/chat/session", { method: "POST", credentials: "same-origin" }).then(function () {
-      while (log.firstChild) {
-        log.removeChild(log.firstChild);
-      }
-      log.appendChild(greeting.cloneNode(true));
-      add("bot notice", function (bubble) {
-        bubble.textContent = body.getAttribute("data-kiosk-reset");
+    while (log.firstChild) {
+      log.removeChild(log.firstChild);
+    }
+    log.appendChild(greeting.cloneNode(true));
+    input.value = "";
+    if (socket) {
+      socket.onclose = null;
+      socket.close();
+      socket = null;
+    }
+    fetch("/chat/session", { method: "POST", credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("no new session");
+        }
+        add("bot notice", function (bubble) {
+          bubble.textContent = body.getAttribute("data-kiosk-reset");
+        });
+        connect();
+      })
+      .catch(function () {
+        idleTimer = setTimeout(restart, 5000);
       });
-      input.value = "";
-      if (socket) {
-        socket.onclose = null;
-        socket.close();
-      }
-      connect();
-    });
   }
 
   if (kiosk) {
