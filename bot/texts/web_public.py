@@ -29,6 +29,7 @@ DOSSIER_LEAD = (
 DOSSIER_LABEL = "Mã số biên nhận"
 DOSSIER_BUTTON = "Tra cứu"
 DOSSIER_FORBIDDEN = "Yêu cầu không đến từ trang của chúng tôi. Bạn mở lại trang tra cứu rồi thử lại nhé."
+SEARCH_TOO_FAST = "Có quá nhiều lượt tra cứu từ cùng mạng của bạn. Vui lòng chờ khoảng một phút rồi thử lại."
 
 POSTER_SCAN = "Quét để xem hồ sơ cần chuẩn bị"
 POSTER_CODE = "Mã thủ tục"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.adapters.web.chat.limits import PerMinute
 from bot.adapters.web.chat.visitors import Visitors
+from bot.adapters.web.limits import PerMinute
 
 
 class Clock:

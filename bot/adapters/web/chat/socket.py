@@ -22,9 +22,9 @@ from aiohttp import WSMsgType, web
 from bot import texts
 from bot.adapters.chats import ChatSerializer
 from bot.adapters.web.chat import sessions
-from bot.adapters.web.chat.limits import PerMinute
 from bot.adapters.web.chat.render import reply_frame
 from bot.adapters.web.chat.visitors import Visitor, Visitors, send
+from bot.adapters.web.limits import PerMinute
 from bot.config import Config
 from bot.messages import ChatRef, Incoming, Platform, Reply
 from bot.texts import web_chat as say

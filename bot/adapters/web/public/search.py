@@ -12,7 +12,9 @@ from aiohttp import web
 
 from bot import texts
 from bot.adapters.web import CONFIG_KEY, SERVICES_KEY
+from bot.adapters.web.limits import PerMinute
 from bot.adapters.web.pages import pages
+from bot.adapters.web.public.dossier import client_address
 from bot.adapters.web.public.links import onward
 from bot.adapters.web.public.markup import to_html
 from bot.services import Services
@@ -21,6 +23,8 @@ from bot.services.report.questions import Outcome
 from bot.texts import web as site_say
 from bot.texts import web_public as say
 
+SEARCHES_KEY: web.AppKey[PerMinute] = web.AppKey("searches_per_address")
+"""Searches per network address and minute, as many as the chat's messages: each may add a row staff read."""
 QUERY_MAX = 1000
 """As in the chat: longer questions are refused before any search."""
 ECHO_MAX = 120
@@ -46,6 +50,8 @@ async def search(request: web.Request) -> web.Response:
     query = " ".join(typed.split())
     if not query:
         return _page(request, "", message=texts.ASK_WHAT_TO_SEARCH)
+    if not request.app[SEARCHES_KEY].allow(client_address(request)):
+        return _page(request, query, message=say.SEARCH_TOO_FAST, status=429)
     result = await svc.procedures.search(query, limit=config.search.max_choices)
     if result.answer == "none" or not result.hits:
         if result.reason == "no_match":
@@ -87,11 +93,17 @@ async def _count(svc: Services, outcome: Outcome, code: str = "", agency: str = 
 
 
 def _page(
-    request: web.Request, query: str, *, message: str = "", choices: list[Choice] | None = None
+    request: web.Request,
+    query: str,
+    *,
+    message: str = "",
+    choices: list[Choice] | None = None,
+    status: int = 200,
 ) -> web.Response:
     config = request.app[CONFIG_KEY]
     return pages(request).response(
         "public/search.html",
+        status=status,
         say=say,
         site=site_say,
         query=query,

@@ -1,4 +1,4 @@
-"""Rate limits of the web chat: at most N messages in any minute, per session and per address."""
+"""Rate limits of the web: at most N actions in any minute per key (a chat session, an address)."""
 
 from __future__ import annotations
 
