@@ -406,8 +406,13 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"guide.{key}: phải lớn hơn 0")
     _validate_feedback(config.feedback)
     _validate_report(config.report)
-    limits = ("per_session_per_minute", "per_address_per_minute", "max_message_chars", "keep_minutes")
-    for key in (*limits, "sockets_per_address"):
+    for key in (
+        "per_session_per_minute",
+        "per_address_per_minute",
+        "max_message_chars",
+        "keep_minutes",
+        "sockets_per_address",
+    ):
         if getattr(config.web_chat, key) < 1:
             raise ConfigError(f"web_chat.{key}: phải lớn hơn 0")
     if config.web_chat.kiosk_idle_seconds < 10:

@@ -1,10 +1,14 @@
-"""Rate limits of the web: at most N actions in any minute per key (a chat session, an address)."""
+"""Rate limits of the web: at most N actions in any minute per key (a chat session, an address), and
+the address a public page counts a visitor by."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections import deque
 from collections.abc import Callable
+
+from aiohttp import web
 
 WINDOW = 60.0
 # Keys idle for a whole window are forgotten once this many are held, so memory stays bounded.
@@ -39,3 +43,23 @@ class PerMinute:
         self._events = {k: e for k, e in self._events.items() if e and e[-1] + WINDOW > now}
         # When most are still in use, the next look waits until there are twice as many (no scan per key).
         self._prune_at = max(_PRUNE_AT, 2 * len(self._events))
+
+
+def client_address(request: web.Request) -> str:
+    """The visitor's address; behind a proxy on this machine, the last ``X-Forwarded-For`` entry.
+
+    Only a proxy on the loopback is believed; a visitor reaching the server directly cannot choose whom
+    their lookups are counted against.
+    """
+    remote = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and _loopback(remote):
+        return forwarded.split(",")[-1].strip()[:64]
+    return remote
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False

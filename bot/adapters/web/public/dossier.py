@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 
 from aiohttp import web
 
 from bot import texts
 from bot.adapters.web import CONFIG_KEY
+from bot.adapters.web.limits import client_address
 from bot.adapters.web.pages import pages
 from bot.adapters.web.public.chat import ask
 from bot.adapters.web.public.links import onward
@@ -44,26 +44,6 @@ async def lookup(request: web.Request) -> web.Response:
     answer = "\n\n".join(reply.text for reply in replies)
     limited = any(reply.text == texts.DOSSIER_RATE_LIMITED for reply in replies)
     return _page(request, answer=answer, typed=typed, status=429 if limited else 200)
-
-
-def client_address(request: web.Request) -> str:
-    """The visitor's address; behind a proxy on this machine, the last ``X-Forwarded-For`` entry.
-
-    Only a proxy on the loopback is believed; a visitor reaching the server directly cannot choose whom
-    their lookups are counted against.
-    """
-    remote = request.remote or ""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and _loopback(remote):
-        return forwarded.split(",")[-1].strip()[:64]
-    return remote
-
-
-def _loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
 
 
 def visitor(request: web.Request, config: Config) -> str:

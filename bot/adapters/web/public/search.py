@@ -12,9 +12,8 @@ from aiohttp import web
 
 from bot import texts
 from bot.adapters.web import CONFIG_KEY, SERVICES_KEY
-from bot.adapters.web.limits import PerMinute
+from bot.adapters.web.limits import PerMinute, client_address
 from bot.adapters.web.pages import pages
-from bot.adapters.web.public.dossier import client_address
 from bot.adapters.web.public.links import onward
 from bot.adapters.web.public.markup import to_html
 from bot.services import Services
