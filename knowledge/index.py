@@ -64,9 +64,6 @@ _PLAIN_AT = CANDIDATE_FEATURES.index(f"plain_{FIELDS[0]}")
 _FLAGS = ("commune", "province", "citizen", "first_issue")
 _FLAGS_AT = CANDIDATE_FEATURES.index(_FLAGS[0])
 assert CANDIDATE_FEATURES[_FLAGS_AT : _FLAGS_AT + len(_FLAGS)] == _FLAGS, "the level flags are one block"
-# A lone candidate leads nobody; it is given a lead larger than any seen between two candidates, so the
-# fitted models read it as "far ahead" (the margin's weight, not this number, is what was fitted).
-_LONE_MARGIN = 5.0
 _NAME_SIDE = ("name_said", "name_unsaid", "name_pairs_share", "name_pairs", "name_length")
 """The features of :meth:`_NameWords.measure`, in its order."""
 _COLUMN = MappingProxyType({name: j for j, name in enumerate(CANDIDATE_FEATURES)})
@@ -466,7 +463,7 @@ class ProcedureIndex:
         scores = self._ranker.rank.apply(found.features)
         order = found.order(scores)
         decision = self._ranker.decision
-        question = question_features(found, scores, order)
+        question = question_features(found, scores, order, decision.lone_margin)
         probability = self._ranker.probability(question)
         if probability < decision.answer_at:
             return SearchResult(query=query, answer="none", reason="no_match")
@@ -855,9 +852,13 @@ class ProcedureIndex:
 
 
 def question_features(
-    found: Candidates, scores: npt.NDArray[np.float64], order: Sequence[int]
+    found: Candidates, scores: npt.NDArray[np.float64], order: Sequence[int], lone_margin: float
 ) -> npt.NDArray[np.float64]:
-    """The features of QUESTION_FEATURES for a question whose candidates are ranked in ``order``."""
+    """The features of QUESTION_FEATURES for a question whose candidates are ranked in ``order``.
+
+    A lone candidate leads nobody: its margin is ``lone_margin`` (``Decision.lone_margin``), the widest lead
+    the fitted ranking gave on dev, so the fitted models read it as far ahead.
+    """
     first = order[0]
     row = found.features[first]
     # The body: every field but the name (which the name stage's own features already measure).
@@ -865,7 +866,7 @@ def question_features(
     return np.array(
         [
             scores[first],
-            scores[first] - scores[order[1]] if len(order) > 1 else _LONE_MARGIN,
+            scores[first] - scores[order[1]] if len(order) > 1 else lone_margin,
             row[_COLUMN["coverage"]],
             row[_COLUMN["head"]],
             float(row[body_at : body_at + len(FIELDS) - 1].max()),

@@ -1,7 +1,7 @@
 """The learned part of the search: feature names, fitted weights, and the decision to answer.
 
 Every number here comes from ``knowledge/ranker.json``, written by ``bench/fit_search.py`` (``make
-fit-search``) from the labelled questions in ``tests/data/``: the ranking weights are a pairwise logistic
+fit-search``) from the labelled questions in ``tests/data/``: the ranking weights are a listwise softmax
 regression on the dev split; the answer model (in scope or not) and the confidence model (is the best
 candidate right) are logistic regressions on dev; their thresholds are chosen on the validation split.
 The weights and thresholds are fitted, not set by hand.
@@ -132,6 +132,8 @@ class Decision:
     """Answer with one card when the confidence model's probability that the best is right reaches this."""
     choice_window: float
     """Offer as choices the candidates whose ranking score is within this of the best."""
+    lone_margin: float
+    """The lead of a lone candidate: the widest lead of the best over the second the ranking gave on dev."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,7 @@ class Ranker:
                 "answer_at": round(self.decision.answer_at, 6),
                 "confident_at": round(self.decision.confident_at, 6),
                 "choice_window": round(self.decision.choice_window, 6),
+                "lone_margin": round(self.decision.lone_margin, 6),
             },
         }
 
@@ -178,6 +181,7 @@ class Ranker:
                 answer_at=float(d["answer_at"]),
                 confident_at=float(d["confident_at"]),
                 choice_window=float(d["choice_window"]),
+                lone_margin=float(d["lone_margin"]),
             ),
             provenance=dict(data.get("provenance", {})),
         )
@@ -189,7 +193,7 @@ def blank_ranker() -> Ranker:
         Linear.blank(CANDIDATE_FEATURES),
         Linear.blank(QUESTION_FEATURES),
         Linear.blank(QUESTION_FEATURES),
-        Decision(0.0, 1.0, 0.0),
+        Decision(0.0, 1.0, 0.0, 0.0),
         {},
     )
 
