@@ -287,7 +287,15 @@ GROUPS = {
     "+ per-field BM25 of the plain syllables": tuple(f for f in CANDIDATE_FEATURES if f.startswith("plain_")),
     "+ ranks of both stages, later step not named": ("name_rank", "record_rank", "step_not_named"),
     "+ the heaviest notion the procedure misses": ("missing",),
+    "+ the name's side: its words and pairs said, unsaid, its length": (
+        "name_said",
+        "name_unsaid",
+        "name_pairs_share",
+        "name_pairs",
+        "name_length",
+    ),
     "+ latent semantic similarity (record, name)": ("semantic_record", "semantic_name"),
+    "+ the level of government the question names": ("level_named", "level_other"),
 }
 
 
@@ -297,7 +305,9 @@ def load_aliases_only_synonyms() -> Aliases:
 
 
 def ablation(train: Sequence[Example], held: Sequence[Example], penalty: float) -> None:
-    """What each group of features buys on validation, the groups added one by one."""
+    """What each group of features buys on validation, the groups added one by one (the last is all)."""
+    grouped = [f for names in GROUPS.values() for f in names]
+    assert sorted(grouped) == sorted(CANDIDATE_FEATURES), "every feature belongs to one ablation group"
     chosen: list[str] = []
     for label, names in GROUPS.items():
         chosen += names

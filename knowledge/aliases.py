@@ -16,6 +16,8 @@ from typing import Any, Literal
 from knowledge.normalize import accent_key, accented_syllables, canonical, syllables
 
 Phrase = tuple[str, ...]
+LEVELS = ("commune", "province", "ministry")
+"""The levels of government a procedure is done at, as ``vocabulary/levels.toml`` names their sections."""
 Action = Literal["synonym", "stop", "chitchat"]
 
 
@@ -107,6 +109,27 @@ class Aliases:
     name_noise: tuple[Marked, ...]
     starts: Mapping[str, int]
     """For each syllable a table phrase starts with, the longest such phrase (scanning skips the rest)."""
+    levels: Mapping[str, tuple[Marked, ...]]
+    """For each level of government (LEVELS), the phrases that name it ("lên xã", "Sở Tư pháp")."""
+
+    def levels_named(self, words: Sequence[Word]) -> frozenset[str]:
+        """The levels of government a question names; a syllable typed with accents must agree with them."""
+        folded = [w.folded for w in words]
+        named: set[str] = set()
+        for level, phrases in self.levels.items():
+            for part in phrases:
+                n = len(part.folded)
+                if any(
+                    tuple(folded[i : i + n]) == part.folded
+                    and all(
+                        w.accent is None or w.accent == key
+                        for w, key in zip(words[i : i + n], part.keys, strict=True)
+                    )
+                    for i in range(len(words) - n + 1)
+                ):
+                    named.add(level)
+                    break
+        return frozenset(named)
 
     def expand_abbreviations(self, words: Iterable[str]) -> list[str]:
         """Replace abbreviations by their syllables (``gpxd`` -> ``giay phep xay dung``)."""
@@ -249,6 +272,7 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         actions=frozenset(m.folded for m in marked("actions")),
         name_noise=marked("name_noise"),
         starts=MappingProxyType(_starts(entries)),
+        levels=MappingProxyType({level: marked(f"{level}_level") for level in LEVELS}),
     )
 
 
@@ -260,6 +284,7 @@ _PHRASE_SECTIONS = (
     "later_steps",
     "actions",
     "first_issue",
+    *(f"{level}_level" for level in LEVELS),
 )
 
 

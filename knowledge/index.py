@@ -25,7 +25,7 @@ import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from knowledge.aliases import Aliases, Marked, Phrase, Word, load_aliases, phrase, words_of
+from knowledge.aliases import LEVELS, Aliases, Marked, Phrase, Word, load_aliases, phrase, words_of
 from knowledge.fields import FIELDS, RecordIndex, record_tokens
 from knowledge.model import Procedure
 from knowledge.normalize import fold
@@ -124,6 +124,8 @@ class _Query:
     """Syllables said only as typed, with their accents: a name word of another accent is not said."""
     keys: frozenset[str] = frozenset()
     """The accent keys of the syllables in ``strict``."""
+    levels: frozenset[str] = frozenset()
+    """The levels of government the question names ("lên xã", "Sở Tư pháp"): see ``LEVELS``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,12 @@ def _levels(level: str) -> tuple[float, float]:
     """Whether a procedure is done at the commune, and at the province (residents' usual doors)."""
     folded = fold(level)
     return float("xa" in folded), float("tinh" in folded)
+
+
+def _done_at(level: str) -> tuple[bool, ...]:
+    """At which of ``LEVELS`` a procedure is done, from its record's level ("Cấp bộ, Cấp tỉnh")."""
+    words = set(fold(level).replace(",", " ").split())
+    return ("xa" in words, "tinh" in words, "bo" in words)
 
 
 def _ids(known: Mapping[_K, int], keys: Iterable[_K]) -> npt.NDArray[np.intp]:
@@ -360,6 +368,10 @@ class ProcedureIndex:
             ).reshape(len(self._docs), 4)
         )
         self._name_words = _NameWords(docs, self._idf_of)
+        done_at = [_done_at(p.level) for p in by_code.values()]
+        self._done_at: npt.NDArray[np.bool_] = _frozen(
+            np.array(done_at, dtype=bool).reshape(len(docs), len(LEVELS))
+        )
         self._catalogue_words = frozenset(df)
         self._known = self._catalogue_words | self._aliases.vocabulary()
         self._vocabulary = tuple(sorted(self._known))
@@ -587,7 +599,10 @@ class ProcedureIndex:
         }
         strict = frozenset(c.alternatives[0][0] for c in concepts if c.accent is not None) - loose
         keys = frozenset(c.accent for c in concepts if c.accent is not None)
-        return _Query(tuple(concepts), tokens, sequences, asks_action, accents, unknown, own, strict, keys)
+        levels = self._aliases.levels_named(repaired)
+        return _Query(
+            tuple(concepts), tokens, sequences, asks_action, accents, unknown, own, strict, keys, levels
+        )
 
     def _repair(self, typed: Word) -> list[str]:
         """Fix a syllable the catalogue does not know: split run-together syllables, else nearest spelling.
@@ -725,6 +740,11 @@ class ProcedureIndex:
                 sum(p not in d.steps for p in asked) / len(asked) for d in docs
             ]
         features[:, column["missing"]] = missing
+        if query.levels:
+            columns = [LEVELS.index(level) for level in sorted(query.levels)]
+            at_level = self._done_at[rows][:, columns].any(axis=1)
+            features[:, column["level_named"]] = at_level
+            features[:, column["level_other"]] = ~at_level
         if near is not None:
             features[:, column["semantic_record"]] = near[0][rows]
             features[:, column["semantic_name"]] = near[1][rows]

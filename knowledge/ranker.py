@@ -48,6 +48,8 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "name_length",
     "semantic_record",
     "semantic_name",
+    "level_named",
+    "level_other",
 )
 """What is measured of each (question, procedure) pair; see ``ProcedureIndex._features``."""
 
