@@ -109,26 +109,20 @@ class Aliases:
     name_noise: tuple[Marked, ...]
     starts: Mapping[str, int]
     """For each syllable a table phrase starts with, the longest such phrase (scanning skips the rest)."""
-    levels: Mapping[str, tuple[Marked, ...]]
-    """For each level of government (LEVELS), the phrases that name it ("lên xã", "Sở Tư pháp")."""
+    levels: Mapping[str, tuple[tuple[str, Marked], ...]]
+    """The phrases that name a level of government ("lên xã", "Sở Tư pháp"), with their level (LEVELS),
+    by their first folded syllable: a question is scanned once, whatever the number of phrases."""
 
     def levels_named(self, words: Sequence[Word]) -> frozenset[str]:
         """The levels of government a question names; a syllable typed with accents must agree with them."""
-        folded = [w.folded for w in words]
+        folded = tuple(w.folded for w in words)
         named: set[str] = set()
-        for level, phrases in self.levels.items():
-            for part in phrases:
+        for i, first in enumerate(folded):
+            for level, part in self.levels.get(first, ()):
                 n = len(part.folded)
-                if any(
-                    tuple(folded[i : i + n]) == part.folded
-                    and all(
-                        w.accent is None or w.accent == key
-                        for w, key in zip(words[i : i + n], part.keys, strict=True)
-                    )
-                    for i in range(len(words) - n + 1)
-                ):
+                span = zip(words[i : i + n], part.keys, strict=False)
+                if folded[i : i + n] == part.folded and all(w.accent in (None, key) for w, key in span):
                     named.add(level)
-                    break
         return frozenset(named)
 
     def expand_abbreviations(self, words: Iterable[str]) -> list[str]:
@@ -198,6 +192,15 @@ class Aliases:
                     )
                     return Match(start, start + size, entry.action, entry.rule, soft)
         return None
+
+
+def _by_first(phrases: Mapping[str, Sequence[Marked]]) -> dict[str, tuple[tuple[str, Marked], ...]]:
+    """Each phrase with its label, grouped by the phrase's first folded syllable."""
+    out: dict[str, list[tuple[str, Marked]]] = {}
+    for label, marks in phrases.items():
+        for mark in marks:
+            out.setdefault(mark.folded[0], []).append((label, mark))
+    return {first: tuple(found) for first, found in out.items()}
 
 
 def _strings(values: Any, where: str) -> list[str]:
@@ -272,7 +275,7 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         actions=frozenset(m.folded for m in marked("actions")),
         name_noise=marked("name_noise"),
         starts=MappingProxyType(_starts(entries)),
-        levels=MappingProxyType({level: marked(f"{level}_level") for level in LEVELS}),
+        levels=MappingProxyType(_by_first({level: marked(f"{level}_level") for level in LEVELS})),
     )
 
 
