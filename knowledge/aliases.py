@@ -97,6 +97,16 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class LevelPhrase:
+    """A phrase that names a level of government (``LEVELS``; "" for ``not_a_level``)."""
+
+    level: str
+    mark: Marked
+    accented: bool
+    """Matches only a question typed with accents: bare, its syllables are other words too."""
+
+
+@dataclass(frozen=True, slots=True)
 class Aliases:
     """Compiled tables; immutable, so one instance is shared by every search thread."""
 
@@ -109,21 +119,31 @@ class Aliases:
     name_noise: tuple[Marked, ...]
     starts: Mapping[str, int]
     """For each syllable a table phrase starts with, the longest such phrase (scanning skips the rest)."""
-    levels: Mapping[str, tuple[tuple[str, Marked], ...]]
-    """The phrases that name a level of government ("lên xã", "Sở Tư pháp"), with their level (LEVELS),
-    by their first folded syllable: a question is scanned once, whatever the number of phrases."""
+    levels: Mapping[str, tuple[LevelPhrase, ...]]
+    """The phrases that name a level of government ("lên xã", "Sở Tư pháp"), by their first folded syllable:
+    a question is scanned once, whatever the number of phrases. The phrases of ``not_a_level`` are among
+    them, with no level (""): a level phrase overlapping one ("ở xã" in "nhà ở xã hội") does not count."""
 
     def levels_named(self, words: Sequence[Word]) -> frozenset[str]:
         """The levels of government a question names; a syllable typed with accents must agree with them."""
         folded = tuple(w.folded for w in words)
-        named: set[str] = set()
+        found: list[tuple[str, int, int]] = []
         for i, first in enumerate(folded):
-            for level, part in self.levels.get(first, ()):
-                n = len(part.folded)
-                span = zip(words[i : i + n], part.keys, strict=False)
-                if folded[i : i + n] == part.folded and all(w.accent in (None, key) for w, key in span):
-                    named.add(level)
-        return frozenset(named)
+            for entry in self.levels.get(first, ()):
+                n = len(entry.mark.folded)
+                span = zip(words[i : i + n], entry.mark.keys, strict=False)
+                if folded[i : i + n] == entry.mark.folded and all(
+                    w.accent == key or (w.accent is None and not (entry.accented and _marked_key(key)))
+                    for w, key in span
+                ):
+                    found.append((entry.level, i, i + n))
+        not_levels = [(start, end) for level, start, end in found if not level]
+        return frozenset(
+            level
+            for level, start, end in found
+            if level
+            and not any(s < end and start < e and not (start <= s and e <= end) for s, e in not_levels)
+        )
 
     def expand_abbreviations(self, words: Iterable[str]) -> list[str]:
         """Replace abbreviations by their syllables (``gpxd`` -> ``giay phep xay dung``)."""
@@ -194,12 +214,21 @@ class Aliases:
         return None
 
 
-def _by_first(phrases: Mapping[str, Sequence[Marked]]) -> dict[str, tuple[tuple[str, Marked], ...]]:
-    """Each phrase with its label, grouped by the phrase's first folded syllable."""
-    out: dict[str, list[tuple[str, Marked]]] = {}
-    for label, marks in phrases.items():
-        for mark in marks:
-            out.setdefault(mark.folded[0], []).append((label, mark))
+def _marked_key(key: str) -> bool:
+    """Whether an accent key carries marks: "xã" does, "y" in "sở y tế" does not (``y|``)."""
+    return not key.endswith("|")
+
+
+def _level_phrases(data: Mapping[str, Any]) -> dict[str, tuple[LevelPhrase, ...]]:
+    """The phrases of ``vocabulary/levels.toml`` (levels, and what is not one), by first syllable."""
+    out: dict[str, list[LevelPhrase]] = {}
+    sections = [(f"{level}_level", level) for level in LEVELS] + [("not_a_level", "")]
+    for section, level in sections:
+        for key in ("phrases", "accented"):
+            for text in _strings(data.get(section, {}).get(key, []), f"{section}.{key}"):
+                mark = _marked(text)
+                if mark.keys:
+                    out.setdefault(mark.folded[0], []).append(LevelPhrase(level, mark, key == "accented"))
     return {first: tuple(found) for first, found in out.items()}
 
 
@@ -275,7 +304,7 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         actions=frozenset(m.folded for m in marked("actions")),
         name_noise=marked("name_noise"),
         starts=MappingProxyType(_starts(entries)),
-        levels=MappingProxyType(_by_first({level: marked(f"{level}_level") for level in LEVELS})),
+        levels=MappingProxyType(_level_phrases(data)),
     )
 
 
@@ -288,6 +317,7 @@ _PHRASE_SECTIONS = (
     "actions",
     "first_issue",
     *(f"{level}_level" for level in LEVELS),
+    "not_a_level",
 )
 
 
@@ -299,8 +329,9 @@ def merge_tables(tables: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             merged["abbreviations"].setdefault(key, value)
         merged["synonym"].extend(table.get("synonym", []))
         for section in _PHRASE_SECTIONS:
-            phrases = table.get(section, {}).get("phrases", [])
-            merged.setdefault(section, {"phrases": []})["phrases"].extend(phrases)
+            for key in ("phrases", "accented"):
+                phrases = table.get(section, {}).get(key, [])
+                merged.setdefault(section, {}).setdefault(key, []).extend(phrases)
     return merged
 
 

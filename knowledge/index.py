@@ -29,6 +29,7 @@ from knowledge.aliases import LEVELS, Aliases, Marked, Phrase, Word, load_aliase
 from knowledge.fields import FIELDS, RecordIndex, record_tokens
 from knowledge.model import Procedure
 from knowledge.normalize import fold
+from knowledge.places import levels_of
 from knowledge.ranker import CANDIDATE_FEATURES, Ranker, load_ranker
 from knowledge.results import AnswerKind, Hit, SearchResult
 from knowledge.semantic import SemanticIndex
@@ -204,10 +205,14 @@ def _levels(level: str) -> tuple[float, float]:
     return float("xa" in folded), float("tinh" in folded)
 
 
-def _done_at(level: str) -> tuple[bool, ...]:
-    """At which of ``LEVELS`` a procedure is done, from its record's level ("Cấp bộ, Cấp tỉnh")."""
-    words = set(fold(level).replace(",", " ").split())
-    return ("xa" in words, "tinh" in words, "bo" in words)
+_LEVEL_OF_BODY = MappingProxyType({"xã": "commune", "tỉnh": "province", "bộ": "ministry"})
+"""Each level of ``knowledge.places`` as one of ``LEVELS``."""
+
+
+def _done_at(procedure: Procedure) -> tuple[bool, ...]:
+    """At which of ``LEVELS`` a procedure is done, as ``knowledge.places`` reads its level and agency."""
+    done = {_LEVEL_OF_BODY[body] for body in levels_of(procedure)}
+    return tuple(level in done for level in LEVELS)
 
 
 def _ids(known: Mapping[_K, int], keys: Iterable[_K]) -> npt.NDArray[np.intp]:
@@ -368,7 +373,7 @@ class ProcedureIndex:
             ).reshape(len(self._docs), 4)
         )
         self._name_words = _NameWords(docs, self._idf_of)
-        done_at = [_done_at(p.level) for p in by_code.values()]
+        done_at = [_done_at(p) for p in by_code.values()]
         self._done_at: npt.NDArray[np.bool_] = _frozen(
             np.array(done_at, dtype=bool).reshape(len(docs), len(LEVELS))
         )
@@ -876,8 +881,8 @@ def question_features(
 ) -> npt.NDArray[np.float64]:
     """The features of QUESTION_FEATURES for a question whose candidates are ranked in ``order``.
 
-    A lone candidate leads nobody: its margin is ``lone_margin`` (``Decision.lone_margin``), the widest lead
-    the fitted ranking gave on dev, so the fitted models read it as far ahead.
+    A lone candidate leads nobody: its margin is ``lone_margin`` (``Decision.lone_margin``), as wide as the
+    widest leads seen on dev, so the fitted models read it as far ahead.
     """
     first = order[0]
     row = found.features[first]

@@ -57,3 +57,16 @@ def place_of(proc: Procedure) -> Place:
     kept = [part for part, level in levels if level in bodies]
     # A level the agency contradicts is not shown; the agency (who does the work) is the place.
     return Place(level=", ".join(kept), agency=agency)
+
+
+def levels_of(proc: Procedure) -> frozenset[str]:
+    """The levels ("xã", "tỉnh", "bộ") a procedure is done at, as :func:`place_of` shows them.
+
+    When the shown level names none (the portal's "Cơ quan khác", or a level its agency contradicts), the
+    agency's own bodies say.
+    """
+    place = place_of(proc)
+    shown = {level for _, level in _levels(place.level)} - {""}
+    if shown:
+        return frozenset(shown)
+    return frozenset(body_level(body) for body in re.split(r"[,;]", place.agency) if body.strip()) - {""}

@@ -3,7 +3,8 @@
 Every number here comes from ``knowledge/ranker.json``, written by ``bench/fit_search.py`` (``make
 fit-search``) from the labelled questions in ``tests/data/``: the ranking weights are a listwise softmax
 regression on the dev split; the answer model (in scope or not) and the confidence model (is the best
-candidate right) are logistic regressions on dev; their thresholds are chosen on the validation split.
+candidate right) are logistic regressions on dev, ranked by cross-fitted rankings; their thresholds are
+chosen on the validation split.
 The weights and thresholds are fitted, not set by hand.
 """
 
@@ -135,7 +136,7 @@ class Decision:
     choice_window: float
     """Offer as choices the candidates whose ranking score is within this of the best."""
     lone_margin: float
-    """The lead of a lone candidate: the widest lead of the best over the second the ranking gave on dev."""
+    """The lead of a lone candidate: a high quantile of the leads of the best over the second on dev."""
 
 
 @dataclass(frozen=True, slots=True)

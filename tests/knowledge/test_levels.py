@@ -20,10 +20,22 @@ from knowledge.model import Procedure
         ("gửi bo tai chinh", {"ministry"}),
         ("xin UBCK chấp thuận", {"ministry"}),
         ("lên xã rồi lên Sở Y tế", {"commune", "province"}),
-        ("bảo hiểm xã hội", set()),
+        ("về xã hỏi", {"commune"}),
+        ("cấp bộ nào giải quyết", {"ministry"}),
+        ("thành phố trực thuộc trung ương", {"province"}),
+        # Words that contain a level's words without naming one.
+        ("mua nhà ở xã hội", set()),
+        ("trợ cấp xã hội hàng tháng", set()),
+        ("cán bộ xã hội", set()),
+        ("nhà ở xã hội ở xã", {"commune"}),
+        ("bệnh viện trung ương", set()),
         ("bố tôi mất", set()),
-        ("ra xà lan", set()),
-        ("nhà xa quá", set()),
+        # Typed bare, short phrases are other words too: "tôi xa nhà", "đèn xa", "cấp bổ sung", "sổ y tế".
+        ("toi xa nha", set()),
+        ("den xa", set()),
+        ("cap bo sung", set()),
+        ("so y te", set()),
+        ("toi tinh lam so do", set()),
     ],
 )
 def test_the_levels_a_question_names(question: str, levels: set[str]) -> None:
