@@ -155,12 +155,12 @@ def lone_margin(data: Sequence[Example], ranks: Sequence[Linear]) -> float:
     Each question is ranked by its own ranking (``crossfitted_ranks``), as the answer and confidence models
     see it; a high quantile rather than the maximum, so one odd question does not set it.
     """
-    leads = [0.0]
+    leads = []
     for e, rank in zip(data, ranks, strict=True):
         if e.found is not None and len(e.found.codes) > 1:
             order, scores = ranked(e, rank)
             leads.append(float(scores[order[0]] - scores[order[1]]))
-    return float(np.quantile(leads, LONE_QUANTILE))
+    return float(np.quantile(leads, LONE_QUANTILE)) if leads else 0.0
 
 
 def question_rows(

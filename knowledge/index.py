@@ -199,12 +199,6 @@ def _occurrences(keys: Sequence[str], phrases: Sequence[Marked]) -> list[tuple[M
     return found
 
 
-def _levels(level: str) -> tuple[float, float]:
-    """Whether a procedure is done at the commune, and at the province (residents' usual doors)."""
-    folded = fold(level)
-    return float("xa" in folded), float("tinh" in folded)
-
-
 _LEVEL_OF_BODY = MappingProxyType({"xã": "commune", "tỉnh": "province", "bộ": "ministry"})
 """Each level of ``knowledge.places`` as one of ``LEVELS``."""
 
@@ -432,7 +426,7 @@ class ProcedureIndex:
             strong.update(words)
             bigrams.update(itertools.pairwise(words))
         weak = (set(field) | {name[i] for i in noisy}) - strong
-        commune, province = _levels(procedure.level)
+        commune, province, _ = (float(done) for done in _done_at(procedure))
         return _Doc(
             code=procedure.code,
             name=procedure.name.strip(),

@@ -15,9 +15,10 @@ from knowledge.model import Procedure
 
 _EXPLICIT = re.compile(r"\bcấp\s+(xã|tỉnh|bộ|trung ương)\b", re.IGNORECASE)
 _IMPLIED = {
-    "xã": re.compile(r"\b(?:xã|phường|thị trấn|đặc khu)\b", re.IGNORECASE),
+    # "Bảo hiểm xã hội" is no commune, "Bộ phận một cửa" no ministry.
+    "xã": re.compile(r"\b(?:xã(?!\s+hội)|phường|thị trấn|đặc khu)\b", re.IGNORECASE),
     "tỉnh": re.compile(r"\b(?:tỉnh|sở|thành phố trực thuộc trung ương)\b", re.IGNORECASE),
-    "bộ": re.compile(r"^(?:bộ|cục|tổng cục|ủy ban quốc gia|ngân hàng nhà nước)\b", re.IGNORECASE),
+    "bộ": re.compile(r"^(?:bộ(?!\s+phận)|cục|tổng cục|ủy ban quốc gia|ngân hàng nhà nước)\b", re.IGNORECASE),
 }
 _LEVEL_WORDS = {"xã": "xã", "tỉnh": "tỉnh", "bộ": "bộ", "trung ương": "bộ"}
 

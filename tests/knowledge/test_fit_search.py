@@ -54,6 +54,7 @@ def test_the_listwise_fit_learns_the_telling_feature_and_ranks_gold_first(fit: M
     assert fit.ranking_quality(held, rank) == (1.0, 1.0)
     # Without the telling feature, the noise and the misleading one are all it has.
     without = fit.fit_rank(train, 0.0001, np.arange(len(CANDIDATE_FEATURES)) != TELLING)
+    assert without.coef[TELLING] == 0.0
     assert fit.ranking_quality(held, without)[0] < 0.5
 
 

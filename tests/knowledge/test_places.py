@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.model import Procedure
-from knowledge.places import body_level, place_of
+from knowledge.places import body_level, levels_of, place_of
 
 
 @pytest.mark.parametrize(
@@ -14,7 +14,10 @@ from knowledge.places import body_level, place_of
         ("Ủy ban nhân dân cấp xã", "xã"),
         ("Công an cấp Tỉnh", "tỉnh"),
         ("Sở Nội vụ", "tỉnh"),
-        ("Cục Cảnh sát quản lý hành chính về trật tự xã hội", ""),
+        ("Cục Cảnh sát quản lý hành chính về trật tự xã hội", "bộ"),
+        ("Bảo hiểm xã hội Việt Nam", ""),
+        ("Bảo hiểm xã hội tỉnh", "tỉnh"),
+        ("Bộ phận một cửa Sở Tư pháp", "tỉnh"),
         ("Bộ Tư pháp", "bộ"),
         ("Văn phòng đăng ký đất đai", ""),
     ],
@@ -35,3 +38,14 @@ def test_an_agency_whose_level_is_unclear_keeps_the_record_as_it_is() -> None:
         code="3", name="x", level="Cấp xã", agency="Văn phòng đăng ký đất đai, Chủ tịch Ủy ban nhân dân xã"
     )
     assert (place_of(land).level, place_of(land).agency) == ("Cấp xã", land.agency)
+
+
+def test_the_levels_a_procedure_is_done_at_follow_what_the_card_shows() -> None:
+    def levels(level: str, agency: str) -> frozenset[str]:
+        return levels_of(Procedure(code="9", name="x", level=level, agency=agency))
+
+    assert levels("Cấp bộ, Cấp tỉnh", "") == {"bộ", "tỉnh"}
+    assert levels("Cấp Xã", "Ủy ban nhân dân cấp xã") == {"xã"}
+    assert levels("Cấp Bộ", "Sở Nội vụ") == {"tỉnh"}
+    assert levels("Cơ quan khác", "Bảo hiểm xã hội Việt Nam") == set()
+    assert levels("Cấp tỉnh", "Bộ phận một cửa") == {"tỉnh"}
