@@ -334,7 +334,8 @@ class ProcedureIndex:
         by_code = {p.code: p for p in procedures}
         self._procedures: Mapping[str, Procedure] = MappingProxyType(by_code)
         memo: dict[str, tuple[Word, ...]] = {}
-        docs = [self._make_doc(p, memo) for p in by_code.values()]
+        done_at = [_done_at(p) for p in by_code.values()]
+        docs = [self._make_doc(p, done, memo) for p, done in zip(by_code.values(), done_at, strict=True)]
         df: Counter[str] = Counter()
         postings: defaultdict[str, list[int]] = defaultdict(list)
         for i, doc in enumerate(docs):
@@ -367,7 +368,6 @@ class ProcedureIndex:
             ).reshape(len(self._docs), 4)
         )
         self._name_words = _NameWords(docs, self._idf_of)
-        done_at = [_done_at(p) for p in by_code.values()]
         self._done_at: npt.NDArray[np.bool_] = _frozen(
             np.array(done_at, dtype=bool).reshape(len(docs), len(LEVELS))
         )
@@ -394,7 +394,9 @@ class ProcedureIndex:
             {k: frozenset(v) for k, v in exact.items() if k}
         )
 
-    def _make_doc(self, procedure: Procedure, memo: dict[str, tuple[Word, ...]]) -> _Doc:
+    def _make_doc(
+        self, procedure: Procedure, done_at: tuple[bool, ...], memo: dict[str, tuple[Word, ...]]
+    ) -> _Doc:
         typed = self._aliases.expand_words(words_of(procedure.name, memo))
         name = [w.folded for w in typed]
         keys = [w.key for w in typed]
@@ -426,7 +428,7 @@ class ProcedureIndex:
             strong.update(words)
             bigrams.update(itertools.pairwise(words))
         weak = (set(field) | {name[i] for i in noisy}) - strong
-        commune, province, _ = (float(done) for done in _done_at(procedure))
+        commune, province, _ = (float(done) for done in done_at)
         return _Doc(
             code=procedure.code,
             name=procedure.name.strip(),
