@@ -359,10 +359,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Candidates and features do not depend on the weights: one pass gathers them for every fit.
     index = ProcedureIndex(procedures, ranker=blank_ranker())
     train, held = examples(index, dev), examples(index, validation)
-    scored = {p: ranking_quality(held, fit_rank(train, p, all_features)) for p in PENALTY_GRID}
+    fitted = {p: fit_rank(train, p, all_features) for p in PENALTY_GRID}
+    scored = {p: ranking_quality(held, rank) for p, rank in fitted.items()}
     # Of equal figures, the strongest penalty: the simpler model.
     chosen = max(PENALTY_GRID, key=lambda p: (scored[p][0], scored[p][1], p))
-    rank = fit_rank(train, chosen, all_features)
+    rank = fitted[chosen]
     ranks = crossfitted_ranks(train, chosen)
     lone = lone_margin(train, ranks)
     answer = fit_question_model(train, ranks, lone, "in_scope")

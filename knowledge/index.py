@@ -91,8 +91,6 @@ class _Doc:
     """Every later step its name speaks of, anywhere in the name."""
     first_issue: bool
     first_issue_named: bool
-    commune: float
-    province: float
     citizen: float
     names: tuple[Phrase, ...] = ()
     """Its name's core words, then each keyword's words: the names a question may say."""
@@ -334,8 +332,7 @@ class ProcedureIndex:
         by_code = {p.code: p for p in procedures}
         self._procedures: Mapping[str, Procedure] = MappingProxyType(by_code)
         memo: dict[str, tuple[Word, ...]] = {}
-        done_at = [_done_at(p) for p in by_code.values()]
-        docs = [self._make_doc(p, done, memo) for p, done in zip(by_code.values(), done_at, strict=True)]
+        docs = [self._make_doc(p, memo) for p in by_code.values()]
         df: Counter[str] = Counter()
         postings: defaultdict[str, list[int]] = defaultdict(list)
         for i, doc in enumerate(docs):
@@ -361,16 +358,20 @@ class ProcedureIndex:
         self._head_totals: npt.NDArray[np.float64] = _frozen(
             np.array([sum(self._idf_of(t) for t in doc.head_words) or 1.0 for doc in self._docs])
         )
+        self._done_at: npt.NDArray[np.bool_] = _frozen(
+            np.array([_done_at(p) for p in by_code.values()], dtype=bool).reshape(len(docs), len(LEVELS))
+        )
+        # The commune and province columns of where each is done, then who it is for and its first issue.
         self._level_flags: npt.NDArray[np.float64] = _frozen(
-            np.array(
-                [(d.commune, d.province, d.citizen, float(d.first_issue_named)) for d in self._docs],
-                dtype=np.float64,
-            ).reshape(len(self._docs), 4)
+            np.column_stack(
+                [
+                    self._done_at[:, [LEVELS.index("commune"), LEVELS.index("province")]],
+                    [d.citizen for d in self._docs],
+                    [d.first_issue_named for d in self._docs],
+                ]
+            ).astype(np.float64)
         )
         self._name_words = _NameWords(docs, self._idf_of)
-        self._done_at: npt.NDArray[np.bool_] = _frozen(
-            np.array(done_at, dtype=bool).reshape(len(docs), len(LEVELS))
-        )
         self._catalogue_words = frozenset(df)
         self._known = self._catalogue_words | self._aliases.vocabulary()
         self._vocabulary = tuple(sorted(self._known))
@@ -394,9 +395,7 @@ class ProcedureIndex:
             {k: frozenset(v) for k, v in exact.items() if k}
         )
 
-    def _make_doc(
-        self, procedure: Procedure, done_at: tuple[bool, ...], memo: dict[str, tuple[Word, ...]]
-    ) -> _Doc:
+    def _make_doc(self, procedure: Procedure, memo: dict[str, tuple[Word, ...]]) -> _Doc:
         typed = self._aliases.expand_words(words_of(procedure.name, memo))
         name = [w.folded for w in typed]
         keys = [w.key for w in typed]
@@ -428,7 +427,6 @@ class ProcedureIndex:
             strong.update(words)
             bigrams.update(itertools.pairwise(words))
         weak = (set(field) | {name[i] for i in noisy}) - strong
-        commune, province, _ = (float(done) for done in done_at)
         return _Doc(
             code=procedure.code,
             name=procedure.name.strip(),
@@ -442,8 +440,6 @@ class ProcedureIndex:
             steps=frozenset(p.folded for p, _ in _occurrences(keys, self._aliases.later_steps)),
             first_issue=first_issue or not later,
             first_issue_named=first_issue,
-            commune=commune,
-            province=province,
             citizen=float("cong dan viet nam" in fold(procedure.audience)),
             names=(tuple(core), *(tuple(k) for k in keyword_lists if k)),
             name_keys=core_keys,

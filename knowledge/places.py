@@ -48,16 +48,21 @@ def _levels(level_field: str) -> list[tuple[str, str]]:
     return [(part, body_level(part if "cấp" in part.lower() else f"cấp {part}")) for part in parts]
 
 
-def place_of(proc: Procedure) -> Place:
-    """The record's level and agency as shown together: levels its agency does not belong to are left out."""
+def _placed(proc: Procedure) -> tuple[list[tuple[str, str]], set[str], str]:
+    """The level field's parts to show with their levels, the agency's bodies' levels, and the agency."""
     agency = " ".join(proc.agency.split())
     levels = _levels(" ".join(proc.level.split()))
     bodies = {body_level(body) for body in re.split(r"[,;]", agency) if body.strip()}
     if not agency or "" in bodies or not levels:
-        return Place(level=", ".join(part for part, _ in levels), agency=agency)
-    kept = [part for part, level in levels if level in bodies]
+        return levels, bodies, agency
     # A level the agency contradicts is not shown; the agency (who does the work) is the place.
-    return Place(level=", ".join(kept), agency=agency)
+    return [(part, level) for part, level in levels if level in bodies], bodies, agency
+
+
+def place_of(proc: Procedure) -> Place:
+    """The record's level and agency as shown together: levels its agency does not belong to are left out."""
+    shown, _, agency = _placed(proc)
+    return Place(level=", ".join(part for part, _ in shown), agency=agency)
 
 
 def levels_of(proc: Procedure) -> frozenset[str]:
@@ -66,8 +71,5 @@ def levels_of(proc: Procedure) -> frozenset[str]:
     When the shown level names none (the portal's "Cơ quan khác", or a level its agency contradicts), the
     agency's own bodies say.
     """
-    place = place_of(proc)
-    shown = {level for _, level in _levels(place.level)} - {""}
-    if shown:
-        return frozenset(shown)
-    return frozenset(body_level(body) for body in re.split(r"[,;]", place.agency) if body.strip()) - {""}
+    shown, bodies, _ = _placed(proc)
+    return frozenset({level for _, level in shown} - {""} or bodies - {""})
