@@ -3,9 +3,10 @@
 Run: ``make fit-search`` (``.venv/bin/python bench/fit_search.py [--source PATH] [--dry-run]``).
 
 1. Candidates and their features (``ProcedureIndex.candidates``) for every labelled question.
-2. Ranking weights: a listwise softmax regression on the dev split (and the older dev sets, less their
-   questions about procedures of the validation and test splits): for each question, the gold candidates'
-   share of the softmax over all its candidates. Its L2 penalty is chosen on the validation split by hit@1.
+2. Ranking weights: a listwise softmax regression on dev (the dev split, the fresh set's dev part, and the
+   older dev sets less their questions about procedures judged on): for each question, the gold candidates'
+   share of the softmax over all its candidates. Its L2 penalty is chosen on validation (the validation
+   split and the fresh set's validation part) by hit@1.
 3. The answer model (in scope or not) and the confidence model (is the best candidate right; out of scope
    it is not): logistic regressions on dev over QUESTION_FEATURES, each dev question ranked by a ranking
    fitted without its fold (cross-fitting by procedure), so they learn how the ranking does on procedures
@@ -14,7 +15,8 @@ Run: ``make fit-search`` (``.venv/bin/python bench/fit_search.py [--source PATH]
    false abstention within its goal (out-of-scope abstention is what that leaves); confident at the
    lowest certainty (of the confidence model) whose confident answers are right often enough; choices
    within a window of the best score that keeps nearly every reachable hit@3.
-The locked test split's questions are never read here (only its gold codes, to keep them out of training).
+The questions of the locked test split and of the fresh set's test part are never scored here (only their
+gold codes are read, to keep their procedures out of training); the blind set is not read at all.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 
 from knowledge.aliases import Aliases, load_aliases
-from knowledge.evaluation import Case, load_cases
+from knowledge.evaluation import Case, assign_splits, load_cases
 from knowledge.importers import load_paths
 from knowledge.index import Candidates, ProcedureIndex, question_features
 from knowledge.ranker import (
@@ -55,6 +57,9 @@ VALIDATION = DATA / "search-validation.tsv"
 TEST = DATA / "search-test.tsv"
 """Only its gold codes are read, to keep its procedures out of training; never its questions' answers."""
 OLD = (DATA / "devset.tsv", DATA / "devset.heldout.tsv")
+FRESH = DATA / "search-fresh.tsv"
+"""Split by ``assign_splits`` like the split files: its dev part is trained on, its validation part chosen on,
+its test part never read."""
 OUTPUT = ROOT / "knowledge" / "ranker.json"
 FALSE_ABSTENTION_GOAL = 0.05
 CONFIDENT_PRECISION = 0.90
@@ -69,6 +74,30 @@ class Example:
 
     case: Case
     found: Candidates | None
+
+
+def labelled_sets() -> tuple[list[Case], list[Case], int]:
+    """Training and validation questions, and how many questions of the older sets were left out.
+
+    Training: the dev split, the fresh set's dev part, and the older sets less their questions about
+    procedures judged on (validation and test, of the split files and the fresh set), so that no procedure
+    is both learned from and judged on. Validation: the validation split and the fresh set's validation part,
+    so the thresholds rest on over twice the questions the split alone has.
+    """
+    fresh = load_cases(FRESH)
+    parts = assign_splits(fresh)
+    fresh_dev = [c for c, part in zip(fresh, parts, strict=True) if part == "dev"]
+    fresh_validation = [c for c, part in zip(fresh, parts, strict=True) if part == "validation"]
+    judged = [*load_cases(VALIDATION), *load_cases(TEST)]
+    judged += [c for c, part in zip(fresh, parts, strict=True) if part != "dev"]
+    held_out = {code for case in judged for code in case.expected}
+    older = [c for path in OLD for c in load_cases(path)]
+    kept = [c for c in older if not c.expected & held_out]
+    return (
+        [*load_cases(DEV), *fresh_dev, *kept],
+        [*load_cases(VALIDATION), *fresh_validation],
+        len(older) - len(kept),
+    )
 
 
 def examples(index: ProcedureIndex, cases: Sequence[Case]) -> list[Example]:
@@ -349,12 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"knowledge source not found: {args.source}", file=sys.stderr)
         return 2
     procedures = list(load_paths([args.source]).procedures.values())
-    held_out = {code for path in (VALIDATION, TEST) for case in load_cases(path) for code in case.expected}
-    # The older sets ask about some procedures of the validation and test splits: those questions stay out
-    # of training, so that no procedure is both learned from and judged on.
-    older = [c for path in OLD for c in load_cases(path) if not c.expected & held_out]
-    dev = load_cases(DEV) + older
-    validation = load_cases(VALIDATION)
+    dev, validation, left_out = labelled_sets()
     all_features = np.ones(len(CANDIDATE_FEATURES), dtype=bool)
     # Candidates and features do not depend on the weights: one pass gathers them for every fit.
     index = ProcedureIndex(procedures, ranker=blank_ranker())
@@ -392,10 +416,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"on dev ranked by {FOLDS}-fold cross-fitted rankings",
         "thresholds": f"answer: false abstention <= {FALSE_ABSTENTION_GOAL} on validation; "
         f"confident: precision >= {CONFIDENT_PRECISION} on validation",
-        "dev": {p.name: digest(p) for p in (DEV, *OLD)},
-        "validation": {VALIDATION.name: digest(VALIDATION)},
+        "dev": {p.name: digest(p) for p in (DEV, FRESH, *OLD)},
+        "validation": {p.name: digest(p) for p in (VALIDATION, FRESH)},
         "dev_questions": len(dev),
-        "older_questions_left_out": sum(len(load_cases(path)) for path in OLD) - len(older),
+        "older_questions_left_out": left_out,
         "validation_questions": len(validation),
         "procedures": len(procedures),
     }

@@ -29,7 +29,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from bot.services.procedures import INLINE_QUERY_CHARS, ProcedureService
-from knowledge.evaluation import Case, Scores, evaluate, load_cases
+from knowledge.evaluation import Case, Scores, assign_splits, evaluate, load_cases
 from knowledge.importers import load_paths
 from knowledge.index import ProcedureIndex
 from knowledge.model import Procedure
@@ -263,9 +263,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, path in SPLIT_FILES.items()
         if path.exists() and (name != "test" or args.test)
     ]
-    fresh = DATA / "search-fresh.tsv"
-    if fresh.exists():
-        sets.append(("fresh set (procedures nothing was fitted on)", load_cases(fresh)))
+    fresh = load_cases(DATA / "search-fresh.tsv")
+    # Its dev part is trained on and its validation part chosen on (bench/fit_search.py), its test part not.
+    parts = assign_splits(fresh)
+    sets.append(
+        (
+            "fresh set, its test part (never fitted on)",
+            [c for c, part in zip(fresh, parts, strict=True) if part == "test"],
+        )
+    )
+    sets.append(("blind set (never fitted, tuned or chosen on)", load_cases(DATA / "search-blind.tsv")))
     # Both older sets are training data too, but for their questions about validation or test procedures.
     sets += [
         ("older dev set (partly trained on)", cases),

@@ -66,20 +66,30 @@ def test_the_split_moves_a_whole_group_of_sibling_codes_together() -> None:
     assert assign_splits(cases) == assigned
 
 
-FRESH_DIGEST = "27bb93f039991fc2ee67638898b5275f22507b6cc166388979c09157366b280e"
+FRESH_DIGEST = "68a37b60ad2fefeab6304bc458512be788b397c1a17ca488e0724428dd2cb77e"
+BLIND_DIGEST = "f4abeb8cf16c25922695a63d530cc9f2194073b51eb43d27ba208c23aca069a4"
 TRAINED_ON = ("search-dev.tsv", "devset.tsv", "devset.heldout.tsv")
+FIT = Path(__file__).resolve().parents[2] / "bench" / "fit_search.py"
 
 
-def test_the_fresh_set_asks_only_about_procedures_nothing_was_fitted_or_judged_on() -> None:
+def _codes(*names: str) -> set[str]:
+    return {code for name in names for case in load_cases(DATA / name) for code in case.expected}
+
+
+def test_the_fresh_set_asks_only_about_procedures_no_split_file_names() -> None:
     fresh = load_cases(DATA / "search-fresh.tsv")
     assert hashlib.sha256((DATA / "search-fresh.tsv").read_bytes()).hexdigest() == FRESH_DIGEST
     assert len(fresh) >= 1000 and len({c.query.lower() for c in fresh}) == len(fresh)
-    used = {
-        code
-        for name in (*TRAINED_ON, "search-validation.tsv", "search-test.tsv")
-        for case in load_cases(DATA / name)
-        for code in case.expected
-    }
+    used = _codes(*TRAINED_ON, "search-validation.tsv", "search-test.tsv")
     assert not [case.query for case in fresh if case.expected & used]
-    fit = (Path(__file__).resolve().parents[2] / "bench" / "fit_search.py").read_text(encoding="utf-8")
-    assert "search-fresh" not in fit
+
+
+def test_the_blind_set_asks_about_procedures_nothing_else_names_and_nothing_reads() -> None:
+    blind = load_cases(DATA / "search-blind.tsv")
+    assert hashlib.sha256((DATA / "search-blind.tsv").read_bytes()).hexdigest() == BLIND_DIGEST
+    assert len(blind) >= 500 and len({c.query.lower() for c in blind}) == len(blind)
+    kinds = {"formal", "colloquial", "no_diacritics", "typo", "mixed", "out_of_scope"}
+    assert {c.kind for c in blind} == kinds
+    used = _codes(*TRAINED_ON, "search-validation.tsv", "search-test.tsv", "search-fresh.tsv")
+    assert not [case.query for case in blind if case.expected & used]
+    assert "search-blind" not in FIT.read_text(encoding="utf-8")

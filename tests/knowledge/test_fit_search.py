@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from knowledge.evaluation import Case
+from knowledge.evaluation import Case, assign_splits, load_cases
 from knowledge.index import Candidates, question_features
 from knowledge.ranker import CANDIDATE_FEATURES
 
@@ -105,3 +105,18 @@ def test_a_lone_candidate_leads_as_far_as_the_widest_leads_seen(fit: ModuleType)
     alone = Candidates(("1.000001",), np.zeros((1, len(CANDIDATE_FEATURES))), 0.0, 2)
     row = question_features(alone, np.array([3.0]), [0], lone)
     assert row[1] == lone
+
+
+def test_training_never_holds_a_procedure_judged_on(fit: ModuleType) -> None:
+    dev, validation, left_out = fit.labelled_sets()
+    fresh = load_cases(fit.FRESH)
+    parts = dict(zip((c.query for c in fresh), assign_splits(fresh), strict=True))
+    trained = {c.query for c in dev}
+    chosen = {c.query for c in validation}
+    assert {q for q, part in parts.items() if part == "dev"} <= trained
+    assert {q for q, part in parts.items() if part == "validation"} <= chosen
+    assert not {q for q, part in parts.items() if part == "test"} & (trained | chosen)
+    assert not {c.query for c in load_cases(fit.TEST)} & (trained | chosen)
+    judged = {code for c in [*validation, *load_cases(fit.TEST)] for code in c.expected}
+    assert not [c.query for c in dev if c.expected & judged]
+    assert left_out > 0
