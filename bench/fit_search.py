@@ -29,6 +29,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +38,7 @@ from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 
 from knowledge.aliases import Aliases, load_aliases
-from knowledge.evaluation import Case, assign_splits, load_cases
+from knowledge.evaluation import Case, assign_splits, load_cases, procedure_groups, question_key
 from knowledge.importers import load_paths
 from knowledge.index import Candidates, ProcedureIndex, question_features
 from knowledge.ranker import (
@@ -59,7 +60,7 @@ TEST = DATA / "search-test.tsv"
 OLD = (DATA / "devset.tsv", DATA / "devset.heldout.tsv")
 FRESH = DATA / "search-fresh.tsv"
 """Split by ``assign_splits`` like the split files: its dev part is trained on, its validation part chosen on,
-its test part never read."""
+its test part never scored."""
 OUTPUT = ROOT / "knowledge" / "ranker.json"
 FALSE_ABSTENTION_GOAL = 0.05
 CONFIDENT_PRECISION = 0.90
@@ -76,28 +77,41 @@ class Example:
     found: Candidates | None
 
 
-def labelled_sets() -> tuple[list[Case], list[Case], int]:
-    """Training and validation questions, and how many questions of the older sets were left out.
+class Labelled(NamedTuple):
+    """The questions a fit reads."""
+
+    train: list[Case]
+    validation: list[Case]
+    older_left_out: int
+    """Questions of the older sets left out of training: about a procedure judged on, or asked again there."""
+
+
+def labelled_sets() -> Labelled:
+    """Training and validation questions.
 
     Training: the dev split, the fresh set's dev part, and the older sets less their questions about
-    procedures judged on (validation and test, of the split files and the fresh set), so that no procedure
-    is both learned from and judged on. Validation: the validation split and the fresh set's validation part,
-    so the thresholds rest on over twice the questions the split alone has.
+    procedures judged on (validation and test, of the split files and of the fresh set) and the questions a
+    judged set asks too (out of scope ones have no code to tell them by), so that nothing is both learned
+    from and judged on. Validation: the validation split and the fresh set's validation part, so the
+    thresholds rest on over twice the questions the split alone has.
     """
     fresh = load_cases(FRESH)
     parts = assign_splits(fresh)
-    fresh_dev = [c for c, part in zip(fresh, parts, strict=True) if part == "dev"]
-    fresh_validation = [c for c, part in zip(fresh, parts, strict=True) if part == "validation"]
-    judged = [*load_cases(VALIDATION), *load_cases(TEST)]
-    judged += [c for c, part in zip(fresh, parts, strict=True) if part != "dev"]
-    held_out = {code for case in judged for code in case.expected}
+    validation = [
+        *load_cases(VALIDATION),
+        *(c for c, part in zip(fresh, parts, strict=True) if part == "validation"),
+    ]
+    judged = [
+        *validation,
+        *load_cases(TEST),
+        *(c for c, part in zip(fresh, parts, strict=True) if part == "test"),
+    ]
+    codes = {code for case in judged for code in case.expected}
+    asked = {question_key(case.query) for case in judged}
     older = [c for path in OLD for c in load_cases(path)]
-    kept = [c for c in older if not c.expected & held_out]
-    return (
-        [*load_cases(DEV), *fresh_dev, *kept],
-        [*load_cases(VALIDATION), *fresh_validation],
-        len(older) - len(kept),
-    )
+    kept = [c for c in older if not c.expected & codes and question_key(c.query) not in asked]
+    fresh_dev = [c for c, part in zip(fresh, parts, strict=True) if part == "dev"]
+    return Labelled([*load_cases(DEV), *fresh_dev, *kept], validation, len(older) - len(kept))
 
 
 def examples(index: ProcedureIndex, cases: Sequence[Case]) -> list[Example]:
@@ -206,11 +220,11 @@ def question_rows(
     return rows
 
 
-def fold_of(e: Example, at: int) -> int:
-    """The cross-fitting fold of a question: by its smallest gold code, so the questions about one procedure
-    share a fold (a question with several gold codes goes with the smallest)."""
-    key = min(e.case.expected) if e.case.expected else f"out of scope {at}"
-    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % FOLDS
+def folds_of(data: Sequence[Example]) -> list[int]:
+    """The cross-fitting fold of each question: by procedure group (``procedure_groups``), so the questions
+    about one procedure, and about procedures that share a question, share a fold."""
+    keys = procedure_groups([e.case for e in data])
+    return [int(hashlib.sha256(key.encode()).hexdigest(), 16) % FOLDS for key in keys]
 
 
 def crossfitted_ranks(train: Sequence[Example], penalty: float) -> list[Linear]:
@@ -219,7 +233,7 @@ def crossfitted_ranks(train: Sequence[Example], penalty: float) -> list[Linear]:
     The answer and confidence models learn from these. Ranked by a model fitted on them, dev questions
     come out right far more often than new ones do, and the models learned from that were overconfident.
     """
-    folds = [fold_of(e, at) for at, e in enumerate(train)]
+    folds = folds_of(train)
     every = np.ones(len(CANDIDATE_FEATURES), dtype=bool)
     models = [
         fit_rank([e for e, f in zip(train, folds, strict=True) if f != k], penalty, every)
@@ -257,7 +271,7 @@ def fit_question_model(
 def choose_decision(
     data: Sequence[Example], rank: Linear, answer: Linear, confident: Linear, lone_margin: float
 ) -> Decision:
-    """Thresholds from the validation split (see the module docstring)."""
+    """Thresholds from validation (see the module docstring)."""
     probe = Ranker(rank, answer, confident, Decision(0, 0, 0, lone_margin), {})
     rows = question_rows(data, rank, lone_margin)
     prob = [probe.probability(r) if r is not None else 0.0 for r in rows]
@@ -416,8 +430,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"on dev ranked by {FOLDS}-fold cross-fitted rankings",
         "thresholds": f"answer: false abstention <= {FALSE_ABSTENTION_GOAL} on validation; "
         f"confident: precision >= {CONFIDENT_PRECISION} on validation",
-        "dev": {p.name: digest(p) for p in (DEV, FRESH, *OLD)},
-        "validation": {p.name: digest(p) for p in (VALIDATION, FRESH)},
+        "dev": {
+            **{p.name: digest(p) for p in (DEV, *OLD)},
+            f"{FRESH.name} (its assign_splits dev part)": digest(FRESH),
+        },
+        "validation": {
+            VALIDATION.name: digest(VALIDATION),
+            f"{FRESH.name} (its assign_splits validation part)": digest(FRESH),
+        },
         "dev_questions": len(dev),
         "older_questions_left_out": left_out,
         "validation_questions": len(validation),

@@ -1,6 +1,7 @@
 """Search benchmark: build time, memory, latency, event-loop lag and quality against two baselines.
 
-Run: ``.venv/bin/python bench/search.py [--source PATH] [--repeat N]`` (``make bench``). Prints figures only.
+Run: ``.venv/bin/python bench/search.py [--source PATH] [--repeat N] [--test] [--blind]`` (``make bench``).
+Prints figures only.
 
 Baselines, measured on the same catalogue and the same dev set:
 - SQLite FTS5 (tokenize "unicode61 remove_diacritics 2") over procedure names, ranked by bm25; the question's
@@ -204,6 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20, help="passes over the dev set for latency")
     parser.add_argument("--misses", action="store_true", help="list the dev-split questions we got wrong")
     parser.add_argument("--test", action="store_true", help="also read the locked test split (rarely!)")
+    parser.add_argument(
+        "--blind",
+        action="store_true",
+        help="also read the blind set (rarely, and list the reading in tests/data/README.md)",
+    )
     args = parser.parse_args(argv)
     if not args.source.is_dir():
         print(f"knowledge source not found: {args.source}", file=sys.stderr)
@@ -268,19 +274,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = assign_splits(fresh)
     sets.append(
         (
-            "fresh set, its test part (never fitted on)",
+            "fresh set, its validation part (chosen on, with the validation split)",
+            [c for c, part in zip(fresh, parts, strict=True) if part == "validation"],
+        )
+    )
+    sets.append(
+        (
+            "fresh set, its test part (not fitted on; read before, so not blind)",
             [c for c, part in zip(fresh, parts, strict=True) if part == "test"],
         )
     )
-    sets.append(("blind set (never fitted, tuned or chosen on)", load_cases(DATA / "search-blind.tsv")))
-    # Both older sets are training data too, but for their questions about validation or test procedures.
+    if args.blind:
+        sets.append(("blind set (never fitted, tuned or chosen on)", load_cases(DATA / "search-blind.tsv")))
+    # Both older sets are training data too, but for their questions about procedures judged on (validation
+    # and test, of the split files and of the fresh set) and those a judged set asks as well.
     sets += [
         ("older dev set (partly trained on)", cases),
         ("older held-out set (partly trained on)", heldout),
     ]
     print("quality, as `motcua kb search --limit 3` answers (goals: hit@1 >= 0.80, hit@3 >= 0.90,")
     print("abstention >= 0.80, false abstention <= 0.05); by kind: hit@3 / false abstention,")
-    print("[pool hit@1 / hit@3]" + ("" if args.test else "; the locked test split only with --test"))
+    print(
+        "[pool hit@1 / hit@3]"
+        + ("" if args.test else "; the locked test split only with --test")
+        + ("" if args.blind else ", the blind set only with --blind")
+    )
     for name, chosen in sets:
         print()
         inside = sum(c.in_scope for c in chosen)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from knowledge.normalize import fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +109,14 @@ def _share(key: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def assign_splits(cases: Sequence[Case]) -> list[str]:
-    """The split of each case: by procedure, so no procedure's questions sit in two splits.
+def question_key(query: str) -> str:
+    """What two wordings of one question share: its words, folded ("Xin chào!" and "xin chao" are one)."""
+    return " ".join(re.findall(r"\w+", fold(query)))
 
-    Questions that share a gold code are one group (transitively), placed by a hash of the group's
-    smallest code; an out-of-scope question is placed by a hash of its own text.
-    """
+
+def procedure_groups(cases: Sequence[Case]) -> list[str]:
+    """The group of each case: questions that share a gold code are one group (transitively), keyed by the
+    group's smallest code; an out-of-scope question is a group of its own, keyed by its text."""
     parent: dict[str, str] = {}
 
     def root(code: str) -> str:
@@ -129,9 +134,19 @@ def assign_splits(cases: Sequence[Case]) -> list[str]:
     members: dict[str, list[str]] = {}
     for code in list(parent):
         members.setdefault(root(code), []).append(code)
+    return [
+        "q:" + case.query if not case.expected else "p:" + min(members[root(min(case.expected))])
+        for case in cases
+    ]
+
+
+def assign_splits(cases: Sequence[Case]) -> list[str]:
+    """The split of each case: by procedure, so no procedure's questions sit in two splits.
+
+    Each group of :func:`procedure_groups` is placed by a hash of its key.
+    """
     out: list[str] = []
-    for case in cases:
-        key = "q:" + case.query if not case.expected else "p:" + min(members[root(min(case.expected))])
+    for key in procedure_groups(cases):
         share = _share(key)
         out.append(SPLITS[0] if share < _SHARES[0] else SPLITS[1] if share < _SHARES[1] else SPLITS[2])
     return out

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from knowledge.evaluation import Case, assign_splits, load_cases
+from knowledge.evaluation import Case, assign_splits, question_key
 from knowledge.index import Candidates, question_features
 from knowledge.ranker import CANDIDATE_FEATURES
 
@@ -73,7 +73,7 @@ def test_cross_fitting_ranks_each_question_by_a_model_that_never_saw_its_fold(
 
     monkeypatch.setattr(fit, "fit_rank", recording)
     ranks = fit.crossfitted_ranks(train, 0.001)
-    folds = [fit.fold_of(e, at) for at, e in enumerate(train)]
+    folds = fit.folds_of(train)
     assert len(set(folds)) == fit.FOLDS
     for e, rank, fold in zip(train, ranks, folds, strict=True):
         seen = trained_on[id(rank)]
@@ -82,13 +82,16 @@ def test_cross_fitting_ranks_each_question_by_a_model_that_never_saw_its_fold(
         assert seen == {id(o) for o, f in zip(train, folds, strict=True) if f != fold}
 
 
-def test_the_questions_about_one_procedure_share_a_fold(fit: ModuleType) -> None:
+def test_the_questions_about_one_procedure_group_share_a_fold(fit: ModuleType) -> None:
     rng = np.random.default_rng(3)
-    one, other = _example(fit, 1, rng), _example(fit, 2, rng)
+    one, other, third = (_example(fit, n, rng) for n in (1, 2, 3))
     same = fit.Example(Case("another question", one.case.expected, "colloquial"), other.found)
-    assert fit.fold_of(one, 0) == fit.fold_of(same, 17)
+    # A question naming procedures of two groups joins them: all four questions share a fold.
+    both = fit.Example(Case("either", one.case.expected | third.case.expected, "formal"), other.found)
     outside = [fit.Example(Case(f"q{n}", frozenset(), "out_of_scope"), None) for n in range(50)]
-    assert len({fit.fold_of(e, at) for at, e in enumerate(outside)}) == fit.FOLDS
+    folds = fit.folds_of([one, same, third, both, *outside])
+    assert folds[0] == folds[1] == folds[2] == folds[3]
+    assert len(set(folds[4:])) == fit.FOLDS
 
 
 def test_a_lone_candidate_leads_as_far_as_the_widest_leads_seen(fit: ModuleType) -> None:
@@ -107,16 +110,33 @@ def test_a_lone_candidate_leads_as_far_as_the_widest_leads_seen(fit: ModuleType)
     assert row[1] == lone
 
 
-def test_training_never_holds_a_procedure_judged_on(fit: ModuleType) -> None:
-    dev, validation, left_out = fit.labelled_sets()
-    fresh = load_cases(fit.FRESH)
+def test_training_never_holds_a_procedure_or_a_question_judged_on(
+    fit: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    original = fit.load_cases
+
+    def recording(path: Path) -> list[Case]:
+        opened.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(fit, "load_cases", recording)
+    train, validation, left_out = fit.labelled_sets()
+    assert "search-blind.tsv" not in opened
+    fresh = original(fit.FRESH)
     parts = dict(zip((c.query for c in fresh), assign_splits(fresh), strict=True))
-    trained = {c.query for c in dev}
-    chosen = {c.query for c in validation}
-    assert {q for q, part in parts.items() if part == "dev"} <= trained
-    assert {q for q, part in parts.items() if part == "validation"} <= chosen
-    assert not {q for q, part in parts.items() if part == "test"} & (trained | chosen)
-    assert not {c.query for c in load_cases(fit.TEST)} & (trained | chosen)
-    judged = {code for c in [*validation, *load_cases(fit.TEST)] for code in c.expected}
-    assert not [c.query for c in dev if c.expected & judged]
-    assert left_out > 0
+    fresh_test = [c for c in fresh if parts[c.query] == "test"]
+    trained = {question_key(c.query) for c in train}
+    chosen = {question_key(c.query) for c in validation}
+    assert {question_key(q) for q, part in parts.items() if part == "dev"} <= trained
+    assert {question_key(q) for q, part in parts.items() if part == "validation"} <= chosen
+    judged = [*validation, *original(fit.TEST), *fresh_test]
+    assert not {question_key(c.query) for c in judged} & trained
+    assert not {question_key(c.query) for c in fresh_test} & chosen
+    codes = {code for c in judged for code in c.expected}
+    assert not [c.query for c in train if c.expected & codes]
+    # An out-of-scope question of the older sets that a judged set asks too ("Xin chào") stays out.
+    assert any(not c.expected for c in judged if question_key(c.query) == "xin chao")
+    older = [c for path in fit.OLD for c in original(path)]
+    assert left_out == len(older) - sum(1 for c in train if c in older)
+    assert left_out >= 100
