@@ -6,7 +6,8 @@ Run: ``make fit-search`` (``.venv/bin/python bench/fit_search.py [--source PATH]
 2. Ranking weights: a listwise softmax regression on dev (the dev split, the fresh set's dev part, and the
    older dev sets less their questions about procedures judged on): for each question, the gold candidates'
    share of the softmax over all its candidates. Its L2 penalty is chosen on validation (the validation
-   split and the fresh set's validation part) by hit@1.
+   split and the fresh set's validation part): the strongest whose hit@1 is within one standard error of
+   the best.
 3. The answer model (in scope or not) and the confidence model (is the best candidate right; out of scope
    it is not): logistic regressions on dev over QUESTION_FEATURES, each dev question ranked by a ranking
    fitted without its fold (cross-fitting by procedure), so they learn how the ranking does on procedures
@@ -25,6 +26,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -166,6 +168,17 @@ def fit_rank(train: Sequence[Example], penalty: float, mask: npt.NDArray[np.bool
     if not fitted.success:
         raise RuntimeError(f"the ranking fit did not converge: {fitted.message}")
     return Linear(CANDIDATE_FEATURES, np.asarray(fitted.x) * mask, mean, scale)
+
+
+def choose_penalty(scored: dict[float, tuple[float, float]], questions: int) -> float:
+    """The strongest penalty whose hit@1 is within one standard error of the best one's.
+
+    Penalties a few questions apart are apart by chance: the one-standard-error rule takes the simplest
+    model that chance cannot tell from the best, instead of whichever chance put first.
+    """
+    best = max(hit1 for hit1, _ in scored.values())
+    error = math.sqrt(best * (1 - best) / max(questions, 1))
+    return max(p for p, (hit1, _) in scored.items() if hit1 >= best - error)
 
 
 def ranked(e: Example, rank: Linear) -> tuple[list[int], npt.NDArray[np.float64]]:
@@ -399,8 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     train, held = examples(index, dev), examples(index, validation)
     fitted = {p: fit_rank(train, p, all_features) for p in PENALTY_GRID}
     scored = {p: ranking_quality(held, rank) for p, rank in fitted.items()}
-    # Of equal figures, the strongest penalty: the simpler model.
-    chosen = max(PENALTY_GRID, key=lambda p: (scored[p][0], scored[p][1], p))
+    chosen = choose_penalty(scored, sum(bool(e.case.expected) for e in held))
     rank = fitted[chosen]
     ranks = crossfitted_ranks(train, chosen)
     lone = lone_margin(train, ranks)
@@ -423,7 +435,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     provenance = {
         "fitted": dt.date.today().isoformat(),
         "command": "make fit-search",
-        "rank": f"listwise softmax regression, L2 penalty {chosen} (chosen on validation by hit@1)",
+        "rank": f"listwise softmax regression, L2 penalty {chosen} (on validation, the strongest within "
+        "one standard error of the best hit@1)",
         "answer": "logistic regression, balanced classes, in scope vs out of scope, "
         f"on dev ranked by {FOLDS}-fold cross-fitted rankings",
         "confident": "logistic regression, balanced, best candidate right or wrong (out of scope: wrong), "

@@ -26,6 +26,7 @@ RECORDS_PER_DIMENSION = 2
 _OVERSAMPLE = 20
 _POWER_ITERATIONS = 1
 _SEED = 11
+_TERMS_PER_BLOCK = 4096
 _MIN_DF = 2
 """A term of one record links it to nothing else: it would only cost time."""
 _TOKENS = 160
@@ -56,19 +57,25 @@ def _truncated_svd(a: sp.csr_array, k: int) -> tuple[Vector, _Floats, Vector]:
     """A randomized rank-``k`` SVD of ``a`` (Halko et al.): left vectors, singular values, right vectors."""
     # scipy's svds (ARPACK) finds the same directions, but several times slower on the whole catalogue.
     width = min(k + _OVERSAMPLE, *a.shape)
-    omega = np.random.default_rng(_SEED).standard_normal((a.shape[1], width), dtype=np.float32)
     a_t = sp.csr_array(a.T)
-    q = _orthonormal(a @ omega)
+    # The random test matrix (as tall as the terms) lives only for this product: the peak memory of a build.
+    q = _orthonormal(a @ np.random.default_rng(_SEED).standard_normal((a.shape[1], width), dtype=np.float32))
     for _ in range(_POWER_ITERATIONS):
         q = _orthonormal(a @ (a_t @ q))
-    b_t = a_t @ q  # B = Q^T A, transposed: columns x width
-    values, vectors = np.linalg.eigh((b_t.T @ b_t).astype(np.float64))
+    # B = Q^T A. Its Gram matrix B B^T is summed over blocks of terms, so that B^T (as tall as the terms) is
+    # never held whole beside the right vectors.
+    gram = np.zeros((q.shape[1], q.shape[1]))
+    for start in range(0, a_t.shape[0], _TERMS_PER_BLOCK):
+        block = a_t[start : start + _TERMS_PER_BLOCK] @ q
+        gram += (block.T @ block).astype(np.float64)
+    values, vectors = np.linalg.eigh(gram)
     top = np.argsort(-values, kind="stable")[: min(k, len(values))]
     sigma = np.sqrt(np.maximum(values[top], 0.0))
     w = vectors[:, top].astype(np.float32)
-    # B = W S V^T, so V = B^T W / S, and A's left vectors are Q W.
-    right = b_t @ (w / np.maximum(sigma, 1e-12).astype(np.float32))
-    return q @ w, sigma, np.asarray(right, dtype=np.float32)
+    # B = W S V^T, so V = B^T W / S = A^T (Q W / S), and A's left vectors are Q W.
+    left = q @ w
+    right = a_t @ (left / np.maximum(sigma, 1e-12).astype(np.float32))
+    return left, sigma, np.asarray(right, dtype=np.float32)
 
 
 class SemanticIndex:
