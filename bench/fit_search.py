@@ -16,8 +16,9 @@ Run: ``make fit-search`` (``.venv/bin/python bench/fit_search.py [--source PATH]
    false abstention within its goal (out-of-scope abstention is what that leaves); confident at the
    lowest certainty (of the confidence model) whose confident answers are right often enough; choices
    within a window of the best score that keeps nearly every reachable hit@3.
-The questions of the locked test split and of the fresh set's test part are never scored here (only their
-gold codes are read, to keep their procedures out of training); the blind set is not read at all.
+The questions of the locked test split and of the fresh set's test part are never scored here: only their
+gold codes and folded text are read, to keep their procedures and questions out of training. The blind set
+is not read at all.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ DATA = ROOT / "tests" / "data"
 DEV = DATA / "search-dev.tsv"
 VALIDATION = DATA / "search-validation.tsv"
 TEST = DATA / "search-test.tsv"
-"""Only its gold codes are read, to keep its procedures out of training; never its questions' answers."""
+"""Only its gold codes and folded questions are read, to keep them out of training; it is never scored."""
 OLD = (DATA / "devset.tsv", DATA / "devset.heldout.tsv")
 FRESH = DATA / "search-fresh.tsv"
 """Split by ``assign_splits`` like the split files: its dev part is trained on, its validation part chosen on,
@@ -68,7 +69,7 @@ FALSE_ABSTENTION_GOAL = 0.05
 CONFIDENT_PRECISION = 0.90
 FOLDS = 5
 LONE_QUANTILE = 0.99
-PENALTY_GRID = (0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
+PENALTY_GRID = (0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,3 +147,13 @@ def test_the_strongest_penalty_chance_cannot_tell_from_the_best_is_chosen(fit: M
     scored = {0.0001: (0.61, 0.80), 0.001: (0.60, 0.79), 0.01: (0.59, 0.79), 0.1: (0.55, 0.75)}
     assert fit.choose_penalty(scored, 400) == 0.01
     assert fit.choose_penalty(scored, 40_000) == 0.0001
+
+
+def test_of_penalties_that_score_alike_the_strongest_is_chosen(fit: ModuleType) -> None:
+    assert fit.choose_penalty({0.001: (0.5, 0.7), 0.01: (0.5, 0.7), 0.1: (0.5, 0.7)}, 100) == 0.1
+
+
+def test_the_fit_names_no_blind_set_anywhere() -> None:
+    """Besides labelled_sets (checked above), no path of the fit may name it, however it is built."""
+    source = FIT_SEARCH.read_text(encoding="utf-8")
+    assert "search-blind" not in source and "blind.tsv" not in source and "glob(" not in source

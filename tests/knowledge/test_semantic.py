@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import knowledge.semantic as semantic
 from knowledge.aliases import load_aliases, phrase
 from knowledge.fields import record_tokens
 from knowledge.importers import load_paths
@@ -159,3 +160,20 @@ def test_the_real_catalogue_gives_the_same_vectors_twice(
     assert vector is not None
     assert np.array_equal(index.records(vector), again.records(vector))
     assert np.array_equal(index.names(vector), again.names(vector))
+
+
+def test_the_blocked_svd_finds_the_top_singular_triplets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of terms much smaller than the matrix, with a remainder: every block must count."""
+    import scipy.sparse as sp
+
+    monkeypatch.setattr(semantic, "_TERMS_PER_BLOCK", 7)
+    rng = np.random.default_rng(4)
+    # A matrix of rank 6 plus a little noise, 60 records x 100 terms: 15 blocks, the last of 2 terms.
+    dense = rng.random((60, 6)) @ rng.random((6, 100)) + 0.001 * rng.random((60, 100))
+    left, sigma, right = semantic._truncated_svd(sp.csr_array(dense.astype(np.float32)), 6)
+    u, s, vt = np.linalg.svd(dense)
+    assert np.allclose(sigma, s[:6], rtol=1e-3)
+    for k in range(3):
+        assert abs(float(left[:, k] @ u[:, k])) > 0.999
+        assert abs(float(right[:, k] @ vt[k])) > 0.999
+    assert np.allclose(right.T @ right, np.eye(6), atol=1e-3)
