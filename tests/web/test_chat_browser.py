@@ -34,7 +34,7 @@ async def test_the_chat_answers_with_the_card_choices_click_and_user_text_never_
     await expect(log.locator(".msg.bot").filter(has_text=TYPED_ATTACK)).to_have_count(1)
     assert await log.locator("svg, img, script").count() == 0
 
-    await field.fill("lam giay khai sinh cho con")
+    await field.fill("lam khai sinh cho be")
     await field.press("Enter")
     card = log.locator(".msg.bot").filter(has_text="1.001193")
     await expect(card).to_have_count(1)
@@ -70,7 +70,7 @@ async def test_one_script_tag_adds_the_widget_that_opens_the_chat(site: Site, pa
         await page.get_by_role("button", name=say.WIDGET_OPEN).click()
         chat = page.frame_locator("iframe[data-motcua-widget=frame]")
         await expect(chat.locator("body.embed.online")).to_have_count(1)
-        await chat.get_by_label(say.INPUT_LABEL).fill("lam giay khai sinh cho con")
+        await chat.get_by_label(say.INPUT_LABEL).fill("lam khai sinh cho be")
         await chat.get_by_label(say.INPUT_LABEL).press("Enter")
         await expect(chat.locator(".msg.bot").filter(has_text="1.001193")).to_have_count(1)
         await screenshot(page, "chat-widget")

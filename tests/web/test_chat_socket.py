@@ -93,7 +93,7 @@ async def test_a_conversation_keeps_its_state_and_two_sessions_never_see_each_ot
     labels = [b["label"] for b in choices["buttons"]]
     assert sorted(labels) == ["Đăng ký kết hôn (Cấp xã)", "Đăng ký lại kết hôn (Cấp xã)"]
     again = str(labels.index("Đăng ký lại kết hôn (Cấp xã)") + 1)
-    [card] = await binh.ask({"type": "text", "text": "lam giay khai sinh cho con"})
+    [card] = await binh.ask({"type": "text", "text": "lam khai sinh cho be"})
     assert "1.001193" in text_of(card["text"])
     # A typed number picks from this session's own list (state kept across messages) ...
     [picked] = await anna.ask({"type": "text", "text": again})
@@ -135,14 +135,14 @@ async def test_bad_frames_get_an_error_frame_and_nothing_else_breaks(site: Site,
     assert [f["text"] for f in await visitor.ask(long)] == [say.TOO_LONG.format(limit=1000)]
     forged = {"type": "button", "payload": "p:1.000894"}
     assert [f["text"] for f in await visitor.ask(forged)] == [say.EXPIRED_CHOICE]
-    [answer] = await visitor.ask({"type": "text", "text": "lam giay khai sinh cho con"})
+    [answer] = await visitor.ask({"type": "text", "text": "lam khai sinh cho be"})
     assert answer["type"] == "reply"
     # A frame beyond the hard cap closes only that socket; the session and the server go on.
     await visitor.socket.send_str("x" * 70_000)
     closing = await visitor.socket.receive(timeout=TIMEOUT)
     assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
     again = await visit(visitor.http)
-    [answer] = await again.ask({"type": "text", "text": "lam giay khai sinh cho con"})
+    [answer] = await again.ask({"type": "text", "text": "lam khai sinh cho be"})
     assert answer["type"] == "reply"
     # A browser on another site cannot open a socket with the visitor's cookie.
     async with aiohttp.ClientSession() as http:
@@ -227,7 +227,7 @@ async def test_only_the_embeddable_page_may_be_framed_and_the_cookie_is_private(
 async def test_a_deeply_nested_frame_gets_an_error_frame(site: Site, visit: Any) -> None:
     visitor = await visit()
     assert [f["text"] for f in await visitor.ask("[" * 5_000 + "]" * 5_000)] == [say.BAD_FRAME]
-    [answer] = await visitor.ask({"type": "text", "text": "lam giay khai sinh cho con"})
+    [answer] = await visitor.ask({"type": "text", "text": "lam khai sinh cho be"})
     assert answer["type"] == "reply"
 
 
