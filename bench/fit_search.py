@@ -41,7 +41,7 @@ from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 
 from knowledge.aliases import Aliases, load_aliases
-from knowledge.evaluation import Case, assign_splits, load_cases, procedure_groups, question_key
+from knowledge.evaluation import Case, by_split, load_cases, procedure_groups, question_key
 from knowledge.importers import load_paths
 from knowledge.index import Candidates, ProcedureIndex, question_features
 from knowledge.ranker import (
@@ -62,7 +62,7 @@ TEST = DATA / "search-test.tsv"
 """Only its gold codes and folded questions are read, to keep them out of training; it is never scored."""
 OLD = (DATA / "devset.tsv", DATA / "devset.heldout.tsv")
 FRESH = DATA / "search-fresh.tsv"
-"""Split by ``assign_splits`` like the split files: its dev part is trained on, its validation part chosen on,
+"""Split by ``by_split`` like the split files: its dev part is trained on, its validation part chosen on,
 its test part never scored."""
 OUTPUT = ROOT / "knowledge" / "ranker.json"
 FALSE_ABSTENTION_GOAL = 0.05
@@ -98,23 +98,14 @@ def labelled_sets() -> Labelled:
     from and judged on. Validation: the validation split and the fresh set's validation part, so the
     thresholds rest on over twice the questions the split alone has.
     """
-    fresh = load_cases(FRESH)
-    parts = assign_splits(fresh)
-    validation = [
-        *load_cases(VALIDATION),
-        *(c for c, part in zip(fresh, parts, strict=True) if part == "validation"),
-    ]
-    judged = [
-        *validation,
-        *load_cases(TEST),
-        *(c for c, part in zip(fresh, parts, strict=True) if part == "test"),
-    ]
+    fresh = by_split(load_cases(FRESH))
+    validation = [*load_cases(VALIDATION), *fresh["validation"]]
+    judged = [*validation, *load_cases(TEST), *fresh["test"]]
     codes = {code for case in judged for code in case.expected}
     asked = {question_key(case.query) for case in judged}
     older = [c for path in OLD for c in load_cases(path)]
     kept = [c for c in older if not c.expected & codes and question_key(c.query) not in asked]
-    fresh_dev = [c for c, part in zip(fresh, parts, strict=True) if part == "dev"]
-    return Labelled([*load_cases(DEV), *fresh_dev, *kept], validation, len(older) - len(kept))
+    return Labelled([*load_cases(DEV), *fresh["dev"], *kept], validation, len(older) - len(kept))
 
 
 def examples(index: ProcedureIndex, cases: Sequence[Case]) -> list[Example]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from bot.services.procedures import INLINE_QUERY_CHARS, ProcedureService
-from knowledge.evaluation import Case, Scores, assign_splits, evaluate, load_cases
+from knowledge.evaluation import Case, Scores, by_split, evaluate, load_cases
 from knowledge.importers import load_paths
 from knowledge.index import ProcedureIndex
 from knowledge.model import Procedure
@@ -269,21 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, path in SPLIT_FILES.items()
         if path.exists() and (name != "test" or args.test)
     ]
-    fresh = load_cases(DATA / "search-fresh.tsv")
     # Its dev part is trained on and its validation part chosen on (bench/fit_search.py), its test part not.
-    parts = assign_splits(fresh)
-    sets.append(
-        (
-            "fresh set, its validation part (chosen on, with the validation split)",
-            [c for c, part in zip(fresh, parts, strict=True) if part == "validation"],
-        )
-    )
-    sets.append(
-        (
-            "fresh set, its test part (not fitted on; read before, so not blind)",
-            [c for c, part in zip(fresh, parts, strict=True) if part == "test"],
-        )
-    )
+    fresh = by_split(load_cases(DATA / "search-fresh.tsv"))
+    sets += [
+        ("fresh set, its validation part (chosen on, with the validation split)", fresh["validation"]),
+        ("fresh set, its test part (not fitted on; read before, so not blind)", fresh["test"]),
+    ]
     if args.blind:
         sets.append(("blind set (never fitted, tuned or chosen on)", load_cases(DATA / "search-blind.tsv")))
     # Both older sets are training data too, but for their questions about procedures judged on (validation

@@ -130,14 +130,9 @@ def procedure_groups(cases: Sequence[Case]) -> list[str]:
         for code in codes:
             a, b = root(codes[0]), root(code)
             if a != b:
+                # The smaller root always wins, so a group's root is its smallest code: the key.
                 parent[max(a, b)] = min(a, b)
-    members: dict[str, list[str]] = {}
-    for code in list(parent):
-        members.setdefault(root(code), []).append(code)
-    return [
-        "q:" + case.query if not case.expected else "p:" + min(members[root(min(case.expected))])
-        for case in cases
-    ]
+    return ["q:" + case.query if not case.expected else "p:" + root(min(case.expected)) for case in cases]
 
 
 def assign_splits(cases: Sequence[Case]) -> list[str]:
@@ -150,3 +145,11 @@ def assign_splits(cases: Sequence[Case]) -> list[str]:
         share = _share(key)
         out.append(SPLITS[0] if share < _SHARES[0] else SPLITS[1] if share < _SHARES[1] else SPLITS[2])
     return out
+
+
+def by_split(cases: Sequence[Case]) -> dict[str, list[Case]]:
+    """The cases of each split, as :func:`assign_splits` places them, in their order."""
+    parts: dict[str, list[Case]] = {name: [] for name in SPLITS}
+    for case, split in zip(cases, assign_splits(cases), strict=True):
+        parts[split].append(case)
+    return parts
