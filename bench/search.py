@@ -170,9 +170,12 @@ async def loop_lag_ms(index: ProcedureIndex | None, queries: Sequence[str], pass
 
 def line(label: str, scores: Scores) -> str:
     """One row of the quality table."""
+    single = (
+        f"   one card {scores.one_card:5.3f}, right {scores.one_card_right:5.3f}" if scores.one_card else ""
+    )
     return (
         f"  {label:<34} hit@1 {scores.hit_at_1:6.3f}   hit@3 {scores.hit_at_3:6.3f}   "
-        f"abstention {scores.abstention:6.3f}   false abstention {scores.false_abstention:6.3f}"
+        f"abstention {scores.abstention:6.3f}   false abstention {scores.false_abstention:6.3f}{single}"
     )
 
 

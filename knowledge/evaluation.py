@@ -42,6 +42,10 @@ class Scores:
     by_kind: dict[str, float] = field(default_factory=dict)
     false_abstention: float = 0.0
     """Share of in-scope questions answered with nothing."""
+    one_card: float = 0.0
+    """Share of all questions answered with a single procedure (a confident answer)."""
+    one_card_right: float = 0.0
+    """Share of those single answers that are right (out of scope, a single answer is wrong)."""
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -61,7 +65,7 @@ def load_cases(path: Path) -> list[Case]:
 
 def evaluate(rank: Callable[[str], Sequence[str]], cases: Iterable[Case]) -> Scores:
     """Score a ranking function that returns the codes it offers, best first (empty: it abstains)."""
-    first = top3 = abstained = in_scope = out_of_scope = silent = 0
+    first = top3 = abstained = in_scope = out_of_scope = silent = single = single_right = 0
     misses: list[str] = []
     answered: list[str] = []
     kind_total: Counter[str] = Counter()
@@ -69,6 +73,9 @@ def evaluate(rank: Callable[[str], Sequence[str]], cases: Iterable[Case]) -> Sco
     for case in cases:
         codes = list(rank(case.query))
         kind_total[case.kind] += 1
+        if len(codes) == 1:
+            single += 1
+            single_right += codes[0] in case.expected
         if not case.in_scope:
             out_of_scope += 1
             if not codes:
@@ -96,6 +103,8 @@ def evaluate(rank: Callable[[str], Sequence[str]], cases: Iterable[Case]) -> Sco
         answered_out_of_scope=tuple(answered),
         by_kind={k: kind_hits[k] / n for k, n in kind_total.items()},
         false_abstention=silent / in_scope if in_scope else 0.0,
+        one_card=single / (in_scope + out_of_scope) if in_scope + out_of_scope else 0.0,
+        one_card_right=single_right / single if single else 0.0,
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.evaluation import SPLITS, Case, assign_splits, load_cases, question_key
+from knowledge.evaluation import SPLITS, Case, assign_splits, evaluate, load_cases, question_key
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PINNED = {
@@ -104,3 +104,19 @@ def test_the_blind_set_shares_no_procedure_and_no_question_with_any_other_file()
     assert not [case.query for case in blind if case.expected & _codes(*others)]
     asked = _asked(*others)
     assert not [case.query for case in blind if question_key(case.query) in asked]
+
+
+def test_single_answers_are_counted_and_judged_out_of_scope_too() -> None:
+    cases = [
+        Case("a", frozenset({"1"}), "formal"),
+        Case("b", frozenset({"2"}), "formal"),
+        Case("c", frozenset({"3"}), "typo"),
+        Case("d", frozenset(), "out_of_scope"),
+    ]
+    offered = {"a": ["1"], "b": ["9"], "c": ["9", "3"], "d": ["4"]}
+    scores = evaluate(lambda q: offered[q], cases)
+    assert (scores.hit_at_1, scores.hit_at_3) == (1 / 3, 2 / 3)
+    # Three of four questions get one card; only "a"'s is right ("d" is out of scope: a card misleads).
+    assert scores.one_card == 3 / 4
+    assert scores.one_card_right == 1 / 3
+    assert evaluate(lambda q: [], cases).one_card_right == 0.0
