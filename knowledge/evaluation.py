@@ -43,9 +43,9 @@ class Scores:
     false_abstention: float = 0.0
     """Share of in-scope questions answered with nothing."""
     one_card: float = 0.0
-    """Share of all questions answered with a single procedure (a confident answer)."""
+    """Share of all questions given one card alone (a confident answer); 0 when not told which those are."""
     one_card_right: float = 0.0
-    """Share of those single answers that are right (out of scope, a single answer is wrong)."""
+    """Share of those cards that are right (out of scope, a card is wrong)."""
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -63,8 +63,15 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
-def evaluate(rank: Callable[[str], Sequence[str]], cases: Iterable[Case]) -> Scores:
-    """Score a ranking function that returns the codes it offers, best first (empty: it abstains)."""
+def evaluate(
+    rank: Callable[[str], Sequence[str]],
+    cases: Iterable[Case],
+    confident: Callable[[str], bool] | None = None,
+) -> Scores:
+    """Score a ranking function that returns the codes it offers, best first (empty: it abstains).
+
+    ``confident`` says, after ``rank``, whether it answered that question with one card alone.
+    """
     first = top3 = abstained = in_scope = out_of_scope = silent = single = single_right = 0
     misses: list[str] = []
     answered: list[str] = []
@@ -73,7 +80,7 @@ def evaluate(rank: Callable[[str], Sequence[str]], cases: Iterable[Case]) -> Sco
     for case in cases:
         codes = list(rank(case.query))
         kind_total[case.kind] += 1
-        if len(codes) == 1:
+        if confident is not None and codes and confident(case.query):
             single += 1
             single_right += codes[0] in case.expected
         if not case.in_scope:

@@ -113,10 +113,14 @@ def test_single_answers_are_counted_and_judged_out_of_scope_too() -> None:
         Case("c", frozenset({"3"}), "typo"),
         Case("d", frozenset(), "out_of_scope"),
     ]
-    offered = {"a": ["1"], "b": ["9"], "c": ["9", "3"], "d": ["4"]}
-    scores = evaluate(lambda q: offered[q], cases)
-    assert (scores.hit_at_1, scores.hit_at_3) == (1 / 3, 2 / 3)
+    offered = {"a": ["1"], "b": ["9"], "c": ["3"], "d": ["4"]}
+    # "c" offers one code but as a choice (a lone candidate the ranker is unsure of): not a card alone.
+    alone = {"a", "b", "d"}
+    scores = evaluate(lambda q: offered[q], cases, lambda q: q in alone)
+    assert (scores.hit_at_1, scores.hit_at_3) == (2 / 3, 2 / 3)
     # Three of four questions get one card; only "a"'s is right ("d" is out of scope: a card misleads).
     assert scores.one_card == 3 / 4
     assert scores.one_card_right == 1 / 3
-    assert evaluate(lambda q: [], cases).one_card_right == 0.0
+    assert evaluate(lambda q: offered[q], cases).one_card == 0.0
+    nothing = evaluate(lambda q: [], cases, lambda q: True)
+    assert (nothing.one_card, nothing.one_card_right) == (0.0, 0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -398,3 +399,16 @@ def test_a_question_typed_with_accents_is_read_with_them() -> None:
     assert folded > accented > 0.0  # "đăng ký" is said either way, "tử" only when typed without accents
     assert name_said("đăng ký khai tử", "death") == pytest.approx(1.0)
     assert index.ranked("xin phép tu bổ đình làng")[0] == "relic"
+
+
+def test_the_benchmark_counts_a_card_alone_only_for_a_confident_answer() -> None:
+    spec = importlib.util.spec_from_file_location("bench_search", ROOT / "bench" / "search.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rank, confident = bench.ours(SMALL)
+    for question in ("làm giấy khai sinh", "mất căn cước", "giá vàng hôm nay", "khai sinh"):
+        result = SMALL.search(question, limit=3)
+        assert confident(question) == (result.answer == "confident")
+        assert rank(question) == ([] if result.answer == "none" else [h.code for h in result.hits])
+    assert any(confident(q) for q in ("làm giấy khai sinh", "mất căn cước"))
