@@ -8,10 +8,10 @@ Run: ``make fit-search`` (``.venv/bin/python bench/fit_search.py [--source PATH]
    share of the softmax over all its candidates. Its L2 penalty is chosen on validation (the validation
    split and the fresh set's validation part): the strongest whose hit@1 is within one standard error of
    the best.
-3. The answer model (in scope or not) and the confidence model (is the best candidate right; out of scope
-   it is not): logistic regressions on dev over QUESTION_FEATURES, each dev question ranked by a ranking
-   fitted without its fold (cross-fitting by procedure), so they learn how the ranking does on procedures
-   it never saw.
+3. The answer model (in scope or not: boosted trees) and the confidence model (is the best candidate
+   right; out of scope it is not: a logistic regression), on dev over QUESTION_FEATURES, each dev question
+   ranked by a ranking fitted without its fold (cross-fitting by procedure), so they learn how the ranking
+   does on procedures it never saw.
 4. Thresholds, on validation: answer when the answer model reaches the highest probability that keeps
    false abstention within its goal (out-of-scope abstention is what that leaves); confident at the
    lowest certainty (of the confidence model) whose confident answers are right often enough; choices
@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
 from scipy.special import logsumexp
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from knowledge.aliases import Aliases, load_aliases
@@ -51,6 +53,7 @@ from knowledge.ranker import (
     Decision,
     Linear,
     Ranker,
+    Trees,
     blank_ranker,
 )
 
@@ -69,6 +72,10 @@ FALSE_ABSTENTION_GOAL = 0.05
 CONFIDENT_PRECISION = 0.90
 FOLDS = 5
 LONE_QUANTILE = 0.99
+TREE_DEPTH = 2
+TREE_RATE = 0.1
+TREES = 200
+"""The answer model's trees: depth and rate chosen on validation AUC among depths 2-3 and rates 0.05-0.1."""
 PENALTY_GRID = (0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 
 
@@ -247,13 +254,11 @@ def crossfitted_ranks(train: Sequence[Example], penalty: float) -> list[Linear]:
     return [models[f] for f in folds]
 
 
-def fit_question_model(
+def question_matrix(
     train: Sequence[Example], ranks: Sequence[Linear], lone_margin: float, label: str
-) -> Linear:
-    """Balanced logistic regression on question features: ``in_scope``, or ``right`` (best is gold).
-
-    ``ranks`` holds the ranking each question is ranked by (see :func:`crossfitted_ranks`).
-    """
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """QUESTION_FEATURES of the questions with candidates, and their label: ``in_scope``, or ``right``
+    (the best is gold). ``ranks`` holds the ranking each question is ranked by (``crossfitted_ranks``)."""
     x_rows: list[npt.NDArray[np.float64]] = []
     y: list[bool] = []
     for e, rank in zip(train, ranks, strict=True):
@@ -266,15 +271,65 @@ def fit_question_model(
         else:
             # Out of scope, the best candidate is wrong by definition: a card for it would mislead.
             y.append(e.found.codes[order[0]] in e.case.expected)
-    x = np.vstack(x_rows)
+    return np.vstack(x_rows), np.array(y)
+
+
+def fit_question_model(
+    train: Sequence[Example], ranks: Sequence[Linear], lone_margin: float, label: str
+) -> Linear:
+    """Balanced logistic regression on question features (see :func:`question_matrix`)."""
+    x, y = question_matrix(train, ranks, lone_margin, label)
     mean, scale = standardiser([x])
     model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
-    model.fit((x - mean) / scale, np.array(y))
+    # An unknown feature counts as its mean, as in Linear.apply: it weighs nothing.
+    model.fit(np.nan_to_num((x - mean) / scale), y)
     return Linear(QUESTION_FEATURES, model.coef_[0], mean, scale, float(model.intercept_[0]))
 
 
+def fit_answer_trees(train: Sequence[Example], ranks: Sequence[Linear], lone_margin: float) -> Trees:
+    """Balanced boosted trees (depth TREE_DEPTH) telling in-scope questions from out-of-scope ones.
+
+    A logistic regression over the same features tells them apart less well: the evidence of a short
+    question, of one in English or of one whose best name is barely said does not add up linearly.
+    """
+    x, y = question_matrix(train, ranks, lone_margin, "in_scope")
+    model = HistGradientBoostingClassifier(
+        max_depth=TREE_DEPTH,
+        learning_rate=TREE_RATE,
+        max_iter=TREES,
+        class_weight="balanced",
+        random_state=0,
+    )
+    model.fit(x, y)
+    return trees_of(model)
+
+
+def trees_of(model: HistGradientBoostingClassifier) -> Trees:
+    """The fitted trees of a binary HistGradientBoostingClassifier, as knowledge.ranker.Trees reads them."""
+    baseline = float(np.asarray(model._baseline_prediction).ravel()[0])
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = []
+        for node in predictor.nodes:
+            if node["is_leaf"]:
+                nodes.append([float(node["value"])])
+            else:
+                nodes.append(
+                    [
+                        int(node["feature_idx"]),
+                        float(node["num_threshold"]),
+                        int(node["missing_go_to_left"]),
+                        int(node["left"]),
+                        int(node["right"]),
+                    ]
+                )
+        trees.append(nodes)
+    data = {"kind": "boosted trees", "names": list(QUESTION_FEATURES), "baseline": baseline, "trees": trees}
+    return Trees.from_json(data, QUESTION_FEATURES)
+
+
 def choose_decision(
-    data: Sequence[Example], rank: Linear, answer: Linear, confident: Linear, lone_margin: float
+    data: Sequence[Example], rank: Linear, answer: Linear | Trees, confident: Linear, lone_margin: float
 ) -> Decision:
     """Thresholds from validation (see the module docstring)."""
     probe = Ranker(rank, answer, confident, Decision(0, 0, 0, lone_margin), {})
@@ -378,6 +433,15 @@ def ablation(train: Sequence[Example], held: Sequence[Example], penalty: float) 
         print(f"  {label:<48} ranking hit@1 {h1:.3f}  hit@3 {h3:.3f}")
 
 
+def ranker_text(ranker: Ranker) -> str:
+    """ranker.json's text: indented, but a list of plain values (a tree's node, weights) on one line."""
+    text = json.dumps(ranker.to_json(), ensure_ascii=False, indent=1)
+    return (
+        re.sub(r"\[\n\s*([^\[\]{}]*?)\n\s*\]", lambda m: "[" + re.sub(r",\n\s*", ", ", m[1]) + "]", text)
+        + "\n"
+    )
+
+
 def digest(path: Path) -> str:
     """Short SHA-256 of a file, for the provenance."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
@@ -408,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rank = fitted[chosen]
     ranks = crossfitted_ranks(train, chosen)
     lone = lone_margin(train, ranks)
-    answer = fit_question_model(train, ranks, lone, "in_scope")
+    answer = fit_answer_trees(train, ranks, lone)
     confident = fit_question_model(train, ranks, lone, "right")
     decision = choose_decision(held, rank, answer, confident, lone)
     h1, h3 = scored[chosen]
@@ -429,8 +493,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": "make fit-search",
         "rank": f"listwise softmax regression, L2 penalty {chosen} (on validation, the strongest within "
         "one standard error of the best hit@1)",
-        "answer": "logistic regression, balanced classes, in scope vs out of scope, "
-        f"on dev ranked by {FOLDS}-fold cross-fitted rankings",
+        "answer": f"{TREES} boosted trees of depth {TREE_DEPTH}, rate {TREE_RATE}, balanced classes, "
+        f"in scope vs out of scope, on dev ranked by {FOLDS}-fold cross-fitted rankings",
         "confident": "logistic regression, balanced, best candidate right or wrong (out of scope: wrong), "
         f"on dev ranked by {FOLDS}-fold cross-fitted rankings",
         "thresholds": f"answer: false abstention <= {FALSE_ABSTENTION_GOAL} on validation; "
@@ -452,7 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, weight in zip(CANDIDATE_FEATURES, ranker.rank.coef / ranker.rank.scale, strict=True):
         print(f"  {name:<18} {weight:+.3f}")
     if not args.dry_run:
-        args.output.write_text(json.dumps(ranker.to_json(), ensure_ascii=False, indent=1) + "\n", "utf-8")
+        args.output.write_text(ranker_text(ranker), "utf-8")
         print(f"wrote {args.output}")
     return 0
 

@@ -2,9 +2,9 @@
 
 Every number here comes from ``knowledge/ranker.json``, written by ``bench/fit_search.py`` (``make
 fit-search``) from the labelled questions in ``tests/data/``: the ranking weights are a listwise softmax
-regression on the dev split; the answer model (in scope or not) and the confidence model (is the best
-candidate right) are logistic regressions on dev, ranked by cross-fitted rankings; their thresholds are
-chosen on the validation split.
+regression on the dev split; the answer model (in scope or not) is boosted trees and the confidence model
+(is the best candidate right) a logistic regression, both on dev ranked by cross-fitted rankings; their
+thresholds are chosen on the validation split.
 The weights and thresholds are fitted, not set by hand.
 """
 
@@ -126,6 +126,134 @@ class Linear:
 
 
 @dataclass(frozen=True, slots=True)
+class Trees:
+    """Boosted decision trees: ``baseline`` plus, for each tree, the value of the leaf a row falls in.
+
+    The nodes of every tree are numbered together; a row goes left at a node when its feature is at most
+    the threshold, and an unknown feature (NaN) goes the side the fit sent most of its questions.
+    """
+
+    names: tuple[str, ...]
+    baseline: float
+    roots: npt.NDArray[np.intp]
+    feature: npt.NDArray[np.intp]
+    threshold: npt.NDArray[np.float64]
+    missing_left: npt.NDArray[np.bool_]
+    left: npt.NDArray[np.intp]
+    right: npt.NDArray[np.intp]
+    leaf: npt.NDArray[np.bool_]
+    value: npt.NDArray[np.float64]
+    depth: int
+
+    def apply(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The raw score (log-odds) of each row of a feature matrix."""
+        out = np.empty(len(rows), dtype=np.float64)
+        for i, row in enumerate(rows):
+            # Every tree at once, one level per step: a node that is a leaf stays where it is.
+            node = self.roots
+            for _ in range(self.depth):
+                values = row[self.feature[node]]
+                left = np.where(np.isnan(values), self.missing_left[node], values <= self.threshold[node])
+                node = np.where(self.leaf[node], node, np.where(left, self.left[node], self.right[node]))
+            out[i] = self.baseline + float(self.value[node].sum())
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form stored in ranker.json: per tree, one row per node."""
+        trees = []
+        ends = [*self.roots[1:], len(self.value)]
+        for start, end in zip(self.roots, ends, strict=True):
+            nodes = []
+            for n in range(int(start), int(end)):
+                if self.leaf[n]:
+                    nodes.append([round(float(self.value[n]), 9)])
+                else:
+                    nodes.append(
+                        [
+                            int(self.feature[n]),
+                            float(self.threshold[n]),
+                            int(self.missing_left[n]),
+                            int(self.left[n] - start),
+                            int(self.right[n] - start),
+                        ]
+                    )
+            trees.append(nodes)
+        return {"kind": "boosted trees", "names": list(self.names), "baseline": self.baseline, "trees": trees}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], expected: Sequence[str]) -> Trees:
+        """Read the trees; the feature names must be the code's, and every node must be well formed."""
+        names = tuple(str(n) for n in data["names"])
+        if names != tuple(expected):
+            raise ValueError(f"ranker.json: features {names} do not match the code's {tuple(expected)}")
+        columns: dict[str, list[Any]] = {k: [] for k in ("feature", "threshold", "missing", "left", "right")}
+        leaf: list[bool] = []
+        value: list[float] = []
+        roots: list[int] = []
+        depth = 0
+        for number, nodes in enumerate(data["trees"]):
+            start = len(leaf)
+            roots.append(start)
+            if not nodes:
+                raise ValueError(f"ranker.json: tree {number} has no node")
+            for node in nodes:
+                if len(node) == 1:
+                    row: list[Any] = [0, 0.0, False, 0, 0]
+                    value.append(float(node[0]))
+                elif len(node) == 5:
+                    feature, left, right = int(node[0]), int(node[3]), int(node[4])
+                    if (
+                        not 0 <= feature < len(names)
+                        or not 0 < left < len(nodes)
+                        or not 0 < right < len(nodes)
+                    ):
+                        raise ValueError(f"ranker.json: tree {number} has a node out of range: {node}")
+                    row = [feature, float(node[1]), bool(node[2]), start + left, start + right]
+                    value.append(0.0)
+                else:
+                    raise ValueError(f"ranker.json: tree {number} has a node of {len(node)} values: {node}")
+                leaf.append(len(node) == 1)
+                for key, item in zip(columns, row, strict=True):
+                    columns[key].append(item)
+            depth = max(depth, _depth(nodes))
+        arrays = (
+            np.array(roots, dtype=np.intp),
+            np.array(columns["feature"], dtype=np.intp),
+            np.array(columns["threshold"], dtype=np.float64),
+            np.array(columns["missing"], dtype=bool),
+            np.array(columns["left"], dtype=np.intp),
+            np.array(columns["right"], dtype=np.intp),
+            np.array(leaf, dtype=bool),
+            np.array(value, dtype=np.float64),
+        )
+        for array in arrays:
+            array.flags.writeable = False
+        return cls(names, float(data["baseline"]), *arrays, depth)
+
+
+def _depth(nodes: Sequence[Sequence[Any]]) -> int:
+    """How many steps from the root to the deepest leaf; a node's children come after it (no cycles)."""
+    deepest = 0
+    pending = [(0, 0)]
+    while pending:
+        n, steps = pending.pop()
+        if steps > len(nodes):
+            raise ValueError("ranker.json: a tree loops back on itself")
+        if len(nodes[n]) == 1:
+            deepest = max(deepest, steps)
+        else:
+            pending += [(int(nodes[n][3]), steps + 1), (int(nodes[n][4]), steps + 1)]
+    return deepest
+
+
+def model_from_json(data: Mapping[str, Any], expected: Sequence[str]) -> Linear | Trees:
+    """A linear model, or boosted trees when the JSON says so."""
+    if data.get("kind") == "boosted trees":
+        return Trees.from_json(data, expected)
+    return Linear.from_json(data, expected)
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """Thresholds of the decision to answer, chosen on the validation split."""
 
@@ -144,7 +272,7 @@ class Ranker:
     """The fitted ranking model, answer model and decision thresholds."""
 
     rank: Linear
-    answer: Linear
+    answer: Linear | Trees
     confident: Linear
     decision: Decision
     provenance: Mapping[str, Any]
@@ -178,7 +306,7 @@ class Ranker:
         d = data["decision"]
         return cls(
             rank=Linear.from_json(data["rank"], CANDIDATE_FEATURES),
-            answer=Linear.from_json(data["answer"], QUESTION_FEATURES),
+            answer=model_from_json(data["answer"], QUESTION_FEATURES),
             confident=Linear.from_json(data["confident"], QUESTION_FEATURES),
             decision=Decision(
                 answer_at=float(d["answer_at"]),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -13,7 +15,7 @@ import pytest
 
 from knowledge.evaluation import Case, assign_splits, question_key
 from knowledge.index import Candidates, question_features
-from knowledge.ranker import CANDIDATE_FEATURES
+from knowledge.ranker import CANDIDATE_FEATURES, QUESTION_FEATURES, Ranker, Trees, load_ranker
 
 FIT_SEARCH = Path(__file__).resolve().parents[2] / "bench" / "fit_search.py"
 TELLING = CANDIDATE_FEATURES.index("coverage")
@@ -157,3 +159,40 @@ def test_the_fit_names_no_blind_set_anywhere() -> None:
     """Besides labelled_sets (checked above), no path of the fit may name it, however it is built."""
     source = FIT_SEARCH.read_text(encoding="utf-8")
     assert "search-blind" not in source and "blind.tsv" not in source and "glob(" not in source
+
+
+def test_the_answer_trees_score_as_scikit_learn_does_also_on_unknown_features(fit: ModuleType) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(17)
+    x = rng.normal(size=(600, len(QUESTION_FEATURES)))
+    # Not linear: in scope when either of two features is high, and a third flips the first's sign.
+    y = (x[:, 0] * np.sign(x[:, 2]) > 0.5) | (x[:, 1] > 1.0)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    model = HistGradientBoostingClassifier(max_depth=2, max_iter=60, random_state=0).fit(x, y)
+    trees = fit.trees_of(model)
+    probe = rng.normal(size=(300, len(QUESTION_FEATURES)))
+    probe[rng.random(probe.shape) < 0.2] = np.nan
+    np.testing.assert_allclose(trees.apply(probe), model.decision_function(probe), rtol=1e-9, atol=1e-9)
+    # Through ranker.json's text and back, the same scores (leaf values are kept to nine decimals).
+    ranker = replace(load_ranker(), answer=trees)
+    again = Ranker.from_json(json.loads(fit.ranker_text(ranker)))
+    np.testing.assert_allclose(again.answer.apply(probe), model.decision_function(probe), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("nodes", "error"),
+    [
+        ([[0, 0.5, 1, 1, 7], [0.1], [0.2]], "out of range"),
+        ([[0, 0.5, 1, 1, 2], [0, 0.5, 1, 2, 2], [0, 0.5, 1, 1, 1]], "loops"),
+        ([[99, 0.5, 1, 1, 2], [0.1], [0.2]], "out of range"),
+        ([[0, 0.5, 1]], "3 values"),
+        ([], "no node"),
+    ],
+)
+def test_a_broken_tree_in_ranker_json_is_refused(nodes: list[list[float]], error: str) -> None:
+    data = {"kind": "boosted trees", "names": list(QUESTION_FEATURES), "baseline": 0.0, "trees": [nodes]}
+    with pytest.raises(ValueError, match=error):
+        Trees.from_json(data, QUESTION_FEATURES)
+    with pytest.raises(ValueError, match="do not match"):
+        Trees.from_json({**data, "names": ["x"]}, QUESTION_FEATURES)
