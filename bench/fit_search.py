@@ -298,6 +298,8 @@ def fit_answer_trees(train: Sequence[Example], ranks: Sequence[Linear], lone_mar
         learning_rate=TREE_RATE,
         max_iter=TREES,
         class_weight="balanced",
+        # Past 10,000 questions "auto" would stop early on a random hold-out: always all TREES.
+        early_stopping=False,
         random_state=0,
     )
     model.fit(x, y)
@@ -306,11 +308,17 @@ def fit_answer_trees(train: Sequence[Example], ranks: Sequence[Linear], lone_mar
 
 def trees_of(model: HistGradientBoostingClassifier) -> Trees:
     """The fitted trees of a binary HistGradientBoostingClassifier, as knowledge.ranker.Trees reads them."""
+    # Private attributes (the fitted predictors): the tests check that the trees read here score every
+    # row as the model does, so a change of them in scikit-learn cannot pass unnoticed.
     baseline = float(np.asarray(model._baseline_prediction).ravel()[0])
     trees = []
-    for (predictor,) in model._predictors:
+    for predictors in model._predictors:
+        if len(predictors) != 1:
+            raise ValueError("not a binary model: one tree per iteration expected")
         nodes = []
-        for node in predictor.nodes:
+        for node in predictors[0].nodes:
+            if node["is_categorical"]:
+                raise ValueError("a categorical split: the answer model's features are all numbers")
             if node["is_leaf"]:
                 nodes.append([float(node["value"])])
             else:

@@ -5,7 +5,7 @@ fit-search``) from the labelled questions in ``tests/data/``: the ranking weight
 regression on the dev split; the answer model (in scope or not) is boosted trees and the confidence model
 (is the best candidate right) a logistic regression, both on dev ranked by cross-fitted rankings; their
 thresholds are chosen on the validation split.
-The weights and thresholds are fitted, not set by hand.
+The weights, trees and thresholds are fitted, not set by hand.
 """
 
 from __future__ import annotations
@@ -182,68 +182,91 @@ class Trees:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], expected: Sequence[str]) -> Trees:
-        """Read the trees; the feature names must be the code's, and every node must be well formed."""
+        """Read the trees; the feature names must be the code's and every tree well formed (see _tree)."""
         names = tuple(str(n) for n in data["names"])
         if names != tuple(expected):
             raise ValueError(f"ranker.json: features {names} do not match the code's {tuple(expected)}")
-        columns: dict[str, list[Any]] = {k: [] for k in ("feature", "threshold", "missing", "left", "right")}
-        leaf: list[bool] = []
-        value: list[float] = []
+        baseline = _finite(data["baseline"], "the trees' baseline")
+        trees = data["trees"]
+        if not isinstance(trees, list) or not trees:
+            raise ValueError("ranker.json: the answer model has no tree")
+        columns: list[list[Any]] = [[] for _ in range(7)]
         roots: list[int] = []
         depth = 0
-        for number, nodes in enumerate(data["trees"]):
-            start = len(leaf)
-            roots.append(start)
-            if not nodes:
-                raise ValueError(f"ranker.json: tree {number} has no node")
-            for node in nodes:
-                if len(node) == 1:
-                    row: list[Any] = [0, 0.0, False, 0, 0]
-                    value.append(float(node[0]))
-                elif len(node) == 5:
-                    feature, left, right = int(node[0]), int(node[3]), int(node[4])
-                    if (
-                        not 0 <= feature < len(names)
-                        or not 0 < left < len(nodes)
-                        or not 0 < right < len(nodes)
-                    ):
-                        raise ValueError(f"ranker.json: tree {number} has a node out of range: {node}")
-                    row = [feature, float(node[1]), bool(node[2]), start + left, start + right]
-                    value.append(0.0)
-                else:
-                    raise ValueError(f"ranker.json: tree {number} has a node of {len(node)} values: {node}")
-                leaf.append(len(node) == 1)
-                for key, item in zip(columns, row, strict=True):
-                    columns[key].append(item)
-            depth = max(depth, _depth(nodes))
+        for number, nodes in enumerate(trees):
+            roots.append(len(columns[0]))
+            tree_depth = _tree(nodes, number, len(names), roots[-1], columns)
+            depth = max(depth, tree_depth)
+        feature, threshold, missing_left, left, right, leaf, value = columns
         arrays = (
             np.array(roots, dtype=np.intp),
-            np.array(columns["feature"], dtype=np.intp),
-            np.array(columns["threshold"], dtype=np.float64),
-            np.array(columns["missing"], dtype=bool),
-            np.array(columns["left"], dtype=np.intp),
-            np.array(columns["right"], dtype=np.intp),
+            np.array(feature, dtype=np.intp),
+            np.array(threshold, dtype=np.float64),
+            np.array(missing_left, dtype=bool),
+            np.array(left, dtype=np.intp),
+            np.array(right, dtype=np.intp),
             np.array(leaf, dtype=bool),
             np.array(value, dtype=np.float64),
         )
         for array in arrays:
             array.flags.writeable = False
-        return cls(names, float(data["baseline"]), *arrays, depth)
+        return cls(names, baseline, *arrays, depth)
 
 
-def _depth(nodes: Sequence[Sequence[Any]]) -> int:
-    """How many steps from the root to the deepest leaf; a node's children come after it (no cycles)."""
-    deepest = 0
-    pending = [(0, 0)]
-    while pending:
-        n, steps = pending.pop()
-        if steps > len(nodes):
-            raise ValueError("ranker.json: a tree loops back on itself")
-        if len(nodes[n]) == 1:
-            deepest = max(deepest, steps)
+MAX_TREE_DEPTH = 16
+"""Deeper trees are no answer model this project fits: a file holding one is refused."""
+
+
+def _finite(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"ranker.json: {what} is not a finite number: {value!r}")
+    return float(value)
+
+
+def _whole(value: Any, low: int, high: int) -> bool:
+    """Whether ``value`` is an integer (not a bool) with ``low <= value < high``."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value < high
+
+
+def _tree(nodes: Any, number: int, features: int, offset: int, columns: list[list[Any]]) -> int:
+    """Check one tree and append its nodes (numbered from ``offset``) to ``columns``; return its depth.
+
+    A node is ``[value]`` (a leaf) or ``[feature, threshold, missing_left, left, right]``; children come
+    after their parent and every node but the root has exactly one parent, so a tree can neither loop nor
+    share a branch, and its depth is found in one pass.
+    """
+    if not isinstance(nodes, list) or not nodes:
+        raise ValueError(f"ranker.json: tree {number} has no node")
+    depth_of = [0] + [-1] * (len(nodes) - 1)
+    for n, node in enumerate(nodes):
+        if depth_of[n] < 0:
+            raise ValueError(f"ranker.json: tree {number}, node {n} has no parent")
+        if not isinstance(node, list) or len(node) not in (1, 5):
+            raise ValueError(f"ranker.json: tree {number}, node {n} is neither a leaf nor a split: {node!r}")
+        if len(node) == 1:
+            row: list[Any] = [0, 0.0, False, 0, 0, True, _finite(node[0], f"tree {number}, leaf {n}")]
         else:
-            pending += [(int(nodes[n][3]), steps + 1), (int(nodes[n][4]), steps + 1)]
-    return deepest
+            feature, threshold, missing, left, right = node
+            wrong = [
+                not _whole(feature, 0, features),
+                not isinstance(threshold, int | float) or isinstance(threshold, bool),
+                isinstance(threshold, float) and (math.isnan(threshold) or threshold == -math.inf),
+                missing not in (0, 1) or isinstance(missing, float),
+                not _whole(left, n + 1, len(nodes)) or not _whole(right, n + 1, len(nodes)),
+                left == right,
+            ]
+            if any(wrong):
+                raise ValueError(f"ranker.json: tree {number}, node {n} is not a valid split: {node!r}")
+            for child in (left, right):
+                if depth_of[child] >= 0:
+                    raise ValueError(f"ranker.json: tree {number}, node {child} has two parents")
+                depth_of[child] = depth_of[n] + 1
+            if depth_of[n] + 1 > MAX_TREE_DEPTH:
+                raise ValueError(f"ranker.json: tree {number} is deeper than {MAX_TREE_DEPTH}")
+            row = [feature, float(threshold), bool(missing), offset + left, offset + right, False, 0.0]
+        for column, item in zip(columns, row, strict=True):
+            column.append(item)
+    return max(depth_of)
 
 
 def model_from_json(data: Mapping[str, Any], expected: Sequence[str]) -> Linear | Trees:

@@ -180,19 +180,54 @@ def test_the_answer_trees_score_as_scikit_learn_does_also_on_unknown_features(fi
     np.testing.assert_allclose(again.answer.apply(probe), model.decision_function(probe), atol=1e-6)
 
 
+def test_uneven_trees_stop_at_their_leaves_and_send_unknown_features_their_side() -> None:
+    split, leaf = [0, 0.0, 0, 1, 2], [1.0]
+    # Tree 1: a leaf at depth one beside a split on feature 1 (unknown goes left); tree 2: a lone leaf.
+    trees = [[split, leaf, [1, 0.5, 1, 3, 4], [2.0], [3.0]], [[0.25]]]
+    data = {"kind": "boosted trees", "names": list(QUESTION_FEATURES), "baseline": 0.5, "trees": trees}
+    model = Trees.from_json(data, QUESTION_FEATURES)
+    assert model.depth == 2
+    rows = np.zeros((5, len(QUESTION_FEATURES)))
+    rows[:, :2] = [[-1, 9], [1, 0], [1, 1], [1, np.nan], [np.nan, 1]]
+    # Feature 0 unknown goes right (missing_left 0), then feature 1 = 1 goes right again.
+    np.testing.assert_array_equal(model.apply(rows), [1.75, 2.75, 3.75, 2.75, 3.75])
+
+
+_SPLIT = [0, 0.5, 1, 1, 2]
+
+
 @pytest.mark.parametrize(
     ("nodes", "error"),
     [
-        ([[0, 0.5, 1, 1, 7], [0.1], [0.2]], "out of range"),
-        ([[0, 0.5, 1, 1, 2], [0, 0.5, 1, 2, 2], [0, 0.5, 1, 1, 1]], "loops"),
-        ([[99, 0.5, 1, 1, 2], [0.1], [0.2]], "out of range"),
-        ([[0, 0.5, 1]], "3 values"),
+        ([[0, 0.5, 1, 1, 7], [0.1], [0.2]], "not a valid split"),
+        ([[99, 0.5, 1, 1, 2], [0.1], [0.2]], "not a valid split"),
+        ([[1.7, 0.5, 1, 1, 2], [0.1], [0.2]], "not a valid split"),
+        ([[0, float("nan"), 1, 1, 2], [0.1], [0.2]], "not a valid split"),
+        ([[0, 0.5, "false", 1, 2], [0.1], [0.2]], "not a valid split"),
+        ([[0, 0.5, 1, 1, 1], [0.1]], "not a valid split"),
+        ([_SPLIT, [0, 0.5, 1, 2, 3], [0.1], [0.2]], "two parents"),
+        ([[0.1], [0.2]], "no parent"),
+        ([[0, 0.5, 1]], "neither a leaf nor a split"),
+        (["leaf"], "neither a leaf nor a split"),
+        ([[float("nan")]], "not a finite number"),
+        ([[float("inf")]], "not a finite number"),
         ([], "no node"),
+        ([[0, 0.5, 1, n + 1, n + 2] if n % 2 == 0 else [0.0] for n in range(40)] + [[0.0], [0.0]], "deeper"),
     ],
 )
-def test_a_broken_tree_in_ranker_json_is_refused(nodes: list[list[float]], error: str) -> None:
+def test_a_broken_tree_in_ranker_json_is_refused(nodes: list[Any], error: str) -> None:
     data = {"kind": "boosted trees", "names": list(QUESTION_FEATURES), "baseline": 0.0, "trees": [nodes]}
     with pytest.raises(ValueError, match=error):
         Trees.from_json(data, QUESTION_FEATURES)
-    with pytest.raises(ValueError, match="do not match"):
-        Trees.from_json({**data, "names": ["x"]}, QUESTION_FEATURES)
+
+
+def test_answer_trees_without_trees_names_or_baseline_are_refused() -> None:
+    good = {"kind": "boosted trees", "names": list(QUESTION_FEATURES), "baseline": 0.0, "trees": [[[0.1]]]}
+    assert Trees.from_json(good, QUESTION_FEATURES).apply(np.zeros((1, len(QUESTION_FEATURES))))[0] == 0.1
+    for broken, error in (
+        ({**good, "trees": []}, "no tree"),
+        ({**good, "names": ["x"]}, "do not match"),
+        ({**good, "baseline": float("nan")}, "not a finite number"),
+    ):
+        with pytest.raises(ValueError, match=error):
+            Trees.from_json(broken, QUESTION_FEATURES)
