@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from knowledge.aliases import Aliases, load_aliases
 from knowledge.evaluation import Case, by_split, load_cases, procedure_groups, question_key
@@ -530,4 +532,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Sums over sets of words follow the order of their hashes, and one BLAS thread sums in one order: with
+    # either varying from run to run, last-digit differences moved the trees' splits and a refit did not
+    # reproduce ranker.json.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
+    with threadpool_limits(limits=1):
+        sys.exit(main())
