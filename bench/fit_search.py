@@ -334,8 +334,7 @@ def trees_of(model: HistGradientBoostingClassifier) -> Trees:
                     ]
                 )
         trees.append(nodes)
-    data = {"kind": "boosted trees", "names": list(QUESTION_FEATURES), "baseline": baseline, "trees": trees}
-    return Trees.from_json(data, QUESTION_FEATURES)
+    return Trees.of(QUESTION_FEATURES, baseline, trees)
 
 
 def choose_decision(

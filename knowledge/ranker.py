@@ -125,6 +125,10 @@ class Linear:
         return cls(tuple(names), zeros, zeros, np.ones(len(names)))
 
 
+TREES_KIND = "boosted trees"
+"""The ``kind`` of a model in ranker.json that is boosted trees (a linear model has none)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Trees:
     """Boosted decision trees: ``baseline`` plus, for each tree, the value of the leaf a row falls in.
@@ -178,16 +182,20 @@ class Trees:
                         ]
                     )
             trees.append(nodes)
-        return {"kind": "boosted trees", "names": list(self.names), "baseline": self.baseline, "trees": trees}
+        return {"kind": TREES_KIND, "names": list(self.names), "baseline": self.baseline, "trees": trees}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], expected: Sequence[str]) -> Trees:
-        """Read the trees; the feature names must be the code's and every tree well formed (see _tree)."""
+        """Read the trees; the feature names must be the code's (and every tree well formed: see ``of``)."""
         names = tuple(str(n) for n in data["names"])
         if names != tuple(expected):
             raise ValueError(f"ranker.json: features {names} do not match the code's {tuple(expected)}")
-        baseline = _finite(data["baseline"], "the trees' baseline")
-        trees = data["trees"]
+        return cls.of(names, data["baseline"], data["trees"])
+
+    @classmethod
+    def of(cls, names: Sequence[str], baseline: Any, trees: Any) -> Trees:
+        """Trees from their nodes as ranker.json holds them, every tree checked (see ``_tree``)."""
+        start = _finite(baseline, "the trees' baseline")
         if not isinstance(trees, list) or not trees:
             raise ValueError("ranker.json: the answer model has no tree")
         columns: list[list[Any]] = [[] for _ in range(7)]
@@ -210,7 +218,7 @@ class Trees:
         )
         for array in arrays:
             array.flags.writeable = False
-        return cls(names, baseline, *arrays, depth)
+        return cls(tuple(names), start, *arrays, depth)
 
 
 MAX_TREE_DEPTH = 16
@@ -271,7 +279,7 @@ def _tree(nodes: Any, number: int, features: int, offset: int, columns: list[lis
 
 def model_from_json(data: Mapping[str, Any], expected: Sequence[str]) -> Linear | Trees:
     """A linear model, or boosted trees when the JSON says so."""
-    if data.get("kind") == "boosted trees":
+    if data.get("kind") == TREES_KIND:
         return Trees.from_json(data, expected)
     return Linear.from_json(data, expected)
 
