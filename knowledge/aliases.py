@@ -75,6 +75,12 @@ class Rule:
     keep: bool
     weight: float = 1.0
     first_issue: bool = False
+    after: tuple[Phrase, ...] = ()
+    """When set, the phrase means this only right after one of these (``between`` words may stand
+    between): "mất" after "bố tôi" is a death, not a lost paper."""
+    between: frozenset[str] = frozenset()
+    unless_before: frozenset[str] = frozenset()
+    """Nor right before one of these syllables: "bố tôi mất thẻ" lost a card."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +189,11 @@ class Aliases:
         return frozenset(known)
 
     def scan(self, words: Sequence[Word], actions: frozenset[Action]) -> list[Match]:
-        """Find phrases left to right, longest first; at equal length a synonym beats a stop word."""
+        """Find phrases left to right, longest first; at equal length a synonym beats a stop word.
+
+        A synonym read in its context takes its context in too ("bố tôi mới mất" is one death), replacing
+        what was found there: the relative is not a notion of its own ("bố" would find "Công bố ...").
+        """
         found: list[Match] = []
         i = 0
         while i < len(words):
@@ -191,6 +201,13 @@ class Aliases:
             if match is None:
                 i += 1
                 continue
+            if match.rule is not None and match.rule.after:
+                begin = _context_start(words, match.start, match.rule)
+                while found and found[-1].start >= begin:
+                    found.pop()
+                if found and found[-1].end > begin:
+                    begin = found[-1].end
+                match = Match(begin, match.end, match.action, match.rule, match.soft)
             found.append(match)
             i = match.end
         return found
@@ -203,6 +220,9 @@ class Aliases:
             span = words[start : start + size]
             entries = self.entries.get(tuple(w.folded for w in span), ())
             for entry in entries:
+                rule = entry.rule
+                if rule is not None and rule.after and not _in_context(words, start, size, rule):
+                    continue
                 if entry.action in actions and all(
                     w.accent is None or w.accent == a for w, a in zip(span, entry.accents, strict=True)
                 ):
@@ -212,6 +232,30 @@ class Aliases:
                     )
                     return Match(start, start + size, entry.action, entry.rule, soft)
         return None
+
+
+MAX_BETWEEN = 3
+"""How many ``between`` words may stand between a contextual synonym and what it must follow."""
+
+
+def _in_context(words: Sequence[Word], start: int, size: int, rule: Rule) -> bool:
+    """Whether the phrase at ``start`` comes after one of ``rule.after`` (past at most MAX_BETWEEN of
+    ``rule.between``) and not right before one of ``rule.unless_before``."""
+    if start + size < len(words) and words[start + size].folded in rule.unless_before:
+        return False
+    return _context_start(words, start, rule) >= 0
+
+
+def _context_start(words: Sequence[Word], start: int, rule: Rule) -> int:
+    """Where the context of the phrase at ``start`` begins (its ``after`` phrase, the longest), or -1."""
+    end = start
+    while True:
+        for before in rule.after:
+            if end >= len(before) and tuple(w.folded for w in words[end - len(before) : end]) == before:
+                return end - len(before)
+        if end == 0 or start - end >= MAX_BETWEEN or words[end - 1].folded not in rule.between:
+            return -1
+        end -= 1
 
 
 def _marked_key(key: str) -> bool:
@@ -278,12 +322,28 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         keep = bool(item.get("keep", False))
         weight = float(item.get("weight", 1.0))
         first_issue = bool(item.get("first_issue", False))
+        # The longest first: "bố chồng" is one relative, not "chồng" after a stray "bố".
+        after = tuple(
+            sorted(
+                (p for p in map(phrase, _strings(item.get("after", []), f"synonym[{n}].after")) if p),
+                key=len,
+                reverse=True,
+            )
+        )
+        between = frozenset(
+            w for text in _strings(item.get("between", []), f"synonym[{n}].between") for w in phrase(text)
+        )
+        unless = frozenset(
+            w
+            for text in _strings(item.get("unless_before", []), f"synonym[{n}].unless_before")
+            for w in phrase(text)[:1]
+        )
         for say in _strings(item.get("say"), f"synonym[{n}].say"):
             own = phrase(say)
             alternatives = means + ((own,) if keep and own not in means else ())
             if not alternatives:
                 raise ValueError(f"synonyms.toml: synonym[{n}] means nothing (no words in `means`)")
-            add(say, "synonym", Rule(alternatives, keep, weight, first_issue))
+            add(say, "synonym", Rule(alternatives, keep, weight, first_issue, after, between, unless))
     for text in _strings(data.get("stopwords", {}).get("phrases", []), "stopwords.phrases"):
         add(text, "stop", None)
     for text in _strings(data.get("chitchat", {}).get("phrases", []), "chitchat.phrases"):
@@ -296,7 +356,11 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
     return Aliases(
         abbreviations=MappingProxyType(abbreviations),
         entries=MappingProxyType(
-            {k: tuple(sorted(v, key=lambda e: _PRIORITY[e.action])) for k, v in entries.items()}
+            # A synonym that holds only in its context is tried before the same phrase's plain reading.
+            {
+                k: tuple(sorted(v, key=lambda e: (_PRIORITY[e.action], not (e.rule and e.rule.after))))
+                for k, v in entries.items()
+            }
         ),
         special_cases=marked("special_cases"),
         later_steps=marked("later_steps"),

@@ -262,6 +262,68 @@ def test_synonym_table_loads_and_is_reviewable() -> None:
         load_aliases("[[synonym]]\nsay = 'not a list'\nmeans = ['x']\n")
 
 
+CONTEXT_TABLE = """
+[[synonym]]
+say = ["mất"]
+means = ["cấp lại"]
+
+[[synonym]]
+say = ["mất", "mới mất"]
+after = ["bố", "ông nội"]
+between = ["tôi", "em"]
+unless_before = ["thẻ", "căn cước"]
+means = ["khai tử"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "reading"),
+    [
+        ("bố tôi mới mất", ("khai", "tu")),
+        ("bố mất", ("khai", "tu")),
+        ("ông nội em mất hôm qua", ("khai", "tu")),
+        ("bo toi mat", ("khai", "tu")),
+        # Not after a relative, or too far from one, or before a paper: the plain reading.
+        ("tôi mất", ("cap", "lai")),
+        ("bố tôi em tôi em mất", ("cap", "lai")),
+        ("bố nói tôi mất", ("cap", "lai")),
+        ("bố tôi mất thẻ", ("cap", "lai")),
+        ("bố tôi mất căn cước", ("cap", "lai")),
+        ("mất", ("cap", "lai")),
+    ],
+)
+def test_a_synonym_in_context_reads_the_phrase_only_there(question: str, reading: tuple[str, ...]) -> None:
+    aliases = load_aliases(CONTEXT_TABLE)
+    (match,) = [m for m in aliases.scan(words_of(question), frozenset({"synonym"}))]
+    assert match.rule is not None
+    assert match.rule.means == (reading,)
+
+
+def test_a_synonym_in_context_takes_its_context_in() -> None:
+    aliases = load_aliases(CONTEXT_TABLE + '[stopwords]\nphrases = ["tôi", "ông nội"]\n')
+    found = aliases.scan(words_of("hỏi ông nội em mới mất"), frozenset({"synonym", "stop"}))
+    # "ông nội" was a stop word and "hỏi" stays a word of its own: the death is "ông nội em mới mất".
+    assert [(m.start, m.end, m.action) for m in found] == [(1, 6, "synonym")]
+    found = aliases.scan(words_of("bố tôi mất"), frozenset({"synonym", "stop"}))
+    assert [(m.start, m.end) for m in found] == [(0, 3)]
+
+
+def test_a_relative_who_died_is_a_death_not_a_lost_paper(catalogue: ProcedureIndex) -> None:
+    death = "1.000656"
+    for question in (
+        "chồng tôi mất, tôi muốn đăng ký khai tử",
+        "ông nội tôi mất hôm qua, làm giấy báo tử ở đâu",
+        "bố tôi mới mất",
+        "bố chồng tôi mất",
+    ):
+        result = catalogue.search(question)
+        assert result.answer != "none", question
+        assert result.hits[0].code == death, question
+    lost = catalogue.search("bố tôi mất căn cước")
+    assert lost.answer != "none"
+    assert "Cấp lại thẻ căn cước" in lost.hits[0].name
+
+
 def test_the_small_index_prefers_the_everyday_version() -> None:
     assert SMALL.search("làm giấy khai sinh").hits[0].code == "ks"
     assert SMALL.search("khai sinh cho con lấy chồng nước ngoài").hits[0].code == "ks-nn"
