@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from knowledge.evaluation import Case, assign_splits, question_key
 from knowledge.index import Candidates, question_features
-from knowledge.ranker import CANDIDATE_FEATURES, QUESTION_FEATURES, Ranker, Trees, load_ranker
+from knowledge.ranker import CANDIDATE_FEATURES, QUESTION_FEATURES, Linear, Ranker, Trees, load_ranker
 
 FIT_SEARCH = Path(__file__).resolve().parents[2] / "bench" / "fit_search.py"
 TELLING = CANDIDATE_FEATURES.index("coverage")
@@ -145,14 +146,27 @@ def test_training_never_holds_a_procedure_or_a_question_judged_on(
 
 
 def test_the_strongest_penalty_chance_cannot_tell_from_the_best_is_chosen(fit: ModuleType) -> None:
-    # On 400 questions, hit@1 0.60 has a standard error of about 0.024.
-    scored = {0.0001: (0.61, 0.80), 0.001: (0.60, 0.79), 0.01: (0.59, 0.79), 0.1: (0.55, 0.75)}
-    assert fit.choose_penalty(scored, 400) == 0.01
-    assert fit.choose_penalty(scored, 40_000) == 0.0001
+    # Mean validation loss and its standard error, per penalty.
+    scored = {0.0001: (1.40, 0.05), 0.001: (1.41, 0.05), 0.01: (1.44, 0.05), 0.1: (1.50, 0.05)}
+    assert fit.choose_penalty(scored) == 0.01
+    assert fit.choose_penalty({p: (loss, 0.005) for p, (loss, _) in scored.items()}) == 0.0001
 
 
 def test_of_penalties_that_score_alike_the_strongest_is_chosen(fit: ModuleType) -> None:
-    assert fit.choose_penalty({0.001: (0.5, 0.7), 0.01: (0.5, 0.7), 0.1: (0.5, 0.7)}, 100) == 0.1
+    assert fit.choose_penalty({0.001: (1.5, 0.0), 0.01: (1.5, 0.0), 0.1: (1.5, 0.0)}) == 0.1
+
+
+def test_the_ranking_loss_is_the_gold_share_of_the_softmax(fit: ModuleType) -> None:
+    rank = Linear(("x",), np.array([1.0]), np.zeros(1), np.ones(1))
+    found = Candidates(("a", "b"), np.array([[math.log(3.0)], [0.0]]), 0.0, 1)
+    right = fit.Example(Case("q", frozenset({"a"}), "formal"), found)
+    wrong = fit.Example(Case("q", frozenset({"b"}), "formal"), found)
+    # Softmax shares 3/4 and 1/4.
+    loss, error = fit.ranking_loss([right, wrong], rank)
+    assert loss == pytest.approx((math.log(4 / 3) + math.log(4)) / 2)
+    assert error == pytest.approx((math.log(4) - math.log(4 / 3)) / 2 / math.sqrt(2))
+    with pytest.raises(ValueError, match="no validation question"):
+        fit.ranking_loss([fit.Example(Case("q", frozenset(), "out_of_scope"), found)], rank)
 
 
 def test_the_fit_names_no_blind_set_anywhere() -> None:
