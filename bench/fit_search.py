@@ -178,7 +178,9 @@ def choose_penalty(scored: dict[float, tuple[float, float]]) -> float:
     (:func:`ranking_loss`). Penalties whose losses are within that error of each other are apart by chance:
     the one-standard-error rule takes the simplest model chance cannot tell from the best. The loss reads
     every question's whole ranking; hit@1, read before, moves by whole questions, and its error spanned
-    penalties ten times apart, so a small change of the vocabulary flipped the choice.
+    penalties ten times apart, so a small change of the vocabulary flipped the choice. A strong penalty
+    flattens the softmax, which the loss counts against it even where the order stays: the rule's leaning
+    to the strongest penalty within the error offsets that.
     """
     best, error = min(scored.values())
     return max(p for p, (loss, _) in scored.items() if loss <= best + error)
@@ -197,7 +199,8 @@ def ranking_loss(data: Sequence[Example], rank: Linear) -> tuple[float, float]:
             losses.append(float(logsumexp(scores) - logsumexp(scores[gold])))
     if not losses:
         raise ValueError("no validation question has both a gold candidate and another one")
-    return float(np.mean(losses)), float(np.std(losses) / math.sqrt(len(losses)))
+    spread = float(np.std(losses, ddof=1)) if len(losses) > 1 else 0.0
+    return float(np.mean(losses)), spread / math.sqrt(len(losses))
 
 
 def ranked(e: Example, rank: Linear) -> tuple[list[int], npt.NDArray[np.float64]]:

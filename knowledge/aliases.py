@@ -75,12 +75,13 @@ class Rule:
     keep: bool
     weight: float = 1.0
     first_issue: bool = False
-    after: tuple[Phrase, ...] = ()
-    """When set, the phrase means this only right after one of these (``between`` words may stand
-    between): "mất" after "bố tôi" is a death, not a lost paper."""
-    between: frozenset[str] = frozenset()
-    unless_before: frozenset[str] = frozenset()
-    """Nor right before one of these syllables: "bố tôi mất thẻ" lost a card."""
+    after: tuple[Marked, ...] = ()
+    """When set, the phrase means this only right after one of these, longest first: "mất" after "bố" (past
+    the filler "tôi") is a death, not a lost paper."""
+    between: tuple[Marked, ...] = ()
+    """The fillers that may stand between ``after`` and the phrase, at most MAX_BETWEEN of them."""
+    unless_before: tuple[Marked, ...] = ()
+    """Nor right before one of these phrases: "bố tôi mất thẻ" lost a card, "mất mấy ngày" takes days."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +198,8 @@ class Aliases:
         found: list[Match] = []
         i = 0
         while i < len(words):
-            match = self._match_at(words, i, actions)
+            # A context may take in whole earlier matches, never start inside one ("cho con" then "gái").
+            match = self._match_at(words, i, actions, found)
             if match is None:
                 i += 1
                 continue
@@ -205,14 +207,14 @@ class Aliases:
                 begin = _context_start(words, match.start, match.rule)
                 while found and found[-1].start >= begin:
                     found.pop()
-                if found and found[-1].end > begin:
-                    begin = found[-1].end
                 match = Match(begin, match.end, match.action, match.rule, match.soft)
             found.append(match)
             i = match.end
         return found
 
-    def _match_at(self, words: Sequence[Word], start: int, actions: frozenset[Action]) -> Match | None:
+    def _match_at(
+        self, words: Sequence[Word], start: int, actions: frozenset[Action], found: Sequence[Match] = ()
+    ) -> Match | None:
         longest = self.starts.get(words[start].folded)
         if longest is None:
             return None
@@ -221,7 +223,7 @@ class Aliases:
             entries = self.entries.get(tuple(w.folded for w in span), ())
             for entry in entries:
                 rule = entry.rule
-                if rule is not None and rule.after and not _in_context(words, start, size, rule):
+                if rule is not None and rule.after and not _in_context(words, start, size, rule, found):
                     continue
                 if entry.action in actions and all(
                     w.accent is None or w.accent == a for w, a in zip(span, entry.accents, strict=True)
@@ -238,12 +240,24 @@ MAX_BETWEEN = 3
 """How many ``between`` words may stand between a contextual synonym and what it must follow."""
 
 
-def _in_context(words: Sequence[Word], start: int, size: int, rule: Rule) -> bool:
+def _says(words: Sequence[Word], at: int, mark: Marked) -> bool:
+    """Whether ``mark`` is said at ``at``; a syllable typed with accents must agree with its accents."""
+    span = words[at : at + len(mark.folded)] if at >= 0 else ()
+    return len(span) == len(mark.folded) and all(
+        w.folded == folded and (w.accent is None or w.accent == key)
+        for w, folded, key in zip(span, mark.folded, mark.keys, strict=True)
+    )
+
+
+def _in_context(
+    words: Sequence[Word], start: int, size: int, rule: Rule, found: Sequence[Match] = ()
+) -> bool:
     """Whether the phrase at ``start`` comes after one of ``rule.after`` (past at most MAX_BETWEEN of
-    ``rule.between``) and not right before one of ``rule.unless_before``."""
-    if start + size < len(words) and words[start + size].folded in rule.unless_before:
+    ``rule.between``), not inside an earlier match, and not right before one of ``rule.unless_before``."""
+    if any(_says(words, start + size, mark) for mark in rule.unless_before):
         return False
-    return _context_start(words, start, rule) >= 0
+    begin = _context_start(words, start, rule)
+    return begin >= 0 and not any(m.start < begin < m.end for m in found)
 
 
 def _context_start(words: Sequence[Word], start: int, rule: Rule) -> int:
@@ -251,9 +265,9 @@ def _context_start(words: Sequence[Word], start: int, rule: Rule) -> int:
     end = start
     while True:
         for before in rule.after:
-            if end >= len(before) and tuple(w.folded for w in words[end - len(before) : end]) == before:
-                return end - len(before)
-        if end == 0 or start - end >= MAX_BETWEEN or words[end - 1].folded not in rule.between:
+            if _says(words, end - len(before.folded), before):
+                return end - len(before.folded)
+        if start - end >= MAX_BETWEEN or not any(_says(words, end - 1, w) for w in rule.between):
             return -1
         end -= 1
 
@@ -322,22 +336,13 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         keep = bool(item.get("keep", False))
         weight = float(item.get("weight", 1.0))
         first_issue = bool(item.get("first_issue", False))
-        # The longest first: "bố chồng" is one relative, not "chồng" after a stray "bố".
-        after = tuple(
-            sorted(
-                (p for p in map(phrase, _strings(item.get("after", []), f"synonym[{n}].after")) if p),
-                key=len,
-                reverse=True,
-            )
-        )
-        between = frozenset(
-            w for text in _strings(item.get("between", []), f"synonym[{n}].between") for w in phrase(text)
-        )
-        unless = frozenset(
-            w
-            for text in _strings(item.get("unless_before", []), f"synonym[{n}].unless_before")
-            for w in phrase(text)[:1]
-        )
+
+        def context(key: str, item: Mapping[str, Any] = item, n: int = n) -> tuple[Marked, ...]:
+            # The longest first: "bố chồng" is one relative, not "chồng" after a stray "bố".
+            marks = (_marked(t) for t in _strings(item.get(key, []), f"synonym[{n}].{key}"))
+            return tuple(sorted((m for m in marks if m.keys), key=lambda m: -len(m.keys)))
+
+        after, between, unless = context("after"), context("between"), context("unless_before")
         for say in _strings(item.get("say"), f"synonym[{n}].say"):
             own = phrase(say)
             alternatives = means + ((own,) if keep and own not in means else ())
