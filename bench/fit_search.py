@@ -144,13 +144,7 @@ def fit_rank(train: Sequence[Example], penalty: float, mask: npt.NDArray[np.bool
     every pair let those far ones outvote the near ones). ``penalty`` is the L2 weight on the coefficients.
     """
     mean, scale = standardiser([e.found.features for e in train if e.found is not None])
-    groups: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]] = []
-    for e in train:
-        if e.found is None or not e.case.expected:
-            continue
-        gold = np.array([code in e.case.expected for code in e.found.codes])
-        if gold.any() and not gold.all():
-            groups.append((np.nan_to_num((e.found.features - mean) / scale) * mask, gold))
+    groups = [(np.nan_to_num((features - mean) / scale) * mask, gold) for features, gold in contests(train)]
 
     def loss(w: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
         total = 0.0
@@ -186,17 +180,25 @@ def choose_penalty(scored: dict[float, tuple[float, float]]) -> float:
     return max(p for p, (loss, _) in scored.items() if loss <= best + error)
 
 
-def ranking_loss(data: Sequence[Example], rank: Linear) -> tuple[float, float]:
-    """The mean listwise loss (minus the log of the gold's softmax share) over the in-scope questions with a
-    gold candidate and another one, as the fit minimises it, and the standard error of that mean."""
-    losses = []
+def contests(data: Sequence[Example]) -> list[tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]]:
+    """The candidates' features and which are gold, for each question the listwise loss reads: in scope,
+    with a gold candidate and another one."""
+    out = []
     for e in data:
-        if e.found is None or not e.case.expected:
-            continue
-        gold = np.array([code in e.case.expected for code in e.found.codes])
-        if gold.any() and not gold.all():
-            scores = rank.apply(e.found.features)
-            losses.append(float(logsumexp(scores) - logsumexp(scores[gold])))
+        if e.found is not None and e.case.expected:
+            gold = np.array([code in e.case.expected for code in e.found.codes])
+            if gold.any() and not gold.all():
+                out.append((e.found.features, gold))
+    return out
+
+
+def ranking_loss(data: Sequence[Example], rank: Linear) -> tuple[float, float]:
+    """The mean listwise loss (minus the log of the gold's softmax share) over :func:`contests`, as the fit
+    minimises it, and the standard error of that mean."""
+    losses = []
+    for features, gold in contests(data):
+        scores = rank.apply(features)
+        losses.append(float(logsumexp(scores) - logsumexp(scores[gold])))
     if not losses:
         raise ValueError("no validation question has both a gold candidate and another one")
     spread = float(np.std(losses, ddof=1)) if len(losses) > 1 else 0.0

@@ -198,16 +198,13 @@ class Aliases:
         found: list[Match] = []
         i = 0
         while i < len(words):
-            # A context may take in whole earlier matches, never start inside one ("cho con" then "gái").
             match = self._match_at(words, i, actions, found)
             if match is None:
                 i += 1
                 continue
-            if match.rule is not None and match.rule.after:
-                begin = _context_start(words, match.start, match.rule)
-                while found and found[-1].start >= begin:
-                    found.pop()
-                match = Match(begin, match.end, match.action, match.rule, match.soft)
+            # Only a match that took its context in starts before ``i``: what it took in is replaced.
+            while found and found[-1].start >= match.start:
+                found.pop()
             found.append(match)
             i = match.end
         return found
@@ -223,7 +220,8 @@ class Aliases:
             entries = self.entries.get(tuple(w.folded for w in span), ())
             for entry in entries:
                 rule = entry.rule
-                if rule is not None and rule.after and not _in_context(words, start, size, rule, found):
+                begin = start if rule is None or not rule.after else _context(words, start, size, rule, found)
+                if begin < 0:
                     continue
                 if entry.action in actions and all(
                     w.accent is None or w.accent == a for w, a in zip(span, entry.accents, strict=True)
@@ -232,7 +230,7 @@ class Aliases:
                         w.accent is None and not a.endswith("|")
                         for w, a in zip(span, entry.accents, strict=False)
                     )
-                    return Match(start, start + size, entry.action, entry.rule, soft)
+                    return Match(begin, start + size, entry.action, entry.rule, soft)
         return None
 
 
@@ -249,15 +247,14 @@ def _says(words: Sequence[Word], at: int, mark: Marked) -> bool:
     )
 
 
-def _in_context(
-    words: Sequence[Word], start: int, size: int, rule: Rule, found: Sequence[Match] = ()
-) -> bool:
-    """Whether the phrase at ``start`` comes after one of ``rule.after`` (past at most MAX_BETWEEN of
-    ``rule.between``), not inside an earlier match, and not right before one of ``rule.unless_before``."""
+def _context(words: Sequence[Word], start: int, size: int, rule: Rule, found: Sequence[Match]) -> int:
+    """Where the context of the phrase at ``start`` begins, or -1 when it is not in its context: after one
+    of ``rule.after`` (past at most MAX_BETWEEN of ``rule.between``), not starting inside an earlier match
+    (it may take whole ones in: "cho con" then "gái" is none), and not right before ``rule.unless_before``."""
     if any(_says(words, start + size, mark) for mark in rule.unless_before):
-        return False
+        return -1
     begin = _context_start(words, start, rule)
-    return begin >= 0 and not any(m.start < begin < m.end for m in found)
+    return -1 if any(m.start < begin < m.end for m in found) else begin
 
 
 def _context_start(words: Sequence[Word], start: int, rule: Rule) -> int:
