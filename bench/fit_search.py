@@ -3,10 +3,10 @@
 Run: ``make fit-search`` (``.venv/bin/python bench/fit_search.py [--source PATH] [--dry-run]``).
 
 1. Candidates and their features (``ProcedureIndex.candidates``) for every labelled question.
-2. Ranking weights: a listwise softmax regression on dev (the dev split, the fresh set's dev part, and the
+2. Ranking weights: a listwise softmax regression on dev (the dev split, the fresh sets' dev parts, and the
    older dev sets less their questions about procedures judged on): for each question, the gold candidates'
    share of the softmax over all its candidates. Its L2 penalty is chosen on validation (the validation
-   split and the fresh set's validation part): the strongest whose listwise loss there is within one
+   split and the fresh sets' validation parts): the strongest whose listwise loss there is within one
    standard error of the best.
 3. The answer model (in scope or not: boosted trees) and the confidence model (is the best candidate
    right; out of scope it is not: a logistic regression), on dev over QUESTION_FEATURES, each dev question
@@ -16,7 +16,7 @@ Run: ``make fit-search`` (``.venv/bin/python bench/fit_search.py [--source PATH]
    false abstention within its goal (out-of-scope abstention is what that leaves); confident at the
    lowest certainty (of the confidence model) whose confident answers are right often enough; choices
    within a window of the best score that keeps nearly every reachable hit@3.
-The questions of the locked test split and of the fresh set's test part are never scored here: only their
+The questions of the locked test split and of the fresh sets' test parts are never scored here: only their
 gold codes and folded text are read, to keep their procedures and questions out of training. The blind set
 is not read at all.
 """
@@ -66,9 +66,9 @@ VALIDATION = DATA / "search-validation.tsv"
 TEST = DATA / "search-test.tsv"
 """Only its gold codes and folded questions are read, to keep them out of training; it is never scored."""
 OLD = (DATA / "devset.tsv", DATA / "devset.heldout.tsv")
-FRESH = DATA / "search-fresh.tsv"
-"""Split by ``by_split`` like the split files: its dev part is trained on, its validation part chosen on,
-its test part never scored."""
+FRESH = (DATA / "search-fresh.tsv", DATA / "search-fresh2.tsv")
+"""Each split by ``by_split`` like the split files: their dev parts are trained on, their validation parts
+chosen on, their test parts never scored."""
 OUTPUT = ROOT / "knowledge" / "ranker.json"
 FALSE_ABSTENTION_GOAL = 0.05
 CONFIDENT_PRECISION = 0.90
@@ -101,13 +101,13 @@ class Labelled(NamedTuple):
 def labelled_sets() -> Labelled:
     """Training and validation questions.
 
-    Training: the dev split, the fresh set's dev part, and the older sets less their questions about
-    procedures judged on (validation and test, of the split files and of the fresh set) and the questions a
+    Training: the dev split, the fresh sets' dev parts, and the older sets less their questions about
+    procedures judged on (validation and test, of the split files and of the fresh sets) and the questions a
     judged set asks too (out of scope ones have no code to tell them by), so that nothing is both learned
-    from and judged on. Validation: the validation split and the fresh set's validation part, so the
+    from and judged on. Validation: the validation split and the fresh sets' validation parts, so the
     thresholds rest on over twice the questions the split alone has.
     """
-    fresh = by_split(load_cases(FRESH))
+    fresh = by_split([case for path in FRESH for case in load_cases(path)])
     validation = [*load_cases(VALIDATION), *fresh["validation"]]
     judged = [*validation, *load_cases(TEST), *fresh["test"]]
     codes = {code for case in judged for code in case.expected}
@@ -532,11 +532,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"confident: precision >= {CONFIDENT_PRECISION} on validation",
         "dev": {
             **{p.name: digest(p) for p in (DEV, *OLD)},
-            f"{FRESH.name} (its assign_splits dev part)": digest(FRESH),
+            **{f"{path.name} (its assign_splits dev part)": digest(path) for path in FRESH},
         },
         "validation": {
             VALIDATION.name: digest(VALIDATION),
-            f"{FRESH.name} (its assign_splits validation part)": digest(FRESH),
+            **{f"{path.name} (its assign_splits validation part)": digest(path) for path in FRESH},
         },
         "dev_questions": len(dev),
         "older_questions_left_out": left_out,

@@ -280,16 +280,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, path in SPLIT_FILES.items()
         if path.exists() and (name != "test" or args.test)
     ]
-    # Its dev part is trained on and its validation part chosen on (bench/fit_search.py), its test part not.
+    # Their dev parts are trained on and their validation parts chosen on (bench/fit_search.py), their test
+    # parts not.
     fresh = by_split(load_cases(DATA / "search-fresh.tsv"))
+    second = by_split(load_cases(DATA / "search-fresh2.tsv"))
     sets += [
         ("fresh set, its validation part (chosen on, with the validation split)", fresh["validation"]),
         ("fresh set, its test part (not fitted on; read before, so not blind)", fresh["test"]),
+        ("second fresh set, its validation part (chosen on)", second["validation"]),
+        ("second fresh set, its test part (not fitted on)", second["test"]),
     ]
     if args.blind:
         sets.append(("blind set (never fitted, tuned or chosen on)", load_cases(DATA / "search-blind.tsv")))
     # Both older sets are training data too, but for their questions about procedures judged on (validation
-    # and test, of the split files and of the fresh set) and those a judged set asks as well.
+    # and test, of the split files and of the fresh sets) and those a judged set asks as well.
     sets += [
         ("older dev set (partly trained on)", cases),
         ("older held-out set (partly trained on)", heldout),

@@ -349,8 +349,14 @@ async def test_a_resident_or_stranger_acknowledging_gets_a_clear_answer_and_sear
     # Staff of another unit: nothing of theirs to acknowledge here.
     assert await office.one(payload=f"ack:{directive_id}", user=STAFF_3) == to_plain(texts.ACK_NOTHING)
     assert await office.one(payload="ack:x", user=STAFF_1) == to_plain(texts.ACK_NOTHING)
-    # Text that merely contains the words is a question, not an acknowledgement.
-    assert "Đăng ký khai sinh" in await office.all("đã nhận giấy khai sinh chưa", user=STAFF_1)
+    # Text that merely contains the words is a question, not an acknowledgement: the search answers it. On
+    # this one-record catalogue every word weighs next to nothing, so whether "đã nhận ... chưa" gets the
+    # card or an honest "not found" moves with each refit of the search's weights; either is the search's.
+    question = "đã nhận giấy khai sinh chưa"
+    reply = await office.all(question, user=STAFF_1)
+    not_found = to_plain(texts.no_match(question, office.svc.config.centre))
+    assert "Đăng ký khai sinh" in reply or reply == not_found
+    assert "Đăng ký khai sinh" in await office.all("làm giấy khai sinh cho con", user=STAFF_1)
     assert await acks(office) == []
 
 

@@ -67,6 +67,7 @@ def test_the_split_moves_a_whole_group_of_sibling_codes_together() -> None:
 
 
 FRESH_DIGEST = "68a37b60ad2fefeab6304bc458512be788b397c1a17ca488e0724428dd2cb77e"
+FRESH2_DIGEST = "d397a37d1cc80410cc91f3cb0288c1318f3a85060643e77edc1218acee9c9c8e"
 BLIND_DIGEST = "1393339c7d0b1af8cac0187090988da78f1ec7242fe692ad76e233935095a9cb"
 OTHERS = (
     "search-dev.tsv",
@@ -75,7 +76,7 @@ OTHERS = (
     "devset.tsv",
     "devset.heldout.tsv",
 )
-"""Every labelled file but the fresh and blind sets (the older sets are partly trained on)."""
+"""Every labelled file but the fresh sets and the blind set (the older sets are partly trained on)."""
 
 
 def _codes(*names: str) -> set[str]:
@@ -93,6 +94,17 @@ def test_the_fresh_set_asks_only_about_procedures_no_other_file_names() -> None:
     assert not [case.query for case in fresh if case.expected & _codes(*OTHERS)]
 
 
+def test_the_second_fresh_set_shares_no_procedure_and_no_question_with_any_other_file() -> None:
+    second = load_cases(DATA / "search-fresh2.tsv")
+    assert hashlib.sha256((DATA / "search-fresh2.tsv").read_bytes()).hexdigest() == FRESH2_DIGEST
+    assert len(second) >= 600 and len({question_key(c.query) for c in second}) == len(second)
+    assert sum(not c.expected for c in second) >= 200
+    others = (*OTHERS, "search-fresh.tsv", "search-blind.tsv")
+    assert not [case.query for case in second if case.expected & _codes(*others)]
+    asked = _asked(*others)
+    assert not [case.query for case in second if question_key(case.query) in asked]
+
+
 def test_the_blind_set_shares_no_procedure_and_no_question_with_any_other_file() -> None:
     """bench/fit_search.py never opens it (test_fit_search.py checks that), so nothing is fitted on it."""
     blind = load_cases(DATA / "search-blind.tsv")
@@ -100,7 +112,7 @@ def test_the_blind_set_shares_no_procedure_and_no_question_with_any_other_file()
     assert len(blind) >= 500 and len({question_key(c.query) for c in blind}) == len(blind)
     kinds = {"formal", "colloquial", "no_diacritics", "typo", "mixed", "out_of_scope"}
     assert {c.kind for c in blind} == kinds
-    others = (*OTHERS, "search-fresh.tsv")
+    others = (*OTHERS, "search-fresh.tsv", "search-fresh2.tsv")
     assert not [case.query for case in blind if case.expected & _codes(*others)]
     asked = _asked(*others)
     assert not [case.query for case in blind if question_key(case.query) in asked]

@@ -118,9 +118,27 @@ def test_a_small_catalogue_without_vectors_still_answers_confidently() -> None:
     from knowledge.index import ProcedureIndex
 
     index = ProcedureIndex([Procedure(code="ks", name="Đăng ký khai sinh", level="Cấp xã", field="Hộ tịch")])
-    for question in ("đã nhận giấy khai sinh chưa", "da nhan giay khai sinh chua"):
+    assert not index._semantic.learned
+    for question in ("làm giấy khai sinh cho con", "lam giay khai sinh cho con", "giấy khai sinh"):
         result = index.search(question)
         assert (result.answer, [h.code for h in result.hits]) == ("confident", ["ks"])
+
+
+def test_the_demo_catalogue_learns_no_vectors_and_answers_a_status_worded_question() -> None:
+    """The demo's 46 records are too few for vectors; a question framed as "đã ... chưa" still finds its card.
+
+    On a one-record catalogue such a question sits at the answer threshold (a corpus of one makes every
+    word's weight near nothing), so a refit can move it either way; the demo is the small catalogue a
+    fresh machine runs.
+    """
+    from knowledge.index import ProcedureIndex
+
+    index = ProcedureIndex(list(load_paths([DEMO_KB]).procedures.values()))
+    assert not index._semantic.learned
+    for question in ("đã nhận giấy khai sinh chưa", "da nhan giay khai sinh chua"):
+        result = index.search(question)
+        assert result.answer != "none"
+        assert "1.001193" in [h.code for h in result.hits]
 
 
 @pytest.fixture(scope="module")
