@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import knowledge.index as index_module
 from knowledge.aliases import load_aliases, words_of
-from knowledge.evaluation import Case, load_cases
+from knowledge.evaluation import Case, by_split, load_cases
 from knowledge.evaluation import evaluate as evaluate_cases
 from knowledge.importers import load_paths
 from knowledge.index import MAX_QUERY_CHARS, ProcedureIndex
@@ -76,11 +76,21 @@ def test_devset_quality_on_the_real_catalogue(catalogue: ProcedureIndex, devset:
     assert scores.abstention >= 0.5, report
 
 
-def test_validation_split_quality_on_the_real_catalogue(catalogue: ProcedureIndex) -> None:
-    cases = load_cases(ROOT / "tests" / "data" / "search-validation.tsv")
+def test_validation_quality_on_the_real_catalogue(catalogue: ProcedureIndex) -> None:
+    """The search keeps the decision the fit chose: false abstention near its goal on all validation.
+
+    All of it (the split and the fresh sets' validation parts, as ``bench/fit_search.py`` reads them), not
+    the split alone: the threshold is set on the whole, and 187 questions alone stray from it by chance.
+    The search reads a question as the fit does but for staff aliases and the like, so it may decline a
+    few more than the fit counted; not many more.
+    """
+    data = ROOT / "tests" / "data"
+    cases = load_cases(data / "search-validation.tsv")
+    for name in ("search-fresh.tsv", "search-fresh2.tsv"):
+        cases += by_split(load_cases(data / name))["validation"]
     scores = evaluate_cases(lambda q: offered(catalogue.search(q, limit=3)), cases)
-    assert scores.hit_at_1 >= 0.40
-    assert scores.hit_at_3 >= 0.52
+    assert scores.hit_at_1 >= 0.45
+    assert scores.hit_at_3 >= 0.60
     assert scores.false_abstention <= 0.06
 
 
@@ -497,9 +507,12 @@ def test_a_company_name_is_not_read_as_an_abbreviation() -> None:
 
 def test_a_word_typed_with_marks_is_not_respelt_into_another() -> None:
     index = ProcedureIndex([Procedure(code="exam", name="Đăng ký dự thi tuyển sinh", level="Cấp tỉnh")])
-    # "thịt" (meat) is not in this catalogue; it must not become "thi" (exam). Unmarked, it may be a typo.
-    assert index.search("thịt").answer == "none"
-    assert index.ranked("thit") == ["exam"]
+    # "thìa" (spoon) is in neither this catalogue nor the vocabulary; it must not become "thi" (exam).
+    # Unmarked, it may be a typo. ("thịt" was the example until the vocabulary learned it: a known word,
+    # marked or not, is never respelt.)
+    assert index.search("thìa").answer == "none"
+    assert index.ranked("thìa") == []
+    assert index.ranked("thia") == ["exam"]
 
 
 def test_a_question_typed_with_accents_is_read_with_them() -> None:
