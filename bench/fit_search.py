@@ -107,7 +107,8 @@ def labelled_sets() -> Labelled:
     from and judged on. Validation: the validation split and the fresh sets' validation parts, so the
     thresholds rest on over twice the questions the split alone has.
     """
-    fresh = by_split([case for path in FRESH for case in load_cases(path)])
+    parts = [by_split(load_cases(path)) for path in FRESH]
+    fresh = {split: [case for part in parts for case in part[split]] for split in parts[0]}
     validation = [*load_cases(VALIDATION), *fresh["validation"]]
     judged = [*validation, *load_cases(TEST), *fresh["test"]]
     codes = {code for case in judged for code in case.expected}

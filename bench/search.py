@@ -288,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("fresh set, its validation part (chosen on, with the validation split)", fresh["validation"]),
         ("fresh set, its test part (not fitted on; read before, so not blind)", fresh["test"]),
         ("second fresh set, its validation part (chosen on)", second["validation"]),
-        ("second fresh set, its test part (not fitted on)", second["test"]),
+        ("second fresh set, its test part (not fitted on; read at this stop, so not blind)", second["test"]),
     ]
     if args.blind:
         sets.append(("blind set (never fitted, tuned or chosen on)", load_cases(DATA / "search-blind.tsv")))
