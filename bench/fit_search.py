@@ -45,7 +45,7 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from knowledge.aliases import Aliases, load_aliases
-from knowledge.evaluation import Case, by_split, load_cases, procedure_groups, question_key
+from knowledge.evaluation import Case, load_cases, procedure_groups, question_key, split_each
 from knowledge.importers import load_paths
 from knowledge.index import Candidates, ProcedureIndex, question_features
 from knowledge.ranker import (
@@ -107,8 +107,7 @@ def labelled_sets() -> Labelled:
     from and judged on. Validation: the validation split and the fresh sets' validation parts, so the
     thresholds rest on over twice the questions the split alone has.
     """
-    parts = [by_split(load_cases(path)) for path in FRESH]
-    fresh = {split: [case for part in parts for case in part[split]] for split in parts[0]}
+    fresh = split_each(load_cases(path) for path in FRESH)
     validation = [*load_cases(VALIDATION), *fresh["validation"]]
     judged = [*validation, *load_cases(TEST), *fresh["test"]]
     codes = {code for case in judged for code in case.expected}

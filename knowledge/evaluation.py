@@ -169,3 +169,12 @@ def by_split(cases: Sequence[Case]) -> dict[str, list[Case]]:
     for case, split in zip(cases, assign_splits(cases), strict=True):
         parts[split].append(case)
     return parts
+
+
+def split_each(files: Iterable[Sequence[Case]]) -> dict[str, list[Case]]:
+    """The cases of each split of several files' cases, each file split on its own (:func:`by_split`)."""
+    parts: dict[str, list[Case]] = {name: [] for name in SPLITS}
+    for cases in files:
+        for name, placed in by_split(cases).items():
+            parts[name].extend(placed)
+    return parts

@@ -126,12 +126,11 @@ def test_training_never_holds_a_procedure_or_a_question_judged_on(
     monkeypatch.setattr(fit, "load_cases", recording)
     train, validation, left_out = fit.labelled_sets()
     assert "search-blind.tsv" not in opened
+    fresh_files = [original(path) for path in fit.FRESH]
     parts = {
-        c.query: part
-        for path in fit.FRESH
-        for c, part in zip(original(path), assign_splits(original(path)), strict=True)
+        c.query: part for cases in fresh_files for c, part in zip(cases, assign_splits(cases), strict=True)
     }
-    fresh = [case for path in fit.FRESH for case in original(path)]
+    fresh = [case for cases in fresh_files for case in cases]
     fresh_test = [c for c in fresh if parts[c.query] == "test"]
     trained = {question_key(c.query) for c in train}
     chosen = {question_key(c.query) for c in validation}
