@@ -284,11 +284,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # parts not.
     fresh = by_split(load_cases(DATA / "search-fresh.tsv"))
     second = by_split(load_cases(DATA / "search-fresh2.tsv"))
+    advice = by_split(load_cases(DATA / "search-fresh3.tsv"))
     sets += [
         ("fresh set, its validation part (chosen on, with the validation split)", fresh["validation"]),
         ("fresh set, its test part (not fitted on; read before, so not blind)", fresh["test"]),
         ("second fresh set, its validation part (chosen on)", second["validation"]),
-        ("second fresh set, its test part (not fitted on; read at this stop, so not blind)", second["test"]),
+        ("second fresh set, its test part (not fitted on; read before, so not blind)", second["test"]),
+        ("third fresh set (advice-worded), its validation part (chosen on)", advice["validation"]),
+        ("third fresh set (advice-worded), its test part (not fitted on)", advice["test"]),
     ]
     if args.blind:
         sets.append(("blind set (never fitted, tuned or chosen on)", load_cases(DATA / "search-blind.tsv")))
