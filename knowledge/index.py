@@ -125,6 +125,8 @@ class _Query:
     """The accent keys of the syllables in ``strict``."""
     levels: frozenset[str] = frozenset()
     """The levels of government the question names ("lên xã", "Sở Tư pháp"): see ``LEVELS``."""
+    outside: bool = False
+    """Whether it asks what no procedure gives: advice, an opinion, a price (``Aliases.asks_outside``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,8 @@ class Candidates:
     unknown_share: float
     concepts: int
     rows: tuple[int, ...] = ()
+    asks_outside: bool = False
+    """The question asks what no procedure gives (``Aliases.asks_outside``): a feature of the question."""
 
     def order(self, scores: npt.NDArray[np.float64]) -> list[int]:
         """The candidates' places, best score first; equal scores by code, so ties never depend on luck."""
@@ -597,8 +601,19 @@ class ProcedureIndex:
         strict = frozenset(c.alternatives[0][0] for c in concepts if c.accent is not None) - loose
         keys = frozenset(c.accent for c in concepts if c.accent is not None)
         levels = self._aliases.levels_named(repaired)
+        outside = self._aliases.asks_outside(repaired)
         return _Query(
-            tuple(concepts), tokens, sequences, asks_action, accents, unknown, own, strict, keys, levels
+            tuple(concepts),
+            tokens,
+            sequences,
+            asks_action,
+            accents,
+            unknown,
+            own,
+            strict,
+            keys,
+            levels,
+            outside,
         )
 
     def _repair(self, typed: Word) -> list[str]:
@@ -693,7 +708,9 @@ class ProcedureIndex:
             picked.extend(int(i) for i in _top(np.maximum(near[0], 0.0), SEMANTIC_CANDIDATES))
         order = list(dict.fromkeys(picked))
         if not order:
-            return Candidates((), np.zeros((0, len(CANDIDATE_FEATURES))), query.unknown_share, 0)
+            return Candidates(
+                (), np.zeros((0, len(CANDIDATE_FEATURES))), query.unknown_share, 0, asks_outside=query.outside
+            )
         rows = np.array(order, dtype=np.intp)
         total = sum(importance) or 1.0
         covered = np.zeros(len(rows))
@@ -753,7 +770,9 @@ class ProcedureIndex:
         for name, values in zip(_NAME_SIDE, name_side, strict=True):
             features[:, column[name]] = values[rows]
         codes = tuple(self._docs[i].code for i in order)
-        return Candidates(codes, features, query.unknown_share, len(query.concepts), tuple(order))
+        return Candidates(
+            codes, features, query.unknown_share, len(query.concepts), tuple(order), query.outside
+        )
 
     def _candidates(
         self, query: _Query, importance: list[float]
@@ -897,6 +916,7 @@ def question_features(
             float(found.features[:, _COLUMN["name_said"]].max()),
             row[_COLUMN["semantic_record"]],
             float(np.max(found.features[:, _COLUMN["semantic_record"]])),
+            float(found.asks_outside),
         ],
         dtype=np.float64,
     )
