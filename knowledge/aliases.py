@@ -130,20 +130,6 @@ class Aliases:
     """The phrases that name a level of government ("lên xã", "Sở Tư pháp"), by their first folded syllable:
     a question is scanned once, whatever the number of phrases. The phrases of ``not_a_level`` are among
     them, with no level (""): a level phrase overlapping one ("ở xã" in "nhà ở xã hội") does not count."""
-    outside: Mapping[str, tuple[Marked, ...]]
-    """Phrases that ask what no procedure gives (advice, an opinion, a market price, the weather: section
-    ``asks_outside``), by their first folded syllable."""
-
-    def asks_outside(self, words: Sequence[Word]) -> bool:
-        """Whether a question asks what no procedure gives ("có nên mua", "giá vàng", "thời tiết").
-
-        A syllable typed with accents must agree with the phrase's: "giá vé" is asked, "luật gia về hưu" not.
-        """
-        return any(
-            _says(words, i, mark)
-            for i, word in enumerate(words)
-            for mark in self.outside.get(word.folded, ())
-        )
 
     def levels_named(self, words: Sequence[Word]) -> frozenset[str]:
         """The levels of government a question names; a syllable typed with accents must agree with them."""
@@ -195,8 +181,6 @@ class Aliases:
     def vocabulary(self) -> frozenset[str]:
         """Every syllable the tables know, so that typo correction leaves them alone."""
         known: set[str] = set(self.abbreviations)
-        for marks in self.outside.values():
-            known.update(w for mark in marks for w in mark.folded)
         for key, entries in self.entries.items():
             known.update(key)
             for entry in entries:
@@ -303,14 +287,6 @@ def _level_phrases(data: Mapping[str, Any]) -> dict[str, tuple[LevelPhrase, ...]
     return {first: tuple(found) for first, found in out.items()}
 
 
-def _by_first(marks: Iterable[Marked]) -> dict[str, tuple[Marked, ...]]:
-    """Phrases by their first folded syllable, so a question is scanned once whatever their number."""
-    out: dict[str, list[Marked]] = {}
-    for mark in marks:
-        out.setdefault(mark.folded[0], []).append(mark)
-    return {first: tuple(found) for first, found in out.items()}
-
-
 def _strings(values: Any, where: str) -> list[str]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise ValueError(f"synonyms.toml: {where} must be a list of strings")
@@ -395,7 +371,6 @@ def compile_tables(data: Mapping[str, Any]) -> Aliases:
         name_noise=marked("name_noise"),
         starts=MappingProxyType(_starts(entries)),
         levels=MappingProxyType(_level_phrases(data)),
-        outside=MappingProxyType(_by_first(marked("asks_outside"))),
     )
 
 
@@ -409,7 +384,6 @@ _PHRASE_SECTIONS = (
     "first_issue",
     *(f"{level}_level" for level in LEVELS),
     "not_a_level",
-    "asks_outside",
 )
 
 

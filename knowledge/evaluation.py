@@ -20,7 +20,8 @@ class Case:
     expected: frozenset[str]
     kind: str
     pool: str = ""
-    """Where its procedure was drawn from: ``random`` (stratified), ``popular`` (most used) or ``oos``."""
+    """Where its procedure was drawn from: ``random`` (stratified), ``popular`` (most used), ``oos``, or the
+    file it belongs to (``fresh``, ``blind``, ``advice``: tests/data/README.md)."""
 
     @property
     def in_scope(self) -> bool:

@@ -125,8 +125,6 @@ class _Query:
     """The accent keys of the syllables in ``strict``."""
     levels: frozenset[str] = frozenset()
     """The levels of government the question names ("lên xã", "Sở Tư pháp"): see ``LEVELS``."""
-    outside: bool = False
-    """Whether it asks what no procedure gives: advice, an opinion, a price (``Aliases.asks_outside``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +136,6 @@ class Candidates:
     unknown_share: float
     concepts: int
     rows: tuple[int, ...] = ()
-    asks_outside: bool = False
-    """The question asks what no procedure gives (``Aliases.asks_outside``): a feature of the question."""
 
     def order(self, scores: npt.NDArray[np.float64]) -> list[int]:
         """The candidates' places, best score first; equal scores by code, so ties never depend on luck."""
@@ -601,19 +597,8 @@ class ProcedureIndex:
         strict = frozenset(c.alternatives[0][0] for c in concepts if c.accent is not None) - loose
         keys = frozenset(c.accent for c in concepts if c.accent is not None)
         levels = self._aliases.levels_named(repaired)
-        outside = self._aliases.asks_outside(repaired)
         return _Query(
-            tuple(concepts),
-            tokens,
-            sequences,
-            asks_action,
-            accents,
-            unknown,
-            own,
-            strict,
-            keys,
-            levels,
-            outside,
+            tuple(concepts), tokens, sequences, asks_action, accents, unknown, own, strict, keys, levels
         )
 
     def _repair(self, typed: Word) -> list[str]:
@@ -708,9 +693,7 @@ class ProcedureIndex:
             picked.extend(int(i) for i in _top(np.maximum(near[0], 0.0), SEMANTIC_CANDIDATES))
         order = list(dict.fromkeys(picked))
         if not order:
-            return Candidates(
-                (), np.zeros((0, len(CANDIDATE_FEATURES))), query.unknown_share, 0, asks_outside=query.outside
-            )
+            return Candidates((), np.zeros((0, len(CANDIDATE_FEATURES))), query.unknown_share, 0)
         rows = np.array(order, dtype=np.intp)
         total = sum(importance) or 1.0
         covered = np.zeros(len(rows))
@@ -770,9 +753,7 @@ class ProcedureIndex:
         for name, values in zip(_NAME_SIDE, name_side, strict=True):
             features[:, column[name]] = values[rows]
         codes = tuple(self._docs[i].code for i in order)
-        return Candidates(
-            codes, features, query.unknown_share, len(query.concepts), tuple(order), query.outside
-        )
+        return Candidates(codes, features, query.unknown_share, len(query.concepts), tuple(order))
 
     def _candidates(
         self, query: _Query, importance: list[float]
@@ -916,7 +897,6 @@ def question_features(
             float(found.features[:, _COLUMN["name_said"]].max()),
             row[_COLUMN["semantic_record"]],
             float(np.max(found.features[:, _COLUMN["semantic_record"]])),
-            float(found.asks_outside),
         ],
         dtype=np.float64,
     )

@@ -70,7 +70,6 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "most_name_said",
     "best_semantic",
     "most_semantic",
-    "asks_outside",
 )
 """What is measured of a question and its best candidates, for the decision to answer at all."""
 

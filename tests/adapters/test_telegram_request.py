@@ -118,13 +118,15 @@ async def test_a_slow_answer_times_out_and_a_per_call_timeout_overrides_the_defa
 
 
 async def test_nobody_listening_is_a_network_error_not_a_timeout(fake: FakeTelegram) -> None:
+    # Bound but never listening: a connection is refused, and no other test running beside this one can take
+    # the port meanwhile (a port freed before use could be).
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    request = AiohttpRequest(connect_timeout=2)
-    with pytest.raises(NetworkError) as refused:
-        async with Bot(fake.token, base_url=f"http://127.0.0.1:{port}/bot", request=request):
-            pass
+        request = AiohttpRequest(connect_timeout=2)
+        with pytest.raises(NetworkError) as refused:
+            async with Bot(fake.token, base_url=f"http://127.0.0.1:{port}/bot", request=request):
+                pass
     assert not isinstance(refused.value, TimedOut)
     assert "aiohttp.ClientConnectorError" in refused.value.message
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.evaluation import SPLITS, Case, assign_splits, evaluate, load_cases, question_key
+from knowledge.evaluation import SPLITS, Case, assign_splits, by_split, evaluate, load_cases, question_key
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PINNED = {
@@ -106,11 +106,17 @@ def test_the_second_fresh_set_shares_no_procedure_and_no_question_with_any_other
     assert not [case.query for case in second if question_key(case.query) in asked]
 
 
-def test_the_third_fresh_set_is_advice_worded_and_shares_nothing_with_any_other_file() -> None:
+def test_the_third_fresh_set_is_in_scope_of_every_kind_and_shares_nothing_with_any_other_file() -> None:
     third = load_cases(DATA / "search-fresh3.tsv")
     assert hashlib.sha256((DATA / "search-fresh3.tsv").read_bytes()).hexdigest() == FRESH3_DIGEST
     assert len(third) >= 200 and len({question_key(c.query) for c in third}) == len(third)
     assert all(c.expected for c in third) and {c.pool for c in third} == {"advice"}
+    assert {c.kind for c in third} == {"formal", "colloquial", "no_diacritics", "typo", "mixed"}
+    assert {part: len(cases) for part, cases in by_split(third).items()} == {
+        "dev": 128,
+        "validation": 50,
+        "test": 50,
+    }
     others = (*OTHERS, "search-fresh.tsv", "search-fresh2.tsv", "search-blind.tsv")
     assert not [case.query for case in third if case.expected & _codes(*others)]
     asked = _asked(*others)
