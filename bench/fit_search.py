@@ -66,7 +66,7 @@ VALIDATION = DATA / "search-validation.tsv"
 TEST = DATA / "search-test.tsv"
 """Only its gold codes and folded questions are read, to keep them out of training; it is never scored."""
 OLD = (DATA / "devset.tsv", DATA / "devset.heldout.tsv")
-FRESH = (DATA / "search-fresh.tsv", DATA / "search-fresh2.tsv", DATA / "search-fresh3.tsv")
+FRESH = tuple(DATA / f"search-fresh{n}.tsv" for n in ("", "2", "3", "4"))
 """Each split by ``by_split`` like the split files: their dev parts are trained on, their validation parts
 chosen on, their test parts never scored."""
 OUTPUT = ROOT / "knowledge" / "ranker.json"

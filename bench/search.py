@@ -285,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fresh = by_split(load_cases(DATA / "search-fresh.tsv"))
     second = by_split(load_cases(DATA / "search-fresh2.tsv"))
     advice = by_split(load_cases(DATA / "search-fresh3.tsv"))
+    short = by_split(load_cases(DATA / "search-fresh4.tsv"))
     sets += [
         ("fresh set, its validation part (chosen on, with the validation split)", fresh["validation"]),
         ("fresh set, its test part (not fitted on; read before, so not blind)", fresh["test"]),
@@ -292,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("second fresh set, its test part (not fitted on; read before, so not blind)", second["test"]),
         ("third fresh set (advice-worded), its validation part (chosen on)", advice["validation"]),
         ("third fresh set (advice-worded), its test part (not fitted on; read at stop 21)", advice["test"]),
+        ("fourth fresh set (short, advice-worded), its validation part (chosen on)", short["validation"]),
+        ("fourth fresh set (short, advice-worded), its test part (not fitted on)", short["test"]),
     ]
     if args.blind:
         sets.append(("blind set (never fitted, tuned or chosen on)", load_cases(DATA / "search-blind.tsv")))

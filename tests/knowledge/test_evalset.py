@@ -69,6 +69,7 @@ def test_the_split_moves_a_whole_group_of_sibling_codes_together() -> None:
 FRESH_DIGEST = "68a37b60ad2fefeab6304bc458512be788b397c1a17ca488e0724428dd2cb77e"
 FRESH2_DIGEST = "d397a37d1cc80410cc91f3cb0288c1318f3a85060643e77edc1218acee9c9c8e"
 FRESH3_DIGEST = "7d601ee0cff412a16bca1e7a4c5060c85566c87add0764fc76c4f92846941a15"
+FRESH4_DIGEST = "d7158b8bab52e966d0702853c71edf5417eb3a452eba2ac0b41abcd560e70808"
 BLIND_DIGEST = "1393339c7d0b1af8cac0187090988da78f1ec7242fe692ad76e233935095a9cb"
 OTHERS = (
     "search-dev.tsv",
@@ -106,21 +107,27 @@ def test_the_second_fresh_set_shares_no_procedure_and_no_question_with_any_other
     assert not [case.query for case in second if question_key(case.query) in asked]
 
 
-def test_the_third_fresh_set_is_in_scope_of_every_kind_and_shares_nothing_with_any_other_file() -> None:
-    third = load_cases(DATA / "search-fresh3.tsv")
-    assert hashlib.sha256((DATA / "search-fresh3.tsv").read_bytes()).hexdigest() == FRESH3_DIGEST
-    assert len(third) >= 200 and len({question_key(c.query) for c in third}) == len(third)
-    assert all(c.expected for c in third) and {c.pool for c in third} == {"advice"}
-    assert {c.kind for c in third} == {"formal", "colloquial", "no_diacritics", "typo", "mixed"}
-    assert {part: len(cases) for part, cases in by_split(third).items()} == {
-        "dev": 128,
-        "validation": 50,
-        "test": 50,
-    }
+@pytest.mark.parametrize(
+    ("name", "digest", "parts"),
+    [
+        ("search-fresh3.tsv", FRESH3_DIGEST, {"dev": 128, "validation": 50, "test": 50}),
+        ("search-fresh4.tsv", FRESH4_DIGEST, {"dev": 104, "validation": 24, "test": 31}),
+    ],
+)
+def test_the_advice_sets_are_in_scope_of_every_kind_and_share_nothing_with_any_other_file(
+    name: str, digest: str, parts: dict[str, int]
+) -> None:
+    asks = load_cases(DATA / name)
+    assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == digest
+    assert len({question_key(c.query) for c in asks}) == len(asks)
+    assert all(c.expected for c in asks) and {c.pool for c in asks} == {"advice"}
+    assert {c.kind for c in asks} == {"formal", "colloquial", "no_diacritics", "typo", "mixed"}
+    assert {part: len(cases) for part, cases in by_split(asks).items()} == parts
     others = (*OTHERS, "search-fresh.tsv", "search-fresh2.tsv", "search-blind.tsv")
-    assert not [case.query for case in third if case.expected & _codes(*others)]
+    others += tuple(f"search-fresh{n}.tsv" for n in ("3", "4") if f"search-fresh{n}.tsv" != name)
+    assert not [case.query for case in asks if case.expected & _codes(*others)]
     asked = _asked(*others)
-    assert not [case.query for case in third if question_key(case.query) in asked]
+    assert not [case.query for case in asks if question_key(case.query) in asked]
 
 
 def test_the_blind_set_shares_no_procedure_and_no_question_with_any_other_file() -> None:
@@ -130,7 +137,7 @@ def test_the_blind_set_shares_no_procedure_and_no_question_with_any_other_file()
     assert len(blind) >= 500 and len({question_key(c.query) for c in blind}) == len(blind)
     kinds = {"formal", "colloquial", "no_diacritics", "typo", "mixed", "out_of_scope"}
     assert {c.kind for c in blind} == kinds
-    others = (*OTHERS, "search-fresh.tsv", "search-fresh2.tsv", "search-fresh3.tsv")
+    others = (*OTHERS, "search-fresh.tsv", "search-fresh2.tsv", "search-fresh3.tsv", "search-fresh4.tsv")
     assert not [case.query for case in blind if case.expected & _codes(*others)]
     asked = _asked(*others)
     assert not [case.query for case in blind if question_key(case.query) in asked]

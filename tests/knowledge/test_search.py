@@ -86,7 +86,7 @@ def test_validation_quality_on_the_real_catalogue(catalogue: ProcedureIndex) -> 
     """
     data = ROOT / "tests" / "data"
     alone = load_cases(data / "search-validation.tsv")
-    names = ("search-fresh.tsv", "search-fresh2.tsv", "search-fresh3.tsv")
+    names = ("search-fresh.tsv", "search-fresh2.tsv", "search-fresh3.tsv", "search-fresh4.tsv")
     fresh = split_each(load_cases(data / name) for name in names)
     cases = alone + fresh["validation"]
     answers = {c.query: offered(catalogue.search(c.query, limit=3)) for c in cases}
