@@ -123,8 +123,8 @@ def test_the_advice_sets_are_in_scope_of_every_kind_and_share_nothing_with_any_o
     assert all(c.expected for c in asks) and {c.pool for c in asks} == {"advice"}
     assert {c.kind for c in asks} == {"formal", "colloquial", "no_diacritics", "typo", "mixed"}
     assert {part: len(cases) for part, cases in by_split(asks).items()} == parts
-    others = (*OTHERS, "search-fresh.tsv", "search-fresh2.tsv", "search-blind.tsv")
-    others += tuple(f"search-fresh{n}.tsv" for n in ("3", "4") if f"search-fresh{n}.tsv" != name)
+    fresh = ("search-fresh.tsv", "search-fresh2.tsv", "search-fresh3.tsv", "search-fresh4.tsv")
+    others = tuple(other for other in (*OTHERS, *fresh, "search-blind.tsv") if other != name)
     assert not [case.query for case in asks if case.expected & _codes(*others)]
     asked = _asked(*others)
     assert not [case.query for case in asks if question_key(case.query) in asked]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +15,7 @@ import pytest
 from knowledge.evaluation import Case, assign_splits, question_key
 from knowledge.index import Candidates, question_features
 from knowledge.ranker import CANDIDATE_FEATURES, QUESTION_FEATURES, Linear, Ranker, Trees, load_ranker
+from tests.bench_scripts import load_bench
 
 FIT_SEARCH = Path(__file__).resolve().parents[2] / "bench" / "fit_search.py"
 TELLING = CANDIDATE_FEATURES.index("coverage")
@@ -25,12 +24,7 @@ MISLEADING = CANDIDATE_FEATURES.index("name_length")
 
 @pytest.fixture(scope="module")
 def fit() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fit_search", FIT_SEARCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fit_search"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("fit_search")
 
 
 def _example(fit: ModuleType, number: int, rng: np.random.Generator, candidates: int = 30) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,13 +13,14 @@ from hypothesis import strategies as st
 
 import knowledge.index as index_module
 from knowledge.aliases import load_aliases, words_of
-from knowledge.evaluation import Case, load_cases, split_each
+from knowledge.evaluation import Case, load_cases
 from knowledge.evaluation import evaluate as evaluate_cases
 from knowledge.importers import load_paths
 from knowledge.index import MAX_QUERY_CHARS, ProcedureIndex
 from knowledge.model import Procedure
 from knowledge.ranker import CANDIDATE_FEATURES, load_ranker
 from knowledge.results import SearchResult
+from tests.bench_scripts import load_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVSET = ROOT / "tests" / "data" / "devset.tsv"
@@ -84,11 +84,9 @@ def test_validation_quality_on_the_real_catalogue(catalogue: ProcedureIndex) -> 
     The search reads a question as the fit does but for staff aliases and the like, so it may decline a
     few more than the fit counted; not many more.
     """
-    data = ROOT / "tests" / "data"
-    alone = load_cases(data / "search-validation.tsv")
-    names = ("search-fresh.tsv", "search-fresh2.tsv", "search-fresh3.tsv", "search-fresh4.tsv")
-    fresh = split_each(load_cases(data / name) for name in names)
-    cases = alone + fresh["validation"]
+    fit = load_bench("fit_search")
+    cases = fit.labelled_sets().validation
+    alone = load_cases(fit.VALIDATION)
     answers = {c.query: offered(catalogue.search(c.query, limit=3)) for c in cases}
     scores = evaluate_cases(answers.__getitem__, cases)
     assert scores.hit_at_1 >= 0.45
@@ -545,10 +543,7 @@ def test_a_question_typed_with_accents_is_read_with_them() -> None:
 
 
 def test_the_benchmark_counts_a_card_alone_only_for_a_confident_answer() -> None:
-    spec = importlib.util.spec_from_file_location("bench_search", ROOT / "bench" / "search.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_bench("search")
     fitted = load_ranker()
     questions = ("làm giấy khai sinh", "mất căn cước", "giá vàng hôm nay", "khai sinh")
     # The same catalogue with every answer confident, then none: what the benchmark counts follows.
