@@ -55,6 +55,7 @@ _ACCENTED_MIN = 2
 _NO_KEY = -1
 _ACCENTED_SHARE = 0.4
 _SOFT_STOP_WEIGHT = 0.3
+_SOFT_STOP_UNTIL = 3
 _NUMBER_WEIGHT = 0.3
 # A question that names a paper but no action ("giấy phép lái xe") does not say whether it wants the first
 # issue or a later step, so a later step's special-case mark only counts for part.
@@ -565,8 +566,9 @@ class ProcedureIndex:
             if match.rule is not None:
                 rule = match.rule
                 concepts.append(_Concept(rule.means, rule.weight, first_issue=rule.first_issue))
-            elif match.soft:
-                # Typed without accents, a stop word may be a real word ("dang ky" is "đăng ký", not "đang").
+            elif match.soft and match.end - match.start < _SOFT_STOP_UNTIL:
+                # Typed without accents, a stop word may be a real word ("dang ky" is "đăng ký", not "đang");
+                # three or more read as one stop phrase ("mat bao lau", "can nhung gi") are that phrase.
                 concepts.extend(
                     _Concept(((w.folded,),), _SOFT_STOP_WEIGHT) for w in repaired[match.start : match.end]
                 )

@@ -165,6 +165,20 @@ def test_run_together_syllables_and_typos_are_repaired(catalogue: ProcedureIndex
     assert "1.000894" in [h.code for h in catalogue.search("dang kyk ket hon").hits]
 
 
+def test_a_long_stop_phrase_typed_without_accents_is_that_phrase(catalogue: ProcedureIndex) -> None:
+    # "mat bao lau" is "mất bao lâu" (how long it takes), not a lost passport; two unaccented syllables
+    # may still be real words ("cho bo": for the cows), so they stay, weakly.
+    def said(question: str) -> set[str]:
+        analysed = catalogue._analyse(question)
+        assert not isinstance(analysed, str)
+        return {t for c in analysed.concepts for a in c.alternatives for t in a}
+
+    question = "lam ho chieu lan dau can nhung gi, mat bao lau thi co"
+    assert not said(question) & {"mat", "bao", "lau", "can", "nhung", "gi"}
+    assert first_code(catalogue, question) in {"1.001456", "1.001471"}
+    assert "bo" in said("kiem dich cho bo")
+
+
 def test_conversational_filler_does_not_dominate(catalogue: ProcedureIndex) -> None:
     plain = first_code(catalogue, "đăng ký tạm trú")
     chatty = first_code(catalogue, "cho em hỏi muốn đăng ký tạm trú thì cần những giấy tờ gì ở đâu ạ")
