@@ -8,12 +8,16 @@ Run: ``make fit-search`` (``.venv/bin/python bench/fit_search.py [--source PATH]
    share of the softmax over all its candidates. Its L2 penalty is chosen on validation (the validation
    split and the fresh sets' validation parts): the strongest whose listwise loss there is within one
    standard error of the best.
-3. The answer model (in scope or not: boosted trees) and the confidence model (is the best candidate
+3. The wording model (``knowledge.wording``: a balanced logistic regression over the TF-IDF of a question's
+   folded syllables and pairs, in scope or not), on dev; its penalty is chosen on validation (the best
+   ROC AUC). Each dev question's ``wording`` feature comes from a model fitted without its fold.
+4. The answer model (in scope or not: boosted trees) and the confidence model (is the best candidate
    right; out of scope it is not: a logistic regression), on dev over QUESTION_FEATURES, each dev question
    ranked by a ranking fitted without its fold (cross-fitting by procedure), so they learn how the ranking
    does on procedures it never saw.
-4. Thresholds, on validation: answer when the answer model reaches the highest probability that keeps
-   false abstention within its goal (out-of-scope abstention is what that leaves); confident at the
+5. Thresholds, on validation: answer when the answer model reaches the probability that meets both goals
+   (false abstention, out-of-scope abstention) by the most standard errors, or, when no probability meets
+   both, the highest that keeps false abstention within its goal (``choose_answer_at``); confident at the
    lowest certainty (of the confidence model) whose confident answers are right often enough; choices
    within a window of the best score that keeps nearly every reachable hit@3.
 The questions of the locked test split and of the fresh sets' test parts are never scored here: only their
@@ -32,7 +36,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -41,7 +45,9 @@ import numpy.typing as npt
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from knowledge.aliases import Aliases, load_aliases
@@ -58,6 +64,7 @@ from knowledge.ranker import (
     Trees,
     blank_ranker,
 )
+from knowledge.wording import Wording, terms
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -71,6 +78,8 @@ FRESH = tuple(DATA / f"search-fresh{n}.tsv" for n in ("", "2", "3", "4"))
 chosen on, their test parts never scored."""
 OUTPUT = ROOT / "knowledge" / "ranker.json"
 FALSE_ABSTENTION_GOAL = 0.05
+ABSTENTION_GOAL = 0.80
+"""Out-of-scope questions answered "none", at least (issue 11)."""
 CONFIDENT_PRECISION = 0.90
 FOLDS = 5
 LONE_QUANTILE = 0.99
@@ -79,6 +88,10 @@ TREE_RATE = 0.1
 TREES = 200
 """The answer model's trees: depth and rate chosen on validation AUC among depths 2-3 and rates 0.05-0.1."""
 PENALTY_GRID = (0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
+WORDING_GRID = (0.3, 1.0, 3.0, 10.0)
+"""The wording model's inverse L2 penalties (scikit-learn's C), one chosen on validation."""
+WORDING_MIN_QUESTIONS = 2
+"""A term of fewer dev questions than this teaches nothing but that one question."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +100,8 @@ class Example:
 
     case: Case
     found: Candidates | None
+    wording: float = 0.0
+    """The wording model's log-odds for it (``knowledge.wording``); see :func:`with_wording`."""
 
 
 class Labelled(NamedTuple):
@@ -253,15 +268,57 @@ def question_rows(
             rows.append(None)
             continue
         order, scores = ranked(e, rank)
-        rows.append(question_features(e.found, scores, order, lone_margin))
+        rows.append(question_features(e.found, scores, order, lone_margin, e.wording))
     return rows
 
 
 def folds_of(data: Sequence[Example]) -> list[int]:
     """The cross-fitting fold of each question: by procedure group (``procedure_groups``), so the questions
-    about one procedure, and about procedures that share a question, share a fold."""
+    about one procedure, and about procedures that share a question, share a fold; an out-of-scope question
+    by its folded text, so that one asked with and without accents is in one fold."""
     keys = procedure_groups([e.case for e in data])
+    keys = [key if e.case.expected else question_key(e.case.query) for key, e in zip(keys, data, strict=True)]
     return [int(hashlib.sha256(key.encode()).hexdigest(), 16) % FOLDS for key in keys]
+
+
+def fit_wording(cases: Sequence[Case], penalty: float) -> Wording:
+    """The wording model fitted on these questions (in scope or not), inverse penalty ``penalty``."""
+    vectorizer = TfidfVectorizer(analyzer=terms, sublinear_tf=True, min_df=WORDING_MIN_QUESTIONS)
+    x = vectorizer.fit_transform([case.query for case in cases])
+    model = LogisticRegression(C=penalty, class_weight="balanced", max_iter=5000)
+    model.fit(x, [case.in_scope for case in cases])
+    vocabulary = vectorizer.get_feature_names_out()
+    return Wording.of(vocabulary, vectorizer.idf_, model.coef_[0], float(model.intercept_[0]))
+
+
+def choose_wording(train: Sequence[Case], validation: Sequence[Case]) -> tuple[float, Wording]:
+    """The penalty of WORDING_GRID whose model, fitted on dev, best tells validation's questions apart."""
+    best: tuple[float, float, Wording] | None = None
+    inside = [case.in_scope for case in validation]
+    for penalty in WORDING_GRID:
+        model = fit_wording(train, penalty)
+        auc = float(roc_auc_score(inside, [model.score(case.query) for case in validation]))
+        if best is None or auc > best[0]:
+            best = (auc, penalty, model)
+    assert best is not None
+    return best[1], best[2]
+
+
+def crossfitted_wording(train: Sequence[Example], penalty: float) -> list[float]:
+    """Each dev question's wording log-odds from a model fitted without its fold (``folds_of``)."""
+    folds = folds_of(train)
+    scores = [0.0] * len(train)
+    for k in range(FOLDS):
+        model = fit_wording([e.case for e, f in zip(train, folds, strict=True) if f != k], penalty)
+        for i, f in enumerate(folds):
+            if f == k:
+                scores[i] = model.score(train[i].case.query)
+    return scores
+
+
+def with_wording(data: Sequence[Example], scores: Sequence[float]) -> list[Example]:
+    """The questions with their wording log-odds."""
+    return [replace(e, wording=score) for e, score in zip(data, scores, strict=True)]
 
 
 def crossfitted_ranks(train: Sequence[Example], penalty: float) -> list[Linear]:
@@ -290,7 +347,7 @@ def question_matrix(
         if e.found is None:
             continue
         order, scores = ranked(e, rank)
-        x_rows.append(question_features(e.found, scores, order, lone_margin))
+        x_rows.append(question_features(e.found, scores, order, lone_margin, e.wording))
         if label == "in_scope":
             y.append(bool(e.case.expected))
         else:
@@ -401,15 +458,42 @@ def abstention(data: Sequence[Example], ranker: Ranker) -> tuple[float, float]:
 
 
 def choose_answer_at(inside: Sequence[float], outside: Sequence[float]) -> float:
-    """The highest threshold whose false abstention stays within its goal.
+    """The threshold of the answer model's probability below which the search answers "none".
 
-    A resident wrongly told "I don't know" goes to the office for nothing, while an out-of-scope question
-    answered with choices costs a glance: so false abstention is held to its goal, and the out-of-scope
-    abstention this leaves is reported, met or not.
+    When some threshold meets both goals on validation, the one that meets them by the most standard
+    errors, the fewer of the two (a binomial standard error at each goal): neither goal is then met by a
+    hair that a new set of questions would undo. Of equals, the lowest (fewer residents declined).
+    Otherwise, the highest threshold whose false abstention stays within its goal: a resident wrongly told
+    "I don't know" goes to the office for nothing, while an out-of-scope question answered with choices
+    costs a glance; the out-of-scope abstention this leaves is reported, met or not.
     """
     ordered = sorted(inside)
-    allowed = int(FALSE_ABSTENTION_GOAL * len(ordered))
-    return float(ordered[allowed]) if ordered else 0.5
+    if not ordered:
+        return 0.5
+    held = _below(float(ordered[int(FALSE_ABSTENTION_GOAL * len(ordered))]), [*inside, *outside])
+    if not outside:
+        return held
+    inside_error = math.sqrt(FALSE_ABSTENTION_GOAL * (1 - FALSE_ABSTENTION_GOAL) / len(inside))
+    outside_error = math.sqrt(ABSTENTION_GOAL * (1 - ABSTENTION_GOAL) / len(outside))
+    declined_inside = np.sort(np.asarray(inside, dtype=np.float64))
+    declined_outside = np.sort(np.asarray(outside, dtype=np.float64))
+    best: tuple[float, float] | None = None
+    for at in sorted({*inside, *outside}):
+        false = np.searchsorted(declined_inside, at, side="left") / len(inside)
+        kept_out = np.searchsorted(declined_outside, at, side="left") / len(outside)
+        margin = min(
+            (FALSE_ABSTENTION_GOAL - false) / inside_error, (kept_out - ABSTENTION_GOAL) / outside_error
+        )
+        if best is None or margin > best[0]:
+            best = (float(margin), float(at))
+    return _below(best[1], [*inside, *outside]) if best is not None and best[0] >= 0 else held
+
+
+def _below(at: float, probabilities: Sequence[float]) -> float:
+    """Halfway from ``at`` (a question's probability) down to the next lower one, or to 0: the same
+    questions fall on each side, but none sits on the line, where rounding in ranker.json or in the last
+    digit of a feature would move it across."""
+    return (at + max((p for p in probabilities if p < at), default=0.0)) / 2
 
 
 def choose_window(data: Sequence[Example], rank: Linear) -> float:
@@ -498,6 +582,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Candidates and features do not depend on the weights: one pass gathers them for every fit.
     index = ProcedureIndex(procedures, ranker=blank_ranker())
     train, held = examples(index, dev), examples(index, validation)
+    wording_penalty, wording = choose_wording(dev, validation)
+    train = with_wording(train, crossfitted_wording(train, wording_penalty))
+    held = with_wording(held, [wording.score(e.case.query) for e in held])
+    print(f"wording model: C {wording_penalty}, {len(wording.idf)} terms")
     fitted = {p: fit_rank(train, p, all_features) for p in PENALTY_GRID}
     chosen = choose_penalty({p: ranking_loss(held, rank) for p, rank in fitted.items()})
     rank = fitted[chosen]
@@ -508,7 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     decision = choose_decision(held, rank, answer, confident, lone)
     h1, h3 = ranking_quality(held, rank)
     print(f"penalty={chosen}: validation ranking hit@1 {h1:.3f} hit@3 {h3:.3f}; {decision}")
-    oos, false = abstention(held, Ranker(rank, answer, confident, decision, {}))
+    oos, false = abstention(held, Ranker(rank, answer, confident, decision, {}, wording))
     print(f"validation at these thresholds: out-of-scope abstention {oos:.3f}, false abstention {false:.3f}")
     if args.ablation:
         print("ablation on validation (ranking alone, always answering):")
@@ -528,7 +616,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"in scope vs out of scope, on dev ranked by {FOLDS}-fold cross-fitted rankings",
         "confident": "logistic regression, balanced, best candidate right or wrong (out of scope: wrong), "
         f"on dev ranked by {FOLDS}-fold cross-fitted rankings",
-        "thresholds": f"answer: false abstention <= {FALSE_ABSTENTION_GOAL} on validation; "
+        "wording": f"logistic regression, balanced, C {wording_penalty} (on validation, the best ROC AUC), "
+        f"in scope vs out of scope, over TF-IDF of folded syllables and pairs of {WORDING_MIN_QUESTIONS}+ "
+        f"dev questions; dev questions' feature from {FOLDS}-fold cross-fitted models",
+        "thresholds": f"answer: false abstention <= {FALSE_ABSTENTION_GOAL} and out-of-scope abstention >= "
+        f"{ABSTENTION_GOAL} on validation, each by the most standard errors (else the highest threshold "
+        f"with false abstention <= {FALSE_ABSTENTION_GOAL}); "
         f"confident: precision >= {CONFIDENT_PRECISION} on validation",
         "dev": {
             **{p.name: digest(p) for p in (DEV, *OLD)},
@@ -543,7 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validation_questions": len(validation),
         "procedures": len(procedures),
     }
-    ranker = Ranker(rank, answer, confident, decision, provenance)
+    ranker = Ranker(rank, answer, confident, decision, provenance, wording)
     for name, weight in zip(CANDIDATE_FEATURES, ranker.rank.coef / ranker.rank.scale, strict=True):
         print(f"  {name:<18} {weight:+.3f}")
     if not args.dry_run:

@@ -292,9 +292,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("second fresh set, its validation part (chosen on)", second["validation"]),
         ("second fresh set, its test part (not fitted on; read before, so not blind)", second["test"]),
         ("third fresh set (advice-worded), its validation part (chosen on)", advice["validation"]),
-        ("third fresh set (advice-worded), its test part (not fitted on; read at stop 21)", advice["test"]),
+        (
+            "third fresh set (advice-worded), its test part (not fitted on; read before, so not blind)",
+            advice["test"],
+        ),
         ("fourth fresh set (short, advice), its validation part (chosen on)", short["validation"]),
-        ("fourth fresh set (short, advice), its test part (not fitted on; read at stop 21)", short["test"]),
+        (
+            "fourth fresh set (short, advice), its test part (not fitted on; read before, so not blind)",
+            short["test"],
+        ),
     ]
     if args.blind:
         sets.append(("blind set (never fitted, tuned or chosen on)", load_cases(DATA / "search-blind.tsv")))

@@ -473,7 +473,8 @@ class ProcedureIndex:
         scores = self._ranker.rank.apply(found.features)
         order = found.order(scores)
         decision = self._ranker.decision
-        question = question_features(found, scores, order, decision.lone_margin)
+        wording = self._ranker.wording.score(query)
+        question = question_features(found, scores, order, decision.lone_margin, wording)
         probability = self._ranker.probability(question)
         if probability < decision.answer_at:
             return SearchResult(query=query, answer="none", reason="no_match")
@@ -871,9 +872,15 @@ class ProcedureIndex:
 
 
 def question_features(
-    found: Candidates, scores: npt.NDArray[np.float64], order: Sequence[int], lone_margin: float
+    found: Candidates,
+    scores: npt.NDArray[np.float64],
+    order: Sequence[int],
+    lone_margin: float,
+    wording: float,
 ) -> npt.NDArray[np.float64]:
     """The features of QUESTION_FEATURES for a question whose candidates are ranked in ``order``.
+
+    ``wording`` is what the question's own words say (``knowledge.wording.Wording.score``).
 
     A lone candidate leads nobody: its margin is ``lone_margin`` (``Decision.lone_margin``), as wide as the
     widest leads seen on dev, so the fitted models read it as far ahead.
@@ -899,6 +906,7 @@ def question_features(
             float(found.features[:, _COLUMN["name_said"]].max()),
             row[_COLUMN["semantic_record"]],
             float(np.max(found.features[:, _COLUMN["semantic_record"]])),
+            wording,
         ],
         dtype=np.float64,
     )

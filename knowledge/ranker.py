@@ -2,9 +2,10 @@
 
 Every number here comes from ``knowledge/ranker.json``, written by ``bench/fit_search.py`` (``make
 fit-search``) from the labelled questions in ``tests/data/``: the ranking weights are a listwise softmax
-regression on the dev split; the answer model (in scope or not) is boosted trees and the confidence model
-(is the best candidate right) a logistic regression, both on dev ranked by cross-fitted rankings; their
-thresholds are chosen on the validation split.
+regression on the dev split; the wording model (``knowledge.wording``: a question's own words) a logistic
+regression; the answer model (in scope or not) is boosted trees and the confidence model (is the best
+candidate right) a logistic regression, both on dev ranked by cross-fitted rankings; their thresholds are
+chosen on the validation split.
 The weights, trees and thresholds are fitted, not set by hand.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.fields import FIELDS
+from knowledge.wording import Wording, finite
 
 NAME_STAGE_FEATURES: tuple[str, ...] = (
     "coverage",
@@ -70,8 +72,10 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "most_name_said",
     "best_semantic",
     "most_semantic",
+    "wording",
 )
-"""What is measured of a question and its best candidates, for the decision to answer at all."""
+"""What is measured of a question and its best candidates, for the decision to answer at all; ``wording``
+is the question's own words read alone (``knowledge.wording``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +199,7 @@ class Trees:
     @classmethod
     def of(cls, names: Sequence[str], baseline: Any, trees: Any) -> Trees:
         """Trees from their nodes as ranker.json holds them, every tree checked (see ``_tree``)."""
-        start = _finite(baseline, "the trees' baseline")
+        start = finite(baseline, "the trees' baseline")
         if not isinstance(trees, list) or not trees:
             raise ValueError("ranker.json: the answer model has no tree")
         columns: list[list[Any]] = [[] for _ in range(7)]
@@ -225,12 +229,6 @@ MAX_TREE_DEPTH = 16
 """Deeper trees are no answer model this project fits: a file holding one is refused."""
 
 
-def _finite(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"ranker.json: {what} is not a finite number: {value!r}")
-    return float(value)
-
-
 def _whole(value: Any, low: int, high: int) -> bool:
     """Whether ``value`` is an integer (not a bool) with ``low <= value < high``."""
     return isinstance(value, int) and not isinstance(value, bool) and low <= value < high
@@ -252,7 +250,7 @@ def _tree(nodes: Any, number: int, features: int, offset: int, columns: list[lis
         if not isinstance(node, list) or len(node) not in (1, 5):
             raise ValueError(f"ranker.json: tree {number}, node {n} is neither a leaf nor a split: {node!r}")
         if len(node) == 1:
-            row: list[Any] = [0, 0.0, False, 0, 0, True, _finite(node[0], f"tree {number}, leaf {n}")]
+            row: list[Any] = [0, 0.0, False, 0, 0, True, finite(node[0], f"tree {number}, leaf {n}")]
         else:
             feature, threshold, missing, left, right = node
             wrong = [
@@ -307,6 +305,8 @@ class Ranker:
     confident: Linear
     decision: Decision
     provenance: Mapping[str, Any]
+    wording: Wording = field(default_factory=Wording)
+    """The model of a question's own words, whose log-odds is the question feature ``wording``."""
 
     def probability(self, question: npt.NDArray[np.float64]) -> float:
         """How likely the catalogue answers this question, from its question features."""
@@ -323,6 +323,7 @@ class Ranker:
             "rank": self.rank.to_json(),
             "answer": self.answer.to_json(),
             "confident": self.confident.to_json(),
+            "wording": self.wording.to_json(),
             "decision": {
                 "answer_at": round(self.decision.answer_at, 6),
                 "confident_at": round(self.decision.confident_at, 6),
@@ -346,6 +347,7 @@ class Ranker:
                 lone_margin=float(d["lone_margin"]),
             ),
             provenance=dict(data.get("provenance", {})),
+            wording=Wording.from_json(data.get("wording")),
         )
 
 

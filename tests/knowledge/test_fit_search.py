@@ -103,7 +103,7 @@ def test_a_lone_candidate_leads_as_far_as_the_widest_leads_seen(fit: ModuleType)
     assert np.mean(np.array(leads) <= lone) >= 0.98
     assert lone < max(leads)
     alone = Candidates(("1.000001",), np.zeros((1, len(CANDIDATE_FEATURES))), 0.0, 2)
-    row = question_features(alone, np.array([3.0]), [0], lone)
+    row = question_features(alone, np.array([3.0]), [0], lone, 0.0)
     assert row[1] == lone
 
 
@@ -165,6 +165,66 @@ def test_the_ranking_loss_is_the_gold_share_of_the_softmax(fit: ModuleType) -> N
     assert error == pytest.approx((math.log(4) - math.log(4 / 3)) / 2)
     with pytest.raises(ValueError, match="no validation question"):
         fit.ranking_loss([fit.Example(Case("q", frozenset(), "out_of_scope"), found)], rank)
+
+
+def _declined(at: float, probabilities: list[float]) -> float:
+    return sum(p < at for p in probabilities) / len(probabilities)
+
+
+def test_when_both_goals_can_be_met_the_threshold_meets_them_by_the_same_margin(fit: ModuleType) -> None:
+    # 400 in scope spread over [0.2, 1], 100 out of scope over [0, 0.25]: many thresholds meet both goals.
+    inside = [0.2 + 0.8 * n / 399 for n in range(400)]
+    outside = [0.25 * n / 99 for n in range(100)]
+    at = fit.choose_answer_at(inside, outside)
+    false, kept_out = _declined(at, inside), _declined(at, outside)
+    assert false <= fit.FALSE_ABSTENTION_GOAL and kept_out >= fit.ABSTENTION_GOAL
+    # Neither goal is met by a hair: the fewer standard errors of the two is as many as can be had.
+    inside_error = math.sqrt(0.05 * 0.95 / 400)
+    outside_error = math.sqrt(0.8 * 0.2 / 100)
+
+    def margin(t: float) -> float:
+        return min(
+            (fit.FALSE_ABSTENTION_GOAL - _declined(t, inside)) / inside_error,
+            (_declined(t, outside) - fit.ABSTENTION_GOAL) / outside_error,
+        )
+
+    assert margin(at) >= 1.0
+    assert all(margin(t) <= margin(at) + 1e-12 for t in {*inside, *outside})
+    # The old rule (the highest threshold within the false-abstention goal) declines more residents.
+    held = sorted(inside)[int(0.05 * 400)]
+    assert _declined(held, inside) > false
+
+
+def test_when_the_goals_cannot_both_be_met_false_abstention_is_held(fit: ModuleType) -> None:
+    inside = [n / 99 for n in range(100)]
+    outside = [0.5 + 0.5 * n / 19 for n in range(20)]  # out of scope looks more in scope than in scope
+    at = fit.choose_answer_at(inside, outside)
+    assert at == (sorted(inside)[4] + sorted(inside)[5]) / 2
+    assert _declined(at, inside) == 0.05
+    assert fit.choose_answer_at(inside, []) == at
+    assert fit.choose_answer_at([], outside) == 0.5
+
+
+def test_of_thresholds_that_meet_the_goals_alike_the_lowest_is_chosen(fit: ModuleType) -> None:
+    # Out of scope: 16 of 20 far below, 4 above every in-scope question but three low ones. Declining
+    # the 16 meets that goal exactly, with false abstention 0 to 3 %: every such line meets both goals by
+    # the same margin, and the lowest turns no resident away.
+    inside = [0.32, 0.34, 0.36] + [0.9] * 97
+    outside = [0.1] * 16 + [0.95] * 4
+    at = fit.choose_answer_at(inside, outside)
+    assert 0.1 < at < 0.32
+    assert _declined(at, inside) == 0.0 and _declined(at, outside) == 0.8
+
+
+def test_the_threshold_sits_between_two_questions_never_on_one(fit: ModuleType) -> None:
+    inside = [0.30, 0.41, 0.52, 0.60, 0.70, 0.80, 0.90, 0.95, 0.97, 0.99] * 10
+    outside = [0.05, 0.10, 0.20, 0.25] * 5
+    at = fit.choose_answer_at(inside, outside)
+    assert at not in {*inside, *outside}
+    # No rounding of the line in ranker.json (six decimals) moves a question across it.
+    assert round(at, 6) not in {*inside, *outside}
+    assert _declined(at, outside) == 1.0 and _declined(at, inside) == 0.0
+    assert fit.choose_answer_at(inside, []) not in inside
 
 
 def test_the_fit_names_no_blind_set_anywhere() -> None:

@@ -77,7 +77,7 @@ def test_devset_quality_on_the_real_catalogue(catalogue: ProcedureIndex, devset:
 
 
 def test_validation_quality_on_the_real_catalogue(catalogue: ProcedureIndex) -> None:
-    """The search keeps the decision the fit chose: false abstention near its goal on all validation.
+    """The search keeps the decision the fit chose: both abstention goals met on all validation.
 
     All of it (the split and the fresh sets' validation parts, as ``bench/fit_search.py`` reads them), not
     the split alone: the threshold is set on the whole, and 187 questions alone stray from it by chance.
@@ -92,6 +92,8 @@ def test_validation_quality_on_the_real_catalogue(catalogue: ProcedureIndex) -> 
     assert scores.hit_at_1 >= 0.45
     assert scores.hit_at_3 >= 0.60
     assert scores.false_abstention <= 0.06
+    # The threshold meets both goals by some standard errors (bench/fit_search.choose_answer_at).
+    assert scores.abstention >= 0.80
     # The split alone, looser: a refit that turned it away from its residents would still show here.
     split = evaluate_cases(answers.__getitem__, alone)
     assert split.false_abstention <= 0.09
