@@ -356,16 +356,32 @@ def question_matrix(
     return np.vstack(x_rows), np.array(y)
 
 
+CONFIDENCE_LEAVES_OUT = ("wording",)
+"""Question features the confidence model does without: the wording model tells in scope from out of scope,
+which the confidence model's label mixes in (out of scope, the best is wrong), not which candidate is right;
+with it, short questions worded like a request got one card far more often, and more of them wrong."""
+
+
 def fit_question_model(
-    train: Sequence[Example], ranks: Sequence[Linear], lone_margin: float, label: str
+    train: Sequence[Example],
+    ranks: Sequence[Linear],
+    lone_margin: float,
+    label: str,
+    leave_out: Sequence[str] = (),
 ) -> Linear:
-    """Balanced logistic regression on question features (see :func:`question_matrix`)."""
+    """Balanced logistic regression on question features (see :func:`question_matrix`), weighing none of
+    ``leave_out``."""
     x, y = question_matrix(train, ranks, lone_margin, label)
     mean, scale = standardiser([x])
+    # An unknown feature counts as its mean, as in Linear.apply: it weighs nothing; so does one left out.
+    z = np.nan_to_num((x - mean) / scale)
+    out = [QUESTION_FEATURES.index(name) for name in leave_out]
+    z[:, out] = 0.0
     model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
-    # An unknown feature counts as its mean, as in Linear.apply: it weighs nothing.
-    model.fit(np.nan_to_num((x - mean) / scale), y)
-    return Linear(QUESTION_FEATURES, model.coef_[0], mean, scale, float(model.intercept_[0]))
+    model.fit(z, y)
+    coef = model.coef_[0].copy()
+    coef[out] = 0.0
+    return Linear(QUESTION_FEATURES, coef, mean, scale, float(model.intercept_[0]))
 
 
 def fit_answer_trees(train: Sequence[Example], ranks: Sequence[Linear], lone_margin: float) -> Trees:
@@ -592,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ranks = crossfitted_ranks(train, chosen)
     lone = lone_margin(train, ranks)
     answer = fit_answer_trees(train, ranks, lone)
-    confident = fit_question_model(train, ranks, lone, "right")
+    confident = fit_question_model(train, ranks, lone, "right", CONFIDENCE_LEAVES_OUT)
     decision = choose_decision(held, rank, answer, confident, lone)
     h1, h3 = ranking_quality(held, rank)
     print(f"penalty={chosen}: validation ranking hit@1 {h1:.3f} hit@3 {h3:.3f}; {decision}")
@@ -615,7 +631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "answer": f"{TREES} boosted trees of depth {TREE_DEPTH}, rate {TREE_RATE}, balanced classes, "
         f"in scope vs out of scope, on dev ranked by {FOLDS}-fold cross-fitted rankings",
         "confident": "logistic regression, balanced, best candidate right or wrong (out of scope: wrong), "
-        f"on dev ranked by {FOLDS}-fold cross-fitted rankings",
+        f"on dev ranked by {FOLDS}-fold cross-fitted rankings, without {', '.join(CONFIDENCE_LEAVES_OUT)}",
         "wording": f"logistic regression, balanced, C {wording_penalty} (on validation, the best ROC AUC), "
         f"in scope vs out of scope, over TF-IDF of folded syllables and pairs of {WORDING_MIN_QUESTIONS}+ "
         f"dev questions; dev questions' feature from {FOLDS}-fold cross-fitted models",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from knowledge.normalize import fold
+from knowledge.normalize import fold, nfc_lower
 
 MAX_SYLLABLES = 80
 """Only a question's first syllables are read (as the search reads them: ``index.MAX_QUERY_SYLLABLES``)."""
@@ -27,9 +27,12 @@ _SYLLABLE = re.compile(r"[^\W_]+")
 
 
 def terms(query: str) -> list[str]:
-    """The terms of a question, as the model reads them: folded syllables, then adjacent pairs."""
-    syllables = _SYLLABLE.findall(fold(query))[:MAX_SYLLABLES]
-    return [*syllables, *(f"{a} {b}" for a, b in itertools.pairwise(syllables))]
+    """The terms of a question, as the model reads them: folded syllables, adjacent pairs, and each
+    syllable typed with marks as typed ("kỳ" is not "ký", though both fold to "ky")."""
+    typed = _SYLLABLE.findall(nfc_lower(query))[:MAX_SYLLABLES]
+    syllables = [fold(t) for t in typed]
+    marked = [t for t, f in zip(typed, syllables, strict=True) if t != f]
+    return [*syllables, *(f"{a} {b}" for a, b in itertools.pairwise(syllables)), *marked]
 
 
 @dataclass(frozen=True, slots=True)

@@ -227,6 +227,30 @@ def test_the_threshold_sits_between_two_questions_never_on_one(fit: ModuleType) 
     assert fit.choose_answer_at(inside, []) not in inside
 
 
+def test_the_confidence_model_weighs_nothing_of_the_wording_model(fit: ModuleType) -> None:
+    rng = np.random.default_rng(13)
+    train = [_example(fit, n, rng) for n in range(120)]
+    # Every third question's gold is another candidate than the one its features point to: its best is wrong.
+    train = [
+        replace(e, case=replace(e.case, expected=frozenset({e.found.codes[-1]}))) if n % 3 == 0 else e
+        for n, e in enumerate(train)
+    ]
+    # The wording log-odds of each question says whether its best candidate is right, here: a fit that
+    # did not leave it out would weigh it.
+    ranks = fit.crossfitted_ranks(train, 0.001)
+    lone = fit.lone_margin(train, ranks)
+    labelled = []
+    for e, rank in zip(train, ranks, strict=True):
+        order, _ = fit.ranked(e, rank)
+        labelled.append(replace(e, wording=3.0 if e.found.codes[order[0]] in e.case.expected else -3.0))
+    wording = QUESTION_FEATURES.index("wording")
+    weighed = fit.fit_question_model(labelled, ranks, lone, "right")
+    assert weighed.coef[wording] != 0.0
+    without = fit.fit_question_model(labelled, ranks, lone, "right", fit.CONFIDENCE_LEAVES_OUT)
+    assert without.coef[wording] == 0.0
+    assert load_ranker().confident.coef[wording] == 0.0
+
+
 def test_the_fit_names_no_blind_set_anywhere() -> None:
     """Besides labelled_sets (checked above), no path of the fit may name it, however it is built."""
     source = FIT_SEARCH.read_text(encoding="utf-8")
