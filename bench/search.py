@@ -302,6 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             short["test"],
         ),
     ]
+    sets.append(
+        (
+            "short set (1-3 words; never fitted on; read at stop 22 to choose the confidence features)",
+            load_cases(DATA / "search-short.tsv"),
+        )
+    )
     if args.blind:
         sets.append(("blind set (never fitted, tuned or chosen on)", load_cases(DATA / "search-blind.tsv")))
     # Both older sets are training data too, but for their questions about procedures judged on (validation

@@ -71,6 +71,7 @@ FRESH2_DIGEST = "d397a37d1cc80410cc91f3cb0288c1318f3a85060643e77edc1218acee9c9c8
 FRESH3_DIGEST = "7d601ee0cff412a16bca1e7a4c5060c85566c87add0764fc76c4f92846941a15"
 FRESH4_DIGEST = "2125340de77775649e335dee029c91b298f92295169f3ea0bb72be27f45eb2be"
 BLIND_DIGEST = "1393339c7d0b1af8cac0187090988da78f1ec7242fe692ad76e233935095a9cb"
+SHORT_DIGEST = "570b0c9e273cf12b7b3740b9d30cfe483348cb2882aad4ca23829dcfc4c31b64"
 OTHERS = (
     "search-dev.tsv",
     "search-validation.tsv",
@@ -141,6 +142,20 @@ def test_the_blind_set_shares_no_procedure_and_no_question_with_any_other_file()
     assert not [case.query for case in blind if case.expected & _codes(*others)]
     asked = _asked(*others)
     assert not [case.query for case in blind if question_key(case.query) in asked]
+
+
+def test_the_short_set_is_short_and_asks_no_question_another_file_asks() -> None:
+    """Its procedures may be any file's (short questions are mostly about the common ones), never its
+    questions; bench/fit_search.py never opens it (test_fit_search.py checks that)."""
+    short = load_cases(DATA / "search-short.tsv")
+    assert hashlib.sha256((DATA / "search-short.tsv").read_bytes()).hexdigest() == SHORT_DIGEST
+    assert len({question_key(c.query) for c in short}) == len(short) >= 150
+    assert all(1 <= len(c.query.split()) <= 4 for c in short)
+    assert {c.kind for c in short} == {"no_diacritics", "typo", "mixed", "out_of_scope"}
+    assert {c.pool for c in short} == {"short"} and sum(not c.in_scope for c in short) >= 40
+    others = (*OTHERS, *(f"search-fresh{n}.tsv" for n in ("", "2", "3", "4")), "search-blind.tsv")
+    asked = _asked(*others)
+    assert not [case.query for case in short if question_key(case.query) in asked]
 
 
 def test_single_answers_are_counted_and_judged_out_of_scope_too() -> None:

@@ -119,7 +119,7 @@ def test_training_never_holds_a_procedure_or_a_question_judged_on(
 
     monkeypatch.setattr(fit, "load_cases", recording)
     train, validation, left_out = fit.labelled_sets()
-    assert "search-blind.tsv" not in opened
+    assert "search-blind.tsv" not in opened and "search-short.tsv" not in opened
     fresh_files = [original(path) for path in fit.FRESH]
     parts = {
         c.query: part for cases in fresh_files for c, part in zip(cases, assign_splits(cases), strict=True)
