@@ -9,10 +9,11 @@ Run: ``make fit-search`` (``.venv/bin/python bench/fit_search.py [--source PATH]
    split and the fresh sets' validation parts): the strongest whose listwise loss there is within one
    standard error of the best.
 3. The wording model (``knowledge.wording``: a balanced logistic regression over the TF-IDF of a question's
-   folded syllables and pairs, in scope or not), on dev; its penalty is chosen on validation (the best
+   terms, ``knowledge.wording.terms``, in scope or not), on dev; its penalty is chosen on validation (the best
    ROC AUC). Each dev question's ``wording`` feature comes from a model fitted without its fold.
 4. The answer model (in scope or not: boosted trees) and the confidence model (is the best candidate
-   right; out of scope it is not: a logistic regression), on dev over QUESTION_FEATURES, each dev question
+   right; out of scope it is not: a logistic regression, without CONFIDENCE_LEAVES_OUT), on dev over
+   QUESTION_FEATURES, each dev question
    ranked by a ranking fitted without its fold (cross-fitting by procedure), so they learn how the ranking
    does on procedures it never saw.
 5. Thresholds, on validation: answer when the answer model reaches the probability that meets both goals
@@ -633,8 +634,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "confident": "logistic regression, balanced, best candidate right or wrong (out of scope: wrong), "
         f"on dev ranked by {FOLDS}-fold cross-fitted rankings, without {', '.join(CONFIDENCE_LEAVES_OUT)}",
         "wording": f"logistic regression, balanced, C {wording_penalty} (on validation, the best ROC AUC), "
-        f"in scope vs out of scope, over TF-IDF of folded syllables and pairs of {WORDING_MIN_QUESTIONS}+ "
-        f"dev questions; dev questions' feature from {FOLDS}-fold cross-fitted models",
+        "in scope vs out of scope, over TF-IDF of folded syllables, pairs and syllables with marks of "
+        f"{WORDING_MIN_QUESTIONS}+ dev questions; dev questions' feature from {FOLDS}-fold cross-fitted "
+        "models",
         "thresholds": f"answer: false abstention <= {FALSE_ABSTENTION_GOAL} and out-of-scope abstention >= "
         f"{ABSTENTION_GOAL} on validation, each by the most standard errors (else the highest threshold "
         f"with false abstention <= {FALSE_ABSTENTION_GOAL}); "

@@ -285,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fresh = by_split(load_cases(DATA / "search-fresh.tsv"))
     second = by_split(load_cases(DATA / "search-fresh2.tsv"))
     advice = by_split(load_cases(DATA / "search-fresh3.tsv"))
-    short = by_split(load_cases(DATA / "search-fresh4.tsv"))
+    fourth = by_split(load_cases(DATA / "search-fresh4.tsv"))
     sets += [
         ("fresh set, its validation part (chosen on, with the validation split)", fresh["validation"]),
         ("fresh set, its test part (not fitted on; read before, so not blind)", fresh["test"]),
@@ -296,10 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "third fresh set (advice-worded), its test part (not fitted on; read before, so not blind)",
             advice["test"],
         ),
-        ("fourth fresh set (short, advice), its validation part (chosen on)", short["validation"]),
+        ("fourth fresh set (short, advice), its validation part (chosen on)", fourth["validation"]),
         (
             "fourth fresh set (short, advice), its test part (not fitted on; read before, so not blind)",
-            short["test"],
+            fourth["test"],
         ),
     ]
     sets.append(

@@ -2,10 +2,11 @@
 
 The answer model's other features measure the question against its best candidates, so a question that
 only shares words with a procedure ("giá vàng hôm nay", "nên mua bảo hiểm nhân thọ nào") looks answered.
-This model reads the words alone: TF-IDF over folded syllables and adjacent syllable pairs (sublinear term
-frequency, each question's vector of unit length) and a balanced logistic regression telling the labelled
-in-scope questions from the out-of-scope ones, fitted by ``bench/fit_search.py``. Its log-odds is one of the
-answer model's features (``knowledge.ranker.QUESTION_FEATURES``); every number comes from ranker.json.
+This model reads the words alone: TF-IDF over folded syllables, adjacent syllable pairs and the syllables
+typed with marks (``terms``; sublinear term frequency, each question's vector of unit length) and a
+balanced logistic regression telling the labelled in-scope questions from the out-of-scope ones, fitted by
+``bench/fit_search.py``. Its log-odds is one of the answer model's features
+(``knowledge.ranker.QUESTION_FEATURES``); every number comes from ranker.json.
 """
 
 from __future__ import annotations

@@ -150,6 +150,7 @@ def test_the_short_set_is_short_and_asks_no_question_another_file_asks() -> None
     short = load_cases(DATA / "search-short.tsv")
     assert hashlib.sha256((DATA / "search-short.tsv").read_bytes()).hexdigest() == SHORT_DIGEST
     assert len({question_key(c.query) for c in short}) == len(short) >= 150
+    # One to three words, a word being one or two syllables ("xe máy"): at most four syllables.
     assert all(1 <= len(c.query.split()) <= 4 for c in short)
     assert {c.kind for c in short} == {"no_diacritics", "typo", "mixed", "out_of_scope"}
     assert {c.pool for c in short} == {"short"} and sum(not c.in_scope for c in short) >= 40

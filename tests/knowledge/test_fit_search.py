@@ -248,13 +248,18 @@ def test_the_confidence_model_weighs_nothing_of_the_wording_model(fit: ModuleTyp
     assert weighed.coef[wording] != 0.0
     without = fit.fit_question_model(labelled, ranks, lone, "right", fit.CONFIDENCE_LEAVES_OUT)
     assert without.coef[wording] == 0.0
+    # Left out of the fit, not zeroed after it: the other weights are those of a fit without the feature.
+    blank = [replace(e, wording=0.0) for e in labelled]
+    alone = fit.fit_question_model(blank, ranks, lone, "right")
+    assert np.allclose(np.delete(without.coef, wording), np.delete(alone.coef, wording), atol=1e-6)
     assert load_ranker().confident.coef[wording] == 0.0
 
 
 def test_the_fit_names_no_blind_set_anywhere() -> None:
-    """Besides labelled_sets (checked above), no path of the fit may name it, however it is built."""
+    """Besides labelled_sets (checked above), no path of the fit may name the blind or the short set."""
     source = FIT_SEARCH.read_text(encoding="utf-8")
     assert "search-blind" not in source and "blind.tsv" not in source and "glob(" not in source
+    assert "search-short" not in source and "short.tsv" not in source
 
 
 def test_the_answer_trees_score_as_scikit_learn_does_also_on_unknown_features(fit: ModuleType) -> None:
