@@ -484,15 +484,15 @@ def choose_answer_at(inside: Sequence[float], outside: Sequence[float]) -> float
     "I don't know" goes to the office for nothing, while an out-of-scope question answered with choices
     costs a glance; the out-of-scope abstention this leaves is reported, met or not.
     """
-    ordered = sorted(inside)
-    if not ordered:
+    if not inside:
         return 0.5
-    held = _below(float(ordered[int(FALSE_ABSTENTION_GOAL * len(ordered))]), [*inside, *outside])
+    declined_inside = np.sort(np.asarray(inside, dtype=np.float64))
+    everything = [*inside, *outside]
+    held = _below(float(declined_inside[int(FALSE_ABSTENTION_GOAL * len(inside))]), everything)
     if not outside:
         return held
     inside_error = math.sqrt(FALSE_ABSTENTION_GOAL * (1 - FALSE_ABSTENTION_GOAL) / len(inside))
     outside_error = math.sqrt(ABSTENTION_GOAL * (1 - ABSTENTION_GOAL) / len(outside))
-    declined_inside = np.sort(np.asarray(inside, dtype=np.float64))
     declined_outside = np.sort(np.asarray(outside, dtype=np.float64))
     best: tuple[float, float] | None = None
     for at in sorted({*inside, *outside}):
@@ -503,7 +503,7 @@ def choose_answer_at(inside: Sequence[float], outside: Sequence[float]) -> float
         )
         if best is None or margin > best[0]:
             best = (float(margin), float(at))
-    return _below(best[1], [*inside, *outside]) if best is not None and best[0] >= 0 else held
+    return _below(best[1], everything) if best is not None and best[0] >= 0 else held
 
 
 def _below(at: float, probabilities: Sequence[float]) -> float:

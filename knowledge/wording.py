@@ -13,24 +13,22 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from knowledge.normalize import fold, nfc_lower
+from knowledge.normalize import accented_syllables, fold
 
 MAX_SYLLABLES = 80
 """Only a question's first syllables are read (as the search reads them: ``index.MAX_QUERY_SYLLABLES``)."""
-_SYLLABLE = re.compile(r"[^\W_]+")
 
 
 def terms(query: str) -> list[str]:
     """The terms of a question, as the model reads them: folded syllables, adjacent pairs, and each
     syllable typed with marks as typed ("kỳ" is not "ký", though both fold to "ky")."""
-    typed = _SYLLABLE.findall(nfc_lower(query))[:MAX_SYLLABLES]
+    typed = accented_syllables(query)[:MAX_SYLLABLES]
     syllables = [fold(t) for t in typed]
     marked = [t for t, f in zip(typed, syllables, strict=True) if t != f]
     return [*syllables, *(f"{a} {b}" for a, b in itertools.pairwise(syllables)), *marked]
